@@ -1,0 +1,112 @@
+// `lifeboat runbooks list|check|show`: read and lint the runbooks folder.
+
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { configPath, loadConfig, type Config } from '../config.js';
+import { RunbookError } from '../errors.js';
+import { runbookToJson } from '../runbook/json.js';
+import { loadRunbookFile, loadRunbookLibrary, resolveRunbook } from '../runbook/library.js';
+import { allSteps, type Runbook } from '../runbook/model.js';
+import { checkRunbookReferences, isStale } from '../runbook/references.js';
+import { formatTable, type Io } from './io.js';
+
+type Env = Record<string, string | undefined>;
+
+export interface RunbooksOptions {
+  dir?: string;
+  json?: boolean;
+}
+
+export function listRunbooks(options: RunbooksOptions, io: Io, env: Env, now: Date): number {
+  const { dir } = locate(options, env);
+  const library = loadRunbookLibrary(dir);
+  const rows = library.runbooks.map((runbook) => ({
+    name: runbook.name,
+    file: runbook.file,
+    title: runbook.title,
+    kind: runbook.kind,
+    service: runbook.service,
+    owner: runbook.owner,
+    reviewed: runbook.reviewed,
+    stale: isStale(runbook, now),
+    phases: runbook.phases.length,
+    steps: allSteps(runbook).length,
+  }));
+  if (options.json) {
+    io.out(JSON.stringify(rows, null, 2));
+  } else if (rows.length === 0) {
+    io.out(`no runbooks in ${dir}`);
+  } else {
+    io.out(
+      formatTable([
+        ['NAME', 'KIND', 'SERVICE', 'STEPS', 'REVIEWED', 'TITLE'],
+        ...rows.map((r) => [
+          r.name,
+          r.kind,
+          r.service ?? '-',
+          String(r.steps),
+          `${r.reviewed ?? 'never'}${r.stale ? ' (stale)' : ''}`,
+          r.title,
+        ]),
+      ]),
+    );
+  }
+  for (const error of library.errors) io.err(error.message);
+  return library.errors.length > 0 ? 1 : 0;
+}
+
+/** Lints every runbook in the folder and the files given; exit 1 on any problem. */
+export function checkRunbooks(files: string[], options: RunbooksOptions, io: Io, env: Env): number {
+  const { dir, config } = locate(options, env);
+  const library = loadRunbookLibrary(dir);
+  const errors: string[] = library.errors.map((error) => error.message);
+  const extra: Runbook[] = [];
+  for (const file of files) {
+    try {
+      extra.push(loadRunbookFile(file));
+    } catch (error) {
+      if (!(error instanceof RunbookError)) throw error;
+      errors.push(error.message);
+    }
+  }
+  if (config) errors.push(...checkRunbookReferences(config, library.runbooks, extra));
+  const checked = library.runbooks.length + library.errors.length + files.length;
+  for (const line of errors) io.out(line);
+  const summary = `${checked} runbook${checked === 1 ? '' : 's'} checked: ${
+    errors.length === 0 ? 'no problems' : `${errors.length} problem${errors.length === 1 ? '' : 's'}`
+  }`;
+  (errors.length === 0 ? io.out : io.err)(summary);
+  return errors.length === 0 ? 0 : 1;
+}
+
+export function showRunbook(nameOrFile: string, options: RunbooksOptions, io: Io, env: Env): number {
+  const { dir } = locate(options, env);
+  const runbook = resolveRunbook(nameOrFile, dir);
+  io.out(options.json ? JSON.stringify(runbookToJson(runbook), null, 2) : describeRunbook(runbook));
+  return 0;
+}
+
+/** The runbook as a person skims it in a terminal. */
+export function describeRunbook(runbook: Runbook): string {
+  const facts = [runbook.kind, runbook.service, runbook.owner && `owner ${runbook.owner}`, runbook.reviewed && `reviewed ${runbook.reviewed}`];
+  const lines = [runbook.title, `${facts.filter(Boolean).join(' · ')}  (${runbook.file})`];
+  for (const phase of runbook.phases) {
+    lines.push('', `${phase.title}${phase.budgetMinutes === null ? '' : ` (${phase.budgetMinutes} min)`}`);
+    for (const step of phase.steps) {
+      const tags = [step.action && `action ${step.action}`, step.approval && `${step.approval} approval`].filter(Boolean);
+      const box = step.checklist ? '[ ] ' : '';
+      lines.push(`  ${String(step.index + 1).padStart(2)}. ${box}${step.text}${tags.length ? `  → ${tags.join(' · ')}` : ''}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The runbooks folder: --dir, else the config's runbooks_dir, else ./runbooks. The config is read
+ * when it exists (or LIFEBOAT_CONFIG names it), so references can be checked against it.
+ */
+function locate(options: RunbooksOptions, env: Env): { dir: string; config: Config | null } {
+  const config = env.LIFEBOAT_CONFIG || existsSync(configPath(env)) ? loadConfig(env) : null;
+  const dir = options.dir ? path.resolve(options.dir) : (config?.runbooksDir ?? path.resolve('runbooks'));
+  return { dir, config };
+}

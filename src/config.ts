@@ -1,0 +1,241 @@
+// Loads lifeboat.yml and the environment into one validated Config. The only module that reads
+// process.env; everything else is handed what it needs. A bad value stops lifeboat here, with the
+// key path, the value and what was expected — nothing half-configured ever starts.
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { parseDurationSeconds } from './duration.js';
+import { ConfigError, closestNames } from './errors.js';
+import type { RunKind } from './runbook/model.js';
+import { KNOWN_KEYS, configFileSchema, type ConfigFile } from './config/schema.js';
+
+type ServiceFile = ConfigFile['services'][string];
+
+export interface Service {
+  name: string;
+  rtoSeconds: number;
+  rpoSeconds: number;
+  runbooks: Partial<Record<RunKind, string>>;
+  database: ServiceFile['database'];
+  dns: ServiceFile['dns'] | null;
+  backups: (Omit<NonNullable<ServiceFile['backups']>, 'max_age'> & { maxAgeSeconds: number }) | null;
+}
+
+export interface Schedule {
+  name: string;
+  cron: string;
+  check: 'backups' | 'restore' | 'lag' | 'staleness' | null;
+  remind: string | null;
+  service: string | null;
+  timezone: string;
+  pick: 'newest' | 'random';
+  withinSeconds: number | null;
+}
+
+export interface Environment {
+  slackBotToken: string | null;
+  slackAppToken: string | null;
+  slackSigningSecret: string | null;
+  slackApiUrl: string | null;
+  port: number;
+}
+
+export interface Config {
+  /** Absolute path of the file this came from; relative paths in it are relative to its folder. */
+  file: string;
+  slackChannel: string | null;
+  approvals: { approvers: string[]; usergroup: string | null; required: number; expiresAfterSeconds: number };
+  storePath: string;
+  runbooksDir: string;
+  services: Record<string, Service>;
+  schedules: Schedule[];
+  env: Environment;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** The config file's path: `LIFEBOAT_CONFIG`, else ./lifeboat.yml. */
+export function configPath(env: Env = process.env): string {
+  return path.resolve(env.LIFEBOAT_CONFIG || './lifeboat.yml');
+}
+
+/** Reads and validates the config named by the environment. Throws ConfigError. */
+export function loadConfig(env: Env = process.env): Config {
+  const file = configPath(env);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError(
+      '',
+      `no config file at ${file}: copy lifeboat.example.yml to lifeboat.yml, or set LIFEBOAT_CONFIG`,
+    );
+  }
+  return parseConfig(text, file, env);
+}
+
+/** Validates config text (the content of `file`). Pure apart from resolving paths. */
+export function parseConfig(text: string, file: string, env: Env = {}): Config {
+  const raw = parseYaml(text, file);
+  const result = configFileSchema.safeParse(raw ?? {});
+  if (!result.success) throw issueToError(result.error.issues, raw, file);
+  const checked = result.data;
+  crossCheck(checked, file);
+  const dir = path.dirname(file);
+  return {
+    file,
+    slackChannel: checked.slack?.channel ?? null,
+    approvals: {
+      approvers: checked.approvals.approvers,
+      usergroup: checked.approvals.usergroup ?? null,
+      required: checked.approvals.required,
+      expiresAfterSeconds: seconds(checked.approvals.expires_after),
+    },
+    storePath: path.resolve(dir, checked.store),
+    runbooksDir: path.resolve(dir, checked.runbooks_dir),
+    services: Object.fromEntries(
+      Object.entries(checked.services).map(([name, service]) => [name, toService(name, service)]),
+    ),
+    schedules: checked.schedules.map((entry) => ({
+      name: entry.name,
+      cron: entry.cron,
+      check: entry.check ?? null,
+      remind: entry.remind ?? null,
+      service: entry.service ?? null,
+      timezone: entry.timezone,
+      pick: entry.pick ?? 'newest',
+      withinSeconds: entry.within ? seconds(entry.within) : null,
+    })),
+    env: parseEnvironment(env),
+  };
+}
+
+export function parseEnvironment(env: Env): Environment {
+  const port = env.PORT ? Number(env.PORT) : 3000;
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new ConfigError('PORT', `${JSON.stringify(env.PORT)} is not a TCP port (1-65535)`);
+  }
+  return {
+    slackBotToken: env.SLACK_BOT_TOKEN || null,
+    slackAppToken: env.SLACK_APP_TOKEN || null,
+    slackSigningSecret: env.SLACK_SIGNING_SECRET || null,
+    slackApiUrl: env.SLACK_API_URL || null,
+    port,
+  };
+}
+
+function toService(name: string, service: ServiceFile): Service {
+  const backups = service.backups
+    ? (({ max_age, ...rest }) => ({ ...rest, maxAgeSeconds: seconds(max_age) }))(service.backups)
+    : null;
+  return {
+    name,
+    rtoSeconds: seconds(service.rto),
+    rpoSeconds: seconds(service.rpo),
+    runbooks: service.runbooks,
+    database: service.database,
+    dns: service.dns ?? null,
+    backups,
+  };
+}
+
+/** Rules that span keys: names that must refer to something else in the file. */
+function crossCheck(config: ConfigFile, file: string): void {
+  const services = Object.keys(config.services);
+  const names = new Set<string>();
+  config.schedules.forEach((entry, i) => {
+    if (names.has(entry.name)) {
+      throw new ConfigError(`schedules[${i}].name`, `"${entry.name}" is used by another schedule: names must be unique`, file);
+    }
+    names.add(entry.name);
+    if (entry.service !== undefined && !services.includes(entry.service)) {
+      throw new ConfigError(
+        `schedules[${i}].service`,
+        `"${entry.service}" is not a configured service (known: ${services.join(', ') || 'none'})`,
+        file,
+      );
+    }
+  });
+  if (config.schedules.length > 0 && !config.slack) {
+    throw new ConfigError('slack.channel', 'is required: scheduled checks and reminders are posted there', file);
+  }
+}
+
+function parseYaml(text: string, file: string): unknown {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const error = doc.errors[0];
+  if (error) {
+    const { line, col } = lineCounter.linePos(error.pos[0]);
+    throw new ConfigError('', `line ${line}, column ${col}: ${error.message.split('\n')[0]}`, file);
+  }
+  return doc.toJS() as unknown;
+}
+
+function issueToError(issues: z.core.$ZodIssue[], raw: unknown, file: string): ConfigError {
+  // An unknown key usually explains a "missing" one beside it (rto_minutes for rto): report it first.
+  const issue = issues.find((candidate) => candidate.code === 'unrecognized_keys') ?? issues[0];
+  if (!issue) return new ConfigError('', 'is not valid', file);
+  const keyPath = formatKeyPath(issue.path);
+  const value = valueAt(raw, issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    const hint = closestNames(key, KNOWN_KEYS)[0];
+    return new ConfigError(
+      formatKeyPath([...issue.path, key]),
+      `unknown key${hint ? ` (did you mean ${hint}?)` : ''}`,
+      file,
+    );
+  }
+  const expected = requirement(issue);
+  if (value === undefined) {
+    return new ConfigError(keyPath, `is required (${expected.replace(/^(is not|must be) /, '')})`, file);
+  }
+  if (value !== null && typeof value === 'object') return new ConfigError(keyPath, expected, file);
+  return new ConfigError(keyPath, `${JSON.stringify(value)} ${expected}`, file);
+}
+
+/** What the key should have been, as "is not …" / "must be …". */
+function requirement(issue: z.core.$ZodIssue): string {
+  const isZodDefault = /^(Invalid|Too (big|small)|Expected)/.test(issue.message);
+  if (!isZodDefault) return issue.message;
+  if (issue.code === 'invalid_value') {
+    return `is not one of: ${issue.values.map((v) => String(v)).join(', ')}`;
+  }
+  if (issue.code === 'invalid_type') return `is not ${article(issue.expected)}`;
+  if (issue.code === 'invalid_format' && issue.format === 'url') {
+    return 'is not a URL like http://127.0.0.1:4569';
+  }
+  if (issue.code === 'too_small' || issue.code === 'too_big') {
+    const bound = issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
+    return `must be ${bound}`;
+  }
+  return 'does not match any allowed form';
+}
+
+function article(expected: string): string {
+  if (expected === 'array') return 'a list';
+  if (expected === 'object') return 'a mapping of keys';
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+function formatKeyPath(keys: readonly PropertyKey[]): string {
+  return keys
+    .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
+    .join('');
+}
+
+function valueAt(raw: unknown, keys: readonly PropertyKey[]): unknown {
+  let node = raw;
+  for (const key of keys) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+function seconds(durationText: string): number {
+  return parseDurationSeconds(durationText) ?? 0;
+}

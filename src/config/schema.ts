@@ -1,0 +1,147 @@
+// The shape of lifeboat.yml, as zod schemas. Key names are the file's (snake_case); config.ts turns
+// the validated result into the camelCase Config the rest of lifeboat reads.
+
+import { validate as isValidCron } from 'node-cron';
+import { z } from 'zod';
+import { parseDurationSeconds } from '../duration.js';
+import { RUN_KINDS } from '../runbook/model.js';
+
+const NOT_A_DURATION = 'is not a duration like 15m, 90s, 6h or 1d';
+const duration = z
+  .string({ error: NOT_A_DURATION })
+  .refine((text) => parseDurationSeconds(text) !== null, { error: NOT_A_DURATION });
+
+const slackUserId = z
+  .string()
+  .regex(/^[UW][A-Z0-9]{2,}$/, 'is not a Slack user ID like U0ALICE (display names are not accepted)');
+
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\/\S+$/, 'is not a PostgreSQL URL like postgres://127.0.0.1:5432/postgres');
+
+const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'is not an AWS region like us-east-1');
+
+const rdsInstance = z.strictObject({
+  id: z.string().min(1, 'must name the DB instance identifier'),
+  region: awsRegion,
+});
+
+const database = z.discriminatedUnion(
+  'provider',
+  [
+    z.strictObject({ provider: z.literal('postgres'), primary: postgresUrl, replica: postgresUrl }),
+    z.strictObject({ provider: z.literal('aws-rds'), primary: rdsInstance, replica: rdsInstance }),
+  ],
+  { error: 'is not a database provider lifeboat knows (postgres, aws-rds)' },
+);
+
+const dns = z.discriminatedUnion(
+  'mode',
+  [
+    z.strictObject({
+      provider: z.literal('route53'),
+      mode: z.literal('upsert'),
+      zone_id: z.string().min(1, 'must name the hosted zone'),
+      record: z.string().min(1, 'must name the record, like db.example.com'),
+      type: z.enum(['CNAME', 'A', 'AAAA']).default('CNAME'),
+      ttl: z.number().int().min(0).max(172_800).default(60),
+    }),
+    z.strictObject({
+      provider: z.literal('route53'),
+      mode: z.literal('routing-control'),
+      routing_control_arn: z
+        .string()
+        .regex(/^arn:aws:route53-recovery-control::/, 'is not a Route 53 ARC routing control ARN'),
+      cluster_endpoints: z
+        .array(z.strictObject({ url: z.url(), region: awsRegion }))
+        .min(1, 'needs at least one cluster endpoint (ARC gives five: list them all)'),
+      record: z.string().optional(),
+    }),
+  ],
+  { error: 'is not a DNS mode lifeboat knows (upsert, routing-control)' },
+);
+
+const backups = z.strictObject({
+  provider: z.literal('s3'),
+  bucket: z.string().min(1, 'must name the bucket'),
+  prefix: z.string().default(''),
+  region: awsRegion,
+  endpoint: z.url().optional(),
+  max_age: duration,
+});
+
+const runbookRefs = z.partialRecord(z.enum(RUN_KINDS), z.string().min(1));
+
+const service = z.strictObject({
+  rto: duration,
+  rpo: duration,
+  runbooks: runbookRefs.default({}),
+  database,
+  dns: dns.optional(),
+  backups: backups.optional(),
+});
+
+const schedule = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a short name like backup-check'),
+    cron: z.string().refine(isValidCron, { error: 'is not a cron expression like "*/30 * * * *"' }),
+    check: z.enum(['backups', 'restore', 'lag', 'staleness']).optional(),
+    remind: z.string().min(1).optional(),
+    service: z.string().optional(),
+    timezone: z
+      .string()
+      .refine(isTimeZone, { error: 'is not a time zone like UTC or Europe/Berlin' })
+      .default('UTC'),
+    pick: z.enum(['newest', 'random']).optional(),
+    within: duration.optional(),
+  })
+  .refine((entry) => (entry.check === undefined) !== (entry.remind === undefined), {
+    error: 'needs exactly one of check: (backups, restore, lag, staleness) or remind: RUNBOOK',
+  });
+
+export const configFileSchema = z.strictObject({
+  slack: z
+    .strictObject({
+      channel: z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'is not a Slack channel ID like C0DROPS'),
+    })
+    .optional(),
+  approvals: z
+    .strictObject({
+      approvers: z.array(slackUserId).default([]),
+      usergroup: z
+        .string()
+        .regex(/^S[A-Z0-9]{2,}$/, 'is not a Slack user group ID like S0ONCALL')
+        .optional(),
+      required: z
+        .number()
+        .int()
+        .min(1, 'must be at least 1: the two-person rule cannot be turned off')
+        .default(1),
+      expires_after: duration.default('15m'),
+    })
+    .default({ approvers: [], required: 1, expires_after: '15m' }),
+  store: z.string().min(1).default('./lifeboat.db'),
+  runbooks_dir: z.string().min(1).default('./runbooks'),
+  services: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), service).default({}),
+  schedules: z.array(schedule).default([]),
+});
+
+export type ConfigFile = z.infer<typeof configFileSchema>;
+
+/** Every key the file may hold, for "did you mean" on an unknown key. */
+export const KNOWN_KEYS = [
+  'slack', 'channel', 'approvals', 'approvers', 'usergroup', 'required', 'expires_after', 'store',
+  'runbooks_dir', 'services', 'rto', 'rpo', 'runbooks', 'database', 'provider', 'primary', 'replica',
+  'id', 'region', 'dns', 'mode', 'zone_id', 'record', 'type', 'ttl', 'routing_control_arn',
+  'cluster_endpoints', 'url', 'backups', 'bucket', 'prefix', 'endpoint', 'max_age', 'schedules',
+  'name', 'cron', 'check', 'remind', 'service', 'timezone', 'pick', 'within', ...RUN_KINDS,
+];
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

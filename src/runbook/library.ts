@@ -1,0 +1,81 @@
+// Reads runbook files from disk. Parsing stays pure in parse.ts; this is the only file that reads.
+
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { NotFound, RunbookError } from '../errors.js';
+import type { Runbook } from './model.js';
+import { parseRunbook, runbookNameOf } from './parse.js';
+
+export interface RunbookLibrary {
+  dir: string;
+  runbooks: Runbook[];
+  errors: RunbookError[];
+}
+
+/** Every `*.md` in `dir` (a README.md there is documentation, not a runbook). */
+export function runbookFilesIn(dir: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    throw new NotFound(`runbooks folder ${displayPath(dir)} does not exist`);
+  }
+  return entries
+    .filter((name) => /\.(md|markdown)$/i.test(name) && !/^readme\./i.test(name))
+    .sort()
+    .map((name) => path.join(dir, name));
+}
+
+/** Parses every runbook in `dir`; a broken file is reported in `errors`, the others still load. */
+export function loadRunbookLibrary(dir: string): RunbookLibrary {
+  const runbooks: Runbook[] = [];
+  const errors: RunbookError[] = [];
+  for (const file of runbookFilesIn(dir)) {
+    try {
+      runbooks.push(loadRunbookFile(file));
+    } catch (error) {
+      if (!(error instanceof RunbookError)) throw error;
+      errors.push(error);
+    }
+  }
+  return { dir, runbooks, errors };
+}
+
+export function loadRunbookFile(file: string): Runbook {
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch {
+    throw new NotFound(`no runbook file at ${displayPath(file)}`);
+  }
+  return parseRunbook(source, displayPath(file), runbookNameOf(file));
+}
+
+/**
+ * A runbook by name ("failover") from the library, or by path to any file. Unknown names list
+ * the known ones.
+ */
+export function resolveRunbook(nameOrPath: string, dir: string): Runbook {
+  if (/[\\/]|\.(md|markdown)$/i.test(nameOrPath) && isFile(nameOrPath)) return loadRunbookFile(nameOrPath);
+  const name = runbookNameOf(nameOrPath);
+  const file = runbookFilesIn(dir).find((candidate) => runbookNameOf(candidate) === name);
+  if (file) return loadRunbookFile(file);
+  const known = runbookFilesIn(dir).map(runbookNameOf);
+  throw new NotFound(
+    `no runbook "${nameOrPath}" in ${displayPath(dir)} (known: ${known.join(', ') || 'none'})`,
+  );
+}
+
+/** Paths in messages are relative to where the user stands, when that is shorter. */
+export function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), path.resolve(file));
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
+}
+
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,161 @@
+// The append-only, hash-chained audit log: every decision lifeboat takes or is asked to take.
+// Each event's hash covers its content and its predecessor's hash, so an edited, deleted or
+// reordered event breaks the chain at a place verifyAuditLog can name.
+
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical-json.js';
+import type { Db } from './db.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface AuditEvent {
+  /** Who: a Slack user ID, `system`, `cli:<os user>`, ... */
+  actor: string;
+  /** What, as a dotted verb: `run.started`, `approval.refused`, `step.done`. */
+  action: string;
+  /** On what: a run id, `service:payments-db`, ... */
+  subject: string;
+  details?: Record<string, unknown>;
+}
+
+export interface AuditRow {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export type AuditVerification =
+  | { ok: true; count: number; headHash: string }
+  | { ok: false; count: number; brokenAt: number; reason: string };
+
+/** Appends one event in its own transaction; returns its row. */
+export function recordAuditEvent(db: Db, event: AuditEvent, clock: () => Date = () => new Date()): AuditRow {
+  const [row] = recordAuditEvents(db, [event], clock);
+  return row as AuditRow;
+}
+
+/**
+ * Appends events in one transaction. IMMEDIATE takes the write lock before reading the head, so
+ * two processes appending at once still form one chain.
+ */
+export function recordAuditEvents(
+  db: Db,
+  events: readonly AuditEvent[],
+  clock: () => Date = () => new Date(),
+): AuditRow[] {
+  const head = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+  const insert = db.prepare(
+    `INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, hash)
+     VALUES (@seq, @at, @actor, @action, @subject, @details, @prev_hash, @hash)`,
+  );
+  return db
+    .transaction(() => {
+      const last = head.get() as { seq: number; hash: string } | undefined;
+      let seq = last?.seq ?? 0;
+      let prevHash = last?.hash ?? GENESIS_HASH;
+      const at = clock().toISOString();
+      return events.map((event) => {
+        seq += 1;
+        const content = {
+          seq,
+          at,
+          actor: event.actor,
+          action: event.action,
+          subject: event.subject,
+          details: canonicalJson(event.details ?? {}),
+        };
+        const row: AuditRow = { ...content, prev_hash: prevHash, hash: hashAuditRow(prevHash, content) };
+        insert.run(row);
+        prevHash = row.hash;
+        return row;
+      });
+    })
+    .immediate();
+}
+
+/** sha256(previous hash + canonical JSON of the row's content). */
+export function hashAuditRow(
+  prevHash: string,
+  row: Pick<AuditRow, 'seq' | 'at' | 'actor' | 'action' | 'subject' | 'details'>,
+): string {
+  const content = canonicalJson({
+    seq: row.seq,
+    at: row.at,
+    actor: row.actor,
+    action: row.action,
+    subject: row.subject,
+    details: row.details,
+  });
+  return createHash('sha256').update(prevHash).update(content).digest('hex');
+}
+
+/** Walks the whole chain; names the first event that was edited, deleted or reordered. */
+export function verifyAuditLog(db: Db): AuditVerification {
+  const seqOfHash = new Map<string, number>();
+  for (const { seq, hash } of db.prepare('SELECT seq, hash FROM audit_log').iterate() as Iterable<{
+    seq: number;
+    hash: string;
+  }>) {
+    seqOfHash.set(hash, seq);
+  }
+  let previous: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH };
+  let count = 0;
+  for (const row of db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as Iterable<AuditRow>) {
+    const problem = findBreak(row, previous, seqOfHash);
+    if (problem) return { ok: false, count, ...problem };
+    previous = row;
+    count += 1;
+  }
+  const head = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as
+    | { seq: number; hash: string }
+    | undefined;
+  if (head && (head.seq !== previous.seq || head.hash !== previous.hash)) {
+    return {
+      ok: false,
+      count,
+      brokenAt: previous.seq + 1,
+      reason: `events after #${previous.seq} were deleted: the log's head records event #${head.seq}`,
+    };
+  }
+  return { ok: true, count, headHash: previous.hash };
+}
+
+function findBreak(
+  row: AuditRow,
+  previous: { seq: number; hash: string },
+  seqOfHash: Map<string, number>,
+): { brokenAt: number; reason: string } | null {
+  const expectedSeq = previous.seq + 1;
+  if (row.seq !== expectedSeq) {
+    const gap = row.seq - expectedSeq === 1 ? `#${expectedSeq}` : `#${expectedSeq}–#${row.seq - 1}`;
+    return { brokenAt: expectedSeq, reason: `event ${gap} was deleted: the log jumps from #${previous.seq} to #${row.seq}` };
+  }
+  const contentMatches = hashAuditRow(row.prev_hash, row) === row.hash;
+  const linked = row.prev_hash === previous.hash;
+  if (linked && contentMatches) return null;
+  if (linked) {
+    return { brokenAt: row.seq, reason: `event #${row.seq} was edited: its content no longer matches its hash` };
+  }
+  const linkedTo = seqOfHash.get(row.prev_hash);
+  if (linkedTo !== undefined) {
+    return {
+      brokenAt: row.seq,
+      reason: `event #${row.seq} is out of order: it was written after event #${linkedTo}, not #${previous.seq}`,
+    };
+  }
+  if (contentMatches && previous.seq > 0) {
+    return {
+      brokenAt: previous.seq,
+      reason: `event #${previous.seq} was edited and its hash rewritten: event #${row.seq} no longer links to it`,
+    };
+  }
+  return {
+    brokenAt: row.seq,
+    reason: `event #${row.seq} links to an event that is no longer in the log: events before it were deleted or renumbered`,
+  };
+}

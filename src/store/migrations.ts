@@ -1,0 +1,138 @@
+// Numbered schema migrations. Append only: never edit a migration that has shipped, add the next.
+// Each runs in one transaction with the row that records it, so a crash leaves either all of it
+// or none.
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'runs, steps, approvals, notes',
+    sql: `
+      CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        runbook TEXT NOT NULL,
+        runbook_file TEXT NOT NULL,
+        runbook_snapshot TEXT NOT NULL,
+        service TEXT,
+        kind TEXT NOT NULL CHECK (kind IN ('failover', 'failback', 'drill', 'tabletop', 'restore-test')),
+        status TEXT NOT NULL CHECK (status IN ('running', 'waiting', 'succeeded', 'failed', 'aborted')),
+        started_by TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        impact_at TEXT NOT NULL,
+        finished_at TEXT,
+        rto_seconds REAL,
+        rpo_exposure_seconds REAL,
+        current_step INTEGER NOT NULL DEFAULT 0,
+        idempotency_key TEXT UNIQUE,
+        CHECK (impact_at <= started_at)
+      );
+      CREATE INDEX runs_by_start ON runs (started_at DESC);
+      CREATE INDEX runs_by_service ON runs (service, status);
+
+      CREATE TABLE step_events (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs (id),
+        step_index INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        at TEXT NOT NULL,
+        details TEXT NOT NULL DEFAULT '{}',
+        idempotency_key TEXT UNIQUE
+      );
+      CREATE INDEX step_events_by_run ON step_events (run_id, id);
+
+      CREATE TABLE approvals (
+        id TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs (id),
+        step_index INTEGER NOT NULL,
+        gate TEXT NOT NULL,
+        requested_by TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        required INTEGER NOT NULL CHECK (required >= 1),
+        status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'expired')),
+        decided_at TEXT,
+        reason TEXT
+      );
+      CREATE INDEX approvals_by_run ON approvals (run_id, step_index);
+
+      CREATE TABLE approval_votes (
+        approval_id TEXT NOT NULL REFERENCES approvals (id),
+        approver TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('approve', 'deny')),
+        at TEXT NOT NULL,
+        PRIMARY KEY (approval_id, approver)
+      );
+
+      CREATE TABLE notes (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs (id),
+        step_index INTEGER,
+        author TEXT NOT NULL,
+        text TEXT NOT NULL,
+        at TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'hash-chained audit log',
+    sql: `
+      CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE
+      );
+      -- The head remembers the newest event, so cutting events off the end is detected too.
+      CREATE TABLE audit_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL
+      );
+      CREATE TRIGGER audit_log_head AFTER INSERT ON audit_log BEGIN
+        INSERT INTO audit_head (id, seq, hash) VALUES (1, NEW.seq, NEW.hash)
+          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash;
+      END;
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN
+        SELECT RAISE(ABORT, 'audit_log is append-only');
+      END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN
+        SELECT RAISE(ABORT, 'audit_log is append-only');
+      END;
+    `,
+  },
+  {
+    version: 3,
+    name: 'check results and schedule leases',
+    sql: `
+      CREATE TABLE check_results (
+        id INTEGER PRIMARY KEY,
+        check_name TEXT NOT NULL,
+        service TEXT,
+        ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+        summary TEXT NOT NULL,
+        details TEXT NOT NULL DEFAULT '{}',
+        at TEXT NOT NULL
+      );
+      CREATE INDEX check_results_latest ON check_results (check_name, service, at DESC);
+
+      CREATE TABLE schedule_leases (
+        schedule TEXT NOT NULL,
+        slot TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (schedule, slot)
+      );
+    `,
+  },
+];

@@ -1,0 +1,117 @@
+// Rows of the runs table: one execution of a runbook. The engine writes them; history and reports
+// read them.
+
+import type { Runbook, RunKind } from '../runbook/model.js';
+import type { Db } from './db.js';
+
+export const RUN_STATUSES = ['running', 'waiting', 'succeeded', 'failed', 'aborted'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export interface RunRecord {
+  id: string;
+  runbook: string;
+  runbookFile: string;
+  service: string | null;
+  kind: RunKind;
+  status: RunStatus;
+  startedBy: string;
+  startedAt: string;
+  impactAt: string;
+  finishedAt: string | null;
+  rtoSeconds: number | null;
+  rpoExposureSeconds: number | null;
+  currentStep: number;
+}
+
+export interface NewRun {
+  id: string;
+  runbook: Runbook;
+  service: string | null;
+  kind: RunKind;
+  startedBy: string;
+  startedAt: Date;
+  impactAt: Date;
+  idempotencyKey: string | null;
+}
+
+interface RunRow {
+  id: string;
+  runbook: string;
+  runbook_file: string;
+  service: string | null;
+  kind: RunKind;
+  status: RunStatus;
+  started_by: string;
+  started_at: string;
+  impact_at: string;
+  finished_at: string | null;
+  rto_seconds: number | null;
+  rpo_exposure_seconds: number | null;
+  current_step: number;
+}
+
+export function insertRun(db: Db, run: NewRun): RunRecord {
+  db.prepare(
+    `INSERT INTO runs (id, runbook, runbook_file, runbook_snapshot, service, kind, status, started_by,
+                       started_at, impact_at, idempotency_key)
+     VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)`,
+  ).run(
+    run.id,
+    run.runbook.name,
+    run.runbook.file,
+    JSON.stringify(run.runbook),
+    run.service,
+    run.kind,
+    run.startedBy,
+    run.startedAt.toISOString(),
+    run.impactAt.toISOString(),
+    run.idempotencyKey,
+  );
+  return getRun(db, run.id) as RunRecord;
+}
+
+/** Marks a run finished with the RTO the engine measured (null when recovery was never verified). */
+export function finishRun(
+  db: Db,
+  id: string,
+  outcome: { status: Exclude<RunStatus, 'running' | 'waiting'>; finishedAt: Date; rtoSeconds: number | null },
+): void {
+  const { status, finishedAt, rtoSeconds } = outcome;
+  db.prepare('UPDATE runs SET status = ?, finished_at = ?, rto_seconds = ? WHERE id = ?').run(
+    status,
+    finishedAt.toISOString(),
+    rtoSeconds,
+    id,
+  );
+}
+
+export function getRun(db: Db, id: string): RunRecord | null {
+  const row = db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+  return row ? toRecord(row) : null;
+}
+
+/** Newest first. */
+export function listRuns(db: Db, limit = 50): RunRecord[] {
+  const rows = db
+    .prepare('SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?')
+    .all(limit) as RunRow[];
+  return rows.map(toRecord);
+}
+
+function toRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    runbook: row.runbook,
+    runbookFile: row.runbook_file,
+    service: row.service,
+    kind: row.kind,
+    status: row.status,
+    startedBy: row.started_by,
+    startedAt: row.started_at,
+    impactAt: row.impact_at,
+    finishedAt: row.finished_at,
+    rtoSeconds: row.rto_seconds,
+    rpoExposureSeconds: row.rpo_exposure_seconds,
+    currentStep: row.current_step,
+  };
+}
