@@ -37,14 +37,23 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
       return 1;
     }
     createLogger().error({ err: error, argv }, 'internal error');
-    io.err(`lifeboat: internal error: ${(error as Error).message} — this is a bug; the log above has the details`);
+    io.err(
+      `lifeboat: internal error: ${(error as Error).message} — this is a bug; the log above has the details`,
+    );
     return 2;
   }
 }
 
-function buildProgram(io: Io, env: Env, clock: () => Date, setExit: (code: number) => void): Command {
+function buildProgram(
+  io: Io,
+  env: Env,
+  clock: () => Date,
+  setExit: (code: number) => void,
+): Command {
   const program = new Command('lifeboat')
-    .description('Disaster recovery runbooks, checks and failover — the command line beside the Slack app.')
+    .description(
+      'Disaster recovery runbooks, checks and failover — the command line beside the Slack app.',
+    )
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
@@ -58,28 +67,48 @@ function buildProgram(io: Io, env: Env, clock: () => Date, setExit: (code: numbe
     .command('list')
     .description('list the runbooks in the runbooks folder')
     .option('--json', 'print JSON')
-    .option('--dir <dir>', 'runbooks folder (default: runbooks_dir from lifeboat.yml, else ./runbooks)')
-    .action((opts: { json?: boolean; dir?: string }) => setExit(listRunbooks(opts, io, env, clock())));
+    .option(
+      '--dir <dir>',
+      'runbooks folder (default: runbooks_dir from lifeboat.yml, else ./runbooks)',
+    )
+    .action((opts: { json?: boolean; dir?: string }) =>
+      setExit(listRunbooks(opts, io, env, clock())),
+    );
   runbooks
     .command('check')
     .description('lint every runbook in the folder and the files given; exit 1 on any problem')
     .argument('[files...]', 'more runbook files to check')
-    .option('--dir <dir>', 'runbooks folder (default: runbooks_dir from lifeboat.yml, else ./runbooks)')
-    .action((files: string[], opts: { dir?: string }) => setExit(checkRunbooks(files, opts, io, env)));
+    .option(
+      '--dir <dir>',
+      'runbooks folder (default: runbooks_dir from lifeboat.yml, else ./runbooks)',
+    )
+    .action((files: string[], opts: { dir?: string }) =>
+      setExit(checkRunbooks(files, opts, io, env)),
+    );
   runbooks
     .command('show')
     .description('show one runbook: its phases, budgets, steps, actions and approvals')
     .argument('<file>', 'a runbook file, or the name of one in the runbooks folder')
     .option('--json', 'print JSON: {title, kind, phases: [{title, budget_minutes, steps}]}')
-    .option('--dir <dir>', 'runbooks folder (default: runbooks_dir from lifeboat.yml, else ./runbooks)')
-    .action((file: string, opts: { json?: boolean; dir?: string }) => setExit(showRunbook(file, opts, io, env)));
+    .option(
+      '--dir <dir>',
+      'runbooks folder (default: runbooks_dir from lifeboat.yml, else ./runbooks)',
+    )
+    .action((file: string, opts: { json?: boolean; dir?: string }) =>
+      setExit(showRunbook(file, opts, io, env)),
+    );
 
   program
     .command('history')
     .description('recent runs, newest first, with their achieved RTO')
-    .option('--json', 'print JSON: [{id, runbook, service, kind, status, started_at, finished_at, rto_seconds}]')
+    .option(
+      '--json',
+      'print JSON: [{id, runbook, service, kind, status, started_at, finished_at, rto_seconds}]',
+    )
     .option('--limit <n>', 'how many runs (default 20)')
-    .action(async (opts: { json?: boolean; limit?: string }) => setExit(await showHistory(opts, io, env, clock)));
+    .action(async (opts: { json?: boolean; limit?: string }) =>
+      setExit(await showHistory(opts, io, env, clock)),
+    );
 
   const audit = program.command('audit').description('the hash-chained audit log').exitOverride();
   audit

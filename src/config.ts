@@ -20,7 +20,8 @@ export interface Service {
   runbooks: Partial<Record<RunKind, string>>;
   database: ServiceFile['database'];
   dns: ServiceFile['dns'] | null;
-  backups: (Omit<NonNullable<ServiceFile['backups']>, 'max_age'> & { maxAgeSeconds: number }) | null;
+  backups:
+    (Omit<NonNullable<ServiceFile['backups']>, 'max_age'> & { maxAgeSeconds: number }) | null;
 }
 
 export interface Schedule {
@@ -46,7 +47,12 @@ export interface Config {
   /** Absolute path of the file this came from; relative paths in it are relative to its folder. */
   file: string;
   slackChannel: string | null;
-  approvals: { approvers: string[]; usergroup: string | null; required: number; expiresAfterSeconds: number };
+  approvals: {
+    approvers: string[];
+    usergroup: string | null;
+    required: number;
+    expiresAfterSeconds: number;
+  };
   storePath: string;
   runbooksDir: string;
   services: Record<string, Service>;
@@ -147,7 +153,11 @@ function crossCheck(config: ConfigFile, file: string): void {
   const names = new Set<string>();
   config.schedules.forEach((entry, i) => {
     if (names.has(entry.name)) {
-      throw new ConfigError(`schedules[${i}].name`, `"${entry.name}" is used by another schedule: names must be unique`, file);
+      throw new ConfigError(
+        `schedules[${i}].name`,
+        `"${entry.name}" is used by another schedule: names must be unique`,
+        file,
+      );
     }
     names.add(entry.name);
     if (entry.service !== undefined && !services.includes(entry.service)) {
@@ -159,7 +169,11 @@ function crossCheck(config: ConfigFile, file: string): void {
     }
   });
   if (config.schedules.length > 0 && !config.slack) {
-    throw new ConfigError('slack.channel', 'is required: scheduled checks and reminders are posted there', file);
+    throw new ConfigError(
+      'slack.channel',
+      'is required: scheduled checks and reminders are posted there',
+      file,
+    );
   }
 }
 
@@ -191,7 +205,11 @@ function issueToError(issues: z.core.$ZodIssue[], raw: unknown, file: string): C
   }
   const expected = requirement(issue);
   if (value === undefined) {
-    return new ConfigError(keyPath, `is required (${expected.replace(/^(is not|must be) /, '')})`, file);
+    return new ConfigError(
+      keyPath,
+      `is required (${expected.replace(/^(is not|must be) /, '')})`,
+      file,
+    );
   }
   if (value !== null && typeof value === 'object') return new ConfigError(keyPath, expected, file);
   return new ConfigError(keyPath, `${JSON.stringify(value)} ${expected}`, file);
@@ -209,7 +227,10 @@ function requirement(issue: z.core.$ZodIssue): string {
     return 'is not a URL like http://127.0.0.1:4569';
   }
   if (issue.code === 'too_small' || issue.code === 'too_big') {
-    const bound = issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
+    const bound =
+      issue.code === 'too_small'
+        ? `at least ${String(issue.minimum)}`
+        : `at most ${String(issue.maximum)}`;
     return `must be ${bound}`;
   }
   return 'does not match any allowed form';

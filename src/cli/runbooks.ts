@@ -73,13 +73,21 @@ export function checkRunbooks(files: string[], options: RunbooksOptions, io: Io,
   const checked = library.runbooks.length + library.errors.length + files.length;
   for (const line of errors) io.out(line);
   const summary = `${checked} runbook${checked === 1 ? '' : 's'} checked: ${
-    errors.length === 0 ? 'no problems' : `${errors.length} problem${errors.length === 1 ? '' : 's'}`
+    errors.length === 0
+      ? 'no problems'
+      : `${errors.length} problem${errors.length === 1 ? '' : 's'}`
   }`;
-  (errors.length === 0 ? io.out : io.err)(summary);
+  if (errors.length === 0) io.out(summary);
+  else io.err(summary);
   return errors.length === 0 ? 0 : 1;
 }
 
-export function showRunbook(nameOrFile: string, options: RunbooksOptions, io: Io, env: Env): number {
+export function showRunbook(
+  nameOrFile: string,
+  options: RunbooksOptions,
+  io: Io,
+  env: Env,
+): number {
   const { dir } = locate(options, env);
   const runbook = resolveRunbook(nameOrFile, dir);
   io.out(options.json ? JSON.stringify(runbookToJson(runbook), null, 2) : describeRunbook(runbook));
@@ -88,14 +96,28 @@ export function showRunbook(nameOrFile: string, options: RunbooksOptions, io: Io
 
 /** The runbook as a person skims it in a terminal. */
 export function describeRunbook(runbook: Runbook): string {
-  const facts = [runbook.kind, runbook.service, runbook.owner && `owner ${runbook.owner}`, runbook.reviewed && `reviewed ${runbook.reviewed}`];
+  const facts = [
+    runbook.kind,
+    runbook.service,
+    runbook.owner && `owner ${runbook.owner}`,
+    runbook.reviewed && `reviewed ${runbook.reviewed}`,
+  ];
   const lines = [runbook.title, `${facts.filter(Boolean).join(' · ')}  (${runbook.file})`];
   for (const phase of runbook.phases) {
-    lines.push('', `${phase.title}${phase.budgetMinutes === null ? '' : ` (${phase.budgetMinutes} min)`}`);
+    lines.push(
+      '',
+      `${phase.title}${phase.budgetMinutes === null ? '' : ` (${phase.budgetMinutes} min)`}`,
+    );
     for (const step of phase.steps) {
-      const tags = [step.action && `action ${step.action}`, step.approval && `${step.approval} approval`].filter(Boolean);
+      const tags = [
+        step.action && `action ${step.action}`,
+        step.approval && `${step.approval} approval`,
+      ].filter(Boolean);
       const box = step.checklist ? '[ ] ' : '';
-      lines.push(`  ${String(step.index + 1).padStart(2)}. ${box}${step.text}${tags.length ? `  → ${tags.join(' · ')}` : ''}`);
+      lines.push(
+        `  ${String(step.index + 1).padStart(2)}. ${box}${step.text}${tags.length ? `  → ${tags.join(' · ')}` : ''}`,
+      );
+      if (step.details) lines.push(...step.details.split('\n').map((line) => `        ${line}`));
     }
   }
   return lines.join('\n');
@@ -107,6 +129,8 @@ export function describeRunbook(runbook: Runbook): string {
  */
 function locate(options: RunbooksOptions, env: Env): { dir: string; config: Config | null } {
   const config = env.LIFEBOAT_CONFIG || existsSync(configPath(env)) ? loadConfig(env) : null;
-  const dir = options.dir ? path.resolve(options.dir) : (config?.runbooksDir ?? path.resolve('runbooks'));
+  const dir = options.dir
+    ? path.resolve(options.dir)
+    : (config?.runbooksDir ?? path.resolve('runbooks'));
   return { dir, config };
 }

@@ -19,7 +19,7 @@ export async function showHistory(
   const config = loadConfig(env);
   return withStore(config.storePath, async (store) => {
     const args = options.limit === undefined ? [] : [options.limit];
-    const runs = (await history.run(args, { config, store, user: 'cli', clock })) as RunRecord[];
+    const runs = await history.run(args, { config, store, user: 'cli', clock });
     io.out(options.json ? JSON.stringify(runs.map(historyJson), null, 2) : historyTable(runs));
     return 0;
   });
@@ -30,10 +30,14 @@ export function verifyAudit(io: Io, env: Env): Promise<number> {
   return withStore(config.storePath, (store) => {
     const result = verifyAuditLog(store.db);
     if (!result.ok) {
-      io.err(`audit log broken at event #${result.brokenAt}: ${result.reason} (${result.count} events before it are intact; store ${store.file})`);
+      io.err(
+        `audit log broken at event #${result.brokenAt}: ${result.reason} (${result.count} events before it are intact; store ${store.file})`,
+      );
       return 1;
     }
-    io.out(`audit log intact: ${result.count} events, head ${result.headHash.slice(0, 16)} (store ${store.file})`);
+    io.out(
+      `audit log intact: ${result.count} events, head ${result.headHash.slice(0, 16)} (store ${store.file})`,
+    );
     return 0;
   });
 }

@@ -13,13 +13,21 @@ const duration = z
 
 const slackUserId = z
   .string()
-  .regex(/^[UW][A-Z0-9]{2,}$/, 'is not a Slack user ID like U0ALICE (display names are not accepted)');
+  .regex(
+    /^[UW][A-Z0-9]{2,}$/,
+    'is not a Slack user ID like U0ALICE (display names are not accepted)',
+  );
 
 const postgresUrl = z
   .string()
-  .regex(/^postgres(ql)?:\/\/\S+$/, 'is not a PostgreSQL URL like postgres://127.0.0.1:5432/postgres');
+  .regex(
+    /^postgres(ql)?:\/\/\S+$/,
+    'is not a PostgreSQL URL like postgres://127.0.0.1:5432/postgres',
+  );
 
-const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'is not an AWS region like us-east-1');
+const awsRegion = z
+  .string()
+  .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'is not an AWS region like us-east-1');
 
 const rdsInstance = z.strictObject({
   id: z.string().min(1, 'must name the DB instance identifier'),
@@ -130,11 +138,49 @@ export type ConfigFile = z.infer<typeof configFileSchema>;
 
 /** Every key the file may hold, for "did you mean" on an unknown key. */
 export const KNOWN_KEYS = [
-  'slack', 'channel', 'approvals', 'approvers', 'usergroup', 'required', 'expires_after', 'store',
-  'runbooks_dir', 'services', 'rto', 'rpo', 'runbooks', 'database', 'provider', 'primary', 'replica',
-  'id', 'region', 'dns', 'mode', 'zone_id', 'record', 'type', 'ttl', 'routing_control_arn',
-  'cluster_endpoints', 'url', 'backups', 'bucket', 'prefix', 'endpoint', 'max_age', 'schedules',
-  'name', 'cron', 'check', 'remind', 'service', 'timezone', 'pick', 'within', ...RUN_KINDS,
+  'slack',
+  'channel',
+  'approvals',
+  'approvers',
+  'usergroup',
+  'required',
+  'expires_after',
+  'store',
+  'runbooks_dir',
+  'services',
+  'rto',
+  'rpo',
+  'runbooks',
+  'database',
+  'provider',
+  'primary',
+  'replica',
+  'id',
+  'region',
+  'dns',
+  'mode',
+  'zone_id',
+  'record',
+  'type',
+  'ttl',
+  'routing_control_arn',
+  'cluster_endpoints',
+  'url',
+  'backups',
+  'bucket',
+  'prefix',
+  'endpoint',
+  'max_age',
+  'schedules',
+  'name',
+  'cron',
+  'check',
+  'remind',
+  'service',
+  'timezone',
+  'pick',
+  'within',
+  ...RUN_KINDS,
 ];
 
 function isTimeZone(zone: string): boolean {

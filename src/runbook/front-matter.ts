@@ -16,18 +16,32 @@ export interface FrontMatter {
 const KEYS = ['title', 'kind', 'service', 'owner', 'reviewed'] as const;
 type Key = (typeof KEYS)[number];
 
-const EMPTY: FrontMatter = { title: null, serviceLine: null, kind: null, service: null, owner: null, reviewed: null };
+const EMPTY: FrontMatter = {
+  title: null,
+  serviceLine: null,
+  kind: null,
+  service: null,
+  owner: null,
+  reviewed: null,
+};
 
 /**
  * Splits the front matter off `source`. The body keeps the front matter's lines as empty lines,
  * so markdown positions stay true line numbers of the file.
  */
-export function splitFrontMatter(source: string, file: string): { data: FrontMatter; body: string } {
+export function splitFrontMatter(
+  source: string,
+  file: string,
+): { data: FrontMatter; body: string } {
   const lines = source.split('\n');
   if (lines[0]?.trimEnd() !== '---') return { data: EMPTY, body: source };
   const end = lines.findIndex((line, i) => i > 0 && /^(---|\.\.\.)\s*$/.test(line));
   if (end === -1) {
-    throw new RunbookError(file, 1, 'front matter opened with "---" is never closed by a "---" line');
+    throw new RunbookError(
+      file,
+      1,
+      'front matter opened with "---" is never closed by a "---" line',
+    );
   }
   const yamlText = lines.slice(1, end).join('\n');
   const body = [...lines.slice(0, end + 1).map(() => ''), ...lines.slice(end + 1)].join('\n');
@@ -77,11 +91,7 @@ function checkValue(key: Key, value: unknown, file: string, line: number): strin
   }
   const text = String(value).trim();
   if (key === 'kind' && !(RUN_KINDS as readonly string[]).includes(text)) {
-    throw new RunbookError(
-      file,
-      line,
-      `unknown kind "${text}" (known: ${RUN_KINDS.join(', ')})`,
-    );
+    throw new RunbookError(file, line, `unknown kind "${text}" (known: ${RUN_KINDS.join(', ')})`);
   }
   if (key === 'reviewed' && !isIsoDate(text)) {
     throw new RunbookError(file, line, `reviewed "${text}" is not a date like 2026-10-01`);

@@ -56,7 +56,8 @@ export function loadRunbookFile(file: string): Runbook {
  * the known ones.
  */
 export function resolveRunbook(nameOrPath: string, dir: string): Runbook {
-  if (/[\\/]|\.(md|markdown)$/i.test(nameOrPath) && isFile(nameOrPath)) return loadRunbookFile(nameOrPath);
+  if (/[\\/]|\.(md|markdown)$/i.test(nameOrPath) && isFile(nameOrPath))
+    return loadRunbookFile(nameOrPath);
   const name = runbookNameOf(nameOrPath);
   const file = runbookFilesIn(dir).find((candidate) => runbookNameOf(candidate) === name);
   if (file) return loadRunbookFile(file);

@@ -102,7 +102,12 @@ class PhaseBuilder {
   private addList(list: List): void {
     if (this.current === null) {
       // Steps straight under the title (or with no heading at all) form a phase of their own.
-      this.current = { title: this.documentTitle ?? 'Steps', budgetMinutes: null, line: lineOf(list), steps: [] };
+      this.current = {
+        title: this.documentTitle ?? 'Steps',
+        budgetMinutes: null,
+        line: lineOf(list),
+        steps: [],
+      };
       this.sections.push(this.current);
     }
     const section = this.current;
@@ -120,7 +125,11 @@ class PhaseBuilder {
     const parsed = paragraph ? this.parseStepText(paragraph, line) : null;
     const steps: Section['steps'] = [];
     if (parsed === null && first?.type !== 'list') {
-      throw new RunbookError(this.file, line, 'empty step: a list item needs text saying what to do');
+      throw new RunbookError(
+        this.file,
+        line,
+        'empty step: a list item needs text saying what to do',
+      );
     }
     if (parsed !== null) {
       steps.push({
@@ -132,7 +141,8 @@ class PhaseBuilder {
         line,
       });
     }
-    for (const list of nested) for (const child of list.children) steps.push(...this.stepsOf(child));
+    for (const list of nested)
+      for (const child of list.children) steps.push(...this.stepsOf(child));
     return steps;
   }
 
@@ -151,7 +161,12 @@ class PhaseBuilder {
       }
       const where = node.position ? node.position.start.line : line;
       if (directive.key === 'action') {
-        if (action !== null) throw new RunbookError(this.file, where, `a step binds one action; this one also names "${directive.value}"`);
+        if (action !== null)
+          throw new RunbookError(
+            this.file,
+            where,
+            `a step binds one action; this one also names "${directive.value}"`,
+          );
         action = checkAction(directive.value, this.file, where);
       } else if (directive.key === 'approval') {
         approvalWord = checkApproval(directive.value, this.file, where);
@@ -172,7 +187,8 @@ class PhaseBuilder {
       );
     }
     const mutating = action !== null && MUTATING_ACTIONS.has(action);
-    const approval: ApprovalMode | null = approvalWord === 'two-person' || mutating ? 'two-person' : null;
+    const approval: ApprovalMode | null =
+      approvalWord === 'two-person' || mutating ? 'two-person' : null;
     const text = plainText(kept).replace(/\s+/g, ' ').trim();
     if (text === '' && action === null) return null;
     return { text: text || `Run ${action}`, action, approval };
@@ -186,7 +202,10 @@ class PhaseBuilder {
     const lineStart = this.body.lastIndexOf('\n', first.start.offset ?? 0) + 1;
     const raw = this.body.slice(lineStart, last.end.offset);
     const indent = Math.min(
-      ...raw.split('\n').filter((l) => l.trim() !== '').map((l) => l.length - l.trimStart().length),
+      ...raw
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => l.length - l.trimStart().length),
     );
     return raw
       .split('\n')
@@ -207,12 +226,18 @@ function parseDirective(code: string): { key: string; value: string } | null {
   const value = match[2] ?? '';
   if (DIRECTIVE_KEYS.includes(key)) return { key, value };
   // A near miss of a directive ("acton: db.promote") must not silently become a manual step.
-  const looksLikeDirective = /^[a-z][\w.-]*$/i.test(value) && closestNames(key, DIRECTIVE_KEYS).length > 0;
+  const looksLikeDirective =
+    /^[a-z][\w.-]*$/i.test(value) && closestNames(key, DIRECTIVE_KEYS).length > 0;
   return looksLikeDirective ? { key, value } : null;
 }
 
 function checkAction(value: string, file: string, line: number): ActionName {
-  if (value === '') throw new RunbookError(file, line, `"action:" names no action (known: ${ACTION_NAMES.join(', ')})`);
+  if (value === '')
+    throw new RunbookError(
+      file,
+      line,
+      `"action:" names no action (known: ${ACTION_NAMES.join(', ')})`,
+    );
   if (isActionName(value)) return value;
   const hint = closestNames(value, ACTION_NAMES);
   throw new RunbookError(
@@ -224,14 +249,22 @@ function checkAction(value: string, file: string, line: number): ActionName {
 
 function checkApproval(value: string, file: string, line: number): string {
   if ((APPROVAL_MODES as readonly string[]).includes(value)) return value;
-  throw new RunbookError(file, line, `unknown approval mode "${value}" (known: ${APPROVAL_MODES.join(', ')})`);
+  throw new RunbookError(
+    file,
+    line,
+    `unknown approval mode "${value}" (known: ${APPROVAL_MODES.join(', ')})`,
+  );
 }
 
 const TRAILING_PARENS = /\s*\(([^()]*)\)\s*$/;
 const BUDGET = /^(\d+(?:\.\d+)?)\s*(minutes?|mins?|m|hours?|hrs?|h)$/i;
 
 /** "Phase 2: Failover (15 minutes)" -> title "Phase 2: Failover", budget 15. */
-function splitBudget(heading: string, file: string, line: number): { title: string; budgetMinutes: number | null } {
+function splitBudget(
+  heading: string,
+  file: string,
+  line: number,
+): { title: string; budgetMinutes: number | null } {
   const text = heading.replace(/\s+/g, ' ').trim();
   const match = TRAILING_PARENS.exec(text);
   const inner = match?.[1]?.trim() ?? '';
@@ -259,7 +292,7 @@ function plainText(nodes: readonly TextNode[]): string {
       if (node.type === 'text') return node.value;
       if (node.type === 'inlineCode') return `\`${node.value}\``;
       if (node.type === 'break') return ' ';
-      if ('children' in node) return plainText(node.children as TextNode[]);
+      if ('children' in node) return plainText(node.children);
       return '';
     })
     .join('');

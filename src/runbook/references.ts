@@ -8,7 +8,11 @@ import type { Runbook } from './model.js';
 export const STALE_AFTER_DAYS = 180;
 
 /** `file:line: message` lines for every reference that points nowhere. */
-export function checkRunbookReferences(config: Config, library: Runbook[], extra: Runbook[] = []): string[] {
+export function checkRunbookReferences(
+  config: Config,
+  library: Runbook[],
+  extra: Runbook[] = [],
+): string[] {
   const problems: string[] = [];
   const services = Object.keys(config.services);
   const byName = new Map(library.map((runbook) => [runbook.name, runbook]));
@@ -27,15 +31,21 @@ export function checkRunbookReferences(config: Config, library: Runbook[], extra
       const keyPath = `${configFile}: services.${service.name}.runbooks.${kind}`;
       const runbook = byName.get(name);
       if (!runbook) {
-        problems.push(`${keyPath}: no runbook "${name}" in ${config.runbooksDir} (known: ${known})`);
+        problems.push(
+          `${keyPath}: no runbook "${name}" in ${config.runbooksDir} (known: ${known})`,
+        );
       } else if ((kind === 'failover' || kind === 'failback') && runbook.kind !== kind) {
-        problems.push(`${keyPath}: runbook "${name}" is a ${runbook.kind} (kind: in its front matter), not a ${kind}`);
+        problems.push(
+          `${keyPath}: runbook "${name}" is a ${runbook.kind} (kind: in its front matter), not a ${kind}`,
+        );
       }
     }
   }
   config.schedules.forEach((schedule, i) => {
     if (schedule.remind !== null && !byName.has(schedule.remind)) {
-      problems.push(`${configFile}: schedules[${i}].remind: no runbook "${schedule.remind}" (known: ${known})`);
+      problems.push(
+        `${configFile}: schedules[${i}].remind: no runbook "${schedule.remind}" (known: ${known})`,
+      );
     }
   });
   return problems;

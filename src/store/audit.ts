@@ -34,7 +34,11 @@ export type AuditVerification =
   | { ok: false; count: number; brokenAt: number; reason: string };
 
 /** Appends one event in its own transaction; returns its row. */
-export function recordAuditEvent(db: Db, event: AuditEvent, clock: () => Date = () => new Date()): AuditRow {
+export function recordAuditEvent(
+  db: Db,
+  event: AuditEvent,
+  clock: () => Date = () => new Date(),
+): AuditRow {
   const [row] = recordAuditEvents(db, [event], clock);
   return row as AuditRow;
 }
@@ -69,7 +73,11 @@ export function recordAuditEvents(
           subject: event.subject,
           details: canonicalJson(event.details ?? {}),
         };
-        const row: AuditRow = { ...content, prev_hash: prevHash, hash: hashAuditRow(prevHash, content) };
+        const row: AuditRow = {
+          ...content,
+          prev_hash: prevHash,
+          hash: hashAuditRow(prevHash, content),
+        };
         insert.run(row);
         prevHash = row.hash;
         return row;
@@ -105,15 +113,16 @@ export function verifyAuditLog(db: Db): AuditVerification {
   }
   let previous: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH };
   let count = 0;
-  for (const row of db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as Iterable<AuditRow>) {
+  for (const row of db
+    .prepare('SELECT * FROM audit_log ORDER BY seq')
+    .iterate() as Iterable<AuditRow>) {
     const problem = findBreak(row, previous, seqOfHash);
     if (problem) return { ok: false, count, ...problem };
     previous = row;
     count += 1;
   }
   const head = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as
-    | { seq: number; hash: string }
-    | undefined;
+    { seq: number; hash: string } | undefined;
   if (head && (head.seq !== previous.seq || head.hash !== previous.hash)) {
     return {
       ok: false,
@@ -133,13 +142,19 @@ function findBreak(
   const expectedSeq = previous.seq + 1;
   if (row.seq !== expectedSeq) {
     const gap = row.seq - expectedSeq === 1 ? `#${expectedSeq}` : `#${expectedSeq}–#${row.seq - 1}`;
-    return { brokenAt: expectedSeq, reason: `event ${gap} was deleted: the log jumps from #${previous.seq} to #${row.seq}` };
+    return {
+      brokenAt: expectedSeq,
+      reason: `event ${gap} was deleted: the log jumps from #${previous.seq} to #${row.seq}`,
+    };
   }
   const contentMatches = hashAuditRow(row.prev_hash, row) === row.hash;
   const linked = row.prev_hash === previous.hash;
   if (linked && contentMatches) return null;
   if (linked) {
-    return { brokenAt: row.seq, reason: `event #${row.seq} was edited: its content no longer matches its hash` };
+    return {
+      brokenAt: row.seq,
+      reason: `event #${row.seq} was edited: its content no longer matches its hash`,
+    };
   }
   const linkedTo = seqOfHash.get(row.prev_hash);
   if (linkedTo !== undefined) {

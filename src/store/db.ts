@@ -43,14 +43,22 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
   } catch (error) {
     db.close();
     if ((error as { code?: string }).code === 'SQLITE_NOTADB') {
-      throw new StoreError(file, 'is not a SQLite database: point `store:` in lifeboat.yml at a lifeboat store');
+      throw new StoreError(
+        file,
+        'is not a SQLite database: point `store:` in lifeboat.yml at a lifeboat store',
+      );
     }
     throw error;
   }
 }
 
 /** Applies the migrations the store lacks; returns the resulting version. */
-function migrate(db: Db, file: string, migrations: readonly Migration[], clock: () => Date): number {
+function migrate(
+  db: Db,
+  file: string,
+  migrations: readonly Migration[],
+  clock: () => Date,
+): number {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
@@ -65,7 +73,9 @@ function migrate(db: Db, file: string, migrations: readonly Migration[], clock: 
         'upgrade lifeboat, or point `store:` at another file',
     );
   }
-  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  const record = db.prepare(
+    'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+  );
   for (const migration of migrations.filter((m) => m.version > current)) {
     db.transaction(() => {
       db.exec(migration.sql);

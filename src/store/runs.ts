@@ -74,7 +74,11 @@ export function insertRun(db: Db, run: NewRun): RunRecord {
 export function finishRun(
   db: Db,
   id: string,
-  outcome: { status: Exclude<RunStatus, 'running' | 'waiting'>; finishedAt: Date; rtoSeconds: number | null },
+  outcome: {
+    status: Exclude<RunStatus, 'running' | 'waiting'>;
+    finishedAt: Date;
+    rtoSeconds: number | null;
+  },
 ): void {
   const { status, finishedAt, rtoSeconds } = outcome;
   db.prepare('UPDATE runs SET status = ?, finished_at = ?, rto_seconds = ? WHERE id = ?').run(

@@ -1,0 +1,295 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseRunbook } from '../src/runbook/parse.js';
+import { recordAuditEvent } from '../src/store/audit.js';
+import { openStore } from '../src/store/db.js';
+import { finishRun, insertRun } from '../src/store/runs.js';
+import { cli } from './support/cli.js';
+import { nodeTsArgs } from './support/node-ts.js';
+import { makeTempDir } from './support/tmp.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+/** A lifeboat.yml in a fresh folder, with the shipped runbooks copied beside it. */
+function workspace(): { dir: string; env: Record<string, string> } {
+  const dir = makeTempDir();
+  const example = readFileSync(path.join(root, 'lifeboat.example.yml'), 'utf8');
+  writeFileSync(
+    path.join(dir, 'lifeboat.yml'),
+    example.replace('runbooks_dir: ./runbooks', `runbooks_dir: ${path.join(root, 'runbooks')}`),
+  );
+  return { dir, env: { LIFEBOAT_CONFIG: path.join(dir, 'lifeboat.yml') } };
+}
+
+describe('lifeboat runbooks', () => {
+  it('show --json prints the DESIGN.md shape', async () => {
+    const { code, stdout } = await cli([
+      'runbooks',
+      'show',
+      path.join(root, 'runbooks/failover.md'),
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    const json = JSON.parse(stdout) as {
+      title: string;
+      kind: string;
+      phases: { title: string; budget_minutes: number | null; steps: Record<string, unknown>[] }[];
+    };
+    expect(Object.keys(json)).toEqual(['title', 'kind', 'phases']);
+    expect(json.kind).toBe('failover');
+    expect(json.phases[1]).toMatchObject({ title: 'Phase 1: Assess', budget_minutes: 10 });
+    expect(json.phases[0]!.budget_minutes).toBeNull();
+    expect(json.phases[2]!.steps[0]).toEqual({
+      text: 'Promote the DR replica to a standalone primary',
+      checklist: false,
+      action: 'db.promote',
+      approval: 'two-person',
+    });
+  });
+
+  it('show finds a runbook by name in the folder, and lists the known ones for an unknown name', async () => {
+    const shown = await cli(['runbooks', 'show', 'dr-test', '--dir', path.join(root, 'runbooks')]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('Phase 2: Failover (15 min)');
+    expect(shown.stdout).toMatch(
+      /Promote the DR replica\s+→ action db\.promote · two-person approval/,
+    );
+    const missing = await cli([
+      'runbooks',
+      'show',
+      'failovr',
+      '--dir',
+      path.join(root, 'runbooks'),
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(
+      /no runbook "failovr" in .* \(known: backup-restore-test, dr-test, failback, failover, tabletop-region-outage\)/,
+    );
+  });
+
+  it('list shows every runbook with its kind, steps and review date', async () => {
+    const { code, stdout } = await cli([
+      'runbooks',
+      'list',
+      '--dir',
+      path.join(root, 'runbooks'),
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    const rows = JSON.parse(stdout) as {
+      name: string;
+      kind: string;
+      stale: boolean;
+      steps: number;
+    }[];
+    expect(rows.map((r) => [r.name, r.kind])).toContainEqual(['failover', 'failover']);
+    expect(rows.every((r) => r.steps > 0 && !r.stale)).toBe(true);
+  });
+
+  it('list flags runbooks nobody reviewed for 180 days', async () => {
+    const dir = makeTempDir();
+    writeFileSync(
+      path.join(dir, 'old.md'),
+      '---\nreviewed: 2020-01-01\n---\n- Check the dashboards\n',
+    );
+    const { stdout } = await cli(['runbooks', 'list', '--dir', dir]);
+    expect(stdout).toMatch(/old\s+drill\s+-\s+1\s+2020-01-01 \(stale\)/);
+  });
+
+  it('check passes the shipped runbooks against the example config', async () => {
+    const { env } = workspace();
+    const { code, stdout } = await cli(['runbooks', 'check'], env);
+    expect(stdout).toContain('5 runbooks checked: no problems');
+    expect(code).toBe(0);
+  });
+
+  it('check prints file:line lines and exits 1, with no stack trace', async () => {
+    const dir = makeTempDir();
+    writeFileSync(path.join(dir, 'good.md'), '# Good\n- Check the dashboards\n');
+    writeFileSync(path.join(dir, 'bad.md'), '# Bad\n\n## Phase 1 (10 minuets)\n- a\n');
+    const extra = path.join(makeTempDir(), 'extra.md');
+    writeFileSync(extra, '- Promote `action: db.promot`\n');
+    const { code, stdout, stderr } = await cli(['runbooks', 'check', '--dir', dir, extra]);
+    expect(code).toBe(1);
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/bad\.md:3: budget "\(10 minuets\)" is not a duration/);
+    expect(lines[1]).toMatch(/extra\.md:1: unknown action "db\.promot"/);
+    expect(stderr).toContain('3 runbooks checked: 2 problems');
+    expect(stdout + stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('check catches config references to runbooks that do not exist', async () => {
+    const { dir, env } = workspace();
+    const file = path.join(dir, 'lifeboat.yml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('remind: dr-test', 'remind: dr-tset'));
+    const { code, stdout } = await cli(['runbooks', 'check'], env);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/lifeboat\.yml: schedules\[3\]\.remind: no runbook "dr-tset"/);
+  });
+
+  it('check names the runbook line of a service the config does not have', async () => {
+    const { dir, env } = workspace();
+    const extra = path.join(dir, 'orders.md');
+    writeFileSync(
+      extra,
+      '---\ntitle: Orders\nservice: orders-db\n---\n- Check lag `action: db.check-lag`\n',
+    );
+    const { code, stdout } = await cli(['runbooks', 'check', extra], env);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(
+      /orders\.md:3: service "orders-db" is not configured in lifeboat\.yml \(known: payments-db\)/,
+    );
+  });
+});
+
+describe('lifeboat history', () => {
+  it('prints runs newest first in the DESIGN.md JSON shape', async () => {
+    const { dir, env } = workspace();
+    const store = openStore(path.join(dir, 'lifeboat.db'));
+    const runbook = parseRunbook(
+      '---\nkind: failover\n---\n- Promote `action: db.promote`',
+      'runbooks/failover.md',
+    );
+    const start = (id: string, at: string) =>
+      insertRun(store.db, {
+        id,
+        runbook,
+        service: 'payments-db',
+        kind: 'failover',
+        startedBy: 'U0ALICE',
+        startedAt: new Date(at),
+        impactAt: new Date(at),
+        idempotencyKey: id,
+      });
+    start('r-old', '2026-11-01T03:00:00Z');
+    start('r-new', '2026-11-20T03:00:00Z');
+    finishRun(store.db, 'r-old', {
+      status: 'succeeded',
+      finishedAt: new Date('2026-11-01T03:11:30Z'),
+      rtoSeconds: 690,
+    });
+    store.close();
+
+    const { code, stdout } = await cli(['history', '--json'], env);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual([
+      {
+        id: 'r-new',
+        runbook: 'failover',
+        service: 'payments-db',
+        kind: 'failover',
+        status: 'running',
+        started_at: '2026-11-20T03:00:00.000Z',
+        finished_at: null,
+        rto_seconds: null,
+      },
+      {
+        id: 'r-old',
+        runbook: 'failover',
+        service: 'payments-db',
+        kind: 'failover',
+        status: 'succeeded',
+        started_at: '2026-11-01T03:00:00.000Z',
+        finished_at: '2026-11-01T03:11:30.000Z',
+        rto_seconds: 690,
+      },
+    ]);
+    const table = await cli(['history'], env);
+    expect(table.stdout).toMatch(
+      /r-old\s+2026-11-01 03:00\s+failover\s+failover\s+payments-db\s+succeeded\s+11m 30s/,
+    );
+  });
+
+  it('says there are no runs yet on a new store', async () => {
+    const { env } = workspace();
+    expect((await cli(['history'], env)).stdout).toBe('no runs yet\n');
+  });
+
+  it('refuses a bad --limit with a usage line', async () => {
+    const { env } = workspace();
+    const { code, stderr } = await cli(['history', '--limit', 'lots'], env);
+    expect(code).toBe(1);
+    expect(stderr).toContain('usage: /dr history [N]');
+  });
+
+  it('names the key path of a config error and exits 1', async () => {
+    const { dir, env } = workspace();
+    const file = path.join(dir, 'lifeboat.yml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('rpo: 1m', 'rpo: soon'));
+    const { code, stderr } = await cli(['history'], env);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      /^lifeboat: .*lifeboat\.yml: services\.payments-db\.rpo: "soon" is not a duration like 15m/,
+    );
+  });
+});
+
+describe('lifeboat audit verify', () => {
+  it('exits 0 with the count when the chain is intact, 1 naming the first broken event', async () => {
+    const { dir, env } = workspace();
+    const store = openStore(path.join(dir, 'lifeboat.db'));
+    for (let i = 0; i < 5; i++)
+      recordAuditEvent(store.db, {
+        actor: 'U0ALICE',
+        action: 'step.done',
+        subject: 'r-1',
+        details: { step: i },
+      });
+    store.close();
+
+    const intact = await cli(['audit', 'verify'], env);
+    expect(intact.code).toBe(0);
+    expect(intact.stdout).toMatch(/^audit log intact: 5 events, head [0-9a-f]{16}/);
+
+    const raw = openStore(path.join(dir, 'lifeboat.db'));
+    raw.db.exec(
+      "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'U0MALLORY' WHERE seq = 2;",
+    );
+    raw.close();
+    const broken = await cli(['audit', 'verify'], env);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/^audit log broken at event #2: event #2 was edited/);
+  });
+});
+
+describe('the lifeboat command', () => {
+  it('answers --help everywhere with exit 0', async () => {
+    for (const argv of [
+      ['--help'],
+      ['runbooks', '--help'],
+      ['runbooks', 'show', '--help'],
+      ['history', '--help'],
+      ['audit', 'verify', '--help'],
+    ]) {
+      const { code, stdout } = await cli(argv);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^Usage: lifeboat/);
+    }
+  });
+
+  it('exits 1 with one line for an unknown command or a missing argument', async () => {
+    const unknown = await cli(['failover-now']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("error: unknown command 'failover-now'");
+    const missing = await cli(['runbooks', 'show']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("error: missing required argument 'file'");
+  });
+
+  it('runs as a program and exits 1 for a user mistake without a stack trace', () => {
+    const dir = makeTempDir();
+    mkdirSync(path.join(dir, 'runbooks'));
+    writeFileSync(path.join(dir, 'runbooks', 'broken.md'), '- a `action: db.promot`\n');
+    const result = spawnSync(process.execPath, nodeTsArgs('src/cli.ts', 'runbooks', 'check'), {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, LIFEBOAT_CONFIG: '' },
+    });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('runbooks/broken.md:1: unknown action "db.promot"');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,203 @@
+import type Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  hashAuditRow,
+  recordAuditEvent,
+  recordAuditEvents,
+  verifyAuditLog,
+  type AuditRow,
+} from '../../src/store/audit.js';
+import { openStore, type Store } from '../../src/store/db.js';
+import { nodeTsArgs } from '../support/node-ts.js';
+import { makeTempDir } from '../support/tmp.js';
+
+function storeWithEvents(count: number): Store {
+  const store = openStore(path.join(makeTempDir(), 'lifeboat.db'));
+  let tick = Date.parse('2026-11-24T03:00:00Z');
+  recordAuditEvents(
+    store.db,
+    Array.from({ length: count }, (_, i) => ({
+      actor: i % 2 ? 'U0BOB' : 'U0ALICE',
+      action: i % 2 ? 'approval.granted' : 'step.done',
+      subject: 'r-42',
+      details: { step: i, note: `event ${i + 1}` },
+    })),
+    () => new Date((tick += 1000)),
+  );
+  return store;
+}
+
+/** What an attacker with the sqlite3 shell does first: drop the append-only triggers. */
+function tamper(db: Database.Database, sql: string, ...params: unknown[]): void {
+  db.exec(
+    'DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;',
+  );
+  db.prepare(sql).run(...params);
+}
+
+function row(db: Database.Database, seq: number): AuditRow {
+  return db.prepare('SELECT * FROM audit_log WHERE seq = ?').get(seq) as AuditRow;
+}
+
+describe('the audit log', () => {
+  it('verifies an intact chain and reports its length', () => {
+    const store = storeWithEvents(10);
+    const result = verifyAuditLog(store.db);
+    expect(result).toMatchObject({ ok: true, count: 10 });
+    store.close();
+  });
+
+  it('chains each event to the one before it', () => {
+    const store = storeWithEvents(3);
+    expect(row(store.db, 2).prev_hash).toBe(row(store.db, 1).hash);
+    expect(row(store.db, 3).prev_hash).toBe(row(store.db, 2).hash);
+    store.close();
+  });
+
+  it('stores actor, action, subject, details and time by field', () => {
+    const store = openStore(path.join(makeTempDir(), 'lifeboat.db'));
+    const written = recordAuditEvent(
+      store.db,
+      {
+        actor: 'U0ALICE',
+        action: 'run.started',
+        subject: 'r-1',
+        details: { service: 'payments-db', kind: 'failover' },
+      },
+      () => new Date('2026-11-24T03:12:00Z'),
+    );
+    expect(row(store.db, 1)).toEqual(written);
+    expect(written).toMatchObject({
+      actor: 'U0ALICE',
+      action: 'run.started',
+      subject: 'r-1',
+      at: '2026-11-24T03:12:00.000Z',
+    });
+    expect(JSON.parse(written.details)).toEqual({ kind: 'failover', service: 'payments-db' });
+    store.close();
+  });
+
+  it('refuses updates and deletes through SQL', () => {
+    const store = storeWithEvents(2);
+    expect(() =>
+      store.db.prepare("UPDATE audit_log SET actor = 'U0MALLORY' WHERE seq = 1").run(),
+    ).toThrow(/append-only/);
+    expect(() => store.db.prepare('DELETE FROM audit_log WHERE seq = 1').run()).toThrow(
+      /append-only/,
+    );
+    store.close();
+  });
+
+  it('names an edited event', () => {
+    const store = storeWithEvents(10);
+    tamper(store.db, "UPDATE audit_log SET actor = 'U0MALLORY' WHERE seq = 4");
+    expect(verifyAuditLog(store.db)).toEqual({
+      ok: false,
+      count: 3,
+      brokenAt: 4,
+      reason: 'event #4 was edited: its content no longer matches its hash',
+    });
+    store.close();
+  });
+
+  it('names an edited event whose hash was forged to match', () => {
+    const store = storeWithEvents(10);
+    const original = row(store.db, 6);
+    const forged = { ...original, details: '{"note":"nothing to see","step":5}' };
+    tamper(
+      store.db,
+      'UPDATE audit_log SET details = ?, hash = ? WHERE seq = 6',
+      forged.details,
+      hashAuditRow(forged.prev_hash, forged),
+    );
+    const result = verifyAuditLog(store.db);
+    expect(result).toMatchObject({ ok: false, brokenAt: 6 });
+    expect(result.ok ? '' : result.reason).toBe(
+      'event #6 was edited and its hash rewritten: event #7 no longer links to it',
+    );
+    store.close();
+  });
+
+  it('names a deleted event', () => {
+    const store = storeWithEvents(10);
+    tamper(store.db, 'DELETE FROM audit_log WHERE seq = 5');
+    const result = verifyAuditLog(store.db);
+    expect(result).toMatchObject({ ok: false, brokenAt: 5 });
+    expect(result.ok ? '' : result.reason).toBe(
+      'event #5 was deleted: the log jumps from #4 to #6',
+    );
+    store.close();
+  });
+
+  it('notices events cut off the end of the log', () => {
+    const store = storeWithEvents(10);
+    tamper(store.db, 'DELETE FROM audit_log WHERE seq > 8');
+    const result = verifyAuditLog(store.db);
+    expect(result).toMatchObject({ ok: false, brokenAt: 9 });
+    expect(result.ok ? '' : result.reason).toContain('events after #8 were deleted');
+    store.close();
+  });
+
+  it('names a deleted event even when later events were renumbered to hide the gap', () => {
+    const store = storeWithEvents(10);
+    tamper(store.db, 'DELETE FROM audit_log WHERE seq = 5');
+    store.db.prepare('UPDATE audit_log SET seq = seq - 1 WHERE seq > 5').run();
+    const result = verifyAuditLog(store.db);
+    expect(result).toMatchObject({ ok: false, brokenAt: 5 });
+    store.close();
+  });
+
+  it('names reordered events', () => {
+    const store = storeWithEvents(10);
+    const third = row(store.db, 3);
+    const fourth = row(store.db, 4);
+    const put =
+      'UPDATE audit_log SET at = ?, actor = ?, action = ?, subject = ?, details = ?, prev_hash = ?, hash = ? WHERE seq = ?';
+    const fields = (r: AuditRow) => [
+      r.at,
+      r.actor,
+      r.action,
+      r.subject,
+      r.details,
+      r.prev_hash,
+      r.hash,
+    ];
+    tamper(store.db, 'UPDATE audit_log SET hash = ? WHERE seq = 3', 'moving'); // hashes are unique
+    store.db.prepare(put).run(...fields(third), 4);
+    store.db.prepare(put).run(...fields(fourth), 3);
+    const result = verifyAuditLog(store.db);
+    expect(result).toMatchObject({ ok: false, brokenAt: 3 });
+    expect(result.ok ? '' : result.reason).toBe(
+      'event #3 is out of order: it was written after event #4, not #2',
+    );
+    store.close();
+  });
+
+  it('forms one chain when two processes append at the same time', async () => {
+    const file = path.join(makeTempDir(), 'lifeboat.db');
+    openStore(file).close();
+    const append = (actor: string) =>
+      new Promise<number | null>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          nodeTsArgs('test/support/append-audit.ts', file, actor, '200'),
+          { stdio: 'inherit' },
+        );
+        child.on('error', reject);
+        child.on('exit', resolve);
+      });
+    expect(await Promise.all([append('U0ALICE'), append('U0BOB')])).toEqual([0, 0]);
+    const store = openStore(file);
+    expect(verifyAuditLog(store.db)).toMatchObject({ ok: true, count: 400 });
+    const actors = store.db
+      .prepare('SELECT actor, COUNT(*) AS n FROM audit_log GROUP BY actor ORDER BY actor')
+      .all();
+    expect(actors).toEqual([
+      { actor: 'U0ALICE', n: 200 },
+      { actor: 'U0BOB', n: 200 },
+    ]);
+    store.close();
+  });
+});

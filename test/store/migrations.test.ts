@@ -1,0 +1,121 @@
+import Database from 'better-sqlite3';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/errors.js';
+import { recordAuditEvent, verifyAuditLog } from '../../src/store/audit.js';
+import { openStore } from '../../src/store/db.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
+import { parseRunbook } from '../../src/runbook/parse.js';
+import { insertRun, listRuns } from '../../src/store/runs.js';
+import { makeTempDir } from '../support/tmp.js';
+
+const runbook = parseRunbook('# Drill\n- Check the dashboards', 'runbooks/drill.md');
+
+describe('the store', () => {
+  it('is created with WAL, foreign keys and every migration applied', () => {
+    const file = path.join(makeTempDir(), 'lifeboat.db');
+    const store = openStore(file);
+    expect(store.version).toBe(MIGRATIONS.at(-1)!.version);
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    const tables = (
+      store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as {
+        name: string;
+      }[]
+    ).map((t) => t.name);
+    expect(tables).toEqual(
+      expect.arrayContaining([
+        'runs',
+        'step_events',
+        'approvals',
+        'approval_votes',
+        'notes',
+        'audit_log',
+        'check_results',
+        'schedule_leases',
+        'schema_migrations',
+      ]),
+    );
+    store.close();
+  });
+
+  it('records each migration once, and reopening applies nothing twice', () => {
+    const file = path.join(makeTempDir(), 'lifeboat.db');
+    openStore(file).close();
+    const store = openStore(file);
+    const rows = store.db
+      .prepare('SELECT version FROM schema_migrations ORDER BY version')
+      .all() as { version: number }[];
+    expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+    store.close();
+  });
+
+  it('upgrades a store written by an older lifeboat in place, keeping its runs', () => {
+    const file = path.join(makeTempDir(), 'lifeboat.db');
+    const old = openStore(file, { migrations: MIGRATIONS.slice(0, 1) });
+    expect(old.version).toBe(1);
+    insertRun(old.db, {
+      id: 'r-1',
+      runbook,
+      service: null,
+      kind: 'drill',
+      startedBy: 'U0ALICE',
+      startedAt: new Date('2026-11-01T10:00:00Z'),
+      impactAt: new Date('2026-11-01T10:00:00Z'),
+      idempotencyKey: null,
+    });
+    old.close();
+
+    const upgraded = openStore(file);
+    expect(upgraded.version).toBe(MIGRATIONS.at(-1)!.version);
+    expect(listRuns(upgraded.db).map((run) => run.id)).toEqual(['r-1']);
+    recordAuditEvent(upgraded.db, { actor: 'system', action: 'store.upgraded', subject: 'store' });
+    expect(verifyAuditLog(upgraded.db)).toMatchObject({ ok: true, count: 1 });
+    upgraded.close();
+  });
+
+  it('refuses a store written by a newer lifeboat, and leaves it untouched', () => {
+    const file = path.join(makeTempDir(), 'lifeboat.db');
+    openStore(file).close();
+    const raw = new Database(file);
+    raw
+      .prepare(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', '2030-01-01')",
+      )
+      .run();
+    raw.close();
+    expect(() => openStore(file)).toThrow(StoreError);
+    expect(() => openStore(file)).toThrow(
+      /was written by a newer lifeboat \(schema version 99; this lifeboat knows up to 3\)/,
+    );
+    const check = new Database(file);
+    expect(check.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()).toEqual({
+      v: 99,
+    });
+    check.close();
+  });
+
+  it('refuses a file that is not a SQLite database', () => {
+    const file = path.join(makeTempDir(), 'notes.txt');
+    writeFileSync(file, 'these are not the tables you are looking for\n'.repeat(100));
+    expect(() => openStore(file)).toThrow(/is not a SQLite database/);
+  });
+
+  it('never records a run whose impact time is after its start', () => {
+    const store = openStore(path.join(makeTempDir(), 'lifeboat.db'));
+    expect(() =>
+      insertRun(store.db, {
+        id: 'r-2',
+        runbook,
+        service: null,
+        kind: 'drill',
+        startedBy: 'U0ALICE',
+        startedAt: new Date('2026-11-01T10:00:00Z'),
+        impactAt: new Date('2026-11-01T10:05:00Z'),
+        idempotencyKey: null,
+      }),
+    ).toThrow(/CHECK constraint failed/);
+    store.close();
+  });
+});
