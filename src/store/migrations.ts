@@ -91,18 +91,15 @@ export const MIGRATIONS: readonly Migration[] = [
         subject TEXT NOT NULL,
         details TEXT NOT NULL,
         prev_hash TEXT NOT NULL,
-        hash TEXT NOT NULL UNIQUE
+        hash TEXT NOT NULL
       );
-      -- The head remembers the newest event, so cutting events off the end is detected too.
+      -- The head remembers the newest event (written in the same transaction as the events), so
+      -- cutting events off the end of the log is detected too.
       CREATE TABLE audit_head (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         seq INTEGER NOT NULL,
         hash TEXT NOT NULL
       );
-      CREATE TRIGGER audit_log_head AFTER INSERT ON audit_log BEGIN
-        INSERT INTO audit_head (id, seq, hash) VALUES (1, NEW.seq, NEW.hash)
-          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash;
-      END;
       CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN
         SELECT RAISE(ABORT, 'audit_log is append-only');
       END;

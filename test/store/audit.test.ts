@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,6 +10,7 @@ import {
   verifyAuditLog,
   type AuditRow,
 } from '../../src/store/audit.js';
+import { canonicalJson } from '../../src/store/canonical-json.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { nodeTsArgs } from '../support/node-ts.js';
 import { makeTempDir } from '../support/tmp.js';
@@ -164,9 +166,8 @@ describe('the audit log', () => {
       r.prev_hash,
       r.hash,
     ];
-    tamper(store.db, 'UPDATE audit_log SET hash = ? WHERE seq = 3', 'moving'); // hashes are unique
+    tamper(store.db, put, ...fields(fourth), 3);
     store.db.prepare(put).run(...fields(third), 4);
-    store.db.prepare(put).run(...fields(fourth), 3);
     const result = verifyAuditLog(store.db);
     expect(result).toMatchObject({ ok: false, brokenAt: 3 });
     expect(result.ok ? '' : result.reason).toBe(
@@ -199,5 +200,23 @@ describe('the audit log', () => {
       { actor: 'U0BOB', n: 200 },
     ]);
     store.close();
+  });
+});
+
+describe('hashAuditRow', () => {
+  it('hashes exactly the canonical JSON of the row after the previous hash', () => {
+    const row = {
+      seq: 7,
+      at: '2026-11-24T03:12:00.000Z',
+      actor: 'U0"ALICE',
+      action: 'run.started',
+      subject: 'r-1\n',
+      details: '{"a":1}',
+    };
+    const expected = createHash('sha256')
+      .update('ab'.repeat(32))
+      .update(canonicalJson(row))
+      .digest('hex');
+    expect(hashAuditRow('ab'.repeat(32), row)).toBe(expected);
   });
 });
