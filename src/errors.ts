@@ -8,6 +8,7 @@ export const ErrorCode = {
   StoreError: 'lifeboat_store_error',
   UsageError: 'lifeboat_usage_error',
   NotFound: 'lifeboat_not_found',
+  ProviderError: 'lifeboat_provider_error',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -81,6 +82,24 @@ export class NotFound extends LifeboatError {
   constructor(message: string) {
     super(message);
     this.name = 'NotFound';
+  }
+}
+
+/**
+ * An external system (PostgreSQL, AWS) failed or refused. Wrapped once, at the provider edge, with
+ * the resource named. `permanent` errors (access denied, wrong state) are not retried; the step
+ * stops and the run stays resumable.
+ */
+export class ProviderError extends LifeboatError {
+  readonly code = ErrorCode.ProviderError;
+  constructor(
+    readonly resource: string,
+    readonly reason: string,
+    readonly permanent: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(`${resource}: ${reason}`, options);
+    this.name = 'ProviderError';
   }
 }
 

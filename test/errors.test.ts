@@ -5,6 +5,7 @@ import {
   GateRefused,
   LifeboatError,
   NotFound,
+  ProviderError,
   RunbookError,
   StoreError,
   UsageError,
@@ -20,6 +21,7 @@ describe('the error catalogue', () => {
       new StoreError('lifeboat.db', 'x'),
       new UsageError('x'),
       new NotFound('x'),
+      new ProviderError('postgres replica 127.0.0.1:5433', 'x', true),
     ];
     const codes = errors.map((error) => error.code);
     expect(new Set(codes).size).toBe(errors.length);

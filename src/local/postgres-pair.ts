@@ -1,0 +1,229 @@
+// A real PostgreSQL primary and streaming standby on loopback, from the PostgreSQL 15 binaries:
+// what the failover tests, the benchmarks and local mode run against. As root, initdb and postgres
+// refuse to run, so every server command runs as the `postgres` user.
+
+import { execFile, execFileSync } from 'node:child_process';
+import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+
+const run = promisify(execFile);
+
+export const PG_BIN = process.env.LIFEBOAT_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+
+export interface PostgresServer {
+  port: number;
+  dataDir: string;
+  url: string;
+}
+
+export interface PostgresPair {
+  root: string;
+  primary: PostgresServer;
+  standby: PostgresServer;
+  /** kill -9 of the primary's postmaster: the disaster. */
+  killPrimary(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts a primary, a streaming standby of it, and waits until the standby streams. */
+export async function startPostgresPair(options: { root?: string } = {}): Promise<PostgresPair> {
+  assertBinaries();
+  const root = options.root ?? mkdtempSync(path.join(tmpdir(), 'lifeboat-pg-'));
+  mkdirSync(root, { recursive: true });
+  giveToPostgres(root);
+  const [primaryPort, standbyPort] = [await freePort(), await freePort()];
+  const primary = server(root, 'primary', primaryPort);
+  const standby = server(root, 'standby', standbyPort);
+  const started: PostgresServer[] = [];
+  try {
+    await asPostgres('initdb', [
+      '-D',
+      primary.dataDir,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '--no-sync',
+      '-E',
+      'UTF8',
+    ]);
+    appendFileSync(primary.dataDir + '/postgresql.conf', serverConf(primaryPort, root));
+    await startServer(primary);
+    started.push(primary);
+    await asPostgres('pg_basebackup', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(primaryPort),
+      '-U',
+      'postgres',
+      '-D',
+      standby.dataDir,
+      '-R',
+      '-X',
+      'stream',
+      '--no-sync',
+    ]);
+    appendFileSync(standby.dataDir + '/postgresql.conf', serverConf(standbyPort, root));
+    await startServer(standby);
+    started.push(standby);
+    await waitForStreaming(primary.url);
+  } catch (error) {
+    await Promise.allSettled(started.map((s) => stopServer(s)));
+    throw error;
+  }
+  return {
+    root,
+    primary,
+    standby,
+    killPrimary: () => stopServer(primary, 'immediate'),
+    stop: async () => {
+      await Promise.allSettled([stopServer(primary), stopServer(standby)]);
+      if (!options.root) rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A single throwaway server (restore tests). */
+export async function startPostgresServer(root: string, name: string): Promise<PostgresServer> {
+  assertBinaries();
+  mkdirSync(root, { recursive: true });
+  giveToPostgres(root);
+  const instance = server(root, name, await freePort());
+  await asPostgres('initdb', [
+    '-D',
+    instance.dataDir,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '--no-sync',
+    '-E',
+    'UTF8',
+  ]);
+  appendFileSync(instance.dataDir + '/postgresql.conf', serverConf(instance.port, root));
+  await startServer(instance);
+  return instance;
+}
+
+export async function stopServer(
+  instance: PostgresServer,
+  mode: 'fast' | 'immediate' = 'fast',
+): Promise<void> {
+  if (!existsSync(path.join(instance.dataDir, 'postmaster.pid'))) return;
+  await asPostgres('pg_ctl', ['-D', instance.dataDir, '-m', mode, '-w', 'stop']).catch(
+    () => undefined,
+  );
+}
+
+export async function startServer(instance: PostgresServer): Promise<void> {
+  const log = path.join(path.dirname(instance.dataDir), `${path.basename(instance.dataDir)}.log`);
+  await asPostgres('pg_ctl', ['-D', instance.dataDir, '-l', log, '-w', '-t', '60', 'start']);
+}
+
+/** Runs a PostgreSQL binary, as the postgres user when we are root. */
+export async function asPostgres(binary: string, args: string[]): Promise<string> {
+  const file = path.join(PG_BIN, binary);
+  const isRoot = process.getuid?.() === 0;
+  const [command, argv] = isRoot
+    ? ['runuser', ['-u', 'postgres', '--', file, ...args]]
+    : [file, args];
+  try {
+    const { stdout } = await run(command, argv, { cwd: '/', maxBuffer: 16 * 1024 * 1024 });
+    return stdout;
+  } catch (error) {
+    const { stderr, message } = error as { stderr?: string; message: string };
+    throw new Error(`${binary} ${args.join(' ')} failed: ${stderr?.trim() || message}`, {
+      cause: error,
+    });
+  }
+}
+
+/** A TCP port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function server(root: string, name: string, port: number): PostgresServer {
+  return {
+    port,
+    dataDir: path.join(root, name),
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+  };
+}
+
+function serverConf(port: number, socketDir: string): string {
+  return [
+    '',
+    '# written by lifeboat',
+    `port = ${port}`,
+    "listen_addresses = '127.0.0.1'",
+    `unix_socket_directories = '${socketDir}'`,
+    'wal_level = replica',
+    'max_wal_senders = 10',
+    'hot_standby = on',
+    'fsync = off',
+    'full_page_writes = off',
+    "shared_buffers = '32MB'",
+    'wal_receiver_status_interval = 1s',
+    'hot_standby_feedback = on',
+    '',
+  ].join('\n');
+}
+
+async function waitForStreaming(primaryUrl: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const client = new pg.Client({ connectionString: primaryUrl });
+  await client.connect();
+  try {
+    for (;;) {
+      const { rows } = await client.query<{ n: string }>(
+        "SELECT count(*) AS n FROM pg_stat_replication WHERE state = 'streaming'",
+      );
+      if (Number(rows[0]?.n) > 0) return;
+      if (Date.now() > deadline) throw new Error('the standby did not start streaming within 30 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+function assertBinaries(): void {
+  if (!existsSync(path.join(PG_BIN, 'pg_ctl'))) {
+    throw new Error(
+      `PostgreSQL 15 binaries not found in ${PG_BIN}: install them with "apt-get install postgresql-15" (or set LIFEBOAT_PG_BIN)`,
+    );
+  }
+}
+
+function giveToPostgres(dir: string): void {
+  if (process.getuid?.() !== 0) return;
+  const { uid, gid } = postgresIds();
+  chownSync(dir, uid, gid);
+}
+
+let ids: { uid: number; gid: number } | null = null;
+function postgresIds(): { uid: number; gid: number } {
+  if (ids) return ids;
+  const passwd = readPasswd();
+  const line = passwd.split('\n').find((entry) => entry.startsWith('postgres:'));
+  if (!line) throw new Error('running as root needs a "postgres" user to run PostgreSQL as');
+  const [, , uid, gid] = line.split(':');
+  ids = { uid: Number(uid), gid: Number(gid) };
+  return ids;
+}
+
+function readPasswd(): string {
+  return execFileSync('getent', ['passwd', 'postgres'], { encoding: 'utf8' });
+}

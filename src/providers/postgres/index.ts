@@ -1,0 +1,94 @@
+// Self-managed PostgreSQL: promotion with pg_promote, lag from the primary or the replica, and a
+// write check in a lifeboat-owned table. Roles are per run: a failback promotes the configured
+// primary (rebuilt as a replica) instead of the configured replica.
+
+import { ProviderError } from '../../errors.js';
+import type { DatabaseProvider } from '../types.js';
+import { describeUrl, withClient } from './connect.js';
+import { measureLag } from './lag.js';
+
+export interface PostgresDatabase {
+  primary: string;
+  replica: string;
+}
+
+export function createPostgresProvider(
+  database: PostgresDatabase,
+  options: { promote: 'replica' | 'primary'; promoteTimeoutSeconds?: number } = {
+    promote: 'replica',
+  },
+): DatabaseProvider {
+  const target =
+    options.promote === 'replica'
+      ? { url: database.replica, name: describeUrl('replica', database.replica) }
+      : { url: database.primary, name: describeUrl('primary', database.primary) };
+  const source =
+    options.promote === 'replica'
+      ? { url: database.primary, name: describeUrl('primary', database.primary) }
+      : { url: database.replica, name: describeUrl('replica', database.replica) };
+  const timeoutSeconds = options.promoteTimeoutSeconds ?? 60;
+
+  const isTargetPrimary = () =>
+    withClient(target.url, target.name, async (client) => {
+      const { rows } = await client.query<{ in_recovery: boolean }>(
+        'SELECT pg_is_in_recovery() AS in_recovery',
+      );
+      return rows[0]?.in_recovery === false;
+    });
+
+  return {
+    targetName: target.name,
+    sourceName: source.name,
+    measureLag: () => measureLag(source, target),
+    preflight: async () => {
+      await isTargetPrimary(); // reachable is all PostgreSQL needs; promotion itself is idempotent
+    },
+    isTargetPrimary,
+    promote: () =>
+      withClient(
+        target.url,
+        target.name,
+        async (client) => {
+          const before = await client.query<{ in_recovery: boolean }>(
+            'SELECT pg_is_in_recovery() AS in_recovery',
+          );
+          if (before.rows[0]?.in_recovery === false) {
+            return {
+              alreadyPrimary: true,
+              detail: `${target.name} is already a primary: nothing to promote`,
+            };
+          }
+          const { rows } = await client.query<{ promoted: boolean }>(
+            'SELECT pg_promote(true, $1) AS promoted',
+            [timeoutSeconds],
+          );
+          if (rows[0]?.promoted !== true) {
+            throw new ProviderError(
+              target.name,
+              `pg_promote did not finish within ${timeoutSeconds} s`,
+              false,
+            );
+          }
+          return { alreadyPrimary: false, detail: `${target.name} promoted with pg_promote` };
+        },
+        { statementTimeoutMs: (timeoutSeconds + 10) * 1000 },
+      ),
+    verifyWritable: (token) =>
+      withClient(target.url, target.name, async (client) => {
+        await client.query('CREATE SCHEMA IF NOT EXISTS lifeboat');
+        await client.query(`CREATE TABLE IF NOT EXISTS lifeboat.write_checks (
+          id bigserial PRIMARY KEY, token text NOT NULL, written_at timestamptz NOT NULL DEFAULT now())`);
+        await client.query('INSERT INTO lifeboat.write_checks (token) VALUES ($1)', [token]);
+        const { rows } = await client.query<{ n: string }>(
+          'SELECT count(*) AS n FROM lifeboat.write_checks WHERE token = $1',
+          [token],
+        );
+        if (Number(rows[0]?.n) < 1)
+          throw new ProviderError(target.name, 'wrote a row but could not read it back', false);
+        return {
+          detail: `${target.name} accepted a write and returned it (lifeboat.write_checks, token ${token})`,
+        };
+      }),
+    targetEndpoint: () => Promise.resolve(new URL(target.url).hostname),
+  };
+}
