@@ -22,6 +22,7 @@ export interface Service {
   dns: ServiceFile['dns'] | null;
   backups:
     (Omit<NonNullable<ServiceFile['backups']>, 'max_age'> & { maxAgeSeconds: number }) | null;
+  healthCheck: { url: string; expectStatus: number; timeoutSeconds: number } | null;
 }
 
 export interface Schedule {
@@ -144,6 +145,13 @@ function toService(name: string, service: ServiceFile): Service {
     database: service.database,
     dns: service.dns ?? null,
     backups,
+    healthCheck: service.health_check
+      ? {
+          url: service.health_check.url,
+          expectStatus: service.health_check.expect_status,
+          timeoutSeconds: seconds(service.health_check.timeout),
+        }
+      : null,
   };
 }
 

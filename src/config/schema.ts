@@ -78,6 +78,12 @@ const backups = z.strictObject({
   max_age: duration,
 });
 
+const healthCheck = z.strictObject({
+  url: z.url(),
+  expect_status: z.number().int().min(100).max(599).default(200),
+  timeout: duration.default('5s'),
+});
+
 const runbookRefs = z.partialRecord(z.enum(RUN_KINDS), z.string().min(1));
 
 const service = z.strictObject({
@@ -87,6 +93,7 @@ const service = z.strictObject({
   database,
   dns: dns.optional(),
   backups: backups.optional(),
+  health_check: healthCheck.optional(),
 });
 
 const schedule = z
@@ -180,6 +187,9 @@ export const KNOWN_KEYS = [
   'timezone',
   'pick',
   'within',
+  'health_check',
+  'expect_status',
+  'timeout',
   ...RUN_KINDS,
 ];
 

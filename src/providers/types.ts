@@ -41,7 +41,7 @@ export interface DnsProvider {
   /** Idempotent: pointing the record where it already points is success. */
   switchTo(endpoint: string): Promise<{ detail: string }>;
   /** True when the record (or routing control) already points at `endpoint`. */
-  pointsAt(endpoint: string): Promise<{ ok: boolean; detail: string }>;
+  pointsAt(endpoint: string): Promise<{ ok: boolean; summary: string }>;
 }
 
 export interface BackupObject {

@@ -16,6 +16,8 @@ export interface Step {
   text: string;
   checklist: boolean;
   action: ActionName | null;
+  /** What follows the action's name, for actions that take one (`action: wait 2m`). */
+  actionArgument: string | null;
   approval: ApprovalMode | null;
   /** Anything under the step's first paragraph (a command to paste, a note), as written. */
   details: string;

@@ -6,6 +6,7 @@ import { fromMarkdown } from 'mdast-util-from-markdown';
 import { gfmTaskListItemFromMarkdown } from 'mdast-util-gfm-task-list-item';
 import { gfmTaskListItem } from 'micromark-extension-gfm-task-list-item';
 import { ACTION_NAMES, MUTATING_ACTIONS, isActionName, type ActionName } from '../actions/names.js';
+import { parseDurationSeconds } from '../duration.js';
 import { RunbookError, closestNames } from '../errors.js';
 import { splitFrontMatter } from './front-matter.js';
 import { APPROVAL_MODES, type ApprovalMode, type Phase, type Runbook, type Step } from './model.js';
@@ -136,6 +137,7 @@ class PhaseBuilder {
         text: parsed.text,
         checklist: typeof item.checked === 'boolean',
         action: parsed.action,
+        actionArgument: parsed.actionArgument,
         approval: parsed.approval,
         details: this.sourceOf(detailNodes),
         line,
@@ -149,8 +151,9 @@ class PhaseBuilder {
   private parseStepText(
     paragraph: Paragraph,
     line: number,
-  ): { text: string; action: ActionName | null; approval: ApprovalMode | null } | null {
+  ): { text: string; action: ActionName | null; actionArgument: string | null; approval: ApprovalMode | null } | null {
     let action: ActionName | null = null;
+    let actionArgument: string | null = null;
     let approvalWord: string | null = null;
     const kept: PhrasingContent[] = [];
     for (const node of paragraph.children) {
@@ -167,7 +170,7 @@ class PhaseBuilder {
             where,
             `a step binds one action; this one also names "${directive.value}"`,
           );
-        action = checkAction(directive.value, this.file, where);
+        ({ action, argument: actionArgument } = checkAction(directive.value, this.file, where));
       } else if (directive.key === 'approval') {
         approvalWord = checkApproval(directive.value, this.file, where);
       } else {
@@ -191,7 +194,7 @@ class PhaseBuilder {
       approvalWord === 'two-person' || mutating ? 'two-person' : null;
     const text = plainText(kept).replace(/\s+/g, ' ').trim();
     if (text === '' && action === null) return null;
-    return { text: text || `Run ${action}`, action, approval };
+    return { text: text || `Run ${action}`, action, actionArgument, approval };
   }
 
   /** The markdown source of `nodes`, dedented, for a step's details. */
@@ -231,20 +234,28 @@ function parseDirective(code: string): { key: string; value: string } | null {
   return looksLikeDirective ? { key, value } : null;
 }
 
-function checkAction(value: string, file: string, line: number): ActionName {
-  if (value === '')
+function checkAction(value: string, file: string, line: number): { action: ActionName; argument: string | null } {
+  const [name = '', ...rest] = value.split(/\s+/);
+  const argument = rest.join(' ') || null;
+  if (name === '') {
+    throw new RunbookError(file, line, `"action:" names no action (known: ${ACTION_NAMES.join(', ')})`);
+  }
+  if (!isActionName(name)) {
+    const hint = closestNames(name, ACTION_NAMES);
     throw new RunbookError(
       file,
       line,
-      `"action:" names no action (known: ${ACTION_NAMES.join(', ')})`,
+      `unknown action "${name}"${hint.length ? ` (did you mean ${hint.join(' or ')}?)` : ''} (known: ${ACTION_NAMES.join(', ')})`,
     );
-  if (isActionName(value)) return value;
-  const hint = closestNames(value, ACTION_NAMES);
-  throw new RunbookError(
-    file,
-    line,
-    `unknown action "${value}"${hint.length ? ` (did you mean ${hint.join(' or ')}?)` : ''} (known: ${ACTION_NAMES.join(', ')})`,
-  );
+  }
+  if (name === 'wait') {
+    if (argument !== null && parseDurationSeconds(argument) === null) {
+      throw new RunbookError(file, line, `wait takes a duration like "action: wait 2m", not "${argument}"`);
+    }
+    return { action: name, argument };
+  }
+  if (argument !== null) throw new RunbookError(file, line, `${name} takes no argument (found "${argument}")`);
+  return { action: name, argument: null };
 }
 
 function checkApproval(value: string, file: string, line: number): string {

@@ -132,4 +132,33 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'engine: step states, idempotency keys, run executor lease',
+    sql: `
+      CREATE TABLE run_steps (
+        run_id TEXT NOT NULL REFERENCES runs (id),
+        step_index INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'executing', 'done', 'skipped')),
+        waiting_on TEXT CHECK (waiting_on IN ('operator', 'approval', 'rpo-gate', 'failure')),
+        started_at TEXT,
+        finished_at TEXT,
+        actor TEXT,
+        summary TEXT,
+        details TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (run_id, step_index)
+      );
+
+      CREATE TABLE idempotency_keys (
+        key TEXT PRIMARY KEY,
+        command TEXT NOT NULL,
+        run_id TEXT,
+        result TEXT NOT NULL,
+        at TEXT NOT NULL
+      );
+
+      ALTER TABLE runs ADD COLUMN outcome TEXT;
+      ALTER TABLE runs ADD COLUMN executor TEXT;
+    `,
+  },
 ];

@@ -21,6 +21,8 @@ export interface RunRecord {
   rtoSeconds: number | null;
   rpoExposureSeconds: number | null;
   currentStep: number;
+  /** Why the run ended as it did (aborted by whom, denied by whom), or null. */
+  outcome: string | null;
 }
 
 export interface NewRun {
@@ -48,6 +50,7 @@ interface RunRow {
   rto_seconds: number | null;
   rpo_exposure_seconds: number | null;
   current_step: number;
+  outcome: string | null;
 }
 
 export function insertRun(db: Db, run: NewRun): RunRecord {
@@ -89,6 +92,43 @@ export function finishRun(
   );
 }
 
+export function updateRun(
+  db: Db,
+  id: string,
+  patch: Partial<Pick<RunRecord, 'status' | 'currentStep' | 'rtoSeconds' | 'rpoExposureSeconds' | 'outcome' | 'finishedAt'>>,
+): void {
+  const columns: Record<string, unknown> = {
+    status: patch.status,
+    current_step: patch.currentStep,
+    rto_seconds: patch.rtoSeconds,
+    rpo_exposure_seconds: patch.rpoExposureSeconds,
+    outcome: patch.outcome,
+    finished_at: patch.finishedAt,
+  };
+  const set = Object.entries(columns).filter(([, value]) => value !== undefined);
+  if (set.length === 0) return;
+  db.prepare(`UPDATE runs SET ${set.map(([name]) => `${name} = ?`).join(', ')} WHERE id = ?`).run(
+    ...set.map(([, value]) => value),
+    id,
+  );
+}
+
+/** Runs not finished yet, oldest first. */
+export function listRunsInFlight(db: Db, service?: string | null): RunRecord[] {
+  const rows = db
+    .prepare(
+      `SELECT * FROM runs WHERE status IN ('running', 'waiting') AND (? IS NULL OR service = ?) ORDER BY started_at, rowid`,
+    )
+    .all(service ?? null, service ?? null) as RunRow[];
+  return rows.map(toRecord);
+}
+
+/** The runbook as it was when the run started. */
+export function getRunbookSnapshot(db: Db, id: string): Runbook | null {
+  const row = db.prepare('SELECT runbook_snapshot FROM runs WHERE id = ?').get(id) as { runbook_snapshot: string } | undefined;
+  return row ? (JSON.parse(row.runbook_snapshot) as Runbook) : null;
+}
+
 export function getRun(db: Db, id: string): RunRecord | null {
   const row = db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
   return row ? toRecord(row) : null;
@@ -117,5 +157,6 @@ function toRecord(row: RunRow): RunRecord {
     rtoSeconds: row.rto_seconds,
     rpoExposureSeconds: row.rpo_exposure_seconds,
     currentStep: row.current_step,
+    outcome: row.outcome ?? null,
   };
 }

@@ -304,3 +304,19 @@ describe('runbook errors name file:line and say what to fix', () => {
     );
   });
 });
+
+describe('action arguments', () => {
+  it('lets wait take a duration', () => {
+    const [step] = allSteps(parseRunbook('- Let the DNS TTL pass `action: wait 2m`', 'x.md'));
+    expect(step).toMatchObject({ action: 'wait', actionArgument: '2m', text: 'Let the DNS TTL pass' });
+  });
+
+  it('refuses a wait that is not a duration, and arguments to other actions', () => {
+    expect(parseError('- a `action: wait forever`').message).toBe(
+      'runbooks/broken.md:1: wait takes a duration like "action: wait 2m", not "forever"',
+    );
+    expect(parseError('- a `action: db.promote now`').message).toBe(
+      'runbooks/broken.md:1: db.promote takes no argument (found "now")',
+    );
+  });
+});

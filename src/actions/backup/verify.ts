@@ -1,0 +1,68 @@
+// backup.verify: the newest backup under the prefix — is it fresh (max_age, and against the RPO),
+// not shrunken (a drop of more than half from the previous one is an alarm), with its checksum
+// when the store keeps one.
+
+import { formatDuration } from '../../duration.js';
+import { ProviderError } from '../../errors.js';
+import type { BackupObject } from '../../providers/types.js';
+import type { Action, ActionContext } from '../types.js';
+
+export interface BackupAssessment {
+  ok: boolean;
+  problems: string[];
+  notes: string[];
+  newest: BackupObject | null;
+  previous: BackupObject | null;
+  ageSeconds: number | null;
+}
+
+/** Pure: judges a listing (newest first) against the service's limits. */
+export function assessBackups(
+  backups: BackupObject[],
+  limits: { maxAgeSeconds: number; rpoSeconds: number },
+  now: Date,
+): BackupAssessment {
+  const [newest = null, previous = null] = backups;
+  if (!newest) return { ok: false, problems: ['no backups found'], notes: [], newest, previous, ageSeconds: null };
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const ageSeconds = Math.max(0, (now.getTime() - newest.lastModified.getTime()) / 1000);
+  if (ageSeconds > limits.maxAgeSeconds) {
+    problems.push(`newest backup is ${formatDuration(ageSeconds)} old, older than max_age ${formatDuration(limits.maxAgeSeconds)}`);
+  }
+  if (ageSeconds > limits.rpoSeconds) {
+    notes.push(`restoring it alone would lose ${formatDuration(ageSeconds)} of data (RPO ${formatDuration(limits.rpoSeconds)}): the RPO rests on replication`);
+  }
+  if (newest.size === 0) problems.push('newest backup is empty (0 bytes)');
+  else if (previous && newest.size < previous.size / 2) {
+    problems.push(`newest backup is ${newest.size} bytes, less than half of the previous one (${previous.size} bytes)`);
+  }
+  notes.push(newest.checksum ? `checksum ${newest.checksum}` : 'the store keeps no checksum for it (only an ETag)');
+  return { ok: problems.length === 0, problems, notes, newest, previous, ageSeconds };
+}
+
+export const backupVerify: Action = {
+  name: 'backup.verify',
+  plan: (context) =>
+    context.providers.backups
+      ? `Check the newest backup in ${context.providers.backups.name}: age against max_age and the RPO, size against the previous backup. Read-only.`
+      : noBackups(context),
+  async run(context) {
+    const store = context.providers.backups;
+    const backups = context.service?.backups;
+    if (!store || !backups || !context.service) return { summary: noBackups(context), details: {}, skipped: true };
+    const listing = await store.listBackups();
+    const assessment = assessBackups(listing, { maxAgeSeconds: backups.maxAgeSeconds, rpoSeconds: context.service.rpoSeconds }, context.clock());
+    if (!assessment.ok) throw new ProviderError(store.name, assessment.problems.join('; '), true);
+    const newest = assessment.newest!;
+    return {
+      summary: `newest backup ${newest.key}: ${newest.size} bytes, ${formatDuration(assessment.ageSeconds ?? 0)} old; ${assessment.notes.join('; ')}`,
+      details: { key: newest.key, size: newest.size, ageSeconds: assessment.ageSeconds, checksum: newest.checksum },
+    };
+  },
+  verify: (_context, outcome) => Promise.resolve({ ok: true, summary: outcome.summary }),
+};
+
+function noBackups(context: ActionContext): string {
+  return `${context.service ? `Service ${context.service.name}` : 'This run'} has no backups: in lifeboat.yml, so this step is skipped.`;
+}

@@ -1,0 +1,31 @@
+// Action names -> implementations: exactly the names the runbook parser accepts.
+
+import { ACTION_NAMES, type ActionName } from './names.js';
+import { backupVerify } from './backup/verify.js';
+import { checkLag } from './db/check-lag.js';
+import { promote } from './db/promote.js';
+import { verifyWritable } from './db/verify-writable.js';
+import { dnsSwitch } from './dns/switch.js';
+import { dnsVerify } from './dns/verify.js';
+import { httpCheck } from './misc/http-check.js';
+import { notify } from './misc/notify.js';
+import { wait } from './misc/wait.js';
+import type { Action } from './types.js';
+
+export type ActionRegistry = Record<ActionName, Action>;
+
+export const ACTIONS: ActionRegistry = {
+  'db.check-lag': checkLag,
+  'db.promote': promote,
+  'db.verify-writable': verifyWritable,
+  'dns.switch': dnsSwitch,
+  'dns.verify': dnsVerify,
+  'backup.verify': backupVerify,
+  'http.check': httpCheck,
+  wait,
+  notify,
+};
+
+export function assertRegistryComplete(registry: ActionRegistry): void {
+  for (const name of ACTION_NAMES) if (!registry[name]) throw new Error(`action ${name} has no implementation`);
+}

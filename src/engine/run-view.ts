@@ -1,0 +1,90 @@
+// A run as adapters show it: every step with its state, each phase's time against its budget, the
+// RTO clock. Pure reads; renderers are functions of this.
+
+import { allSteps, type Runbook, type Step } from '../runbook/model.js';
+import { approvalsOfRun, type ApprovalRecord } from '../store/approvals.js';
+import type { Db } from '../store/db.js';
+import { getRun, getRunbookSnapshot, type RunRecord } from '../store/runs.js';
+import { getSteps, type StepRecord } from '../store/steps.js';
+
+export interface StepView extends Step {
+  state: StepRecord['state'];
+  waitingOn: StepRecord['waitingOn'];
+  startedAt: string | null;
+  finishedAt: string | null;
+  actor: string | null;
+  summary: string | null;
+  /** What the step's action measured or did (its committed details). */
+  result: Record<string, unknown>;
+  approvals: ApprovalRecord[];
+}
+
+export interface PhaseView {
+  index: number;
+  title: string;
+  budgetMinutes: number | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  elapsedSeconds: number | null;
+  isOverBudget: boolean;
+}
+
+export interface RunView {
+  run: RunRecord;
+  runbook: Runbook;
+  steps: StepView[];
+  phases: PhaseView[];
+  current: StepView | null;
+  /** From the impact time to now, or to when recovery was verified. */
+  elapsedSeconds: number;
+}
+
+export function getRunView(db: Db, runId: string, now: Date): RunView | null {
+  const run = getRun(db, runId);
+  const runbook = getRunbookSnapshot(db, runId);
+  if (!run || !runbook) return null;
+  const records = getSteps(db, runId);
+  const approvals = approvalsOfRun(db, runId);
+  const steps = allSteps(runbook).map((step): StepView => {
+    const record = records[step.index];
+    return {
+      ...step,
+      state: record?.state ?? 'pending',
+      waitingOn: record?.waitingOn ?? null,
+      startedAt: record?.startedAt ?? null,
+      finishedAt: record?.finishedAt ?? null,
+      actor: record?.actor ?? null,
+      summary: record?.summary ?? null,
+      result: record?.details ?? {},
+      approvals: approvals.filter((approval) => approval.stepIndex === step.index),
+    };
+  });
+  const phases = runbook.phases.map((phase) => phaseView(phase.index, phase.title, phase.budgetMinutes, steps, now));
+  const current = run.status === 'running' || run.status === 'waiting' ? (steps[run.currentStep] ?? null) : null;
+  const end = run.rtoSeconds !== null ? null : run.finishedAt ? Date.parse(run.finishedAt) : now.getTime();
+  const elapsedSeconds = run.rtoSeconds ?? ((end ?? now.getTime()) - Date.parse(run.impactAt)) / 1000;
+  return { run, runbook, steps, phases, current, elapsedSeconds };
+}
+
+function phaseView(index: number, title: string, budgetMinutes: number | null, steps: StepView[], now: Date): PhaseView {
+  const own = steps.filter((step) => step.phaseIndex === index);
+  const started = own.map((step) => step.startedAt).filter((at): at is string => at !== null).sort()[0] ?? null;
+  const isFinished = own.every((step) => step.state === 'done' || step.state === 'skipped');
+  const finishedAt = isFinished
+    ? (own.map((step) => step.finishedAt).filter((at): at is string => at !== null).sort().at(-1) ?? null)
+    : null;
+  const elapsedSeconds = started ? ((finishedAt ? Date.parse(finishedAt) : now.getTime()) - Date.parse(started)) / 1000 : null;
+  const isOverBudget = budgetMinutes !== null && elapsedSeconds !== null && elapsedSeconds > budgetMinutes * 60;
+  return { index, title, budgetMinutes, startedAt: started, finishedAt, elapsedSeconds, isOverBudget };
+}
+
+/**
+ * The step whose completion means recovery is verified: the last step of the last phase with a
+ * time budget (unbudgeted phases — pre-flight and after-action checklists — are outside the RTO
+ * clock); without budgets, the last step.
+ */
+export function recoveryStepIndex(runbook: Runbook): number {
+  const budgeted = runbook.phases.filter((phase) => phase.budgetMinutes !== null);
+  const phase = budgeted.at(-1) ?? runbook.phases.at(-1);
+  return phase?.steps.at(-1)?.index ?? 0;
+}

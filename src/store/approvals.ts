@@ -1,0 +1,114 @@
+// Approval requests and the votes on them. The primary key (approval, approver) is what makes a
+// double click count once.
+
+import type { Db } from './db.js';
+
+export type ApprovalGate = 'two-person' | 'rpo-override';
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
+
+export interface ApprovalVote {
+  approver: string;
+  decision: 'approve' | 'deny';
+  at: string;
+}
+
+export interface ApprovalRecord {
+  id: string;
+  runId: string;
+  stepIndex: number;
+  gate: ApprovalGate;
+  requestedBy: string;
+  requestedAt: string;
+  expiresAt: string;
+  required: number;
+  status: ApprovalStatus;
+  decidedAt: string | null;
+  reason: string | null;
+  votes: ApprovalVote[];
+}
+
+interface ApprovalRow {
+  id: string;
+  run_id: string;
+  step_index: number;
+  gate: ApprovalGate;
+  requested_by: string;
+  requested_at: string;
+  expires_at: string;
+  required: number;
+  status: ApprovalStatus;
+  decided_at: string | null;
+  reason: string | null;
+}
+
+export function insertApproval(db: Db, approval: Omit<ApprovalRecord, 'votes' | 'status' | 'decidedAt'>): void {
+  db.prepare(
+    `INSERT INTO approvals (id, run_id, step_index, gate, requested_by, requested_at, expires_at, required, status, reason)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+  ).run(
+    approval.id,
+    approval.runId,
+    approval.stepIndex,
+    approval.gate,
+    approval.requestedBy,
+    approval.requestedAt,
+    approval.expiresAt,
+    approval.required,
+    approval.reason,
+  );
+}
+
+export function getApproval(db: Db, id: string): ApprovalRecord | null {
+  const row = db.prepare('SELECT * FROM approvals WHERE id = ?').get(id) as ApprovalRow | undefined;
+  return row ? withVotes(db, row) : null;
+}
+
+/** The requests for one step and gate, newest last. */
+export function approvalsFor(db: Db, runId: string, stepIndex: number, gate?: ApprovalGate): ApprovalRecord[] {
+  const rows = db
+    .prepare('SELECT * FROM approvals WHERE run_id = ? AND step_index = ? ORDER BY requested_at, rowid')
+    .all(runId, stepIndex) as ApprovalRow[];
+  return rows.filter((row) => gate === undefined || row.gate === gate).map((row) => withVotes(db, row));
+}
+
+export function approvalsOfRun(db: Db, runId: string): ApprovalRecord[] {
+  const rows = db.prepare('SELECT * FROM approvals WHERE run_id = ? ORDER BY requested_at, rowid').all(runId) as ApprovalRow[];
+  return rows.map((row) => withVotes(db, row));
+}
+
+/** Returns false when this approver has already voted on this request. */
+export function addVote(db: Db, approvalId: string, vote: ApprovalVote): boolean {
+  const result = db
+    .prepare('INSERT OR IGNORE INTO approval_votes (approval_id, approver, decision, at) VALUES (?, ?, ?, ?)')
+    .run(approvalId, vote.approver, vote.decision, vote.at);
+  return result.changes === 1;
+}
+
+export function setApprovalStatus(db: Db, id: string, status: ApprovalStatus, at: string, reason?: string): void {
+  db.prepare('UPDATE approvals SET status = ?, decided_at = ?, reason = COALESCE(?, reason) WHERE id = ?').run(
+    status,
+    at,
+    reason ?? null,
+    id,
+  );
+}
+
+function withVotes(db: Db, row: ApprovalRow): ApprovalRecord {
+  const votes = db
+    .prepare('SELECT approver, decision, at FROM approval_votes WHERE approval_id = ? ORDER BY at, rowid')
+    .all(row.id) as ApprovalVote[];
+  return {
+    id: row.id,
+    runId: row.run_id,
+    stepIndex: row.step_index,
+    gate: row.gate,
+    requestedBy: row.requested_by,
+    requestedAt: row.requested_at,
+    expiresAt: row.expires_at,
+    required: row.required,
+    status: row.status,
+    decidedAt: row.decided_at,
+    reason: row.reason,
+    votes,
+  };
+}

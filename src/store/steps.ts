@@ -1,0 +1,128 @@
+// The state of each step of a run (run_steps) and the history of what happened to it (step_events).
+
+import type { Db } from './db.js';
+
+export type StepState = 'pending' | 'active' | 'executing' | 'done' | 'skipped';
+/** Why an active step is not moving: a person, an approval, the RPO gate, or a failed action. */
+export type WaitingOn = 'operator' | 'approval' | 'rpo-gate' | 'failure' | null;
+
+export interface StepRecord {
+  runId: string;
+  stepIndex: number;
+  state: StepState;
+  waitingOn: WaitingOn;
+  startedAt: string | null;
+  finishedAt: string | null;
+  actor: string | null;
+  summary: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface StepEvent {
+  id: number;
+  runId: string;
+  stepIndex: number;
+  event: string;
+  actor: string;
+  at: string;
+  details: Record<string, unknown>;
+}
+
+interface StepRow {
+  run_id: string;
+  step_index: number;
+  state: StepState;
+  waiting_on: WaitingOn;
+  started_at: string | null;
+  finished_at: string | null;
+  actor: string | null;
+  summary: string | null;
+  details: string;
+}
+
+export function insertSteps(db: Db, runId: string, count: number): void {
+  const insert = db.prepare("INSERT INTO run_steps (run_id, step_index, state) VALUES (?, ?, 'pending')");
+  for (let i = 0; i < count; i++) insert.run(runId, i);
+}
+
+export function getSteps(db: Db, runId: string): StepRecord[] {
+  const rows = db.prepare('SELECT * FROM run_steps WHERE run_id = ? ORDER BY step_index').all(runId) as StepRow[];
+  return rows.map(toStep);
+}
+
+export function getStep(db: Db, runId: string, stepIndex: number): StepRecord | null {
+  const row = db.prepare('SELECT * FROM run_steps WHERE run_id = ? AND step_index = ?').get(runId, stepIndex) as
+    | StepRow
+    | undefined;
+  return row ? toStep(row) : null;
+}
+
+export function updateStep(
+  db: Db,
+  runId: string,
+  stepIndex: number,
+  patch: Partial<Omit<StepRecord, 'runId' | 'stepIndex'>>,
+): void {
+  const columns: Record<string, unknown> = {
+    state: patch.state,
+    waiting_on: patch.waitingOn,
+    started_at: patch.startedAt,
+    finished_at: patch.finishedAt,
+    actor: patch.actor,
+    summary: patch.summary,
+    details: patch.details === undefined ? undefined : JSON.stringify(patch.details),
+  };
+  const set = Object.entries(columns).filter(([, value]) => value !== undefined);
+  if (set.length === 0) return;
+  db.prepare(`UPDATE run_steps SET ${set.map(([name]) => `${name} = ?`).join(', ')} WHERE run_id = ? AND step_index = ?`).run(
+    ...set.map(([, value]) => value),
+    runId,
+    stepIndex,
+  );
+}
+
+export function recordStepEvent(db: Db, event: Omit<StepEvent, 'id'>): void {
+  db.prepare('INSERT INTO step_events (run_id, step_index, event, actor, at, details) VALUES (?, ?, ?, ?, ?, ?)').run(
+    event.runId,
+    event.stepIndex,
+    event.event,
+    event.actor,
+    event.at,
+    JSON.stringify(event.details),
+  );
+}
+
+export function listStepEvents(db: Db, runId: string): StepEvent[] {
+  const rows = db.prepare('SELECT * FROM step_events WHERE run_id = ? ORDER BY id').all(runId) as {
+    id: number;
+    run_id: string;
+    step_index: number;
+    event: string;
+    actor: string;
+    at: string;
+    details: string;
+  }[];
+  return rows.map((row) => ({
+    id: row.id,
+    runId: row.run_id,
+    stepIndex: row.step_index,
+    event: row.event,
+    actor: row.actor,
+    at: row.at,
+    details: JSON.parse(row.details) as Record<string, unknown>,
+  }));
+}
+
+function toStep(row: StepRow): StepRecord {
+  return {
+    runId: row.run_id,
+    stepIndex: row.step_index,
+    state: row.state,
+    waitingOn: row.waiting_on,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    actor: row.actor,
+    summary: row.summary,
+    details: JSON.parse(row.details) as Record<string, unknown>,
+  };
+}

@@ -1,0 +1,80 @@
+// An engine on a real store in a temporary folder, with runbooks written from strings and a clock
+// the test moves by hand.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseConfig, type Config } from '../../src/config.js';
+import { Engine } from '../../src/engine/engine.js';
+import type { EngineEvent } from '../../src/engine/events.js';
+import { resolveRunbook } from '../../src/runbook/library.js';
+import { createServiceProviders } from '../../src/providers/index.js';
+import { openStore, type Store } from '../../src/store/db.js';
+import type { ServiceProviders } from '../../src/actions/types.js';
+import type { Service } from '../../src/config.js';
+import type { RunKind } from '../../src/runbook/model.js';
+import { makeTempDir } from './tmp.js';
+
+export interface TestClock {
+  (): Date;
+  advance(ms: number): void;
+  set(at: string): void;
+}
+
+export function testClock(start = '2026-11-24T03:00:00.000Z'): TestClock {
+  let now = Date.parse(start);
+  const clock = (() => new Date(now)) as TestClock;
+  clock.advance = (ms) => (now += ms);
+  clock.set = (at) => (now = Date.parse(at));
+  return clock;
+}
+
+export interface TestEngine {
+  engine: Engine;
+  store: Store;
+  config: Config;
+  clock: TestClock;
+  events: EngineEvent[];
+  dir: string;
+}
+
+export function makeEngine(options: {
+  runbooks: Record<string, string>;
+  configYaml: string;
+  clock?: TestClock;
+  providersFor?: (service: Service | null, kind: RunKind) => ServiceProviders;
+  sleep?: (ms: number) => Promise<void>;
+}): TestEngine {
+  const dir = makeTempDir();
+  const runbooksDir = path.join(dir, 'runbooks');
+  mkdirSync(runbooksDir);
+  for (const [name, text] of Object.entries(options.runbooks)) writeFileSync(path.join(runbooksDir, `${name}.md`), text);
+  const config = parseConfig(options.configYaml, path.join(dir, 'lifeboat.yml'));
+  const store = openStore(config.storePath);
+  const clock = options.clock ?? testClock();
+  const engine = new Engine({
+    store,
+    config,
+    clock,
+    loadRunbook: (name) => resolveRunbook(name, runbooksDir),
+    providersFor: options.providersFor ?? createServiceProviders,
+    sleep: options.sleep ?? (() => Promise.resolve()),
+  });
+  const events: EngineEvent[] = [];
+  engine.on((event) => {
+    events.push(event);
+  });
+  return { engine, store, config, clock, events, dir };
+}
+
+export function postgresConfig(primary: string, replica: string, extra = ''): string {
+  return `approvals:
+  approvers: [U0ALICE, U0BOB, U0CAROL]
+  required: 1
+  expires_after: 15m
+services:
+  payments-db:
+    rto: 15m
+    rpo: 1m
+    database: { provider: postgres, primary: "${primary}", replica: "${replica}" }
+${extra}`;
+}
