@@ -27,5 +27,6 @@ export const ACTIONS: ActionRegistry = {
 };
 
 export function assertRegistryComplete(registry: ActionRegistry): void {
-  for (const name of ACTION_NAMES) if (!registry[name]) throw new Error(`action ${name} has no implementation`);
+  for (const name of ACTION_NAMES)
+    if (!registry[name]) throw new Error(`action ${name} has no implementation`);
 }

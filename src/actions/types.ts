@@ -29,8 +29,6 @@ export interface ActionOutcome {
   /** One line a person reads in the thread. */
   summary: string;
   details: Record<string, unknown>;
-  /** The action did not apply (a service without DNS); the summary says why. */
-  skipped?: boolean;
 }
 
 export interface Verification {
@@ -42,6 +40,11 @@ export interface Action {
   name: string;
   /** One or two sentences: what it will do, to which resource. No side effects. */
   plan(context: ActionContext): string;
+  /**
+   * Why this action does not apply to the run's service (no dns:, no backups: …), or null. A step
+   * whose action does not apply is skipped with this reason, before any approval is asked for.
+   */
+  skipReason?(context: ActionContext): string | null;
   /**
    * Facts to commit before the side effect starts, handed back as `previous` if the step is
    * resumed after a crash (a wait's deadline, so a restart does not wait all over again).

@@ -32,6 +32,8 @@ const awsRegion = z
 const rdsInstance = z.strictObject({
   id: z.string().min(1, 'must name the DB instance identifier'),
   region: awsRegion,
+  /** Optional: a PostgreSQL URL of the instance, so db.verify-writable can write a test row. */
+  url: postgresUrl.optional(),
 });
 
 const database = z.discriminatedUnion(

@@ -11,7 +11,12 @@ import { GateRefused, NotFound, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { allSteps, type Runbook, type RunKind } from '../runbook/model.js';
 import { recordAuditEvents, type AuditEvent } from '../store/audit.js';
-import { addVote, approvalsFor, getApproval, insertApproval, setApprovalStatus } from '../store/approvals.js';
+import {
+  addVote,
+  approvalsFor,
+  getApproval,
+  setApprovalStatus,
+} from '../store/approvals.js';
 import type { Store } from '../store/db.js';
 import { findOutcome, storeOutcome, type StoredOutcome } from '../store/idempotency.js';
 import { getRun, insertRun, updateRun, type RunRecord } from '../store/runs.js';
@@ -104,7 +109,9 @@ export class Engine {
 
   /** After a restart: pick up every run in flight where it stopped. */
   resume(): void {
-    const rows = this.store.db.prepare("SELECT id FROM runs WHERE status IN ('running', 'waiting')").all() as {
+    const rows = this.store.db
+      .prepare("SELECT id FROM runs WHERE status IN ('running', 'waiting')")
+      .all() as {
       id: string;
     }[];
     for (const { id } of rows) this.drive(id);
@@ -125,9 +132,15 @@ export class Engine {
       const now = this.clock();
       const impactAt = input.impactAt ?? now;
       if (impactAt.getTime() > now.getTime()) {
-        throw new UsageError(`the impact time ${impactAt.toISOString()} is in the future: it is when the outage began`);
+        throw new UsageError(
+          `the impact time ${impactAt.toISOString()} is in the future: it is when the outage began`,
+        );
       }
-      const { refusal, exercisesToAbort } = startConflicts(this.store.db, service?.name ?? null, kind);
+      const { refusal, exercisesToAbort } = startConflicts(
+        this.store.db,
+        service?.name ?? null,
+        kind,
+      );
       if (refusal) throw new GateRefused('one-at-a-time', refusal);
       const runId = this.newId('r');
       insertRun(this.store.db, {
@@ -152,49 +165,148 @@ export class Engine {
       const events: EngineEvent[] = [];
       for (const exercise of exercisesToAbort) {
         const outcome = `aborted: a real ${kind} of ${service?.name} started (run ${runId})`;
-        updateRun(this.store.db, exercise.id, { status: 'aborted', outcome, finishedAt: now.toISOString() });
-        audit.push({ actor: 'system', action: 'run.aborted', subject: exercise.id, details: { reason: outcome } });
-        events.push({ type: 'run.finished', runId: exercise.id, run: getRun(this.store.db, exercise.id)! });
+        updateRun(this.store.db, exercise.id, {
+          status: 'aborted',
+          outcome,
+          finishedAt: now.toISOString(),
+        });
+        audit.push({
+          actor: 'system',
+          action: 'run.aborted',
+          subject: exercise.id,
+          details: { reason: outcome },
+        });
+        events.push({
+          type: 'run.finished',
+          runId: exercise.id,
+          run: getRun(this.store.db, exercise.id)!,
+        });
       }
       events.unshift({ type: 'run.started', runId, run: getRun(this.store.db, runId)! });
-      return { runId, message: `started ${kind} run ${runId} of ${runbook.name}`, audit, events, drive: true };
+      return {
+        runId,
+        message: `started ${kind} run ${runId} of ${runbook.name}`,
+        audit,
+        events,
+        drive: true,
+      };
     });
   }
 
-  completeStep(input: { key: string; actor: Actor; runId: string; stepIndex: number; note?: string }): CommandResult {
+  completeStep(input: {
+    key: string;
+    actor: Actor;
+    runId: string;
+    stepIndex: number;
+    note?: string;
+  }): CommandResult {
     return this.command(input.key, 'step.done', input.runId, input.actor, () => {
       const { run, step } = this.currentStep(input.runId, input.stepIndex);
       const isTabletop = run.kind === 'tabletop';
       if (step.action !== null && !isTabletop) {
-        throw new UsageError(`step ${step.index + 1} runs ${step.action}: it finishes when the action does (retry or skip it instead)`);
+        throw new UsageError(
+          `step ${step.index + 1} runs ${step.action}: it finishes when the action does (retry or skip it instead)`,
+        );
       }
       const now = this.clock().toISOString();
-      updateStep(this.store.db, run.id, step.index, { state: 'done', waitingOn: null, finishedAt: now, actor: input.actor.user, summary: input.note ?? 'done' });
-      recordStepEvent(this.store.db, { runId: run.id, stepIndex: step.index, event: 'done', actor: input.actor.user, at: now, details: { note: input.note ?? null } });
-      const events: EngineEvent[] = [{ type: 'step.finished', runId: run.id, stepIndex: step.index, state: 'done', summary: input.note ?? 'done', by: input.actor.user }];
+      updateStep(this.store.db, run.id, step.index, {
+        state: 'done',
+        waitingOn: null,
+        finishedAt: now,
+        actor: input.actor.user,
+        summary: input.note ?? 'done',
+      });
+      recordStepEvent(this.store.db, {
+        runId: run.id,
+        stepIndex: step.index,
+        event: 'done',
+        actor: input.actor.user,
+        at: now,
+        details: { note: input.note ?? null },
+      });
+      const events: EngineEvent[] = [
+        {
+          type: 'step.finished',
+          runId: run.id,
+          stepIndex: step.index,
+          state: 'done',
+          summary: input.note ?? 'done',
+          by: input.actor.user,
+        },
+      ];
       this.runner.advance(run, step.index, events);
-      return { runId: run.id, message: `step ${step.index + 1} done`, audit: [audited(input.actor, 'step.done', run.id, { step: step.index })], events, drive: true };
+      return {
+        runId: run.id,
+        message: `step ${step.index + 1} done`,
+        audit: [audited(input.actor, 'step.done', run.id, { step: step.index })],
+        events,
+        drive: true,
+      };
     });
   }
 
-  skipStep(input: { key: string; actor: Actor; runId: string; stepIndex: number; reason: string }): CommandResult {
+  skipStep(input: {
+    key: string;
+    actor: Actor;
+    runId: string;
+    stepIndex: number;
+    reason: string;
+  }): CommandResult {
     return this.command(input.key, 'step.skip', input.runId, input.actor, () => {
-      if (!input.reason.trim()) throw new UsageError('skipping a step needs a reason (it goes into the report)');
+      if (!input.reason.trim())
+        throw new UsageError('skipping a step needs a reason (it goes into the report)');
       const { run, step } = this.currentStep(input.runId, input.stepIndex);
       const now = this.clock().toISOString();
       const summary = `skipped by ${input.actor.user}: ${input.reason.trim()}`;
-      updateStep(this.store.db, run.id, step.index, { state: 'skipped', waitingOn: null, finishedAt: now, actor: input.actor.user, summary });
-      recordStepEvent(this.store.db, { runId: run.id, stepIndex: step.index, event: 'skipped', actor: input.actor.user, at: now, details: { reason: input.reason } });
+      updateStep(this.store.db, run.id, step.index, {
+        state: 'skipped',
+        waitingOn: null,
+        finishedAt: now,
+        actor: input.actor.user,
+        summary,
+      });
+      recordStepEvent(this.store.db, {
+        runId: run.id,
+        stepIndex: step.index,
+        event: 'skipped',
+        actor: input.actor.user,
+        at: now,
+        details: { reason: input.reason },
+      });
       for (const approval of approvalsFor(this.store.db, run.id, step.index)) {
-        if (approval.status === 'pending') setApprovalStatus(this.store.db, approval.id, 'expired', now, 'step skipped');
+        if (approval.status === 'pending')
+          setApprovalStatus(this.store.db, approval.id, 'expired', now, 'step skipped');
       }
-      const events: EngineEvent[] = [{ type: 'step.finished', runId: run.id, stepIndex: step.index, state: 'skipped', summary, by: input.actor.user }];
+      const events: EngineEvent[] = [
+        {
+          type: 'step.finished',
+          runId: run.id,
+          stepIndex: step.index,
+          state: 'skipped',
+          summary,
+          by: input.actor.user,
+        },
+      ];
       this.runner.advance(run, step.index, events);
-      return { runId: run.id, message: `step ${step.index + 1} skipped`, audit: [audited(input.actor, 'step.skipped', run.id, { step: step.index, reason: input.reason })], events, drive: true };
+      return {
+        runId: run.id,
+        message: `step ${step.index + 1} skipped`,
+        audit: [
+          audited(input.actor, 'step.skipped', run.id, { step: step.index, reason: input.reason }),
+        ],
+        events,
+        drive: true,
+      };
     });
   }
 
-  addNote(input: { key: string; actor: Actor; runId: string; stepIndex?: number | null; text: string }): CommandResult {
+  addNote(input: {
+    key: string;
+    actor: Actor;
+    runId: string;
+    stepIndex?: number | null;
+    text: string;
+  }): CommandResult {
     return this.command(input.key, 'note.add', input.runId, input.actor, () => {
       if (!input.text.trim()) throw new UsageError('a note needs some text');
       const run = this.runOrThrow(input.runId);
@@ -205,8 +317,18 @@ export class Engine {
       return {
         runId: run.id,
         message: 'note added',
-        audit: [audited(input.actor, 'note.added', run.id, { step: stepIndex, text: input.text.trim() })],
-        events: [{ type: 'note.added', runId: run.id, stepIndex, author: input.actor.user, text: input.text.trim() }],
+        audit: [
+          audited(input.actor, 'note.added', run.id, { step: stepIndex, text: input.text.trim() }),
+        ],
+        events: [
+          {
+            type: 'note.added',
+            runId: run.id,
+            stepIndex,
+            author: input.actor.user,
+            text: input.text.trim(),
+          },
+        ],
       };
     });
   }
@@ -225,7 +347,10 @@ export class Engine {
       if (!approval) throw new NotFound(`no approval request "${input.approvalId}"`);
       const run = this.runOrThrow(approval.runId);
       if (run.status !== 'running' && run.status !== 'waiting') {
-        throw new GateRefused('two-person', `run ${run.id} is ${run.status}: there is nothing left to approve`);
+        throw new GateRefused(
+          'two-person',
+          `run ${run.id} is ${run.status}: there is nothing left to approve`,
+        );
       }
       const refusal = refusalFor({
         approval,
@@ -236,8 +361,18 @@ export class Engine {
       });
       if (refusal) throw new GateRefused(approval.gate, refusal);
       const now = this.clock().toISOString();
-      const counted = addVote(this.store.db, approval.id, { approver: input.actor.user, decision: input.decision, at: now });
-      if (!counted) return { runId: run.id, message: 'your decision was already counted', audit: [], events: [] };
+      const counted = addVote(this.store.db, approval.id, {
+        approver: input.actor.user,
+        decision: input.decision,
+        at: now,
+      });
+      if (!counted)
+        return {
+          runId: run.id,
+          message: 'your decision was already counted',
+          audit: [],
+          events: [],
+        };
       const decided = { approval: approval.id, gate: approval.gate, step: approval.stepIndex };
       if (input.decision === 'deny') {
         const outcome = `denied by ${input.actor.user}${input.reason ? `: ${input.reason}` : ''}`;
@@ -246,9 +381,20 @@ export class Engine {
         return {
           runId: run.id,
           message: `denied: run ${run.id} is stopped`,
-          audit: [audited(input.actor, 'approval.denied', run.id, { ...decided, reason: input.reason ?? null })],
+          audit: [
+            audited(input.actor, 'approval.denied', run.id, {
+              ...decided,
+              reason: input.reason ?? null,
+            }),
+          ],
           events: [
-            { type: 'approval.decided', runId: run.id, approval: getApproval(this.store.db, approval.id)!, by: input.actor.user, decision: 'deny' },
+            {
+              type: 'approval.decided',
+              runId: run.id,
+              approval: getApproval(this.store.db, approval.id)!,
+              by: input.actor.user,
+              decision: 'deny',
+            },
             { type: 'run.finished', runId: run.id, run: getRun(this.store.db, run.id)! },
           ],
         };
@@ -259,8 +405,22 @@ export class Engine {
       return {
         runId: run.id,
         message: isApproved ? 'approved' : `approval ${approvals} of ${approval.required} counted`,
-        audit: [audited(input.actor, 'approval.granted', run.id, { ...decided, count: approvals, required: approval.required })],
-        events: [{ type: 'approval.decided', runId: run.id, approval: getApproval(this.store.db, approval.id)!, by: input.actor.user, decision: 'approve' }],
+        audit: [
+          audited(input.actor, 'approval.granted', run.id, {
+            ...decided,
+            count: approvals,
+            required: approval.required,
+          }),
+        ],
+        events: [
+          {
+            type: 'approval.decided',
+            runId: run.id,
+            approval: getApproval(this.store.db, approval.id)!,
+            by: input.actor.user,
+            decision: 'approve',
+          },
+        ],
         drive: isApproved,
       };
     });
@@ -271,29 +431,86 @@ export class Engine {
     return this.command(input.key, 'approval.renew', input.runId, input.actor, () => {
       const run = this.runOrThrow(input.runId);
       const step = getStep(this.store.db, run.id, run.currentStep);
-      const pending = approvalsFor(this.store.db, run.id, run.currentStep).filter((a) => a.status === 'pending');
+      const pending = approvalsFor(this.store.db, run.id, run.currentStep).filter(
+        (a) => a.status === 'pending',
+      );
       for (const approval of pending) this.expireIfDue(approval.id);
-      const stillOpen = approvalsFor(this.store.db, run.id, run.currentStep).some((a) => a.status === 'pending');
+      const stillOpen = approvalsFor(this.store.db, run.id, run.currentStep).some(
+        (a) => a.status === 'pending',
+      );
       if (stillOpen || step?.waitingOn !== 'approval') {
         throw new UsageError(`run ${run.id} has no expired approval request to renew`);
       }
-      return { runId: run.id, message: 'approval requested again', audit: [audited(input.actor, 'approval.renewed', run.id, { step: run.currentStep })], events: [], drive: true };
+      const approval = this.runner.requestApproval(
+        run,
+        run.currentStep,
+        'two-person',
+        run.startedBy,
+        this.config.approvals.required,
+        null,
+      );
+      return {
+        runId: run.id,
+        message: 'approval requested again',
+        audit: [
+          audited(input.actor, 'approval.renewed', run.id, {
+            step: run.currentStep,
+            approval: approval.id,
+          }),
+        ],
+        events: [
+          {
+            type: 'approval.requested',
+            runId: run.id,
+            approval,
+            summary: `step ${run.currentStep + 1} needs approval again: the previous request expired`,
+          },
+        ],
+      };
     });
   }
 
   /** Lag is over the RPO: proceed anyway, with a reason, once a second person approves. */
-  overrideRpoGate(input: { key: string; actor: Actor; runId: string; stepIndex: number; reason: string }): CommandResult {
+  overrideRpoGate(input: {
+    key: string;
+    actor: Actor;
+    runId: string;
+    stepIndex: number;
+    reason: string;
+  }): CommandResult {
     return this.command(input.key, 'gate.rpo-override', input.runId, input.actor, () => {
-      if (!input.reason.trim()) throw new UsageError('an RPO override needs a reason (it goes into the report)');
+      if (!input.reason.trim())
+        throw new UsageError('an RPO override needs a reason (it goes into the report)');
       const { run, step } = this.currentStep(input.runId, input.stepIndex);
       const record = getStep(this.store.db, run.id, step.index);
-      if (record?.waitingOn !== 'rpo-gate') throw new UsageError(`step ${step.index + 1} is not blocked by the RPO gate`);
-      const approval = this.runner.requestApproval(run, step.index, 'rpo-override', input.actor.user, 1, input.reason.trim());
+      if (record?.waitingOn !== 'rpo-gate')
+        throw new UsageError(`step ${step.index + 1} is not blocked by the RPO gate`);
+      const approval = this.runner.requestApproval(
+        run,
+        step.index,
+        'rpo-override',
+        input.actor.user,
+        1,
+        input.reason.trim(),
+      );
       return {
         runId: run.id,
         message: 'RPO override requested: a second person must approve it',
-        audit: [audited(input.actor, 'gate.rpo-override-requested', run.id, { step: step.index, reason: input.reason, approval: approval.id })],
-        events: [{ type: 'approval.requested', runId: run.id, approval, summary: `override the RPO gate: ${input.reason.trim()}` }],
+        audit: [
+          audited(input.actor, 'gate.rpo-override-requested', run.id, {
+            step: step.index,
+            reason: input.reason,
+            approval: approval.id,
+          }),
+        ],
+        events: [
+          {
+            type: 'approval.requested',
+            runId: run.id,
+            approval,
+            summary: `override the RPO gate: ${input.reason.trim()}`,
+          },
+        ],
       };
     });
   }
@@ -307,14 +524,21 @@ export class Engine {
       }
       updateStep(this.store.db, run.id, step.index, { waitingOn: null });
       updateRun(this.store.db, run.id, { status: 'running' });
-      return { runId: run.id, message: `retrying step ${step.index + 1}`, audit: [audited(input.actor, 'step.retried', run.id, { step: step.index })], events: [], drive: true };
+      return {
+        runId: run.id,
+        message: `retrying step ${step.index + 1}`,
+        audit: [audited(input.actor, 'step.retried', run.id, { step: step.index })],
+        events: [],
+        drive: true,
+      };
     });
   }
 
   abortRun(input: { key: string; actor: Actor; runId: string; reason: string }): CommandResult {
     return this.command(input.key, 'run.abort', input.runId, input.actor, () => {
       const run = this.runOrThrow(input.runId);
-      if (run.status !== 'running' && run.status !== 'waiting') throw new UsageError(`run ${run.id} is already ${run.status}`);
+      if (run.status !== 'running' && run.status !== 'waiting')
+        throw new UsageError(`run ${run.id} is already ${run.status}`);
       const now = this.clock().toISOString();
       const outcome = `aborted by ${input.actor.user}${input.reason.trim() ? `: ${input.reason.trim()}` : ''}`;
       updateRun(this.store.db, run.id, { status: 'aborted', outcome, finishedAt: now });
@@ -332,14 +556,22 @@ export class Engine {
     const previous = this.driving.get(runId) ?? Promise.resolve();
     const next = previous
       .then(() => this.runner.drive(runId))
-      .catch((error: unknown) => this.deps.logger?.error({ err: error, run: runId }, 'run walker failed'))
+      .catch((error: unknown) =>
+        this.deps.logger?.error({ err: error, run: runId }, 'run walker failed'),
+      )
       .finally(() => {
         if (this.driving.get(runId) === next) this.driving.delete(runId);
       });
     this.driving.set(runId, next);
   }
 
-  private command(key: string, name: string, runId: string | null, actor: Actor, change: () => Change): CommandResult {
+  private command(
+    key: string,
+    name: string,
+    runId: string | null,
+    actor: Actor,
+    change: () => Change,
+  ): CommandResult {
     const db = this.store.db;
     type Applied = { seen: StoredOutcome; result?: never } | { seen?: never; result: Change };
     let applied: Applied;
@@ -350,7 +582,12 @@ export class Engine {
           if (seen) return { seen };
           const result = change();
           recordAuditEvents(db, result.audit, this.clock);
-          storeOutcome(db, key, { command: name, runId: result.runId, result: { ok: true, message: result.message } }, this.clock().toISOString());
+          storeOutcome(
+            db,
+            key,
+            { command: name, runId: result.runId, result: { ok: true, message: result.message } },
+            this.clock().toISOString(),
+          );
           return { result };
         })
         .immediate();
@@ -370,12 +607,32 @@ export class Engine {
   }
 
   /** A refusal is remembered (a redelivery is refused the same way) and audited, once. */
-  private recordRefusal(key: string, name: string, runId: string | null, actor: Actor, error: GateRefused): void {
+  private recordRefusal(
+    key: string,
+    name: string,
+    runId: string | null,
+    actor: Actor,
+    error: GateRefused,
+  ): void {
     const db = this.store.db;
     db.transaction(() => {
       if (findOutcome(db, key)) return;
-      recordAuditEvents(db, [audited(actor, `${name}.refused`, runId ?? 'lifeboat', { gate: error.gate, reason: error.reason })], this.clock);
-      storeOutcome(db, key, { command: name, runId, result: { ok: false, gate: error.gate, reason: error.reason } }, this.clock().toISOString());
+      recordAuditEvents(
+        db,
+        [
+          audited(actor, `${name}.refused`, runId ?? 'lifeboat', {
+            gate: error.gate,
+            reason: error.reason,
+          }),
+        ],
+        this.clock,
+      );
+      storeOutcome(
+        db,
+        key,
+        { command: name, runId, result: { ok: false, gate: error.gate, reason: error.reason } },
+        this.clock().toISOString(),
+      );
     }).immediate();
   }
 
@@ -385,7 +642,18 @@ export class Engine {
     this.store.db
       .transaction(() => {
         setApprovalStatus(this.store.db, approval.id, 'expired', this.clock().toISOString());
-        recordAuditEvents(this.store.db, [{ actor: 'system', action: 'approval.expired', subject: approval.runId, details: { approval: approval.id } }], this.clock);
+        recordAuditEvents(
+          this.store.db,
+          [
+            {
+              actor: 'system',
+              action: 'approval.expired',
+              subject: approval.runId,
+              details: { approval: approval.id },
+            },
+          ],
+          this.clock,
+        );
       })
       .immediate();
   }
@@ -395,14 +663,24 @@ export class Engine {
     const known = Object.keys(services).join(', ') || 'none configured';
     const chosen = name ?? runbook.service;
     if (chosen === null) {
-      const needsService = kind === 'failover' || kind === 'failback' || allSteps(runbook).some((step) => step.action !== null && !['wait', 'notify'].includes(step.action));
-      if (needsService) throw new UsageError(`runbook ${runbook.name} acts on a service: name one (known: ${known})`);
+      const needsService =
+        kind === 'failover' ||
+        kind === 'failback' ||
+        allSteps(runbook).some(
+          (step) => step.action !== null && !['wait', 'notify'].includes(step.action),
+        );
+      if (needsService)
+        throw new UsageError(
+          `runbook ${runbook.name} acts on a service: name one (known: ${known})`,
+        );
       return null;
     }
     const service = services[chosen];
     if (!service) throw new NotFound(`no service "${chosen}" (known: ${known})`);
     if (runbook.service !== null && name !== null && runbook.service !== name) {
-      throw new UsageError(`runbook ${runbook.name} is written for ${runbook.service}, not ${name}`);
+      throw new UsageError(
+        `runbook ${runbook.name} is written for ${runbook.service}, not ${name}`,
+      );
     }
     return service;
   }
@@ -415,15 +693,21 @@ export class Engine {
 
   private currentStep(runId: string, stepIndex: number) {
     const run = this.runOrThrow(runId);
-    if (run.status !== 'running' && run.status !== 'waiting') throw new UsageError(`run ${run.id} is ${run.status}`);
+    if (run.status !== 'running' && run.status !== 'waiting')
+      throw new UsageError(`run ${run.id} is ${run.status}`);
     const runbook = this.runner.runbookOf(run.id);
     const step = allSteps(runbook)[stepIndex];
     if (!step) throw new UsageError(`run ${run.id} has no step ${stepIndex + 1}`);
     if (stepIndex !== run.currentStep) {
-      throw new UsageError(`step ${stepIndex + 1} is not the current step of run ${run.id} (the current one is ${run.currentStep + 1})`);
+      throw new UsageError(
+        `step ${stepIndex + 1} is not the current step of run ${run.id} (the current one is ${run.currentStep + 1})`,
+      );
     }
     const record = getStep(this.store.db, run.id, stepIndex);
-    if (record?.state === 'executing') throw new UsageError(`step ${stepIndex + 1} is running ${step.action}: wait for it to finish`);
+    if (record?.state === 'executing')
+      throw new UsageError(
+        `step ${stepIndex + 1} is running ${step.action}: wait for it to finish`,
+      );
     return { run, step };
   }
 
@@ -432,15 +716,33 @@ export class Engine {
       try {
         const result = listener(event);
         if (result instanceof Promise) {
-          result.catch((error: unknown) => this.deps.logger?.error({ err: error, run: event.runId, event: event.type }, 'listener failed'));
+          result.catch((error: unknown) =>
+            this.deps.logger?.error(
+              { err: error, run: event.runId, event: event.type },
+              'listener failed',
+            ),
+          );
         }
       } catch (error) {
-        this.deps.logger?.error({ err: error, run: event.runId, event: event.type }, 'listener failed');
+        this.deps.logger?.error(
+          { err: error, run: event.runId, event: event.type },
+          'listener failed',
+        );
       }
     }
   }
 }
 
-function audited(actor: Actor, action: string, subject: string, details: Record<string, unknown>): AuditEvent {
-  return { actor: actor.user, action, subject, details: actor.via ? { ...details, via: actor.via } : details };
+function audited(
+  actor: Actor,
+  action: string,
+  subject: string,
+  details: Record<string, unknown>,
+): AuditEvent {
+  return {
+    actor: actor.user,
+    action,
+    subject,
+    details: actor.via ? { ...details, via: actor.via } : details,
+  };
 }

@@ -8,10 +8,29 @@ export type EngineEvent =
   | { type: 'run.started'; runId: string; run: RunRecord }
   | { type: 'step.started'; runId: string; stepIndex: number; plan: string | null }
   | { type: 'action.started'; runId: string; stepIndex: number; plan: string; attempt: number }
-  | { type: 'step.finished'; runId: string; stepIndex: number; state: 'done' | 'skipped'; summary: string; by: string }
-  | { type: 'step.blocked'; runId: string; stepIndex: number; reason: string; waitingOn: 'rpo-gate' | 'failure' }
+  | {
+      type: 'step.finished';
+      runId: string;
+      stepIndex: number;
+      state: 'done' | 'skipped';
+      summary: string;
+      by: string;
+    }
+  | {
+      type: 'step.blocked';
+      runId: string;
+      stepIndex: number;
+      reason: string;
+      waitingOn: 'rpo-gate' | 'failure';
+    }
   | { type: 'approval.requested'; runId: string; approval: ApprovalRecord; summary: string }
-  | { type: 'approval.decided'; runId: string; approval: ApprovalRecord; by: string; decision: 'approve' | 'deny' }
+  | {
+      type: 'approval.decided';
+      runId: string;
+      approval: ApprovalRecord;
+      by: string;
+      decision: 'approve' | 'deny';
+    }
   | { type: 'note.added'; runId: string; stepIndex: number | null; author: string; text: string }
   | { type: 'notify'; runId: string; text: string }
   | { type: 'run.finished'; runId: string; run: RunRecord };

@@ -59,23 +59,53 @@ export function getRunView(db: Db, runId: string, now: Date): RunView | null {
       approvals: approvals.filter((approval) => approval.stepIndex === step.index),
     };
   });
-  const phases = runbook.phases.map((phase) => phaseView(phase.index, phase.title, phase.budgetMinutes, steps, now));
-  const current = run.status === 'running' || run.status === 'waiting' ? (steps[run.currentStep] ?? null) : null;
-  const end = run.rtoSeconds !== null ? null : run.finishedAt ? Date.parse(run.finishedAt) : now.getTime();
-  const elapsedSeconds = run.rtoSeconds ?? ((end ?? now.getTime()) - Date.parse(run.impactAt)) / 1000;
+  const phases = runbook.phases.map((phase) =>
+    phaseView(phase.index, phase.title, phase.budgetMinutes, steps, now),
+  );
+  const current =
+    run.status === 'running' || run.status === 'waiting' ? (steps[run.currentStep] ?? null) : null;
+  const end =
+    run.rtoSeconds !== null ? null : run.finishedAt ? Date.parse(run.finishedAt) : now.getTime();
+  const elapsedSeconds =
+    run.rtoSeconds ?? ((end ?? now.getTime()) - Date.parse(run.impactAt)) / 1000;
   return { run, runbook, steps, phases, current, elapsedSeconds };
 }
 
-function phaseView(index: number, title: string, budgetMinutes: number | null, steps: StepView[], now: Date): PhaseView {
+function phaseView(
+  index: number,
+  title: string,
+  budgetMinutes: number | null,
+  steps: StepView[],
+  now: Date,
+): PhaseView {
   const own = steps.filter((step) => step.phaseIndex === index);
-  const started = own.map((step) => step.startedAt).filter((at): at is string => at !== null).sort()[0] ?? null;
+  const started =
+    own
+      .map((step) => step.startedAt)
+      .filter((at): at is string => at !== null)
+      .sort()[0] ?? null;
   const isFinished = own.every((step) => step.state === 'done' || step.state === 'skipped');
   const finishedAt = isFinished
-    ? (own.map((step) => step.finishedAt).filter((at): at is string => at !== null).sort().at(-1) ?? null)
+    ? (own
+        .map((step) => step.finishedAt)
+        .filter((at): at is string => at !== null)
+        .sort()
+        .at(-1) ?? null)
     : null;
-  const elapsedSeconds = started ? ((finishedAt ? Date.parse(finishedAt) : now.getTime()) - Date.parse(started)) / 1000 : null;
-  const isOverBudget = budgetMinutes !== null && elapsedSeconds !== null && elapsedSeconds > budgetMinutes * 60;
-  return { index, title, budgetMinutes, startedAt: started, finishedAt, elapsedSeconds, isOverBudget };
+  const elapsedSeconds = started
+    ? ((finishedAt ? Date.parse(finishedAt) : now.getTime()) - Date.parse(started)) / 1000
+    : null;
+  const isOverBudget =
+    budgetMinutes !== null && elapsedSeconds !== null && elapsedSeconds > budgetMinutes * 60;
+  return {
+    index,
+    title,
+    budgetMinutes,
+    startedAt: started,
+    finishedAt,
+    elapsedSeconds,
+    isOverBudget,
+  };
 }
 
 /**

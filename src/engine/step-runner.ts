@@ -9,13 +9,24 @@ import type { Logger } from '../log.js';
 import { allSteps, type Runbook, type RunKind, type Step } from '../runbook/model.js';
 import type { LagMeasurement } from '../providers/types.js';
 import { recordAuditEvents, type AuditEvent } from '../store/audit.js';
-import { approvalsFor, insertApproval, getApproval, type ApprovalGate, type ApprovalRecord } from '../store/approvals.js';
+import {
+  approvalsFor,
+  insertApproval,
+  getApproval,
+  type ApprovalGate,
+  type ApprovalRecord,
+} from '../store/approvals.js';
 import type { Store } from '../store/db.js';
 import { getRun, getRunbookSnapshot, updateRun, type RunRecord } from '../store/runs.js';
 import { getStep, recordStepEvent, updateStep, type StepRecord } from '../store/steps.js';
 import { describeLag } from '../actions/db/describe-lag.js';
 import type { ActionRegistry } from '../actions/registry.js';
-import type { ActionContext, ActionOutcome, ServiceProviders, Verification } from '../actions/types.js';
+import type {
+  ActionContext,
+  ActionOutcome,
+  ServiceProviders,
+  Verification,
+} from '../actions/types.js';
 import type { EngineEvent } from './events.js';
 import { recoveryStepIndex } from './run-view.js';
 
@@ -66,12 +77,30 @@ export class StepRunner {
     });
     if (!isLast) return;
     const finished = getRun(db, run.id)!;
-    recordAuditEvents(db, [{ actor: 'system', action: 'run.finished', subject: run.id, details: { status: 'succeeded', rtoSeconds: finished.rtoSeconds } }], this.deps.clock);
+    recordAuditEvents(
+      db,
+      [
+        {
+          actor: 'system',
+          action: 'run.finished',
+          subject: run.id,
+          details: { status: 'succeeded', rtoSeconds: finished.rtoSeconds },
+        },
+      ],
+      this.deps.clock,
+    );
     events.push({ type: 'run.finished', runId: run.id, run: finished });
   }
 
   /** Inside a transaction: a new approval request for the step. */
-  requestApproval(run: RunRecord, stepIndex: number, gate: ApprovalGate, requestedBy: string, required: number, reason: string | null): ApprovalRecord {
+  requestApproval(
+    run: RunRecord,
+    stepIndex: number,
+    gate: ApprovalGate,
+    requestedBy: string,
+    required: number,
+    reason: string | null,
+  ): ApprovalRecord {
     const now = this.deps.clock();
     const id = this.deps.newId('a');
     insertApproval(this.deps.store.db, {
@@ -81,11 +110,15 @@ export class StepRunner {
       gate,
       requestedBy,
       requestedAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + this.deps.config.approvals.expiresAfterSeconds * 1000).toISOString(),
+      expiresAt: new Date(
+        now.getTime() + this.deps.config.approvals.expiresAfterSeconds * 1000,
+      ).toISOString(),
       required,
       reason,
     });
-    updateStep(this.deps.store.db, run.id, stepIndex, { waitingOn: gate === 'two-person' ? 'approval' : 'rpo-gate' });
+    updateStep(this.deps.store.db, run.id, stepIndex, {
+      waitingOn: gate === 'two-person' ? 'approval' : 'rpo-gate',
+    });
     updateRun(this.deps.store.db, run.id, { status: 'waiting' });
     return getApproval(this.deps.store.db, id)!;
   }
@@ -113,6 +146,11 @@ export class StepRunner {
     if (isManual) return false;
     const record = getStep(this.deps.store.db, run.id, step.index)!;
     if (record.waitingOn === 'failure') return false;
+    const skipReason = this.deps.actions[step.action!].skipReason?.(context) ?? null;
+    if (skipReason !== null) {
+      this.skipInapplicable(run, step, skipReason);
+      return true;
+    }
     if (step.approval === 'two-person' && !this.isApproved(run.id, step.index, 'two-person')) {
       await this.askForApproval(run, step, context);
       return false;
@@ -130,8 +168,19 @@ export class StepRunner {
     const plan = step.action ? this.deps.actions[step.action].plan(context) : null;
     this.commit((events) => {
       const now = this.deps.clock().toISOString();
-      updateStep(this.deps.store.db, run.id, step.index, { state: 'active', startedAt: now, waitingOn: isManual ? 'operator' : null });
-      recordStepEvent(this.deps.store.db, { runId: run.id, stepIndex: step.index, event: 'started', actor: 'lifeboat', at: now, details: { plan } });
+      updateStep(this.deps.store.db, run.id, step.index, {
+        state: 'active',
+        startedAt: now,
+        waitingOn: isManual ? 'operator' : null,
+      });
+      recordStepEvent(this.deps.store.db, {
+        runId: run.id,
+        stepIndex: step.index,
+        event: 'started',
+        actor: 'lifeboat',
+        at: now,
+        details: { plan },
+      });
       events.push({ type: 'step.started', runId: run.id, stepIndex: step.index, plan });
     });
   }
@@ -141,51 +190,128 @@ export class StepRunner {
     if (open.some((approval) => approval.status === 'pending')) return;
     if (open.some((approval) => approval.status === 'expired')) return; // renewed on request only
     const plan = this.deps.actions[step.action!].plan(context);
-    const lag = step.action === 'db.promote' && context.providers.database ? await this.measureLag(context) : null;
-    const lagLine = lag === null ? '' : ` Replication lag now: ${lag.measurement ? describeLag(lag.measurement, context.service?.rpoSeconds ?? null) : lag.error}.`;
+    const lag =
+      step.action === 'db.promote' && context.providers.database
+        ? await this.measureLag(context)
+        : null;
+    const lagLine =
+      lag === null
+        ? ''
+        : ` Replication lag now: ${lag.measurement ? describeLag(lag.measurement, context.service?.rpoSeconds ?? null) : lag.error}.`;
     this.commit((events, audit) => {
-      const approval = this.requestApproval(run, step.index, 'two-person', run.startedBy, this.deps.config.approvals.required, null);
-      audit.push({ actor: 'system', action: 'approval.requested', subject: run.id, details: { step: step.index, approval: approval.id, action: step.action, required: approval.required } });
-      events.push({ type: 'approval.requested', runId: run.id, approval, summary: `${plan}${lagLine}` });
+      const approval = this.requestApproval(
+        run,
+        step.index,
+        'two-person',
+        run.startedBy,
+        this.deps.config.approvals.required,
+        null,
+      );
+      audit.push({
+        actor: 'system',
+        action: 'approval.requested',
+        subject: run.id,
+        details: {
+          step: step.index,
+          approval: approval.id,
+          action: step.action,
+          required: approval.required,
+        },
+      });
+      events.push({
+        type: 'approval.requested',
+        runId: run.id,
+        approval,
+        summary: `${plan}${lagLine}`,
+      });
     });
   }
 
   /** Before promotion: lag within the RPO, or an override approved by a second person. */
-  private async rpoGate(run: RunRecord, step: Step, context: ActionContext, service: Service): Promise<{ blocked: boolean; exposureSeconds: number | null }> {
+  private async rpoGate(
+    run: RunRecord,
+    step: Step,
+    context: ActionContext,
+    service: Service,
+  ): Promise<{ blocked: boolean; exposureSeconds: number | null }> {
     const lag = await this.measureLag(context);
     const measurement = lag.measurement;
-    const exposureSeconds = measurement ? (measurement.targetIsReplica ? measurement.lagSeconds : 0) : null;
+    const exposureSeconds = measurement
+      ? measurement.targetIsReplica
+        ? measurement.lagSeconds
+        : 0
+      : null;
     const isOverridden = this.isApproved(run.id, step.index, 'rpo-override');
     const problem =
       measurement === null
         ? `replication lag could not be measured (${lag.error})`
-        : measurement.targetIsReplica && (measurement.lagSeconds === null || measurement.lagSeconds > service.rpoSeconds)
+        : measurement.targetIsReplica &&
+            (measurement.lagSeconds === null || measurement.lagSeconds > service.rpoSeconds)
           ? `replication lag is ${describeLag(measurement, service.rpoSeconds)}`
           : null;
     if (problem === null || isOverridden) return { blocked: false, exposureSeconds };
     const overrides = approvalsFor(this.deps.store.db, run.id, step.index, 'rpo-override');
-    if (overrides.some((approval) => approval.status === 'pending')) return { blocked: true, exposureSeconds };
+    if (overrides.some((approval) => approval.status === 'pending'))
+      return { blocked: true, exposureSeconds };
     const reason = `${problem}. Promoting now could lose that much committed data. Wait and retry, or override with a reason (a second person must approve).`;
     this.commit((events, audit) => {
-      updateStep(this.deps.store.db, run.id, step.index, { waitingOn: 'rpo-gate', summary: reason, details: { lag: measurement } });
+      updateStep(this.deps.store.db, run.id, step.index, {
+        waitingOn: 'rpo-gate',
+        summary: reason,
+        details: { lag: measurement },
+      });
       updateRun(this.deps.store.db, run.id, { status: 'waiting' });
-      audit.push({ actor: 'system', action: 'gate.rpo-blocked', subject: run.id, details: { step: step.index, lagSeconds: measurement?.lagSeconds ?? null, rpoSeconds: service.rpoSeconds } });
-      events.push({ type: 'step.blocked', runId: run.id, stepIndex: step.index, reason, waitingOn: 'rpo-gate' });
+      audit.push({
+        actor: 'system',
+        action: 'gate.rpo-blocked',
+        subject: run.id,
+        details: {
+          step: step.index,
+          lagSeconds: measurement?.lagSeconds ?? null,
+          rpoSeconds: service.rpoSeconds,
+        },
+      });
+      events.push({
+        type: 'step.blocked',
+        runId: run.id,
+        stepIndex: step.index,
+        reason,
+        waitingOn: 'rpo-gate',
+      });
     });
     return { blocked: true, exposureSeconds };
   }
 
-  private async execute(run: RunRecord, step: Step, record: StepRecord, context: ActionContext, exposure: number | null | undefined): Promise<boolean> {
+  private async execute(
+    run: RunRecord,
+    step: Step,
+    record: StepRecord,
+    context: ActionContext,
+    exposure: number | null | undefined,
+  ): Promise<boolean> {
     const action = this.deps.actions[step.action!];
     const attempt = Number(record.details.attempts ?? 0) + 1;
     const resumed = record.state === 'executing' && typeof record.details.prepared === 'object';
-    const prepared = resumed ? (record.details.prepared as Record<string, unknown>) : (action.prepare?.(context) ?? {});
+    const prepared = resumed
+      ? (record.details.prepared as Record<string, unknown>)
+      : (action.prepare?.(context) ?? {});
     const plan = action.plan(context);
     this.commit((events) => {
       const now = this.deps.clock().toISOString();
-      updateStep(this.deps.store.db, run.id, step.index, { state: 'executing', waitingOn: null, details: { ...record.details, prepared, attempts: attempt } });
+      updateStep(this.deps.store.db, run.id, step.index, {
+        state: 'executing',
+        waitingOn: null,
+        details: { ...record.details, prepared, attempts: attempt },
+      });
       updateRun(this.deps.store.db, run.id, { status: 'running' });
-      recordStepEvent(this.deps.store.db, { runId: run.id, stepIndex: step.index, event: 'action.started', actor: 'lifeboat', at: now, details: { action: step.action, attempt, plan } });
+      recordStepEvent(this.deps.store.db, {
+        runId: run.id,
+        stepIndex: step.index,
+        event: 'action.started',
+        actor: 'lifeboat',
+        at: now,
+        details: { action: step.action, attempt, plan },
+      });
       events.push({ type: 'action.started', runId: run.id, stepIndex: step.index, plan, attempt });
     });
     let outcome: ActionOutcome;
@@ -203,45 +329,135 @@ export class StepRunner {
     }
     this.commit((events, audit) => {
       const now = this.deps.clock().toISOString();
-      const state = outcome.skipped ? 'skipped' : 'done';
+      const state = 'done';
       updateStep(this.deps.store.db, run.id, step.index, {
         state,
         finishedAt: now,
         actor: 'lifeboat',
         summary: outcome.summary,
-        details: { prepared, attempts: attempt, outcome: outcome.details, verification: verification.summary },
+        details: {
+          prepared,
+          attempts: attempt,
+          outcome: outcome.details,
+          verification: verification.summary,
+        },
       });
-      recordStepEvent(this.deps.store.db, { runId: run.id, stepIndex: step.index, event: 'action.finished', actor: 'lifeboat', at: now, details: { action: step.action, state, summary: outcome.summary } });
-      if (exposure !== undefined) updateRun(this.deps.store.db, run.id, { rpoExposureSeconds: exposure });
-      audit.push({ actor: 'system', action: `action.${state}`, subject: run.id, details: { step: step.index, action: step.action, summary: outcome.summary } });
-      events.push({ type: 'step.finished', runId: run.id, stepIndex: step.index, state, summary: outcome.summary, by: 'lifeboat' });
+      recordStepEvent(this.deps.store.db, {
+        runId: run.id,
+        stepIndex: step.index,
+        event: 'action.finished',
+        actor: 'lifeboat',
+        at: now,
+        details: { action: step.action, state, summary: outcome.summary },
+      });
+      if (exposure !== undefined)
+        updateRun(this.deps.store.db, run.id, { rpoExposureSeconds: exposure });
+      audit.push({
+        actor: 'system',
+        action: `action.${state}`,
+        subject: run.id,
+        details: { step: step.index, action: step.action, summary: outcome.summary },
+      });
+      events.push({
+        type: 'step.finished',
+        runId: run.id,
+        stepIndex: step.index,
+        state,
+        summary: outcome.summary,
+        by: 'lifeboat',
+      });
       const fresh = getRun(this.deps.store.db, run.id)!;
-      if (fresh.status === 'running' || fresh.status === 'waiting') this.advance(fresh, step.index, events);
+      if (fresh.status === 'running' || fresh.status === 'waiting')
+        this.advance(fresh, step.index, events);
     });
     return true;
+  }
+
+  private skipInapplicable(run: RunRecord, step: Step, reason: string): void {
+    this.commit((events, audit) => {
+      const now = this.deps.clock().toISOString();
+      updateStep(this.deps.store.db, run.id, step.index, {
+        state: 'skipped',
+        waitingOn: null,
+        finishedAt: now,
+        actor: 'lifeboat',
+        summary: reason,
+      });
+      recordStepEvent(this.deps.store.db, {
+        runId: run.id,
+        stepIndex: step.index,
+        event: 'skipped',
+        actor: 'lifeboat',
+        at: now,
+        details: { reason },
+      });
+      audit.push({
+        actor: 'system',
+        action: 'step.skipped',
+        subject: run.id,
+        details: { step: step.index, action: step.action, reason },
+      });
+      events.push({
+        type: 'step.finished',
+        runId: run.id,
+        stepIndex: step.index,
+        state: 'skipped',
+        summary: reason,
+        by: 'lifeboat',
+      });
+      this.advance(getRun(this.deps.store.db, run.id)!, step.index, events);
+    });
   }
 
   private fail(run: RunRecord, step: Step, reason: string): void {
     this.commit((events, audit) => {
       const now = this.deps.clock().toISOString();
-      updateStep(this.deps.store.db, run.id, step.index, { state: 'active', waitingOn: 'failure', summary: reason });
+      updateStep(this.deps.store.db, run.id, step.index, {
+        state: 'active',
+        waitingOn: 'failure',
+        summary: reason,
+      });
       const fresh = getRun(this.deps.store.db, run.id)!;
       if (fresh.status === 'running') updateRun(this.deps.store.db, run.id, { status: 'waiting' });
-      recordStepEvent(this.deps.store.db, { runId: run.id, stepIndex: step.index, event: 'action.failed', actor: 'lifeboat', at: now, details: { reason } });
-      audit.push({ actor: 'system', action: 'action.failed', subject: run.id, details: { step: step.index, action: step.action, reason } });
-      events.push({ type: 'step.blocked', runId: run.id, stepIndex: step.index, reason, waitingOn: 'failure' });
+      recordStepEvent(this.deps.store.db, {
+        runId: run.id,
+        stepIndex: step.index,
+        event: 'action.failed',
+        actor: 'lifeboat',
+        at: now,
+        details: { reason },
+      });
+      audit.push({
+        actor: 'system',
+        action: 'action.failed',
+        subject: run.id,
+        details: { step: step.index, action: step.action, reason },
+      });
+      events.push({
+        type: 'step.blocked',
+        runId: run.id,
+        stepIndex: step.index,
+        reason,
+        waitingOn: 'failure',
+      });
     });
   }
 
   private describeFailure(error: unknown, run: RunRecord, step: Step): string {
     if (error instanceof LifeboatError) return error.message;
-    this.deps.logger?.error({ err: error, run: run.id, step: step.index, action: step.action }, 'action raised an unexpected error');
+    this.deps.logger?.error(
+      { err: error, run: run.id, step: step.index, action: step.action },
+      'action raised an unexpected error',
+    );
     return `internal error in ${step.action}: ${(error as Error).message} (logged; retry or skip the step)`;
   }
 
-  private async measureLag(context: ActionContext): Promise<{ measurement: LagMeasurement | null; error: string | null }> {
+  private async measureLag(
+    context: ActionContext,
+  ): Promise<{ measurement: LagMeasurement | null; error: string | null }> {
     try {
-      if (!context.providers.database) return { measurement: null, error: 'the service has no database' };
+      if (!context.providers.database)
+        return { measurement: null, error: 'the service has no database' };
       return { measurement: await context.providers.database.measureLag(), error: null };
     } catch (error) {
       if (error instanceof ProviderError) return { measurement: null, error: error.message };
@@ -250,7 +466,9 @@ export class StepRunner {
   }
 
   private isApproved(runId: string, stepIndex: number, gate: ApprovalGate): boolean {
-    return approvalsFor(this.deps.store.db, runId, stepIndex, gate).some((approval) => approval.status === 'approved');
+    return approvalsFor(this.deps.store.db, runId, stepIndex, gate).some(
+      (approval) => approval.status === 'approved',
+    );
   }
 
   private contextFor(run: RunRecord, step: Step, record: StepRecord): ActionContext {
@@ -285,4 +503,3 @@ export class StepRunner {
     for (const event of events) this.deps.emit(event);
   }
 }
-

@@ -151,7 +151,12 @@ class PhaseBuilder {
   private parseStepText(
     paragraph: Paragraph,
     line: number,
-  ): { text: string; action: ActionName | null; actionArgument: string | null; approval: ApprovalMode | null } | null {
+  ): {
+    text: string;
+    action: ActionName | null;
+    actionArgument: string | null;
+    approval: ApprovalMode | null;
+  } | null {
     let action: ActionName | null = null;
     let actionArgument: string | null = null;
     let approvalWord: string | null = null;
@@ -234,11 +239,19 @@ function parseDirective(code: string): { key: string; value: string } | null {
   return looksLikeDirective ? { key, value } : null;
 }
 
-function checkAction(value: string, file: string, line: number): { action: ActionName; argument: string | null } {
+function checkAction(
+  value: string,
+  file: string,
+  line: number,
+): { action: ActionName; argument: string | null } {
   const [name = '', ...rest] = value.split(/\s+/);
   const argument = rest.join(' ') || null;
   if (name === '') {
-    throw new RunbookError(file, line, `"action:" names no action (known: ${ACTION_NAMES.join(', ')})`);
+    throw new RunbookError(
+      file,
+      line,
+      `"action:" names no action (known: ${ACTION_NAMES.join(', ')})`,
+    );
   }
   if (!isActionName(name)) {
     const hint = closestNames(name, ACTION_NAMES);
@@ -250,11 +263,16 @@ function checkAction(value: string, file: string, line: number): { action: Actio
   }
   if (name === 'wait') {
     if (argument !== null && parseDurationSeconds(argument) === null) {
-      throw new RunbookError(file, line, `wait takes a duration like "action: wait 2m", not "${argument}"`);
+      throw new RunbookError(
+        file,
+        line,
+        `wait takes a duration like "action: wait 2m", not "${argument}"`,
+      );
     }
     return { action: name, argument };
   }
-  if (argument !== null) throw new RunbookError(file, line, `${name} takes no argument (found "${argument}")`);
+  if (argument !== null)
+    throw new RunbookError(file, line, `${name} takes no argument (found "${argument}")`);
   return { action: name, argument: null };
 }
 

@@ -41,7 +41,10 @@ interface ApprovalRow {
   reason: string | null;
 }
 
-export function insertApproval(db: Db, approval: Omit<ApprovalRecord, 'votes' | 'status' | 'decidedAt'>): void {
+export function insertApproval(
+  db: Db,
+  approval: Omit<ApprovalRecord, 'votes' | 'status' | 'decidedAt'>,
+): void {
   db.prepare(
     `INSERT INTO approvals (id, run_id, step_index, gate, requested_by, requested_at, expires_at, required, status, reason)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
@@ -64,38 +67,56 @@ export function getApproval(db: Db, id: string): ApprovalRecord | null {
 }
 
 /** The requests for one step and gate, newest last. */
-export function approvalsFor(db: Db, runId: string, stepIndex: number, gate?: ApprovalGate): ApprovalRecord[] {
+export function approvalsFor(
+  db: Db,
+  runId: string,
+  stepIndex: number,
+  gate?: ApprovalGate,
+): ApprovalRecord[] {
   const rows = db
-    .prepare('SELECT * FROM approvals WHERE run_id = ? AND step_index = ? ORDER BY requested_at, rowid')
+    .prepare(
+      'SELECT * FROM approvals WHERE run_id = ? AND step_index = ? ORDER BY requested_at, rowid',
+    )
     .all(runId, stepIndex) as ApprovalRow[];
-  return rows.filter((row) => gate === undefined || row.gate === gate).map((row) => withVotes(db, row));
+  return rows
+    .filter((row) => gate === undefined || row.gate === gate)
+    .map((row) => withVotes(db, row));
 }
 
 export function approvalsOfRun(db: Db, runId: string): ApprovalRecord[] {
-  const rows = db.prepare('SELECT * FROM approvals WHERE run_id = ? ORDER BY requested_at, rowid').all(runId) as ApprovalRow[];
+  const rows = db
+    .prepare('SELECT * FROM approvals WHERE run_id = ? ORDER BY requested_at, rowid')
+    .all(runId) as ApprovalRow[];
   return rows.map((row) => withVotes(db, row));
 }
 
 /** Returns false when this approver has already voted on this request. */
 export function addVote(db: Db, approvalId: string, vote: ApprovalVote): boolean {
   const result = db
-    .prepare('INSERT OR IGNORE INTO approval_votes (approval_id, approver, decision, at) VALUES (?, ?, ?, ?)')
+    .prepare(
+      'INSERT OR IGNORE INTO approval_votes (approval_id, approver, decision, at) VALUES (?, ?, ?, ?)',
+    )
     .run(approvalId, vote.approver, vote.decision, vote.at);
   return result.changes === 1;
 }
 
-export function setApprovalStatus(db: Db, id: string, status: ApprovalStatus, at: string, reason?: string): void {
-  db.prepare('UPDATE approvals SET status = ?, decided_at = ?, reason = COALESCE(?, reason) WHERE id = ?').run(
-    status,
-    at,
-    reason ?? null,
-    id,
-  );
+export function setApprovalStatus(
+  db: Db,
+  id: string,
+  status: ApprovalStatus,
+  at: string,
+  reason?: string,
+): void {
+  db.prepare(
+    'UPDATE approvals SET status = ?, decided_at = ?, reason = COALESCE(?, reason) WHERE id = ?',
+  ).run(status, at, reason ?? null, id);
 }
 
 function withVotes(db: Db, row: ApprovalRow): ApprovalRecord {
   const votes = db
-    .prepare('SELECT approver, decision, at FROM approval_votes WHERE approval_id = ? ORDER BY at, rowid')
+    .prepare(
+      'SELECT approver, decision, at FROM approval_votes WHERE approval_id = ? ORDER BY at, rowid',
+    )
     .all(row.id) as ApprovalVote[];
   return {
     id: row.id,

@@ -95,7 +95,12 @@ export function finishRun(
 export function updateRun(
   db: Db,
   id: string,
-  patch: Partial<Pick<RunRecord, 'status' | 'currentStep' | 'rtoSeconds' | 'rpoExposureSeconds' | 'outcome' | 'finishedAt'>>,
+  patch: Partial<
+    Pick<
+      RunRecord,
+      'status' | 'currentStep' | 'rtoSeconds' | 'rpoExposureSeconds' | 'outcome' | 'finishedAt'
+    >
+  >,
 ): void {
   const columns: Record<string, unknown> = {
     status: patch.status,
@@ -125,7 +130,8 @@ export function listRunsInFlight(db: Db, service?: string | null): RunRecord[] {
 
 /** The runbook as it was when the run started. */
 export function getRunbookSnapshot(db: Db, id: string): Runbook | null {
-  const row = db.prepare('SELECT runbook_snapshot FROM runs WHERE id = ?').get(id) as { runbook_snapshot: string } | undefined;
+  const row = db.prepare('SELECT runbook_snapshot FROM runs WHERE id = ?').get(id) as
+    { runbook_snapshot: string } | undefined;
   return row ? (JSON.parse(row.runbook_snapshot) as Runbook) : null;
 }
 

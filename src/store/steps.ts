@@ -41,19 +41,23 @@ interface StepRow {
 }
 
 export function insertSteps(db: Db, runId: string, count: number): void {
-  const insert = db.prepare("INSERT INTO run_steps (run_id, step_index, state) VALUES (?, ?, 'pending')");
+  const insert = db.prepare(
+    "INSERT INTO run_steps (run_id, step_index, state) VALUES (?, ?, 'pending')",
+  );
   for (let i = 0; i < count; i++) insert.run(runId, i);
 }
 
 export function getSteps(db: Db, runId: string): StepRecord[] {
-  const rows = db.prepare('SELECT * FROM run_steps WHERE run_id = ? ORDER BY step_index').all(runId) as StepRow[];
+  const rows = db
+    .prepare('SELECT * FROM run_steps WHERE run_id = ? ORDER BY step_index')
+    .all(runId) as StepRow[];
   return rows.map(toStep);
 }
 
 export function getStep(db: Db, runId: string, stepIndex: number): StepRecord | null {
-  const row = db.prepare('SELECT * FROM run_steps WHERE run_id = ? AND step_index = ?').get(runId, stepIndex) as
-    | StepRow
-    | undefined;
+  const row = db
+    .prepare('SELECT * FROM run_steps WHERE run_id = ? AND step_index = ?')
+    .get(runId, stepIndex) as StepRow | undefined;
   return row ? toStep(row) : null;
 }
 
@@ -74,15 +78,15 @@ export function updateStep(
   };
   const set = Object.entries(columns).filter(([, value]) => value !== undefined);
   if (set.length === 0) return;
-  db.prepare(`UPDATE run_steps SET ${set.map(([name]) => `${name} = ?`).join(', ')} WHERE run_id = ? AND step_index = ?`).run(
-    ...set.map(([, value]) => value),
-    runId,
-    stepIndex,
-  );
+  db.prepare(
+    `UPDATE run_steps SET ${set.map(([name]) => `${name} = ?`).join(', ')} WHERE run_id = ? AND step_index = ?`,
+  ).run(...set.map(([, value]) => value), runId, stepIndex);
 }
 
 export function recordStepEvent(db: Db, event: Omit<StepEvent, 'id'>): void {
-  db.prepare('INSERT INTO step_events (run_id, step_index, event, actor, at, details) VALUES (?, ?, ?, ?, ?, ?)').run(
+  db.prepare(
+    'INSERT INTO step_events (run_id, step_index, event, actor, at, details) VALUES (?, ?, ?, ?, ?, ?)',
+  ).run(
     event.runId,
     event.stepIndex,
     event.event,

@@ -308,7 +308,11 @@ describe('runbook errors name file:line and say what to fix', () => {
 describe('action arguments', () => {
   it('lets wait take a duration', () => {
     const [step] = allSteps(parseRunbook('- Let the DNS TTL pass `action: wait 2m`', 'x.md'));
-    expect(step).toMatchObject({ action: 'wait', actionArgument: '2m', text: 'Let the DNS TTL pass' });
+    expect(step).toMatchObject({
+      action: 'wait',
+      actionArgument: '2m',
+      text: 'Let the DNS TTL pass',
+    });
   });
 
   it('refuses a wait that is not a duration, and arguments to other actions', () => {

@@ -47,7 +47,8 @@ export function makeEngine(options: {
   const dir = makeTempDir();
   const runbooksDir = path.join(dir, 'runbooks');
   mkdirSync(runbooksDir);
-  for (const [name, text] of Object.entries(options.runbooks)) writeFileSync(path.join(runbooksDir, `${name}.md`), text);
+  for (const [name, text] of Object.entries(options.runbooks))
+    writeFileSync(path.join(runbooksDir, `${name}.md`), text);
   const config = parseConfig(options.configYaml, path.join(dir, 'lifeboat.yml'));
   const store = openStore(config.storePath);
   const clock = options.clock ?? testClock();

@@ -23,26 +23,46 @@ export function assessBackups(
   now: Date,
 ): BackupAssessment {
   const [newest = null, previous = null] = backups;
-  if (!newest) return { ok: false, problems: ['no backups found'], notes: [], newest, previous, ageSeconds: null };
+  if (!newest)
+    return {
+      ok: false,
+      problems: ['no backups found'],
+      notes: [],
+      newest,
+      previous,
+      ageSeconds: null,
+    };
   const problems: string[] = [];
   const notes: string[] = [];
   const ageSeconds = Math.max(0, (now.getTime() - newest.lastModified.getTime()) / 1000);
   if (ageSeconds > limits.maxAgeSeconds) {
-    problems.push(`newest backup is ${formatDuration(ageSeconds)} old, older than max_age ${formatDuration(limits.maxAgeSeconds)}`);
+    problems.push(
+      `newest backup is ${formatDuration(ageSeconds)} old, older than max_age ${formatDuration(limits.maxAgeSeconds)}`,
+    );
   }
   if (ageSeconds > limits.rpoSeconds) {
-    notes.push(`restoring it alone would lose ${formatDuration(ageSeconds)} of data (RPO ${formatDuration(limits.rpoSeconds)}): the RPO rests on replication`);
+    notes.push(
+      `restoring it alone would lose ${formatDuration(ageSeconds)} of data (RPO ${formatDuration(limits.rpoSeconds)}): the RPO rests on replication`,
+    );
   }
   if (newest.size === 0) problems.push('newest backup is empty (0 bytes)');
   else if (previous && newest.size < previous.size / 2) {
-    problems.push(`newest backup is ${newest.size} bytes, less than half of the previous one (${previous.size} bytes)`);
+    problems.push(
+      `newest backup is ${newest.size} bytes, less than half of the previous one (${previous.size} bytes)`,
+    );
   }
-  notes.push(newest.checksum ? `checksum ${newest.checksum}` : 'the store keeps no checksum for it (only an ETag)');
+  notes.push(
+    newest.checksum
+      ? `checksum ${newest.checksum}`
+      : 'the store keeps no checksum for it (only an ETag)',
+  );
   return { ok: problems.length === 0, problems, notes, newest, previous, ageSeconds };
 }
 
 export const backupVerify: Action = {
   name: 'backup.verify',
+  skipReason: (context) =>
+    context.providers.backups && context.service?.backups ? null : noBackups(context),
   plan: (context) =>
     context.providers.backups
       ? `Check the newest backup in ${context.providers.backups.name}: age against max_age and the RPO, size against the previous backup. Read-only.`
@@ -50,14 +70,26 @@ export const backupVerify: Action = {
   async run(context) {
     const store = context.providers.backups;
     const backups = context.service?.backups;
-    if (!store || !backups || !context.service) return { summary: noBackups(context), details: {}, skipped: true };
+    if (!store || !backups || !context.service)
+      throw new ProviderError(context.run.id, noBackups(context), true);
     const listing = await store.listBackups();
-    const assessment = assessBackups(listing, { maxAgeSeconds: backups.maxAgeSeconds, rpoSeconds: context.service.rpoSeconds }, context.clock());
+    // The listing has no checksums: read the newest object's own metadata.
+    if (listing[0]) listing[0] = { ...listing[0], ...(await store.headBackup(listing[0].key)) };
+    const assessment = assessBackups(
+      listing,
+      { maxAgeSeconds: backups.maxAgeSeconds, rpoSeconds: context.service.rpoSeconds },
+      context.clock(),
+    );
     if (!assessment.ok) throw new ProviderError(store.name, assessment.problems.join('; '), true);
     const newest = assessment.newest!;
     return {
       summary: `newest backup ${newest.key}: ${newest.size} bytes, ${formatDuration(assessment.ageSeconds ?? 0)} old; ${assessment.notes.join('; ')}`,
-      details: { key: newest.key, size: newest.size, ageSeconds: assessment.ageSeconds, checksum: newest.checksum },
+      details: {
+        key: newest.key,
+        size: newest.size,
+        ageSeconds: assessment.ageSeconds,
+        checksum: newest.checksum,
+      },
     };
   },
   verify: (_context, outcome) => Promise.resolve({ ok: true, summary: outcome.summary }),

@@ -15,6 +15,8 @@ export function describeLag(lag: LagMeasurement, rpoSeconds: number | null): str
         : lag.lagSeconds <= rpoSeconds
           ? ` — within the RPO (${formatDuration(rpoSeconds)})`
           : ` — OVER the RPO (${formatDuration(rpoSeconds)})`;
-  const where = lag.primaryReachable ? '' : ', measured on the replica: the primary does not answer';
+  const where = lag.primaryReachable
+    ? ''
+    : ', measured on the replica: the primary does not answer';
   return `lag ${seconds}${bytes}${verdict}${where}`;
 }

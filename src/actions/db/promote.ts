@@ -19,6 +19,9 @@ export const promote: Action = {
     const isPrimary = await needDatabase(context).isTargetPrimary();
     return isPrimary
       ? { ok: true, summary: `${needDatabase(context).targetName} is a primary` }
-      : { ok: false, summary: `${needDatabase(context).targetName} is still a replica after promotion` };
+      : {
+          ok: false,
+          summary: `${needDatabase(context).targetName} is still a replica after promotion`,
+        };
   },
 };

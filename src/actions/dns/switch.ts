@@ -1,34 +1,38 @@
 // dns.switch: point the service's record (or routing control) at the promoted database. A service
 // without DNS configured skips the step and says so.
 
+import { ProviderError } from '../../errors.js';
+import type { DnsProvider } from '../../providers/types.js';
 import { needDatabase } from '../need.js';
-import type { Action, ActionContext, ActionOutcome } from '../types.js';
+import type { Action, ActionContext } from '../types.js';
 
 export const dnsSwitch: Action = {
   name: 'dns.switch',
-  plan(context) {
-    const dns = context.providers.dns;
-    if (!dns) return skipReason(context);
-    return dns.describeSwitch(`the endpoint of ${context.providers.database?.targetName ?? 'the promoted database'}`);
-  },
+  skipReason: noDns,
+  plan: (context) =>
+    context.providers.dns
+      ? context.providers.dns.describeSwitch(
+          `the endpoint of ${context.providers.database?.targetName ?? 'the promoted database'}`,
+        )
+      : (noDns(context) ?? ''),
   async run(context) {
-    const dns = context.providers.dns;
-    if (!dns) return skipped(context);
     const endpoint = await needDatabase(context).targetEndpoint();
-    const result = await dns.switchTo(endpoint);
+    const result = await needDns(context).switchTo(endpoint);
     return { summary: result.detail, details: { endpoint } };
   },
-  async verify(context, outcome) {
-    if (outcome.skipped || !context.providers.dns) return { ok: true, summary: outcome.summary };
-    const endpoint = String(outcome.details.endpoint);
-    return context.providers.dns.pointsAt(endpoint);
-  },
+  verify: (context, outcome) => needDns(context).pointsAt(String(outcome.details.endpoint)),
 };
 
-export function skipReason(context: ActionContext): string {
+export function noDns(context: ActionContext): string | null {
+  if (context.providers.dns) return null;
   return `${context.service ? `Service ${context.service.name}` : 'This run'} has no dns: in lifeboat.yml, so this step is skipped.`;
 }
 
-export function skipped(context: ActionContext): Promise<ActionOutcome> {
-  return Promise.resolve({ summary: skipReason(context), details: {}, skipped: true });
+export function needDns(context: ActionContext): DnsProvider {
+  if (context.providers.dns) return context.providers.dns;
+  throw new ProviderError(
+    context.service?.name ?? context.run.id,
+    noDns(context) ?? 'no dns',
+    true,
+  );
 }

@@ -7,7 +7,10 @@ export const notify: Action = {
   plan: (context) => `Post "${context.step.text}" to the run's thread.`,
   run(context) {
     context.notify(context.step.text);
-    return Promise.resolve({ summary: 'posted to the thread', details: { text: context.step.text } });
+    return Promise.resolve({
+      summary: 'posted to the thread',
+      details: { text: context.step.text },
+    });
   },
   verify: (_context, outcome) => Promise.resolve({ ok: true, summary: outcome.summary }),
 };

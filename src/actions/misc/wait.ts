@@ -15,12 +15,17 @@ function waitSeconds(context: ActionContext): number {
 export const wait: Action = {
   name: 'wait',
   plan: (context) => `Wait ${formatDuration(waitSeconds(context))} before the next step.`,
-  prepare: (context) => ({ until: new Date(context.clock().getTime() + waitSeconds(context) * 1000).toISOString() }),
+  prepare: (context) => ({
+    until: new Date(context.clock().getTime() + waitSeconds(context) * 1000).toISOString(),
+  }),
   async run(context) {
     const until = Date.parse(String(context.previous.until));
     const remainingMs = Math.max(0, until - context.clock().getTime());
     await context.sleep(remainingMs);
-    return { summary: `waited ${formatDuration(waitSeconds(context))}`, details: { until: context.previous.until } };
+    return {
+      summary: `waited ${formatDuration(waitSeconds(context))}`,
+      details: { until: context.previous.until },
+    };
   },
   verify: (_context, outcome) => Promise.resolve({ ok: true, summary: outcome.summary }),
 };

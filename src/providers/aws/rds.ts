@@ -1,0 +1,226 @@
+// Amazon RDS: promote a cross-region read replica (PromoteReadReplica, then wait until it is
+// available and standalone), with a pre-flight that refuses a replica that is not `available`.
+// ReplicaLag is a CloudWatch metric, not a DescribeDBInstances field, so lag comes from there.
+
+import { GetMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeDBInstancesCommand,
+  PromoteReadReplicaCommand,
+  waitUntilDBInstanceAvailable,
+  type DBInstance,
+  type RDSClient,
+} from '@aws-sdk/client-rds';
+import { ProviderError } from '../../errors.js';
+import { createPostgresProvider } from '../postgres/index.js';
+import type { DatabaseProvider, LagMeasurement } from '../types.js';
+import { withAwsRetry, type RetryOptions } from './retry.js';
+
+export interface RdsInstance {
+  id: string;
+  region: string;
+  /** Optional PostgreSQL URL of the instance, for db.verify-writable. */
+  url?: string;
+}
+
+export interface RdsProviderOptions {
+  promote: 'replica' | 'primary';
+  rds: (region: string) => RDSClient;
+  cloudwatch: (region: string) => CloudWatchClient;
+  /** Seconds to wait for promotion; polls every `pollSeconds`. */
+  maxWaitSeconds?: number;
+  pollSeconds?: number;
+  retry?: RetryOptions;
+  clock?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export function createRdsProvider(
+  database: { primary: RdsInstance; replica: RdsInstance },
+  options: RdsProviderOptions,
+): DatabaseProvider {
+  const target = options.promote === 'replica' ? database.replica : database.primary;
+  const source = options.promote === 'replica' ? database.primary : database.replica;
+  const name = (instance: RdsInstance) => `RDS ${instance.id} (${instance.region})`;
+  const maxWaitSeconds = options.maxWaitSeconds ?? 1800;
+  const pollSeconds = options.pollSeconds ?? 15;
+  const clock = options.clock ?? (() => new Date());
+  const sleep =
+    options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+
+  const describe = (instance: RdsInstance): Promise<DBInstance> =>
+    withAwsRetry(
+      name(instance),
+      async () => {
+        const output = await options
+          .rds(instance.region)
+          .send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instance.id }));
+        const found = output.DBInstances?.[0];
+        if (!found)
+          throw new ProviderError(name(instance), 'DescribeDBInstances returned no instance', true);
+        return found;
+      },
+      options.retry,
+    );
+
+  const isStandalone = (instance: DBInstance) => !instance.ReadReplicaSourceDBInstanceIdentifier;
+
+  return {
+    targetName: name(target),
+    sourceName: name(source),
+    async measureLag(): Promise<LagMeasurement> {
+      const replica = await describe(target);
+      if (isStandalone(replica)) {
+        return {
+          lagSeconds: 0,
+          lagBytes: 0,
+          source: 'replica',
+          primaryReachable: false,
+          targetIsReplica: false,
+          detail: `${name(target)} is not a read replica: it is already standalone`,
+        };
+      }
+      const primaryStatus = await describe(source).then(
+        (i) => i.DBInstanceStatus ?? 'unknown',
+        () => 'unreachable',
+      );
+      const lagSeconds = await replicaLagSeconds(
+        options.cloudwatch(target.region),
+        target,
+        clock(),
+        options.retry,
+      );
+      const replication = replica.StatusInfos?.find(
+        (info) => info.StatusType === 'read replication',
+      );
+      const state = replication
+        ? `replication ${replication.Status}${replication.Message ? ` (${replication.Message})` : ''}`
+        : 'replication state unknown';
+      return {
+        lagSeconds,
+        lagBytes: null,
+        source: primaryStatus === 'available' ? 'primary' : 'replica',
+        primaryReachable: primaryStatus === 'available',
+        targetIsReplica: true,
+        detail: `${name(target)}: ReplicaLag ${lagSeconds === null ? 'has no recent datapoint' : `${lagSeconds} s`}, ${state}; ${name(source)} is ${primaryStatus}`,
+      };
+    },
+    async preflight() {
+      const replica = await describe(target);
+      const status = replica.DBInstanceStatus ?? 'unknown';
+      if (status !== 'available') {
+        throw new ProviderError(
+          name(target),
+          `is ${status}, not available: RDS cannot promote it until it is available (wait, then retry the step)`,
+          true,
+        );
+      }
+    },
+    async promote() {
+      const before = await describe(target);
+      if (isStandalone(before))
+        return {
+          alreadyPrimary: true,
+          detail: `${name(target)} is already standalone: nothing to promote`,
+        };
+      await withAwsRetry(
+        name(target),
+        () =>
+          options
+            .rds(target.region)
+            .send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: target.id })),
+        options.retry,
+      );
+      await waitUntilDBInstanceAvailable(
+        {
+          client: options.rds(target.region),
+          maxWaitTime: maxWaitSeconds,
+          minDelay: pollSeconds,
+          maxDelay: pollSeconds,
+        },
+        { DBInstanceIdentifier: target.id },
+      ).catch((error: unknown) => {
+        throw new ProviderError(
+          name(target),
+          `did not become available within ${maxWaitSeconds} s after PromoteReadReplica: ${(error as Error).message}`,
+          false,
+          { cause: error },
+        );
+      });
+      // Right after the call the instance can still read as an available replica: wait until
+      // RDS reports it standalone too.
+      const deadline = Date.now() + maxWaitSeconds * 1000;
+      for (;;) {
+        const after = await describe(target);
+        if (isStandalone(after) && after.DBInstanceStatus === 'available') break;
+        if (Date.now() > deadline)
+          throw new ProviderError(
+            name(target),
+            `is still a replica ${maxWaitSeconds} s after PromoteReadReplica`,
+            false,
+          );
+        await sleep(pollSeconds * 1000);
+      }
+      return {
+        alreadyPrimary: false,
+        detail: `${name(target)} promoted with PromoteReadReplica and available`,
+      };
+    },
+    async isTargetPrimary() {
+      const instance = await describe(target);
+      return isStandalone(instance) && instance.DBInstanceStatus === 'available';
+    },
+    async verifyWritable(token) {
+      if (!target.url) {
+        throw new ProviderError(
+          name(target),
+          `set a url: (postgres://…) for ${target.id} in lifeboat.yml so lifeboat can write a test row`,
+          true,
+        );
+      }
+      return createPostgresProvider({ primary: target.url, replica: target.url }).verifyWritable(
+        token,
+      );
+    },
+    async targetEndpoint() {
+      const address = (await describe(target)).Endpoint?.Address;
+      if (!address) throw new ProviderError(name(target), 'has no endpoint address yet', false);
+      return address;
+    },
+  };
+}
+
+async function replicaLagSeconds(
+  client: CloudWatchClient,
+  instance: RdsInstance,
+  now: Date,
+  retry?: RetryOptions,
+): Promise<number | null> {
+  const output = await withAwsRetry(
+    `CloudWatch ReplicaLag of ${instance.id}`,
+    () =>
+      client.send(
+        new GetMetricDataCommand({
+          StartTime: new Date(now.getTime() - 10 * 60_000),
+          EndTime: now,
+          ScanBy: 'TimestampDescending',
+          MetricDataQueries: [
+            {
+              Id: 'lag',
+              MetricStat: {
+                Metric: {
+                  Namespace: 'AWS/RDS',
+                  MetricName: 'ReplicaLag',
+                  Dimensions: [{ Name: 'DBInstanceIdentifier', Value: instance.id }],
+                },
+                Period: 60,
+                Stat: 'Maximum',
+              },
+            },
+          ],
+        }),
+      ),
+    retry,
+  );
+  const value = output.MetricDataResults?.[0]?.Values?.[0];
+  return value === undefined ? null : value;
+}

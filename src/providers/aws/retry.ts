@@ -1,0 +1,91 @@
+// Retries for AWS calls, in one place: throttling and transient errors back off exponentially with
+// full jitter; permanent errors (wrong state, access denied, no such resource) stop at once with
+// AWS's message and the resource named. The SDK clients are built with maxAttempts 1, so this is
+// the only retry layer.
+
+import { ProviderError } from '../../errors.js';
+
+const RETRYABLE = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'PriorRequestNotComplete',
+  'ServiceUnavailable',
+  'InternalFailure',
+  'InternalError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+
+const NETWORK = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'TimeoutError',
+]);
+
+export interface RetryOptions {
+  attempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export function isRetryable(error: unknown): boolean {
+  const e = error as {
+    name?: string;
+    code?: string;
+    $metadata?: { httpStatusCode?: number };
+    $retryable?: unknown;
+  };
+  if (e.$retryable) return true;
+  if (e.name && RETRYABLE.has(e.name)) return true;
+  if ((e.code && NETWORK.has(e.code)) || (e.name && NETWORK.has(e.name))) return true;
+  const status = e.$metadata?.httpStatusCode;
+  return status !== undefined && (status >= 500 || status === 429);
+}
+
+/** Calls `call`, retrying what is transient; wraps the final error as a ProviderError. */
+export async function withAwsRetry<T>(
+  resource: string,
+  call: () => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
+  const attempts = options.attempts ?? 6;
+  const base = options.baseDelayMs ?? 200;
+  const cap = options.maxDelayMs ?? 10_000;
+  const sleep =
+    options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const random = options.random ?? Math.random;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof ProviderError) throw error;
+      if (!isRetryable(error) || attempt >= attempts)
+        throw toProviderError(resource, error, attempt);
+      await sleep(Math.floor(random() * Math.min(cap, base * 2 ** (attempt - 1))));
+    }
+  }
+}
+
+function toProviderError(resource: string, error: unknown, attempts: number): ProviderError {
+  const e = error as { name?: string; message?: string };
+  const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
+  const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+  return new ProviderError(
+    resource,
+    `${name}${e.message ?? String(error)}${tries}`,
+    !isRetryable(error),
+    { cause: error },
+  );
+}

@@ -1,0 +1,120 @@
+// Route 53 record switch (`mode: upsert`): UPSERT the record to the promoted database's endpoint and
+// wait until the change is INSYNC. Route 53's control plane lives in one region (us-east-1): in a
+// regional disaster prefer `mode: routing-control` (arc.ts).
+
+import {
+  ChangeResourceRecordSetsCommand,
+  ListResourceRecordSetsCommand,
+  waitUntilResourceRecordSetsChanged,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import { ProviderError } from '../../errors.js';
+import type { DnsProvider } from '../types.js';
+import { withAwsRetry, type RetryOptions } from './retry.js';
+
+export interface UpsertDns {
+  zone_id: string;
+  record: string;
+  type: 'CNAME' | 'A' | 'AAAA';
+  ttl: number;
+}
+
+export function createRoute53Provider(
+  dns: UpsertDns,
+  options: {
+    client: Route53Client;
+    maxWaitSeconds?: number;
+    pollSeconds?: number;
+    retry?: RetryOptions;
+  },
+): DnsProvider {
+  const name = `Route 53 ${dns.type} ${dns.record} (zone ${dns.zone_id})`;
+  const fqdn = dns.record.endsWith('.') ? dns.record : `${dns.record}.`;
+
+  const currentValues = async (): Promise<string[]> => {
+    const output = await withAwsRetry(
+      name,
+      () =>
+        options.client.send(
+          new ListResourceRecordSetsCommand({
+            HostedZoneId: dns.zone_id,
+            StartRecordName: fqdn,
+            StartRecordType: dns.type,
+            MaxItems: 1,
+          }),
+        ),
+      options.retry,
+    );
+    const set = output.ResourceRecordSets?.find(
+      (candidate) => candidate.Name === fqdn && candidate.Type === dns.type,
+    );
+    return (set?.ResourceRecords ?? []).map((record) => (record.Value ?? '').replace(/\.$/, ''));
+  };
+
+  const pointsAt = async (endpoint: string) => {
+    const values = await currentValues();
+    const ok = values.includes(endpoint.replace(/\.$/, ''));
+    return {
+      ok,
+      summary: ok
+        ? `${dns.record} points at ${endpoint}`
+        : `${dns.record} points at ${values.join(', ') || 'nothing'}, not ${endpoint}`,
+    };
+  };
+
+  return {
+    name,
+    describeSwitch: (endpoint) =>
+      `UPSERT ${dns.type} ${dns.record} -> ${endpoint} (TTL ${dns.ttl} s) in hosted zone ${dns.zone_id}, then wait until Route 53 reports INSYNC.`,
+    pointsAt,
+    async switchTo(endpoint) {
+      if ((await pointsAt(endpoint)).ok)
+        return { detail: `${dns.record} already points at ${endpoint}` };
+      const change = await withAwsRetry(
+        name,
+        () =>
+          options.client.send(
+            new ChangeResourceRecordSetsCommand({
+              HostedZoneId: dns.zone_id,
+              ChangeBatch: {
+                Comment: 'lifeboat failover',
+                Changes: [
+                  {
+                    Action: 'UPSERT',
+                    ResourceRecordSet: {
+                      Name: fqdn,
+                      Type: dns.type,
+                      TTL: dns.ttl,
+                      ResourceRecords: [{ Value: endpoint }],
+                    },
+                  },
+                ],
+              },
+            }),
+          ),
+        options.retry,
+      );
+      const id = change.ChangeInfo?.Id;
+      if (!id)
+        throw new ProviderError(name, 'ChangeResourceRecordSets returned no change id', false);
+      const maxWaitSeconds = options.maxWaitSeconds ?? 300;
+      await waitUntilResourceRecordSetsChanged(
+        {
+          client: options.client,
+          maxWaitTime: maxWaitSeconds,
+          minDelay: options.pollSeconds ?? 5,
+          maxDelay: options.pollSeconds ?? 5,
+        },
+        { Id: id },
+      ).catch((error: unknown) => {
+        throw new ProviderError(
+          name,
+          `change ${id} was not INSYNC within ${maxWaitSeconds} s: ${(error as Error).message}`,
+          false,
+          { cause: error },
+        );
+      });
+      return { detail: `${dns.record} now points at ${endpoint} (change ${id} INSYNC)` };
+    },
+  };
+}

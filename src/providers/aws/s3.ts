@@ -1,0 +1,91 @@
+// Backups in S3 or any S3-compatible store: list what is under the prefix, newest first, and read
+// one object's size and checksum. Checksums are only computed when S3 requires them
+// (requestChecksumCalculation: WHEN_REQUIRED): with the SDK default, streamed uploads to
+// S3-compatible stores keep the chunk framing inside the object.
+
+import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import type { BackupObject, BackupStore } from '../types.js';
+import { withAwsRetry, type RetryOptions } from './retry.js';
+
+export interface S3Backups {
+  bucket: string;
+  prefix: string;
+  region: string;
+  endpoint?: string;
+}
+
+export function createS3Client(backups: Pick<S3Backups, 'region' | 'endpoint'>): S3Client {
+  return new S3Client({
+    region: backups.region,
+    maxAttempts: 1,
+    ...(backups.endpoint ? { endpoint: backups.endpoint, forcePathStyle: true } : {}),
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+export function createS3BackupStore(
+  backups: S3Backups,
+  options: { client: S3Client; retry?: RetryOptions },
+): BackupStore {
+  const name = `s3://${backups.bucket}/${backups.prefix}`;
+  return {
+    name,
+    async listBackups() {
+      const objects: BackupObject[] = [];
+      let token: string | undefined;
+      do {
+        const page = await withAwsRetry(
+          name,
+          () =>
+            options.client.send(
+              new ListObjectsV2Command({
+                Bucket: backups.bucket,
+                Prefix: backups.prefix || undefined,
+                ContinuationToken: token,
+              }),
+            ),
+          options.retry,
+        );
+        for (const object of page.Contents ?? []) {
+          if (!object.Key || object.Key.endsWith('/')) continue;
+          objects.push({
+            key: object.Key,
+            size: object.Size ?? 0,
+            lastModified: object.LastModified ?? new Date(0),
+            etag: object.ETag ?? null,
+            checksum: null,
+          });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return objects.sort(
+        (a, b) => b.lastModified.getTime() - a.lastModified.getTime() || b.key.localeCompare(a.key),
+      );
+    },
+    async headBackup(key) {
+      const head = await withAwsRetry(
+        `s3://${backups.bucket}/${key}`,
+        () =>
+          options.client.send(
+            new HeadObjectCommand({ Bucket: backups.bucket, Key: key, ChecksumMode: 'ENABLED' }),
+          ),
+        options.retry,
+      );
+      const checksum =
+        head.ChecksumSHA256 ??
+        head.ChecksumCRC64NVME ??
+        head.ChecksumCRC32C ??
+        head.ChecksumCRC32 ??
+        head.ChecksumSHA1 ??
+        null;
+      return {
+        key,
+        size: head.ContentLength ?? 0,
+        lastModified: head.LastModified ?? new Date(0),
+        etag: head.ETag ?? null,
+        checksum,
+      };
+    },
+  };
+}

@@ -1,0 +1,56 @@
+// Builds the providers of one service for one run. The run's kind decides direction: a failback
+// promotes the configured primary (rebuilt as a replica) and sets the routing control back Off.
+
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
+import type { Service } from '../config.js';
+import type { RunKind } from '../runbook/model.js';
+import type { ServiceProviders } from '../actions/types.js';
+import { createRoutingControlProvider } from './aws/arc.js';
+import { createRdsProvider } from './aws/rds.js';
+import { createRoute53Provider } from './aws/route53.js';
+import { createS3BackupStore, createS3Client } from './aws/s3.js';
+import { createPostgresProvider } from './postgres/index.js';
+
+export function createServiceProviders(service: Service | null, kind: RunKind): ServiceProviders {
+  if (!service) return { database: null, dns: null, backups: null };
+  const promote = kind === 'failback' ? 'primary' : 'replica';
+  const database =
+    service.database.provider === 'postgres'
+      ? createPostgresProvider(service.database, { promote })
+      : createRdsProvider(service.database, {
+          promote,
+          rds: cached((region) => new RDSClient({ region, maxAttempts: 1 })),
+          cloudwatch: cached((region) => new CloudWatchClient({ region, maxAttempts: 1 })),
+        });
+  const dns = service.dns
+    ? service.dns.mode === 'upsert'
+      ? createRoute53Provider(service.dns, {
+          client: new Route53Client({ region: 'us-east-1', maxAttempts: 1 }),
+        })
+      : createRoutingControlProvider(service.dns, {
+          state: kind === 'failback' ? 'Off' : 'On',
+          clientFor: (endpoint) =>
+            new Route53RecoveryClusterClient({
+              region: endpoint.region,
+              endpoint: endpoint.url,
+              maxAttempts: 1,
+            }),
+        })
+    : null;
+  const backups = service.backups
+    ? createS3BackupStore(service.backups, { client: createS3Client(service.backups) })
+    : null;
+  return { database, dns, backups };
+}
+
+function cached<T>(make: (region: string) => T): (region: string) => T {
+  const clients = new Map<string, T>();
+  return (region) => {
+    let client = clients.get(region);
+    if (!client) clients.set(region, (client = make(region)));
+    return client;
+  };
+}

@@ -1,0 +1,438 @@
+import { describe, expect, it } from 'vitest';
+import { GateRefused, UsageError } from '../../src/errors.js';
+import { verifyAuditLog } from '../../src/store/audit.js';
+import { listRuns } from '../../src/store/runs.js';
+import { makeEngine, testClock } from '../support/engine.js';
+
+const drill = `---
+title: Quarterly drill
+kind: drill
+---
+## Before
+- [ ] Channel opened
+
+## Phase 1: Work (10 minutes)
+1. Look at the dashboards
+2. Decide
+
+## After
+- [ ] Postmortem scheduled
+`;
+
+const config = (extra = '') => `approvals:
+  approvers: [U0ALICE, U0BOB, U0CAROL]
+  expires_after: 15m
+services:
+  payments-db:
+    rto: 15m
+    rpo: 1m
+    database: { provider: postgres, primary: "postgres://postgres@127.0.0.1:1/postgres", replica: "postgres://postgres@127.0.0.1:2/postgres" }
+${extra}`;
+
+const alice = { user: 'U0ALICE' };
+const bob = { user: 'U0BOB' };
+
+describe('walking a runbook', () => {
+  it('takes manual steps strictly in order and finishes with the RTO at the end of the last budgeted phase', async () => {
+    const t = makeEngine({ runbooks: { drill }, configYaml: config() });
+    const { runId } = t.engine.startRun({ key: 'k1', actor: alice, runbook: 'drill' });
+    await t.engine.idle();
+    expect(t.engine.getRun(runId).current?.text).toBe('Channel opened');
+    expect(() => t.engine.completeStep({ key: 'k2', actor: alice, runId, stepIndex: 1 })).toThrow(
+      'step 2 is not the current step of run',
+    );
+    for (let step = 0; step < 3; step++) {
+      t.clock.advance(60_000);
+      t.engine.completeStep({ key: `done-${step}`, actor: bob, runId, stepIndex: step });
+      await t.engine.idle();
+    }
+    t.clock.advance(600_000);
+    t.engine.skipStep({
+      key: 'skip-3',
+      actor: bob,
+      runId,
+      stepIndex: 3,
+      reason: 'postmortem already booked',
+    });
+    await t.engine.idle();
+    const view = t.engine.getRun(runId);
+    expect(view.run.status).toBe('succeeded');
+    expect(view.run.rtoSeconds).toBe(180); // stopped when "Decide" (end of Phase 1) was done
+    expect(view.steps.map((s) => s.state)).toEqual(['done', 'done', 'done', 'skipped']);
+    expect(view.steps[3]?.summary).toBe('skipped by U0BOB: postmortem already booked');
+    expect(view.phases[1]).toMatchObject({
+      title: 'Phase 1: Work',
+      elapsedSeconds: 120,
+      isOverBudget: false,
+    });
+    expect(listRuns(t.store.db)[0]).toMatchObject({
+      id: runId,
+      status: 'succeeded',
+      rtoSeconds: 180,
+    });
+    expect(verifyAuditLog(t.store.db)).toMatchObject({ ok: true });
+  });
+
+  it('starts the RTO clock at a declared impact time, and refuses one in the future', async () => {
+    const clock = testClock('2026-11-24T03:20:00.000Z');
+    const t = makeEngine({ runbooks: { drill }, configYaml: config(), clock });
+    const { runId } = t.engine.startRun({
+      key: 'k',
+      actor: alice,
+      runbook: 'drill',
+      impactAt: new Date('2026-11-24T03:12:00Z'),
+    });
+    for (let step = 0; step < 3; step++)
+      t.engine.completeStep({ key: `d${step}`, actor: alice, runId, stepIndex: step });
+    await t.engine.idle();
+    expect(t.engine.getRun(runId).run.rtoSeconds).toBe(480);
+    expect(() =>
+      t.engine.startRun({
+        key: 'k2',
+        actor: alice,
+        runbook: 'drill',
+        impactAt: new Date('2026-11-24T04:00:00Z'),
+      }),
+    ).toThrow(/impact time .* is in the future/);
+  });
+
+  it('never starts a second run or completes a step twice for a repeated key', async () => {
+    const t = makeEngine({ runbooks: { drill }, configYaml: config() });
+    const first = t.engine.startRun({ key: 'slash-1', actor: alice, runbook: 'drill' });
+    const again = t.engine.startRun({ key: 'slash-1', actor: alice, runbook: 'drill' });
+    expect(again).toEqual({ runId: first.runId, replayed: true, message: first.message });
+    expect(listRuns(t.store.db)).toHaveLength(1);
+    await t.engine.idle();
+    t.engine.completeStep({ key: 'click-1', actor: alice, runId: first.runId, stepIndex: 0 });
+    const twice = t.engine.completeStep({
+      key: 'click-1',
+      actor: alice,
+      runId: first.runId,
+      stepIndex: 0,
+    });
+    await t.engine.idle();
+    expect(twice.replayed).toBe(true);
+    expect(t.engine.getRun(first.runId).run.currentStep).toBe(1);
+    const done = t.store.db
+      .prepare("SELECT count(*) AS n FROM step_events WHERE event = 'done'")
+      .get() as { n: number };
+    expect(done.n).toBe(1);
+  });
+
+  it('asks for a reason to skip, and refuses an unknown runbook or service with the known ones', () => {
+    const t = makeEngine({ runbooks: { drill }, configYaml: config() });
+    const { runId } = t.engine.startRun({ key: 'k', actor: alice, runbook: 'drill' });
+    expect(() =>
+      t.engine.skipStep({ key: 's', actor: alice, runId, stepIndex: 0, reason: ' ' }),
+    ).toThrow(UsageError);
+    expect(() => t.engine.startRun({ key: 'k2', actor: alice, runbook: 'drll' })).toThrow(
+      /no runbook "drll" .* \(known: drill\)/,
+    );
+    expect(() =>
+      t.engine.startRun({ key: 'k3', actor: alice, runbook: 'drill', service: 'orders-db' }),
+    ).toThrow('no service "orders-db" (known: payments-db)');
+  });
+
+  it('records notes by author and emits them', () => {
+    const t = makeEngine({ runbooks: { drill }, configYaml: config() });
+    const { runId } = t.engine.startRun({ key: 'k', actor: alice, runbook: 'drill' });
+    t.engine.addNote({
+      key: 'n',
+      actor: bob,
+      runId,
+      stepIndex: 0,
+      text: 'the status page lagged by 20 minutes',
+    });
+    expect(t.events).toContainEqual({
+      type: 'note.added',
+      runId,
+      stepIndex: 0,
+      author: 'U0BOB',
+      text: 'the status page lagged by 20 minutes',
+    });
+    const notes = t.store.db.prepare('SELECT author, text FROM notes').all();
+    expect(notes).toEqual([{ author: 'U0BOB', text: 'the status page lagged by 20 minutes' }]);
+  });
+});
+
+const failover = `---
+title: Failover
+kind: failover
+service: payments-db
+---
+## Phase 1: Go (15 minutes)
+1. Confirm the primary is down
+2. Promote \`action: db.promote\`
+`;
+
+const tabletop = `---
+title: Tabletop
+kind: tabletop
+service: payments-db
+---
+## Inject 1 (10 minutes)
+1. Who is paged first?
+2. Walk through promotion \`action: db.promote\`
+`;
+
+describe('tabletop runs', () => {
+  it('never execute an action: they show its plan and wait for the team', async () => {
+    const t = makeEngine({ runbooks: { tabletop }, configYaml: config() });
+    const { runId } = t.engine.startRun({ key: 'k', actor: alice, runbook: 'tabletop' });
+    await t.engine.idle();
+    t.engine.completeStep({ key: 'd0', actor: alice, runId, stepIndex: 0 });
+    await t.engine.idle();
+    const started = t.events.find((e) => e.type === 'step.started' && e.stepIndex === 1);
+    expect(started).toMatchObject({
+      plan: expect.stringContaining('Promote replica 127.0.0.1:2 to a standalone primary'),
+    });
+    expect(t.engine.getRun(runId).current).toMatchObject({
+      state: 'active',
+      waitingOn: 'operator',
+    });
+    expect(
+      t.events.some((e) => e.type === 'action.started' || e.type === 'approval.requested'),
+    ).toBe(false);
+    t.engine.completeStep({
+      key: 'd1',
+      actor: bob,
+      runId,
+      stepIndex: 1,
+      note: 'nobody knew who approves',
+    });
+    await t.engine.idle();
+    expect(t.engine.getRun(runId).run.status).toBe('succeeded');
+  });
+});
+
+describe('one failover or failback per service', () => {
+  it('refuses a second failover, naming the one in flight, and a drill on the same service', () => {
+    const t = makeEngine({
+      runbooks: {
+        failover,
+        drill: drill.replace('kind: drill', 'kind: drill\nservice: payments-db'),
+      },
+      configYaml: config(),
+    });
+    const { runId } = t.engine.startRun({ key: 'k1', actor: alice, runbook: 'failover' });
+    expect(() => t.engine.startRun({ key: 'k2', actor: bob, runbook: 'failover' })).toThrow(
+      `a failover of payments-db is already in flight: run ${runId}, started by U0ALICE`,
+    );
+    expect(() => t.engine.startRun({ key: 'k3', actor: bob, runbook: 'drill' })).toThrow(
+      `payments-db has a failover in flight (run ${runId}): a drill cannot start until it is finished.`,
+    );
+    const refusals = t.store.db
+      .prepare("SELECT actor, action FROM audit_log WHERE action LIKE '%.refused'")
+      .all();
+    expect(refusals).toEqual([
+      { actor: 'U0BOB', action: 'run.start.refused' },
+      { actor: 'U0BOB', action: 'run.start.refused' },
+    ]);
+  });
+
+  it('aborts a drill in flight when a real failover starts, saying why', () => {
+    const t = makeEngine({
+      runbooks: {
+        failover,
+        drill: drill.replace('kind: drill', 'kind: drill\nservice: payments-db'),
+      },
+      configYaml: config(),
+    });
+    const exercise = t.engine.startRun({ key: 'k1', actor: alice, runbook: 'drill' });
+    const real = t.engine.startRun({ key: 'k2', actor: bob, runbook: 'failover' });
+    const aborted = t.engine.getRun(exercise.runId).run;
+    expect(aborted.status).toBe('aborted');
+    expect(aborted.outcome).toBe(
+      `aborted: a real failover of payments-db started (run ${real.runId})`,
+    );
+  });
+});
+
+describe('two-person approval', () => {
+  async function waitingForApproval(extra = '') {
+    const t = makeEngine({ runbooks: { failover }, configYaml: config(extra) });
+    const { runId } = t.engine.startRun({ key: 'start', actor: alice, runbook: 'failover' });
+    t.engine.completeStep({ key: 'd0', actor: alice, runId, stepIndex: 0 });
+    await t.engine.idle();
+    const approval = t.engine.getRun(runId).steps[1]!.approvals[0]!;
+    return { t, runId, approval };
+  }
+
+  it('asks for approval before promoting, naming the requester, and shows the lag it could measure', async () => {
+    const { t, runId, approval } = await waitingForApproval();
+    expect(approval).toMatchObject({
+      gate: 'two-person',
+      requestedBy: 'U0ALICE',
+      status: 'pending',
+      required: 1,
+    });
+    const requested = t.events.find((e) => e.type === 'approval.requested');
+    expect(requested).toMatchObject({
+      summary: expect.stringContaining('Replication lag now: replica 127.0.0.1:2: cannot connect'),
+    });
+    expect(t.engine.getRun(runId).run.status).toBe('waiting');
+  });
+
+  it('refuses self-approval and a non-approver, with reasons, in the audit log', async () => {
+    const { t, approval } = await waitingForApproval();
+    expect(() =>
+      t.engine.decideApproval({
+        key: 'a1',
+        actor: alice,
+        approvalId: approval.id,
+        decision: 'approve',
+      }),
+    ).toThrow(
+      'you asked for this, so you cannot approve it: the two-person rule needs someone else',
+    );
+    expect(() =>
+      t.engine.decideApproval({
+        key: 'a2',
+        actor: { user: 'U0MALLORY' },
+        approvalId: approval.id,
+        decision: 'approve',
+      }),
+    ).toThrow(
+      'U0MALLORY is not an approver: only approvals.approvers (U0ALICE, U0BOB, U0CAROL) may approve',
+    );
+    const audit = t.store.db
+      .prepare(
+        "SELECT actor, action, details FROM audit_log WHERE action = 'approval.approve.refused' ORDER BY seq",
+      )
+      .all() as { actor: string; details: string }[];
+    expect(audit.map((row) => row.actor)).toEqual(['U0ALICE', 'U0MALLORY']);
+    expect(JSON.parse(audit[0]!.details)).toMatchObject({
+      gate: 'two-person',
+      reason: expect.stringContaining('two-person rule'),
+    });
+  });
+
+  it('accepts a member of the approvers user group, as the adapter resolved it', async () => {
+    const { t, approval } = await waitingForApproval();
+    t.config.approvals.usergroup = 'S0ONCALL';
+    expect(() =>
+      t.engine.decideApproval({
+        key: 'g1',
+        actor: { user: 'U0DAVE' },
+        approvalId: approval.id,
+        decision: 'approve',
+        isUsergroupMember: false,
+      }),
+    ).toThrow(GateRefused);
+    const result = t.engine.decideApproval({
+      key: 'g2',
+      actor: { user: 'U0DAVE' },
+      approvalId: approval.id,
+      decision: 'approve',
+      isUsergroupMember: true,
+    });
+    expect(result.message).toBe('approved');
+  });
+
+  it('fails closed with no approvers configured, saying how to configure them', async () => {
+    const { t, approval } = await waitingForApproval();
+    t.config.approvals.approvers = [];
+    expect(() =>
+      t.engine.decideApproval({
+        key: 'x',
+        actor: bob,
+        approvalId: approval.id,
+        decision: 'approve',
+      }),
+    ).toThrow(
+      /no approvers are configured, so every approval is refused: add Slack user IDs to approvals\.approvers/,
+    );
+  });
+
+  it('refuses a decision on an expired request, and asks again on request', async () => {
+    const { t, runId, approval } = await waitingForApproval();
+    t.clock.advance(16 * 60_000);
+    expect(() =>
+      t.engine.decideApproval({
+        key: 'late',
+        actor: bob,
+        approvalId: approval.id,
+        decision: 'approve',
+      }),
+    ).toThrow(/this request is already expired/);
+    t.engine.renewApproval({ key: 'renew', actor: alice, runId });
+    await t.engine.idle();
+    const approvals = t.engine.getRun(runId).steps[1]!.approvals;
+    expect(approvals.map((a) => a.status)).toEqual(['expired', 'pending']);
+  });
+
+  it('stops the run on deny and refuses a decision on an already decided request', async () => {
+    const { t, runId, approval } = await waitingForApproval();
+    t.engine.decideApproval({
+      key: 'deny',
+      actor: bob,
+      approvalId: approval.id,
+      decision: 'deny',
+      reason: 'the primary is back',
+    });
+    const run = t.engine.getRun(runId).run;
+    expect(run).toMatchObject({
+      status: 'aborted',
+      outcome: 'denied by U0BOB: the primary is back',
+    });
+    expect(() =>
+      t.engine.decideApproval({
+        key: 'late',
+        actor: { user: 'U0CAROL' },
+        approvalId: approval.id,
+        decision: 'approve',
+      }),
+    ).toThrow(`run ${runId} is aborted: there is nothing left to approve`);
+  });
+
+  it('counts a double click once and needs distinct approvers when two are required', async () => {
+    const { t, approval } = await waitingForApproval();
+    t.store.db.prepare('UPDATE approvals SET required = 2 WHERE id = ?').run(approval.id);
+    expect(
+      t.engine.decideApproval({
+        key: 'c1',
+        actor: bob,
+        approvalId: approval.id,
+        decision: 'approve',
+      }).message,
+    ).toBe('approval 1 of 2 counted');
+    expect(
+      t.engine.decideApproval({
+        key: 'c2',
+        actor: bob,
+        approvalId: approval.id,
+        decision: 'approve',
+      }).message,
+    ).toBe('your decision was already counted');
+    expect(
+      t.engine.decideApproval({
+        key: 'c3',
+        actor: { user: 'U0CAROL' },
+        approvalId: approval.id,
+        decision: 'approve',
+      }).message,
+    ).toBe('approved');
+    const votes = t.store.db.prepare('SELECT approver FROM approval_votes ORDER BY approver').all();
+    expect(votes).toEqual([{ approver: 'U0BOB' }, { approver: 'U0CAROL' }]);
+  });
+
+  it('stops a failed action with the resource named and keeps the run resumable', async () => {
+    const { t, runId, approval } = await waitingForApproval();
+    t.engine.decideApproval({
+      key: 'ok',
+      actor: bob,
+      approvalId: approval.id,
+      decision: 'approve',
+    });
+    await t.engine.idle();
+    const view = t.engine.getRun(runId);
+    // The replica on port 2 does not exist: the RPO gate cannot measure lag, so it blocks.
+    expect(view.run.status).toBe('waiting');
+    expect(view.current).toMatchObject({
+      waitingOn: 'rpo-gate',
+      summary: expect.stringContaining(
+        'replication lag could not be measured (replica 127.0.0.1:2: cannot connect',
+      ),
+    });
+  });
+});

@@ -1,0 +1,230 @@
+// The whole failover through the engine, on a real PostgreSQL primary and streaming standby.
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startPostgresPair } from '../../src/local/postgres-pair.js';
+import { lsnToBigInt } from '../../src/providers/postgres/connect.js';
+import { verifyAuditLog } from '../../src/store/audit.js';
+import { makeEngine, postgresConfig, type TestEngine } from '../support/engine.js';
+import { sql, waitFor } from '../support/pg-pair.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const shippedFailover = readFileSync(path.join(root, 'runbooks/failover.md'), 'utf8');
+
+/** Plays the people: completes manual steps as U0ALICE, approves as U0BOB, until the run stops moving. */
+async function playThrough(
+  t: TestEngine,
+  runId: string,
+  stopAt?: (view: ReturnType<TestEngine['engine']['getRun']>) => boolean,
+): Promise<void> {
+  for (let turn = 0; turn < 100; turn++) {
+    await t.engine.idle();
+    const view = t.engine.getRun(runId);
+    const current = view.current;
+    if (!current || (stopAt && stopAt(view))) return;
+    t.clock.advance(20_000);
+    if (current.waitingOn === 'operator') {
+      t.engine.completeStep({
+        key: `done-${current.index}`,
+        actor: { user: 'U0ALICE' },
+        runId,
+        stepIndex: current.index,
+      });
+    } else if (current.waitingOn === 'approval') {
+      const pending = current.approvals.find((a) => a.status === 'pending')!;
+      t.engine.decideApproval({
+        key: `approve-${pending.id}`,
+        actor: { user: 'U0BOB' },
+        approvalId: pending.id,
+        decision: 'approve',
+      });
+    } else {
+      return;
+    }
+  }
+}
+
+describe('failover of PostgreSQL through the engine', () => {
+  it('kills the primary, promotes the standby behind a second person, and the standby accepts writes', async () => {
+    const pair = await startPostgresPair();
+    try {
+      await sql(pair.primary.url, 'CREATE TABLE payments (id serial PRIMARY KEY, amount int)');
+      await sql(
+        pair.primary.url,
+        'INSERT INTO payments (amount) SELECT g FROM generate_series(1, 100) g',
+      );
+      const [current] = await sql<{ lsn: string }>(
+        pair.primary.url,
+        'SELECT pg_current_wal_lsn()::text AS lsn',
+      );
+      await waitFor(async () => {
+        const [row] = await sql<{ lsn: string }>(
+          pair.standby.url,
+          'SELECT pg_last_wal_replay_lsn()::text AS lsn',
+        );
+        return lsnToBigInt(row!.lsn) >= lsnToBigInt(current!.lsn);
+      }, 'the standby to replay the rows');
+      await pair.killPrimary();
+
+      const t = makeEngine({
+        runbooks: { failover: shippedFailover },
+        configYaml: postgresConfig(pair.primary.url, pair.standby.url),
+      });
+      const impactAt = new Date(t.clock().getTime() - 5 * 60_000);
+      const { runId } = t.engine.startRun({
+        key: 'slash',
+        actor: { user: 'U0ALICE' },
+        runbook: 'failover',
+        impactAt,
+      });
+      await playThrough(t, runId);
+
+      const view = t.engine.getRun(runId);
+      expect(view.run.status).toBe('succeeded');
+      const promote = view.steps.find((s) => s.action === 'db.promote')!;
+      expect(promote).toMatchObject({
+        state: 'done',
+        summary: expect.stringContaining('promoted with pg_promote'),
+      });
+      expect(promote.approvals[0]).toMatchObject({
+        status: 'approved',
+        votes: [expect.objectContaining({ approver: 'U0BOB' })],
+      });
+      expect(view.steps.find((s) => s.action === 'db.verify-writable')).toMatchObject({
+        state: 'done',
+        summary: expect.stringContaining('accepted a write'),
+      });
+      expect(view.steps.find((s) => s.action === 'dns.switch')).toMatchObject({
+        state: 'skipped',
+        summary: 'Service payments-db has no dns: in lifeboat.yml, so this step is skipped.',
+      });
+      expect(view.run.rpoExposureSeconds).toBe(0);
+      expect(view.run.rtoSeconds).toBeGreaterThan(5 * 60);
+
+      const rows = await sql<{ n: string }>(
+        pair.standby.url,
+        'INSERT INTO payments (amount) VALUES (101) RETURNING (SELECT count(*) FROM payments) AS n',
+      );
+      expect(Number(rows[0]!.n)).toBe(100);
+      expect(await sql(pair.standby.url, 'SELECT count(*)::int AS n FROM payments')).toEqual([
+        { n: 101 },
+      ]);
+
+      const granted = t.store.db
+        .prepare("SELECT actor FROM audit_log WHERE action = 'approval.granted'")
+        .all();
+      expect(granted).toEqual([{ actor: 'U0BOB' }]);
+      expect(verifyAuditLog(t.store.db)).toMatchObject({ ok: true });
+    } finally {
+      await pair.stop();
+    }
+  });
+
+  it('blocks promotion when lag is over the RPO, and proceeds on an override approved by a second person', async () => {
+    const pair = await startPostgresPair();
+    try {
+      await sql(pair.primary.url, 'CREATE TABLE payments (id serial PRIMARY KEY, amount int)');
+      await sql(pair.primary.url, 'INSERT INTO payments (amount) VALUES (0)');
+      await waitFor(
+        async () =>
+          (
+            await sql<{ n: number }>(
+              pair.standby.url,
+              'SELECT count(*)::int AS n FROM payments',
+            ).catch(() => [{ n: 0 }])
+          )[0]!.n === 1,
+        'the first row on the standby',
+      );
+      await sql(pair.standby.url, 'SELECT pg_wal_replay_pause()');
+      await sql(
+        pair.primary.url,
+        'INSERT INTO payments (amount) SELECT g FROM generate_series(1, 1000) g',
+      );
+      const runbook = `---\ntitle: Failover\nkind: failover\nservice: payments-db\n---\n## Go (15 minutes)\n1. Promote \`action: db.promote\`\n2. Write \`action: db.verify-writable\`\n`;
+      const t = makeEngine({
+        runbooks: { failover: runbook },
+        configYaml: postgresConfig(pair.primary.url, pair.standby.url).replace(
+          'rpo: 1m',
+          'rpo: 1s',
+        ),
+      });
+      const { runId } = t.engine.startRun({
+        key: 'slash',
+        actor: { user: 'U0ALICE' },
+        runbook: 'failover',
+      });
+      await t.engine.idle();
+      await waitFor(
+        async () =>
+          ((
+            await sql<{ s: number | null }>(
+              pair.standby.url,
+              'SELECT EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8 AS s',
+            )
+          )[0]!.s ?? 0) > 1.2,
+        'lag over the RPO',
+      );
+      const approval = t.engine.getRun(runId).steps[0]!.approvals[0]!;
+      t.engine.decideApproval({
+        key: 'a',
+        actor: { user: 'U0BOB' },
+        approvalId: approval.id,
+        decision: 'approve',
+      });
+      await t.engine.idle();
+
+      const blocked = t.engine.getRun(runId);
+      expect(blocked.run.status).toBe('waiting');
+      expect(blocked.current).toMatchObject({ waitingOn: 'rpo-gate', state: 'active' });
+      expect(blocked.current!.summary).toMatch(
+        /replication lag is lag \d+\.\d s \(\d+ bytes\) — OVER the RPO \(1s\)/,
+      );
+      expect(await sql(pair.standby.url, 'SELECT pg_is_in_recovery() AS r')).toEqual([{ r: true }]);
+
+      expect(() =>
+        t.engine.overrideRpoGate({
+          key: 'o0',
+          actor: { user: 'U0ALICE' },
+          runId,
+          stepIndex: 0,
+          reason: '',
+        }),
+      ).toThrow('an RPO override needs a reason');
+      t.engine.overrideRpoGate({
+        key: 'o1',
+        actor: { user: 'U0ALICE' },
+        runId,
+        stepIndex: 0,
+        reason: 'the region is gone; waiting loses more',
+      });
+      const override = t.engine
+        .getRun(runId)
+        .steps[0]!.approvals.find((a) => a.gate === 'rpo-override')!;
+      expect(() =>
+        t.engine.decideApproval({
+          key: 'o2',
+          actor: { user: 'U0ALICE' },
+          approvalId: override.id,
+          decision: 'approve',
+        }),
+      ).toThrow(/two-person rule/);
+      t.engine.decideApproval({
+        key: 'o3',
+        actor: { user: 'U0CAROL' },
+        approvalId: override.id,
+        decision: 'approve',
+      });
+      await t.engine.idle();
+
+      const done = t.engine.getRun(runId);
+      expect(done.run.status).toBe('succeeded');
+      expect(done.run.rpoExposureSeconds).toBeGreaterThan(1);
+      expect(await sql(pair.standby.url, 'SELECT count(*)::int AS n FROM payments')).toEqual([
+        { n: 1001 },
+      ]);
+    } finally {
+      await pair.stop();
+    }
+  });
+});
