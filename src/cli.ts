@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { isLifeboatError } from './errors.js';
 import { processIo, type Io } from './cli/io.js';
 import { checkRunbooks, listRunbooks, showRunbook } from './cli/runbooks.js';
+import { runCommand, type RunCliOptions } from './cli/run.js';
 import { showHistory, verifyAudit } from './cli/store-commands.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
@@ -108,6 +109,82 @@ function buildProgram(
     .option('--limit <n>', 'how many runs (default 20)')
     .action(async (opts: { json?: boolean; limit?: string }) =>
       setExit(await showHistory(opts, io, env, clock)),
+    );
+
+  const run = program
+    .command('run')
+    .description(
+      'break-glass: drive runs from the terminal when Slack is down (same engine, same gates)',
+    )
+    .exitOverride();
+  const common = (command: Command) =>
+    command
+      .option('--as <user>', 'your Slack user ID (must be listed in approvals.approvers)')
+      .option('--key <key>', 'idempotency key (default: a fresh one)');
+  common(
+    run
+      .command('start')
+      .argument('<runbook>', 'runbook name')
+      .description('start a run of a runbook'),
+  )
+    .option('--service <service>', "the service to act on (default: the runbook's)")
+    .option(
+      '--kind <kind>',
+      "failover | failback | drill | tabletop | restore-test (default: the runbook's)",
+    )
+    .option('--impact-at <time>', 'when the outage began (ISO time); the RTO clock starts there')
+    .action(async (name: string, opts: RunCliOptions) =>
+      setExit(await runCommand('start', [name], opts, io, env)),
+    );
+  run
+    .command('status')
+    .argument('[run]', 'a run id (default: list the runs in flight)')
+    .description('where a run stands and what it waits for')
+    .action(async (id: string | undefined, opts: RunCliOptions) =>
+      setExit(await runCommand('status', id ? [id] : [], opts, io, env)),
+    );
+  common(
+    run
+      .command('step')
+      .argument('<run>')
+      .argument('<step>', 'step number, from 1')
+      .argument('<what>', 'done | skip | retry | note'),
+  )
+    .description('complete, skip (--reason), retry or annotate (--note) the current step')
+    .option('--reason <text>', 'why (required to skip)')
+    .option('--note <text>', 'a note for the report')
+    .action(async (id: string, step: string, what: string, opts: RunCliOptions) =>
+      setExit(await runCommand('step', [id, step, what], opts, io, env)),
+    );
+  for (const verb of ['approve', 'deny'] as const) {
+    common(
+      run
+        .command(verb)
+        .argument('<run>')
+        .argument('[approval]', 'approval id (default: the pending one)'),
+    )
+      .description(`${verb} the run's pending approval request`)
+      .option('--reason <text>', 'why')
+      .action(async (id: string, approval: string | undefined, opts: RunCliOptions) =>
+        setExit(await runCommand(verb, approval ? [id, approval] : [id], opts, io, env)),
+      );
+  }
+  common(run.command('override').argument('<run>').argument('<step>', 'step number, from 1'))
+    .description('ask to promote although lag is over the RPO (--reason; a second person approves)')
+    .option('--reason <text>', 'why (required)')
+    .action(async (id: string, step: string, opts: RunCliOptions) =>
+      setExit(await runCommand('override', [id, step], opts, io, env)),
+    );
+  common(run.command('renew').argument('<run>'))
+    .description('ask for approval again after a request expired')
+    .action(async (id: string, opts: RunCliOptions) =>
+      setExit(await runCommand('renew', [id], opts, io, env)),
+    );
+  common(run.command('abort').argument('<run>'))
+    .description('stop a run (--reason)')
+    .option('--reason <text>', 'why')
+    .action(async (id: string, opts: RunCliOptions) =>
+      setExit(await runCommand('abort', [id], opts, io, env)),
     );
 
   const audit = program.command('audit').description('the hash-chained audit log').exitOverride();

@@ -11,12 +11,7 @@ import { GateRefused, NotFound, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { allSteps, type Runbook, type RunKind } from '../runbook/model.js';
 import { recordAuditEvents, type AuditEvent } from '../store/audit.js';
-import {
-  addVote,
-  approvalsFor,
-  getApproval,
-  setApprovalStatus,
-} from '../store/approvals.js';
+import { addVote, approvalsFor, getApproval, setApprovalStatus } from '../store/approvals.js';
 import type { Store } from '../store/db.js';
 import { findOutcome, storeOutcome, type StoredOutcome } from '../store/idempotency.js';
 import { getRun, insertRun, updateRun, type RunRecord } from '../store/runs.js';

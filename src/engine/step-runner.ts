@@ -28,6 +28,7 @@ import type {
   Verification,
 } from '../actions/types.js';
 import type { EngineEvent } from './events.js';
+import { HEARTBEAT_MS, claimRun, holderOf, refreshClaim, releaseRun } from './executor-lease.js';
 import { recoveryStepIndex } from './run-view.js';
 
 export interface StepRunnerDeps {
@@ -123,7 +124,26 @@ export class StepRunner {
     return getApproval(this.deps.store.db, id)!;
   }
 
+  /** Walks the run while this process holds its claim; another live walker means hands off. */
   async drive(runId: string): Promise<void> {
+    const db = this.deps.store.db;
+    if (!claimRun(db, runId, new Date())) {
+      this.deps.logger?.info(
+        { run: runId, holder: holderOf(db, runId) },
+        'another process is walking this run',
+      );
+      return;
+    }
+    try {
+      do await this.walk(runId);
+      while (!releaseRun(db, runId));
+    } catch (error) {
+      releaseRun(db, runId);
+      throw error;
+    }
+  }
+
+  private async walk(runId: string): Promise<void> {
     for (;;) {
       const run = getRun(this.deps.store.db, runId);
       if (!run || (run.status !== 'running' && run.status !== 'waiting')) return;
@@ -316,12 +336,19 @@ export class StepRunner {
     });
     let outcome: ActionOutcome;
     let verification: Verification;
+    const heartbeat = setInterval(
+      () => refreshClaim(this.deps.store.db, run.id, new Date()),
+      HEARTBEAT_MS,
+    );
+    heartbeat.unref();
     try {
       outcome = await action.run({ ...context, previous: prepared });
       verification = await action.verify({ ...context, previous: prepared }, outcome);
     } catch (error) {
       this.fail(run, step, this.describeFailure(error, run, step));
       return false;
+    } finally {
+      clearInterval(heartbeat);
     }
     if (!verification.ok) {
       this.fail(run, step, `verification failed: ${verification.summary}`);

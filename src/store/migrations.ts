@@ -159,6 +159,8 @@ export const MIGRATIONS: readonly Migration[] = [
 
       ALTER TABLE runs ADD COLUMN outcome TEXT;
       ALTER TABLE runs ADD COLUMN executor TEXT;
+      ALTER TABLE runs ADD COLUMN executor_seen TEXT;
+      ALTER TABLE runs ADD COLUMN executor_poked INTEGER NOT NULL DEFAULT 0;
     `,
   },
 ];

@@ -1,0 +1,195 @@
+// `lifeboat run …`: the break-glass path when Slack itself is down. The same engine and gates as
+// Slack: the person is named with --as (a Slack user ID listed in approvals.approvers) and the OS
+// user is recorded beside it in the audit log.
+
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { loadConfig, type Config } from '../config.js';
+import { formatDuration } from '../duration.js';
+import { UsageError } from '../errors.js';
+import { createEngine } from '../engine/create.js';
+import type { Actor, Engine } from '../engine/engine.js';
+import type { RunView } from '../engine/run-view.js';
+import { RUN_KINDS, type RunKind } from '../runbook/model.js';
+import { listRunsInFlight } from '../store/runs.js';
+import type { Io } from './io.js';
+
+type Env = Record<string, string | undefined>;
+
+export interface RunCliOptions {
+  as?: string;
+  key?: string;
+  service?: string;
+  kind?: string;
+  impactAt?: string;
+  reason?: string;
+  note?: string;
+}
+
+/** Opens the engine, gives one command, lets the run go as far as it can, prints where it stands. */
+export async function runCommand(
+  verb: 'start' | 'status' | 'step' | 'approve' | 'deny' | 'abort' | 'override' | 'renew',
+  args: string[],
+  options: RunCliOptions,
+  io: Io,
+  env: Env,
+): Promise<number> {
+  const config = loadConfig(env);
+  const engine = createEngine(config);
+  try {
+    engine.resume();
+    const key = options.key ?? `cli:${randomUUID()}`;
+    let runId = args[0] ?? '';
+    if (verb === 'start') {
+      const kind = options.kind as RunKind | undefined;
+      if (kind && !RUN_KINDS.includes(kind))
+        throw new UsageError(`--kind must be one of ${RUN_KINDS.join(', ')}`);
+      const impactAt = options.impactAt ? parseTime(options.impactAt) : undefined;
+      const result = engine.startRun({
+        key,
+        actor: actorOf(options, config),
+        runbook: required(args[0], 'RUNBOOK'),
+        service: options.service ?? null,
+        kind,
+        impactAt,
+      });
+      runId = result.runId;
+      io.out(result.message);
+    } else if (verb === 'status') {
+      if (!args[0]) return printInFlight(engine, io);
+    } else {
+      const result = give(engine, verb, args, options, key, config);
+      runId = result.runId;
+      io.out(result.message);
+    }
+    await engine.idle();
+    io.out(describeRun(engine.getRun(required(runId, 'RUN'))));
+    return 0;
+  } finally {
+    await engine.idle();
+    engine.store.close();
+  }
+}
+
+function give(
+  engine: Engine,
+  verb: string,
+  args: string[],
+  options: RunCliOptions,
+  key: string,
+  config: Config,
+) {
+  const actor = actorOf(options, config);
+  const runId = required(args[0], 'RUN');
+  if (verb === 'abort') return engine.abortRun({ key, actor, runId, reason: options.reason ?? '' });
+  if (verb === 'renew') return engine.renewApproval({ key, actor, runId });
+  if (verb === 'approve' || verb === 'deny') {
+    const view = engine.getRun(runId);
+    const pending = view.steps
+      .flatMap((step) => step.approvals)
+      .filter((approval) => approval.status === 'pending');
+    const approval = args[1] ? pending.find((a) => a.id === args[1]) : pending[0];
+    if (!approval)
+      throw new UsageError(
+        `run ${runId} has no pending approval request${args[1] ? ` "${args[1]}"` : ''}`,
+      );
+    return engine.decideApproval({
+      key,
+      actor,
+      approvalId: approval.id,
+      decision: verb,
+      reason: options.reason,
+    });
+  }
+  const stepIndex = Number(required(args[1], 'STEP')) - 1;
+  if (verb === 'override')
+    return engine.overrideRpoGate({ key, actor, runId, stepIndex, reason: options.reason ?? '' });
+  const what = required(args[2], 'done|skip|retry|note');
+  if (what === 'done')
+    return engine.completeStep({ key, actor, runId, stepIndex, note: options.note });
+  if (what === 'skip')
+    return engine.skipStep({ key, actor, runId, stepIndex, reason: options.reason ?? '' });
+  if (what === 'retry') return engine.retryStep({ key, actor, runId, stepIndex });
+  if (what === 'note')
+    return engine.addNote({ key, actor, runId, stepIndex, text: options.note ?? '' });
+  throw new UsageError(`unknown step command "${what}": use done, skip, retry or note`);
+}
+
+function actorOf(options: RunCliOptions, config: Config): Actor {
+  const user = options.as;
+  if (!user)
+    throw new UsageError(
+      'name yourself with --as U… (your Slack user ID, listed in approvals.approvers)',
+    );
+  if (!config.approvals.approvers.includes(user)) {
+    throw new UsageError(
+      `--as ${user} is not in approvals.approvers (${config.approvals.approvers.join(', ') || 'empty'}): the break-glass CLI acts only for configured users`,
+    );
+  }
+  return { user, via: `cli:${userInfo().username}` };
+}
+
+function required(value: string | undefined, name: string): string {
+  if (!value) throw new UsageError(`missing ${name}: see lifeboat run --help`);
+  return value;
+}
+
+function parseTime(text: string): Date {
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime()))
+    throw new UsageError(`--impact-at "${text}" is not a time like 2026-11-24T03:12:00Z`);
+  return date;
+}
+
+function printInFlight(engine: Engine, io: Io): number {
+  const runs = listRunsInFlight(engine.store.db);
+  io.out(
+    runs.length === 0
+      ? 'no runs in flight'
+      : runs
+          .map(
+            (run) => `${run.id}  ${run.kind}  ${run.runbook}  ${run.service ?? '-'}  ${run.status}`,
+          )
+          .join('\n'),
+  );
+  return 0;
+}
+
+/** The run as the person at the terminal needs it: where it stands and what it waits for. */
+export function describeRun(view: RunView): string {
+  const { run } = view;
+  const clock =
+    run.rtoSeconds !== null
+      ? `RTO ${formatDuration(run.rtoSeconds)}`
+      : `elapsed ${formatDuration(view.elapsedSeconds)}`;
+  const lines = [
+    `run ${run.id}: ${run.kind} of ${run.runbook}${run.service ? ` for ${run.service}` : ''}, ${run.status}${run.outcome ? ` (${run.outcome})` : ''}, ${clock}`,
+  ];
+  for (const phase of view.phases) {
+    const budget =
+      phase.budgetMinutes === null
+        ? ''
+        : ` ${formatDuration(phase.elapsedSeconds ?? 0)} of ${phase.budgetMinutes} min${phase.isOverBudget ? ' OVER BUDGET' : ''}`;
+    lines.push(`  ${phase.title}${budget}`);
+    for (const step of view.steps.filter((s) => s.phaseIndex === phase.index)) {
+      const marker = {
+        done: '[x]',
+        skipped: '[-]',
+        executing: '[~]',
+        active: '[>]',
+        pending: '[ ]',
+      }[step.state];
+      const waiting =
+        step.waitingOn && step.state === 'active' ? ` — waiting on ${step.waitingOn}` : '';
+      lines.push(
+        `    ${marker} ${step.index + 1}. ${step.text}${step.action ? ` (${step.action})` : ''}${waiting}${step.summary && step.state !== 'pending' ? `: ${step.summary}` : ''}`,
+      );
+      for (const approval of step.approvals.filter((a) => a.status === 'pending')) {
+        lines.push(
+          `          approval ${approval.id} (${approval.gate}) requested by ${approval.requestedBy}, expires ${approval.expiresAt}`,
+        );
+      }
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,26 @@
+// The engine wired to a config: its store, its runbooks folder, real providers. What the CLI, the
+// Slack app and local mode start from.
+
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { resolveRunbook } from '../runbook/library.js';
+import { createServiceProviders } from '../providers/index.js';
+import { openStore } from '../store/db.js';
+import type { ActionRegistry } from '../actions/registry.js';
+import { Engine } from './engine.js';
+
+export function createEngine(
+  config: Config,
+  options: { logger?: Logger; actions?: ActionRegistry; clock?: () => Date } = {},
+): Engine {
+  const store = openStore(config.storePath);
+  return new Engine({
+    store,
+    config,
+    loadRunbook: (name) => resolveRunbook(name, config.runbooksDir),
+    providersFor: createServiceProviders,
+    actions: options.actions,
+    clock: options.clock,
+    logger: options.logger,
+  });
+}

@@ -1,0 +1,100 @@
+// kill -9 at every step boundary of a real failover: the restarted bot resumes where it stopped,
+// every action runs exactly once, and the audit chain stays intact.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startPostgresPair } from '../../src/local/postgres-pair.js';
+import { verifyAuditLog } from '../../src/store/audit.js';
+import { openStore } from '../../src/store/db.js';
+import { listRuns } from '../../src/store/runs.js';
+import { postgresConfig } from '../support/engine.js';
+import { nodeTsArgs } from '../support/node-ts.js';
+import { sql } from '../support/pg-pair.js';
+import { makeTempDir } from '../support/tmp.js';
+
+const failover = `---
+title: Failover
+kind: failover
+service: payments-db
+---
+## Assess (10 minutes)
+1. Measure lag \`action: db.check-lag\`
+2. Confirm the primary is down
+
+## Fail over (15 minutes)
+1. Promote \`action: db.promote\`
+2. Write \`action: db.verify-writable\`
+3. Tell the channel \`action: notify\`
+`;
+const STEPS = 5;
+const ACTION_STEPS = [0, 2, 3, 4];
+
+function launch(
+  config: string,
+  execLog: string,
+  killAt?: number,
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const args = nodeTsArgs(
+    'test/support/crash-child.ts',
+    config,
+    execLog,
+    ...(killAt === undefined ? [] : [String(killAt)]),
+  );
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('crash at every step boundary', () => {
+  for (let boundary = 0; boundary < STEPS - 1; boundary++) {
+    it(`resumes after kill -9 right after step ${boundary + 1} and runs each action exactly once`, async () => {
+      const pair = await startPostgresPair();
+      try {
+        await pair.killPrimary();
+        const dir = makeTempDir();
+        mkdirSync(path.join(dir, 'runbooks'));
+        writeFileSync(path.join(dir, 'runbooks', 'failover.md'), failover);
+        const config = path.join(dir, 'lifeboat.yml');
+        writeFileSync(config, postgresConfig(pair.primary.url, pair.standby.url));
+        const execLog = path.join(dir, 'executions.log');
+        writeFileSync(execLog, '');
+
+        const first = launch(config, execLog, boundary);
+        await until(() => first.output().includes('BOUNDARY'), `step ${boundary + 1} to finish`);
+        first.child.kill('SIGKILL');
+        expect(await first.exited).toBeNull();
+
+        const second = launch(config, execLog);
+        expect(await second.exited).toBe(0);
+        expect(second.output()).toContain('FINISHED succeeded');
+
+        const executions = readFileSync(execLog, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => Number(line.split(' ')[0]));
+        expect(executions.sort()).toEqual(ACTION_STEPS);
+        const store = openStore(path.join(dir, 'lifeboat.db'));
+        expect(listRuns(store.db)).toHaveLength(1);
+        expect(verifyAuditLog(store.db)).toMatchObject({ ok: true });
+        store.close();
+        expect(await sql(pair.standby.url, 'SELECT pg_is_in_recovery() AS r')).toEqual([
+          { r: false },
+        ]);
+      } finally {
+        await pair.stop();
+      }
+    });
+  }
+});

@@ -1,0 +1,73 @@
+// A bot process for the crash test: resumes (or starts) the failover, plays the people, and logs
+// every action execution. With KILL_AT it freezes right after that step's "finished" is committed
+// and says BOUNDARY, so the parent can kill -9 it exactly at the step boundary.
+// Usage: node --import tsx test/support/crash-child.ts CONFIG EXEC_LOG [KILL_AT]
+
+import { appendFileSync } from 'node:fs';
+import { loadConfig } from '../../src/config.js';
+import { createEngine } from '../../src/engine/create.js';
+import { ACTIONS, type ActionRegistry } from '../../src/actions/registry.js';
+import { listRuns } from '../../src/store/runs.js';
+
+const [configFile, execLog, killAt] = process.argv.slice(2);
+const config = loadConfig({ LIFEBOAT_CONFIG: configFile });
+
+// Count each execution of an action's side effect (run()), as it happens.
+const counted = Object.fromEntries(
+  Object.entries(ACTIONS).map(([name, action]) => [
+    name,
+    {
+      ...action,
+      run: (context: Parameters<typeof action.run>[0]) => {
+        appendFileSync(execLog!, `${context.step.index} ${name}\n`);
+        return action.run(context);
+      },
+    },
+  ]),
+) as ActionRegistry;
+
+const engine = createEngine(config, { actions: counted });
+engine.on((event) => {
+  if (
+    event.type === 'step.finished' &&
+    killAt !== undefined &&
+    event.stepIndex === Number(killAt)
+  ) {
+    process.stdout.write('BOUNDARY\n');
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000); // frozen until killed
+  }
+});
+
+engine.resume();
+if (listRuns(engine.store.db).length === 0) {
+  engine.startRun({ key: 'crash-test-run', actor: { user: 'U0ALICE' }, runbook: 'failover' });
+}
+const runId = listRuns(engine.store.db)[0]!.id;
+for (;;) {
+  await engine.idle();
+  const view = engine.getRun(runId);
+  const current = view.current;
+  if (!current) break;
+  if (current.waitingOn === 'operator') {
+    engine.completeStep({
+      key: `done-${current.index}`,
+      actor: { user: 'U0ALICE' },
+      runId,
+      stepIndex: current.index,
+    });
+  } else if (current.waitingOn === 'approval') {
+    const pending = current.approvals.find((a) => a.status === 'pending')!;
+    engine.decideApproval({
+      key: `approve-${pending.id}`,
+      actor: { user: 'U0BOB' },
+      approvalId: pending.id,
+      decision: 'approve',
+    });
+  } else {
+    throw new Error(
+      `run stuck at step ${current.index + 1}: ${current.waitingOn} ${current.summary}`,
+    );
+  }
+}
+process.stdout.write(`FINISHED ${engine.getRun(runId).run.status}\n`);
+engine.store.close();
