@@ -16,3 +16,10 @@ export function makeTempDir(prefix = 'lifeboat-test-'): string {
   made.push(dir);
   return dir;
 }
+
+/** A temporary folder kept for the whole test file (removed when the process exits). */
+export function makeTempDirFor(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), `lifeboat-${prefix}`));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}

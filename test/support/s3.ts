@@ -1,0 +1,48 @@
+// A real S3-compatible server (s3rver) on loopback for a test file, and a client configured the
+// way S3-compatible endpoints need (path style, checksums only when required).
+
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
+import { afterAll, beforeAll } from 'vitest';
+import { createS3Client } from '../../src/providers/aws/s3.js';
+import { makeTempDirFor } from './tmp.js';
+
+export function useS3rver(buckets: string[]): { endpoint(): string; client(): S3Client } {
+  let server: S3rver | null = null;
+  let endpoint = '';
+  let client: S3Client | null = null;
+  beforeAll(async () => {
+    server = new S3rver({
+      address: '127.0.0.1',
+      port: 0,
+      silent: true,
+      directory: makeTempDirFor('s3rver-'),
+      configureBuckets: buckets.map((name) => ({ name })),
+    });
+    const address = await server.run();
+    endpoint = `http://127.0.0.1:${address.port}`;
+    client = createS3Client({ region: 'us-west-2', endpoint });
+    client.config.credentials = () =>
+      Promise.resolve({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await server?.close();
+  });
+  return {
+    endpoint: () => endpoint,
+    client: () => {
+      if (!client) throw new Error('s3rver is not running');
+      return client;
+    },
+  };
+}
+
+export async function putObject(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  body: Buffer | string,
+): Promise<void> {
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
