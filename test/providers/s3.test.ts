@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { assessBackups } from '../../src/actions/backup/verify.js';
 import { ProviderError } from '../../src/errors.js';
 import { createS3BackupStore } from '../../src/providers/aws/s3.js';
-import { makeEngine } from '../support/engine.js';
+import { makeEngine, testClock } from '../support/engine.js';
 import { putObject, useS3rver } from '../support/s3.js';
 
 const s3 = useS3rver(['company-backups-dr']);
@@ -35,7 +35,7 @@ describe('backups in an S3-compatible store', () => {
     expect(head.etag).toMatch(/^"[0-9a-f]{32}"$/);
   });
 
-  it('judges fresh, stale, shrunken and empty backups', async () => {
+  it('judges fresh, stale, shrunken and empty backups', () => {
     const now = new Date('2026-11-24T12:00:00Z');
     const at = (hoursAgo: number) => new Date(now.getTime() - hoursAgo * HOUR * 1000);
     const backup = (key: string, size: number, hoursAgo: number) => ({
