@@ -89,7 +89,7 @@ describe('backups in an S3-compatible store', () => {
       runbooks: { drill: runbook },
       configYaml,
       providersFor,
-      clock: () => new Date(),
+      clock: testClock(new Date().toISOString()),
     });
     const good = t.engine.startRun({ key: 'k1', actor: { user: 'U0ALICE' }, runbook: 'drill' });
     await t.engine.idle();
