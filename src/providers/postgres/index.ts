@@ -40,9 +40,8 @@ export function createPostgresProvider(
     targetName: target.name,
     sourceName: source.name,
     measureLag: () => measureLag(source, target),
-    preflight: async () => {
-      await isTargetPrimary(); // reachable is all PostgreSQL needs; promotion itself is idempotent
-    },
+    // Nothing to check beforehand: promote() itself reads pg_is_in_recovery() on the target.
+    preflight: () => Promise.resolve(),
     isTargetPrimary,
     promote: () =>
       withClient(
@@ -75,9 +74,10 @@ export function createPostgresProvider(
       ),
     verifyWritable: (token) =>
       withClient(target.url, target.name, async (client) => {
-        await client.query('CREATE SCHEMA IF NOT EXISTS lifeboat');
-        await client.query(`CREATE TABLE IF NOT EXISTS lifeboat.write_checks (
-          id bigserial PRIMARY KEY, token text NOT NULL, written_at timestamptz NOT NULL DEFAULT now())`);
+        // One round trip for the DDL; the write itself is parameterised.
+        await client.query(`CREATE SCHEMA IF NOT EXISTS lifeboat;
+          CREATE TABLE IF NOT EXISTS lifeboat.write_checks (
+            id bigserial PRIMARY KEY, token text NOT NULL, written_at timestamptz NOT NULL DEFAULT now())`);
         await client.query('INSERT INTO lifeboat.write_checks (token) VALUES ($1)', [token]);
         const { rows } = await client.query<{ n: string }>(
           'SELECT count(*) AS n FROM lifeboat.write_checks WHERE token = $1',
