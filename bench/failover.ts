@@ -52,19 +52,30 @@ services:
 `;
   const config = parseConfig(yaml, path.join(dir, 'lifeboat.yml'));
   const engine = createEngine(config);
-  const { runId } = engine.startRun({ key: 'bench', actor: { user: 'U0ALICE' }, runbook: 'failover' });
+  const { runId } = engine.startRun({
+    key: 'bench',
+    actor: { user: 'U0ALICE' },
+    runbook: 'failover',
+  });
   await engine.idle();
   const approval = engine.getRun(runId).steps[0]!.approvals[0]!;
   const start = process.hrtime.bigint();
-  engine.decideApproval({ key: 'approve', actor: { user: 'U0BOB' }, approvalId: approval.id, decision: 'approve' });
+  engine.decideApproval({
+    key: 'approve',
+    actor: { user: 'U0BOB' },
+    approvalId: approval.id,
+    decision: 'approve',
+  });
   await engine.idle();
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (engine.getRun(runId).run.status !== 'succeeded') throw new Error(`run did not succeed: ${JSON.stringify(engine.getRun(runId).current)}`);
+  if (engine.getRun(runId).run.status !== 'succeeded')
+    throw new Error(`run did not succeed: ${JSON.stringify(engine.getRun(runId).current)}`);
   engine.store.close();
   return ms;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 const root = mkdtempSync(path.join(tmpdir(), 'lifeboat-bench-failover-'));
 const engineMs: number[] = [];
@@ -91,6 +102,12 @@ try {
 const ours = median(engineMs);
 const baseline = median(bareMs);
 console.log(`failover on a real PostgreSQL pair (primary killed), median of ${ROUNDS} rounds`);
-console.log(`  lifeboat engine: approval -> promoted -> verified writable   ${ours.toFixed(0)} ms  (${engineMs.map((v) => v.toFixed(0)).join(', ')})`);
-console.log(`  bare pg_promote + one write                                  ${baseline.toFixed(0)} ms  (${bareMs.map((v) => v.toFixed(0)).join(', ')})`);
-console.log(`  ratio ${(ours / baseline).toFixed(2)}x, added by lifeboat ${(ours - baseline).toFixed(0)} ms`);
+console.log(
+  `  lifeboat engine: approval -> promoted -> verified writable   ${ours.toFixed(0)} ms  (${engineMs.map((v) => v.toFixed(0)).join(', ')})`,
+);
+console.log(
+  `  bare pg_promote + one write                                  ${baseline.toFixed(0)} ms  (${bareMs.map((v) => v.toFixed(0)).join(', ')})`,
+);
+console.log(
+  `  ratio ${(ours / baseline).toFixed(2)}x, added by lifeboat ${(ours - baseline).toFixed(0)} ms`,
+);
