@@ -59,7 +59,7 @@ describe('backups in an S3-compatible store', () => {
     expect(assessBackups([], limits, now).problems).toEqual(['no backups found']);
   });
 
-  it('runs backup.verify in a drill: passes on a fresh backup, stops the step on a shrunken one', async () => {
+  it('runs backup.verify in a drill: passes on a fresh backup, stops the step on a stale or shrunken one', async () => {
     const client = s3.client();
     const configYaml = `services:
   payments-db:
@@ -83,13 +83,14 @@ describe('backups in an S3-compatible store', () => {
         { client },
       ),
     });
+    const clock = testClock(new Date().toISOString());
     await putObject(client, 'company-backups-dr', 'drill/2026-11-23.dump', Buffer.alloc(10_000, 1));
     await putObject(client, 'company-backups-dr', 'drill/2026-11-24.dump', Buffer.alloc(9_000, 1));
     const t = makeEngine({
       runbooks: { drill: runbook },
       configYaml,
       providersFor,
-      clock: testClock(new Date().toISOString()),
+      clock,
     });
     const good = t.engine.startRun({ key: 'k1', actor: { user: 'U0ALICE' }, runbook: 'drill' });
     await t.engine.idle();
@@ -98,6 +99,24 @@ describe('backups in an S3-compatible store', () => {
     expect(passed.steps[0]!.summary).toMatch(
       /^newest backup drill\/2026-11-24\.dump: 9000 bytes, \d+s old; .*the store keeps no checksum/,
     );
+
+    clock.advance(7 * HOUR * 1000);
+    const stale = t.engine.startRun({
+      key: 'k-stale',
+      actor: { user: 'U0ALICE' },
+      runbook: 'drill',
+    });
+    await t.engine.idle();
+    expect(t.engine.getRun(stale.runId).current?.summary).toMatch(
+      /^s3:\/\/company-backups-dr\/drill\/: newest backup is 7h( \d+s)? old, older than max_age 6h$/,
+    );
+    t.engine.abortRun({
+      key: 'abort-stale',
+      actor: { user: 'U0ALICE' },
+      runId: stale.runId,
+      reason: 'seen',
+    });
+    clock.set(new Date().toISOString());
 
     await putObject(client, 'company-backups-dr', 'drill/2026-11-25.dump', Buffer.alloc(100, 1));
     const bad = t.engine.startRun({ key: 'k2', actor: { user: 'U0ALICE' }, runbook: 'drill' });
