@@ -40,18 +40,7 @@ export async function startPostgresPair(options: { root?: string } = {}): Promis
   const standby = server(root, 'standby', standbyPort);
   const started: PostgresServer[] = [];
   try {
-    await asPostgres('initdb', [
-      '-D',
-      primary.dataDir,
-      '-U',
-      'postgres',
-      '--auth=trust',
-      '--no-sync',
-      '-E',
-      'UTF8',
-    ]);
-    appendFileSync(primary.dataDir + '/postgresql.conf', serverConf(primaryPort, root));
-    await startServer(primary);
+    await createAndStart(primary, root);
     started.push(primary);
     await asPostgres('pg_basebackup', [
       '-h',
@@ -87,12 +76,8 @@ export async function startPostgresPair(options: { root?: string } = {}): Promis
   };
 }
 
-/** A single throwaway server (restore tests). */
-export async function startPostgresServer(root: string, name: string): Promise<PostgresServer> {
-  assertBinaries();
-  mkdirSync(root, { recursive: true });
-  giveToPostgres(root);
-  const instance = server(root, name, await freePort());
+/** initdb, our settings, start. */
+async function createAndStart(instance: PostgresServer, root: string): Promise<void> {
   await asPostgres('initdb', [
     '-D',
     instance.dataDir,
@@ -105,7 +90,6 @@ export async function startPostgresServer(root: string, name: string): Promise<P
   ]);
   appendFileSync(instance.dataDir + '/postgresql.conf', serverConf(instance.port, root));
   await startServer(instance);
-  return instance;
 }
 
 export async function stopServer(
