@@ -1,8 +1,9 @@
 // The shape every `/dr` subcommand shares. The Slack adapter, the CLI and the local console all
 // dispatch through the table in index.ts; a command parses its arguments, calls the core and
-// returns data for the adapter to render — it never renders or talks to Slack itself.
+// returns data for the adapter to render — it never talks to Slack itself.
 
 import type { Config } from '../src/config.js';
+import type { Engine } from '../src/engine/engine.js';
 import type { Store } from '../src/store/db.js';
 
 export interface CommandContext {
@@ -11,7 +12,17 @@ export interface CommandContext {
   /** The Slack user ID (or `--as` user) giving the command. */
   user: string;
   clock: () => Date;
+  /** Present where runs can be started or changed (Slack, console, break-glass). */
+  engine?: Engine;
+  /** Idempotency key of this request (a retried slash command carries the same one). */
+  key?: string;
 }
+
+/** What a command answers: a message for the person, a confirmation to show, or a started run. */
+export type Reply =
+  | { type: 'message'; text: string }
+  | { type: 'confirm'; kind: 'failover' | 'failback'; service: string; runbook: string }
+  | { type: 'started'; runId: string; text: string };
 
 export interface Command<Result> {
   name: string;
@@ -19,4 +30,9 @@ export interface Command<Result> {
   usage: string;
   summary: string;
   run(args: readonly string[], context: CommandContext): Result | Promise<Result>;
+}
+
+export function needEngine(context: CommandContext): Engine {
+  if (!context.engine) throw new Error('this command needs the run engine');
+  return context.engine;
 }

@@ -1,9 +1,25 @@
 // The dispatch table: a new subcommand is one file and one line here.
 
 import type { Command } from './command.js';
+import { drill, runbook, tabletop } from './exercise.js';
+import { failback, failover } from './failover.js';
+import { help } from './help.js';
 import { history } from './history.js';
+import { abort, report } from './runs.js';
+import { status } from './status.js';
 
-export const COMMANDS: readonly Command<unknown>[] = [history];
+export const COMMANDS: readonly Command<unknown>[] = [
+  help,
+  status,
+  failover,
+  failback,
+  runbook,
+  tabletop,
+  drill,
+  history,
+  report,
+  abort,
+];
 
 export function findCommand(name: string): Command<unknown> | undefined {
   return COMMANDS.find((command) => command.name === name);

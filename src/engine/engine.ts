@@ -17,6 +17,7 @@ import { findOutcome, storeOutcome, type StoredOutcome } from '../store/idempote
 import { getRun, insertRun, updateRun, type RunRecord } from '../store/runs.js';
 import { getStep, insertSteps, recordStepEvent, updateStep } from '../store/steps.js';
 import { ACTIONS, type ActionRegistry } from '../actions/registry.js';
+import { describeLag } from '../actions/db/describe-lag.js';
 import type { ServiceProviders } from '../actions/types.js';
 import { approveCount, isExpired, refusalFor } from './approval.js';
 import { startConflicts } from './conflicts.js';
@@ -95,6 +96,48 @@ export class Engine {
     const view = getRunView(this.store.db, runId, this.clock());
     if (!view) throw new NotFound(`no run "${runId}": /dr history lists the recent ones`);
     return view;
+  }
+
+  /**
+   * What a run would do, before it exists: each action step with its plan. No side effects;
+   * for confirmations ("this will promote replica X").
+   */
+  previewPlan(
+    runbookName: string,
+    serviceName: string | null,
+    kind: RunKind,
+  ): { runbook: Runbook; lines: string[] } {
+    const runbook = this.deps.loadRunbook(runbookName);
+    const service = this.resolveService(runbook, serviceName, kind);
+    const providers = this.deps.providersFor(service, kind);
+    const actions = this.deps.actions ?? ACTIONS;
+    const lines = allSteps(runbook)
+      .filter((step) => step.action !== null)
+      .map((step) => {
+        const context = {
+          run: { id: 'preview', kind },
+          step,
+          service,
+          providers,
+          clock: this.clock,
+          sleep: () => Promise.resolve(),
+          notify: () => undefined,
+          previous: {},
+        };
+        const action = actions[step.action!];
+        const skip = action.skipReason?.(context) ?? null;
+        return `${step.index + 1}. ${step.text} — ${skip ?? action.plan(context)}${step.approval && !skip ? ' (two-person approval)' : ''}`;
+      });
+    return { runbook, lines };
+  }
+
+  /** Replication lag of the database a run of `kind` would promote, as one line against the RPO. */
+  async measureLagFor(serviceName: string, kind: RunKind): Promise<string> {
+    const service = this.config.services[serviceName];
+    if (!service) throw new NotFound(`no service "${serviceName}"`);
+    const database = this.deps.providersFor(service, kind).database;
+    if (!database) return 'no database configured';
+    return describeLag(await database.measureLag(), service.rpoSeconds);
   }
 
   /** Resolves when no run is being driven: tests and shutdown wait on it. */

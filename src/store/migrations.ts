@@ -163,4 +163,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN executor_poked INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 5,
+    name: 'slack threads: where each run and its messages live',
+    sql: `
+      CREATE TABLE slack_messages (
+        run_id TEXT NOT NULL REFERENCES runs (id),
+        ref TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        ts TEXT NOT NULL,
+        PRIMARY KEY (run_id, ref)
+      );
+    `,
+  },
 ];

@@ -43,13 +43,14 @@ export function makeEngine(options: {
   clock?: TestClock;
   providersFor?: (service: Service | null, kind: RunKind) => ServiceProviders;
   sleep?: (ms: number) => Promise<void>;
+  env?: Record<string, string>;
 }): TestEngine {
   const dir = makeTempDir();
   const runbooksDir = path.join(dir, 'runbooks');
   mkdirSync(runbooksDir);
   for (const [name, text] of Object.entries(options.runbooks))
     writeFileSync(path.join(runbooksDir, `${name}.md`), text);
-  const config = parseConfig(options.configYaml, path.join(dir, 'lifeboat.yml'));
+  const config = parseConfig(options.configYaml, path.join(dir, 'lifeboat.yml'), options.env ?? {});
   const store = openStore(config.storePath);
   const clock = options.clock ?? testClock();
   const engine = new Engine({

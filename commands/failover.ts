@@ -1,0 +1,59 @@
+// `/dr failover <service>` and `/dr failback <service>`: never one typo away from a promotion — the
+// command only opens a confirmation showing the plan; Start in it begins the run.
+
+import { NotFound, UsageError } from '../src/errors.js';
+import { loadRunbookLibrary } from '../src/runbook/library.js';
+import type { Command, CommandContext, Reply } from './command.js';
+
+function confirmation(kind: 'failover' | 'failback'): Command<Reply> {
+  const command: Command<Reply> = {
+    name: kind,
+    usage: `/dr ${kind} <service>`,
+    summary: `${kind === 'failover' ? 'fail a service over to its DR replica' : 'fail a service back to its primary region'} (asks for confirmation first)`,
+    run(args, context) {
+      const service = pickService(args, context, command.usage);
+      return { type: 'confirm', kind, service, runbook: runbookFor(kind, service, context) };
+    },
+  };
+  return command;
+}
+
+export const failover = confirmation('failover');
+export const failback = confirmation('failback');
+
+/** The named service, or the only one configured; otherwise a usage error listing them. */
+export function pickService(
+  args: readonly string[],
+  context: CommandContext,
+  usage: string,
+): string {
+  const services = Object.keys(context.config.services);
+  const [name, ...extra] = args;
+  if (extra.length > 0) throw new UsageError(`usage: ${usage}`);
+  if (name === undefined) {
+    if (services.length === 1) return services[0]!;
+    throw new UsageError(
+      `which service? usage: ${usage} (known: ${services.join(', ') || 'none configured'})`,
+    );
+  }
+  if (!services.includes(name))
+    throw new NotFound(`no service "${name}" (known: ${services.join(', ') || 'none configured'})`);
+  return name;
+}
+
+/** The service's configured runbook for `kind`, else the only runbook of that kind written for it. */
+function runbookFor(
+  kind: 'failover' | 'failback',
+  service: string,
+  context: CommandContext,
+): string {
+  const configured = context.config.services[service]?.runbooks[kind];
+  if (configured) return configured;
+  const candidates = loadRunbookLibrary(context.config.runbooksDir).runbooks.filter(
+    (runbook) => runbook.kind === kind && (runbook.service === service || runbook.service === null),
+  );
+  if (candidates.length === 1) return candidates[0]!.name;
+  throw new UsageError(
+    `service ${service} has ${candidates.length === 0 ? 'no' : 'several'} ${kind} runbooks${candidates.length ? ` (${candidates.map((r) => r.name).join(', ')})` : ''}: set services.${service}.runbooks.${kind} in lifeboat.yml`,
+  );
+}

@@ -1,0 +1,289 @@
+// The Slack adapter: `/dr` commands, buttons and modals, wired to the engine. No rules live here —
+// it parses, calls the engine, renders. Every handler acks first and works after (Slack wants an
+// answer within 3 s), and every error becomes an ephemeral reply through error-reply.ts.
+
+import { App, LogLevel, type RespondFn } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { findCommand, COMMANDS } from '../../commands/index.js';
+import type { Reply } from '../../commands/command.js';
+import type { Config } from '../config.js';
+import { formatDuration } from '../duration.js';
+import type { RunRecord } from '../store/runs.js';
+import { ConfigError, UsageError } from '../errors.js';
+import type { Engine } from '../engine/engine.js';
+import type { Logger } from '../log.js';
+import { errorReply } from './error-reply.js';
+import { ActionId, BlockId, ViewId } from './ids.js';
+import { ThreadPublisher } from './thread-publisher.js';
+import { UsergroupCache } from './usergroups.js';
+import { parseImpactTime } from './impact-time.js';
+import { confirmationModal, reasonModal } from './blocks/modals.js';
+
+export interface SlackAppDeps {
+  config: Config;
+  engine: Engine;
+  logger?: Logger;
+  /** Web API retries; tests shorten them. */
+  retryConfig?: { retries: number; factor?: number; minTimeout?: number; maxTimeout?: number };
+}
+
+export interface SlackApp {
+  app: App;
+  publisher: ThreadPublisher;
+  client: WebClient;
+}
+
+export function createSlackApp(deps: SlackAppDeps): SlackApp {
+  const { config, engine, logger } = deps;
+  const env = config.env;
+  if (!env.slackBotToken?.startsWith('xoxb-'))
+    throw new ConfigError('SLACK_BOT_TOKEN', 'is missing or not a bot token (xoxb-…)');
+  const socketMode = env.slackAppToken !== null;
+  if (socketMode && !env.slackAppToken!.startsWith('xapp-'))
+    throw new ConfigError('SLACK_APP_TOKEN', 'is not an app-level token (xapp-…)');
+  if (!socketMode && !env.slackSigningSecret)
+    throw new ConfigError(
+      'SLACK_SIGNING_SECRET',
+      'is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
+    );
+
+  const app = new App({
+    token: env.slackBotToken,
+    ...(socketMode
+      ? { socketMode: true, appToken: env.slackAppToken! }
+      : { signingSecret: env.slackSigningSecret!, port: env.port }),
+    logLevel: LogLevel.WARN,
+    clientOptions: {
+      ...(env.slackApiUrl ? { slackApiUrl: env.slackApiUrl } : {}),
+      ...(deps.retryConfig ? { retryConfig: deps.retryConfig } : {}),
+    },
+  });
+  const publisher = new ThreadPublisher({
+    client: app.client,
+    engine,
+    defaultChannel: config.slackChannel,
+    logger,
+  });
+  publisher.attach();
+  const usergroups = new UsergroupCache(app.client, config.approvals.usergroup);
+
+  app.command('/dr', async ({ command, ack, respond, client }) => {
+    await ack();
+    const [name = 'help', ...args] = command.text.trim().split(/\s+/).filter(Boolean);
+    const context = {
+      config,
+      store: engine.store,
+      user: command.user_id,
+      clock: engine.clock,
+      engine,
+      key: `slash:${command.trigger_id}`,
+    };
+    try {
+      const found = findCommand(name);
+      if (!found)
+        throw new UsageError(
+          `unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(', ')} — \`/dr help\` for usage`,
+        );
+      const result = toReply(found.name, await found.run(args, context));
+      if (result.type === 'confirm') {
+        await openConfirmation(client, command.trigger_id, command.channel_id, result);
+      } else {
+        if (result.type === 'started') publisher.bindChannel(result.runId, command.channel_id);
+        await ephemeral(respond, result.text);
+      }
+    } catch (error) {
+      await ephemeral(
+        respond,
+        errorReply(error, logger, { command: command.text, user: command.user_id }),
+      );
+    }
+  });
+
+  async function openConfirmation(
+    client: WebClient,
+    triggerId: string,
+    channel: string,
+    reply: Extract<Reply, { type: 'confirm' }>,
+  ) {
+    const preview = engine.previewPlan(reply.runbook, reply.service, reply.kind);
+    const metadata = JSON.stringify({
+      kind: reply.kind,
+      service: reply.service,
+      runbook: reply.runbook,
+      channel,
+    });
+    const opened = await client.views.open({
+      trigger_id: triggerId,
+      view: confirmationModal(reply, preview.lines, 'measuring replication lag…', metadata),
+    });
+    // Lag takes a network round trip or two: show the modal first, then fill it in.
+    const service = config.services[reply.service];
+    const lag = await engine
+      .measureLagFor(reply.service, reply.kind)
+      .catch((error: Error) => `lag unknown: ${error.message}`);
+    if (opened.view?.id && service) {
+      await client.views.update({
+        view_id: opened.view.id,
+        hash: opened.view.hash,
+        view: confirmationModal(reply, preview.lines, lag, metadata),
+      });
+    }
+  }
+
+  app.view(ViewId.failoverConfirm, async ({ ack, view, body }) => {
+    const values = view.state.values;
+    const impactText = values[BlockId.impactTime]?.value?.value ?? '';
+    const impact = parseImpactTime(impactText, engine.clock());
+    if (typeof impact === 'string') {
+      await ack({ response_action: 'errors', errors: { [BlockId.impactTime]: impact } });
+      return;
+    }
+    await ack();
+    const meta = JSON.parse(view.private_metadata) as {
+      kind: 'failover' | 'failback';
+      service: string;
+      runbook: string;
+      channel: string;
+    };
+    try {
+      const result = engine.startRun({
+        key: `view:${view.id}`,
+        actor: { user: body.user.id, via: 'slack' },
+        runbook: meta.runbook,
+        service: meta.service,
+        kind: meta.kind,
+        impactAt: impact ?? undefined,
+      });
+      publisher.bindChannel(result.runId, meta.channel);
+    } catch (error) {
+      await app.client.chat.postEphemeral({
+        channel: meta.channel,
+        user: body.user.id,
+        text: errorReply(error, logger, { view: view.callback_id }),
+      });
+    }
+  });
+
+  const onButton = (
+    actionId: string,
+    handle: (value: string, user: string, key: string, triggerId: string) => unknown,
+  ) => {
+    app.action(actionId, async ({ ack, body, action, respond }) => {
+      await ack();
+      const button = action as { value?: string; action_ts?: string };
+      const user = body.user.id;
+      try {
+        await handle(
+          button.value ?? '',
+          user,
+          `click:${actionId}:${button.value}:${user}:${button.action_ts}`,
+          (body as { trigger_id: string }).trigger_id,
+        );
+      } catch (error) {
+        await ephemeral(respond, errorReply(error, logger, { action: actionId, user }));
+      }
+    });
+  };
+  const runStep = (value: string) => {
+    const [runId = '', step = '0'] = value.split(':');
+    return { runId, stepIndex: Number(step) };
+  };
+
+  onButton(ActionId.stepDone, (value, user, key) =>
+    engine.completeStep({ key, actor: { user, via: 'slack' }, ...runStep(value) }),
+  );
+  onButton(ActionId.stepRetry, (value, user, key) =>
+    engine.retryStep({ key, actor: { user, via: 'slack' }, ...runStep(value) }),
+  );
+  onButton(ActionId.approvalApprove, async (value, user, key) =>
+    engine.decideApproval({
+      key,
+      actor: { user, via: 'slack' },
+      approvalId: value,
+      decision: 'approve',
+      isUsergroupMember: await usergroups.isMember(user),
+    }),
+  );
+  onButton(ActionId.approvalDeny, async (value, user, key) =>
+    engine.decideApproval({
+      key,
+      actor: { user, via: 'slack' },
+      approvalId: value,
+      decision: 'deny',
+      isUsergroupMember: await usergroups.isMember(user),
+    }),
+  );
+  const asks = [
+    [ActionId.stepSkip, ViewId.stepSkip, 'Skip step', 'Why skip it? (goes into the report)'],
+    [ActionId.stepNote, ViewId.stepNote, 'Add a note', 'Note'],
+    [ActionId.runAbort, ViewId.runAbort, 'Abort run', 'Why abort it?'],
+    [
+      ActionId.gateOverride,
+      ViewId.gateOverride,
+      'Override the RPO gate',
+      'Why promote despite the lag? A second person must approve.',
+    ],
+  ] as const;
+  for (const [actionId, viewId, title, label] of asks) {
+    onButton(actionId, (value, _user, _key, triggerId) =>
+      app.client.views.open({
+        trigger_id: triggerId,
+        view: reasonModal(viewId, title, label, value),
+      }),
+    );
+  }
+  for (const [, viewId] of asks) {
+    app.view(viewId, async ({ ack, view, body }) => {
+      await ack();
+      const reason = view.state.values[BlockId.reason]?.value?.value ?? '';
+      const user = body.user.id;
+      const key = `view:${view.id}`;
+      const actor = { user, via: 'slack' };
+      try {
+        if (viewId === ViewId.runAbort)
+          engine.abortRun({ key, actor, runId: view.private_metadata, reason });
+        else {
+          const target = runStep(view.private_metadata);
+          if (viewId === ViewId.stepSkip) engine.skipStep({ key, actor, ...target, reason });
+          if (viewId === ViewId.stepNote) engine.addNote({ key, actor, ...target, text: reason });
+          if (viewId === ViewId.gateOverride)
+            engine.overrideRpoGate({ key, actor, ...target, reason });
+        }
+      } catch (error) {
+        const runId = view.private_metadata.split(':')[0] ?? '';
+        const channel = engine.store.db
+          .prepare("SELECT channel FROM slack_messages WHERE run_id = ? AND ref = 'header'")
+          .get(runId) as { channel: string } | undefined;
+        if (channel)
+          await app.client.chat.postEphemeral({
+            channel: channel.channel,
+            user,
+            text: errorReply(error, logger, { view: viewId }),
+          });
+      }
+    });
+  }
+
+  app.error(async (error) => {
+    logger?.error({ err: error }, 'unhandled error in a Slack listener');
+    return Promise.resolve();
+  });
+
+  return { app, publisher, client: app.client };
+}
+
+async function ephemeral(respond: RespondFn, text: string): Promise<void> {
+  await respond({ response_type: 'ephemeral', replace_original: false, text });
+}
+
+/** Commands that return data (shared with the CLI) are rendered here; the rest answer a Reply. */
+function toReply(name: string, result: unknown): Reply {
+  if (name !== 'history') return result as Reply;
+  const runs = result as RunRecord[];
+  if (runs.length === 0) return { type: 'message', text: 'No runs yet.' };
+  const lines = runs.map(
+    (run) =>
+      `• \`${run.id}\` ${run.startedAt.slice(0, 16).replace('T', ' ')} ${run.kind} of \`${run.runbook}\` — ${run.status}${run.rtoSeconds === null ? '' : `, RTO ${formatDuration(run.rtoSeconds)}`}`,
+  );
+  return { type: 'message', text: ['*Recent runs*', ...lines].join('\n') };
+}

@@ -1,0 +1,73 @@
+// The modals: the failover confirmation (the second deliberate act before a promotion) and the
+// "why?" modal behind Skip, Add note, Abort and Override.
+
+import type { ModalView } from '@slack/types';
+import { BlockId } from '../ids.js';
+import { ViewId } from '../ids.js';
+import { context, escape, section } from './kit.js';
+
+export function confirmationModal(
+  reply: { kind: 'failover' | 'failback'; service: string; runbook: string },
+  planLines: string[],
+  lag: string,
+  privateMetadata: string,
+): ModalView {
+  const verb = reply.kind === 'failover' ? 'Fail over' : 'Fail back';
+  return {
+    type: 'modal',
+    callback_id: ViewId.failoverConfirm,
+    private_metadata: privateMetadata,
+    title: { type: 'plain_text', text: `${verb} ${reply.service}`.slice(0, 24) },
+    submit: { type: 'plain_text', text: `Start ${reply.kind}` },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      section(
+        `*${verb} ${reply.service}* with runbook \`${reply.runbook}\`. Nothing happens until you press *Start ${reply.kind}*; promotion still needs a second person's approval.`,
+      ),
+      section(`*Replication lag:* ${escape(lag)}`),
+      section(`*What it will do*\n${planLines.map(escape).join('\n') || 'no action steps'}`),
+      {
+        type: 'input',
+        block_id: BlockId.impactTime,
+        optional: true,
+        label: { type: 'plain_text', text: 'When did the outage begin? (UTC)' },
+        hint: {
+          type: 'plain_text',
+          text: 'HH:MM today, or an ISO time. Empty: now. The RTO clock starts here.',
+        },
+        element: {
+          type: 'plain_text_input',
+          action_id: 'value',
+          placeholder: { type: 'plain_text', text: '03:12' },
+        },
+      },
+      context(
+        'The run lives in a thread in this channel; every step and decision is in the audit log.',
+      ),
+    ] as ModalView['blocks'],
+  };
+}
+
+export function reasonModal(
+  callbackId: string,
+  title: string,
+  label: string,
+  privateMetadata: string,
+): ModalView {
+  return {
+    type: 'modal',
+    callback_id: callbackId,
+    private_metadata: privateMetadata,
+    title: { type: 'plain_text', text: title.slice(0, 24) },
+    submit: { type: 'plain_text', text: 'Submit' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'input',
+        block_id: BlockId.reason,
+        label: { type: 'plain_text', text: label },
+        element: { type: 'plain_text_input', action_id: 'value', multiline: true },
+      },
+    ],
+  };
+}

@@ -1,0 +1,59 @@
+// The run's header message, updated in place: what runs, where it stands, the RTO clock.
+
+import { formatDuration } from '../../duration.js';
+import type { RunView } from '../../engine/run-view.js';
+import { ActionId } from '../ids.js';
+import { actions, button, context, header, mention, section, type Block } from './kit.js';
+
+export function renderRunHeader(view: RunView, rtoObjectiveSeconds: number | null): Block[] {
+  const { run, runbook } = view;
+  const isTabletop = run.kind === 'tabletop';
+  const title = `${isTabletop ? 'TABLETOP — nothing is executed · ' : ''}${run.kind.toUpperCase()} · ${runbook.title}`;
+  const phase = view.current ? view.phases[view.current.phaseIndex] : null;
+  const clock =
+    run.rtoSeconds !== null
+      ? `RTO *${formatDuration(run.rtoSeconds)}*`
+      : `clock *${formatDuration(view.elapsedSeconds)}*`;
+  const objective =
+    rtoObjectiveSeconds === null ? '' : ` of ${formatDuration(rtoObjectiveSeconds)} objective`;
+  const lines = [
+    `*Status:* ${statusText(view)}`,
+    `${clock}${objective} since impact (${run.impactAt.slice(11, 16)} UTC)`,
+  ];
+  if (phase) {
+    const used = phase.elapsedSeconds === null ? '0s' : formatDuration(phase.elapsedSeconds);
+    const budget =
+      phase.budgetMinutes === null
+        ? ''
+        : ` — ${used} of ${phase.budgetMinutes} min budget${phase.isOverBudget ? ' *OVER BUDGET*' : ''}`;
+    lines.push(`*Phase:* ${phase.title}${budget}`);
+  }
+  if (view.current)
+    lines.push(`*Step ${view.current.index + 1}/${view.steps.length}:* ${view.current.text}`);
+  const blocks: Block[] = [
+    header(title),
+    section(lines.join('\n')),
+    context(
+      `run \`${run.id}\` · runbook \`${runbook.name}\`${run.service ? ` · service *${run.service}*` : ''} · started by ${mention(run.startedBy)}`,
+    ),
+  ];
+  if (run.status === 'running' || run.status === 'waiting')
+    blocks.push(actions(button('Abort run', ActionId.runAbort, run.id, 'danger')));
+  return blocks;
+}
+
+function statusText(view: RunView): string {
+  const { run, current } = view;
+  if (run.status === 'succeeded') return 'recovered :white_check_mark:';
+  if (run.status === 'aborted' || run.status === 'failed')
+    return `${run.status}${run.outcome ? ` — ${run.outcome}` : ''}`;
+  if (!current) return run.status;
+  const waiting = {
+    operator: 'waiting for the team',
+    approval: 'waiting for approval',
+    'rpo-gate': 'blocked by the RPO gate',
+    failure: 'step failed: needs retry or skip',
+  } as const;
+  if (current.state === 'executing') return `running ${current.action}`;
+  return current.waitingOn ? waiting[current.waitingOn] : 'running';
+}

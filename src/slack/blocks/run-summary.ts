@@ -1,0 +1,54 @@
+// The last message of a run: achieved RTO against the objective, RPO exposure, each phase against
+// its budget, findings (notes) for tabletops, and where the full report is.
+
+import { formatDuration } from '../../duration.js';
+import type { RunView } from '../../engine/run-view.js';
+import { context, escape, header, mention, section, type Block } from './kit.js';
+
+export function renderRunSummary(
+  view: RunView,
+  objectives: { rtoSeconds: number; rpoSeconds: number } | null,
+  notes: { author: string; text: string }[],
+): Block[] {
+  const { run } = view;
+  const lines: string[] = [];
+  if (run.rtoSeconds !== null) {
+    const verdict = objectives
+      ? run.rtoSeconds <= objectives.rtoSeconds
+        ? ' — *met* :white_check_mark:'
+        : ' — *missed* :x:'
+      : '';
+    lines.push(
+      `*Achieved RTO:* ${formatDuration(run.rtoSeconds)}${objectives ? ` (objective ${formatDuration(objectives.rtoSeconds)})` : ''}${verdict}`,
+    );
+  }
+  if (run.rpoExposureSeconds !== null) {
+    lines.push(
+      `*RPO exposure:* ${run.rpoExposureSeconds.toFixed(1)} s of replication lag at promotion${objectives ? ` (objective ${formatDuration(objectives.rpoSeconds)})` : ''}`,
+    );
+  }
+  if (run.outcome) lines.push(`*Outcome:* ${escape(run.outcome)}`);
+  const phases = view.phases
+    .filter((phase) => phase.elapsedSeconds !== null)
+    .map(
+      (phase) =>
+        `• ${phase.title}: ${formatDuration(phase.elapsedSeconds ?? 0)}${phase.budgetMinutes === null ? '' : ` of ${phase.budgetMinutes} min${phase.isOverBudget ? ' *over budget*' : ''}`}`,
+    );
+  const blocks: Block[] = [
+    header(`Run ${run.status}: ${view.runbook.title}`),
+    section(lines.join('\n') || `Run ${run.status}.`),
+  ];
+  if (phases.length) blocks.push(section(`*Phases*\n${phases.join('\n')}`));
+  if (notes.length)
+    blocks.push(
+      section(
+        `*${run.kind === 'tabletop' ? 'Findings' : 'Notes'}*\n${notes.map((note) => `• ${escape(note.text)} — ${mention(note.author)}`).join('\n')}`,
+      ),
+    );
+  blocks.push(
+    context(
+      `Full timeline: \`/dr report ${run.id}\` · for a postmortem: \`lifeboat report ${run.id} --markdown\``,
+    ),
+  );
+  return blocks;
+}

@@ -1,0 +1,77 @@
+// One message per step in the run's thread: what to do (or what the action will do), then what
+// happened, with the buttons that fit the step's state.
+
+import type { RunView, StepView } from '../../engine/run-view.js';
+import { ActionId } from '../ids.js';
+import { actions, button, context, escape, mention, section, type Block } from './kit.js';
+
+export function renderStep(view: RunView, step: StepView, plan: string | null): Block[] {
+  const total = view.steps.length;
+  const tags = [
+    step.checklist ? 'checklist' : '',
+    step.action ? `\`${step.action}\`` : '',
+    step.approval ? 'two-person approval' : '',
+  ].filter(Boolean);
+  const blocks: Block[] = [
+    section(
+      `*Step ${step.index + 1}/${total}* · ${escape(step.text)}${tags.length ? `\n${tags.join(' · ')}` : ''}`,
+    ),
+  ];
+  if (plan)
+    blocks.push(context(`${view.run.kind === 'tabletop' ? 'Would run' : 'Plan'}: ${escape(plan)}`));
+  if (step.details) blocks.push(section('```' + step.details.slice(0, 2800) + '```'));
+  blocks.push(...stateBlocks(view, step));
+  return blocks;
+}
+
+function stateBlocks(view: RunView, step: StepView): Block[] {
+  const value = `${view.run.id}:${step.index}`;
+  const inFlight = view.run.status === 'running' || view.run.status === 'waiting';
+  if (step.state === 'done')
+    return [
+      context(
+        `:white_check_mark: ${step.actor && step.actor !== 'lifeboat' ? `${mention(step.actor)}: ` : ''}${escape(step.summary ?? 'done')}${duration(step)}`,
+      ),
+    ];
+  if (step.state === 'skipped')
+    return [context(`:fast_forward: ${escape(step.summary ?? 'skipped')}`)];
+  if (step.state === 'executing') return [context(':hourglass_flowing_sand: running…')];
+  if (!inFlight || step.state !== 'active') return [];
+  if (step.waitingOn === 'operator') {
+    return [
+      actions(
+        button('Done', ActionId.stepDone, value, 'primary'),
+        button('Skip…', ActionId.stepSkip, value),
+        button('Add note…', ActionId.stepNote, value),
+      ),
+    ];
+  }
+  if (step.waitingOn === 'failure') {
+    return [
+      section(`:x: ${escape(step.summary ?? 'failed')}`),
+      actions(
+        button('Retry', ActionId.stepRetry, value, 'primary'),
+        button('Skip…', ActionId.stepSkip, value),
+      ),
+    ];
+  }
+  if (step.waitingOn === 'rpo-gate') {
+    return [
+      section(`:no_entry: ${escape(step.summary ?? 'blocked by the RPO gate')}`),
+      actions(
+        button('Retry', ActionId.stepRetry, value),
+        button('Override…', ActionId.gateOverride, value, 'danger'),
+        button('Skip…', ActionId.stepSkip, value),
+      ),
+    ];
+  }
+  if (step.waitingOn === 'approval')
+    return [context(':lock: waiting for approval (see the request below)')];
+  return [];
+}
+
+function duration(step: StepView): string {
+  if (!step.startedAt || !step.finishedAt) return '';
+  const seconds = Math.round((Date.parse(step.finishedAt) - Date.parse(step.startedAt)) / 1000);
+  return ` (${seconds}s)`;
+}

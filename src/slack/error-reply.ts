@@ -1,0 +1,20 @@
+// The one place errors become replies in Slack: a user's mistake or a refused gate is an ephemeral
+// sentence saying what to do; anything else is a bug, logged with a correlation id the person sees.
+
+import { randomBytes } from 'node:crypto';
+import { isLifeboatError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+export function errorReply(
+  error: unknown,
+  logger: Logger | undefined,
+  context: Record<string, unknown>,
+): string {
+  if (isLifeboatError(error)) return `:warning: ${error.message}`;
+  const id = randomBytes(4).toString('hex');
+  logger?.error(
+    { err: error, correlationId: id, ...context },
+    'internal error handling a Slack request',
+  );
+  return `:boom: Something went wrong on our side (error id \`${id}\`). Nothing was changed by this request; the logs have the details.`;
+}

@@ -1,0 +1,378 @@
+// The real Bolt app over HTTP, with requests signed as Slack signs them, against a Web API
+// stand-in on loopback.
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freePort, startPostgresPair } from '../../src/local/postgres-pair.js';
+import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
+import { ActionId, ViewId } from '../../src/slack/ids.js';
+import { makeEngine, postgresConfig, testClock, type TestEngine } from '../support/engine.js';
+import { sql, waitFor } from '../support/pg-pair.js';
+import {
+  buttonClick,
+  sendToSlackApp,
+  slashCommand,
+  startSlackStandIn,
+  viewSubmission,
+  type SlackStandIn,
+} from '../support/slack.js';
+
+const SECRET = 'test-signing-secret';
+
+const drill = `---
+title: Quarterly drill
+kind: drill
+---
+## Phase 1: Walk (10 minutes)
+1. Open the dashboards
+2. Read the alerts
+3. Write down what surprised you
+`;
+
+const failover = `---
+title: Failover — payments database
+kind: failover
+service: payments-db
+---
+## Fail over (15 minutes)
+1. Confirm the primary is down
+2. Promote the DR replica \`action: db.promote\`
+3. Verify it takes writes \`action: db.verify-writable\`
+`;
+
+interface Harness {
+  t: TestEngine;
+  slack: SlackStandIn;
+  app: SlackApp;
+  url: string;
+  responseUrl: string;
+}
+
+let harness: Harness | null = null;
+
+async function startHarness(configYaml: string): Promise<Harness> {
+  const slack = await startSlackStandIn();
+  const port = await freePort();
+  const t = makeEngine({
+    runbooks: { drill, failover },
+    configYaml: `slack: { channel: C0DROPS }\n${configYaml}`,
+    clock: testClock(new Date().toISOString()),
+    env: {
+      SLACK_BOT_TOKEN: 'xoxb-test',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.url,
+      PORT: String(port),
+    },
+  });
+  const app = createSlackApp({
+    config: t.config,
+    engine: t.engine,
+    retryConfig: { retries: 4, factor: 1, minTimeout: 5, maxTimeout: 20 },
+  });
+  await app.app.start(port);
+  harness = {
+    t,
+    slack,
+    app,
+    url: `http://127.0.0.1:${port}`,
+    responseUrl: `${slack.url}response/1`,
+  };
+  return harness;
+}
+
+afterEach(async () => {
+  if (!harness) return;
+  await harness.t.engine.idle();
+  await harness.app.publisher.flushed();
+  await harness.app.app.stop();
+  await harness.slack.close();
+  harness.t.store.close();
+  harness = null;
+});
+
+const replies = (h: Harness) =>
+  h.slack.calls
+    .filter((call) => call.method.startsWith('response/'))
+    .map((call) => String(call.body.text));
+const noDb = postgresConfig(
+  'postgres://postgres@127.0.0.1:1/postgres',
+  'postgres://postgres@127.0.0.1:2/postgres',
+);
+
+async function settle(h: Harness): Promise<void> {
+  await h.t.engine.idle();
+  await h.app.publisher.flushed();
+}
+
+describe('the /dr command', () => {
+  beforeEach(async () => {
+    await startHarness(noDb);
+  });
+
+  it('answers /dr help with every subcommand, acking at once', async () => {
+    const h = harness!;
+    const sent = await sendToSlackApp(
+      h.url,
+      slashCommand('help', 'U0ALICE', h.responseUrl),
+      SECRET,
+    );
+    expect(sent.status).toBe(200);
+    await waitFor(() => replies(h).length > 0, 'the reply');
+    expect(replies(h)[0]).toContain('`/dr failover <service>`');
+    expect(replies(h)[0]).toContain('`/dr tabletop <runbook>`');
+  });
+
+  it('rejects a forged signature and a request older than five minutes', async () => {
+    const h = harness!;
+    const body = slashCommand('help', 'U0ALICE', h.responseUrl);
+    expect(
+      (await sendToSlackApp(h.url, body, SECRET, { signature: 'v0=' + '0'.repeat(64) })).status,
+    ).toBe(401);
+    expect(
+      (
+        await sendToSlackApp(h.url, body, SECRET, {
+          timestamp: Math.floor(Date.now() / 1000) - 6 * 60,
+        })
+      ).status,
+    ).toBe(401);
+    expect((await sendToSlackApp(h.url, body, 'not-the-secret')).status).toBe(401);
+    expect(replies(h)).toEqual([]);
+  });
+
+  it('answers usage mistakes with an ephemeral line, never a stack trace', async () => {
+    const h = harness!;
+    const cases: [string, RegExp][] = [
+      ['frobnicate', /unknown command "frobnicate"\. Commands: help, status, failover/],
+      ['drill', /usage: \/dr drill <runbook>/],
+      ['drill nope', /no runbook "nope" .*\(known: drill, failover\)/],
+      ['failover orders-db', /no service "orders-db" \(known: payments-db\)/],
+      ['runbook', /usage: \/dr runbook list\|show\|start <name>/],
+      ['abort r-1', /usage: \/dr abort <run> <reason>/],
+      ['report', /usage: \/dr report <run>/],
+      ['history lots', /usage: \/dr history \[N\]/],
+    ];
+    for (const [text, expected] of cases) {
+      const before = replies(h).length;
+      await sendToSlackApp(h.url, slashCommand(text, 'U0ALICE', h.responseUrl), SECRET);
+      await waitFor(() => replies(h).length > before, `the reply to "${text}"`);
+      expect(replies(h).at(-1)).toMatch(expected);
+      expect(replies(h).at(-1)).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('runs a drill in a thread: header updated in place, Done buttons, notes, and survives 429 and 500 from Slack', async () => {
+    const h = harness!;
+    await sendToSlackApp(
+      h.url,
+      slashCommand('drill drill', 'U0ALICE', h.responseUrl, 'trigger-1'),
+      SECRET,
+    );
+    // Slack retries the same slash command (same trigger id): still one run.
+    await sendToSlackApp(
+      h.url,
+      slashCommand('drill drill', 'U0ALICE', h.responseUrl, 'trigger-1'),
+      SECRET,
+      { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } },
+    );
+    await waitFor(() => replies(h).length >= 2, 'both replies');
+    await settle(h);
+    const runs = h.t.store.db.prepare('SELECT id FROM runs').all() as { id: string }[];
+    expect(runs).toHaveLength(1);
+    const runId = runs[0]!.id;
+    const header = h.slack.callsTo('chat.postMessage').find((call) => !call.body.thread_ts)!;
+    expect(JSON.stringify(header.body.blocks)).toContain('DRILL · Quarterly drill');
+
+    const click = async (step: number) => {
+      await sendToSlackApp(
+        h.url,
+        buttonClick(ActionId.stepDone, `${runId}:${step}`, 'U0BOB', h.responseUrl),
+        SECRET,
+      );
+      await waitFor(
+        () =>
+          h.t.engine.getRun(runId).run.currentStep > step ||
+          h.t.engine.getRun(runId).run.status !== 'running',
+        `step ${step + 1} done`,
+      );
+      await settle(h);
+    };
+    await click(0);
+    h.slack.failNext('chat.postMessage', [429, 500]);
+    h.slack.failNext('chat.update', [500]);
+    await click(1);
+    await sendToSlackApp(
+      h.url,
+      viewSubmission(
+        ViewId.stepNote,
+        `${runId}:2`,
+        { reason: 'the alert runbook link was dead' },
+        'U0BOB',
+      ),
+      SECRET,
+    );
+    await waitFor(
+      () =>
+        (h.t.store.db.prepare('SELECT count(*) AS n FROM notes').get() as { n: number }).n === 1,
+      'the note',
+    );
+    await click(2);
+
+    expect(h.t.engine.getRun(runId).run.status).toBe('succeeded');
+    const failed = h.slack.calls.filter((call) => call.method.includes('!'));
+    expect(failed.map((call) => call.method).sort()).toEqual([
+      'chat.postMessage!429',
+      'chat.postMessage!500',
+      'chat.update!500',
+    ]);
+    const headerTs = (
+      h.t.store.db.prepare("SELECT ts FROM slack_messages WHERE ref = 'header'").get() as {
+        ts: string;
+      }
+    ).ts;
+    const threadPosts = h.slack
+      .callsTo('chat.postMessage')
+      .filter((call) => call.body.thread_ts === headerTs);
+    const stepMessages = threadPosts.filter((call) =>
+      JSON.stringify(call.body.blocks ?? '').includes('*Step '),
+    );
+    expect(
+      stepMessages.map((call) => JSON.stringify(call.body.blocks).match(/\*Step (\d)\/3\*/)?.[1]),
+    ).toEqual(['1', '2', '3']);
+    const summary = threadPosts.find((call) =>
+      JSON.stringify(call.body.blocks ?? '').includes('Run succeeded'),
+    );
+    expect(JSON.stringify(summary?.body.blocks)).toContain('the alert runbook link was dead');
+    const lastHeader = h.slack
+      .callsTo('chat.update')
+      .filter((call) => call.body.ts === headerTs)
+      .at(-1)!;
+    expect(JSON.stringify(lastHeader.body.blocks)).toContain('recovered');
+  });
+});
+
+describe('/dr failover on a real PostgreSQL pair', () => {
+  it('confirms, then fails over with a second person approving; self-approval and non-approvers are refused', async () => {
+    const pair = await startPostgresPair();
+    try {
+      await pair.killPrimary();
+      const h = await startHarness(postgresConfig(pair.primary.url, pair.standby.url));
+      await sendToSlackApp(
+        h.url,
+        slashCommand('failover', 'U0ALICE', h.responseUrl, 'trigger-fo'),
+        SECRET,
+      );
+      await waitFor(
+        () => h.slack.callsTo('views.update').length > 0,
+        'the confirmation with the lag',
+      );
+      const opened = h.slack.callsTo('views.open')[0]!;
+      const modal = JSON.stringify(opened.body.view);
+      expect(modal).toContain('Start failover');
+      expect(modal).toMatch(/Promote replica 127\.0\.0\.1:\d+ to a standalone primary/);
+      expect(JSON.stringify(h.slack.callsTo('views.update')[0]!.body.view)).toMatch(
+        /Replication lag:\*.*the primary does not answer/,
+      );
+      expect(h.t.store.db.prepare('SELECT count(*) AS n FROM runs').get()).toEqual({ n: 0 });
+
+      const metadata = JSON.parse(
+        String((opened.body.view as { private_metadata: string }).private_metadata),
+      ) as Record<string, string>;
+      const bad = await sendToSlackApp(
+        h.url,
+        viewSubmission(
+          ViewId.failoverConfirm,
+          JSON.stringify(metadata),
+          { 'impact-time': 'lunchtime' },
+          'U0ALICE',
+          'V1',
+        ),
+        SECRET,
+      );
+      expect(JSON.parse(bad.text)).toMatchObject({
+        response_action: 'errors',
+        errors: { 'impact-time': expect.stringContaining('HH:MM') },
+      });
+      await sendToSlackApp(
+        h.url,
+        viewSubmission(
+          ViewId.failoverConfirm,
+          JSON.stringify(metadata),
+          { 'impact-time': '' },
+          'U0ALICE',
+          'V2',
+        ),
+        SECRET,
+      );
+      await waitFor(
+        () =>
+          (h.t.store.db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n === 1,
+        'the run',
+      );
+      await settle(h);
+      const runId = (h.t.store.db.prepare('SELECT id FROM runs').get() as { id: string }).id;
+
+      await sendToSlackApp(
+        h.url,
+        buttonClick(ActionId.stepDone, `${runId}:0`, 'U0ALICE', h.responseUrl),
+        SECRET,
+      );
+      await waitFor(
+        () => h.t.engine.getRun(runId).current?.waitingOn === 'approval',
+        'the approval request',
+      );
+      await settle(h);
+      const approval = h.t.engine.getRun(runId).steps[1]!.approvals[0]!;
+      const request = h.slack
+        .callsTo('chat.postMessage')
+        .find((call) => JSON.stringify(call.body.blocks ?? '').includes('Approval needed'))!;
+      expect(JSON.stringify(request.body.blocks)).toContain('<@U0ALICE> asks for step 2');
+
+      await sendToSlackApp(
+        h.url,
+        buttonClick(ActionId.approvalApprove, approval.id, 'U0ALICE', h.responseUrl),
+        SECRET,
+      );
+      await waitFor(
+        () => replies(h).some((text) => text.includes('two-person rule')),
+        'the refusal',
+      );
+      await sendToSlackApp(
+        h.url,
+        buttonClick(ActionId.approvalApprove, approval.id, 'U0MALLORY', h.responseUrl),
+        SECRET,
+      );
+      await waitFor(
+        () => replies(h).some((text) => text.includes('U0MALLORY is not an approver')),
+        'the second refusal',
+      );
+      expect(await sql(pair.standby.url, 'SELECT pg_is_in_recovery() AS r')).toEqual([{ r: true }]);
+
+      await sendToSlackApp(
+        h.url,
+        buttonClick(ActionId.approvalApprove, approval.id, 'U0BOB', h.responseUrl),
+        SECRET,
+      );
+      await waitFor(
+        () => h.t.engine.getRun(runId).run.status === 'succeeded',
+        'the failover to finish',
+      );
+      await settle(h);
+      await sql(
+        pair.standby.url,
+        'CREATE TABLE after_failover (id int); INSERT INTO after_failover VALUES (1)',
+      );
+      expect(await sql(pair.standby.url, 'SELECT count(*)::int AS n FROM after_failover')).toEqual([
+        { n: 1 },
+      ]);
+      const decided = h.slack
+        .callsTo('chat.update')
+        .filter((call) => JSON.stringify(call.body.blocks ?? '').includes('approved by <@U0BOB>'));
+      expect(decided.length).toBeGreaterThan(0);
+      const summary = h.slack
+        .callsTo('chat.postMessage')
+        .find((call) => JSON.stringify(call.body.blocks ?? '').includes('Achieved RTO'));
+      expect(JSON.stringify(summary?.body.blocks)).toMatch(/Achieved RTO:\*.*objective 15m/);
+    } finally {
+      await pair.stop();
+    }
+  });
+});
