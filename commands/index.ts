@@ -1,10 +1,12 @@
 // The dispatch table: a new subcommand is one file and one line here.
 
+import { backups } from './backups.js';
 import type { Command } from './command.js';
 import { drill, runbook, tabletop } from './exercise.js';
 import { failback, failover } from './failover.js';
 import { help } from './help.js';
 import { history } from './history.js';
+import { schedule } from './schedule.js';
 import { abort, report } from './runs.js';
 import { status } from './status.js';
 
@@ -16,6 +18,8 @@ export const COMMANDS: readonly Command<unknown>[] = [
   runbook,
   tabletop,
   drill,
+  backups,
+  schedule,
   history,
   report,
   abort,

@@ -9,7 +9,7 @@ import { isLifeboatError } from './errors.js';
 import { processIo, type Io } from './cli/io.js';
 import { checkRunbooks, listRunbooks, showRunbook } from './cli/runbooks.js';
 import { runCommand, type RunCliOptions } from './cli/run.js';
-import { showHistory, verifyAudit } from './cli/store-commands.js';
+import { showHistory, showReport, verifyAudit } from './cli/store-commands.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
 
@@ -186,6 +186,15 @@ function buildProgram(
     .action(async (id: string, opts: RunCliOptions) =>
       setExit(await runCommand('abort', [id], opts, io, env)),
     );
+
+  program
+    .command('report')
+    .argument('<run>', 'a run id (lifeboat history lists them)')
+    .description(
+      "a run's report: RTO and RPO against objectives, phases, steps, timeline, approvals, notes",
+    )
+    .option('--markdown', 'Markdown for a postmortem (the default output is the same text)')
+    .action(async (id: string) => setExit(await showReport(id, io, env)));
 
   const audit = program.command('audit').description('the hash-chained audit log').exitOverride();
   audit

@@ -91,6 +91,14 @@ describe('lifeboat run (break-glass)', () => {
       store.close();
       expect(granted.actor).toBe('U0BOB');
       expect(JSON.parse(granted.details)).toMatchObject({ via: expect.stringMatching(/^cli:/) });
+
+      const report = await cli(['report', runId, '--markdown'], env);
+      expect(report.code).toBe(0);
+      expect(report.stdout).toContain('# Failover — failover ' + runId);
+      expect(report.stdout).toMatch(/- Achieved RTO: \d+s \(objective 15m, met\)/);
+      expect(report.stdout).toMatch(
+        /## Approvals\n- step 2 two-person, requested by U0ALICE: approved \(approve by U0BOB at /,
+      );
     } finally {
       await pair.stop();
     }

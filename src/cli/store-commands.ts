@@ -2,6 +2,9 @@
 
 import { history } from '../../commands/history.js';
 import { loadConfig } from '../config.js';
+import { NotFound } from '../errors.js';
+import { renderReport } from '../engine/report.js';
+import { getRunView } from '../engine/run-view.js';
 import { formatDuration } from '../duration.js';
 import { verifyAuditLog } from '../store/audit.js';
 import { openStore, type Store } from '../store/db.js';
@@ -21,6 +24,16 @@ export async function showHistory(
     const args = options.limit === undefined ? [] : [options.limit];
     const runs = await history.run(args, { config, store, user: 'cli', clock });
     io.out(options.json ? JSON.stringify(runs.map(historyJson), null, 2) : historyTable(runs));
+    return 0;
+  });
+}
+
+export function showReport(runId: string, io: Io, env: Env): Promise<number> {
+  const config = loadConfig(env);
+  return withStore(config.storePath, (store) => {
+    const view = getRunView(store.db, runId, new Date());
+    if (!view) throw new NotFound(`no run "${runId}": lifeboat history lists the recent ones`);
+    io.out(renderReport(view, store.db, config, 'markdown'));
     return 0;
   });
 }

@@ -246,6 +246,24 @@ describe('the /dr command', () => {
       .filter((call) => call.body.ts === headerTs)
       .at(-1)!;
     expect(JSON.stringify(lastHeader.body.blocks)).toContain('recovered');
+
+    const before = replies(h).length;
+    await sendToSlackApp(h.url, slashCommand(`report ${runId}`, 'U0ALICE', h.responseUrl), SECRET);
+    await waitFor(() => replies(h).length > before, 'the report');
+    await sendToSlackApp(h.url, slashCommand('history', 'U0ALICE', h.responseUrl), SECRET);
+    await waitFor(() => replies(h).length > before + 1, 'the history');
+    const [report, history] = replies(h).slice(before);
+    expect(report).toContain('*Notes*');
+    expect(report).toContain('- the alert runbook link was dead — <@U0BOB>, step 3');
+    expect(report).toMatch(/step 1 done by <@U0BOB>/);
+    expect(history).toMatch(new RegExp(`\`${runId}\` .* drill of \`drill\` — succeeded, RTO`));
+  });
+
+  it('lists the schedule, and says when nothing is scheduled', async () => {
+    const h = harness!;
+    await sendToSlackApp(h.url, slashCommand('schedule', 'U0ALICE', h.responseUrl), SECRET);
+    await waitFor(() => replies(h).length > 0, 'the reply');
+    expect(replies(h)[0]).toBe('Nothing is scheduled: add schedules: to lifeboat.yml.');
   });
 });
 

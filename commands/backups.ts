@@ -1,0 +1,37 @@
+// `/dr backups [check]`: the last backup check of each service, or a new one now.
+
+import { UsageError } from '../src/errors.js';
+import { checkBackups, latestResults, type CheckResult } from '../src/checks/backups.js';
+import { createServiceProviders } from '../src/providers/index.js';
+import type { Command, Reply } from './command.js';
+
+export const backups: Command<Reply> = {
+  name: 'backups',
+  usage: '/dr backups [check]',
+  summary: 'the newest backup of each service: fresh, not shrunken — `check` checks now',
+  async run(args, context) {
+    if (args.length > 1 || (args[0] !== undefined && args[0] !== 'check'))
+      throw new UsageError(`usage: ${backups.usage}`);
+    const withBackups = Object.values(context.config.services).filter((service) => service.backups);
+    if (withBackups.length === 0)
+      return { type: 'message', text: 'No service has backups: in lifeboat.yml.' };
+    const results =
+      args[0] === 'check'
+        ? await checkBackups(
+            context.config,
+            context.store.db,
+            createServiceProviders,
+            context.clock(),
+          )
+        : latestResults(context.store.db, 'backups');
+    const checked = new Set(results.map((result) => result.service));
+    const never = withBackups
+      .filter((service) => !checked.has(service.name))
+      .map((service) => `• *${service.name}*: never checked — \`/dr backups check\``);
+    return { type: 'message', text: ['*Backups*', ...results.map(line), ...never].join('\n') };
+  },
+};
+
+function line(result: CheckResult): string {
+  return `• ${result.ok ? ':white_check_mark:' : ':x:'} *${result.service}*: ${result.summary} _(checked ${result.at.slice(0, 16).replace('T', ' ')} UTC)_`;
+}

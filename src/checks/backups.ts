@@ -1,0 +1,96 @@
+// The backup check: for every service with backups, judge the newest backup (fresh, not shrunken,
+// checksum) and store the result. Run by `/dr backups check`, `lifeboat check backups` and the
+// scheduler; one service's failure (S3 unreachable, bad credentials) is that service's result.
+
+import type { Config, Service } from '../config.js';
+import { isLifeboatError } from '../errors.js';
+import { assessBackups } from '../actions/backup/verify.js';
+import type { ServiceProviders } from '../actions/types.js';
+import type { RunKind } from '../runbook/model.js';
+import { formatDuration } from '../duration.js';
+import type { Db } from '../store/db.js';
+
+export interface CheckResult {
+  check: string;
+  service: string;
+  ok: boolean;
+  summary: string;
+  at: string;
+}
+
+export async function checkBackups(
+  config: Config,
+  db: Db,
+  providersFor: (service: Service | null, kind: RunKind) => ServiceProviders,
+  now: Date,
+  only?: string,
+): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const service of Object.values(config.services)) {
+    if (!service.backups || (only && service.name !== only)) continue;
+    const result = await checkOne(service, providersFor(service, 'restore-test'), now);
+    db.prepare(
+      'INSERT INTO check_results (check_name, service, ok, summary, details, at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run('backups', service.name, result.ok ? 1 : 0, result.summary, '{}', result.at);
+    results.push(result);
+  }
+  return results;
+}
+
+export function latestResults(db: Db, check: string): CheckResult[] {
+  const rows = db
+    .prepare(
+      `SELECT check_name, service, ok, summary, at FROM check_results c
+       WHERE check_name = ? AND id = (SELECT MAX(id) FROM check_results WHERE check_name = c.check_name AND service = c.service)
+       ORDER BY service`,
+    )
+    .all(check) as {
+    check_name: string;
+    service: string;
+    ok: number;
+    summary: string;
+    at: string;
+  }[];
+  return rows.map((row) => ({
+    check: row.check_name,
+    service: row.service,
+    ok: row.ok === 1,
+    summary: row.summary,
+    at: row.at,
+  }));
+}
+
+async function checkOne(
+  service: Service,
+  providers: ServiceProviders,
+  now: Date,
+): Promise<CheckResult> {
+  const at = now.toISOString();
+  const store = providers.backups;
+  if (!store || !service.backups)
+    return {
+      check: 'backups',
+      service: service.name,
+      ok: false,
+      summary: 'no backups configured',
+      at,
+    };
+  try {
+    const listing = await store.listBackups();
+    if (listing[0]) listing[0] = { ...listing[0], ...(await store.headBackup(listing[0].key)) };
+    const assessment = assessBackups(
+      listing,
+      { maxAgeSeconds: service.backups.maxAgeSeconds, rpoSeconds: service.rpoSeconds },
+      now,
+    );
+    const newest = assessment.newest;
+    const summary =
+      assessment.ok && newest
+        ? `newest ${newest.key}: ${newest.size} bytes, ${formatDuration(assessment.ageSeconds ?? 0)} old (max ${formatDuration(service.backups.maxAgeSeconds)})`
+        : `${store.name}: ${assessment.problems.join('; ')}`;
+    return { check: 'backups', service: service.name, ok: assessment.ok, summary, at };
+  } catch (error) {
+    if (!isLifeboatError(error)) throw error;
+    return { check: 'backups', service: service.name, ok: false, summary: error.message, at };
+  }
+}

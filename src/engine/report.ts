@@ -1,0 +1,78 @@
+// A run's report: the facts (RTO against the objective, RPO exposure), each phase against its
+// budget, the timeline of every step event with who did it, approvals, and notes. Markdown for a
+// postmortem (`lifeboat report RUN --markdown`), Slack mrkdwn for `/dr report`.
+
+import type { Config } from '../config.js';
+import { formatDuration } from '../duration.js';
+import type { Db } from '../store/db.js';
+import { listStepEvents } from '../store/steps.js';
+import type { RunView } from './run-view.js';
+
+export function renderReport(
+  view: RunView,
+  db: Db,
+  config: Config,
+  style: 'markdown' | 'slack',
+): string {
+  const { run, runbook } = view;
+  const service = run.service ? config.services[run.service] : undefined;
+  const h = (text: string) => (style === 'markdown' ? `## ${text}` : `*${text}*`);
+  const who = (actor: string) =>
+    actor === 'lifeboat' || actor === 'system'
+      ? 'lifeboat'
+      : style === 'slack'
+        ? `<@${actor}>`
+        : actor;
+  const lines = [
+    style === 'markdown'
+      ? `# ${runbook.title} — ${run.kind} ${run.id}`
+      : `*${runbook.title}* — ${run.kind} \`${run.id}\``,
+    '',
+    `- Status: ${run.status}${run.outcome ? ` (${run.outcome})` : ''}`,
+    `- Service: ${run.service ?? 'none'} · runbook \`${runbook.name}\` (${runbook.file})`,
+    `- Impact: ${run.impactAt} · started ${run.startedAt} by ${who(run.startedBy)}${run.finishedAt ? ` · finished ${run.finishedAt}` : ''}`,
+    `- Achieved RTO: ${run.rtoSeconds === null ? 'recovery not verified' : formatDuration(run.rtoSeconds)}${service ? ` (objective ${formatDuration(service.rtoSeconds)}${run.rtoSeconds === null ? '' : run.rtoSeconds <= service.rtoSeconds ? ', met' : ', MISSED'})` : ''}`,
+    `- RPO exposure: ${run.rpoExposureSeconds === null ? 'no promotion' : `${run.rpoExposureSeconds.toFixed(1)} s of replication lag at promotion`}${service ? ` (objective ${formatDuration(service.rpoSeconds)})` : ''}`,
+    '',
+    h('Phases'),
+    ...view.phases.map(
+      (phase) =>
+        `- ${phase.title}: ${phase.elapsedSeconds === null ? 'not reached' : formatDuration(phase.elapsedSeconds)}${phase.budgetMinutes === null ? '' : ` of ${phase.budgetMinutes} min${phase.isOverBudget ? ' — OVER BUDGET' : ''}`}`,
+    ),
+    '',
+    h('Steps'),
+    ...view.steps.map(
+      (step) =>
+        `${step.index + 1}. [${step.state}] ${step.text}${step.action ? ` (${step.action})` : ''}${step.summary ? ` — ${step.summary}` : ''}${step.actor ? ` — ${who(step.actor)}` : ''}`,
+    ),
+    '',
+    h('Timeline'),
+    ...listStepEvents(db, run.id).map(
+      (event) => `- ${event.at} step ${event.stepIndex + 1} ${event.event} by ${who(event.actor)}`,
+    ),
+  ];
+  const approvals = view.steps.flatMap((step) => step.approvals);
+  if (approvals.length) {
+    lines.push('', h('Approvals'));
+    for (const approval of approvals) {
+      const votes =
+        approval.votes
+          .map((vote) => `${vote.decision} by ${who(vote.approver)} at ${vote.at}`)
+          .join(', ') || 'no decisions';
+      lines.push(
+        `- step ${approval.stepIndex + 1} ${approval.gate}, requested by ${who(approval.requestedBy)}: ${approval.status} (${votes})${approval.reason ? ` — ${approval.reason}` : ''}`,
+      );
+    }
+  }
+  const notes = db
+    .prepare('SELECT step_index, author, text, at FROM notes WHERE run_id = ? ORDER BY id')
+    .all(run.id) as { step_index: number | null; author: string; text: string; at: string }[];
+  if (notes.length) {
+    lines.push('', h(run.kind === 'tabletop' ? 'Findings' : 'Notes'));
+    for (const note of notes)
+      lines.push(
+        `- ${note.text} — ${who(note.author)}${note.step_index === null ? '' : `, step ${note.step_index + 1}`}`,
+      );
+  }
+  return lines.join('\n');
+}
