@@ -2,11 +2,10 @@
 // and the last run of each kind.
 
 import { formatDuration } from '../src/duration.js';
-import { describeLag } from '../src/actions/db/describe-lag.js';
-import { createServiceProviders } from '../src/providers/index.js';
+import { latestResults } from '../src/checks/backups.js';
 import { listRuns, listRunsInFlight } from '../src/store/runs.js';
 import { pickService } from './failover.js';
-import type { Command, Reply } from './command.js';
+import { needEngine, type Command, type Reply } from './command.js';
 
 export const status: Command<Reply> = {
   name: 'status',
@@ -20,15 +19,21 @@ export const status: Command<Reply> = {
     const lines: string[] = [];
     for (const name of names) {
       const service = context.config.services[name]!;
-      const database = createServiceProviders(service, 'drill').database;
-      const lag = await database!.measureLag().then(
-        (measurement) => describeLag(measurement, service.rpoSeconds),
-        (error: Error) => `lag unknown: ${error.message}`,
+      const lag = await needEngine(context)
+        .measureLagFor(name, 'failover')
+        .catch((error: Error) => `lag unknown: ${error.message}`);
+      const backup = latestResults(context.store.db, 'backups').find(
+        (result) => result.service === name,
       );
       lines.push(
         `*${name}* — RTO ${formatDuration(service.rtoSeconds)}, RPO ${formatDuration(service.rpoSeconds)}`,
         `• replication: ${lag}`,
       );
+      if (service.backups) {
+        lines.push(
+          `• backups: ${backup ? `${backup.ok ? 'ok' : 'FAILING'} — ${backup.summary} (checked ${backup.at.slice(0, 16).replace('T', ' ')} UTC)` : 'never checked: /dr backups check'}`,
+        );
+      }
       for (const run of listRunsInFlight(context.store.db, name))
         lines.push(
           `• in flight: ${run.kind} \`${run.id}\` (${run.status}), started by <@${run.startedBy}>`,

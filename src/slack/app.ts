@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import { errorReply } from './error-reply.js';
 import { ActionId, BlockId, ViewId } from './ids.js';
 import { ThreadPublisher } from './thread-publisher.js';
+import { publishAppHome } from './app-home.js';
 import { UsergroupCache } from './usergroups.js';
 import { parseImpactTime } from './impact-time.js';
 import { confirmationModal, reasonModal } from './blocks/modals.js';
@@ -263,6 +264,13 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
       }
     });
   }
+
+  app.event('app_home_opened', async ({ event, client }) => {
+    if (event.tab !== 'home') return;
+    await publishAppHome(client, engine, event.user).catch((error: unknown) =>
+      logger?.error({ err: error, user: event.user }, 'could not publish App Home'),
+    );
+  });
 
   app.error(async (error) => {
     logger?.error({ err: error }, 'unhandled error in a Slack listener');

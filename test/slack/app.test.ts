@@ -259,6 +259,67 @@ describe('the /dr command', () => {
     expect(history).toMatch(new RegExp(`\`${runId}\` .* drill of \`drill\` — succeeded, RTO`));
   });
 
+  it('publishes App Home with readiness and recent runs when the tab is opened', async () => {
+    const h = harness!;
+    const event = {
+      token: 'legacy-verification-token',
+      team_id: 'T0LIFEBOAT',
+      api_app_id: 'A0LIFEBOAT',
+      type: 'event_callback',
+      event_id: 'Ev0HOME',
+      event_time: Math.floor(Date.now() / 1000),
+      event: {
+        type: 'app_home_opened',
+        user: 'U0ALICE',
+        channel: 'D0HOME',
+        tab: 'home',
+        event_ts: `${Date.now() / 1000}`,
+      },
+      authorizations: [{ team_id: 'T0LIFEBOAT', user_id: 'UBOT', is_bot: true }],
+    };
+    const sent = await sendToSlackApp(h.url, JSON.stringify(event), SECRET, {
+      contentType: 'application/json',
+    });
+    expect(sent.status).toBe(200);
+    await waitFor(() => h.slack.callsTo('views.publish').length > 0, 'App Home');
+    const home = JSON.stringify(h.slack.callsTo('views.publish')[0]!.body);
+    expect(home).toContain('disaster recovery readiness');
+    expect(home).toContain('*payments-db* — RTO 15m, RPO 1m');
+    expect(home).toContain('replication: lag unknown: replica 127.0.0.1:2: cannot connect');
+    expect(home).toContain('last failover: never');
+  });
+
+  it('re-attaches to the thread of a run in flight after a restart', async () => {
+    const h = harness!;
+    await sendToSlackApp(h.url, slashCommand('drill drill', 'U0ALICE', h.responseUrl), SECRET);
+    const headers = () =>
+      h.t.store.db.prepare("SELECT ts FROM slack_messages WHERE ref = 'header'").all();
+    await waitFor(() => headers().length === 1, 'the header');
+    await settle(h);
+    await h.app.app.stop();
+    const headerTs = (
+      h.t.store.db.prepare("SELECT ts FROM slack_messages WHERE ref = 'header'").get() as {
+        ts: string;
+      }
+    ).ts;
+    const updatesBefore = h.slack.callsTo('chat.update').length;
+
+    const restarted = createSlackApp({ config: h.t.config, engine: h.t.engine });
+    h.app = restarted;
+    const runId = (h.t.store.db.prepare('SELECT id FROM runs').get() as { id: string }).id;
+    restarted.publisher.reattach([runId]);
+    await restarted.publisher.flushed();
+    const updates = h.slack.callsTo('chat.update').slice(updatesBefore);
+    expect(
+      updates.some(
+        (call) =>
+          call.body.ts === headerTs &&
+          JSON.stringify(call.body.blocks).includes('waiting for the team'),
+      ),
+    ).toBe(true);
+    await restarted.app.start(await freePort());
+  });
+
   it('lists the schedule, and says when nothing is scheduled', async () => {
     const h = harness!;
     await sendToSlackApp(h.url, slashCommand('schedule', 'U0ALICE', h.responseUrl), SECRET);

@@ -1,0 +1,45 @@
+// App Home: readiness of every service, runs in flight and recent runs — published when someone
+// opens the tab, from the same status command as `/dr status`.
+
+import type { WebClient } from '@slack/web-api';
+import { status } from '../../commands/status.js';
+import type { Reply } from '../../commands/command.js';
+import { formatDuration } from '../duration.js';
+import type { Engine } from '../engine/engine.js';
+import { listRuns } from '../store/runs.js';
+import { context, divider, header, section, type Block } from './blocks/kit.js';
+
+export async function renderAppHome(engine: Engine, user: string): Promise<Block[]> {
+  const readiness = (await status.run([], {
+    config: engine.config,
+    store: engine.store,
+    user,
+    clock: engine.clock,
+    engine,
+  })) as Extract<Reply, { type: 'message' }>;
+  const recent = listRuns(engine.store.db, 10);
+  const runs = recent.map(
+    (run) =>
+      `• \`${run.id}\` ${run.startedAt.slice(0, 16).replace('T', ' ')} — ${run.kind} of \`${run.runbook}\`${run.service ? ` (${run.service})` : ''}: *${run.status}*${run.rtoSeconds === null ? '' : `, RTO ${formatDuration(run.rtoSeconds)}`}`,
+  );
+  return [
+    header('lifeboat — disaster recovery readiness'),
+    section(readiness.text),
+    divider(),
+    section(`*Recent runs*\n${runs.join('\n') || 'none yet'}`),
+    context(
+      '`/dr help` for commands · `/dr failover <service>` asks for confirmation, then for a second person',
+    ),
+  ];
+}
+
+export async function publishAppHome(
+  client: WebClient,
+  engine: Engine,
+  user: string,
+): Promise<void> {
+  await client.views.publish({
+    user_id: user,
+    view: { type: 'home', blocks: (await renderAppHome(engine, user)) },
+  });
+}
