@@ -1,0 +1,244 @@
+// The Block Kit renderers are pure functions of engine state: assert what a person would read.
+
+import { describe, expect, it } from 'vitest';
+import type { RunView, StepView } from '../../../src/engine/run-view.js';
+import { parseRunbook } from '../../../src/runbook/parse.js';
+import type { ApprovalRecord } from '../../../src/store/approvals.js';
+import { renderApproval } from '../../../src/slack/blocks/approval.js';
+import { renderRunHeader } from '../../../src/slack/blocks/run-header.js';
+import { renderRunSummary } from '../../../src/slack/blocks/run-summary.js';
+import { renderStep } from '../../../src/slack/blocks/step.js';
+
+const runbook = parseRunbook(
+  '---\ntitle: Regional failover\nkind: failover\nservice: payments-db\n---\n## Assess (10 minutes)\n1. Look at the dashboards\n## Fail over (15 minutes)\n1. Promote `action: db.promote`\n',
+  'runbooks/failover.md',
+);
+
+function view(
+  overrides: Partial<RunView['run']> = {},
+  stepStates: Partial<StepView>[] = [],
+): RunView {
+  const steps = runbook.phases
+    .flatMap((p) => p.steps)
+    .map((step, i) => ({
+      ...step,
+      state: 'pending' as const,
+      waitingOn: null,
+      startedAt: null,
+      finishedAt: null,
+      actor: null,
+      summary: null,
+      result: {},
+      approvals: [],
+      ...stepStates[i],
+    }));
+  const run = {
+    id: 'r-1a2b3c4d',
+    runbook: 'failover',
+    runbookFile: 'runbooks/failover.md',
+    service: 'payments-db',
+    kind: 'failover' as const,
+    status: 'running' as const,
+    startedBy: 'U0ALICE',
+    startedAt: '2026-11-24T03:14:00.000Z',
+    impactAt: '2026-11-24T03:12:00.000Z',
+    finishedAt: null,
+    rtoSeconds: null,
+    rpoExposureSeconds: null,
+    currentStep: 0,
+    outcome: null,
+    ...overrides,
+  };
+  return {
+    run,
+    runbook,
+    steps,
+    phases: [
+      {
+        index: 0,
+        title: 'Assess',
+        budgetMinutes: 10,
+        startedAt: run.startedAt,
+        finishedAt: null,
+        elapsedSeconds: 720,
+        isOverBudget: true,
+      },
+      {
+        index: 1,
+        title: 'Fail over',
+        budgetMinutes: 15,
+        startedAt: null,
+        finishedAt: null,
+        elapsedSeconds: null,
+        isOverBudget: false,
+      },
+    ],
+    current: steps[run.currentStep] ?? null,
+    elapsedSeconds: 840,
+  };
+}
+
+const text = (blocks: unknown[]) => JSON.stringify(blocks);
+const buttons = (blocks: { type: string; elements?: { action_id?: string }[] }[]) =>
+  blocks
+    .filter((b) => b.type === 'actions')
+    .flatMap((b) => (b.elements ?? []).map((e) => e.action_id));
+
+describe('run header', () => {
+  it('shows kind, runbook, the RTO clock against the objective, the phase budget and who started it', () => {
+    const blocks = renderRunHeader(view({}, [{ state: 'active', waitingOn: 'operator' }]), 900);
+    const shown = text(blocks);
+    expect(shown).toContain('FAILOVER · Regional failover');
+    expect(shown).toContain('clock *14m* of 15m objective since impact (03:12 UTC)');
+    expect(shown).toContain('*Phase:* Assess — 12m of 10 min budget *OVER BUDGET*');
+    expect(shown).toContain('*Step 1/2:* Look at the dashboards');
+    expect(shown).toContain('started by <@U0ALICE>');
+    expect(buttons(blocks as never)).toEqual(['run-abort']);
+  });
+
+  it('marks a tabletop as executing nothing', () => {
+    expect(text(renderRunHeader(view({ kind: 'tabletop' }), null))).toContain(
+      'TABLETOP — nothing is executed',
+    );
+  });
+
+  it('shows the achieved RTO and no buttons once recovered', () => {
+    const blocks = renderRunHeader(
+      view({ status: 'succeeded', rtoSeconds: 611, currentStep: 2 }),
+      900,
+    );
+    expect(text(blocks)).toContain('RTO *10m 11s* of 15m objective');
+    expect(text(blocks)).toContain('recovered');
+    expect(buttons(blocks as never)).toEqual([]);
+  });
+});
+
+describe('step messages', () => {
+  it('give a manual step Done, Skip and Add note', () => {
+    const v = view({}, [{ state: 'active', waitingOn: 'operator' }]);
+    expect(buttons(renderStep(v, v.steps[0]!, null) as never)).toEqual([
+      'step-done',
+      'step-skip',
+      'step-note',
+    ]);
+  });
+
+  it("show an action step's plan, and a failure with Retry and Skip", () => {
+    const v = view({ currentStep: 1 }, [
+      { state: 'done' },
+      { state: 'active', waitingOn: 'failure', summary: 'replica 127.0.0.1:5433: cannot connect' },
+    ]);
+    const blocks = renderStep(
+      v,
+      v.steps[1]!,
+      'Promote replica 127.0.0.1:5433 to a standalone primary.',
+    );
+    expect(text(blocks)).toContain('Plan: Promote replica 127.0.0.1:5433 to a standalone primary.');
+    expect(text(blocks)).toContain(':x: replica 127.0.0.1:5433: cannot connect');
+    expect(buttons(blocks as never)).toEqual(['step-retry', 'step-skip']);
+  });
+
+  it('offer an override when the RPO gate blocks', () => {
+    const v = view({ currentStep: 1 }, [
+      { state: 'done' },
+      { state: 'active', waitingOn: 'rpo-gate', summary: 'lag 95.0 s — OVER the RPO (1m)' },
+    ]);
+    expect(buttons(renderStep(v, v.steps[1]!, null) as never)).toEqual([
+      'step-retry',
+      'gate-override',
+      'step-skip',
+    ]);
+  });
+
+  it('say who finished a step and how long it took', () => {
+    const v = view({ currentStep: 1 }, [
+      {
+        state: 'done',
+        actor: 'U0BOB',
+        summary: 'done',
+        startedAt: '2026-11-24T03:14:00.000Z',
+        finishedAt: '2026-11-24T03:15:30.000Z',
+      },
+    ]);
+    expect(text(renderStep(v, v.steps[0]!, null))).toContain(
+      ':white_check_mark: <@U0BOB>: done (90s)',
+    );
+  });
+});
+
+describe('approval requests', () => {
+  const approval: ApprovalRecord = {
+    id: 'a-99',
+    runId: 'r-1a2b3c4d',
+    stepIndex: 1,
+    gate: 'two-person',
+    requestedBy: 'U0ALICE',
+    requestedAt: '2026-11-24T03:20:00.000Z',
+    expiresAt: '2026-11-24T03:35:00.000Z',
+    required: 1,
+    status: 'pending',
+    decidedAt: null,
+    reason: null,
+    votes: [],
+  };
+
+  it('name the requester, the action, the lag and the expiry, with Approve and Deny', () => {
+    const blocks = renderApproval(
+      view(),
+      approval,
+      'Promote replica X. Replication lag now: lag 0.4 s (1200 bytes) — within the RPO (1m).',
+    );
+    const shown = text(blocks);
+    expect(shown).toContain('<@U0ALICE> asks for step 2 (`db.promote`)');
+    expect(shown).toContain('within the RPO (1m)');
+    expect(shown).toContain('needs 1 approver other than <@U0ALICE> · expires 03:35 UTC');
+    expect(buttons(blocks as never)).toEqual(['approval-approve', 'approval-deny']);
+  });
+
+  it('show who decided, without buttons', () => {
+    const approved = renderApproval(
+      view(),
+      {
+        ...approval,
+        status: 'approved',
+        votes: [{ approver: 'U0BOB', decision: 'approve', at: '2026-11-24T03:21:00.000Z' }],
+      },
+      '',
+    );
+    expect(text(approved)).toContain('approved by <@U0BOB>');
+    expect(buttons(approved as never)).toEqual([]);
+    const denied = renderApproval(
+      view(),
+      {
+        ...approval,
+        status: 'denied',
+        reason: 'primary is back',
+        votes: [{ approver: 'U0CAROL', decision: 'deny', at: '2026-11-24T03:21:00.000Z' }],
+      },
+      '',
+    );
+    expect(text(denied)).toContain('denied by <@U0CAROL>: primary is back');
+  });
+});
+
+describe('run summary', () => {
+  it('gives the achieved RTO against the objective, the RPO exposure, phases and findings', () => {
+    const v = view({
+      status: 'succeeded',
+      rtoSeconds: 1000,
+      rpoExposureSeconds: 0.4,
+      kind: 'tabletop',
+    });
+    const shown = text(
+      renderRunSummary(v, { rtoSeconds: 900, rpoSeconds: 60 }, [
+        { author: 'U0BOB', text: 'nobody knew who approves' },
+      ]),
+    );
+    expect(shown).toContain('*Achieved RTO:* 16m 40s (objective 15m) — *missed* :x:');
+    expect(shown).toContain('*RPO exposure:* 0.4 s of replication lag at promotion (objective 1m)');
+    expect(shown).toContain('• Assess: 12m of 10 min *over budget*');
+    expect(shown).toContain('*Findings*');
+    expect(shown).toContain('nobody knew who approves — <@U0BOB>');
+    expect(shown).toContain('/dr report r-1a2b3c4d');
+  });
+});
