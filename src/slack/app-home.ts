@@ -40,6 +40,6 @@ export async function publishAppHome(
 ): Promise<void> {
   await client.views.publish({
     user_id: user,
-    view: { type: 'home', blocks: (await renderAppHome(engine, user)) },
+    view: { type: 'home', blocks: await renderAppHome(engine, user) },
   });
 }
