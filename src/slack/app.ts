@@ -68,8 +68,10 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   publisher.attach();
   const usergroups = new UsergroupCache(app.client, config.approvals.usergroup);
 
+  // A command that answers without I/O (help, runbook, history, starting a drill: a local SQLite
+  // commit) answers inside the ack itself — one HTTP round trip, nothing left to do after. One that
+  // waits on the network (status, backups, the confirmation modal) acks first and answers after.
   app.command('/dr', async ({ command, ack, respond, client }) => {
-    await ack();
     const [name = 'help', ...args] = command.text.trim().split(/\s+/).filter(Boolean);
     const context = {
       config,
@@ -79,24 +81,40 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
       engine,
       key: `slash:${command.trigger_id}`,
     };
+    const failed = (error: unknown) =>
+      errorReply(error, logger, { command: command.text, user: command.user_id });
+    let answer: unknown;
     try {
       const found = findCommand(name);
-      if (!found)
+      if (!found) {
         throw new UsageError(
           `unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(', ')} — \`/dr help\` for usage`,
         );
-      const result = toReply(found.name, await found.run(args, context));
-      if (result.type === 'confirm') {
-        await openConfirmation(client, command.trigger_id, command.channel_id, result);
-      } else {
-        if (result.type === 'started') publisher.bindChannel(result.runId, command.channel_id);
-        await ephemeral(respond, result.text);
+      }
+      answer = found.run(args, context);
+      if (!(answer instanceof Promise)) {
+        const reply = toReply(found.name, answer);
+        if (reply.type !== 'confirm') {
+          if (reply.type === 'started') publisher.bindChannel(reply.runId, command.channel_id);
+          await ack({ response_type: 'ephemeral', text: reply.text });
+          return;
+        }
+        await ack();
+        await openConfirmation(client, command.trigger_id, command.channel_id, reply).catch(
+          async (error: unknown) => ephemeral(respond, failed(error)),
+        );
+        return;
       }
     } catch (error) {
-      await ephemeral(
-        respond,
-        errorReply(error, logger, { command: command.text, user: command.user_id }),
-      );
+      await ack({ response_type: 'ephemeral', text: failed(error) });
+      return;
+    }
+    await ack();
+    try {
+      const reply = toReply(name, await answer);
+      await ephemeral(respond, reply.type === 'confirm' ? 'unexpected confirmation' : reply.text);
+    } catch (error) {
+      await ephemeral(respond, failed(error));
     }
   });
 

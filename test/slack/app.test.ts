@@ -9,7 +9,7 @@ import { makeEngine, postgresConfig, testClock, type TestEngine } from '../suppo
 import { sql, waitFor } from '../support/pg-pair.js';
 import {
   buttonClick,
-  sendToSlackApp,
+  sendToSlackApp as sendSigned,
   slashCommand,
   startSlackStandIn,
   viewSubmission,
@@ -48,6 +48,21 @@ interface Harness {
 }
 
 let harness: Harness | null = null;
+
+/**
+ * Sends a signed request; a command answered inside its ack is recorded beside the answers that
+ * come later through response_url, so a test reads every reply the person saw in one list.
+ */
+async function sendToSlackApp(
+  ...args: Parameters<typeof sendSigned>
+): ReturnType<typeof sendSigned> {
+  const result = await sendSigned(...args);
+  if (harness && result.status === 200 && result.text.startsWith('{')) {
+    const body = JSON.parse(result.text) as Record<string, unknown>;
+    if (typeof body.text === 'string') harness.slack.calls.push({ method: 'response/ack', body });
+  }
+  return result;
+}
 
 async function startHarness(configYaml: string): Promise<Harness> {
   const slack = await startSlackStandIn();
