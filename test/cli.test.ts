@@ -279,6 +279,18 @@ describe('the lifeboat command', () => {
     expect(missing.stderr).toContain("error: missing required argument 'file'");
   });
 
+  it('refuses to start the Slack app with a malformed token, in one line, exit 1', () => {
+    const { env } = workspace();
+    const result = spawnSync(process.execPath, nodeTsArgs('src/main.ts'), {
+      encoding: 'utf8',
+      env: { ...process.env, ...env, SLACK_BOT_TOKEN: 'xoxp-a-user-token' },
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      'lifeboat: not starting: SLACK_BOT_TOKEN: is missing or not a bot token (xoxb-…)',
+    );
+  });
+
   it('runs as a program and exits 1 for a user mistake without a stack trace', () => {
     const dir = makeTempDir();
     mkdirSync(path.join(dir, 'runbooks'));

@@ -335,6 +335,58 @@ describe('the /dr command', () => {
     await restarted.app.start(await freePort());
   });
 
+  it('walks a tabletop of the failover runbook: nothing executed, plans shown, notes become findings', async () => {
+    const h = harness!;
+    await sendToSlackApp(
+      h.url,
+      slashCommand('tabletop failover', 'U0ALICE', h.responseUrl),
+      SECRET,
+    );
+    await waitFor(() => h.t.store.db.prepare('SELECT id FROM runs').all().length === 1, 'the run');
+    await settle(h);
+    const runId = (h.t.store.db.prepare('SELECT id FROM runs').get() as { id: string }).id;
+    const header = h.slack.callsTo('chat.postMessage').find((call) => !call.body.thread_ts)!;
+    expect(JSON.stringify(header.body.blocks)).toContain('TABLETOP — nothing is executed');
+    for (let step = 0; step < 3; step++) {
+      if (step === 1) {
+        await sendToSlackApp(
+          h.url,
+          viewSubmission(
+            ViewId.stepNote,
+            `${runId}:1`,
+            { reason: 'nobody knew who may approve a promotion' },
+            'U0CAROL',
+          ),
+          SECRET,
+        );
+      }
+      await sendToSlackApp(
+        h.url,
+        buttonClick(ActionId.stepDone, `${runId}:${step}`, 'U0BOB', h.responseUrl),
+        SECRET,
+      );
+      await waitFor(() => h.t.engine.getRun(runId).run.currentStep > step, `step ${step + 1}`);
+      await settle(h);
+    }
+    const posts = h.slack
+      .callsTo('chat.postMessage')
+      .map((call) => JSON.stringify(call.body.blocks ?? call.body.text));
+    expect(
+      posts.some((text) =>
+        text.includes('Would run: Promote replica 127.0.0.1:2 to a standalone primary'),
+      ),
+    ).toBe(true);
+    expect(
+      h.slack.calls.some(
+        (call) =>
+          call.method === 'views.open' || JSON.stringify(call.body).includes('Approval needed'),
+      ),
+    ).toBe(false);
+    const summary = posts.find((text) => text.includes('Run succeeded'))!;
+    expect(summary).toContain('*Findings*');
+    expect(summary).toContain('nobody knew who may approve a promotion — <@U0CAROL>');
+  });
+
   it('lists the schedule, and says when nothing is scheduled', async () => {
     const h = harness!;
     await sendToSlackApp(h.url, slashCommand('schedule', 'U0ALICE', h.responseUrl), SECRET);
