@@ -5,6 +5,7 @@ import { formatDuration } from '../src/duration.js';
 import { latestResults } from '../src/checks/backups.js';
 import { listRuns, listRunsInFlight } from '../src/store/runs.js';
 import { pickService } from './failover.js';
+import { nextDue } from './schedule.js';
 import { needEngine, type Command, type Reply } from './command.js';
 
 export const status: Command<Reply> = {
@@ -47,6 +48,16 @@ export const status: Command<Reply> = {
           `• last ${kind}: ${last ? `${last.finishedAt!.slice(0, 10)} ${last.status}${last.rtoSeconds === null ? '' : `, RTO ${formatDuration(last.rtoSeconds)}`}` : 'never'}`,
         );
       }
+    }
+    const reminders = context.config.schedules.filter((entry) => entry.remind !== null);
+    if (reminders.length) {
+      lines.push(
+        '*Next DR tests due*',
+        ...reminders.map(
+          (entry) =>
+            `• \`${entry.remind}\`: ${nextDue(entry)?.toISOString().slice(0, 16).replace('T', ' ') ?? 'never'} UTC (${entry.name})`,
+        ),
+      );
     }
     return { type: 'message', text: lines.join('\n') || 'no services configured' };
   },

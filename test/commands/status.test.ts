@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { status } from '../../commands/status.js';
+import { makeEngine, postgresConfig } from '../support/engine.js';
+
+describe('/dr status', () => {
+  it('shows lag (or why it is unknown), the last run of each kind and when each DR test is next due', async () => {
+    const t = makeEngine({
+      runbooks: { drill: '# Drill\n- Look\n' },
+      configYaml: `slack: { channel: C0DROPS }\n${postgresConfig('postgres://postgres@127.0.0.1:1/postgres', 'postgres://postgres@127.0.0.1:2/postgres')}schedules:\n  - { name: annual-full-failover, cron: "0 10 15 3 *", remind: dr-test }\n`,
+    });
+    const reply = await status.run([], {
+      config: t.config,
+      store: t.store,
+      user: 'U0ALICE',
+      clock: t.clock,
+      engine: t.engine,
+    });
+    const text = (reply as { text: string }).text;
+    expect(text).toContain('*payments-db* — RTO 15m, RPO 1m');
+    expect(text).toContain('• replication: lag unknown: replica 127.0.0.1:2: cannot connect');
+    expect(text).toContain('• last drill: never');
+    expect(text).toMatch(
+      /\*Next DR tests due\*\n• `dr-test`: 20\d\d-03-15 10:00 UTC \(annual-full-failover\)/,
+    );
+  });
+});
