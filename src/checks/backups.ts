@@ -15,6 +15,8 @@ export interface CheckResult {
   service: string;
   ok: boolean;
   summary: string;
+  /** What is wrong without the numbers that change every check ("stale", "shrunk"): alerts compare this. */
+  state: string;
   at: string;
 }
 
@@ -31,7 +33,14 @@ export async function checkBackups(
     const result = await checkOne(service, providersFor(service, 'restore-test'), now);
     db.prepare(
       'INSERT INTO check_results (check_name, service, ok, summary, details, at) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run('backups', service.name, result.ok ? 1 : 0, result.summary, '{}', result.at);
+    ).run(
+      'backups',
+      service.name,
+      result.ok ? 1 : 0,
+      result.summary,
+      JSON.stringify({ state: result.state }),
+      result.at,
+    );
     results.push(result);
   }
   return results;
@@ -40,7 +49,7 @@ export async function checkBackups(
 export function latestResults(db: Db, check: string): CheckResult[] {
   const rows = db
     .prepare(
-      `SELECT check_name, service, ok, summary, at FROM check_results c
+      `SELECT check_name, service, ok, summary, details, at FROM check_results c
        WHERE check_name = ? AND id = (SELECT MAX(id) FROM check_results WHERE check_name = c.check_name AND service = c.service)
        ORDER BY service`,
     )
@@ -49,6 +58,7 @@ export function latestResults(db: Db, check: string): CheckResult[] {
     service: string;
     ok: number;
     summary: string;
+    details: string;
     at: string;
   }[];
   return rows.map((row) => ({
@@ -56,6 +66,8 @@ export function latestResults(db: Db, check: string): CheckResult[] {
     service: row.service,
     ok: row.ok === 1,
     summary: row.summary,
+    state:
+      (JSON.parse(row.details) as { state?: string }).state ?? (row.ok === 1 ? 'ok' : 'failing'),
     at: row.at,
   }));
 }
@@ -66,15 +78,16 @@ async function checkOne(
   now: Date,
 ): Promise<CheckResult> {
   const at = now.toISOString();
+  const result = (ok: boolean, summary: string, state: string): CheckResult => ({
+    check: 'backups',
+    service: service.name,
+    ok,
+    summary,
+    state,
+    at,
+  });
   const store = providers.backups;
-  if (!store || !service.backups)
-    return {
-      check: 'backups',
-      service: service.name,
-      ok: false,
-      summary: 'no backups configured',
-      at,
-    };
+  if (!store || !service.backups) return result(false, 'no backups configured', 'unconfigured');
   try {
     const listing = await store.listBackups();
     if (listing[0]) listing[0] = { ...listing[0], ...(await store.headBackup(listing[0].key)) };
@@ -84,13 +97,28 @@ async function checkOne(
       now,
     );
     const newest = assessment.newest;
-    const summary =
-      assessment.ok && newest
-        ? `newest ${newest.key}: ${newest.size} bytes, ${formatDuration(assessment.ageSeconds ?? 0)} old (max ${formatDuration(service.backups.maxAgeSeconds)})`
-        : `${store.name}: ${assessment.problems.join('; ')}`;
-    return { check: 'backups', service: service.name, ok: assessment.ok, summary, at };
+    if (assessment.ok && newest) {
+      return result(
+        true,
+        `newest ${newest.key}: ${newest.size} bytes, ${formatDuration(assessment.ageSeconds ?? 0)} old (max ${formatDuration(service.backups.maxAgeSeconds)})`,
+        'ok',
+      );
+    }
+    return result(
+      false,
+      `${store.name}: ${assessment.problems.join('; ')}`,
+      assessment.problems.map(problemKind).join(', '),
+    );
   } catch (error) {
     if (!isLifeboatError(error)) throw error;
-    return { check: 'backups', service: service.name, ok: false, summary: error.message, at };
+    return result(false, error.message, `error: ${error.message}`);
   }
+}
+
+function problemKind(problem: string): string {
+  if (problem.includes('older than max_age')) return 'stale';
+  if (problem.includes('less than half')) return 'shrunk';
+  if (problem.includes('empty')) return 'empty';
+  if (problem.includes('no backups')) return 'missing';
+  return problem;
 }

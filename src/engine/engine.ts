@@ -131,6 +131,11 @@ export class Engine {
     return { runbook, lines };
   }
 
+  /** The providers of a service, as a run of `kind` would use them (checks use these too). */
+  providersFor(service: Service, kind: RunKind): ServiceProviders {
+    return this.deps.providersFor(service, kind);
+  }
+
   /** Replication lag of the database a run of `kind` would promote, as one line against the RPO. */
   async measureLagFor(serviceName: string, kind: RunKind): Promise<string> {
     const service = this.config.services[serviceName];

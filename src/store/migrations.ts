@@ -176,4 +176,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'schedule: alert state per check and service, last slot per schedule',
+    sql: `
+      CREATE TABLE check_alerts (
+        check_name TEXT NOT NULL,
+        service TEXT NOT NULL,
+        failing INTEGER NOT NULL CHECK (failing IN (0, 1)),
+        summary TEXT NOT NULL,
+        posted_at TEXT NOT NULL,
+        PRIMARY KEY (check_name, service)
+      );
+      CREATE TABLE schedule_slots (
+        schedule TEXT PRIMARY KEY,
+        last_slot TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -87,7 +87,7 @@ describe('the store', () => {
     raw.close();
     expect(() => openStore(file)).toThrow(StoreError);
     expect(() => openStore(file)).toThrow(
-      /was written by a newer lifeboat \(schema version 99; this lifeboat knows up to 5\)/,
+      /was written by a newer lifeboat \(schema version 99; this lifeboat knows up to 6\)/,
     );
     const check = new Database(file);
     expect(check.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()).toEqual({

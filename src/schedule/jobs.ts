@@ -1,0 +1,171 @@
+// The scheduled jobs, one per `schedules:` entry: checks (backups, replication lag, runbook
+// staleness) that post only when something changes, and DR-test reminders that stay quiet while a
+// real failover is in flight. A job's own failure (S3 unreachable) is reported as that check
+// failing; it never stops the scheduler.
+
+import type { Config, Schedule } from '../config.js';
+import { formatDuration } from '../duration.js';
+import { ConfigError, isLifeboatError } from '../errors.js';
+import type { Engine } from '../engine/engine.js';
+import { REAL_KINDS } from '../engine/conflicts.js';
+import { describeLag } from '../actions/db/describe-lag.js';
+import { checkBackups } from '../checks/backups.js';
+import { loadRunbookLibrary } from '../runbook/library.js';
+import { checkRunbookReferences, isStale } from '../runbook/references.js';
+import { listRuns, listRunsInFlight } from '../store/runs.js';
+import { nextAlert, type AlertDecision } from './alerts.js';
+import type { Notifier } from './notifier.js';
+
+export interface JobContext {
+  config: Config;
+  engine: Engine;
+  notifier: Notifier;
+  now: Date;
+}
+
+export interface Job {
+  name: string;
+  cron: string;
+  timezone: string;
+  /** Reminders catch up once after downtime; checks just run at their next slot. */
+  catchesUp: boolean;
+  run(context: JobContext): Promise<string>;
+}
+
+export function buildJobs(config: Config): Job[] {
+  config.schedules.forEach((entry, i) => {
+    if (entry.check === 'restore') {
+      throw new ConfigError(
+        `schedules[${i}].check`,
+        '"restore" is not available in this version of lifeboat: use remind: backup-restore-test and run the restore test runbook meanwhile',
+        config.file,
+      );
+    }
+  });
+  return config.schedules.map((entry) => ({
+    name: entry.name,
+    cron: entry.cron,
+    timezone: entry.timezone,
+    catchesUp: entry.remind !== null,
+    run: (context) => runEntry(entry, context),
+  }));
+}
+
+async function runEntry(entry: Schedule, context: JobContext): Promise<string> {
+  if (entry.remind !== null) return remind(entry.remind, context);
+  switch (entry.check) {
+    case 'backups':
+      return backupsCheck(entry.service, context);
+    case 'lag':
+      return lagCheck(entry.service, context);
+    case 'staleness':
+      return stalenessCheck(context);
+    default:
+      throw new ConfigError(`schedules.${entry.name}.check`, `"${entry.check}" has no job`);
+  }
+}
+
+const HEADLINE: Record<Exclude<AlertDecision, null>, string> = {
+  failure: ':x: *failing*',
+  changed: ':x: *still failing, differently*',
+  'still-failing': ':x: *still failing* (daily reminder)',
+  recovered: ':white_check_mark: *recovered*',
+};
+
+async function backupsCheck(only: string | null, context: JobContext): Promise<string> {
+  const db = context.engine.store.db;
+  const results = await checkBackups(
+    context.config,
+    db,
+    (service, kind) => context.engine.providersFor(service!, kind),
+    context.now,
+    only ?? undefined,
+  );
+  for (const result of results) {
+    const decision = nextAlert(db, 'backups', result.service, result, context.now);
+    if (decision)
+      await context.notifier.post({
+        text: `${HEADLINE[decision]} backup check of *${result.service}*: ${result.summary}`,
+      });
+  }
+  return `${results.filter((r) => r.ok).length}/${results.length} services have good backups`;
+}
+
+async function lagCheck(only: string | null, context: JobContext): Promise<string> {
+  const db = context.engine.store.db;
+  let over = 0;
+  for (const service of Object.values(context.config.services)) {
+    if (only && service.name !== only) continue;
+    const database = context.engine.providersFor(service, 'failover').database;
+    if (!database) continue;
+    let ok: boolean;
+    let summary: string;
+    try {
+      const lag = await database.measureLag();
+      ok =
+        !lag.targetIsReplica || (lag.lagSeconds !== null && lag.lagSeconds <= service.rpoSeconds);
+      summary = describeLag(lag, service.rpoSeconds);
+    } catch (error) {
+      if (!isLifeboatError(error)) throw error;
+      ok = false;
+      summary = error.message;
+    }
+    db.prepare(
+      'INSERT INTO check_results (check_name, service, ok, summary, details, at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run('lag', service.name, ok ? 1 : 0, summary, '{}', context.now.toISOString());
+    if (!ok) over++;
+    // One alert per episode: the state compared is "over or not", not the changing numbers.
+    const decision = nextAlert(
+      db,
+      'lag',
+      service.name,
+      { ok, state: ok ? 'within RPO' : 'over RPO' },
+      context.now,
+    );
+    if (decision === 'failure' || decision === 'recovered') {
+      await context.notifier.post({
+        text: `${HEADLINE[decision]} replication of *${service.name}*: ${summary}`,
+      });
+    }
+  }
+  return over === 0 ? 'replication within RPO' : `${over} service(s) over RPO`;
+}
+
+async function stalenessCheck(context: JobContext): Promise<string> {
+  const library = loadRunbookLibrary(context.config.runbooksDir);
+  const problems = [
+    ...library.runbooks
+      .filter((runbook) => isStale(runbook, context.now))
+      .map((runbook) => `\`${runbook.name}\` was last reviewed ${runbook.reviewed ?? 'never'}`),
+    ...library.errors.map((error) => error.message),
+    ...checkRunbookReferences(context.config, library.runbooks),
+  ];
+  if (problems.length > 0) {
+    await context.notifier.post({
+      text: `:spiral_note_pad: *Runbooks need attention* (a plan nobody updates is useless):\n${problems.map((p) => `• ${p}`).join('\n')}`,
+    });
+  }
+  return `${problems.length} runbook problem(s)`;
+}
+
+async function remind(name: string, context: JobContext): Promise<string> {
+  const db = context.engine.store.db;
+  const runbook = loadRunbookLibrary(context.config.runbooksDir).runbooks.find(
+    (r) => r.name === name,
+  );
+  if (!runbook) throw new Error(`reminder for runbook "${name}", which does not exist`);
+  const real = listRunsInFlight(db, runbook.service).filter((run) => REAL_KINDS.includes(run.kind));
+  if (real.length > 0) return `quiet: ${real[0]!.kind} ${real[0]!.id} in flight`;
+  const last = listRuns(db, 500).find((run) => run.runbook === name && run.finishedAt !== null);
+  const objective = runbook.service
+    ? context.config.services[runbook.service]?.rtoSeconds
+    : undefined;
+  const history = last
+    ? `Last run ${last.finishedAt!.slice(0, 10)}: ${last.status}${last.rtoSeconds === null ? '' : `, RTO ${formatDuration(last.rtoSeconds)}${objective === undefined ? '' : last.rtoSeconds <= objective ? ' (met the objective)' : ` (MISSED the ${formatDuration(objective)} objective)`}`}.`
+    : 'It has never been run.';
+  await context.notifier.post({
+    text: `:alarm_clock: *DR test due:* ${runbook.title} (\`${name}\`, ${runbook.kind}). ${history}`,
+    startRunbook: name,
+  });
+  return 'reminded';
+}

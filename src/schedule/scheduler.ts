@@ -1,0 +1,122 @@
+// Runs the jobs on their cron slots (node-cron, one task per job, never overlapping itself). With
+// several bot processes on one store each slot fires once: the first to insert the slot's lease
+// row runs it. After downtime a reminder that missed its slot fires once at start, not once per
+// missed slot.
+
+import { createTask, type ScheduledTask } from 'node-cron';
+import { hostname } from 'node:os';
+import type { Logger } from '../log.js';
+import type { Db } from '../store/db.js';
+import { previousSlot } from './cron-time.js';
+import type { Job, JobContext } from './jobs.js';
+
+export interface SchedulerDeps {
+  db: Db;
+  jobs: Job[];
+  context: (now: Date) => JobContext;
+  clock?: () => Date;
+  owner?: string;
+  logger?: Logger;
+}
+
+export class Scheduler {
+  private tasks: ScheduledTask[] = [];
+  private readonly clock: () => Date;
+  private readonly owner: string;
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.clock = deps.clock ?? (() => new Date());
+    this.owner = deps.owner ?? `${hostname()}:${process.pid}`;
+  }
+
+  /** Starts the cron tasks, then fires any reminder that missed its slot while we were down. */
+  async start(): Promise<void> {
+    for (const job of this.deps.jobs) {
+      const task = createTask(job.cron, () => this.fire(job, minuteOf(this.clock())), {
+        timezone: job.timezone,
+        noOverlap: true,
+        name: job.name,
+      });
+      await task.start();
+      this.tasks.push(task);
+    }
+    await this.catchUp();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.tasks.map((task) => task.destroy()));
+    this.tasks = [];
+  }
+
+  /**
+   * Runs `job` for `slot` unless another process (or an earlier call) already claimed that slot.
+   * Returns what the job said, or null when it was not ours to run.
+   */
+  async fire(job: Job, slot: Date): Promise<string | null> {
+    if (!this.claim(job.name, slot)) return null;
+    const now = this.clock();
+    let outcome: string;
+    try {
+      outcome = await job.run(this.deps.context(now));
+    } catch (error) {
+      outcome = `failed: ${(error as Error).message}`;
+      this.deps.logger?.error({ err: error, job: job.name, slot }, 'scheduled job failed');
+      await this.deps
+        .context(now)
+        .notifier.post({
+          text: `:warning: scheduled job *${job.name}* failed: ${(error as Error).message}`,
+        })
+        .catch((postError: unknown) =>
+          this.deps.logger?.error(
+            { err: postError, job: job.name },
+            'could not report the failed job',
+          ),
+        );
+    }
+    this.deps.db
+      .prepare(
+        `INSERT INTO schedule_slots (schedule, last_slot) VALUES (?, ?)
+         ON CONFLICT (schedule) DO UPDATE SET last_slot = MAX(last_slot, excluded.last_slot)`,
+      )
+      .run(job.name, slot.toISOString());
+    this.deps.logger?.info({ job: job.name, slot, outcome }, 'scheduled job ran');
+    return outcome;
+  }
+
+  /** Once per reminder: its latest slot, if it passed while no process was running. */
+  async catchUp(): Promise<void> {
+    const now = this.clock();
+    for (const job of this.deps.jobs.filter((j) => j.catchesUp)) {
+      const last = this.deps.db
+        .prepare('SELECT last_slot FROM schedule_slots WHERE schedule = ?')
+        .get(job.name) as { last_slot: string } | undefined;
+      const missed = previousSlot(job.cron, job.timezone, now);
+      if (!missed) continue;
+      if (!last) {
+        // First start: remember where we are; there is no downtime to make up for.
+        this.deps.db
+          .prepare('INSERT OR IGNORE INTO schedule_slots (schedule, last_slot) VALUES (?, ?)')
+          .run(job.name, missed.toISOString());
+        continue;
+      }
+      if (missed.getTime() > Date.parse(last.last_slot)) await this.fire(job, missed);
+    }
+  }
+
+  private claim(name: string, slot: Date): boolean {
+    const expires = new Date(slot.getTime() + 24 * 3_600_000).toISOString();
+    const result = this.deps.db
+      .prepare(
+        'INSERT OR IGNORE INTO schedule_leases (schedule, slot, owner, expires_at) VALUES (?, ?, ?, ?)',
+      )
+      .run(name, slot.toISOString(), this.owner, expires);
+    this.deps.db
+      .prepare('DELETE FROM schedule_leases WHERE expires_at < ?')
+      .run(this.clock().toISOString());
+    return result.changes === 1;
+  }
+}
+
+function minuteOf(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 60_000) * 60_000);
+}

@@ -1,0 +1,210 @@
+// Scheduled jobs driven directly, with a clock the test moves: no waiting for real time.
+
+import { describe, expect, it } from 'vitest';
+import { decideAlert } from '../../src/schedule/alerts.js';
+import { buildJobs, type Job } from '../../src/schedule/jobs.js';
+import type { Notice } from '../../src/schedule/notifier.js';
+import { Scheduler } from '../../src/schedule/scheduler.js';
+import { createS3BackupStore } from '../../src/providers/aws/s3.js';
+import { createPostgresProvider } from '../../src/providers/postgres/index.js';
+import { makeEngine, postgresConfig, testClock, type TestEngine } from '../support/engine.js';
+import { putObject, useS3rver } from '../support/s3.js';
+
+const s3 = useS3rver(['sched-backups']);
+const HOUR = 3_600_000;
+
+function setup(schedulesYaml: string, runbooks: Record<string, string> = {}, withDatabase = false) {
+  const clock = testClock(new Date().toISOString());
+  const config = `slack: { channel: C0DROPS }
+${postgresConfig('postgres://postgres@127.0.0.1:1/postgres', 'postgres://postgres@127.0.0.1:2/postgres')}    backups: { provider: s3, bucket: sched-backups, prefix: pg/, region: us-west-2, endpoint: "${s3.endpoint()}", max_age: 6h }
+schedules:
+${schedulesYaml}`;
+  const t: TestEngine = makeEngine({
+    runbooks: {
+      'dr-test':
+        '---\ntitle: Annual DR test\nkind: drill\nservice: payments-db\n---\n## Go (10 minutes)\n- Fail over\n',
+      failover: '---\nkind: failover\nservice: payments-db\n---\n- Promote `action: db.promote`\n',
+      ...runbooks,
+    },
+    configYaml: config,
+    clock,
+    providersFor: (service) => ({
+      database:
+        withDatabase && service?.database.provider === 'postgres'
+          ? createPostgresProvider(service.database)
+          : null,
+      dns: null,
+      backups: service?.backups
+        ? createS3BackupStore(service.backups, { client: s3.client(), retry: { attempts: 1 } })
+        : null,
+    }),
+  });
+  const posts: Notice[] = [];
+  const notifier = { post: (notice: Notice) => Promise.resolve(void posts.push(notice)) };
+  const jobs = buildJobs(t.config);
+  const scheduler = new Scheduler({
+    db: t.store.db,
+    jobs,
+    clock,
+    context: (now) => ({ config: t.config, engine: t.engine, notifier, now }),
+  });
+  const job = (name: string) => jobs.find((j) => j.name === name)!;
+  let minute = 0;
+  const tick = (name: string) =>
+    scheduler.fire(job(name), new Date(Date.parse('2026-11-24T00:00:00Z') + minute++ * 60_000));
+  return { t, clock, posts, scheduler, job, tick };
+}
+
+describe('alert decisions', () => {
+  it('post a failure once, again on change and daily, and a recovery once', () => {
+    const at = (h: number) => new Date(Date.parse('2026-11-24T00:00:00Z') + h * HOUR);
+    const failing = { failing: true, state: 'stale', postedAt: at(0).toISOString() };
+    expect(decideAlert(null, { ok: true, state: 'ok' }, at(0))).toBeNull();
+    expect(decideAlert(null, { ok: false, state: 'stale' }, at(0))).toBe('failure');
+    expect(decideAlert(failing, { ok: false, state: 'stale' }, at(1))).toBeNull();
+    expect(decideAlert(failing, { ok: false, state: 'shrunk' }, at(1))).toBe('changed');
+    expect(decideAlert(failing, { ok: false, state: 'stale' }, at(24))).toBe('still-failing');
+    expect(decideAlert(failing, { ok: true, state: 'ok' }, at(2))).toBe('recovered');
+    expect(
+      decideAlert({ ...failing, failing: false }, { ok: true, state: 'ok' }, at(2)),
+    ).toBeNull();
+  });
+});
+
+describe('the backup check job', () => {
+  it('posts a stale backup once, a daily reminder while it lasts, a change, and the recovery once', async () => {
+    const { clock, posts, tick } = setup(
+      '  - { name: backup-check, cron: "*/30 * * * *", check: backups }\n',
+    );
+    await putObject(s3.client(), 'sched-backups', 'pg/1.dump', Buffer.alloc(4000, 1));
+    await tick('backup-check');
+    expect(posts).toEqual([]);
+
+    clock.advance(7 * HOUR);
+    await tick('backup-check');
+    await tick('backup-check');
+    expect(posts.map((p) => p.text)).toEqual([
+      expect.stringMatching(
+        /^:x: \*failing\* backup check of \*payments-db\*: s3:\/\/sched-backups\/pg\/: newest backup is 7h( \d+s)? old/,
+      ),
+    ]);
+
+    clock.advance(24 * HOUR);
+    await tick('backup-check');
+    expect(posts.at(-1)?.text).toMatch(/still failing\* \(daily reminder\)/);
+    expect(posts).toHaveLength(2);
+
+    clock.set(new Date().toISOString());
+    await putObject(s3.client(), 'sched-backups', 'pg/1b.dump', Buffer.alloc(10, 1));
+    await tick('backup-check');
+    await tick('backup-check');
+    expect(posts.at(-1)?.text).toMatch(
+      /still failing, differently\* backup check of \*payments-db\*: .*less than half of the previous one/,
+    );
+    expect(posts).toHaveLength(3);
+
+    await putObject(s3.client(), 'sched-backups', 'pg/2.dump', Buffer.alloc(4100, 1));
+    await tick('backup-check');
+    await tick('backup-check');
+    expect(posts.at(-1)?.text).toMatch(
+      /^:white_check_mark: \*recovered\* backup check of \*payments-db\*: newest pg\/2\.dump/,
+    );
+    expect(posts).toHaveLength(4);
+  });
+});
+
+describe('the replication-lag watch', () => {
+  it('alerts once per episode, not once per tick', async () => {
+    const { t, posts, tick } = setup(
+      '  - { name: lag-watch, cron: "* * * * *", check: lag }\n',
+      {},
+      true,
+    );
+    for (let i = 0; i < 5; i++) await tick('lag-watch');
+    expect(posts.map((p) => p.text)).toEqual([
+      ':x: *failing* replication of *payments-db*: replica 127.0.0.1:2: cannot connect: connect ECONNREFUSED 127.0.0.1:2',
+    ]);
+    const recorded = t.store.db
+      .prepare("SELECT count(*) AS n FROM check_results WHERE check_name = 'lag'")
+      .get();
+    expect(recorded).toEqual({ n: 5 });
+  });
+});
+
+describe('DR-test reminders', () => {
+  it('name the runbook and its last run, offer to start it, and stay quiet during a real failover', async () => {
+    const { t, posts, tick } = setup(
+      '  - { name: annual, cron: "0 10 15 3 *", remind: dr-test }\n',
+    );
+    await tick('annual');
+    expect(posts[0]).toEqual({
+      text: ':alarm_clock: *DR test due:* Annual DR test (`dr-test`, drill). It has never been run.',
+      startRunbook: 'dr-test',
+    });
+
+    const { runId } = t.engine.startRun({
+      key: 'k',
+      actor: { user: 'U0ALICE' },
+      runbook: 'dr-test',
+    });
+    t.clock.advance(5 * 60_000);
+    t.engine.completeStep({ key: 'd', actor: { user: 'U0ALICE' }, runId, stepIndex: 0 });
+    await t.engine.idle();
+    await tick('annual');
+    expect(posts[1]?.text).toMatch(
+      /Last run \d{4}-\d\d-\d\d: succeeded, RTO 5m \(met the objective\)\./,
+    );
+
+    t.engine.startRun({ key: 'real', actor: { user: 'U0ALICE' }, runbook: 'failover' });
+    expect(await tick('annual')).toMatch(/^quiet: failover r-[0-9a-f]+ in flight$/);
+    expect(posts).toHaveLength(2);
+  });
+
+  it('fires a missed reminder once after downtime, not once per missed slot', async () => {
+    const { t, posts, scheduler } = setup(
+      '  - { name: weekly, cron: "0 9 * * 1", remind: dr-test }\n',
+    );
+    await scheduler.catchUp(); // first start: nothing to make up for
+    expect(posts).toHaveLength(0);
+    t.store.db.prepare("UPDATE schedule_slots SET last_slot = '2026-01-01T00:00:00.000Z'").run();
+    await scheduler.catchUp();
+    await scheduler.catchUp();
+    expect(posts).toHaveLength(1);
+    expect(posts[0]?.startRunbook).toBe('dr-test');
+  });
+
+  it('reports a job that fails as that check failing, and keeps going', async () => {
+    const { posts, tick } = setup(
+      '  - { name: ghost, cron: "0 9 * * 1", remind: no-such-runbook }\n',
+    );
+    expect(await tick('ghost')).toBe(
+      'failed: reminder for runbook "no-such-runbook", which does not exist',
+    );
+    expect(posts[0]?.text).toBe(
+      ':warning: scheduled job *ghost* failed: reminder for runbook "no-such-runbook", which does not exist',
+    );
+  });
+});
+
+describe('leases', () => {
+  it('fire a slot once when two schedulers share one store', async () => {
+    const { t, clock } = setup('  - { name: annual, cron: "0 10 15 3 *", remind: dr-test }\n');
+    let runs = 0;
+    const job: Job = {
+      name: 'counted',
+      cron: '* * * * *',
+      timezone: 'UTC',
+      catchesUp: false,
+      run: () => Promise.resolve(String(++runs)),
+    };
+    const notifier = { post: () => Promise.resolve() };
+    const context = (now: Date) => ({ config: t.config, engine: t.engine, notifier, now });
+    const a = new Scheduler({ db: t.store.db, jobs: [job], clock, context, owner: 'bot-a' });
+    const b = new Scheduler({ db: t.store.db, jobs: [job], clock, context, owner: 'bot-b' });
+    const slot = new Date('2026-11-24T10:00:00Z');
+    const results = await Promise.all([a.fire(job, slot), b.fire(job, slot), a.fire(job, slot)]);
+    expect(results.filter((r) => r !== null)).toEqual(['1']);
+    expect(runs).toBe(1);
+    expect(await b.fire(job, new Date('2026-11-24T10:01:00Z'))).toBe('2');
+  });
+});
