@@ -44,7 +44,7 @@ export class Scheduler {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.tasks.map((task) => task.destroy()));
+    for (const task of this.tasks) await task.destroy();
     this.tasks = [];
   }
 
