@@ -3,7 +3,9 @@
 
 import { formatDuration } from '../src/duration.js';
 import { latestResults } from '../src/checks/backups.js';
-import { listRuns, listRunsInFlight } from '../src/store/runs.js';
+import type { Schedule } from '../src/config.js';
+import { previousSlot } from '../src/schedule/cron-time.js';
+import { listRuns, listRunsInFlight, type RunRecord } from '../src/store/runs.js';
 import { pickService } from './failover.js';
 import { nextDue } from './schedule.js';
 import { needEngine, type Command, type Reply } from './command.js';
@@ -51,14 +53,37 @@ export const status: Command<Reply> = {
     }
     const reminders = context.config.schedules.filter((entry) => entry.remind !== null);
     if (reminders.length) {
+      const finished = listRuns(context.store.db, 500).filter(
+        (run) => run.status === 'succeeded' && run.finishedAt,
+      );
       lines.push(
-        '*Next DR tests due*',
-        ...reminders.map(
-          (entry) =>
-            `• \`${entry.remind}\`: ${nextDue(entry)?.toISOString().slice(0, 16).replace('T', ' ') ?? 'never'} UTC (${entry.name})`,
-        ),
+        '*DR tests*',
+        ...reminders.map((entry) => testLine(entry, finished, context.clock())),
       );
     }
     return { type: 'message', text: lines.join('\n') || 'no services configured' };
   },
 };
+
+/**
+ * One DR test's standing: done for this period, due since its last slot, or OVERDUE when a whole
+ * period (the two latest slots) passed without a successful run.
+ */
+function testLine(entry: Schedule, finished: RunRecord[], now: Date): string {
+  const day = (date: Date | string) =>
+    (typeof date === 'string' ? date : date.toISOString()).slice(0, 16).replace('T', ' ');
+  const last = finished.find((run) => run.runbook === entry.remind);
+  const latest = previousSlot(entry.cron, entry.timezone, now);
+  const before = latest
+    ? previousSlot(entry.cron, entry.timezone, new Date(latest.getTime() - 60_000))
+    : null;
+  const lastAt = last ? Date.parse(last.finishedAt!) : null;
+  const next = nextDue(entry);
+  const standing =
+    latest === null || (lastAt !== null && lastAt >= latest.getTime())
+      ? 'done for this period'
+      : before === null || (lastAt !== null && lastAt >= before.getTime())
+        ? `due since ${day(latest)} UTC`
+        : `*OVERDUE* — no successful run since ${day(before)} UTC`;
+  return `• \`${entry.remind}\`: ${standing}; last run ${last ? day(last.finishedAt!) : 'never'}; next reminder ${next ? `${day(next)} UTC` : 'never'} (${entry.name})`;
+}

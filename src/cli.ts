@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { isLifeboatError } from './errors.js';
 import { processIo, type Io } from './cli/io.js';
 import { checkRunbooks, listRunbooks, showRunbook } from './cli/runbooks.js';
+import { runCheck, showStatus } from './cli/check.js';
 import { runCommand, type RunCliOptions } from './cli/run.js';
 import { showHistory, showReport, verifyAudit } from './cli/store-commands.js';
 import { createLogger } from './log.js';
@@ -195,6 +196,23 @@ function buildProgram(
     )
     .option('--markdown', 'Markdown for a postmortem (the default output is the same text)')
     .action(async (id: string) => setExit(await showReport(id, io, env)));
+
+  program
+    .command('status')
+    .argument('[service]', 'one service (default: all)')
+    .description(
+      'readiness: lag against the RPO, last backup check, runs in flight, DR tests due or OVERDUE',
+    )
+    .action(async (service: string | undefined) => setExit(await showStatus(service, io, env)));
+
+  program
+    .command('check')
+    .argument('<what>', 'backups | lag')
+    .option('--service <service>', 'only this service')
+    .description('run a check now (as the scheduler does); exit 1 when any service fails it')
+    .action(async (what: string, opts: { service?: string }) =>
+      setExit(await runCheck(what, opts, io, env)),
+    );
 
   const audit = program.command('audit').description('the hash-chained audit log').exitOverride();
   audit

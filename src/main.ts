@@ -9,6 +9,9 @@ import { createLogger } from './log.js';
 import { checkReadiness } from './readiness.js';
 import { createSlackApp } from './slack/app.js';
 import { listRunsInFlight } from './store/runs.js';
+import { buildJobs } from './schedule/jobs.js';
+import { Scheduler } from './schedule/scheduler.js';
+import { createSlackNotifier } from './slack/notifier.js';
 import { VERSION } from './version.js';
 
 async function main(): Promise<number> {
@@ -35,10 +38,25 @@ async function main(): Promise<number> {
     engine.resume();
     slack.publisher.reattach(inFlight);
     await slack.app.start(config.env.port);
+    const scheduler = config.slackChannel
+      ? new Scheduler({
+          db: engine.store.db,
+          jobs: buildJobs(config),
+          logger,
+          context: (now) => ({
+            config,
+            engine,
+            notifier: createSlackNotifier(slack.client, config.slackChannel!),
+            now,
+          }),
+        })
+      : null;
+    await scheduler?.start();
     console.log(
-      `lifeboat is listening to Slack (${config.env.slackAppToken ? 'Socket Mode' : `HTTP on port ${config.env.port}, /slack/events`}); ${inFlight.length} run(s) in flight re-attached`,
+      `lifeboat is listening to Slack (${config.env.slackAppToken ? 'Socket Mode' : `HTTP on port ${config.env.port}, /slack/events`}); ${inFlight.length} run(s) in flight re-attached; ${config.schedules.length} schedule(s)`,
     );
     const stop = async () => {
+      await scheduler?.stop();
       await slack.app.stop();
       await engine.idle();
       engine.store.close();

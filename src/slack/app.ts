@@ -5,6 +5,7 @@
 import { App, LogLevel, type RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { findCommand, COMMANDS } from '../../commands/index.js';
+import { runbook as runbookCommand } from '../../commands/exercise.js';
 import type { Reply } from '../../commands/command.js';
 import type { Config } from '../config.js';
 import { formatDuration } from '../duration.js';
@@ -232,6 +233,24 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
       isUsergroupMember: await usergroups.isMember(user),
     }),
   );
+  // A reminder's Start button: the same path as `/dr runbook start <name>` (a failover or failback
+  // still opens the confirmation).
+  onButton(ActionId.reminderStart, async (value, user, key, triggerId) => {
+    const reply = await runbookCommand.run(['start', value], {
+      config,
+      store: engine.store,
+      user,
+      clock: engine.clock,
+      engine,
+      key,
+    });
+    if (reply.type === 'confirm')
+      return openConfirmation(app.client, triggerId, config.slackChannel ?? '', reply);
+    if (reply.type === 'started' && config.slackChannel)
+      publisher.bindChannel(reply.runId, config.slackChannel);
+    return undefined;
+  });
+
   const asks = [
     [ActionId.stepSkip, ViewId.stepSkip, 'Skip step', 'Why skip it? (goes into the report)'],
     [ActionId.stepNote, ViewId.stepNote, 'Add a note', 'Note'],

@@ -9,6 +9,7 @@ export const ActionId = {
   approvalApprove: 'approval-approve',
   approvalDeny: 'approval-deny',
   gateOverride: 'gate-override',
+  reminderStart: 'reminder-start',
 } as const;
 
 export const ViewId = {

@@ -5,7 +5,7 @@ import { makeEngine, postgresConfig } from '../support/engine.js';
 describe('/dr status', () => {
   it('shows lag (or why it is unknown), the last run of each kind and when each DR test is next due', async () => {
     const t = makeEngine({
-      runbooks: { drill: '# Drill\n- Look\n' },
+      runbooks: { drill: '# Drill\n- Look\n', 'dr-test': '# DR test\n- Fail over\n' },
       configYaml: `slack: { channel: C0DROPS }\n${postgresConfig('postgres://postgres@127.0.0.1:1/postgres', 'postgres://postgres@127.0.0.1:2/postgres')}schedules:\n  - { name: annual-full-failover, cron: "0 10 15 3 *", remind: dr-test }\n`,
     });
     const reply = await status.run([], {
@@ -20,7 +20,23 @@ describe('/dr status', () => {
     expect(text).toContain('• replication: lag unknown: replica 127.0.0.1:2: cannot connect');
     expect(text).toContain('• last drill: never');
     expect(text).toMatch(
-      /\*Next DR tests due\*\n• `dr-test`: 20\d\d-03-15 10:00 UTC \(annual-full-failover\)/,
+      /\*DR tests\*\n• `dr-test`: \*OVERDUE\* — no successful run since 20\d\d-03-15 10:00 UTC; last run never; next reminder 20\d\d-03-15 10:00 UTC \(annual-full-failover\)/,
     );
+
+    const { runId } = t.engine.startRun({
+      key: 'k',
+      actor: { user: 'U0ALICE' },
+      runbook: 'dr-test',
+    });
+    t.engine.completeStep({ key: 'd', actor: { user: 'U0ALICE' }, runId, stepIndex: 0 });
+    await t.engine.idle();
+    const after = (await status.run([], {
+      config: t.config,
+      store: t.store,
+      user: 'U0ALICE',
+      clock: t.clock,
+      engine: t.engine,
+    })) as { text: string };
+    expect(after.text).toMatch(/• `dr-test`: done for this period; last run 2026-11-24 03:00;/);
   });
 });

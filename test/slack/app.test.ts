@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort, startPostgresPair } from '../../src/local/postgres-pair.js';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
 import { ActionId, ViewId } from '../../src/slack/ids.js';
+import { createSlackNotifier } from '../../src/slack/notifier.js';
 import { makeEngine, postgresConfig, testClock, type TestEngine } from '../support/engine.js';
 import { sql, waitFor } from '../support/pg-pair.js';
 import {
@@ -385,6 +386,27 @@ describe('the /dr command', () => {
     const summary = posts.find((text) => text.includes('Run succeeded'))!;
     expect(summary).toContain('*Findings*');
     expect(summary).toContain('nobody knew who may approve a promotion — <@U0CAROL>');
+  });
+
+  it('starts the runbook a DR-test reminder names from its Start button', async () => {
+    const h = harness!;
+    await createSlackNotifier(h.app.client, 'C0DROPS').post({
+      text: ':alarm_clock: *DR test due:* Quarterly drill',
+      startRunbook: 'drill',
+    });
+    const reminder = h.slack.callsTo('chat.postMessage').at(-1)!;
+    expect(JSON.stringify(reminder.body.blocks)).toContain('"action_id":"reminder-start"');
+    await sendToSlackApp(
+      h.url,
+      buttonClick(ActionId.reminderStart, 'drill', 'U0BOB', h.responseUrl),
+      SECRET,
+    );
+    await waitFor(() => h.t.store.db.prepare('SELECT id FROM runs').all().length === 1, 'the run');
+    expect(h.t.store.db.prepare('SELECT runbook, kind, started_by FROM runs').get()).toEqual({
+      runbook: 'drill',
+      kind: 'drill',
+      started_by: 'U0BOB',
+    });
   });
 
   it('lists the schedule, and says when nothing is scheduled', async () => {

@@ -1,0 +1,58 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startPostgresPair } from '../src/local/postgres-pair.js';
+import { cli } from './support/cli.js';
+import { postgresConfig } from './support/engine.js';
+import { makeTempDir } from './support/tmp.js';
+
+function workspace(configYaml: string): Record<string, string> {
+  const dir = makeTempDir();
+  mkdirSync(path.join(dir, 'runbooks'));
+  writeFileSync(path.join(dir, 'lifeboat.yml'), configYaml);
+  return { LIFEBOAT_CONFIG: path.join(dir, 'lifeboat.yml') };
+}
+
+describe('lifeboat check', () => {
+  it('measures replication lag now, from the primary and then from the replica alone', async () => {
+    const pair = await startPostgresPair();
+    try {
+      const env = workspace(postgresConfig(pair.primary.url, pair.standby.url));
+      const healthy = await cli(['check', 'lag'], env);
+      expect(healthy.code).toBe(0);
+      expect(healthy.stdout).toMatch(
+        /^ok {4}payments-db: lag 0\.0 s \(0 bytes\) — within the RPO \(1m\)\n$/,
+      );
+      await pair.killPrimary();
+      const disaster = await cli(['check', 'lag', '--service', 'payments-db'], env);
+      expect(disaster.stdout).toContain('measured on the replica: the primary does not answer');
+    } finally {
+      await pair.stop();
+    }
+  });
+
+  it('exits 1 naming the service whose check fails, and refuses an unknown check or service', async () => {
+    const env = workspace(
+      postgresConfig(
+        'postgres://postgres@127.0.0.1:1/postgres',
+        'postgres://postgres@127.0.0.1:2/postgres',
+      ),
+    );
+    const failing = await cli(['check', 'lag'], env);
+    expect(failing.code).toBe(1);
+    expect(failing.stdout).toMatch(/^FAIL {2}payments-db: replica 127\.0\.0\.1:2: cannot connect/);
+    expect((await cli(['check', 'restore'], env)).stderr).toContain(
+      'unknown check "restore": use backups or lag',
+    );
+    expect((await cli(['check', 'lag', '--service', 'orders'], env)).stderr).toContain(
+      'no service "orders" (known: payments-db)',
+    );
+    const status = await cli(['status'], env);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('payments-db — RTO 15m, RPO 1m');
+    expect(status.stdout).toContain('• last failover: never');
+    expect((await cli(['check', 'backups'], env)).stdout).toBe(
+      'ok    no service has backups: configured\n',
+    );
+  });
+});
