@@ -207,11 +207,19 @@ function buildProgram(
 
   program
     .command('check')
-    .argument('<what>', 'backups | lag')
+    .argument('<what>', 'backups | restore | lag')
     .option('--service <service>', 'only this service')
+    .option('--pick <which>', 'restore: newest (default) or random')
+    .option(
+      '--within <duration>',
+      'restore with --pick random: from backups younger than this, like 30d',
+    )
     .description('run a check now (as the scheduler does); exit 1 when any service fails it')
-    .action(async (what: string, opts: { service?: string }) =>
-      setExit(await runCheck(what, opts, io, env)),
+    .action(
+      async (
+        what: string,
+        opts: { service?: string; pick?: 'newest' | 'random'; within?: string },
+      ) => setExit(await runCheck(what, opts, io, env)),
     );
 
   const audit = program.command('audit').description('the hash-chained audit log').exitOverride();

@@ -41,8 +41,8 @@ describe('lifeboat check', () => {
     const failing = await cli(['check', 'lag'], env);
     expect(failing.code).toBe(1);
     expect(failing.stdout).toMatch(/^FAIL {2}payments-db: replica 127\.0\.0\.1:2: cannot connect/);
-    expect((await cli(['check', 'restore'], env)).stderr).toContain(
-      'unknown check "restore": use backups or lag',
+    expect((await cli(['check', 'latency'], env)).stderr).toContain(
+      'unknown check "latency": use backups, restore or lag',
     );
     expect((await cli(['check', 'lag', '--service', 'orders'], env)).stderr).toContain(
       'no service "orders" (known: payments-db)',

@@ -5,6 +5,8 @@ import { loadConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { createEngine } from '../engine/create.js';
 import { checkBackups } from '../checks/backups.js';
+import { recordRestore, restoreTest } from '../checks/restore.js';
+import { parseDurationSeconds } from '../duration.js';
 import { describeLag } from '../actions/db/describe-lag.js';
 import type { Io } from './io.js';
 import { status } from '../../commands/status.js';
@@ -13,10 +15,13 @@ type Env = Record<string, string | undefined>;
 
 export async function runCheck(
   what: string,
-  options: { service?: string },
+  options: { service?: string; pick?: 'newest' | 'random'; within?: string },
   io: Io,
   env: Env,
 ): Promise<number> {
+  if (options.pick && options.pick !== 'newest' && options.pick !== 'random') {
+    throw new UsageError(`--pick must be newest or random, not "${String(options.pick)}"`);
+  }
   const config = loadConfig(env);
   if (options.service && !config.services[options.service]) {
     throw new UsageError(
@@ -53,8 +58,22 @@ export async function runCheck(
           lines.push({ ok, text: `${service.name}: ${describeLag(lag, service.rpoSeconds)}` });
         }
       }
+    } else if (what === 'restore') {
+      for (const service of Object.values(config.services)) {
+        if (!service.backups || (options.service && service.name !== options.service)) continue;
+        const store = engine.providersFor(service, 'restore-test').backups;
+        if (!store) continue;
+        const report = await restoreTest(service, store, {
+          pick: options.pick ?? 'newest',
+          withinSeconds: options.within ? (parseDurationSeconds(options.within) ?? null) : null,
+          now: new Date(),
+        });
+        recordRestore(engine.store.db, report);
+        lines.push({ ok: report.ok, text: `${service.name}: ${report.summary}` });
+      }
+      if (lines.length === 0) lines.push({ ok: true, text: 'no service has backups: configured' });
     } else {
-      throw new UsageError(`unknown check "${what}": use backups or lag`);
+      throw new UsageError(`unknown check "${what}": use backups, restore or lag`);
     }
     for (const line of lines) io.out(`${line.ok ? 'ok  ' : 'FAIL'}  ${line.text}`);
     return lines.every((line) => line.ok) ? 0 : 1;

@@ -71,6 +71,11 @@ const dns = z.discriminatedUnion(
   { error: 'is not a DNS mode lifeboat knows (upsert, routing-control)' },
 );
 
+const restoreTest = z.strictObject({
+  expected_tables: z.array(z.string().min(1)).default([]),
+  row_tolerance: z.number().min(0).max(1).default(0.1),
+});
+
 const backups = z.strictObject({
   provider: z.literal('s3'),
   bucket: z.string().min(1, 'must name the bucket'),
@@ -78,6 +83,8 @@ const backups = z.strictObject({
   region: awsRegion,
   endpoint: z.url().optional(),
   max_age: duration,
+  /** What a restore test checks in the restored copy. */
+  restore_test: restoreTest.default({ expected_tables: [], row_tolerance: 0.1 }),
 });
 
 const healthCheck = z.strictObject({
@@ -190,6 +197,9 @@ export const KNOWN_KEYS = [
   'pick',
   'within',
   'health_check',
+  'restore_test',
+  'expected_tables',
+  'row_tolerance',
   'expect_status',
   'timeout',
   ...RUN_KINDS,

@@ -76,6 +76,32 @@ export async function startPostgresPair(options: { root?: string } = {}): Promis
   };
 }
 
+/** A single throwaway server (restore tests): started in its own folder, removed by stop(). */
+export async function startThrowawayServer(): Promise<{
+  server: PostgresServer;
+  root: string;
+  stop(): Promise<void>;
+}> {
+  assertBinaries();
+  const root = mkdtempSync(path.join(tmpdir(), 'lifeboat-restore-'));
+  giveToPostgres(root);
+  const instance = server(root, 'restore', await freePort());
+  try {
+    await createAndStart(instance, root);
+  } catch (error) {
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    server: instance,
+    root,
+    stop: async () => {
+      await stopServer(instance, 'immediate');
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
 /** initdb, our settings, start. */
 async function createAndStart(instance: PostgresServer, root: string): Promise<void> {
   await asPostgres('initdb', [

@@ -57,4 +57,6 @@ export interface BackupStore {
   /** Every backup under the prefix, newest first. */
   listBackups(): Promise<BackupObject[]>;
   headBackup(key: string): Promise<BackupObject>;
+  /** Streams one backup to `file` (never whole into memory); returns the bytes written. */
+  downloadBackup(key: string, file: string): Promise<number>;
 }

@@ -10,6 +10,7 @@ import type { Engine } from '../engine/engine.js';
 import { REAL_KINDS } from '../engine/conflicts.js';
 import { describeLag } from '../actions/db/describe-lag.js';
 import { checkBackups } from '../checks/backups.js';
+import { recordRestore, restoreTest } from '../checks/restore.js';
 import { loadRunbookLibrary } from '../runbook/library.js';
 import { checkRunbookReferences, isStale } from '../runbook/references.js';
 import { listRuns, listRunsInFlight } from '../store/runs.js';
@@ -33,15 +34,6 @@ export interface Job {
 }
 
 export function buildJobs(config: Config): Job[] {
-  config.schedules.forEach((entry, i) => {
-    if (entry.check === 'restore') {
-      throw new ConfigError(
-        `schedules[${i}].check`,
-        '"restore" is not available in this version of lifeboat: use remind: backup-restore-test and run the restore test runbook meanwhile',
-        config.file,
-      );
-    }
-  });
   return config.schedules.map((entry) => ({
     name: entry.name,
     cron: entry.cron,
@@ -60,6 +52,8 @@ async function runEntry(entry: Schedule, context: JobContext): Promise<string> {
       return lagCheck(entry.service, context);
     case 'staleness':
       return stalenessCheck(context);
+    case 'restore':
+      return restoreCheck(entry, context);
     default:
       throw new ConfigError(`schedules.${entry.name}.check`, `"${entry.check}" has no job`);
   }
@@ -129,6 +123,29 @@ async function lagCheck(only: string | null, context: JobContext): Promise<strin
     }
   }
   return over === 0 ? 'replication within RPO' : `${over} service(s) over RPO`;
+}
+
+async function restoreCheck(entry: Schedule, context: JobContext): Promise<string> {
+  const db = context.engine.store.db;
+  const outcomes: string[] = [];
+  for (const service of Object.values(context.config.services)) {
+    if (!service.backups || (entry.service && service.name !== entry.service)) continue;
+    const store = context.engine.providersFor(service, 'restore-test').backups;
+    if (!store) continue;
+    const report = await restoreTest(service, store, {
+      pick: entry.pick,
+      withinSeconds: entry.withinSeconds,
+      now: context.now,
+    });
+    recordRestore(db, report);
+    const decision = nextAlert(db, 'restore', service.name, report, context.now);
+    if (decision)
+      await context.notifier.post({
+        text: `${HEADLINE[decision]} restore test of *${service.name}*: ${report.summary}`,
+      });
+    outcomes.push(`${service.name}: ${report.ok ? 'ok' : 'FAILED'}`);
+  }
+  return outcomes.join(', ') || 'no service has backups';
 }
 
 async function stalenessCheck(context: JobContext): Promise<string> {

@@ -3,7 +3,16 @@
 // (requestChecksumCalculation: WHEN_REQUIRED): with the SDK default, streamed uploads to
 // S3-compatible stores keep the chunk framing inside the object.
 
-import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { createWriteStream, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ProviderError } from '../../errors.js';
 import type { BackupObject, BackupStore } from '../types.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
 
@@ -62,6 +71,21 @@ export function createS3BackupStore(
       return objects.sort(
         (a, b) => b.lastModified.getTime() - a.lastModified.getTime() || b.key.localeCompare(a.key),
       );
+    },
+    async downloadBackup(key, file) {
+      const object = await withAwsRetry(
+        `s3://${backups.bucket}/${key}`,
+        () => options.client.send(new GetObjectCommand({ Bucket: backups.bucket, Key: key })),
+        options.retry,
+      );
+      if (!(object.Body instanceof Readable))
+        throw new ProviderError(
+          `s3://${backups.bucket}/${key}`,
+          'GetObject returned no body',
+          false,
+        );
+      await pipeline(object.Body, createWriteStream(file));
+      return statSync(file).size;
     },
     async headBackup(key) {
       const head = await withAwsRetry(

@@ -1,0 +1,136 @@
+// Restore tests against real things: a pg_dump of a real PostgreSQL, stored in s3rver, restored
+// into a throwaway instance by pg_restore.
+
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config.js';
+import { restoreTest } from '../../src/checks/restore.js';
+import { PG_BIN, startPostgresPair } from '../../src/local/postgres-pair.js';
+import { createS3BackupStore } from '../../src/providers/aws/s3.js';
+import { sql } from '../support/pg-pair.js';
+import { putObject, useS3rver } from '../support/s3.js';
+import { makeTempDir } from '../support/tmp.js';
+
+const s3 = useS3rver(['restore-backups']);
+
+describe('the restore test', () => {
+  it('restores a real pg_dump into a throwaway PostgreSQL and compares row counts with the primary; a corrupt dump fails', async () => {
+    const pair = await startPostgresPair();
+    try {
+      await sql(
+        pair.primary.url,
+        'CREATE TABLE payments (id serial PRIMARY KEY, amount int); CREATE TABLE accounts (id int)',
+      );
+      await sql(
+        pair.primary.url,
+        'INSERT INTO payments (amount) SELECT g FROM generate_series(1, 2500) g; INSERT INTO accounts VALUES (1), (2)',
+      );
+      const dump = path.join(makeTempDir(), 'payments.dump');
+      await promisify(execFile)(path.join(PG_BIN, 'pg_dump'), [
+        '-Fc',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(pair.primary.port),
+        '-U',
+        'postgres',
+        '-f',
+        dump,
+        'postgres',
+      ]);
+      const bytes = readFileSync(dump);
+      await putObject(s3.client(), 'restore-backups', 'pg/2026-11-23.dump', bytes);
+
+      const config = parseConfig(
+        `services:
+  payments-db:
+    rto: 15m
+    rpo: 1m
+    database: { provider: postgres, primary: "${pair.primary.url}", replica: "${pair.standby.url}" }
+    backups:
+      provider: s3
+      bucket: restore-backups
+      prefix: pg/
+      region: us-west-2
+      endpoint: "${s3.endpoint()}"
+      max_age: 6h
+      restore_test: { expected_tables: [payments, accounts, ledger_entries], row_tolerance: 0.05 }
+`,
+        path.join(makeTempDir(), 'lifeboat.yml'),
+      );
+      const service = config.services['payments-db']!;
+      const store = createS3BackupStore(service.backups!, {
+        client: s3.client(),
+        retry: { attempts: 1 },
+      });
+
+      const missingTable = await restoreTest(service, store, {
+        pick: 'newest',
+        withinSeconds: null,
+        now: new Date(),
+      });
+      expect(missingTable).toMatchObject({
+        ok: false,
+        key: 'pg/2026-11-23.dump',
+        bytes: bytes.length,
+        tables: { payments: 2500, accounts: 2 },
+      });
+      expect(missingTable.summary).toContain('expected table ledger_entries is missing');
+
+      service.backups!.restore_test.expected_tables = ['payments', 'accounts'];
+      const good = await restoreTest(service, store, {
+        pick: 'newest',
+        withinSeconds: null,
+        now: new Date(),
+      });
+      expect(good.ok).toBe(true);
+      expect(good.summary).toMatch(
+        /^pg\/2026-11-23\.dump: \d+ bytes restored in \d+s; accounts \(2 rows\), payments \(2500 rows\)$/,
+      );
+
+      await sql(
+        pair.primary.url,
+        'INSERT INTO payments (amount) SELECT g FROM generate_series(1, 1000) g',
+      );
+      const drifted = await restoreTest(service, store, {
+        pick: 'newest',
+        withinSeconds: null,
+        now: new Date(),
+      });
+      expect(drifted.summary).toContain(
+        'payments has 2500 rows, the primary 3500 (more than 5% apart)',
+      );
+
+      await putObject(
+        s3.client(),
+        'restore-backups',
+        'pg/2026-11-24.dump',
+        bytes.subarray(0, Math.floor(bytes.length / 2)),
+      );
+      const corrupt = await restoreTest(service, store, {
+        pick: 'newest',
+        withinSeconds: null,
+        now: new Date(),
+      });
+      expect(corrupt).toMatchObject({
+        ok: false,
+        key: 'pg/2026-11-24.dump',
+        state: 'restore failed',
+      });
+      expect(corrupt.summary).toMatch(/^pg\/2026-11-24\.dump did not restore: pg_restore: error: /);
+
+      const random = await restoreTest(service, store, {
+        pick: 'random',
+        withinSeconds: 30 * 86_400,
+        now: new Date(),
+        random: () => 0.99,
+      });
+      expect(random.key).toBe('pg/2026-11-23.dump');
+    } finally {
+      await pair.stop();
+    }
+  });
+});
