@@ -39,9 +39,20 @@ describe('lifeboat.example.yml', () => {
     expect(service.rtoSeconds).toBe(900);
     expect(service.rpoSeconds).toBe(60);
     expect(service.backups?.maxAgeSeconds).toBe(21_600);
+    expect(service.backups?.restore_test).toEqual({
+      expected_tables: ['payments', 'accounts'],
+      row_tolerance: 0.1,
+    });
+    expect(config.schedules.find((s) => s.name === 'weekly-restore')).toMatchObject({
+      pick: 'random',
+      withinSeconds: 30 * 86_400,
+    });
     expect(service.dns).toMatchObject({ mode: 'upsert', record: 'db.example.com', ttl: 60 });
     expect(config.schedules.map((s) => [s.name, s.check ?? s.remind, s.timezone])).toEqual([
       ['backup-check', 'backups', 'UTC'],
+      ['lag-watch', 'lag', 'UTC'],
+      ['weekly-restore', 'restore', 'UTC'],
+      ['runbook-staleness', 'staleness', 'UTC'],
       ['monthly-restore-test', 'backup-restore-test', 'UTC'],
       ['quarterly-tabletop', 'tabletop-region-outage', 'UTC'],
       ['annual-full-failover', 'dr-test', 'UTC'],
