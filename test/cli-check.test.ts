@@ -52,7 +52,7 @@ describe('lifeboat check', () => {
     expect(status.stdout).toContain('payments-db — RTO 15m, RPO 1m');
     expect(status.stdout).toContain('• last failover: never');
     expect((await cli(['check', 'backups'], env)).stdout).toBe(
-      'ok    no service has backups: configured\n',
+      'ok    no service is set up for a backups check\n',
     );
   });
 });

@@ -23,7 +23,7 @@ export interface CheckResult {
 export async function checkBackups(
   config: Config,
   db: Db,
-  providersFor: (service: Service | null, kind: RunKind) => ServiceProviders,
+  providersFor: (service: Service, kind: RunKind) => ServiceProviders,
   now: Date,
   only?: string,
 ): Promise<CheckResult[]> {

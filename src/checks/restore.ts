@@ -7,7 +7,9 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import type { Service } from '../config.js';
+import type { Config, Service } from '../config.js';
+import type { ServiceProviders } from '../actions/types.js';
+import type { RunKind } from '../runbook/model.js';
 import { formatDuration } from '../duration.js';
 import { isLifeboatError } from '../errors.js';
 import { PG_BIN, startThrowawayServer } from '../local/postgres-pair.js';
@@ -98,6 +100,26 @@ export async function restoreTest(
   } finally {
     await instance.stop();
   }
+}
+
+/** Restore tests of every service with backups (or one), each result stored. */
+export async function runRestoreTests(
+  config: Config,
+  db: Db,
+  providersFor: (service: Service, kind: RunKind) => ServiceProviders,
+  options: RestoreOptions,
+  only?: string | null,
+): Promise<RestoreReport[]> {
+  const reports: RestoreReport[] = [];
+  for (const service of Object.values(config.services)) {
+    if (!service.backups || (only && service.name !== only)) continue;
+    const store = providersFor(service, 'restore-test').backups;
+    if (!store) continue;
+    const report = await restoreTest(service, store, options);
+    recordRestore(db, report);
+    reports.push(report);
+  }
+  return reports;
 }
 
 /** Stores a restore test's result with its duration, size and table counts. */

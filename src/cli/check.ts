@@ -5,9 +5,12 @@ import { loadConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { createEngine } from '../engine/create.js';
 import { checkBackups } from '../checks/backups.js';
-import { recordRestore, restoreTest } from '../checks/restore.js';
+import { runRestoreTests } from '../checks/restore.js';
+import { checkLag } from '../checks/lag.js';
+import type { CheckResult } from '../checks/backups.js';
+import type { Service } from '../config.js';
+import type { RunKind } from '../runbook/model.js';
 import { parseDurationSeconds } from '../duration.js';
-import { describeLag } from '../actions/db/describe-lag.js';
 import type { Io } from './io.js';
 import { status } from '../../commands/status.js';
 
@@ -30,51 +33,31 @@ export async function runCheck(
   }
   const engine = createEngine(config);
   try {
-    const lines: { ok: boolean; text: string }[] = [];
+    const providersFor = (service: Service, kind: RunKind) => engine.providersFor(service, kind);
+    const now = new Date();
+    let results: CheckResult[];
     if (what === 'backups') {
-      const results = await checkBackups(
+      results = await checkBackups(config, engine.store.db, providersFor, now, options.service);
+    } else if (what === 'lag') {
+      results = await checkLag(config, engine.store.db, providersFor, now, options.service);
+    } else if (what === 'restore') {
+      const withinSeconds = options.within ? (parseDurationSeconds(options.within) ?? null) : null;
+      results = await runRestoreTests(
         config,
         engine.store.db,
-        (service, kind) => engine.providersFor(service!, kind),
-        new Date(),
+        providersFor,
+        { pick: options.pick ?? 'newest', withinSeconds, now },
         options.service,
       );
-      for (const result of results)
-        lines.push({ ok: result.ok, text: `${result.service}: ${result.summary}` });
-      if (results.length === 0)
-        lines.push({ ok: true, text: 'no service has backups: configured' });
-    } else if (what === 'lag') {
-      for (const service of Object.values(config.services)) {
-        if (options.service && service.name !== options.service) continue;
-        const database = engine.providersFor(service, 'failover').database;
-        if (!database) continue;
-        const lag = await database.measureLag().catch((error: Error) => error);
-        if (lag instanceof Error) {
-          lines.push({ ok: false, text: `${service.name}: ${lag.message}` });
-        } else {
-          const ok =
-            !lag.targetIsReplica ||
-            (lag.lagSeconds !== null && lag.lagSeconds <= service.rpoSeconds);
-          lines.push({ ok, text: `${service.name}: ${describeLag(lag, service.rpoSeconds)}` });
-        }
-      }
-    } else if (what === 'restore') {
-      for (const service of Object.values(config.services)) {
-        if (!service.backups || (options.service && service.name !== options.service)) continue;
-        const store = engine.providersFor(service, 'restore-test').backups;
-        if (!store) continue;
-        const report = await restoreTest(service, store, {
-          pick: options.pick ?? 'newest',
-          withinSeconds: options.within ? (parseDurationSeconds(options.within) ?? null) : null,
-          now: new Date(),
-        });
-        recordRestore(engine.store.db, report);
-        lines.push({ ok: report.ok, text: `${service.name}: ${report.summary}` });
-      }
-      if (lines.length === 0) lines.push({ ok: true, text: 'no service has backups: configured' });
     } else {
       throw new UsageError(`unknown check "${what}": use backups, restore or lag`);
     }
+    const lines = results.map((result) => ({
+      ok: result.ok,
+      text: `${result.service}: ${result.summary}`,
+    }));
+    if (lines.length === 0)
+      lines.push({ ok: true, text: `no service is set up for a ${what} check` });
     for (const line of lines) io.out(`${line.ok ? 'ok  ' : 'FAIL'}  ${line.text}`);
     return lines.every((line) => line.ok) ? 0 : 1;
   } finally {

@@ -5,12 +5,12 @@
 
 import type { Config, Schedule } from '../config.js';
 import { formatDuration } from '../duration.js';
-import { ConfigError, isLifeboatError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import { REAL_KINDS } from '../engine/conflicts.js';
-import { describeLag } from '../actions/db/describe-lag.js';
 import { checkBackups } from '../checks/backups.js';
-import { recordRestore, restoreTest } from '../checks/restore.js';
+import { checkLag } from '../checks/lag.js';
+import { runRestoreTests } from '../checks/restore.js';
 import { loadRunbookLibrary } from '../runbook/library.js';
 import { checkRunbookReferences, isStale } from '../runbook/references.js';
 import { listRuns, listRunsInFlight } from '../store/runs.js';
@@ -71,7 +71,7 @@ async function backupsCheck(only: string | null, context: JobContext): Promise<s
   const results = await checkBackups(
     context.config,
     db,
-    (service, kind) => context.engine.providersFor(service!, kind),
+    (service, kind) => context.engine.providersFor(service, kind),
     context.now,
     only ?? undefined,
   );
@@ -87,65 +87,45 @@ async function backupsCheck(only: string | null, context: JobContext): Promise<s
 
 async function lagCheck(only: string | null, context: JobContext): Promise<string> {
   const db = context.engine.store.db;
-  let over = 0;
-  for (const service of Object.values(context.config.services)) {
-    if (only && service.name !== only) continue;
-    const database = context.engine.providersFor(service, 'failover').database;
-    if (!database) continue;
-    let ok: boolean;
-    let summary: string;
-    try {
-      const lag = await database.measureLag();
-      ok =
-        !lag.targetIsReplica || (lag.lagSeconds !== null && lag.lagSeconds <= service.rpoSeconds);
-      summary = describeLag(lag, service.rpoSeconds);
-    } catch (error) {
-      if (!isLifeboatError(error)) throw error;
-      ok = false;
-      summary = error.message;
-    }
-    db.prepare(
-      'INSERT INTO check_results (check_name, service, ok, summary, details, at) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run('lag', service.name, ok ? 1 : 0, summary, '{}', context.now.toISOString());
-    if (!ok) over++;
-    // One alert per episode: the state compared is "over or not", not the changing numbers.
-    const decision = nextAlert(
-      db,
-      'lag',
-      service.name,
-      { ok, state: ok ? 'within RPO' : 'over RPO' },
-      context.now,
-    );
+  const results = await checkLag(
+    context.config,
+    db,
+    (service, kind) => context.engine.providersFor(service, kind),
+    context.now,
+    only,
+  );
+  for (const result of results) {
+    const decision = nextAlert(db, 'lag', result.service, result, context.now);
     if (decision === 'failure' || decision === 'recovered') {
       await context.notifier.post({
-        text: `${HEADLINE[decision]} replication of *${service.name}*: ${summary}`,
+        text: `${HEADLINE[decision]} replication of *${result.service}*: ${result.summary}`,
       });
     }
   }
+  const over = results.filter((result) => !result.ok).length;
   return over === 0 ? 'replication within RPO' : `${over} service(s) over RPO`;
 }
 
 async function restoreCheck(entry: Schedule, context: JobContext): Promise<string> {
   const db = context.engine.store.db;
-  const outcomes: string[] = [];
-  for (const service of Object.values(context.config.services)) {
-    if (!service.backups || (entry.service && service.name !== entry.service)) continue;
-    const store = context.engine.providersFor(service, 'restore-test').backups;
-    if (!store) continue;
-    const report = await restoreTest(service, store, {
-      pick: entry.pick,
-      withinSeconds: entry.withinSeconds,
-      now: context.now,
-    });
-    recordRestore(db, report);
-    const decision = nextAlert(db, 'restore', service.name, report, context.now);
+  const reports = await runRestoreTests(
+    context.config,
+    db,
+    (service, kind) => context.engine.providersFor(service, kind),
+    { pick: entry.pick, withinSeconds: entry.withinSeconds, now: context.now },
+    entry.service,
+  );
+  for (const report of reports) {
+    const decision = nextAlert(db, 'restore', report.service, report, context.now);
     if (decision)
       await context.notifier.post({
-        text: `${HEADLINE[decision]} restore test of *${service.name}*: ${report.summary}`,
+        text: `${HEADLINE[decision]} restore test of *${report.service}*: ${report.summary}`,
       });
-    outcomes.push(`${service.name}: ${report.ok ? 'ok' : 'FAILED'}`);
   }
-  return outcomes.join(', ') || 'no service has backups';
+  return (
+    reports.map((report) => `${report.service}: ${report.ok ? 'ok' : 'FAILED'}`).join(', ') ||
+    'no service has backups'
+  );
 }
 
 async function stalenessCheck(context: JobContext): Promise<string> {
