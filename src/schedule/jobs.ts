@@ -33,8 +33,22 @@ export interface Job {
   run(context: JobContext): Promise<string>;
 }
 
+/** Runbook staleness runs weekly (Mondays 09:00 UTC) unless `schedules:` says otherwise. */
+export const DEFAULT_STALENESS: Schedule = {
+  name: 'runbook-staleness',
+  cron: '0 9 * * 1',
+  check: 'staleness',
+  remind: null,
+  service: null,
+  timezone: 'UTC',
+  pick: 'newest',
+  withinSeconds: null,
+};
+
 export function buildJobs(config: Config): Job[] {
-  return config.schedules.map((entry) => ({
+  const hasStaleness = config.schedules.some((entry) => entry.check === 'staleness');
+  const entries = hasStaleness ? config.schedules : [...config.schedules, DEFAULT_STALENESS];
+  return entries.map((entry) => ({
     name: entry.name,
     cron: entry.cron,
     timezone: entry.timezone,

@@ -186,6 +186,18 @@ describe('DR-test reminders', () => {
   });
 });
 
+describe('runbook staleness', () => {
+  it('runs weekly by default and names runbooks not reviewed for 180 days', async () => {
+    const { posts, job, tick } = setup(
+      '  - { name: annual, cron: "0 10 15 3 *", remind: dr-test }\n',
+    );
+    expect(job('runbook-staleness')).toMatchObject({ cron: '0 9 * * 1', timezone: 'UTC' });
+    await tick('runbook-staleness');
+    expect(posts[0]?.text).toContain('*Runbooks need attention*');
+    expect(posts[0]?.text).toContain('`dr-test` was last reviewed never');
+  });
+});
+
 describe('leases', () => {
   it('fire a slot once when two schedulers share one store', async () => {
     const { t, clock } = setup('  - { name: annual, cron: "0 10 15 3 *", remind: dr-test }\n');
