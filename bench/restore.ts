@@ -37,7 +37,7 @@ try {
   await client.query('CREATE TABLE payments (id bigserial PRIMARY KEY, amount int, memo text)');
   const rows = MEGABYTES * 1000;
   await client.query(
-    `INSERT INTO payments (amount, memo) SELECT g, (SELECT string_agg(md5(random()::text || g), '') FROM generate_series(1, 30)) FROM generate_series(1, $1) g`,
+    `INSERT INTO payments (amount, memo) SELECT s.i, (SELECT string_agg(md5(random()::text || s.i || t.j), '') FROM generate_series(1, 30) AS t(j)) FROM generate_series(1, $1) AS s(i)`,
     [rows],
   );
   await client.end();
