@@ -1,0 +1,199 @@
+// Decisions on approval requests (the two-person rule lives in approval.ts), asking again after
+// expiry, and the RPO-gate override that itself needs a second person.
+
+import { GateRefused, NotFound, UsageError } from '../errors.js';
+import { addVote, approvalsFor, getApproval, setApprovalStatus } from '../store/approvals.js';
+import { getRun, updateRun } from '../store/runs.js';
+import { getStep } from '../store/steps.js';
+import { approveCount, refusalFor } from './approval.js';
+import {
+  audited,
+  currentStep,
+  expireIfDue,
+  runOrThrow,
+  type Actor,
+  type Change,
+  type EngineCore,
+} from './core.js';
+
+export function decideApprovalChange(
+  core: EngineCore,
+  input: {
+    key: string;
+    actor: Actor;
+    approvalId: string;
+    decision: 'approve' | 'deny';
+    reason?: string;
+    isUsergroupMember?: boolean;
+  },
+): Change {
+  const approval = getApproval(core.store.db, input.approvalId);
+  if (!approval) throw new NotFound(`no approval request "${input.approvalId}"`);
+  const run = runOrThrow(core, approval.runId);
+  if (run.status !== 'running' && run.status !== 'waiting') {
+    throw new GateRefused(
+      'two-person',
+      `run ${run.id} is ${run.status}: there is nothing left to approve`,
+    );
+  }
+  const refusal = refusalFor({
+    approval,
+    user: input.actor.user,
+    approvals: core.config.approvals,
+    isUsergroupMember: input.isUsergroupMember ?? false,
+    now: core.clock(),
+  });
+  if (refusal) throw new GateRefused(approval.gate, refusal);
+  const now = core.clock().toISOString();
+  const counted = addVote(core.store.db, approval.id, {
+    approver: input.actor.user,
+    decision: input.decision,
+    at: now,
+  });
+  if (!counted)
+    return {
+      runId: run.id,
+      message: 'your decision was already counted',
+      audit: [],
+      events: [],
+    };
+  const decided = { approval: approval.id, gate: approval.gate, step: approval.stepIndex };
+  if (input.decision === 'deny') {
+    const outcome = `denied by ${input.actor.user}${input.reason ? `: ${input.reason}` : ''}`;
+    setApprovalStatus(core.store.db, approval.id, 'denied', now, input.reason);
+    updateRun(core.store.db, run.id, { status: 'aborted', outcome, finishedAt: now });
+    return {
+      runId: run.id,
+      message: `denied: run ${run.id} is stopped`,
+      audit: [
+        audited(input.actor, 'approval.denied', run.id, {
+          ...decided,
+          reason: input.reason ?? null,
+        }),
+      ],
+      events: [
+        {
+          type: 'approval.decided',
+          runId: run.id,
+          approval: getApproval(core.store.db, approval.id)!,
+          by: input.actor.user,
+          decision: 'deny',
+        },
+        { type: 'run.finished', runId: run.id, run: getRun(core.store.db, run.id)! },
+      ],
+    };
+  }
+  const approvals = approveCount(getApproval(core.store.db, approval.id)!);
+  const isApproved = approvals >= approval.required;
+  if (isApproved) setApprovalStatus(core.store.db, approval.id, 'approved', now);
+  return {
+    runId: run.id,
+    message: isApproved ? 'approved' : `approval ${approvals} of ${approval.required} counted`,
+    audit: [
+      audited(input.actor, 'approval.granted', run.id, {
+        ...decided,
+        count: approvals,
+        required: approval.required,
+      }),
+    ],
+    events: [
+      {
+        type: 'approval.decided',
+        runId: run.id,
+        approval: getApproval(core.store.db, approval.id)!,
+        by: input.actor.user,
+        decision: 'approve',
+      },
+    ],
+    drive: isApproved,
+  };
+}
+
+export function renewApprovalChange(
+  core: EngineCore,
+  input: { key: string; actor: Actor; runId: string },
+): Change {
+  const run = runOrThrow(core, input.runId);
+  const step = getStep(core.store.db, run.id, run.currentStep);
+  const pending = approvalsFor(core.store.db, run.id, run.currentStep).filter(
+    (a) => a.status === 'pending',
+  );
+  for (const approval of pending) expireIfDue(core, approval.id);
+  const stillOpen = approvalsFor(core.store.db, run.id, run.currentStep).some(
+    (a) => a.status === 'pending',
+  );
+  if (stillOpen || step?.waitingOn !== 'approval') {
+    throw new UsageError(`run ${run.id} has no expired approval request to renew`);
+  }
+  const approval = core.runner.requestApproval(
+    run,
+    run.currentStep,
+    'two-person',
+    run.startedBy,
+    core.config.approvals.required,
+    null,
+  );
+  return {
+    runId: run.id,
+    message: 'approval requested again',
+    audit: [
+      audited(input.actor, 'approval.renewed', run.id, {
+        step: run.currentStep,
+        approval: approval.id,
+      }),
+    ],
+    events: [
+      {
+        type: 'approval.requested',
+        runId: run.id,
+        approval,
+        summary: `step ${run.currentStep + 1} needs approval again: the previous request expired`,
+      },
+    ],
+  };
+}
+
+export function overrideRpoGateChange(
+  core: EngineCore,
+  input: {
+    key: string;
+    actor: Actor;
+    runId: string;
+    stepIndex: number;
+    reason: string;
+  },
+): Change {
+  if (!input.reason.trim())
+    throw new UsageError('an RPO override needs a reason (it goes into the report)');
+  const { run, step } = currentStep(core, input.runId, input.stepIndex);
+  const record = getStep(core.store.db, run.id, step.index);
+  if (record?.waitingOn !== 'rpo-gate')
+    throw new UsageError(`step ${step.index + 1} is not blocked by the RPO gate`);
+  const approval = core.runner.requestApproval(
+    run,
+    step.index,
+    'rpo-override',
+    input.actor.user,
+    1,
+    input.reason.trim(),
+  );
+  return {
+    runId: run.id,
+    message: 'RPO override requested: a second person must approve it',
+    audit: [
+      audited(input.actor, 'gate.rpo-override-requested', run.id, {
+        step: step.index,
+        reason: input.reason,
+        approval: approval.id,
+      }),
+    ],
+    events: [
+      {
+        type: 'approval.requested',
+        runId: run.id,
+        approval,
+        summary: `override the RPO gate: ${input.reason.trim()}`,
+      },
+    ],
+  };
+}

@@ -1,0 +1,126 @@
+// What the engine's command handlers share: the store, config and clock they act on, the step
+// runner, and the checks every command makes (the run exists, the step is the current one).
+
+import type { Config, Service } from '../config.js';
+import { NotFound, UsageError } from '../errors.js';
+import { allSteps, type Runbook, type RunKind } from '../runbook/model.js';
+import { recordAuditEvents, type AuditEvent } from '../store/audit.js';
+import { getApproval, setApprovalStatus } from '../store/approvals.js';
+import type { Store } from '../store/db.js';
+import { getRun, type RunRecord } from '../store/runs.js';
+import { getStep } from '../store/steps.js';
+import { isExpired } from './approval.js';
+import type { EngineEvent } from './events.js';
+import type { StepRunner } from './step-runner.js';
+
+export interface EngineCore {
+  store: Store;
+  config: Config;
+  clock: () => Date;
+  runner: StepRunner;
+  newId: (prefix: 'r' | 'a') => string;
+  loadRunbook: (name: string) => Runbook;
+}
+
+/** Who gives a command: a Slack user ID, and how they reached us (`slack`, `cli:alice`). */
+export interface Actor {
+  user: string;
+  via?: string;
+}
+
+/** A command's effect, computed inside its transaction: committed with its audit, then emitted. */
+export interface Change {
+  runId: string;
+  message: string;
+  audit: AuditEvent[];
+  events: EngineEvent[];
+  drive?: boolean;
+}
+
+export function expireIfDue(core: EngineCore, approvalId: string): void {
+  const approval = getApproval(core.store.db, approvalId);
+  if (!approval || !isExpired(approval, core.clock())) return;
+  core.store.db
+    .transaction(() => {
+      setApprovalStatus(core.store.db, approval.id, 'expired', core.clock().toISOString());
+      recordAuditEvents(
+        core.store.db,
+        [
+          {
+            actor: 'system',
+            action: 'approval.expired',
+            subject: approval.runId,
+            details: { approval: approval.id },
+          },
+        ],
+        core.clock,
+      );
+    })
+    .immediate();
+}
+
+export function resolveService(
+  core: EngineCore,
+  runbook: Runbook,
+  name: string | null,
+  kind: RunKind,
+): Service | null {
+  const services = core.config.services;
+  const known = Object.keys(services).join(', ') || 'none configured';
+  const chosen = name ?? runbook.service;
+  if (chosen === null) {
+    const needsService =
+      kind === 'failover' ||
+      kind === 'failback' ||
+      allSteps(runbook).some(
+        (step) => step.action !== null && !['wait', 'notify'].includes(step.action),
+      );
+    if (needsService)
+      throw new UsageError(`runbook ${runbook.name} acts on a service: name one (known: ${known})`);
+    return null;
+  }
+  const service = services[chosen];
+  if (!service) throw new NotFound(`no service "${chosen}" (known: ${known})`);
+  if (runbook.service !== null && name !== null && runbook.service !== name) {
+    throw new UsageError(`runbook ${runbook.name} is written for ${runbook.service}, not ${name}`);
+  }
+  return service;
+}
+
+export function runOrThrow(core: EngineCore, runId: string): RunRecord {
+  const run = getRun(core.store.db, runId);
+  if (!run) throw new NotFound(`no run "${runId}": /dr history lists the recent ones`);
+  return run;
+}
+
+export function currentStep(core: EngineCore, runId: string, stepIndex: number) {
+  const run = runOrThrow(core, runId);
+  if (run.status !== 'running' && run.status !== 'waiting')
+    throw new UsageError(`run ${run.id} is ${run.status}`);
+  const runbook = core.runner.runbookOf(run.id);
+  const step = allSteps(runbook)[stepIndex];
+  if (!step) throw new UsageError(`run ${run.id} has no step ${stepIndex + 1}`);
+  if (stepIndex !== run.currentStep) {
+    throw new UsageError(
+      `step ${stepIndex + 1} is not the current step of run ${run.id} (the current one is ${run.currentStep + 1})`,
+    );
+  }
+  const record = getStep(core.store.db, run.id, stepIndex);
+  if (record?.state === 'executing')
+    throw new UsageError(`step ${stepIndex + 1} is running ${step.action}: wait for it to finish`);
+  return { run, step };
+}
+
+export function audited(
+  actor: Actor,
+  action: string,
+  subject: string,
+  details: Record<string, unknown>,
+): AuditEvent {
+  return {
+    actor: actor.user,
+    action,
+    subject,
+    details: actor.via ? { ...details, via: actor.via } : details,
+  };
+}

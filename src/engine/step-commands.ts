@@ -1,0 +1,178 @@
+// What people do to the current step: done, skip (with a reason), note, retry after a failure.
+
+import { UsageError } from '../errors.js';
+import { approvalsFor, setApprovalStatus } from '../store/approvals.js';
+import { updateRun } from '../store/runs.js';
+import { getStep, recordStepEvent, updateStep } from '../store/steps.js';
+import {
+  audited,
+  currentStep,
+  runOrThrow,
+  type Actor,
+  type Change,
+  type EngineCore,
+} from './core.js';
+import type { EngineEvent } from './events.js';
+
+export function completeStepChange(
+  core: EngineCore,
+  input: {
+    key: string;
+    actor: Actor;
+    runId: string;
+    stepIndex: number;
+    note?: string;
+  },
+): Change {
+  const { run, step } = currentStep(core, input.runId, input.stepIndex);
+  const isTabletop = run.kind === 'tabletop';
+  if (step.action !== null && !isTabletop) {
+    throw new UsageError(
+      `step ${step.index + 1} runs ${step.action}: it finishes when the action does (retry or skip it instead)`,
+    );
+  }
+  const now = core.clock().toISOString();
+  updateStep(core.store.db, run.id, step.index, {
+    state: 'done',
+    waitingOn: null,
+    finishedAt: now,
+    actor: input.actor.user,
+    summary: input.note ?? 'done',
+  });
+  recordStepEvent(core.store.db, {
+    runId: run.id,
+    stepIndex: step.index,
+    event: 'done',
+    actor: input.actor.user,
+    at: now,
+    details: { note: input.note ?? null },
+  });
+  const events: EngineEvent[] = [
+    {
+      type: 'step.finished',
+      runId: run.id,
+      stepIndex: step.index,
+      state: 'done',
+      summary: input.note ?? 'done',
+      by: input.actor.user,
+    },
+  ];
+  core.runner.advance(run, step.index, events);
+  return {
+    runId: run.id,
+    message: `step ${step.index + 1} done`,
+    audit: [audited(input.actor, 'step.done', run.id, { step: step.index })],
+    events,
+    drive: true,
+  };
+}
+
+export function skipStepChange(
+  core: EngineCore,
+  input: {
+    key: string;
+    actor: Actor;
+    runId: string;
+    stepIndex: number;
+    reason: string;
+  },
+): Change {
+  if (!input.reason.trim())
+    throw new UsageError('skipping a step needs a reason (it goes into the report)');
+  const { run, step } = currentStep(core, input.runId, input.stepIndex);
+  const now = core.clock().toISOString();
+  const summary = `skipped by ${input.actor.user}: ${input.reason.trim()}`;
+  updateStep(core.store.db, run.id, step.index, {
+    state: 'skipped',
+    waitingOn: null,
+    finishedAt: now,
+    actor: input.actor.user,
+    summary,
+  });
+  recordStepEvent(core.store.db, {
+    runId: run.id,
+    stepIndex: step.index,
+    event: 'skipped',
+    actor: input.actor.user,
+    at: now,
+    details: { reason: input.reason },
+  });
+  for (const approval of approvalsFor(core.store.db, run.id, step.index)) {
+    if (approval.status === 'pending')
+      setApprovalStatus(core.store.db, approval.id, 'expired', now, 'step skipped');
+  }
+  const events: EngineEvent[] = [
+    {
+      type: 'step.finished',
+      runId: run.id,
+      stepIndex: step.index,
+      state: 'skipped',
+      summary,
+      by: input.actor.user,
+    },
+  ];
+  core.runner.advance(run, step.index, events);
+  return {
+    runId: run.id,
+    message: `step ${step.index + 1} skipped`,
+    audit: [
+      audited(input.actor, 'step.skipped', run.id, { step: step.index, reason: input.reason }),
+    ],
+    events,
+    drive: true,
+  };
+}
+
+export function addNoteChange(
+  core: EngineCore,
+  input: {
+    key: string;
+    actor: Actor;
+    runId: string;
+    stepIndex?: number | null;
+    text: string;
+  },
+): Change {
+  if (!input.text.trim()) throw new UsageError('a note needs some text');
+  const run = runOrThrow(core, input.runId);
+  const stepIndex = input.stepIndex ?? null;
+  core.store.db
+    .prepare('INSERT INTO notes (run_id, step_index, author, text, at) VALUES (?, ?, ?, ?, ?)')
+    .run(run.id, stepIndex, input.actor.user, input.text.trim(), core.clock().toISOString());
+  return {
+    runId: run.id,
+    message: 'note added',
+    audit: [
+      audited(input.actor, 'note.added', run.id, { step: stepIndex, text: input.text.trim() }),
+    ],
+    events: [
+      {
+        type: 'note.added',
+        runId: run.id,
+        stepIndex,
+        author: input.actor.user,
+        text: input.text.trim(),
+      },
+    ],
+  };
+}
+
+export function retryStepChange(
+  core: EngineCore,
+  input: { key: string; actor: Actor; runId: string; stepIndex: number },
+): Change {
+  const { run, step } = currentStep(core, input.runId, input.stepIndex);
+  const record = getStep(core.store.db, run.id, step.index);
+  if (record?.waitingOn !== 'failure' && record?.waitingOn !== 'rpo-gate') {
+    throw new UsageError(`step ${step.index + 1} has not failed: there is nothing to retry`);
+  }
+  updateStep(core.store.db, run.id, step.index, { waitingOn: null });
+  updateRun(core.store.db, run.id, { status: 'running' });
+  return {
+    runId: run.id,
+    message: `retrying step ${step.index + 1}`,
+    audit: [audited(input.actor, 'step.retried', run.id, { step: step.index })],
+    events: [],
+    drive: true,
+  };
+}
