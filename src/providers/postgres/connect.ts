@@ -1,5 +1,7 @@
-// One short-lived connection per question, with timeouts: in a disaster the primary may hang
-// rather than refuse, and a DR tool must never wait forever on it.
+// Connections to the databases of a failover, with timeouts: in a disaster the primary may hang
+// rather than refuse, and a DR tool must never wait forever on it. A small pool per database keeps
+// a connection for a couple of seconds, so a gate check, a promotion and a write check in a row
+// do not each pay for a new connection; an idle pool lets the process exit.
 
 import pg from 'pg';
 import { ProviderError } from '../../errors.js';
@@ -19,34 +21,57 @@ export function describeUrl(role: string, url: string): string {
   }
 }
 
+const pools = new Map<string, pg.Pool>();
+
+function poolFor(url: string, options: ConnectOptions): pg.Pool {
+  const connectTimeoutMs = options.connectTimeoutMs ?? 3000;
+  const statementTimeoutMs = options.statementTimeoutMs ?? 120_000;
+  const key = `${url} ${connectTimeoutMs} ${statementTimeoutMs}`;
+  let pool = pools.get(key);
+  if (!pool) {
+    pool = new pg.Pool({
+      connectionString: url,
+      connectionTimeoutMillis: connectTimeoutMs,
+      statement_timeout: statementTimeoutMs,
+      application_name: 'lifeboat',
+      max: 2,
+      idleTimeoutMillis: 2000,
+      allowExitOnIdle: true,
+    });
+    // An idle connection dropped by the server (it was killed) must not crash the process.
+    pool.on('error', () => undefined);
+    pools.set(key, pool);
+  }
+  return pool;
+}
+
 export async function withClient<T>(
   url: string,
   resource: string,
-  use: (client: pg.Client) => Promise<T>,
+  use: (client: pg.PoolClient) => Promise<T>,
   options: ConnectOptions = {},
 ): Promise<T> {
-  const client = new pg.Client({
-    connectionString: url,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
-    statement_timeout: options.statementTimeoutMs ?? 120_000,
-    application_name: 'lifeboat',
-  });
-  // A connection dropped mid-query (the server was killed) must not crash the process.
-  client.on('error', () => undefined);
+  let client: pg.PoolClient;
   try {
-    await client.connect();
+    client = await poolFor(url, options).connect();
   } catch (error) {
     throw new ProviderError(resource, `cannot connect: ${(error as Error).message}`, false, {
       cause: error,
     });
   }
+  // A connection dropped mid-question (the server was killed) must not crash the process.
+  const ignore = () => undefined;
+  client.on('error', ignore);
+  let broken = false;
   try {
     return await use(client);
   } catch (error) {
+    broken = true; // never hand a connection that failed mid-question to the next one
     if (error instanceof ProviderError) throw error;
     throw new ProviderError(resource, (error as Error).message, false, { cause: error });
   } finally {
-    await client.end().catch(() => undefined);
+    client.off('error', ignore);
+    client.release(broken);
   }
 }
 
