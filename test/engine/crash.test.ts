@@ -34,7 +34,7 @@ const ACTION_STEPS = [0, 2, 3, 4];
 function launch(
   config: string,
   execLog: string,
-  killAt?: number,
+  killAt?: number | string,
 ): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const args = nodeTsArgs(
     'test/support/crash-child.ts',
@@ -97,4 +97,46 @@ describe('crash at every step boundary', () => {
       }
     });
   }
+
+  it('re-runs an action interrupted before it finished, and the idempotent promotion still happens once', async () => {
+    const pair = await startPostgresPair();
+    try {
+      await pair.killPrimary();
+      const dir = makeTempDir();
+      mkdirSync(path.join(dir, 'runbooks'));
+      writeFileSync(path.join(dir, 'runbooks', 'failover.md'), failover);
+      const config = path.join(dir, 'lifeboat.yml');
+      writeFileSync(config, postgresConfig(pair.primary.url, pair.standby.url));
+      const execLog = path.join(dir, 'executions.log');
+      writeFileSync(execLog, '');
+
+      const first = launch(config, execLog, 'a2'); // frozen with "promote started" committed
+      await until(() => first.output().includes('BOUNDARY'), 'the promotion to start');
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const second = launch(config, execLog);
+      expect(await second.exited).toBe(0);
+      expect(second.output()).toContain('FINISHED succeeded');
+
+      const executions = readFileSync(execLog, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => Number(line.split(' ')[0]));
+      expect(executions.sort()).toEqual([0, 2, 3, 4]); // the interrupted run() never got to log
+      expect(await sql(pair.standby.url, 'SELECT pg_is_in_recovery() AS r')).toEqual([
+        { r: false },
+      ]);
+      const store = openStore(path.join(dir, 'lifeboat.db'));
+      const attempts = store.db
+        .prepare(
+          "SELECT count(*) AS n FROM step_events WHERE event = 'action.started' AND step_index = 2",
+        )
+        .get();
+      expect(attempts).toEqual({ n: 2 });
+      expect(verifyAuditLog(store.db)).toMatchObject({ ok: true });
+      store.close();
+    } finally {
+      await pair.stop();
+    }
+  });
 });

@@ -1,6 +1,6 @@
 // A bot process for the crash test: resumes (or starts) the failover, plays the people, and logs
-// every action execution. With KILL_AT it freezes right after that step's "finished" is committed
-// and says BOUNDARY, so the parent can kill -9 it exactly at the step boundary.
+// every action execution. With KILL_AT it freezes at a chosen point and says BOUNDARY, so the
+// parent can kill -9 it exactly there.
 // Usage: node --import tsx test/support/crash-child.ts CONFIG EXEC_LOG [KILL_AT]
 
 import { appendFileSync } from 'node:fs';
@@ -27,12 +27,19 @@ const counted = Object.fromEntries(
 ) as ActionRegistry;
 
 const engine = createEngine(config, { actions: counted });
+// KILL_AT "N" freezes after step N's "finished" is committed; "aN" right after step N's action
+// was marked started (committed) and before its side effect runs.
+const [killOnAction, killStep] = killAt?.startsWith('a')
+  ? [true, Number(killAt.slice(1))]
+  : [false, Number(killAt)];
 engine.on((event) => {
-  if (
-    event.type === 'step.finished' &&
+  const wanted = killOnAction ? 'action.started' : 'step.finished';
+  const hit =
     killAt !== undefined &&
-    event.stepIndex === Number(killAt)
-  ) {
+    (event.type === 'action.started' || event.type === 'step.finished') &&
+    event.type === wanted &&
+    event.stepIndex === killStep;
+  if (hit) {
     process.stdout.write('BOUNDARY\n');
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000); // frozen until killed
   }
