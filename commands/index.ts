@@ -4,11 +4,13 @@ import { backups } from './backups.js';
 import type { Command } from './command.js';
 import { drill, runbook, tabletop } from './exercise.js';
 import { failback, failover } from './failover.js';
-import { help } from './help.js';
+import { helpCommand } from './help.js';
 import { history } from './history.js';
 import { schedule } from './schedule.js';
 import { abort, report } from './runs.js';
 import { status } from './status.js';
+
+const help = helpCommand(() => COMMANDS);
 
 export const COMMANDS: readonly Command<unknown>[] = [
   help,

@@ -184,26 +184,11 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     }
   });
 
-  const onButton = (
-    actionId: string,
-    handle: (value: string, user: string, key: string, triggerId: string) => unknown,
-  ) => {
-    app.action(actionId, async ({ ack, body, action, respond }) => {
-      await ack();
-      const button = action as { value?: string; action_ts?: string };
-      const user = body.user.id;
-      try {
-        await handle(
-          button.value ?? '',
-          user,
-          `click:${actionId}:${button.value}:${user}:${button.action_ts}`,
-          (body as { trigger_id: string }).trigger_id,
-        );
-      } catch (error) {
-        await ephemeral(respond, errorReply(error, logger, { action: actionId, user }));
-      }
-    });
-  };
+  // Bolt runs every listener's matchers on every request: one listener for all our buttons (and
+  // one for the "why?" modals) keeps each request's path short.
+  type ButtonHandler = (value: string, user: string, key: string, triggerId: string) => unknown;
+  const buttons = new Map<string, ButtonHandler>();
+  const onButton = (actionId: string, handle: ButtonHandler) => buttons.set(actionId, handle);
   const runStep = (value: string) => {
     const [runId = '', step = '0'] = value.split(':');
     return { runId, stepIndex: Number(step) };
@@ -270,37 +255,53 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
       }),
     );
   }
-  for (const [, viewId] of asks) {
-    app.view(viewId, async ({ ack, view, body }) => {
-      await ack();
-      const reason = view.state.values[BlockId.reason]?.value?.value ?? '';
-      const user = body.user.id;
-      const key = `view:${view.id}`;
-      const actor = { user, via: 'slack' };
-      try {
-        if (viewId === ViewId.runAbort)
-          engine.abortRun({ key, actor, runId: view.private_metadata, reason });
-        else {
-          const target = runStep(view.private_metadata);
-          if (viewId === ViewId.stepSkip) engine.skipStep({ key, actor, ...target, reason });
-          if (viewId === ViewId.stepNote) engine.addNote({ key, actor, ...target, text: reason });
-          if (viewId === ViewId.gateOverride)
-            engine.overrideRpoGate({ key, actor, ...target, reason });
-        }
-      } catch (error) {
-        const runId = view.private_metadata.split(':')[0] ?? '';
-        const channel = engine.store.db
-          .prepare("SELECT channel FROM slack_messages WHERE run_id = ? AND ref = 'header'")
-          .get(runId) as { channel: string } | undefined;
-        if (channel)
-          await app.client.chat.postEphemeral({
-            channel: channel.channel,
-            user,
-            text: errorReply(error, logger, { view: viewId }),
-          });
+  const askViews: string[] = asks.map(([, viewId]) => viewId);
+  app.view(exactly(askViews), async ({ ack, view, body }) => {
+    const viewId = view.callback_id;
+    await ack();
+    const reason = view.state.values[BlockId.reason]?.value?.value ?? '';
+    const user = body.user.id;
+    const key = `view:${view.id}`;
+    const actor = { user, via: 'slack' };
+    try {
+      if (viewId === ViewId.runAbort)
+        engine.abortRun({ key, actor, runId: view.private_metadata, reason });
+      else {
+        const target = runStep(view.private_metadata);
+        if (viewId === ViewId.stepSkip) engine.skipStep({ key, actor, ...target, reason });
+        if (viewId === ViewId.stepNote) engine.addNote({ key, actor, ...target, text: reason });
+        if (viewId === ViewId.gateOverride)
+          engine.overrideRpoGate({ key, actor, ...target, reason });
       }
-    });
-  }
+    } catch (error) {
+      const runId = view.private_metadata.split(':')[0] ?? '';
+      const channel = engine.store.db
+        .prepare("SELECT channel FROM slack_messages WHERE run_id = ? AND ref = 'header'")
+        .get(runId) as { channel: string } | undefined;
+      if (channel)
+        await app.client.chat.postEphemeral({
+          channel: channel.channel,
+          user,
+          text: errorReply(error, logger, { view: viewId }),
+        });
+    }
+  });
+
+  app.action(exactly([...buttons.keys()]), async ({ ack, body, action, respond }) => {
+    await ack();
+    const button = action as { action_id: string; value?: string; action_ts?: string };
+    const user = body.user.id;
+    try {
+      await buttons.get(button.action_id)?.(
+        button.value ?? '',
+        user,
+        `click:${button.action_id}:${button.value}:${user}:${button.action_ts}`,
+        (body as { trigger_id: string }).trigger_id,
+      );
+    } catch (error) {
+      await ephemeral(respond, errorReply(error, logger, { action: button.action_id, user }));
+    }
+  });
 
   app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab !== 'home') return;
@@ -315,6 +316,11 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   });
 
   return { app, publisher, client: app.client };
+}
+
+/** A pattern matching exactly these ids. */
+function exactly(ids: readonly string[]): RegExp {
+  return new RegExp(`^(${ids.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
 }
 
 async function ephemeral(respond: RespondFn, text: string): Promise<void> {
