@@ -1,0 +1,160 @@
+// Block Kit -> HTML for the local console: the blocks the bot sends (header, section with mrkdwn,
+// context, divider, actions with buttons, inputs in modals) rendered the way Slack shows them, so
+// the console is played through the same messages Slack would receive. Pure; every text escaped.
+
+interface TextObject {
+  type: 'mrkdwn' | 'plain_text';
+  text: string;
+}
+
+interface Element {
+  type: string;
+  text?: TextObject;
+  action_id?: string;
+  value?: string;
+  style?: 'primary' | 'danger';
+  multiline?: boolean;
+  placeholder?: TextObject;
+}
+
+export interface Block {
+  type: string;
+  block_id?: string;
+  text?: TextObject;
+  elements?: (Element | TextObject)[];
+  label?: TextObject;
+  hint?: TextObject;
+  element?: Element;
+  optional?: boolean;
+}
+
+export interface ModalView {
+  title?: TextObject;
+  submit?: TextObject;
+  close?: TextObject;
+  blocks: Block[];
+}
+
+export function renderBlocks(blocks: readonly Block[]): string {
+  return blocks.map(renderBlock).join('\n');
+}
+
+export function renderModal(view: ModalView): string {
+  return [
+    `<div class="modal-title">${escapeHtml(view.title?.text ?? '')}</div>`,
+    `<form class="modal-body">${renderBlocks(view.blocks)}`,
+    `<div class="modal-buttons"><button type="button" class="cancel">${escapeHtml(view.close?.text ?? 'Cancel')}</button>`,
+    `<button type="submit" class="primary">${escapeHtml(view.submit?.text ?? 'Submit')}</button></div></form>`,
+  ].join('');
+}
+
+function renderBlock(block: Block): string {
+  switch (block.type) {
+    case 'header':
+      return `<div class="block header">${escapeHtml(block.text?.text ?? '')}</div>`;
+    case 'section':
+      return `<div class="block section">${renderText(block.text)}</div>`;
+    case 'context':
+      return `<div class="block context">${(block.elements ?? []).map((element) => `<span>${renderText(element as TextObject)}</span>`).join(' ')}</div>`;
+    case 'divider':
+      return '<hr class="block divider">';
+    case 'actions':
+      return `<div class="block actions">${(block.elements ?? []).map((element) => renderButton(element as Element)).join('')}</div>`;
+    case 'input':
+      return renderInput(block);
+    default:
+      return `<div class="block unknown">(${escapeHtml(block.type)} block)</div>`;
+  }
+}
+
+function renderButton(element: Element): string {
+  if (element.type !== 'button') return '';
+  const style = element.style ? ` ${element.style}` : '';
+  return `<button class="button${style}" data-action-id="${escapeAttribute(element.action_id ?? '')}" data-value="${escapeAttribute(element.value ?? '')}">${escapeHtml(element.text?.text ?? '')}</button>`;
+}
+
+function renderInput(block: Block): string {
+  const element = block.element;
+  const name = escapeAttribute(block.block_id ?? '');
+  const placeholder = element?.placeholder
+    ? ` placeholder="${escapeAttribute(element.placeholder.text)}"`
+    : '';
+  const field = element?.multiline
+    ? `<textarea name="${name}"${placeholder}></textarea>`
+    : `<input type="text" name="${name}"${placeholder}>`;
+  const optional = block.optional ? ' <span class="optional">(optional)</span>' : '';
+  const hint = block.hint ? `<div class="hint">${escapeHtml(block.hint.text)}</div>` : '';
+  return `<label class="block input"><span class="label">${escapeHtml(block.label?.text ?? '')}${optional}</span>${field}${hint}</label>`;
+}
+
+function renderText(text: TextObject | undefined): string {
+  if (!text) return '';
+  return text.type === 'plain_text' ? escapeHtml(text.text) : mrkdwnToHtml(text.text);
+}
+
+/**
+ * Slack mrkdwn: *bold*, _italic_, ~strike~, `code`, ```pre```, <@U123> mentions, <url|label>
+ * links, :emoji: names, newlines. The text arrives with &, < and > escaped as Slack wants them.
+ */
+export function mrkdwnToHtml(text: string): string {
+  const blocks = text.split('```');
+  return blocks
+    .map((part, i) => {
+      if (i % 2 === 1) return `<pre>${escapeSlackText(part)}</pre>`;
+      return part
+        .split(/(`[^`\n]+`)/)
+        .map((chunk) =>
+          chunk.startsWith('`') && chunk.endsWith('`') && chunk.length > 1
+            ? `<code>${escapeSlackText(chunk.slice(1, -1))}</code>`
+            : inline(chunk),
+        )
+        .join('');
+    })
+    .join('');
+}
+
+function inline(chunk: string): string {
+  let html = chunk.replace(
+    /<(@[UW][A-Z0-9]+|https?:\/\/[^|>]+)(?:\|([^>]+))?>/g,
+    (_, target: string, label?: string) => {
+      if (target.startsWith('@')) return `\u0000mention:${target.slice(1)}\u0000`;
+      return `\u0000link:${encodeURIComponent(target)}:${encodeURIComponent(label ?? target)}\u0000`;
+    },
+  );
+  html = escapeSlackText(html);
+  html = html
+    .replace(/(^|[\s(])\*([^*\n]+)\*/g, '$1<strong>$2</strong>')
+    .replace(/(^|[\s(])_([^_\n]+)_/g, '$1<em>$2</em>')
+    .replace(/(^|[\s(])~([^~\n]+)~/g, '$1<del>$2</del>')
+    .replace(/:([a-z0-9_+-]+):/g, '<span class="emoji" title=":$1:">:$1:</span>')
+    .replace(/\n/g, '<br>');
+  return html.replace(
+    /\u0000(mention|link):([^\u0000]*)\u0000/g,
+    (_, kind: string, rest: string) => {
+      if (kind === 'mention') return `<span class="mention">@${escapeHtml(rest)}</span>`;
+      const [target = '', label = ''] = rest.split(':').map(decodeURIComponent);
+      return `<a href="${escapeAttribute(target)}" target="_blank" rel="noopener">${escapeHtml(label)}</a>`;
+    },
+  );
+}
+
+/** Text that Slack already escaped (&amp; &lt; &gt;) stays so; anything else is escaped. */
+function escapeSlackText(text: string): string {
+  return text
+    .replace(/&(?!(amp|lt|gt);)/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
+}
+
+export function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
+}
+
+function escapeAttribute(text: string): string {
+  return escapeHtml(text).replace(/'/g, '&#39;');
+}
