@@ -117,8 +117,8 @@ function inline(chunk: string): string {
   let html = chunk.replace(
     /<(@[UW][A-Z0-9]+|https?:\/\/[^|>]+)(?:\|([^>]+))?>/g,
     (_, target: string, label?: string) => {
-      if (target.startsWith('@')) return `\u0000mention:${target.slice(1)}\u0000`;
-      return `\u0000link:${encodeURIComponent(target)}:${encodeURIComponent(label ?? target)}\u0000`;
+      if (target.startsWith('@')) return `\uE000mention:${target.slice(1)}\uE000`;
+      return `\uE000link:${encodeURIComponent(target)}:${encodeURIComponent(label ?? target)}\uE000`;
     },
   );
   html = escapeSlackText(html);
@@ -129,7 +129,7 @@ function inline(chunk: string): string {
     .replace(/:([a-z0-9_+-]+):/g, '<span class="emoji" title=":$1:">:$1:</span>')
     .replace(/\n/g, '<br>');
   return html.replace(
-    /\u0000(mention|link):([^\u0000]*)\u0000/g,
+    /\uE000(mention|link):([^\uE000]*)\uE000/g,
     (_, kind: string, rest: string) => {
       if (kind === 'mention') return `<span class="mention">@${escapeHtml(rest)}</span>`;
       const [target = '', label = ''] = rest.split(':').map(decodeURIComponent);
