@@ -9,6 +9,7 @@ import { isLifeboatError } from './errors.js';
 import { processIo, type Io } from './cli/io.js';
 import { checkRunbooks, listRunbooks, showRunbook } from './cli/runbooks.js';
 import { runCheck, showStatus } from './cli/check.js';
+import { resetLocalEnvironment } from './local/environment.js';
 import { runCommand, type RunCliOptions } from './cli/run.js';
 import { showHistory, showReport, verifyAudit } from './cli/store-commands.js';
 import { createLogger } from './log.js';
@@ -221,6 +222,20 @@ function buildProgram(
         opts: { service?: string; pick?: 'newest' | 'random'; within?: string },
       ) => setExit(await runCheck(what, opts, io, env)),
     );
+
+  const local = program
+    .command('local')
+    .description("local mode's PostgreSQL pair, S3 stand-in and config under .lifeboat/")
+    .exitOverride();
+  local
+    .command('reset')
+    .description('wipe .lifeboat/ (stop local mode first); the next local start builds it afresh')
+    .option('--dir <dir>', 'the local mode folder', '.lifeboat')
+    .action(async (opts: { dir: string }) => {
+      await resetLocalEnvironment(opts.dir);
+      io.out(`removed ${opts.dir}`);
+      setExit(0);
+    });
 
   const audit = program.command('audit').description('the hash-chained audit log').exitOverride();
   audit

@@ -76,6 +76,31 @@ export async function startPostgresPair(options: { root?: string } = {}): Promis
   };
 }
 
+/**
+ * Starts a pair created earlier in `root` on the same ports (local mode's second start). The
+ * caller knows the ports; the data stays where it is.
+ */
+export async function resumePostgresPair(
+  root: string,
+  ports: { primary: number; standby: number },
+): Promise<PostgresPair> {
+  assertBinaries();
+  const primary = server(root, 'primary', ports.primary);
+  const standby = server(root, 'standby', ports.standby);
+  for (const instance of [primary, standby]) {
+    if (!existsSync(path.join(instance.dataDir, 'postmaster.pid'))) await startServer(instance);
+  }
+  return {
+    root,
+    primary,
+    standby,
+    killPrimary: () => stopServer(primary, 'immediate'),
+    stop: async () => {
+      await Promise.allSettled([stopServer(primary), stopServer(standby)]);
+    },
+  };
+}
+
 /** A single throwaway server (restore tests): started in its own folder, removed by stop(). */
 export async function startThrowawayServer(): Promise<{
   server: PostgresServer;

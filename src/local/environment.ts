@@ -1,0 +1,219 @@
+// Local mode's world, under .lifeboat/: a PostgreSQL primary and streaming standby, an
+// S3-compatible store (s3rver) holding a real pg_dump backup, and a lifeboat.yml pointing at all of
+// it. A second start reuses what exists (same ports, same data); reset wipes it. Errors say what
+// to do: binaries missing, a port taken, a .lifeboat/ from an incompatible version.
+
+import { PutObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import S3rver from 's3rver';
+import { ConfigError } from '../errors.js';
+import { createS3Client } from '../providers/aws/s3.js';
+import {
+  PG_BIN,
+  freePort,
+  resumePostgresPair,
+  startPostgresPair,
+  stopServer,
+  type PostgresPair,
+} from './postgres-pair.js';
+
+const run = promisify(execFile);
+
+/** Bumped when the layout of .lifeboat/ changes incompatibly. */
+export const LOCAL_VERSION = 1;
+export const LOCAL_BUCKET = 'lifeboat-local';
+export const LOCAL_USERS = { requester: 'U0ALICE', approver: 'U0BOB' } as const;
+
+interface LocalState {
+  version: number;
+  ports: { primary: number; standby: number; s3: number };
+}
+
+export interface LocalEnvironment {
+  dir: string;
+  configFile: string;
+  pair: PostgresPair;
+  s3Endpoint: string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalEnvironment(
+  dir: string,
+  runbooksDir: string,
+): Promise<LocalEnvironment> {
+  mkdirSync(dir, { recursive: true });
+  await assertPostgresCanReach(dir);
+  const stateFile = path.join(dir, 'state.json');
+  const state = existsSync(stateFile) ? readState(stateFile) : null;
+  const pgRoot = path.join(dir, 'pg');
+  let pair: PostgresPair;
+  let s3Port: number;
+  if (state) {
+    for (const [name, port] of Object.entries(state.ports)) await assertPortFree(port, name);
+    pair = await resumePostgresPair(pgRoot, state.ports);
+    s3Port = state.ports.s3;
+  } else {
+    pair = await startPostgresPair({ root: pgRoot });
+    s3Port = await freePort();
+    const fresh: LocalState = {
+      version: LOCAL_VERSION,
+      ports: { primary: pair.primary.port, standby: pair.standby.port, s3: s3Port },
+    };
+    writeFileSync(stateFile, JSON.stringify(fresh, null, 2));
+  }
+  const s3 = new S3rver({
+    address: '127.0.0.1',
+    port: s3Port,
+    silent: true,
+    directory: path.join(dir, 's3'),
+    configureBuckets: [{ name: LOCAL_BUCKET }],
+  });
+  await s3.run();
+  const s3Endpoint = `http://127.0.0.1:${s3Port}`;
+  await ensureDemoData(pair.primary.url);
+  await ensureBackup(pair, s3Endpoint, dir);
+  const configFile = path.join(dir, 'lifeboat.yml');
+  writeFileSync(configFile, localConfig(pair, s3Endpoint, runbooksDir));
+  return {
+    dir,
+    configFile,
+    pair,
+    s3Endpoint,
+    stop: async () => {
+      await s3.close().catch(() => undefined);
+      await pair.stop();
+    },
+  };
+}
+
+/**
+ * `lifeboat local reset`: everything under .lifeboat/ goes. Servers left running by a local mode
+ * that was killed are stopped first, so no PostgreSQL keeps writing into a deleted folder.
+ */
+export async function resetLocalEnvironment(dir: string): Promise<void> {
+  const pgRoot = path.join(dir, 'pg');
+  for (const name of ['primary', 'standby']) {
+    const dataDir = path.join(pgRoot, name);
+    if (existsSync(dataDir)) await stopServer({ port: 0, dataDir, url: '' }, 'immediate');
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function readState(file: string): LocalState {
+  const state = JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalState>;
+  if (state.version !== LOCAL_VERSION || !state.ports) {
+    throw new ConfigError(
+      '',
+      `${path.dirname(file)} was made by another version of lifeboat's local mode (layout ${String(state.version)}, this one ${LOCAL_VERSION}): run "lifeboat local reset" to start afresh`,
+    );
+  }
+  return state as LocalState;
+}
+
+/** As root, the servers run as the postgres user, who must be able to walk down to `dir`. */
+async function assertPostgresCanReach(dir: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  try {
+    await run('runuser', ['-u', 'postgres', '--', 'test', '-x', path.resolve(dir)]);
+  } catch {
+    throw new ConfigError(
+      '',
+      `PostgreSQL runs as the postgres user here, who cannot reach ${path.resolve(dir)}: let others traverse its parent folders (chmod o+x on each), or clone lifeboat somewhere like /srv`,
+    );
+  }
+}
+
+async function assertPortFree(port: number, name: string): Promise<void> {
+  const free = await new Promise<boolean>((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+  if (!free) {
+    throw new ConfigError(
+      '',
+      `port ${port} (${name}) is taken: stop what uses it (another lifeboat local mode?), or run "lifeboat local reset" to pick new ports`,
+    );
+  }
+}
+
+async function ensureDemoData(url: string): Promise<void> {
+  await run(path.join(PG_BIN, 'psql'), [
+    url,
+    '-q',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-c',
+    `CREATE TABLE IF NOT EXISTS payments (id bigserial PRIMARY KEY, amount int NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+     INSERT INTO payments (amount) SELECT g FROM generate_series(1, 100) g WHERE NOT EXISTS (SELECT 1 FROM payments);`,
+  ]);
+}
+
+/** A real pg_dump of the primary in the store, unless one is there already. */
+async function ensureBackup(pair: PostgresPair, endpoint: string, dir: string): Promise<void> {
+  const client = createS3Client({ region: 'us-west-2', endpoint });
+  client.config.credentials = () =>
+    Promise.resolve({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+  const listed = await client.send(
+    new ListObjectsV2Command({ Bucket: LOCAL_BUCKET, Prefix: 'postgres/' }),
+  );
+  if ((listed.Contents ?? []).length > 0) return;
+  const file = path.join(dir, 'first.dump');
+  await run(path.join(PG_BIN, 'pg_dump'), [
+    '-Fc',
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(pair.primary.port),
+    '-U',
+    'postgres',
+    '-f',
+    file,
+    'postgres',
+  ]);
+  await client.send(
+    new PutObjectCommand({
+      Bucket: LOCAL_BUCKET,
+      Key: `postgres/${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.dump`,
+      Body: readFileSync(file),
+    }),
+  );
+  rmSync(file);
+}
+
+function localConfig(pair: PostgresPair, s3Endpoint: string, runbooksDir: string): string {
+  return `# Written by lifeboat's local mode: a PostgreSQL pair and an S3 stand-in on this machine.
+slack:
+  channel: C0LOCAL
+approvals:
+  approvers: [${LOCAL_USERS.requester}, ${LOCAL_USERS.approver}]
+  required: 1
+  expires_after: 15m
+store: ./lifeboat.db
+runbooks_dir: ${JSON.stringify(runbooksDir)}
+services:
+  payments-db:
+    rto: 15m
+    rpo: 1m
+    runbooks: { failover: failover, failback: failback }
+    database:
+      provider: postgres
+      primary: ${pair.primary.url}
+      replica: ${pair.standby.url}
+    backups:
+      provider: s3
+      bucket: ${LOCAL_BUCKET}
+      prefix: postgres/
+      region: us-west-2
+      endpoint: ${s3Endpoint}
+      max_age: 1d
+      restore_test: { expected_tables: [payments] }
+schedules:
+  - { name: backup-check, cron: '*/30 * * * *', check: backups }
+  - { name: lag-watch, cron: '* * * * *', check: lag }
+`;
+}
