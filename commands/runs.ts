@@ -1,7 +1,7 @@
 // `/dr abort <run> <reason>` and `/dr report <run>`: act on or read one run.
 
 import { UsageError } from '../src/errors.js';
-import { renderReport } from '../src/engine/report.js';
+import { renderReport } from '../src/report.js';
 import { needEngine, type Command, type Reply } from './command.js';
 
 export const abort: Command<Reply> = {

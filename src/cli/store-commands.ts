@@ -3,7 +3,7 @@
 import { history } from '../../commands/history.js';
 import { loadConfig } from '../config.js';
 import { NotFound } from '../errors.js';
-import { renderReport } from '../engine/report.js';
+import { renderReport } from '../report.js';
 import { getRunView } from '../engine/run-view.js';
 import { formatDuration } from '../duration.js';
 import { verifyAuditLog } from '../store/audit.js';

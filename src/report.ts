@@ -2,11 +2,11 @@
 // budget, the timeline of every step event with who did it, approvals, and notes. Markdown for a
 // postmortem (`lifeboat report RUN --markdown`), Slack mrkdwn for `/dr report`.
 
-import type { Config } from '../config.js';
-import { formatDuration } from '../duration.js';
-import type { Db } from '../store/db.js';
-import { listStepEvents } from '../store/steps.js';
-import type { RunView } from './run-view.js';
+import type { Config } from './config.js';
+import { formatDuration } from './duration.js';
+import type { Db } from './store/db.js';
+import { listStepEvents } from './store/steps.js';
+import type { RunView } from './engine/run-view.js';
 
 export function renderReport(
   view: RunView,
