@@ -4,10 +4,9 @@
 // them never runs it again.
 
 import type { Config, Service } from '../config.js';
-import { LifeboatError, ProviderError } from '../errors.js';
+import { LifeboatError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { allSteps, type Runbook, type RunKind, type Step } from '../runbook/model.js';
-import type { LagMeasurement } from '../providers/types.js';
 import { recordAuditEvents, type AuditEvent } from '../store/audit.js';
 import {
   approvalsFor,
@@ -19,7 +18,6 @@ import {
 import type { Store } from '../store/db.js';
 import { getRun, getRunbookSnapshot, updateRun, type RunRecord } from '../store/runs.js';
 import { getStep, recordStepEvent, updateStep, type StepRecord } from '../store/steps.js';
-import { describeLag } from '../actions/db/describe-lag.js';
 import type { ActionRegistry } from '../actions/registry.js';
 import type {
   ActionContext,
@@ -30,6 +28,7 @@ import type {
 import type { EngineEvent } from './events.js';
 import { HEARTBEAT_MS, claimRun, holderOf, refreshClaim, releaseRun } from './executor-lease.js';
 import { recoveryStepIndex } from './run-view.js';
+import { askForApproval, rpoGate, type GateKit } from './gates.js';
 
 export interface StepRunnerDeps {
   store: Store;
@@ -45,11 +44,11 @@ export interface StepRunnerDeps {
 
 type Commit = (events: EngineEvent[], audit: AuditEvent[]) => void;
 
-export class StepRunner {
+export class StepRunner implements GateKit {
   private readonly snapshots = new Map<string, Runbook>();
   private readonly providers = new Map<string, ServiceProviders>();
 
-  constructor(private readonly deps: StepRunnerDeps) {}
+  constructor(readonly deps: StepRunnerDeps) {}
 
   runbookOf(runId: string): Runbook {
     let runbook = this.snapshots.get(runId);
@@ -172,12 +171,12 @@ export class StepRunner {
       return true;
     }
     if (step.approval === 'two-person' && !this.isApproved(run.id, step.index, 'two-person')) {
-      await this.askForApproval(run, step, context);
+      await askForApproval(this, run, step, context);
       return false;
     }
     let exposure: number | null | undefined;
     if (step.action === 'db.promote' && context.service) {
-      const gate = await this.rpoGate(run, step, context, context.service);
+      const gate = await rpoGate(this, run, step, context, context.service);
       if (gate.blocked) return false;
       exposure = gate.exposureSeconds;
     }
@@ -203,103 +202,6 @@ export class StepRunner {
       });
       events.push({ type: 'step.started', runId: run.id, stepIndex: step.index, plan });
     });
-  }
-
-  private async askForApproval(run: RunRecord, step: Step, context: ActionContext): Promise<void> {
-    const open = approvalsFor(this.deps.store.db, run.id, step.index, 'two-person');
-    if (open.some((approval) => approval.status === 'pending')) return;
-    if (open.some((approval) => approval.status === 'expired')) return; // renewed on request only
-    const plan = this.deps.actions[step.action!].plan(context);
-    const lag =
-      step.action === 'db.promote' && context.providers.database
-        ? await this.measureLag(context)
-        : null;
-    const lagLine =
-      lag === null
-        ? ''
-        : ` Replication lag now: ${lag.measurement ? describeLag(lag.measurement, context.service?.rpoSeconds ?? null) : lag.error}.`;
-    this.commit((events, audit) => {
-      const approval = this.requestApproval(
-        run,
-        step.index,
-        'two-person',
-        run.startedBy,
-        this.deps.config.approvals.required,
-        null,
-      );
-      audit.push({
-        actor: 'system',
-        action: 'approval.requested',
-        subject: run.id,
-        details: {
-          step: step.index,
-          approval: approval.id,
-          action: step.action,
-          required: approval.required,
-        },
-      });
-      events.push({
-        type: 'approval.requested',
-        runId: run.id,
-        approval,
-        summary: `${plan}${lagLine}`,
-      });
-    });
-  }
-
-  /** Before promotion: lag within the RPO, or an override approved by a second person. */
-  private async rpoGate(
-    run: RunRecord,
-    step: Step,
-    context: ActionContext,
-    service: Service,
-  ): Promise<{ blocked: boolean; exposureSeconds: number | null }> {
-    const lag = await this.measureLag(context);
-    const measurement = lag.measurement;
-    const exposureSeconds = measurement
-      ? measurement.targetIsReplica
-        ? measurement.lagSeconds
-        : 0
-      : null;
-    const isOverridden = this.isApproved(run.id, step.index, 'rpo-override');
-    const problem =
-      measurement === null
-        ? `replication lag could not be measured (${lag.error})`
-        : measurement.targetIsReplica &&
-            (measurement.lagSeconds === null || measurement.lagSeconds > service.rpoSeconds)
-          ? `replication lag is ${describeLag(measurement, service.rpoSeconds)}`
-          : null;
-    if (problem === null || isOverridden) return { blocked: false, exposureSeconds };
-    const overrides = approvalsFor(this.deps.store.db, run.id, step.index, 'rpo-override');
-    if (overrides.some((approval) => approval.status === 'pending'))
-      return { blocked: true, exposureSeconds };
-    const reason = `${problem}. Promoting now could lose that much committed data. Wait and retry, or override with a reason (a second person must approve).`;
-    this.commit((events, audit) => {
-      updateStep(this.deps.store.db, run.id, step.index, {
-        waitingOn: 'rpo-gate',
-        summary: reason,
-        details: { lag: measurement },
-      });
-      updateRun(this.deps.store.db, run.id, { status: 'waiting' });
-      audit.push({
-        actor: 'system',
-        action: 'gate.rpo-blocked',
-        subject: run.id,
-        details: {
-          step: step.index,
-          lagSeconds: measurement?.lagSeconds ?? null,
-          rpoSeconds: service.rpoSeconds,
-        },
-      });
-      events.push({
-        type: 'step.blocked',
-        runId: run.id,
-        stepIndex: step.index,
-        reason,
-        waitingOn: 'rpo-gate',
-      });
-    });
-    return { blocked: true, exposureSeconds };
   }
 
   private async execute(
@@ -479,20 +381,7 @@ export class StepRunner {
     return `internal error in ${step.action}: ${(error as Error).message} (logged; retry or skip the step)`;
   }
 
-  private async measureLag(
-    context: ActionContext,
-  ): Promise<{ measurement: LagMeasurement | null; error: string | null }> {
-    try {
-      if (!context.providers.database)
-        return { measurement: null, error: 'the service has no database' };
-      return { measurement: await context.providers.database.measureLag(), error: null };
-    } catch (error) {
-      if (error instanceof ProviderError) return { measurement: null, error: error.message };
-      throw error;
-    }
-  }
-
-  private isApproved(runId: string, stepIndex: number, gate: ApprovalGate): boolean {
+  isApproved(runId: string, stepIndex: number, gate: ApprovalGate): boolean {
     return approvalsFor(this.deps.store.db, runId, stepIndex, gate).some(
       (approval) => approval.status === 'approved',
     );
@@ -518,7 +407,7 @@ export class StepRunner {
   }
 
   /** One transaction: the change, its audit events; then the events go out. */
-  private commit(change: Commit): void {
+  commit(change: Commit): void {
     const events: EngineEvent[] = [];
     const audit: AuditEvent[] = [];
     this.deps.store.db
