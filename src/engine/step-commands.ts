@@ -3,7 +3,7 @@
 import { UsageError } from '../errors.js';
 import { approvalsFor, setApprovalStatus } from '../store/approvals.js';
 import { updateRun } from '../store/runs.js';
-import { getStep, recordStepEvent, updateStep } from '../store/steps.js';
+import { getStep, updateStep } from '../store/steps.js';
 import {
   audited,
   currentStep,
@@ -31,33 +31,19 @@ export function completeStepChange(
       `step ${step.index + 1} runs ${step.action}: it finishes when the action does (retry or skip it instead)`,
     );
   }
-  const now = core.clock().toISOString();
-  updateStep(core.store.db, run.id, step.index, {
-    state: 'done',
-    waitingOn: null,
-    finishedAt: now,
-    actor: input.actor.user,
-    summary: input.note ?? 'done',
-  });
-  recordStepEvent(core.store.db, {
-    runId: run.id,
-    stepIndex: step.index,
-    event: 'done',
-    actor: input.actor.user,
-    at: now,
-    details: { note: input.note ?? null },
-  });
-  const events: EngineEvent[] = [
+  const events: EngineEvent[] = [];
+  core.runner.finishStep(
+    run,
+    step,
     {
-      type: 'step.finished',
-      runId: run.id,
-      stepIndex: step.index,
       state: 'done',
+      actor: input.actor.user,
       summary: input.note ?? 'done',
-      by: input.actor.user,
+      event: 'done',
+      eventDetails: { note: input.note ?? null },
     },
-  ];
-  core.runner.advance(run, step.index, events);
+    events,
+  );
   return {
     runId: run.id,
     message: `step ${step.index + 1} done`,
@@ -81,37 +67,23 @@ export function skipStepChange(
     throw new UsageError('skipping a step needs a reason (it goes into the report)');
   const { run, step } = currentStep(core, input.runId, input.stepIndex);
   const now = core.clock().toISOString();
-  const summary = `skipped by ${input.actor.user}: ${input.reason.trim()}`;
-  updateStep(core.store.db, run.id, step.index, {
-    state: 'skipped',
-    waitingOn: null,
-    finishedAt: now,
-    actor: input.actor.user,
-    summary,
-  });
-  recordStepEvent(core.store.db, {
-    runId: run.id,
-    stepIndex: step.index,
-    event: 'skipped',
-    actor: input.actor.user,
-    at: now,
-    details: { reason: input.reason },
-  });
   for (const approval of approvalsFor(core.store.db, run.id, step.index)) {
     if (approval.status === 'pending')
       setApprovalStatus(core.store.db, approval.id, 'expired', now, 'step skipped');
   }
-  const events: EngineEvent[] = [
+  const events: EngineEvent[] = [];
+  core.runner.finishStep(
+    run,
+    step,
     {
-      type: 'step.finished',
-      runId: run.id,
-      stepIndex: step.index,
       state: 'skipped',
-      summary,
-      by: input.actor.user,
+      actor: input.actor.user,
+      summary: `skipped by ${input.actor.user}: ${input.reason.trim()}`,
+      event: 'skipped',
+      eventDetails: { reason: input.reason },
     },
-  ];
-  core.runner.advance(run, step.index, events);
+    events,
+  );
   return {
     runId: run.id,
     message: `step ${step.index + 1} skipped`,

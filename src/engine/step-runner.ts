@@ -92,6 +92,54 @@ export class StepRunner implements GateKit {
     events.push({ type: 'run.finished', runId: run.id, run: finished });
   }
 
+  /**
+   * Inside a transaction: the step is done or skipped — by a person or by lifeboat — its event is
+   * recorded, and the run moves on. The one way a step finishes.
+   */
+  finishStep(
+    run: RunRecord,
+    step: Step,
+    finish: {
+      state: 'done' | 'skipped';
+      actor: string;
+      summary: string;
+      event: string;
+      eventDetails: Record<string, unknown>;
+      details?: Record<string, unknown>;
+    },
+    events: EngineEvent[],
+  ): void {
+    const db = this.deps.store.db;
+    const now = this.deps.clock().toISOString();
+    updateStep(db, run.id, step.index, {
+      state: finish.state,
+      waitingOn: null,
+      finishedAt: now,
+      actor: finish.actor,
+      summary: finish.summary,
+      details: finish.details,
+    });
+    recordStepEvent(db, {
+      runId: run.id,
+      stepIndex: step.index,
+      event: finish.event,
+      actor: finish.actor,
+      at: now,
+      details: finish.eventDetails,
+    });
+    events.push({
+      type: 'step.finished',
+      runId: run.id,
+      stepIndex: step.index,
+      state: finish.state,
+      summary: finish.summary,
+      by: finish.actor,
+    });
+    const fresh = getRun(db, run.id)!;
+    if (fresh.status === 'running' || fresh.status === 'waiting')
+      this.advance(fresh, step.index, events);
+  }
+
   /** Inside a transaction: a new approval request for the step. */
   requestApproval(
     run: RunRecord,
@@ -159,7 +207,7 @@ export class StepRunner implements GateKit {
 
   /** Takes the current step as far as it can go; true when it finished and the walk goes on. */
   private async progress(run: RunRecord, step: Step, initial: StepRecord): Promise<boolean> {
-    const context = this.contextFor(run, step, initial);
+    const context = this.contextFor(run, step);
     const isManual = step.action === null || run.kind === 'tabletop';
     if (initial.state === 'pending') this.activate(run, step, context, isManual);
     if (isManual) return false;
@@ -257,84 +305,56 @@ export class StepRunner implements GateKit {
       return false;
     }
     this.commit((events, audit) => {
-      const now = this.deps.clock().toISOString();
-      const state = 'done';
-      updateStep(this.deps.store.db, run.id, step.index, {
-        state,
-        finishedAt: now,
-        actor: 'lifeboat',
-        summary: outcome.summary,
-        details: {
-          prepared,
-          attempts: attempt,
-          outcome: outcome.details,
-          verification: verification.summary,
-        },
-      });
-      recordStepEvent(this.deps.store.db, {
-        runId: run.id,
-        stepIndex: step.index,
-        event: 'action.finished',
-        actor: 'lifeboat',
-        at: now,
-        details: { action: step.action, state, summary: outcome.summary },
-      });
       if (exposure !== undefined)
         updateRun(this.deps.store.db, run.id, { rpoExposureSeconds: exposure });
       audit.push({
         actor: 'system',
-        action: `action.${state}`,
+        action: 'action.done',
         subject: run.id,
         details: { step: step.index, action: step.action, summary: outcome.summary },
       });
-      events.push({
-        type: 'step.finished',
-        runId: run.id,
-        stepIndex: step.index,
-        state,
-        summary: outcome.summary,
-        by: 'lifeboat',
-      });
-      const fresh = getRun(this.deps.store.db, run.id)!;
-      if (fresh.status === 'running' || fresh.status === 'waiting')
-        this.advance(fresh, step.index, events);
+      this.finishStep(
+        run,
+        step,
+        {
+          state: 'done',
+          actor: 'lifeboat',
+          summary: outcome.summary,
+          event: 'action.finished',
+          eventDetails: { action: step.action, state: 'done', summary: outcome.summary },
+          details: {
+            prepared,
+            attempts: attempt,
+            outcome: outcome.details,
+            verification: verification.summary,
+          },
+        },
+        events,
+      );
     });
     return true;
   }
 
   private skipInapplicable(run: RunRecord, step: Step, reason: string): void {
     this.commit((events, audit) => {
-      const now = this.deps.clock().toISOString();
-      updateStep(this.deps.store.db, run.id, step.index, {
-        state: 'skipped',
-        waitingOn: null,
-        finishedAt: now,
-        actor: 'lifeboat',
-        summary: reason,
-      });
-      recordStepEvent(this.deps.store.db, {
-        runId: run.id,
-        stepIndex: step.index,
-        event: 'skipped',
-        actor: 'lifeboat',
-        at: now,
-        details: { reason },
-      });
       audit.push({
         actor: 'system',
         action: 'step.skipped',
         subject: run.id,
         details: { step: step.index, action: step.action, reason },
       });
-      events.push({
-        type: 'step.finished',
-        runId: run.id,
-        stepIndex: step.index,
-        state: 'skipped',
-        summary: reason,
-        by: 'lifeboat',
-      });
-      this.advance(getRun(this.deps.store.db, run.id)!, step.index, events);
+      this.finishStep(
+        run,
+        step,
+        {
+          state: 'skipped',
+          actor: 'lifeboat',
+          summary: reason,
+          event: 'skipped',
+          eventDetails: { reason },
+        },
+        events,
+      );
     });
   }
 
@@ -387,7 +407,7 @@ export class StepRunner implements GateKit {
     );
   }
 
-  private contextFor(run: RunRecord, step: Step, record: StepRecord): ActionContext {
+  private contextFor(run: RunRecord, step: Step): ActionContext {
     const service = run.service ? (this.deps.config.services[run.service] ?? null) : null;
     let providers = this.providers.get(run.id);
     if (!providers) {
@@ -402,7 +422,7 @@ export class StepRunner implements GateKit {
       clock: this.deps.clock,
       sleep: this.deps.sleep,
       notify: (text) => this.deps.emit({ type: 'notify', runId: run.id, text }),
-      previous: (record.details.prepared as Record<string, unknown> | undefined) ?? {},
+      previous: {}, // execute() hands the action what an interrupted attempt prepared
     };
   }
 
