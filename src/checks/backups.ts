@@ -4,7 +4,7 @@
 
 import type { Config, Service } from '../config.js';
 import { isLifeboatError } from '../errors.js';
-import { assessBackups } from '../actions/backup/verify.js';
+import { assessNewestBackup } from '../actions/backup/verify.js';
 import type { ServiceProviders } from '../actions/types.js';
 import type { RunKind } from '../runbook/model.js';
 import { formatDuration } from '../duration.js';
@@ -89,10 +89,8 @@ async function checkOne(
   const store = providers.backups;
   if (!store || !service.backups) return result(false, 'no backups configured', 'unconfigured');
   try {
-    const listing = await store.listBackups();
-    if (listing[0]) listing[0] = { ...listing[0], ...(await store.headBackup(listing[0].key)) };
-    const assessment = assessBackups(
-      listing,
+    const assessment = await assessNewestBackup(
+      store,
       { maxAgeSeconds: service.backups.maxAgeSeconds, rpoSeconds: service.rpoSeconds },
       now,
     );

@@ -4,7 +4,7 @@
 
 import { formatDuration } from '../../duration.js';
 import { ProviderError } from '../../errors.js';
-import type { BackupObject } from '../../providers/types.js';
+import type { BackupObject, BackupStore } from '../../providers/types.js';
 import type { Action, ActionContext } from '../types.js';
 
 export interface BackupAssessment {
@@ -59,6 +59,17 @@ export function assessBackups(
   return { ok: problems.length === 0, problems, notes, newest, previous, ageSeconds };
 }
 
+/** Lists the store, reads the newest object's own metadata (the listing has no checksums), judges. */
+export async function assessNewestBackup(
+  store: BackupStore,
+  limits: { maxAgeSeconds: number; rpoSeconds: number },
+  now: Date,
+): Promise<BackupAssessment> {
+  const listing = await store.listBackups();
+  if (listing[0]) listing[0] = { ...listing[0], ...(await store.headBackup(listing[0].key)) };
+  return assessBackups(listing, limits, now);
+}
+
 export const backupVerify: Action = {
   name: 'backup.verify',
   skipReason: (context) =>
@@ -72,11 +83,8 @@ export const backupVerify: Action = {
     const backups = context.service?.backups;
     if (!store || !backups || !context.service)
       throw new ProviderError(context.run.id, noBackups(context), true);
-    const listing = await store.listBackups();
-    // The listing has no checksums: read the newest object's own metadata.
-    if (listing[0]) listing[0] = { ...listing[0], ...(await store.headBackup(listing[0].key)) };
-    const assessment = assessBackups(
-      listing,
+    const assessment = await assessNewestBackup(
+      store,
       { maxAgeSeconds: backups.maxAgeSeconds, rpoSeconds: context.service.rpoSeconds },
       context.clock(),
     );
