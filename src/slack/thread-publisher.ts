@@ -70,17 +70,9 @@ export class ThreadPublisher {
     const view = this.deps.engine.getRun(runId);
     switch (event.type) {
       case 'run.started':
-        await this.show(
-          view,
-          'header',
-          renderRunHeader(view, this.rtoObjective(view)),
-          `${view.run.kind} of ${view.runbook.title}`,
-        );
+        await this.showHeader(view);
         return;
       case 'step.started':
-        this.plans.set(`${runId}:${event.stepIndex}`, event.plan);
-        await this.showStep(view, event.stepIndex);
-        break;
       case 'action.started':
         this.plans.set(`${runId}:${event.stepIndex}`, event.plan);
         await this.showStep(view, event.stepIndex);
@@ -140,23 +132,22 @@ export class ThreadPublisher {
         break;
       }
     }
-    await this.show(
-      view,
-      'header',
-      renderRunHeader(view, this.rtoObjective(view)),
-      `${view.run.kind} of ${view.runbook.title}`,
-    );
+    await this.showHeader(view);
   }
 
   private async refresh(runId: string): Promise<void> {
     const view = this.deps.engine.getRun(runId);
-    await this.show(
+    await this.showHeader(view);
+    if (view.current) await this.showStep(view, view.current.index);
+  }
+
+  private showHeader(view: RunView): Promise<void> {
+    return this.show(
       view,
       'header',
       renderRunHeader(view, this.rtoObjective(view)),
       `${view.run.kind} of ${view.runbook.title}`,
     );
-    if (view.current) await this.showStep(view, view.current.index);
   }
 
   private async showStep(view: RunView, stepIndex: number): Promise<void> {
@@ -188,18 +179,14 @@ export class ThreadPublisher {
       await this.deps.client.chat.update({ channel: known.channel, ts: known.ts, blocks, text });
       return;
     }
-    const thread = inThread ? this.headerOf(view.run.id) : null;
-    const channel = thread?.channel ?? this.channels.get(view.run.id) ?? this.deps.defaultChannel;
+    let parent = inThread ? this.headerOf(view.run.id) : null;
+    if (inThread && !parent) {
+      await this.showHeader(view); // the thread's first message was lost (Slack was down): post it now
+      parent = this.headerOf(view.run.id);
+    }
+    const channel = parent?.channel ?? this.channels.get(view.run.id) ?? this.deps.defaultChannel;
     if (!channel)
       throw new Error(`no channel for run ${view.run.id}: set slack.channel in lifeboat.yml`);
-    if (inThread && !thread)
-      await this.show(
-        view,
-        'header',
-        renderRunHeader(view, this.rtoObjective(view)),
-        `${view.run.kind} of ${view.runbook.title}`,
-      );
-    const parent = inThread ? this.headerOf(view.run.id) : null;
     const posted = await this.deps.client.chat.postMessage({
       channel,
       blocks,
