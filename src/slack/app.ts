@@ -84,36 +84,36 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     };
     const failed = (error: unknown) =>
       errorReply(error, logger, { command: command.text, user: command.user_id });
+    const found = findCommand(name);
     let answer: unknown;
     try {
-      const found = findCommand(name);
       if (!found) {
         throw new UsageError(
           `unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(', ')} — \`/dr help\` for usage`,
         );
       }
       answer = found.run(args, context);
-      if (!(answer instanceof Promise)) {
-        const reply = toReply(found.name, answer);
-        if (reply.type !== 'confirm') {
-          if (reply.type === 'started') publisher.bindChannel(reply.runId, command.channel_id);
-          await ack({ response_type: 'ephemeral', text: reply.text });
-          return;
-        }
-        await ack();
-        await openConfirmation(client, command.trigger_id, command.channel_id, reply).catch(
-          async (error: unknown) => ephemeral(respond, failed(error)),
-        );
-        return;
-      }
     } catch (error) {
       await ack({ response_type: 'ephemeral', text: failed(error) });
       return;
     }
+    if (!(answer instanceof Promise)) {
+      const reply = toReply(name, answer);
+      if (reply.type !== 'confirm') {
+        if (reply.type === 'started') publisher.bindChannel(reply.runId, command.channel_id);
+        await ack({ response_type: 'ephemeral', text: reply.text });
+        return;
+      }
+    }
     await ack();
     try {
       const reply = toReply(name, await answer);
-      await ephemeral(respond, reply.type === 'confirm' ? 'unexpected confirmation' : reply.text);
+      if (reply.type === 'confirm') {
+        await openConfirmation(client, command.trigger_id, command.channel_id, reply);
+        return;
+      }
+      if (reply.type === 'started') publisher.bindChannel(reply.runId, command.channel_id);
+      await ephemeral(respond, reply.text);
     } catch (error) {
       await ephemeral(respond, failed(error));
     }
@@ -137,11 +137,10 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
       view: confirmationModal(reply, preview.lines, 'measuring replication lag…', metadata),
     });
     // Lag takes a network round trip or two: show the modal first, then fill it in.
-    const service = config.services[reply.service];
     const lag = await engine
       .measureLagFor(reply.service, reply.kind)
       .catch((error: Error) => `lag unknown: ${error.message}`);
-    if (opened.view?.id && service) {
+    if (opened.view?.id) {
       await client.views.update({
         view_id: opened.view.id,
         hash: opened.view.hash,
