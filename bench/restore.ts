@@ -14,7 +14,11 @@ import pg from 'pg';
 import { parseConfig } from '../src/config.js';
 import { restoreTest } from '../src/checks/restore.js';
 import { PG_BIN, startPostgresPair, startThrowawayServer } from '../src/local/postgres-pair.js';
-import { createS3BackupStore, createS3Client } from '../src/providers/aws/s3.js';
+import {
+  createS3BackupStore,
+  createS3Client,
+  S3RVER_CREDENTIALS,
+} from '../src/providers/aws/s3.js';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 
 const MEGABYTES = Number(process.argv[2] ?? 200);
@@ -60,9 +64,7 @@ try {
 
   const address = await s3.run();
   const endpoint = `http://127.0.0.1:${address.port}`;
-  const s3client = createS3Client({ region: 'us-west-2', endpoint });
-  s3client.config.credentials = () =>
-    Promise.resolve({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+  const s3client = createS3Client({ region: 'us-west-2', endpoint }, S3RVER_CREDENTIALS);
   await s3client.send(
     new PutObjectCommand({ Bucket: 'bench', Key: 'pg/bench.dump', Body: readFileSync(dump) }),
   );

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import S3rver from 's3rver';
 import { ConfigError } from '../errors.js';
-import { createS3Client } from '../providers/aws/s3.js';
+import { createS3Client, S3RVER_CREDENTIALS } from '../providers/aws/s3.js';
 import {
   PG_BIN,
   freePort,
@@ -155,9 +155,7 @@ async function ensureDemoData(url: string): Promise<void> {
 
 /** A real pg_dump of the primary in the store, unless one is there already. */
 async function ensureBackup(pair: PostgresPair, endpoint: string, dir: string): Promise<void> {
-  const client = createS3Client({ region: 'us-west-2', endpoint });
-  client.config.credentials = () =>
-    Promise.resolve({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+  const client = createS3Client({ region: 'us-west-2', endpoint }, S3RVER_CREDENTIALS);
   const listed = await client.send(
     new ListObjectsV2Command({ Bucket: LOCAL_BUCKET, Prefix: 'postgres/' }),
   );

@@ -10,7 +10,11 @@ import {
   resetLocalEnvironment,
   startLocalEnvironment,
 } from '../../src/local/environment.js';
-import { createS3BackupStore, createS3Client } from '../../src/providers/aws/s3.js';
+import {
+  createS3BackupStore,
+  createS3Client,
+  S3RVER_CREDENTIALS,
+} from '../../src/providers/aws/s3.js';
 import { sql, waitFor } from '../support/pg-pair.js';
 import { makeTempDir } from '../support/tmp.js';
 
@@ -45,9 +49,10 @@ describe('the local environment', () => {
         'the standby to have the rows',
       );
 
-      const client = createS3Client({ region: 'us-west-2', endpoint: first.s3Endpoint });
-      client.config.credentials = () =>
-        Promise.resolve({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+      const client = createS3Client(
+        { region: 'us-west-2', endpoint: first.s3Endpoint },
+        S3RVER_CREDENTIALS,
+      );
       const backups = await createS3BackupStore(
         {
           bucket: LOCAL_BUCKET,

@@ -4,7 +4,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { afterAll, beforeAll } from 'vitest';
-import { createS3Client } from '../../src/providers/aws/s3.js';
+import { createS3Client, S3RVER_CREDENTIALS } from '../../src/providers/aws/s3.js';
 import { makeTempDirFor } from './tmp.js';
 
 export function useS3rver(buckets: string[]): { endpoint(): string; client(): S3Client } {
@@ -21,9 +21,7 @@ export function useS3rver(buckets: string[]): { endpoint(): string; client(): S3
     });
     const address = await server.run();
     endpoint = `http://127.0.0.1:${address.port}`;
-    client = createS3Client({ region: 'us-west-2', endpoint });
-    client.config.credentials = () =>
-      Promise.resolve({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+    client = createS3Client({ region: 'us-west-2', endpoint }, S3RVER_CREDENTIALS);
   });
   afterAll(async () => {
     client?.destroy();

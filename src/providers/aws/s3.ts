@@ -23,10 +23,18 @@ export interface S3Backups {
   endpoint?: string;
 }
 
-export function createS3Client(backups: Pick<S3Backups, 'region' | 'endpoint'>): S3Client {
+/** s3rver's fixed key pair: local mode, tests and benchmarks talk to it with these. */
+export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+/** Without `credentials`, the SDK's default chain (AWS). */
+export function createS3Client(
+  backups: Pick<S3Backups, 'region' | 'endpoint'>,
+  credentials?: { accessKeyId: string; secretAccessKey: string },
+): S3Client {
   return new S3Client({
     region: backups.region,
     maxAttempts: 1,
+    ...(credentials ? { credentials } : {}),
     ...(backups.endpoint ? { endpoint: backups.endpoint, forcePathStyle: true } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
