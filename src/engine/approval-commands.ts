@@ -3,7 +3,7 @@
 
 import { GateRefused, NotFound, UsageError } from '../errors.js';
 import { addVote, approvalsFor, getApproval, setApprovalStatus } from '../store/approvals.js';
-import { getRun, updateRun } from '../store/runs.js';
+import { getRun, updateRun, isInFlight } from '../store/runs.js';
 import { getStep } from '../store/steps.js';
 import { approveCount, refusalFor } from './approval.js';
 import {
@@ -30,7 +30,7 @@ export function decideApprovalChange(
   const approval = getApproval(core.store.db, input.approvalId);
   if (!approval) throw new NotFound(`no approval request "${input.approvalId}"`);
   const run = runOrThrow(core, approval.runId);
-  if (run.status !== 'running' && run.status !== 'waiting') {
+  if (!isInFlight(run)) {
     throw new GateRefused(
       'two-person',
       `run ${run.id} is ${run.status}: there is nothing left to approve`,

@@ -7,7 +7,7 @@ import { allSteps, type Runbook, type RunKind } from '../runbook/model.js';
 import { recordAuditEvents, type AuditEvent } from '../store/audit.js';
 import { getApproval, setApprovalStatus } from '../store/approvals.js';
 import type { Store } from '../store/db.js';
-import { getRun, type RunRecord } from '../store/runs.js';
+import { getRun, type RunRecord, isInFlight } from '../store/runs.js';
 import { getStep } from '../store/steps.js';
 import { isExpired } from './approval.js';
 import type { EngineEvent } from './events.js';
@@ -95,8 +95,7 @@ export function runOrThrow(core: EngineCore, runId: string): RunRecord {
 
 export function currentStep(core: EngineCore, runId: string, stepIndex: number) {
   const run = runOrThrow(core, runId);
-  if (run.status !== 'running' && run.status !== 'waiting')
-    throw new UsageError(`run ${run.id} is ${run.status}`);
+  if (!isInFlight(run)) throw new UsageError(`run ${run.id} is ${run.status}`);
   const runbook = core.runner.runbookOf(run.id);
   const step = allSteps(runbook)[stepIndex];
   if (!step) throw new UsageError(`run ${run.id} has no step ${stepIndex + 1}`);

@@ -4,7 +4,7 @@
 import { GateRefused, UsageError } from '../errors.js';
 import { allSteps, type RunKind } from '../runbook/model.js';
 import type { AuditEvent } from '../store/audit.js';
-import { getRun, insertRun, updateRun } from '../store/runs.js';
+import { getRun, insertRun, updateRun, isInFlight } from '../store/runs.js';
 import { insertSteps } from '../store/steps.js';
 import { startConflicts } from './conflicts.js';
 import {
@@ -95,8 +95,7 @@ export function abortRunChange(
   input: { key: string; actor: Actor; runId: string; reason: string },
 ): Change {
   const run = runOrThrow(core, input.runId);
-  if (run.status !== 'running' && run.status !== 'waiting')
-    throw new UsageError(`run ${run.id} is already ${run.status}`);
+  if (!isInFlight(run)) throw new UsageError(`run ${run.id} is already ${run.status}`);
   const now = core.clock().toISOString();
   const outcome = `aborted by ${input.actor.user}${input.reason.trim() ? `: ${input.reason.trim()}` : ''}`;
   updateRun(core.store.db, run.id, { status: 'aborted', outcome, finishedAt: now });

@@ -4,7 +4,7 @@
 import { allSteps, type Runbook, type Step } from '../runbook/model.js';
 import { approvalsOfRun, type ApprovalRecord } from '../store/approvals.js';
 import type { Db } from '../store/db.js';
-import { getRun, getRunbookSnapshot, type RunRecord } from '../store/runs.js';
+import { getRun, getRunbookSnapshot, type RunRecord, isInFlight } from '../store/runs.js';
 import { getSteps, type StepRecord } from '../store/steps.js';
 
 export interface StepView extends Step {
@@ -62,8 +62,7 @@ export function getRunView(db: Db, runId: string, now: Date): RunView | null {
   const phases = runbook.phases.map((phase) =>
     phaseView(phase.index, phase.title, phase.budgetMinutes, steps, now),
   );
-  const current =
-    run.status === 'running' || run.status === 'waiting' ? (steps[run.currentStep] ?? null) : null;
+  const current = isInFlight(run) ? (steps[run.currentStep] ?? null) : null;
   const end =
     run.rtoSeconds !== null ? null : run.finishedAt ? Date.parse(run.finishedAt) : now.getTime();
   const elapsedSeconds =

@@ -16,7 +16,13 @@ import {
   type ApprovalRecord,
 } from '../store/approvals.js';
 import type { Store } from '../store/db.js';
-import { getRun, getRunbookSnapshot, updateRun, type RunRecord } from '../store/runs.js';
+import {
+  getRun,
+  getRunbookSnapshot,
+  updateRun,
+  type RunRecord,
+  isInFlight,
+} from '../store/runs.js';
 import { getStep, recordStepEvent, updateStep, type StepRecord } from '../store/steps.js';
 import type { ActionRegistry } from '../actions/registry.js';
 import type {
@@ -136,8 +142,7 @@ export class StepRunner implements GateKit {
       by: finish.actor,
     });
     const fresh = getRun(db, run.id)!;
-    if (fresh.status === 'running' || fresh.status === 'waiting')
-      this.advance(fresh, step.index, events);
+    if (isInFlight(fresh)) this.advance(fresh, step.index, events);
   }
 
   /** Inside a transaction: a new approval request for the step. */
@@ -193,7 +198,7 @@ export class StepRunner implements GateKit {
   private async walk(runId: string): Promise<void> {
     for (;;) {
       const run = getRun(this.deps.store.db, runId);
-      if (!run || (run.status !== 'running' && run.status !== 'waiting')) return;
+      if (!run || !isInFlight(run)) return;
       const step = allSteps(this.runbookOf(runId))[run.currentStep];
       if (!step) return;
       const record = getStep(this.deps.store.db, runId, step.index)!;

@@ -53,6 +53,11 @@ interface RunRow {
   outcome: string | null;
 }
 
+/** Not finished yet: running, or waiting for people. */
+export function isInFlight(run: Pick<RunRecord, 'status'>): boolean {
+  return run.status === 'running' || run.status === 'waiting';
+}
+
 export function insertRun(db: Db, run: NewRun): RunRecord {
   db.prepare(
     `INSERT INTO runs (id, runbook, runbook_file, runbook_snapshot, service, kind, status, started_by,

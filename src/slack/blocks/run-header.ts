@@ -1,5 +1,6 @@
 // The run's header message, updated in place: what runs, where it stands, the RTO clock.
 
+import { isInFlight } from '../../store/runs.js';
 import { formatDuration } from '../../duration.js';
 import type { RunView } from '../../engine/run-view.js';
 import { ActionId } from '../ids.js';
@@ -37,7 +38,7 @@ export function renderRunHeader(view: RunView, rtoObjectiveSeconds: number | nul
       `run \`${run.id}\` · runbook \`${runbook.name}\`${run.service ? ` · service *${run.service}*` : ''} · started by ${mention(run.startedBy)}`,
     ),
   ];
-  if (run.status === 'running' || run.status === 'waiting')
+  if (isInFlight(run))
     blocks.push(actions(button('Abort run', ActionId.runAbort, run.id, 'danger')));
   return blocks;
 }

@@ -1,6 +1,7 @@
 // One message per step in the run's thread: what to do (or what the action will do), then what
 // happened, with the buttons that fit the step's state.
 
+import { isInFlight } from '../../store/runs.js';
 import type { RunView, StepView } from '../../engine/run-view.js';
 import { ActionId } from '../ids.js';
 import { actions, button, context, escape, mention, section, type Block } from './kit.js';
@@ -26,7 +27,7 @@ export function renderStep(view: RunView, step: StepView, plan: string | null): 
 
 function stateBlocks(view: RunView, step: StepView): Block[] {
   const value = `${view.run.id}:${step.index}`;
-  const inFlight = view.run.status === 'running' || view.run.status === 'waiting';
+  const inFlight = isInFlight(view.run);
   if (step.state === 'done')
     return [
       context(
