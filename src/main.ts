@@ -1,22 +1,29 @@
-// `npm start`: the startup checks (a bad config, a broken runbook, a store from a newer lifeboat or
-// a tampered audit log stops the start with one line saying why), then the Slack app when
-// SLACK_BOT_TOKEN is set: Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT.
+// `npm start`. With SLACK_BOT_TOKEN: the startup checks (a bad config, a broken runbook, a store
+// from a newer lifeboat or a tampered audit log stops the start with one line saying why), then
+// the Slack app — Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT — and the scheduled jobs.
+// Without it: local mode, a PostgreSQL pair, an S3 stand-in and a web console that plays Slack.
 
-import { loadConfig } from './config.js';
-import { createEngine } from './engine/create.js';
+import path from 'node:path';
+import { loadConfig, parseEnvironment } from './config.js';
 import { isLifeboatError } from './errors.js';
-import { createLogger } from './log.js';
+import { startLocalMode } from './local/mode.js';
+import { PortTaken } from './local/console/server.js';
+import { createLogger, type Logger } from './log.js';
 import { checkReadiness } from './readiness.js';
-import { createSlackApp } from './slack/app.js';
-import { listRunsInFlight } from './store/runs.js';
-import { buildJobs } from './schedule/jobs.js';
-import { Scheduler } from './schedule/scheduler.js';
-import { createSlackNotifier } from './slack/notifier.js';
+import { serve, type Serving } from './serve.js';
 import { VERSION } from './version.js';
+
+/** The package's folder: two up from dist/src/main.js, one up from src/main.ts. */
+const root = path.resolve(
+  import.meta.dirname,
+  import.meta.dirname.includes('/dist/') ? '../..' : '..',
+);
 
 async function main(): Promise<number> {
   const logger = createLogger();
   try {
+    const env = parseEnvironment(process.env);
+    if (!env.slackBotToken) return await local(logger);
     const { problems, lines } = checkReadiness(process.env, new Date());
     console.log(`lifeboat ${VERSION}: startup checks`);
     for (const line of lines) console.log(`  ${line}`);
@@ -26,53 +33,64 @@ async function main(): Promise<number> {
       return 1;
     }
     const config = loadConfig(process.env);
-    if (!config.env.slackBotToken) {
-      console.log(
-        'ready. SLACK_BOT_TOKEN is not set, so the Slack app is not started (the local console comes later): use the `lifeboat` CLI.',
-      );
-      return 0;
-    }
-    const engine = createEngine(config, { logger });
-    const slack = createSlackApp({ config, engine, logger });
-    const inFlight = listRunsInFlight(engine.store.db).map((run) => run.id);
-    engine.resume();
-    slack.publisher.reattach(inFlight);
-    await slack.app.start(config.env.port);
-    const scheduler = config.slackChannel
-      ? new Scheduler({
-          db: engine.store.db,
-          jobs: buildJobs(config),
-          logger,
-          context: (now) => ({
-            config,
-            engine,
-            notifier: createSlackNotifier(slack.client, config.slackChannel!),
-            now,
-          }),
-        })
-      : null;
-    await scheduler?.start();
+    const serving = await serve(config, logger, config.env.port);
     console.log(
-      `lifeboat is listening to Slack (${config.env.slackAppToken ? 'Socket Mode' : `HTTP on port ${config.env.port}, /slack/events`}); ${inFlight.length} run(s) in flight re-attached; ${config.schedules.length} schedule(s)`,
+      `lifeboat is listening to Slack (${config.env.slackAppToken ? 'Socket Mode' : `HTTP on port ${config.env.port}, /slack/events`}); ${serving.reattached} run(s) in flight re-attached; ${config.schedules.length} schedule(s)`,
     );
-    const stop = async () => {
-      await scheduler?.stop();
-      await slack.app.stop();
-      await engine.idle();
-      engine.store.close();
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void stop());
-    process.once('SIGTERM', () => void stop());
+    stopOnSignal(() => serving.stop());
     return 0;
   } catch (error) {
-    if (isLifeboatError(error)) {
+    if (isLifeboatError(error) || error instanceof PortTaken) {
       console.error(`lifeboat: not starting: ${error.message}`);
       return 1;
     }
     logger.error({ err: error }, 'internal error at start');
     return 2;
   }
+}
+
+async function local(logger: Logger): Promise<number> {
+  console.log(`lifeboat ${VERSION}: SLACK_BOT_TOKEN is not set, so this is local mode`);
+  if (process.env.LIFEBOAT_CONFIG)
+    console.log(
+      `  (LIFEBOAT_CONFIG=${process.env.LIFEBOAT_CONFIG} is for serving Slack; local mode writes its own config to .lifeboat/lifeboat.yml)`,
+    );
+  const mode = await startLocalMode({
+    dir: path.join(root, '.lifeboat'),
+    runbooksDir: path.join(root, 'runbooks'),
+    port: parseEnvironment(process.env).port,
+    env: process.env,
+    logger,
+    print: (line) => console.log(line),
+  });
+  const serving: Serving = mode.serving;
+  console.log(
+    [
+      '',
+      `  lifeboat local console: ${mode.url}`,
+      '',
+      `  A stand-in for Slack on this machine: a #dr-ops channel with you as alice (requester) or`,
+      `  bob (approver), a PostgreSQL primary (port ${mode.environment.pair.primary.port}) and standby (port ${mode.environment.pair.standby.port}),`,
+      `  and an S3 stand-in with a real backup. ${serving.reattached} run(s) in flight re-attached.`,
+      `  Ctrl-C stops it all; "npx lifeboat local reset" wipes .lifeboat/.`,
+      '',
+    ].join('\n'),
+  );
+  stopOnSignal(() => mode.stop());
+  return 0;
+}
+
+function stopOnSignal(stop: () => Promise<void>): void {
+  const handler = () => {
+    stop()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        console.error(`lifeboat: stopping failed: ${(error as Error).message}`);
+        process.exit(1);
+      });
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
 }
 
 process.exitCode = await main();

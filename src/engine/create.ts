@@ -4,21 +4,26 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { resolveRunbook } from '../runbook/library.js';
-import { createServiceProviders } from '../providers/index.js';
+import { createServiceProviders, type ProviderOptions } from '../providers/index.js';
 import { openStore } from '../store/db.js';
 import type { ActionRegistry } from '../actions/registry.js';
 import { Engine } from './engine.js';
 
 export function createEngine(
   config: Config,
-  options: { logger?: Logger; actions?: ActionRegistry; clock?: () => Date } = {},
+  options: {
+    logger?: Logger;
+    actions?: ActionRegistry;
+    clock?: () => Date;
+    providers?: ProviderOptions;
+  } = {},
 ): Engine {
   const store = openStore(config.storePath);
   return new Engine({
     store,
     config,
     loadRunbook: (name) => resolveRunbook(name, config.runbooksDir),
-    providersFor: createServiceProviders,
+    providersFor: (service, kind) => createServiceProviders(service, kind, options.providers),
     actions: options.actions,
     clock: options.clock,
     logger: options.logger,

@@ -36,14 +36,21 @@ interface LocalState {
 export interface LocalEnvironment {
   dir: string;
   configFile: string;
+  /** Replaced by rebuildPair(). */
   pair: PostgresPair;
   s3Endpoint: string;
   stop(): Promise<void>;
 }
 
+export interface LocalEnvironmentOptions {
+  /** The demo application's health check, written into the config as the service's. */
+  healthCheckUrl?: string;
+}
+
 export async function startLocalEnvironment(
   dir: string,
   runbooksDir: string,
+  options: LocalEnvironmentOptions = {},
 ): Promise<LocalEnvironment> {
   mkdirSync(dir, { recursive: true });
   await assertPostgresCanReach(dir);
@@ -77,17 +84,33 @@ export async function startLocalEnvironment(
   await ensureDemoData(pair.primary.url);
   await ensureBackup(pair, s3Endpoint, dir);
   const configFile = path.join(dir, 'lifeboat.yml');
-  writeFileSync(configFile, localConfig(pair, s3Endpoint, runbooksDir));
-  return {
+  writeFileSync(configFile, localConfig(pair, s3Endpoint, runbooksDir, options.healthCheckUrl));
+  const environment: LocalEnvironment = {
     dir,
     configFile,
     pair,
     s3Endpoint,
     stop: async () => {
       await s3.close().catch(() => undefined);
-      await pair.stop();
+      await environment.pair.stop();
     },
   };
+  return environment;
+}
+
+/**
+ * After a disaster: both servers stopped, their data wiped, and a fresh primary and standby built
+ * on the same ports (where the config points), with the demo rows.
+ */
+export async function rebuildPair(environment: LocalEnvironment): Promise<void> {
+  const { primary, standby, root } = environment.pair;
+  await Promise.all([stopServer(primary, 'immediate'), stopServer(standby, 'immediate')]);
+  rmSync(root, { recursive: true, force: true });
+  environment.pair = await startPostgresPair({
+    root,
+    ports: { primary: primary.port, standby: standby.port },
+  });
+  await ensureDemoData(environment.pair.primary.url);
 }
 
 /**
@@ -183,7 +206,12 @@ async function ensureBackup(pair: PostgresPair, endpoint: string, dir: string): 
   rmSync(file);
 }
 
-function localConfig(pair: PostgresPair, s3Endpoint: string, runbooksDir: string): string {
+function localConfig(
+  pair: PostgresPair,
+  s3Endpoint: string,
+  runbooksDir: string,
+  healthCheckUrl?: string,
+): string {
   return `# Written by lifeboat's local mode: a PostgreSQL pair and an S3 stand-in on this machine.
 slack:
   channel: C0LOCAL
@@ -210,7 +238,7 @@ services:
       endpoint: ${s3Endpoint}
       max_age: 1d
       restore_test: { expected_tables: [payments] }
-schedules:
+${healthCheckUrl ? `    health_check: { url: ${JSON.stringify(healthCheckUrl)}, expect_status: 200, timeout: 2s }\n` : ''}schedules:
   - { name: backup-check, cron: '*/30 * * * *', check: backups }
   - { name: lag-watch, cron: '* * * * *', check: lag }
 `;

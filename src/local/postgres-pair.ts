@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { ConfigError } from '../errors.js';
 
 const run = promisify(execFile);
 
@@ -29,13 +30,20 @@ export interface PostgresPair {
   stop(): Promise<void>;
 }
 
-/** Starts a primary, a streaming standby of it, and waits until the standby streams. */
-export async function startPostgresPair(options: { root?: string } = {}): Promise<PostgresPair> {
+/**
+ * Starts a primary, a streaming standby of it, and waits until the standby streams. `ports` picks
+ * the ports (local mode rebuilding its pair where the config expects it); free ones otherwise.
+ */
+export async function startPostgresPair(
+  options: { root?: string; ports?: { primary: number; standby: number } } = {},
+): Promise<PostgresPair> {
   assertBinaries();
   const root = options.root ?? mkdtempSync(path.join(tmpdir(), 'lifeboat-pg-'));
   mkdirSync(root, { recursive: true });
   giveToPostgres(root);
-  const [primaryPort, standbyPort] = [await freePort(), await freePort()];
+  const [primaryPort, standbyPort] = options.ports
+    ? [options.ports.primary, options.ports.standby]
+    : [await freePort(), await freePort()];
   const primary = server(root, 'primary', primaryPort);
   const standby = server(root, 'standby', standbyPort);
   const started: PostgresServer[] = [];
@@ -236,8 +244,9 @@ async function waitForStreaming(primaryUrl: string, timeoutMs = 30_000): Promise
 
 function assertBinaries(): void {
   if (!existsSync(path.join(PG_BIN, 'pg_ctl'))) {
-    throw new Error(
-      `PostgreSQL 15 binaries not found in ${PG_BIN}: install them with "apt-get install postgresql-15" (or set LIFEBOAT_PG_BIN)`,
+    throw new ConfigError(
+      'LIFEBOAT_PG_BIN',
+      `no PostgreSQL 15 binaries in ${PG_BIN}: install them ("sudo apt-get install postgresql-15" on Debian/Ubuntu), or point LIFEBOAT_PG_BIN at the folder holding pg_ctl`,
     );
   }
 }

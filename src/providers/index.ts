@@ -14,7 +14,16 @@ import { createRoute53Provider } from './aws/route53.js';
 import { createS3BackupStore, createS3Client } from './aws/s3.js';
 import { createPostgresProvider } from './postgres/index.js';
 
-export function createServiceProviders(service: Service | null, kind: RunKind): ServiceProviders {
+export interface ProviderOptions {
+  /** For an S3-compatible store with its own keys (local mode's s3rver); else the SDK's chain. */
+  s3Credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export function createServiceProviders(
+  service: Service | null,
+  kind: RunKind,
+  options: ProviderOptions = {},
+): ServiceProviders {
   if (!service) return { database: null, dns: null, backups: null };
   const promote = kind === 'failback' ? 'primary' : 'replica';
   const database =
@@ -41,7 +50,9 @@ export function createServiceProviders(service: Service | null, kind: RunKind): 
         })
     : null;
   const backups = service.backups
-    ? createS3BackupStore(service.backups, { client: createS3Client(service.backups) })
+    ? createS3BackupStore(service.backups, {
+        client: createS3Client(service.backups, options.s3Credentials),
+      })
     : null;
   return { database, dns, backups };
 }

@@ -46,8 +46,8 @@ describe('Block Kit to HTML', () => {
     expect(mrkdwnToHtml('see <https://status.example.com|the status page>')).toBe(
       'see <a href="https://status.example.com" target="_blank" rel="noopener">the status page</a>',
     );
-    expect(mrkdwnToHtml(':white_check_mark: _done_ ~late~')).toBe(
-      '<span class="emoji" title=":white_check_mark:">:white_check_mark:</span> <em>done</em> <del>late</del>',
+    expect(mrkdwnToHtml(':white_check_mark: _done_ ~late~ :party_parrot:')).toBe(
+      '<span class="emoji" title=":white_check_mark:">\u2705</span> <em>done</em> <del>late</del> <span class="emoji" title=":party_parrot:">:party_parrot:</span>',
     );
   });
 

@@ -126,7 +126,11 @@ function inline(chunk: string): string {
     .replace(/(^|[\s(])\*([^*\n]+)\*/g, '$1<strong>$2</strong>')
     .replace(/(^|[\s(])_([^_\n]+)_/g, '$1<em>$2</em>')
     .replace(/(^|[\s(])~([^~\n]+)~/g, '$1<del>$2</del>')
-    .replace(/:([a-z0-9_+-]+):/g, '<span class="emoji" title=":$1:">:$1:</span>')
+    .replace(
+      /:([a-z0-9_+-]+):/g,
+      (_, name: string) =>
+        `<span class="emoji" title=":${name}:">${EMOJI[name] ?? `:${name}:`}</span>`,
+    )
     .replace(/\n/g, '<br>');
   return html.replace(
     /\uE000(mention|link):([^\uE000]*)\uE000/g,
@@ -137,6 +141,25 @@ function inline(chunk: string): string {
     },
   );
 }
+
+/** The emoji the bot uses, as Slack draws them; any other name stays `:name:`. */
+const EMOJI: Record<string, string> = {
+  white_check_mark: '\u2705',
+  x: '\u274C',
+  warning: '\u26A0\uFE0F',
+  lock: '\u{1F512}',
+  spiral_note_pad: '\u{1F5D2}\uFE0F',
+  no_entry_sign: '\u{1F6AB}',
+  no_entry: '\u26D4',
+  memo: '\u{1F4DD}',
+  loudspeaker: '\u{1F4E2}',
+  hourglass_flowing_sand: '\u23F3',
+  hourglass: '\u231B',
+  fast_forward: '\u23E9',
+  boom: '\u{1F4A5}',
+  alarm_clock: '\u23F0',
+  rotating_light: '\u{1F6A8}',
+};
 
 /** Text that Slack already escaped (&amp; &lt; &gt;) stays so; anything else is escaped. */
 function escapeSlackText(text: string): string {

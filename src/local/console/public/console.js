@@ -1,0 +1,260 @@
+// The console page: renders what the server says one person sees, and sends what they type and
+// click. No framework: the server renders the Block Kit, this file swaps HTML and posts JSON.
+'use strict';
+
+const state = {
+  as: localStorage.getItem('lifeboat.as') || 'U0ALICE',
+  tab: 'channel',
+  people: [],
+  modalKey: null,
+  refreshing: false,
+  again: false,
+};
+
+const $ = (id) => document.getElementById(id);
+
+async function post(path, body) {
+  const response = await fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(json.error || `HTTP ${response.status}`);
+  return json;
+}
+
+/** One refresh at a time; a change during one asks for another after it. */
+async function refresh() {
+  if (state.refreshing) {
+    state.again = true;
+    return;
+  }
+  state.refreshing = true;
+  try {
+    const response = await fetch(`/console/state?as=${encodeURIComponent(state.as)}`);
+    if (response.ok) render(await response.json());
+  } finally {
+    state.refreshing = false;
+    if (state.again) {
+      state.again = false;
+      void refresh();
+    }
+  }
+}
+
+function render({ people, view, infra }) {
+  state.people = people;
+  renderPeople();
+  const messages = $('messages');
+  const atBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 40;
+  messages.innerHTML =
+    view.channel ||
+    '<p class="muted empty">Nothing here yet. Type <code>/dr help</code> below.</p>';
+  if (atBottom) messages.scrollTop = messages.scrollHeight;
+  $('home-view').innerHTML = view.home || '<p class="muted">Opening…</p>';
+  renderModal(view.modal);
+  renderInfra(infra);
+  document.body.dataset.version = String(view.version);
+}
+
+function renderPeople() {
+  const box = $('people');
+  box.innerHTML = '';
+  for (const person of state.people) {
+    const label = document.createElement('label');
+    label.className = 'person' + (person.id === state.as ? ' current' : '');
+    const input = document.createElement('input');
+    input.type = 'radio';
+    input.name = 'as';
+    input.value = person.id;
+    input.id = `as-${person.id}`;
+    input.checked = person.id === state.as;
+    input.addEventListener('change', () => switchTo(person.id));
+    const name = document.createElement('strong');
+    name.textContent = person.name;
+    const role = document.createElement('span');
+    role.className = 'role';
+    role.textContent = person.role;
+    label.append(input, name, role);
+    box.append(label);
+  }
+}
+
+function switchTo(id) {
+  state.as = id;
+  localStorage.setItem('lifeboat.as', id);
+  state.modalKey = null;
+  void refresh();
+  if (state.tab === 'home') void openHome();
+}
+
+/** Re-rendered only when the view changed, keeping what was typed into its fields. */
+function renderModal(modal) {
+  const backdrop = $('modal');
+  if (!modal) {
+    backdrop.hidden = true;
+    state.modalKey = null;
+    return;
+  }
+  const key = `${modal.id}:${modal.hash}:${JSON.stringify(modal.errors)}`;
+  if (key === state.modalKey) return;
+  const content = $('modal-content');
+  const typed = {};
+  for (const field of content.querySelectorAll('input[name], textarea[name]'))
+    typed[field.name] = field.value;
+  content.innerHTML = modal.html;
+  content.dataset.viewId = modal.id;
+  for (const field of content.querySelectorAll('input[name], textarea[name]')) {
+    if (typed[field.name] !== undefined && state.modalKey?.startsWith(modal.id))
+      field.value = typed[field.name];
+  }
+  for (const [block, message] of Object.entries(modal.errors)) {
+    const error = document.createElement('div');
+    error.className = 'field-error';
+    error.textContent = message;
+    const field = block ? content.querySelector(`[name="${CSS.escape(block)}"]`) : null;
+    if (field) field.after(error);
+    else content.querySelector('form')?.prepend(error);
+  }
+  state.modalKey = key;
+  backdrop.hidden = false;
+  content.querySelector('input, textarea')?.focus();
+}
+
+function renderInfra(infra) {
+  if (!infra) return;
+  const server = (s, name) => {
+    if (s.port === null) return 'starting…';
+    const role = {
+      primary: 'up, accepts writes',
+      standby: 'up, streaming standby (read-only)',
+      down: 'DOWN',
+    }[s.state];
+    return `${name} · port ${s.port} · ${role}`;
+  };
+  setStatus('infra-primary', server(infra.primary, 'PostgreSQL'), infra.primary.state);
+  setStatus('infra-standby', server(infra.standby, 'PostgreSQL'), infra.standby.state);
+  const app = infra.app;
+  setStatus(
+    'infra-app',
+    app.writingTo
+      ? `healthy · writing to the ${app.writingTo} · ${app.rowsWritten} payments written`
+      : `DOWN · no database accepts writes${app.lastError ? ` (${app.lastError})` : ''}`,
+    app.writingTo && app.healthy ? 'primary' : 'down',
+  );
+  $('infra-disaster').textContent = infra.disasterAt
+    ? `primary killed at ${infra.disasterAt.slice(11, 19)} UTC (impact time ${infra.disasterAt.slice(11, 16)})`
+    : 'none';
+  $('disaster').disabled = Boolean(infra.busy) || !infra.ready;
+  $('restore').disabled = Boolean(infra.busy) || !infra.ready;
+  if (infra.busy) $('infra-said').textContent = infra.busy;
+}
+
+function setStatus(id, text, status) {
+  const element = $(id);
+  element.textContent = text;
+  element.dataset.state = status;
+}
+
+async function openHome() {
+  try {
+    await post('/console/home', { as: state.as });
+  } catch (error) {
+    $('home-view').textContent = `Could not open App Home: ${error.message}`;
+  }
+}
+
+function showTab(tab) {
+  state.tab = tab;
+  $('channel-pane').hidden = tab !== 'channel';
+  $('home-pane').hidden = tab !== 'home';
+  $('nav-channel').classList.toggle('current', tab === 'channel');
+  $('nav-home').classList.toggle('current', tab === 'home');
+  if (tab === 'home') void openHome();
+}
+
+function fail(error) {
+  $('infra-said').textContent = `The console could not do that: ${error.message}`;
+}
+
+document.addEventListener('click', (event) => {
+  const nav = event.target.closest('[data-tab]');
+  if (nav) return showTab(nav.dataset.tab);
+  const button = event.target.closest('button[data-action-id]');
+  if (!button) return;
+  event.preventDefault();
+  const message = button.closest('.message');
+  button.disabled = true;
+  button.classList.add('working');
+  post('/console/click', {
+    as: state.as,
+    actionId: button.dataset.actionId,
+    value: button.dataset.value,
+    messageTs: message ? message.dataset.ts : '',
+  })
+    .catch(fail)
+    .finally(() => {
+      button.disabled = false;
+      button.classList.remove('working');
+    });
+});
+
+$('composer-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const input = $('composer');
+  const text = input.value.trim();
+  if (!text) return;
+  input.value = '';
+  post('/console/command', { as: state.as, text }).catch(fail);
+});
+
+$('modal-content').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const content = $('modal-content');
+  const values = {};
+  for (const field of content.querySelectorAll('input[name], textarea[name]'))
+    values[field.name] = field.value;
+  const submit = content.querySelector('button[type="submit"]');
+  if (submit) submit.disabled = true;
+  post('/console/submit', { as: state.as, viewId: content.dataset.viewId, values })
+    .catch(fail)
+    .finally(() => {
+      if (submit) submit.disabled = false;
+    });
+});
+
+$('modal-content').addEventListener('click', (event) => {
+  if (event.target.closest('button.cancel')) post('/console/close', { as: state.as }).catch(fail);
+});
+
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && !$('modal').hidden)
+    post('/console/close', { as: state.as }).catch(fail);
+});
+
+for (const [id, path] of [
+  ['disaster', '/console/disaster'],
+  ['restore', '/console/restore'],
+]) {
+  $(id).addEventListener('click', () => {
+    $(id).disabled = true;
+    post(path, {})
+      .then((answer) => ($('infra-said').textContent = answer.said))
+      .catch(fail);
+  });
+}
+
+const events = new EventSource('/console/events');
+events.addEventListener('workspace', () => void refresh());
+events.addEventListener('infra', (event) => renderInfra(JSON.parse(event.data)));
+events.addEventListener('error', () => {
+  $('infra-said').textContent = 'Lost the connection to lifeboat; retrying…';
+});
+events.addEventListener('open', () => {
+  if ($('infra-said').textContent.startsWith('Lost the connection'))
+    $('infra-said').textContent = '';
+});
+
+showTab('channel');
+void refresh();

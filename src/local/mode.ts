@@ -1,0 +1,247 @@
+// Local mode: `npm start` without Slack tokens. The world under .lifeboat/ (a PostgreSQL pair, an
+// S3 stand-in with a real backup, a generated config), the demo application writing payments,
+// the real engine and Bolt app served exactly as for Slack — and the console, which is Slack for
+// the Bolt app (its Web API) and a channel for the person at the browser.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { loadConfig } from '../config.js';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { checkReadiness } from '../readiness.js';
+import { serve, type Serving } from '../serve.js';
+import { listRunsInFlight } from '../store/runs.js';
+import { startConsoleServer, type ConsoleServer } from './console/server.js';
+import { Workspace, type Person, type SavedWorkspace } from './console/workspace.js';
+import { DemoApp } from './demo-app.js';
+import {
+  LOCAL_USERS,
+  rebuildPair,
+  startLocalEnvironment,
+  type LocalEnvironment,
+} from './environment.js';
+import { freePort } from './postgres-pair.js';
+import { S3RVER_CREDENTIALS } from '../providers/aws/s3.js';
+
+export const PEOPLE: readonly Person[] = [
+  { id: LOCAL_USERS.requester, name: 'alice', role: 'on-call engineer' },
+  { id: LOCAL_USERS.approver, name: 'bob', role: 'SRE lead, second approver' },
+];
+
+export interface LocalModeOptions {
+  /** .lifeboat/ */
+  dir: string;
+  runbooksDir: string;
+  /** The console's port (0: any free one). */
+  port: number;
+  /** The process environment (AWS, PG settings); Slack's variables are set by local mode. */
+  env: Record<string, string | undefined>;
+  logger: Logger;
+  /** Where the startup lines go. */
+  print?: (line: string) => void;
+}
+
+export interface LocalMode {
+  url: string;
+  environment: LocalEnvironment;
+  serving: Serving;
+  workspace: Workspace;
+  stop(): Promise<void>;
+}
+
+type ServerState = 'primary' | 'standby' | 'down';
+
+export async function startLocalMode(options: LocalModeOptions): Promise<LocalMode> {
+  const print = options.print ?? (() => undefined);
+  const savedFile = path.join(options.dir, 'console.json');
+  const workspace = new Workspace(PEOPLE, readSaved(savedFile));
+  const saver = debounce(() => writeAtomically(savedFile, JSON.stringify(workspace.save())), 200);
+  workspace.on('change', () => saver.call());
+
+  const signingSecret = randomBytes(32).toString('hex');
+  const appPort = await freePort();
+  let environment: LocalEnvironment | null = null;
+  let serving: Serving | null = null;
+  let busy: string | null = null;
+  let disasterAt: Date | null = null;
+  const states: Record<'primary' | 'standby', ServerState> = { primary: 'down', standby: 'down' };
+  let consoleServer: ConsoleServer | null = null;
+  const infraChanged = () => consoleServer?.infraChanged();
+  const demo = new DemoApp(() => environment!.pair, infraChanged);
+
+  const infra = () => ({
+    ready: serving !== null,
+    busy,
+    disasterAt: disasterAt?.toISOString() ?? null,
+    primary: { port: environment?.pair.primary.port ?? null, state: states.primary },
+    standby: { port: environment?.pair.standby.port ?? null, state: states.standby },
+    app: { ...demo.snapshot(), healthy: demo.healthy() },
+    s3: environment?.s3Endpoint ?? null,
+  });
+
+  const exclusive = async (what: string, work: () => Promise<string>): Promise<string> => {
+    if (!environment || !serving) return 'Local mode is still starting.';
+    if (busy) return `Busy: ${busy}`;
+    busy = what;
+    infraChanged();
+    try {
+      return await work();
+    } finally {
+      busy = null;
+      await probe();
+    }
+  };
+
+  const server = await startConsoleServer(
+    {
+      workspace,
+      appUrl: `http://127.0.0.1:${appPort}`,
+      signingSecret,
+      logger: options.logger,
+      controls: {
+        infra,
+        healthy: () => demo.healthy(),
+        disaster: () =>
+          exclusive('killing the primary…', async () => {
+            if (states.primary === 'down')
+              return 'The primary is already down. "Rebuild the pair" brings it back.';
+            await environment!.pair.killPrimary();
+            disasterAt = new Date();
+            return `The primary (port ${environment!.pair.primary.port}) was killed at ${disasterAt.toISOString().slice(11, 19)} UTC (pg_ctl stop -m immediate). Writes fail from now on: try /dr status, then /dr failover payments-db.`;
+          }),
+        restore: () =>
+          exclusive('rebuilding the pair…', async () => {
+            const running = listRunsInFlight(serving!.engine.store.db).filter(
+              (run) => run.kind === 'failover' || run.kind === 'failback',
+            );
+            if (running.length > 0)
+              return `Run ${running[0]!.id} (${running[0]!.kind}) is still in flight: finish or abort it before rebuilding the pair.`;
+            await demo.stop();
+            await rebuildPair(environment!);
+            disasterAt = null;
+            demo.start();
+            return `A fresh primary (port ${environment!.pair.primary.port}) and streaming standby (port ${environment!.pair.standby.port}) are up; the demo app writes to the primary again.`;
+          }),
+      },
+    },
+    options.port,
+  );
+  consoleServer = server;
+
+  let monitor: NodeJS.Timeout | null = null;
+  const probe = async () => {
+    if (!environment) return;
+    const pair = environment.pair;
+    const [primary, standby] = await Promise.all([
+      serverState(pair.primary.url),
+      serverState(pair.standby.url),
+    ]);
+    if (primary !== states.primary || standby !== states.standby) {
+      states.primary = primary;
+      states.standby = standby;
+      infraChanged();
+    }
+  };
+
+  try {
+    print(`starting local mode in ${options.dir}: PostgreSQL primary + standby, S3 stand-in…`);
+    environment = await startLocalEnvironment(options.dir, options.runbooksDir, {
+      healthCheckUrl: `${server.url}/demo/health`,
+    });
+    const env = {
+      ...options.env,
+      LIFEBOAT_CONFIG: environment.configFile,
+      SLACK_BOT_TOKEN: 'xoxb-local-console',
+      SLACK_APP_TOKEN: '',
+      SLACK_SIGNING_SECRET: signingSecret,
+      SLACK_API_URL: `${server.url}/api/`,
+      PORT: String(server.port),
+    };
+    const readiness = checkReadiness(env, new Date());
+    for (const line of readiness.lines) print(`  ${line}`);
+    if (readiness.problems.length > 0)
+      throw new ConfigError('', `local mode is not ready:\n${readiness.problems.join('\n')}`);
+    serving = await serve(
+      loadConfig(env),
+      options.logger,
+      { port: appPort, host: '127.0.0.1' },
+      { s3Credentials: S3RVER_CREDENTIALS },
+    );
+    await probe();
+    demo.start();
+    monitor = setInterval(() => void probe(), 1000);
+  } catch (error) {
+    await server.close();
+    await environment?.stop();
+    throw error;
+  }
+
+  const started = { environment, serving };
+  return {
+    url: server.url,
+    ...started,
+    workspace,
+    stop: async () => {
+      if (monitor) clearInterval(monitor);
+      await demo.stop();
+      await started.serving.stop();
+      await server.close();
+      saver.flush();
+      await started.environment.stop();
+    },
+  };
+}
+
+async function serverState(url: string): Promise<ServerState> {
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: 800,
+    application_name: 'lifeboat-console',
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ standby: boolean }>(
+      'SELECT pg_is_in_recovery() AS standby',
+    );
+    return rows[0]?.standby ? 'standby' : 'primary';
+  } catch {
+    return 'down';
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function readSaved(file: string): SavedWorkspace | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as SavedWorkspace;
+  } catch {
+    return undefined; // a torn write: the channel starts empty, nothing else depends on it
+  }
+}
+
+function writeAtomically(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+}
+
+function debounce(work: () => void, ms: number): { call(): void; flush(): void } {
+  let timer: NodeJS.Timeout | null = null;
+  return {
+    call() {
+      if (timer) return;
+      timer = setTimeout(() => {
+        timer = null;
+        work();
+      }, ms);
+    },
+    flush() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      work();
+    },
+  };
+}

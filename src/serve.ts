@@ -1,0 +1,61 @@
+// Serving: the engine, the Slack app and the scheduled jobs, started and stopped together. The
+// same for Slack and for local mode, whose console is Slack as far as this code can tell.
+
+import type { ListenOptions } from 'node:net';
+import type { Config } from './config.js';
+import { createEngine } from './engine/create.js';
+import type { Engine } from './engine/engine.js';
+import type { Logger } from './log.js';
+import type { ProviderOptions } from './providers/index.js';
+import { buildJobs } from './schedule/jobs.js';
+import { Scheduler } from './schedule/scheduler.js';
+import { createSlackApp, type SlackApp } from './slack/app.js';
+import { createSlackNotifier } from './slack/notifier.js';
+import { listRunsInFlight } from './store/runs.js';
+
+export interface Serving {
+  engine: Engine;
+  slack: SlackApp;
+  /** Runs in flight when we started, whose threads were re-attached. */
+  reattached: number;
+  stop(): Promise<void>;
+}
+
+export async function serve(
+  config: Config,
+  logger: Logger,
+  listen: number | ListenOptions,
+  providers: ProviderOptions = {},
+): Promise<Serving> {
+  const engine = createEngine(config, { logger, providers });
+  const slack = createSlackApp({ config, engine, logger });
+  const inFlight = listRunsInFlight(engine.store.db).map((run) => run.id);
+  engine.resume();
+  slack.publisher.reattach(inFlight);
+  await slack.app.start(listen);
+  const scheduler = config.slackChannel
+    ? new Scheduler({
+        db: engine.store.db,
+        jobs: buildJobs(config),
+        logger,
+        context: (now) => ({
+          config,
+          engine,
+          notifier: createSlackNotifier(slack.client, config.slackChannel!),
+          now,
+        }),
+      })
+    : null;
+  await scheduler?.start();
+  return {
+    engine,
+    slack,
+    reattached: inFlight.length,
+    stop: async () => {
+      await scheduler?.stop();
+      await slack.app.stop();
+      await engine.idle();
+      engine.store.close();
+    },
+  };
+}

@@ -1,0 +1,206 @@
+// The whole local mode through a real browser: Debian's Chromium, driven by playwright-core,
+// against the console, the real Bolt app and a real PostgreSQL pair. A newcomer's first failover.
+
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.js';
+import { startLocalMode, type LocalMode } from '../../src/local/mode.js';
+import { sql } from '../support/pg-pair.js';
+import { makeTempDirFor } from '../support/tmp.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const outputDir = path.join(root, 'test-output');
+const CHROMIUM = '/usr/bin/chromium';
+
+let mode: LocalMode;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  const parent = makeTempDirFor('console-');
+  chmodSync(parent, 0o755); // the postgres user walks through it when we are root
+  mode = await startLocalMode({
+    dir: path.join(parent, '.lifeboat'),
+    runbooksDir: path.join(root, 'runbooks'),
+    port: 0,
+    env: {},
+    logger: createLogger({ level: 'silent' }),
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+}, 120_000);
+
+afterAll(async () => {
+  expect(pageErrors).toEqual([]); // the console's own script never threw
+  await browser?.close();
+  await mode?.stop();
+});
+
+/** The workspace version the page shows (it sets it with each render). */
+const shownVersion = () => page.locator('body').getAttribute('data-version');
+
+/** Waits until the page shows a version other than `seen` (a message posted or updated). */
+async function renderedAfter(seen: string | null, timeout = 30_000): Promise<void> {
+  await page.waitForFunction(`document.body.dataset.version !== ${JSON.stringify(seen)}`, null, {
+    timeout,
+  });
+}
+
+/** Does `action` and waits until the page has shown what it changed. */
+async function andRendered(action: () => Promise<void>): Promise<void> {
+  const before = await shownVersion();
+  await action();
+  await renderedAfter(before);
+}
+
+async function type(text: string): Promise<void> {
+  await page.fill('#composer', text);
+  await page.press('#composer', 'Enter');
+}
+
+const runHeader = () => page.locator('.message:not(.ephemeral)').first().locator('.body').first();
+const lastEphemeral = () => page.locator('.message.ephemeral').last();
+
+describe('the local console in Chromium', () => {
+  it('plays a real failover: status, disaster, /dr failover, refusal, approval, RTO', async () => {
+    await page.goto(mode.url);
+    await expect
+      .poll(() => page.locator('#infra-primary').getAttribute('data-state'))
+      .toBe('primary');
+    await expect
+      .poll(() => page.locator('#infra-app').innerText())
+      .toMatch(/writing to the primary/);
+    await expect(page.locator('.stand-in-banner').innerText()).resolves.toContain(
+      'a stand-in for Slack',
+    );
+
+    // What the on-call engineer looks at first.
+    await andRendered(() => type('/dr status'));
+    await expect(lastEphemeral().innerText()).resolves.toMatch(
+      /Only visible to you · \/dr status[\s\S]*payments-db — RTO 15m, RPO 1m[\s\S]*within the RPO/,
+    );
+
+    // The region burns.
+    await page.click('#disaster');
+    await page.waitForSelector('#infra-primary[data-state="down"]');
+    await expect.poll(() => page.locator('#infra-app').innerText()).toMatch(/^DOWN/);
+    await expect(page.locator('#infra-said').innerText()).resolves.toMatch(/was killed at/);
+
+    // /dr failover opens the confirmation with the measured lag; only Start begins the run.
+    await type('/dr failover payments-db');
+    await page.waitForSelector('#modal:not([hidden]) .modal-title');
+    await expect(page.locator('.modal-title').innerText()).resolves.toBe('Fail over payments-db');
+    await expect.poll(() => page.locator('#modal-content').innerText()).not.toContain('measuring');
+    await expect(page.locator('#modal-content').innerText()).resolves.toMatch(
+      /Replication lag:.*within the RPO/,
+    );
+    await page.fill('#modal-content input[name="impact-time"]', 'not a time');
+    await page.click('#modal-content button[type=submit]');
+    await expect
+      .poll(() =>
+        page
+          .locator('.field-error')
+          .innerText()
+          .catch(() => ''),
+      )
+      .toMatch(/HH:MM/);
+    await page.fill('#modal-content input[name="impact-time"]', '');
+    await page.click('#modal-content button[type=submit]');
+    await page.waitForSelector('#modal', { state: 'hidden' });
+    await expect.poll(() => runHeader().innerText()).toMatch(/FAILOVER · Regional failover/);
+
+    // alice works the steps; the promotion waits for a second person.
+    let refused = false;
+    for (let turn = 0; turn < 80; turn += 1) {
+      const seenVersion = await shownVersion();
+      const header = await runHeader().innerText();
+      if (/recovered|failed|aborted/.test(header)) break;
+      const approve = page.locator('button[data-action-id="approval-approve"]');
+      if ((await approve.count()) > 0) {
+        if (!refused) {
+          // The requester cannot approve her own promotion: the engine says why, to her alone.
+          await andRendered(() => approve.first().click());
+          await expect.poll(() => lastEphemeral().innerText()).toMatch(/Only visible to you/);
+          await expect(lastEphemeral().innerText()).resolves.toMatch(
+            /you cannot approve it: the two-person rule needs someone else/,
+          );
+          refused = true;
+          await page.check('#as-U0BOB');
+          await expect.poll(() => page.locator('.person.current').innerText()).toContain('bob');
+          continue;
+        }
+        await andRendered(() => approve.first().click());
+        await page.check('#as-U0ALICE');
+        continue;
+      }
+      const failed = page.locator('button[data-action-id="step-retry"]');
+      if ((await failed.count()) > 0) {
+        const step = await failed.first().locator('xpath=ancestor::article[1]').innerText();
+        throw new Error(`a step failed:\n${step}`);
+      }
+      const done = page.locator('button[data-action-id="step-done"]:not([disabled])');
+      if ((await done.count()) > 0) {
+        const step = await done.first().locator('xpath=ancestor::article[1]').innerText();
+        if (step.includes('so it reconnects')) {
+          // As the operator would: see the application write again before saying it is back.
+          await expect
+            .poll(() => page.locator('#infra-app').innerText())
+            .toMatch(/healthy · writing to the standby/);
+        }
+        await andRendered(() => done.first().click());
+        continue;
+      }
+      // Nothing to click yet: wait for the next message or update (read before looking).
+      await renderedAfter(seenVersion, 10_000);
+    }
+    expect(refused).toBe(true);
+    const header = await runHeader().innerText();
+    expect(header).toContain('recovered');
+    expect(header).toMatch(/RTO \d+s of 15m objective since impact/);
+    await expect(page.locator('.message:not(.ephemeral)').first().innerText()).resolves.toContain(
+      'approved by @bob',
+    );
+
+    // The promotion was real: the standby accepts the demo app's writes.
+    await expect
+      .poll(() => page.locator('#infra-standby').getAttribute('data-state'))
+      .toBe('primary');
+    await expect
+      .poll(() => page.locator('#infra-app').innerText())
+      .toMatch(/healthy · writing to the standby/);
+    const recent = await sql<{ n: number }>(
+      mode.environment.pair.standby.url,
+      "SELECT count(*)::int AS n FROM payments WHERE created_at > now() - interval '5 seconds'",
+    );
+    expect(recent[0]?.n).toBeGreaterThan(0);
+
+    mkdirSync(outputDir, { recursive: true });
+    const screenshot = path.join(outputDir, 'console-failover.png');
+    await page.locator('#messages').evaluate('(element) => { element.scrollTop = 0; }');
+    await page.screenshot({ path: screenshot });
+    expect(statSync(screenshot).size).toBeGreaterThan(10_000);
+  }, 120_000);
+
+  it('rebuilds the pair: a fresh primary takes the writes again', async () => {
+    await page.click('#restore');
+    await expect
+      .poll(() => page.locator('#infra-said').innerText(), { timeout: 60_000 })
+      .toMatch(/A fresh primary .* and streaming standby .* are up/);
+    await expect
+      .poll(() => page.locator('#infra-primary').getAttribute('data-state'))
+      .toBe('primary');
+    await expect
+      .poll(() => page.locator('#infra-standby').getAttribute('data-state'))
+      .toBe('standby');
+    await expect
+      .poll(() => page.locator('#infra-app').innerText())
+      .toMatch(/writing to the primary/);
+  }, 90_000);
+});
