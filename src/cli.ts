@@ -208,14 +208,16 @@ function buildProgram(
 
   program
     .command('check')
-    .argument('<what>', 'backups | restore | lag')
+    .argument('<what>', 'config | backups | restore | lag')
     .option('--service <service>', 'only this service')
     .option('--pick <which>', 'restore: newest (default) or random')
     .option(
       '--within <duration>',
       'restore with --pick random: from backups younger than this, like 30d',
     )
-    .description('run a check now (as the scheduler does); exit 1 when any service fails it')
+    .description(
+      'run a check now: config (the startup checks, nothing served) or a service check as the scheduler runs it; exit 1 when any fails',
+    )
     .action(
       async (
         what: string,

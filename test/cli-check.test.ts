@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startPostgresPair } from '../src/local/postgres-pair.js';
@@ -42,7 +42,7 @@ describe('lifeboat check', () => {
     expect(failing.code).toBe(1);
     expect(failing.stdout).toMatch(/^FAIL {2}payments-db: replica 127\.0\.0\.1:2: cannot connect/);
     expect((await cli(['check', 'latency'], env)).stderr).toContain(
-      'unknown check "latency": use backups, restore or lag',
+      'unknown check "latency": use config, backups, restore or lag',
     );
     expect((await cli(['check', 'lag', '--service', 'orders'], env)).stderr).toContain(
       'no service "orders" (known: payments-db)',
@@ -54,5 +54,30 @@ describe('lifeboat check', () => {
     expect((await cli(['check', 'backups'], env)).stdout).toBe(
       'ok    no service is set up for a backups check\n',
     );
+  });
+
+  it('check config runs the startup checks without serving: the example config passes, a broken runbook fails', async () => {
+    const root = path.resolve(import.meta.dirname, '..');
+    const copy = makeTempDir(); // the store it opens goes here, not into the checkout
+    copyFileSync(path.join(root, 'lifeboat.example.yml'), path.join(copy, 'lifeboat.yml'));
+    symlinkSync(path.join(root, 'runbooks'), path.join(copy, 'runbooks'));
+    const example = await cli(['check', 'config'], {
+      LIFEBOAT_CONFIG: path.join(copy, 'lifeboat.yml'),
+    });
+    expect(example.code).toBe(0);
+    expect(example.stdout).toMatch(/^ok {4}config {6}.*lifeboat\.yml$/m);
+    expect(example.stdout).toMatch(/^ok {4}runbooks {4}5 in /m);
+
+    const env = workspace(
+      postgresConfig('postgres://a@127.0.0.1:1/x', 'postgres://a@127.0.0.1:2/x'),
+    );
+    const runbooks = path.join(path.dirname(env.LIFEBOAT_CONFIG!), 'runbooks');
+    writeFileSync(
+      path.join(runbooks, 'broken.md'),
+      '---\ntitle: Broken\nkind: sometimes\n---\n# B\n',
+    );
+    const broken = await cli(['check', 'config'], env);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toMatch(/^FAIL {2}.*broken\.md:3: /m);
   });
 });

@@ -1,5 +1,5 @@
-// `lifeboat check backups|lag [--service S]`: run a check now, print each service's result, exit
-// 1 when any fails. Results are stored like the scheduled ones.
+// `lifeboat check config|backups|restore|lag [--service S]`: run a check now, print each result,
+// exit 1 when any fails. Results of the service checks are stored like the scheduled ones.
 
 import { loadConfig } from '../config.js';
 import { UsageError } from '../errors.js';
@@ -13,6 +13,7 @@ import type { RunKind } from '../runbook/model.js';
 import { parseDurationSeconds } from '../duration.js';
 import type { Io } from './io.js';
 import { status } from '../../commands/status.js';
+import { checkReadiness } from '../readiness.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -22,6 +23,7 @@ export async function runCheck(
   io: Io,
   env: Env,
 ): Promise<number> {
+  if (what === 'config') return checkStartup(io, env);
   if (options.pick && options.pick !== 'newest' && options.pick !== 'random') {
     throw new UsageError(`--pick must be newest or random, not "${String(options.pick)}"`);
   }
@@ -50,7 +52,7 @@ export async function runCheck(
         options.service,
       );
     } else {
-      throw new UsageError(`unknown check "${what}": use backups, restore or lag`);
+      throw new UsageError(`unknown check "${what}": use config, backups, restore or lag`);
     }
     const lines = results.map((result) => ({
       ok: result.ok,
@@ -63,6 +65,17 @@ export async function runCheck(
   } finally {
     engine.store.close();
   }
+}
+
+/**
+ * `lifeboat check config`: what `npm start` checks before it serves Slack — config, runbooks and
+ * the references between them, the store's schema and the audit chain — without serving.
+ */
+function checkStartup(io: Io, env: Env): number {
+  const { problems, lines } = checkReadiness(env, new Date());
+  for (const line of lines) io.out(`ok    ${line}`);
+  for (const problem of problems) io.out(`FAIL  ${problem}`);
+  return problems.length === 0 ? 0 : 1;
 }
 
 /** `lifeboat status`: the same readiness as `/dr status`, for a terminal. */

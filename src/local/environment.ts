@@ -5,6 +5,7 @@
 
 import { PutObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -31,10 +32,14 @@ export const LOCAL_USERS = { requester: 'U0ALICE', approver: 'U0BOB' } as const;
 interface LocalState {
   version: number;
   ports: { primary: number; standby: number; s3: number };
+  /** Where the PostgreSQL data lives: dir/pg, or outside when the postgres user cannot reach dir. */
+  pgRoot?: string;
 }
 
 export interface LocalEnvironment {
   dir: string;
+  /** The PostgreSQL data's folder (under dir, or /var/tmp when postgres cannot reach dir). */
+  pgRoot: string;
   configFile: string;
   /** Replaced by rebuildPair(). */
   pair: PostgresPair;
@@ -53,10 +58,9 @@ export async function startLocalEnvironment(
   options: LocalEnvironmentOptions = {},
 ): Promise<LocalEnvironment> {
   mkdirSync(dir, { recursive: true });
-  await assertPostgresCanReach(dir);
   const stateFile = path.join(dir, 'state.json');
   const state = existsSync(stateFile) ? readState(stateFile) : null;
-  const pgRoot = path.join(dir, 'pg');
+  const pgRoot = state?.pgRoot ?? (await pgRootFor(dir));
   let pair: PostgresPair;
   let s3Port: number;
   if (state) {
@@ -69,6 +73,7 @@ export async function startLocalEnvironment(
     const fresh: LocalState = {
       version: LOCAL_VERSION,
       ports: { primary: pair.primary.port, standby: pair.standby.port, s3: s3Port },
+      pgRoot,
     };
     writeFileSync(stateFile, JSON.stringify(fresh, null, 2));
   }
@@ -87,6 +92,7 @@ export async function startLocalEnvironment(
   writeFileSync(configFile, localConfig(pair, s3Endpoint, runbooksDir, options.healthCheckUrl));
   const environment: LocalEnvironment = {
     dir,
+    pgRoot,
     configFile,
     pair,
     s3Endpoint,
@@ -118,11 +124,16 @@ export async function rebuildPair(environment: LocalEnvironment): Promise<void> 
  * that was killed are stopped first, so no PostgreSQL keeps writing into a deleted folder.
  */
 export async function resetLocalEnvironment(dir: string): Promise<void> {
-  const pgRoot = path.join(dir, 'pg');
+  const stateFile = path.join(dir, 'state.json');
+  const saved = existsSync(stateFile)
+    ? (JSON.parse(readFileSync(stateFile, 'utf8')) as Partial<LocalState>)
+    : {};
+  const pgRoot = saved.pgRoot ?? path.join(dir, 'pg');
   for (const name of ['primary', 'standby']) {
     const dataDir = path.join(pgRoot, name);
     if (existsSync(dataDir)) await stopServer({ port: 0, dataDir, url: '' }, 'immediate');
   }
+  rmSync(pgRoot, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -137,17 +148,20 @@ function readState(file: string): LocalState {
   return state as LocalState;
 }
 
-/** As root, the servers run as the postgres user, who must be able to walk down to `dir`. */
-async function assertPostgresCanReach(dir: string): Promise<void> {
-  if (process.getuid?.() !== 0) return;
-  try {
-    await run('runuser', ['-u', 'postgres', '--', 'test', '-x', path.resolve(dir)]);
-  } catch {
-    throw new ConfigError(
-      '',
-      `PostgreSQL runs as the postgres user here, who cannot reach ${path.resolve(dir)}: let others traverse its parent folders (chmod o+x on each), or clone lifeboat somewhere like /srv`,
-    );
-  }
+/**
+ * As root, the servers run as the postgres user, who must be able to walk down to their data. In
+ * a checkout they cannot reach (under /root, say), the data goes to /var/tmp instead, named after
+ * the checkout so two checkouts never share it.
+ */
+async function pgRootFor(dir: string): Promise<string> {
+  const inside = path.join(path.resolve(dir), 'pg');
+  if (process.getuid?.() !== 0) return inside;
+  const reachable = await run('runuser', ['-u', 'postgres', '--', 'test', '-x', path.resolve(dir)])
+    .then(() => true)
+    .catch(() => false);
+  if (reachable) return inside;
+  const id = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 12);
+  return path.join('/var/tmp', `lifeboat-pg-${id}`);
 }
 
 async function assertPortFree(port: number, name: string): Promise<void> {

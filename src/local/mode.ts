@@ -150,6 +150,10 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     environment = await startLocalEnvironment(options.dir, options.runbooksDir, {
       healthCheckUrl: `${server.url}/demo/health`,
     });
+    if (!environment.pgRoot.startsWith(path.resolve(options.dir)))
+      print(
+        `  PostgreSQL data in ${environment.pgRoot}: the postgres user cannot reach ${options.dir}`,
+      );
     const env = {
       ...options.env,
       LIFEBOAT_CONFIG: environment.configFile,

@@ -87,11 +87,18 @@ describe('the local console in Chromium', () => {
       /Only visible to you · \/dr status[\s\S]*payments-db — RTO 15m, RPO 1m[\s\S]*within the RPO/,
     );
 
+    // App Home: what the bot publishes for whoever opens it.
+    await page.click('#nav-home');
+    await expect
+      .poll(() => page.locator('#home-view').innerText())
+      .toMatch(/lifeboat — disaster recovery readiness[\s\S]*payments-db/);
+    await page.click('#nav-channel');
+
     // The region burns.
     await page.click('#disaster');
     await page.waitForSelector('#infra-primary[data-state="down"]');
     await expect.poll(() => page.locator('#infra-app').innerText()).toMatch(/^DOWN/);
-    await expect(page.locator('#infra-said').innerText()).resolves.toMatch(/was killed at/);
+    await expect.poll(() => page.locator('#infra-said').innerText()).toMatch(/was killed at/);
 
     // /dr failover opens the confirmation with the measured lag; only Start begins the run.
     await type('/dr failover payments-db');
@@ -202,5 +209,25 @@ describe('the local console in Chromium', () => {
     await expect
       .poll(() => page.locator('#infra-app').innerText())
       .toMatch(/writing to the primary/);
+  }, 90_000);
+
+  it('a second start reuses .lifeboat/: the same ports, and the channel as it was left', async () => {
+    const ports = [mode.environment.pair.primary.port, mode.environment.pair.standby.port];
+    const dir = mode.environment.dir;
+    await mode.stop();
+    mode = await startLocalMode({
+      dir,
+      runbooksDir: path.join(root, 'runbooks'),
+      port: 0,
+      env: {},
+      logger: createLogger({ level: 'silent' }),
+    });
+    expect([mode.environment.pair.primary.port, mode.environment.pair.standby.port]).toEqual(ports);
+    await page.goto(mode.url);
+    await expect.poll(() => runHeader().innerText()).toMatch(/FAILOVER[\s\S]*recovered/);
+    await andRendered(() => type('/dr history'));
+    await expect(lastEphemeral().innerText()).resolves.toMatch(
+      /failover of `?failover`? — succeeded, RTO/,
+    );
   }, 90_000);
 });

@@ -95,10 +95,15 @@ describe('the local environment', () => {
       expect(existsSync(dir)).toBe(false);
 
       if (process.getuid?.() === 0) {
-        const hidden = makeTempDir(); // 0700: the postgres user cannot walk into it
-        await expect(
-          startLocalEnvironment(path.join(hidden, '.lifeboat'), runbooks),
-        ).rejects.toThrow(/cannot reach .*chmod o\+x/);
+        // A checkout the postgres user cannot walk into (0700, like /root): the data goes to
+        // /var/tmp, and reset removes it there too.
+        const hidden = path.join(makeTempDir(), '.lifeboat');
+        const elsewhere = await startLocalEnvironment(hidden, runbooks);
+        await elsewhere.stop();
+        expect(elsewhere.pgRoot).toMatch(/^\/var\/tmp\/lifeboat-pg-[0-9a-f]{12}$/);
+        expect(existsSync(path.join(elsewhere.pgRoot, 'primary', 'PG_VERSION'))).toBe(true);
+        await resetLocalEnvironment(hidden);
+        expect(existsSync(elsewhere.pgRoot)).toBe(false);
       }
     } finally {
       await second?.stop();
