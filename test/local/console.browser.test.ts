@@ -5,6 +5,7 @@ import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatDuration } from '../../src/duration.js';
 import { createLogger } from '../../src/log.js';
 import { startLocalMode, type LocalMode } from '../../src/local/mode.js';
 import { sql } from '../support/pg-pair.js';
@@ -118,7 +119,12 @@ describe('the local console in Chromium', () => {
           .catch(() => ''),
       )
       .toMatch(/HH:MM/);
-    await page.fill('#modal-content input[name="impact-time"]', '');
+    // The RTO counts from the outage: the panel gives the moment the primary died.
+    const impact = /give (\S+) as the impact time/.exec(
+      await page.locator('#infra-disaster').innerText(),
+    )?.[1];
+    expect(impact).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    await page.fill('#modal-content input[name="impact-time"]', impact!);
     await page.click('#modal-content button[type=submit]');
     await page.waitForSelector('#modal', { state: 'hidden' });
     await expect.poll(() => runHeader().innerText()).toMatch(/FAILOVER · Regional failover/);
@@ -170,7 +176,13 @@ describe('the local console in Chromium', () => {
     expect(refused).toBe(true);
     const header = await runHeader().innerText();
     expect(header).toContain('recovered');
-    expect(header).toMatch(/RTO \d+s of 15m objective since impact/);
+    expect(header).toContain(`since impact (${impact!.slice(11, 16)} UTC)`);
+    const run = mode.serving.engine.store.db
+      .prepare("SELECT impact_at, rto_seconds FROM runs WHERE kind = 'failover'")
+      .get() as { impact_at: string; rto_seconds: number };
+    expect(run.impact_at).toBe(new Date(impact!).toISOString());
+    expect(run.rto_seconds).toBeGreaterThan(0);
+    expect(header).toContain(`RTO ${formatDuration(run.rto_seconds)} of 15m objective`);
     await expect(page.locator('.message:not(.ephemeral)').first().innerText()).resolves.toContain(
       'approved by @bob',
     );

@@ -144,7 +144,7 @@ function renderInfra(infra) {
     app.writingTo && app.healthy ? 'primary' : 'down',
   );
   $('infra-disaster').textContent = infra.disasterAt
-    ? `primary killed at ${infra.disasterAt.slice(11, 19)} UTC (impact time ${infra.disasterAt.slice(11, 16)})`
+    ? `primary killed at ${infra.disasterAt.slice(11, 19)} UTC — to measure the RTO from it, give ${infra.disasterAt.slice(0, 19)}Z as the impact time`
     : 'none';
   $('disaster').disabled = Boolean(infra.busy) || !infra.ready;
   $('restore').disabled = Boolean(infra.busy) || !infra.ready;
