@@ -15,6 +15,7 @@ import { ConfigError } from '../errors.js';
 import { createS3Client, S3RVER_CREDENTIALS } from '../providers/aws/s3.js';
 import {
   PG_BIN,
+  assertBinaries,
   freePort,
   resumePostgresPair,
   startPostgresPair,
@@ -57,6 +58,7 @@ export async function startLocalEnvironment(
   runbooksDir: string,
   options: LocalEnvironmentOptions = {},
 ): Promise<LocalEnvironment> {
+  assertBinaries(); // before anything is written
   mkdirSync(dir, { recursive: true });
   const stateFile = path.join(dir, 'state.json');
   const state = existsSync(stateFile) ? readState(stateFile) : null;

@@ -242,7 +242,8 @@ async function waitForStreaming(primaryUrl: string, timeoutMs = 30_000): Promise
   }
 }
 
-function assertBinaries(): void {
+/** PostgreSQL 15's binaries are where PG_BIN says, or a ConfigError says how to install them. */
+export function assertBinaries(): void {
   if (!existsSync(path.join(PG_BIN, 'pg_ctl'))) {
     throw new ConfigError(
       'LIFEBOAT_PG_BIN',
