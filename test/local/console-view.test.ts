@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { viewFor } from '../../src/local/console/view.js';
-import { Workspace } from '../../src/local/console/workspace.js';
+import { Workspace, type SavedWorkspace } from '../../src/local/console/workspace.js';
 import { section } from '../../src/slack/blocks/kit.js';
 
 const people = [
@@ -55,7 +55,10 @@ describe('the console view of one person', () => {
     expect(viewFor(workspace, 'U0ALICE').modal?.html).toContain('Fail over payments-db');
     expect(viewFor(workspace, 'U0BOB').modal).toBeNull();
 
-    const restarted = new Workspace(people, JSON.parse(JSON.stringify(workspace.save())));
+    const restarted = new Workspace(
+      people,
+      JSON.parse(JSON.stringify(workspace.save())) as SavedWorkspace,
+    );
     expect(viewFor(restarted, 'U0ALICE').channel).toContain('kept');
     expect(viewFor(restarted, 'U0ALICE').modal).toBeNull();
     const next = restarted.api('chat.postMessage', { channel: 'C0LOCAL', text: 'later' });
