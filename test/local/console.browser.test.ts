@@ -207,6 +207,38 @@ describe('the local console in Chromium', () => {
     expect(statSync(screenshot).size).toBeGreaterThan(10_000);
   }, 120_000);
 
+  it('walks a tabletop: a note through the reason modal, then an abort with its reason', async () => {
+    await andRendered(() => type('/dr tabletop failover'));
+    const tabletop = page.locator('.message:not(.ephemeral)', { hasText: 'TABLETOP' }).last();
+    await expect.poll(() => tabletop.innerText()).toMatch(/TABLETOP — nothing is executed/);
+
+    // Add note… opens a modal for this person only; what is typed reaches the run.
+    await tabletop.locator('button[data-action-id="step-note"]').first().click();
+    await page.waitForSelector('#modal:not([hidden]) textarea[name="reason"]');
+    await page.fill('#modal-content textarea[name="reason"]', 'Nobody knew who opens the bridge');
+    await page.click('#modal-content button[type=submit]');
+    await page.waitForSelector('#modal', { state: 'hidden' });
+    await expect
+      .poll(() => tabletop.innerText())
+      .toMatch(/note by @alice on step 1: Nobody knew who opens the bridge/);
+
+    // Cancel closes a modal and changes nothing; Abort with a reason ends the run.
+    await tabletop.locator('button[data-action-id="run-abort"]').click();
+    await page.waitForSelector('#modal:not([hidden]) textarea[name="reason"]');
+    await page.click('#modal-content button.cancel');
+    await page.waitForSelector('#modal', { state: 'hidden' });
+    await tabletop.locator('button[data-action-id="run-abort"]').click();
+    await page.waitForSelector('#modal:not([hidden]) textarea[name="reason"]');
+    await page.fill('#modal-content textarea[name="reason"]', 'time is up, findings noted');
+    await page.click('#modal-content button[type=submit]');
+    await expect
+      .poll(() => tabletop.locator('.body').first().innerText())
+      .toMatch(/Status:\s*aborted — aborted by U0ALICE: time is up, findings noted/);
+    await expect(tabletop.innerText()).resolves.toMatch(
+      /Findings[\s\S]*Nobody knew who opens the bridge — @alice/,
+    );
+  }, 60_000);
+
   it('rebuilds the pair: a fresh primary takes the writes again', async () => {
     await page.click('#restore');
     await expect
