@@ -22,7 +22,7 @@ import {
   startLocalEnvironment,
   type LocalEnvironment,
 } from './environment.js';
-import { freePort } from './postgres-pair.js';
+import { freePort, rebuildOldPrimaryAsStandby } from './postgres-pair.js';
 import { S3RVER_CREDENTIALS } from '../providers/aws/s3.js';
 
 export const PEOPLE: readonly Person[] = [
@@ -123,6 +123,13 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
             disasterAt = null;
             demo.start();
             return `A fresh primary (port ${environment!.pair.primary.port}) and streaming standby (port ${environment!.pair.standby.port}) are up; the demo app writes to the primary again.`;
+          }),
+        rebuildOldPrimary: () =>
+          exclusive('rebuilding the old primary as a standby…', async () => {
+            if (states.primary !== 'down' || states.standby !== 'primary')
+              return 'That is for after a failover: the primary down and the standby promoted.';
+            await rebuildOldPrimaryAsStandby(environment!.pair);
+            return `The old primary (port ${environment!.pair.primary.port}) is now a streaming standby of the promoted one: /dr failback payments-db promotes it back.`;
           }),
       },
     },

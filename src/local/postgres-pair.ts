@@ -50,24 +50,8 @@ export async function startPostgresPair(
   try {
     await createAndStart(primary, root);
     started.push(primary);
-    await asPostgres('pg_basebackup', [
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(primaryPort),
-      '-U',
-      'postgres',
-      '-D',
-      standby.dataDir,
-      '-R',
-      '-X',
-      'stream',
-      '--no-sync',
-    ]);
-    appendFileSync(standby.dataDir + '/postgresql.conf', serverConf(standbyPort, root));
-    await startServer(standby);
+    await startStandbyOf(primary, standby, root);
     started.push(standby);
-    await waitForStreaming(primary.url);
   } catch (error) {
     await Promise.allSettled(started.map((s) => stopServer(s)));
     throw error;
@@ -133,6 +117,44 @@ export async function startThrowawayServer(): Promise<{
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A streaming standby of `source` in `standby`'s folder (which must not exist): pg_basebackup with
+ * the recovery settings, our settings, start, and wait until it streams.
+ */
+async function startStandbyOf(
+  source: PostgresServer,
+  standby: PostgresServer,
+  root: string,
+): Promise<void> {
+  await asPostgres('pg_basebackup', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(source.port),
+    '-U',
+    'postgres',
+    '-D',
+    standby.dataDir,
+    '-R',
+    '-X',
+    'stream',
+    '--no-sync',
+  ]);
+  appendFileSync(standby.dataDir + '/postgresql.conf', serverConf(standby.port, root));
+  await startServer(standby);
+  await waitForStreaming(source.url);
+}
+
+/**
+ * After a failover: the old primary, dead, is rebuilt from the promoted standby as its streaming
+ * standby — what must happen before a failback can promote it again.
+ */
+export async function rebuildOldPrimaryAsStandby(pair: PostgresPair): Promise<void> {
+  await stopServer(pair.primary, 'immediate');
+  rmSync(pair.primary.dataDir, { recursive: true, force: true });
+  await startStandbyOf(pair.standby, pair.primary, pair.root);
 }
 
 /** initdb, our settings, start. */

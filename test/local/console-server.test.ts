@@ -19,6 +19,7 @@ const controls = {
   infra: () => ({}),
   disaster: () => Promise.resolve('killed'),
   restore: () => Promise.resolve('rebuilt'),
+  rebuildOldPrimary: () => Promise.resolve('rebuilt as a standby'),
   healthy: () => true,
 };
 

@@ -3,7 +3,7 @@
 
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDuration } from '../../src/duration.js';
 import { createLogger } from '../../src/log.js';
@@ -69,6 +69,58 @@ async function type(text: string): Promise<void> {
 const runHeader = () => page.locator('.message:not(.ephemeral)').first().locator('.body').first();
 const lastEphemeral = () => page.locator('.message.ephemeral').last();
 
+/** The thread (header message and its replies) of the newest run of this kind. */
+const runHeaderFor = (kind: string): Locator =>
+  page.locator('.message:not(.ephemeral)', { hasText: `${kind} · ` }).last();
+
+/**
+ * Works a run as alice would: Done on each step she must confirm, and at an approval request
+ * bob approves (after alice's own Approve is refused, with `refuseFirst`). Ends when the run does.
+ */
+async function workRun(
+  thread: Locator,
+  options: { refuseFirst?: boolean; beforeDone?: (step: string) => Promise<void> } = {},
+): Promise<boolean> {
+  let refused = false;
+  for (let turn = 0; turn < 80; turn += 1) {
+    const seenVersion = await shownVersion();
+    const header = await thread.locator('.body').first().innerText();
+    if (/recovered|failed|aborted|succeeded/.test(header)) break;
+    const approve = thread.locator('button[data-action-id="approval-approve"]');
+    if ((await approve.count()) > 0) {
+      if (options.refuseFirst && !refused) {
+        // The requester cannot approve her own promotion: the engine says why, to her alone.
+        await andRendered(() => approve.first().click());
+        await expect.poll(() => lastEphemeral().innerText()).toMatch(/Only visible to you/);
+        await expect(lastEphemeral().innerText()).resolves.toMatch(
+          /you cannot approve it: the two-person rule needs someone else/,
+        );
+        refused = true;
+      }
+      await page.check('#as-U0BOB');
+      await expect.poll(() => page.locator('.person.current').innerText()).toContain('bob');
+      await andRendered(() => approve.first().click());
+      await page.check('#as-U0ALICE');
+      continue;
+    }
+    const failed = thread.locator('button[data-action-id="step-retry"]');
+    if ((await failed.count()) > 0) {
+      const step = await failed.first().locator('xpath=ancestor::article[1]').innerText();
+      throw new Error(`a step failed:\n${step}`);
+    }
+    const done = thread.locator('button[data-action-id="step-done"]:not([disabled])');
+    if ((await done.count()) > 0) {
+      const step = await done.first().locator('xpath=ancestor::article[1]').innerText();
+      await options.beforeDone?.(step);
+      await andRendered(() => done.first().click());
+      continue;
+    }
+    // Nothing to click yet: wait for the next message or update (read before looking).
+    await renderedAfter(seenVersion, 10_000);
+  }
+  return refused;
+}
+
 describe('the local console in Chromium', () => {
   it('plays a real failover: status, disaster, /dr failover, refusal, approval, RTO', async () => {
     await page.goto(mode.url);
@@ -130,49 +182,16 @@ describe('the local console in Chromium', () => {
     await expect.poll(() => runHeader().innerText()).toMatch(/FAILOVER · Regional failover/);
 
     // alice works the steps; the promotion waits for a second person.
-    let refused = false;
-    for (let turn = 0; turn < 80; turn += 1) {
-      const seenVersion = await shownVersion();
-      const header = await runHeader().innerText();
-      if (/recovered|failed|aborted/.test(header)) break;
-      const approve = page.locator('button[data-action-id="approval-approve"]');
-      if ((await approve.count()) > 0) {
-        if (!refused) {
-          // The requester cannot approve her own promotion: the engine says why, to her alone.
-          await andRendered(() => approve.first().click());
-          await expect.poll(() => lastEphemeral().innerText()).toMatch(/Only visible to you/);
-          await expect(lastEphemeral().innerText()).resolves.toMatch(
-            /you cannot approve it: the two-person rule needs someone else/,
-          );
-          refused = true;
-          await page.check('#as-U0BOB');
-          await expect.poll(() => page.locator('.person.current').innerText()).toContain('bob');
-          continue;
-        }
-        await andRendered(() => approve.first().click());
-        await page.check('#as-U0ALICE');
-        continue;
-      }
-      const failed = page.locator('button[data-action-id="step-retry"]');
-      if ((await failed.count()) > 0) {
-        const step = await failed.first().locator('xpath=ancestor::article[1]').innerText();
-        throw new Error(`a step failed:\n${step}`);
-      }
-      const done = page.locator('button[data-action-id="step-done"]:not([disabled])');
-      if ((await done.count()) > 0) {
-        const step = await done.first().locator('xpath=ancestor::article[1]').innerText();
-        if (step.includes('so it reconnects')) {
-          // As the operator would: see the application write again before saying it is back.
-          await expect
-            .poll(() => page.locator('#infra-app').innerText())
-            .toMatch(/healthy · writing to the standby/);
-        }
-        await andRendered(() => done.first().click());
-        continue;
-      }
-      // Nothing to click yet: wait for the next message or update (read before looking).
-      await renderedAfter(seenVersion, 10_000);
-    }
+    const refused = await workRun(runHeaderFor('FAILOVER'), {
+      refuseFirst: true,
+      beforeDone: async (step) => {
+        if (!step.includes('so it reconnects')) return;
+        // As the operator would: see the application write again before saying it is back.
+        await expect
+          .poll(() => page.locator('#infra-app').innerText())
+          .toMatch(/healthy · writing to the standby/);
+      },
+    });
     expect(refused).toBe(true);
     const header = await runHeader().innerText();
     expect(header).toContain('recovered');
@@ -206,6 +225,34 @@ describe('the local console in Chromium', () => {
     await page.screenshot({ path: screenshot });
     expect(statSync(screenshot).size).toBeGreaterThan(10_000);
   }, 120_000);
+
+  it('fails back: the old primary rebuilt as a standby, /dr failback, the writes come home', async () => {
+    await page.click('#rebuild-old-primary');
+    await expect
+      .poll(() => page.locator('#infra-said').innerText(), { timeout: 60_000 })
+      .toMatch(/is now a streaming standby of the promoted one/);
+    await expect
+      .poll(() => page.locator('#infra-primary').getAttribute('data-state'))
+      .toBe('standby');
+    await expect(page.locator('#rebuild-old-primary').isHidden()).resolves.toBe(true);
+
+    await type('/dr failback payments-db');
+    await page.waitForSelector('#modal:not([hidden]) .modal-title');
+    await expect.poll(() => page.locator('#modal-content').innerText()).not.toContain('measuring');
+    await page.click('#modal-content button[type=submit]');
+    await page.waitForSelector('#modal', { state: 'hidden' });
+    await expect.poll(() => runHeaderFor('FAILBACK').count()).toBe(1);
+    await workRun(runHeaderFor('FAILBACK'));
+    await expect(runHeaderFor('FAILBACK').locator('.body').first().innerText()).resolves.toMatch(
+      /Status:\s*recovered/,
+    );
+    await expect
+      .poll(() => page.locator('#infra-primary').getAttribute('data-state'))
+      .toBe('primary');
+    await expect
+      .poll(() => page.locator('#infra-app').innerText())
+      .toMatch(/healthy · writing to the primary/);
+  }, 90_000);
 
   it('walks a tabletop: a note through the reason modal, then an abort with its reason', async () => {
     await andRendered(() => type('/dr tabletop failover'));

@@ -29,6 +29,8 @@ export interface ConsoleControls {
   disaster(): Promise<string>;
   /** Rebuilds the pair; resolves to a sentence for the page. */
   restore(): Promise<string>;
+  /** After a failover: the dead primary rebuilt as a standby of the promoted one (for a failback). */
+  rebuildOldPrimary(): Promise<string>;
   /** The demo application's health, for the service's health check. */
   healthy(): boolean;
 }
@@ -194,6 +196,9 @@ export async function startConsoleServer(deps: ConsoleDeps, port: number): Promi
     },
     async restore() {
       return { said: await deps.controls.restore() };
+    },
+    async 'rebuild-old-primary'() {
+      return { said: await deps.controls.rebuildOldPrimary() };
     },
   };
 

@@ -148,6 +148,11 @@ function renderInfra(infra) {
     : 'none';
   $('disaster').disabled = Boolean(infra.busy) || !infra.ready;
   $('restore').disabled = Boolean(infra.busy) || !infra.ready;
+  // Only after a failover: the primary dead, the standby promoted.
+  $('rebuild-old-primary').hidden = !(
+    infra.primary.state === 'down' && infra.standby.state === 'primary'
+  );
+  $('rebuild-old-primary').disabled = Boolean(infra.busy) || !infra.ready;
   if (infra.busy) $('infra-said').textContent = infra.busy;
 }
 
@@ -236,6 +241,7 @@ document.addEventListener('keydown', (event) => {
 for (const [id, path] of [
   ['disaster', '/console/disaster'],
   ['restore', '/console/restore'],
+  ['rebuild-old-primary', '/console/rebuild-old-primary'],
 ]) {
   $(id).addEventListener('click', () => {
     $(id).disabled = true;
