@@ -50,7 +50,12 @@ function render({ people, view, infra }) {
   const atBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 40;
   messages.innerHTML =
     view.channel ||
-    '<p class="muted empty">Nothing here yet. Type <code>/dr help</code> below.</p>';
+    `<div class="muted empty"><p>Nothing here yet. A first failover, in five moves:</p><ol>
+      <li>Type <code>/dr status</code> below: replication lag, backups, last drills.</li>
+      <li>Press <strong>Simulate disaster</strong> on the right: the primary dies, the demo app goes down.</li>
+      <li>Type <code>/dr failover payments-db</code> and press <strong>Start failover</strong>.</li>
+      <li>Work the steps with <strong>Done</strong>. At the promotion, switch <em>You are</em> to bob and approve.</li>
+      <li>Watch the standby take the writes and the thread end with the RTO.</li></ol></div>`;
   if (atBottom) messages.scrollTop = messages.scrollHeight;
   $('home-view').innerHTML = view.home || '<p class="muted">Opening…</p>';
   renderModal(view.modal);
