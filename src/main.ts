@@ -7,7 +7,6 @@ import path from 'node:path';
 import { loadConfig, parseEnvironment } from './config.js';
 import { isLifeboatError } from './errors.js';
 import { startLocalMode } from './local/mode.js';
-import { PortTaken } from './local/console/server.js';
 import { createLogger, type Logger } from './log.js';
 import { checkReadiness } from './readiness.js';
 import { serve, type Serving } from './serve.js';
@@ -40,7 +39,7 @@ async function main(): Promise<number> {
     stopOnSignal(() => serving.stop());
     return 0;
   } catch (error) {
-    if (isLifeboatError(error) || error instanceof PortTaken) {
+    if (isLifeboatError(error)) {
       console.error(`lifeboat: not starting: ${error.message}`);
       return 1;
     }

@@ -4,12 +4,9 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  PortTaken,
-  startConsoleServer,
-  type ConsoleServer,
-} from '../../src/local/console/server.js';
+import { startConsoleServer, type ConsoleServer } from '../../src/local/console/server.js';
 import { Workspace } from '../../src/local/console/workspace.js';
+import { ConfigError } from '../../src/errors.js';
 
 const people = [
   { id: 'U0ALICE', name: 'alice', role: 'on-call engineer' },
@@ -151,9 +148,9 @@ describe('the console server', () => {
 
   it('names a taken port', async () => {
     const { server } = await start();
-    await expect(start(undefined, server.port)).rejects.toThrow(PortTaken);
+    await expect(start(undefined, server.port)).rejects.toBeInstanceOf(ConfigError);
     await expect(start(undefined, server.port)).rejects.toThrow(
-      `port ${server.port} is taken: stop what uses it, or start with PORT set to a free port`,
+      `PORT: ${server.port} is taken: stop what uses it, or start with PORT set to a free port`,
     );
   });
 });

@@ -39,7 +39,7 @@ describe('npm start in local mode, when it cannot start', () => {
       const result = await start({ PORT: String(port) });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(
-        `lifeboat: not starting: port ${port} is taken: stop what uses it, or start with PORT set to a free port`,
+        `lifeboat: not starting: PORT: ${port} is taken: stop what uses it, or start with PORT set to a free port`,
       );
     } finally {
       busy.close();

@@ -10,6 +10,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import {
   appHomeOpenedBody,
@@ -294,7 +295,14 @@ export async function startConsoleServer(deps: ConsoleDeps, port: number): Promi
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new PortTaken(port) : error),
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new ConfigError(
+              'PORT',
+              `${port} is taken: stop what uses it, or start with PORT set to a free port`,
+            )
+          : error,
+      ),
     );
     server.listen(port, '127.0.0.1', resolve);
   });
@@ -311,12 +319,6 @@ export async function startConsoleServer(deps: ConsoleDeps, port: number): Promi
         server.closeAllConnections();
       }),
   };
-}
-
-export class PortTaken extends Error {
-  constructor(readonly port: number) {
-    super(`port ${port} is taken: stop what uses it, or start with PORT set to a free port`);
-  }
 }
 
 class HttpError extends Error {
