@@ -9,7 +9,7 @@ import { actions, button, context, header, mention, section, type Block } from '
 export function renderRunHeader(view: RunView, rtoObjectiveSeconds: number | null): Block[] {
   const { run, runbook } = view;
   const isTabletop = run.kind === 'tabletop';
-  const title = `${isTabletop ? 'TABLETOP — nothing is executed · ' : ''}${run.kind.toUpperCase()} · ${runbook.title}`;
+  const title = `${isTabletop ? 'TABLETOP — nothing is executed' : run.kind.toUpperCase()} · ${runbook.title}`;
   const phase = view.current ? view.phases[view.current.phaseIndex] : null;
   const clock =
     run.rtoSeconds !== null
