@@ -6,7 +6,7 @@
 import { PutObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -17,10 +17,12 @@ import {
   PG_BIN,
   assertBinaries,
   freePort,
+  rebuildOldPrimaryAsStandby,
   resumePostgresPair,
   startPostgresPair,
   stopServer,
   type PostgresPair,
+  type PostgresServer,
 } from './postgres-pair.js';
 
 const run = promisify(execFile);
@@ -35,6 +37,8 @@ interface LocalState {
   ports: { primary: number; standby: number; s3: number };
   /** Where the PostgreSQL data lives: dir/pg, or outside when the postgres user cannot reach dir. */
   pgRoot?: string;
+  /** Set when the primary was killed on purpose: it stays down across restarts until rebuilt. */
+  primaryDownSince?: string;
 }
 
 export interface LocalEnvironment {
@@ -45,6 +49,8 @@ export interface LocalEnvironment {
   /** Replaced by rebuildPair(). */
   pair: PostgresPair;
   s3Endpoint: string;
+  /** When the primary was killed (simulated disaster), until a rebuild. */
+  primaryDownSince: Date | null;
   stop(): Promise<void>;
 }
 
@@ -66,10 +72,14 @@ export async function startLocalEnvironment(
   let pair: PostgresPair;
   let s3Port: number;
   if (state) {
-    for (const [name, port] of Object.entries(state.ports)) await assertPortFree(port, name);
-    pair = await resumePostgresPair(pgRoot, state.ports);
+    await assertPortFree(state.ports.s3, 's3');
+    pair = await resumePostgresPair(pgRoot, state.ports, {
+      ...(state.primaryDownSince ? { leaveDown: 'primary' as const } : {}),
+      beforeStart: (instance) => assertPortFree(instance.port, path.basename(instance.dataDir)),
+    });
     s3Port = state.ports.s3;
   } else {
+    await removePair(pgRoot); // a first start interrupted before it wrote state.json
     pair = await startPostgresPair({ root: pgRoot });
     s3Port = await freePort();
     const fresh: LocalState = {
@@ -88,8 +98,10 @@ export async function startLocalEnvironment(
   });
   await s3.run();
   const s3Endpoint = `http://127.0.0.1:${s3Port}`;
-  await ensureDemoData(pair.primary.url);
-  await ensureBackup(pair, s3Endpoint, dir);
+  // After a failover (and perhaps a rebuild) the writer may be either server, or none yet.
+  const writer = await writerOf(pair, state?.primaryDownSince ? ['standby'] : undefined);
+  if (writer) await ensureDemoData(writer.url);
+  await ensureBackup((writer ?? pair.standby).port, s3Endpoint, dir);
   const configFile = path.join(dir, 'lifeboat.yml');
   writeFileSync(configFile, localConfig(pair, s3Endpoint, runbooksDir, options.healthCheckUrl));
   const environment: LocalEnvironment = {
@@ -98,12 +110,33 @@ export async function startLocalEnvironment(
     configFile,
     pair,
     s3Endpoint,
+    primaryDownSince: state?.primaryDownSince ? new Date(state.primaryDownSince) : null,
     stop: async () => {
       await s3.close().catch(() => undefined);
       await environment.pair.stop();
     },
   };
   return environment;
+}
+
+/**
+ * The disaster: the primary killed (`pg_ctl stop -m immediate`). Recorded first, so a restart of
+ * local mode leaves it down — a dead primary must not come back beside a promoted standby.
+ */
+export async function killPrimary(environment: LocalEnvironment, at: Date): Promise<void> {
+  updateState(environment.dir, { primaryDownSince: at.toISOString() });
+  environment.primaryDownSince = at;
+  await environment.pair.killPrimary();
+}
+
+/**
+ * After a failover: the dead primary rebuilt from the promoted standby as its streaming standby,
+ * so a failback can promote it again.
+ */
+export async function rebuildOldPrimary(environment: LocalEnvironment): Promise<void> {
+  await rebuildOldPrimaryAsStandby(environment.pair);
+  updateState(environment.dir, { primaryDownSince: undefined });
+  environment.primaryDownSince = null;
 }
 
 /**
@@ -119,6 +152,42 @@ export async function rebuildPair(environment: LocalEnvironment): Promise<void> 
     ports: { primary: primary.port, standby: standby.port },
   });
   await ensureDemoData(environment.pair.primary.url);
+  updateState(environment.dir, { primaryDownSince: undefined });
+  environment.primaryDownSince = null;
+}
+
+function updateState(dir: string, change: Partial<LocalState>): void {
+  const file = path.join(dir, 'state.json');
+  const next = { ...readState(file), ...change };
+  writeFileSync(`${file}.tmp`, JSON.stringify(next, null, 2));
+  renameSync(`${file}.tmp`, file);
+}
+
+/** The server of the pair that accepts writes, of those that may be up; null when none does. */
+async function writerOf(
+  pair: PostgresPair,
+  roles: ('primary' | 'standby')[] = ['primary', 'standby'],
+): Promise<PostgresServer | null> {
+  for (const role of roles) {
+    const answer = await run(path.join(PG_BIN, 'psql'), [
+      pair[role].url,
+      '-qtA',
+      '-c',
+      'SELECT pg_is_in_recovery()',
+    ]).catch(() => null);
+    if (answer?.stdout.trim() === 'f') return pair[role];
+  }
+  return null;
+}
+
+/** The pair's servers stopped and their data removed (a half-made first start, or a reset). */
+async function removePair(pgRoot: string): Promise<void> {
+  if (!existsSync(pgRoot)) return;
+  for (const name of ['primary', 'standby']) {
+    const dataDir = path.join(pgRoot, name);
+    if (existsSync(dataDir)) await stopServer({ port: 0, dataDir, url: '' }, 'immediate');
+  }
+  rmSync(pgRoot, { recursive: true, force: true });
 }
 
 /**
@@ -127,20 +196,26 @@ export async function rebuildPair(environment: LocalEnvironment): Promise<void> 
  */
 export async function resetLocalEnvironment(dir: string): Promise<void> {
   const stateFile = path.join(dir, 'state.json');
-  const saved = existsSync(stateFile)
-    ? (JSON.parse(readFileSync(stateFile, 'utf8')) as Partial<LocalState>)
-    : {};
-  const pgRoot = saved.pgRoot ?? path.join(dir, 'pg');
-  for (const name of ['primary', 'standby']) {
-    const dataDir = path.join(pgRoot, name);
-    if (existsSync(dataDir)) await stopServer({ port: 0, dataDir, url: '' }, 'immediate');
+  let saved: Partial<LocalState> = {};
+  try {
+    saved = readState(stateFile);
+  } catch {
+    // no state, or unreadable: the data is where a first start puts it
   }
-  rmSync(pgRoot, { recursive: true, force: true });
+  await removePair(saved.pgRoot ?? path.join(dir, 'pg'));
   rmSync(dir, { recursive: true, force: true });
 }
 
 function readState(file: string): LocalState {
-  const state = JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalState>;
+  let state: Partial<LocalState>;
+  try {
+    state = JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalState>;
+  } catch {
+    throw new ConfigError(
+      '',
+      `${file} is unreadable (not the JSON lifeboat wrote): run "lifeboat local reset" to start afresh`,
+    );
+  }
   if (state.version !== LOCAL_VERSION || !state.ports) {
     throw new ConfigError(
       '',
@@ -193,7 +268,7 @@ async function ensureDemoData(url: string): Promise<void> {
 }
 
 /** A real pg_dump of the primary in the store, unless one is there already. */
-async function ensureBackup(pair: PostgresPair, endpoint: string, dir: string): Promise<void> {
+async function ensureBackup(port: number, endpoint: string, dir: string): Promise<void> {
   const client = createS3Client({ region: 'us-west-2', endpoint }, S3RVER_CREDENTIALS);
   const listed = await client.send(
     new ListObjectsV2Command({ Bucket: LOCAL_BUCKET, Prefix: 'postgres/' }),
@@ -205,7 +280,7 @@ async function ensureBackup(pair: PostgresPair, endpoint: string, dir: string): 
     '-h',
     '127.0.0.1',
     '-p',
-    String(pair.primary.port),
+    String(port),
     '-U',
     'postgres',
     '-f',

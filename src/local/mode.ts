@@ -18,11 +18,13 @@ import { Workspace, type Person, type SavedWorkspace } from './console/workspace
 import { DemoApp } from './demo-app.js';
 import {
   LOCAL_USERS,
+  killPrimary,
+  rebuildOldPrimary,
   rebuildPair,
   startLocalEnvironment,
   type LocalEnvironment,
 } from './environment.js';
-import { freePort, rebuildOldPrimaryAsStandby } from './postgres-pair.js';
+import { freePort } from './postgres-pair.js';
 import { S3RVER_CREDENTIALS } from '../providers/aws/s3.js';
 
 export const PEOPLE: readonly Person[] = [
@@ -107,8 +109,8 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
           exclusive('killing the primary…', async () => {
             if (states.primary === 'down')
               return 'The primary is already down. "Rebuild the pair" brings it back.';
-            await environment!.pair.killPrimary();
             disasterAt = new Date();
+            await killPrimary(environment!, disasterAt);
             return `The primary (port ${environment!.pair.primary.port}) was killed at ${disasterAt.toISOString().slice(11, 19)} UTC (pg_ctl stop -m immediate). Writes fail from now on: try /dr status, then /dr failover payments-db.`;
           }),
         restore: () =>
@@ -128,7 +130,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
           exclusive('rebuilding the old primary as a standby…', async () => {
             if (states.primary !== 'down' || states.standby !== 'primary')
               return 'That is for after a failover: the primary down and the standby promoted.';
-            await rebuildOldPrimaryAsStandby(environment!.pair);
+            await rebuildOldPrimary(environment!);
             return `The old primary (port ${environment!.pair.primary.port}) is now a streaming standby of the promoted one: /dr failback payments-db promotes it back.`;
           }),
       },
@@ -157,6 +159,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     environment = await startLocalEnvironment(options.dir, options.runbooksDir, {
       healthCheckUrl: `${server.url}/demo/health`,
     });
+    disasterAt = environment.primaryDownSince;
     if (!environment.pgRoot.startsWith(path.resolve(options.dir)))
       print(
         `  PostgreSQL data in ${environment.pgRoot}: the postgres user cannot reach ${options.dir}`,

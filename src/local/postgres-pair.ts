@@ -70,17 +70,25 @@ export async function startPostgresPair(
 
 /**
  * Starts a pair created earlier in `root` on the same ports (local mode's second start). The
- * caller knows the ports; the data stays where it is.
+ * caller knows the ports; the data stays where it is. A server still running from a process that
+ * died is adopted as it is; `leaveDown` names one that must stay down (a primary killed on
+ * purpose must not come back beside its promoted standby).
  */
 export async function resumePostgresPair(
   root: string,
   ports: { primary: number; standby: number },
+  options: {
+    leaveDown?: 'primary';
+    beforeStart?: (instance: PostgresServer) => Promise<void>;
+  } = {},
 ): Promise<PostgresPair> {
   assertBinaries();
   const primary = server(root, 'primary', ports.primary);
   const standby = server(root, 'standby', ports.standby);
-  for (const instance of [primary, standby]) {
-    if (!existsSync(path.join(instance.dataDir, 'postmaster.pid'))) await startServer(instance);
+  for (const instance of options.leaveDown === 'primary' ? [standby] : [primary, standby]) {
+    if (await isRunning(instance)) continue;
+    await options.beforeStart?.(instance);
+    await startServer(instance);
   }
   return {
     root,
@@ -180,6 +188,15 @@ export async function stopServer(
   if (!existsSync(path.join(instance.dataDir, 'postmaster.pid'))) return;
   await asPostgres('pg_ctl', ['-D', instance.dataDir, '-m', mode, '-w', 'stop']).catch(
     () => undefined,
+  );
+}
+
+/** `pg_ctl status`: is a server running on this data folder (a stale postmaster.pid is not)? */
+export async function isRunning(instance: PostgresServer): Promise<boolean> {
+  if (!existsSync(path.join(instance.dataDir, 'postmaster.pid'))) return false;
+  return asPostgres('pg_ctl', ['-D', instance.dataDir, 'status']).then(
+    () => true,
+    () => false,
   );
 }
 

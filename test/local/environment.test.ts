@@ -1,12 +1,14 @@
 // Local mode's world under .lifeboat/: created once, reused on the next start, wiped by reset.
 
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import {
   LOCAL_BUCKET,
+  killPrimary,
+  rebuildOldPrimary,
   resetLocalEnvironment,
   startLocalEnvironment,
 } from '../../src/local/environment.js';
@@ -108,6 +110,73 @@ describe('the local environment', () => {
     } finally {
       await second?.stop();
       await first.stop();
+    }
+  }, 120_000);
+
+  it('keeps a killed primary down across restarts until it is rebuilt as a standby', async () => {
+    const parent = makeTempDir();
+    chmodSync(parent, 0o755);
+    const dir = path.join(parent, '.lifeboat');
+    let environment = await startLocalEnvironment(dir, runbooks);
+    try {
+      const diedAt = new Date('2026-11-24T03:12:00Z');
+      await killPrimary(environment, diedAt);
+      await environment.stop();
+
+      // A restart must not bring the old primary back beside a standby that may be promoted.
+      environment = await startLocalEnvironment(dir, runbooks);
+      expect(environment.primaryDownSince).toEqual(diedAt);
+      await expect(sql(environment.pair.primary.url, 'SELECT 1')).rejects.toThrow();
+      await sql(environment.pair.standby.url, 'SELECT pg_promote()');
+      await waitFor(
+        async () =>
+          (
+            await sql<{ standby: boolean }>(
+              environment.pair.standby.url,
+              'SELECT pg_is_in_recovery() AS standby',
+            )
+          )[0]?.standby === false,
+        'the standby to be promoted',
+      );
+
+      await rebuildOldPrimary(environment);
+      expect(environment.primaryDownSince).toBeNull();
+      expect(
+        await sql(environment.pair.primary.url, 'SELECT pg_is_in_recovery() AS standby'),
+      ).toEqual([{ standby: true }]);
+      await environment.stop();
+      environment = await startLocalEnvironment(dir, runbooks);
+      expect(environment.primaryDownSince).toBeNull();
+      expect(
+        await sql(environment.pair.primary.url, 'SELECT pg_is_in_recovery() AS standby'),
+      ).toEqual([{ standby: true }]);
+    } finally {
+      await environment.stop();
+    }
+  }, 120_000);
+
+  it('says what to do with an unreadable state.json, and starts afresh over a half-made first start', async () => {
+    const parent = makeTempDir();
+    chmodSync(parent, 0o755);
+    const dir = path.join(parent, '.lifeboat');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'state.json'), '{"version": 1, "ports": {');
+    await expect(startLocalEnvironment(dir, runbooks)).rejects.toThrow(
+      /state\.json is unreadable .*lifeboat local reset/,
+    );
+    await resetLocalEnvironment(dir);
+    expect(existsSync(dir)).toBe(false);
+
+    // Ctrl-C during the first start: data folders but no state.json.
+    mkdirSync(path.join(dir, 'pg', 'primary'), { recursive: true });
+    writeFileSync(path.join(dir, 'pg', 'primary', 'PG_VERSION'), '15\n');
+    const environment = await startLocalEnvironment(dir, runbooks);
+    try {
+      expect(
+        await sql(environment.pair.primary.url, 'SELECT count(*)::int AS n FROM payments'),
+      ).toEqual([{ n: 100 }]);
+    } finally {
+      await environment.stop();
     }
   }, 120_000);
 });
