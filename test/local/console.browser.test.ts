@@ -280,7 +280,7 @@ describe('the local console in Chromium', () => {
     await page.click('#modal-content button[type=submit]');
     await expect
       .poll(() => tabletop.locator('.body').first().innerText())
-      .toMatch(/Status:\s*aborted — aborted by U0ALICE: time is up, findings noted/);
+      .toMatch(/Status:\s*aborted by @alice: time is up, findings noted/);
     await expect(tabletop.innerText()).resolves.toMatch(
       /Findings[\s\S]*Nobody knew who opens the bridge — @alice/,
     );

@@ -45,3 +45,13 @@ export function escape(text: string): string {
 
 export const mention = (user: string): string =>
   /^[UW][A-Z0-9]+$/.test(user) ? `<@${user}>` : user;
+
+/**
+ * A run's outcome ("aborted by U0ALICE: time is up") as mrkdwn: the reason escaped (a typed
+ * `<!channel>` must not ping anyone), the person who ended it as a mention.
+ */
+export const outcomeText = (outcome: string): string =>
+  escape(outcome).replace(
+    /^(aborted|denied) by ([UW][A-Z0-9]+)/,
+    (_, verb: string, user: string) => `${verb} by ${mention(user)}`,
+  );

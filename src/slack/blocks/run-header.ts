@@ -4,7 +4,16 @@ import { isInFlight } from '../../store/runs.js';
 import { formatDuration } from '../../duration.js';
 import type { RunView } from '../../engine/run-view.js';
 import { ActionId } from '../ids.js';
-import { actions, button, context, header, mention, section, type Block } from './kit.js';
+import {
+  actions,
+  button,
+  context,
+  header,
+  mention,
+  outcomeText,
+  section,
+  type Block,
+} from './kit.js';
 
 export function renderRunHeader(view: RunView, rtoObjectiveSeconds: number | null): Block[] {
   const { run, runbook } = view;
@@ -46,8 +55,13 @@ export function renderRunHeader(view: RunView, rtoObjectiveSeconds: number | nul
 function statusText(view: RunView): string {
   const { run, current } = view;
   if (run.status === 'succeeded') return 'recovered :white_check_mark:';
-  if (run.status === 'aborted' || run.status === 'failed')
-    return `${run.status}${run.outcome ? ` — ${run.outcome}` : ''}`;
+  if ((run.status === 'aborted' || run.status === 'failed') && run.outcome) {
+    // "aborted by @alice: …" says the status already; "denied by …" and the rest need it.
+    return run.outcome.startsWith(run.status)
+      ? outcomeText(run.outcome)
+      : `${run.status} — ${outcomeText(run.outcome)}`;
+  }
+  if (run.status === 'aborted' || run.status === 'failed') return run.status;
   if (!current) return run.status;
   const waiting = {
     operator: 'waiting for the team',

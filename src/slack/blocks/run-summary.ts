@@ -3,7 +3,7 @@
 
 import { formatDuration } from '../../duration.js';
 import type { RunView } from '../../engine/run-view.js';
-import { context, escape, header, mention, section, type Block } from './kit.js';
+import { context, escape, header, mention, outcomeText, section, type Block } from './kit.js';
 
 export function renderRunSummary(
   view: RunView,
@@ -27,7 +27,7 @@ export function renderRunSummary(
       `*RPO exposure:* ${run.rpoExposureSeconds.toFixed(1)} s of replication lag at promotion${objectives ? ` (objective ${formatDuration(objectives.rpoSeconds)})` : ''}`,
     );
   }
-  if (run.outcome) lines.push(`*Outcome:* ${escape(run.outcome)}`);
+  if (run.outcome) lines.push(`*Outcome:* ${outcomeText(run.outcome)}`);
   const phases = view.phases
     .filter((phase) => phase.elapsedSeconds !== null)
     .map(

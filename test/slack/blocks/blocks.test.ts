@@ -96,6 +96,20 @@ describe('run header', () => {
     expect(buttons(blocks as never)).toEqual(['run-abort']);
   });
 
+  it('says who ended a run, as a mention, and never lets a typed reason ping the channel', () => {
+    const aborted = text(
+      renderRunHeader(
+        view({ status: 'aborted', outcome: 'aborted by U0BOB: wrong service <!channel>' }),
+        null,
+      ),
+    );
+    expect(aborted).toContain('*Status:* aborted by <@U0BOB>: wrong service &lt;!channel&gt;');
+    const denied = text(
+      renderRunHeader(view({ status: 'aborted', outcome: 'denied by U0BOB: lag too high' }), null),
+    );
+    expect(denied).toContain('*Status:* aborted — denied by <@U0BOB>: lag too high');
+  });
+
   it('marks a tabletop as executing nothing', () => {
     const shown = text(renderRunHeader(view({ kind: 'tabletop' }), null));
     expect(shown).toContain('TABLETOP — nothing is executed · ');
