@@ -10,7 +10,7 @@ import type { RunView } from '../engine/run-view.js';
 import type { Logger } from '../log.js';
 import { getApproval } from '../store/approvals.js';
 import { renderApproval } from './blocks/approval.js';
-import type { Block } from './blocks/kit.js';
+import { escape, mention, type Block } from './blocks/kit.js';
 import { renderRunHeader } from './blocks/run-header.js';
 import { renderRunSummary } from './blocks/run-summary.js';
 import { renderStep } from './blocks/step.js';
@@ -106,7 +106,7 @@ export class ThreadPublisher {
       case 'note.added':
         await this.post(
           view,
-          `:memo: note by <@${event.author}>${event.stepIndex === null ? '' : ` on step ${event.stepIndex + 1}`}: ${event.text}`,
+          `:memo: note by ${mention(event.author)}${event.stepIndex === null ? '' : ` on step ${event.stepIndex + 1}`}: ${escape(event.text)}`,
         );
         break;
       case 'notify':

@@ -51,6 +51,11 @@ describe('Block Kit to HTML', () => {
     );
   });
 
+  it('shows a broadcast as Slack does, and an escaped one as plain text', () => {
+    expect(mrkdwnToHtml('ping <!channel>')).toBe('ping <span class="mention">@channel</span>');
+    expect(mrkdwnToHtml('said &lt;!channel&gt;')).toBe('said &lt;!channel&gt;');
+  });
+
   it('never lets message text become markup', () => {
     const html = renderBlocks([
       section('note: <script>alert(1)</script> &lt;b&gt; "quoted"'),

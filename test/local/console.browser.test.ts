@@ -262,12 +262,15 @@ describe('the local console in Chromium', () => {
     // Add note… opens a modal for this person only; what is typed reaches the run.
     await tabletop.locator('button[data-action-id="step-note"]').first().click();
     await page.waitForSelector('#modal:not([hidden]) textarea[name="reason"]');
-    await page.fill('#modal-content textarea[name="reason"]', 'Nobody knew who opens the bridge');
+    await page.fill(
+      '#modal-content textarea[name="reason"]',
+      'Nobody knew who opens the bridge <!channel>',
+    );
     await page.click('#modal-content button[type=submit]');
     await page.waitForSelector('#modal', { state: 'hidden' });
     await expect
       .poll(() => tabletop.innerText())
-      .toMatch(/note by @alice on step 1: Nobody knew who opens the bridge/);
+      .toMatch(/note by @alice on step 1: Nobody knew who opens the bridge <!channel>/);
 
     // Cancel closes a modal and changes nothing; Abort with a reason ends the run.
     await tabletop.locator('button[data-action-id="run-abort"]').click();
@@ -282,7 +285,7 @@ describe('the local console in Chromium', () => {
       .poll(() => tabletop.locator('.body').first().innerText())
       .toMatch(/Status:\s*aborted by @alice: time is up, findings noted/);
     await expect(tabletop.innerText()).resolves.toMatch(
-      /Findings[\s\S]*Nobody knew who opens the bridge — @alice/,
+      /Findings[\s\S]*Nobody knew who opens the bridge <!channel> — @alice/,
     );
   }, 60_000);
 

@@ -115,9 +115,11 @@ export function mrkdwnToHtml(text: string): string {
 
 function inline(chunk: string): string {
   let html = chunk.replace(
-    /<(@[UW][A-Z0-9]+|https?:\/\/[^|>]+)(?:\|([^>]+))?>/g,
+    /<(@[UW][A-Z0-9]+|![a-z]+|https?:\/\/[^|>]+)(?:\|([^>]+))?>/g,
     (_, target: string, label?: string) => {
       if (target.startsWith('@')) return `\uE000mention:${target.slice(1)}\uE000`;
+      // <!channel>, <!here>, <!everyone>: Slack notifies everyone and shows "@channel".
+      if (target.startsWith('!')) return `\uE000mention:${target.slice(1)}\uE000`;
       return `\uE000link:${encodeURIComponent(target)}:${encodeURIComponent(label ?? target)}\uE000`;
     },
   );
