@@ -119,6 +119,11 @@ export function parseConfig(text: string, file: string, env: Env = {}): Config {
   };
 }
 
+/** PostgreSQL 15's binaries (local mode, restore tests, the test fixture): LIFEBOAT_PG_BIN. */
+export function pgBinDir(env: Env = process.env): string {
+  return env.LIFEBOAT_PG_BIN || '/usr/lib/postgresql/15/bin';
+}
+
 export function parseEnvironment(env: Env): Environment {
   const port = env.PORT ? Number(env.PORT) : 3000;
   if (!Number.isInteger(port) || port < 1 || port > 65_535) {

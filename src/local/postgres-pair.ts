@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { pgBinDir } from '../config.js';
 import { ConfigError } from '../errors.js';
 
 const run = promisify(execFile);
 
-export const PG_BIN = process.env.LIFEBOAT_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+export const PG_BIN = pgBinDir();
 
 export interface PostgresServer {
   port: number;
