@@ -198,7 +198,12 @@ export class StepRunner implements GateKit {
   private async walk(runId: string): Promise<void> {
     for (;;) {
       const run = getRun(this.deps.store.db, runId);
-      if (!run || !isInFlight(run)) return;
+      if (!run || !isInFlight(run)) {
+        // A long-lived bot walks thousands of runs: keep nothing of one that ended.
+        this.snapshots.delete(runId);
+        this.providers.delete(runId);
+        return;
+      }
       const step = allSteps(this.runbookOf(runId))[run.currentStep];
       if (!step) return;
       const record = getStep(this.deps.store.db, runId, step.index)!;
