@@ -146,6 +146,42 @@ describe('the console server', () => {
     silent.closeAllConnections();
   });
 
+  it('takes 5 answers on a response_url, as Slack does, and shows them to the person who asked', async () => {
+    let responseUrl = '';
+    const app = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        responseUrl = new URLSearchParams(body).get('response_url') ?? '';
+        response.writeHead(200).end();
+      });
+    });
+    apps.push(app);
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    const { server, workspace } = await start(
+      `http://127.0.0.1:${(app.address() as AddressInfo).port}`,
+    );
+    await fetch(`${server.url}/console/command`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ as: 'U0BOB', text: '/dr backups check' }),
+    });
+    expect(responseUrl).toMatch(/^http:\/\/localhost:\d+\/response\/\d+$/);
+    const statuses: number[] = [];
+    for (let use = 1; use <= 6; use += 1) {
+      const answer = await fetch(responseUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ response_type: 'ephemeral', text: `answer ${use}` }),
+      });
+      statuses.push(answer.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 404]);
+    expect(workspace.messages.map((m) => [m.onlyFor, m.text, m.inReplyTo])).toEqual(
+      [1, 2, 3, 4, 5].map((n) => ['U0BOB', `answer ${n}`, '/dr backups check']),
+    );
+  });
+
   it('names a taken port', async () => {
     const { server } = await start();
     await expect(start(undefined, server.port)).rejects.toBeInstanceOf(ConfigError);

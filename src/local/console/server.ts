@@ -59,7 +59,10 @@ const SLACK_TIMEOUT_MS = 3000;
 export async function startConsoleServer(deps: ConsoleDeps, port: number): Promise<ConsoleServer> {
   const { workspace } = deps;
   const streams = new Set<ServerResponse>();
-  const responseUrls = new Map<string, { user: string; command?: string }>();
+  const responseUrls = new Map<
+    string,
+    { user: string; command?: string; expiresAt: number; usesLeft: number }
+  >();
   let responseSeq = 0;
   let consoleUrl = '';
   const page = loadPage();
@@ -70,9 +73,17 @@ export async function startConsoleServer(deps: ConsoleDeps, port: number): Promi
   };
   workspace.on('change', (version: number) => broadcast('workspace', version));
 
+  // Slack's response_url: good for 30 minutes and 5 uses.
   const responseUrl = (user: string, command?: string) => {
+    const now = Date.now();
+    for (const [id, entry] of responseUrls) if (entry.expiresAt < now) responseUrls.delete(id);
     const id = String(++responseSeq);
-    responseUrls.set(id, { user, ...(command ? { command } : {}) });
+    responseUrls.set(id, {
+      user,
+      ...(command ? { command } : {}),
+      expiresAt: now + 30 * 60_000,
+      usesLeft: 5,
+    });
     return `${consoleUrl}/response/${id}`;
   };
 
@@ -226,7 +237,9 @@ export async function startConsoleServer(deps: ConsoleDeps, port: number): Promi
     }
     if (url.pathname.startsWith('/response/') && request.method === 'POST') {
       const target = responseUrls.get(url.pathname.slice('/response/'.length));
-      if (!target) throw new HttpError(404, 'no such response_url');
+      if (!target || target.expiresAt < Date.now() || target.usesLeft <= 0)
+        throw new HttpError(404, 'expired_url');
+      target.usesLeft -= 1;
       const body = parseJson(await readBody(request)) as {
         text?: string;
         blocks?: Block[];
