@@ -6,23 +6,9 @@
 import type { Config, Service } from '../config.js';
 import { LifeboatError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { allSteps, type Runbook, type RunKind, type Step } from '../runbook/model.js';
-import { recordAuditEvents, type AuditEvent } from '../store/audit.js';
-import {
-  approvalsFor,
-  insertApproval,
-  getApproval,
-  type ApprovalGate,
-  type ApprovalRecord,
-} from '../store/approvals.js';
+import { allSteps, type RunKind, type Step } from '../runbook/model.js';
 import type { Store } from '../store/db.js';
-import {
-  getRun,
-  getRunbookSnapshot,
-  updateRun,
-  type RunRecord,
-  isInFlight,
-} from '../store/runs.js';
+import { getRun, updateRun, type RunRecord, isInFlight } from '../store/runs.js';
 import { getStep, recordStepEvent, updateStep, type StepRecord } from '../store/steps.js';
 import type { ActionRegistry } from '../actions/registry.js';
 import type {
@@ -33,8 +19,8 @@ import type {
 } from '../actions/types.js';
 import type { EngineEvent } from './events.js';
 import { HEARTBEAT_MS, claimRun, holderOf, refreshClaim, releaseRun } from './executor-lease.js';
-import { recoveryStepIndex } from './run-view.js';
 import { askForApproval, rpoGate, type GateKit } from './gates.js';
+import { Transitions } from './transitions.js';
 
 export interface StepRunnerDeps {
   store: Store;
@@ -48,132 +34,11 @@ export interface StepRunnerDeps {
   logger?: Logger;
 }
 
-type Commit = (events: EngineEvent[], audit: AuditEvent[]) => void;
-
-export class StepRunner implements GateKit {
-  private readonly snapshots = new Map<string, Runbook>();
+export class StepRunner extends Transitions implements GateKit {
   private readonly providers = new Map<string, ServiceProviders>();
 
-  constructor(readonly deps: StepRunnerDeps) {}
-
-  runbookOf(runId: string): Runbook {
-    let runbook = this.snapshots.get(runId);
-    if (!runbook) {
-      runbook = getRunbookSnapshot(this.deps.store.db, runId) ?? undefined;
-      if (!runbook) throw new Error(`run ${runId} has no runbook snapshot`);
-      this.snapshots.set(runId, runbook);
-    }
-    return runbook;
-  }
-
-  /** Moves the run past `stepIndex`; stops the RTO clock at recovery; finishes after the last step. */
-  advance(run: RunRecord, stepIndex: number, events: EngineEvent[]): void {
-    const db = this.deps.store.db;
-    const runbook = this.runbookOf(run.id);
-    const now = this.deps.clock();
-    const sinceImpact = (now.getTime() - Date.parse(run.impactAt)) / 1000;
-    const isRecovery = stepIndex === recoveryStepIndex(runbook) && run.rtoSeconds === null;
-    const isLast = stepIndex + 1 >= allSteps(runbook).length;
-    const rtoSeconds = isRecovery || (isLast && run.rtoSeconds === null) ? sinceImpact : undefined;
-    updateRun(db, run.id, {
-      currentStep: stepIndex + 1,
-      status: isLast ? 'succeeded' : 'running',
-      rtoSeconds,
-      finishedAt: isLast ? now.toISOString() : undefined,
-    });
-    if (!isLast) return;
-    const finished = getRun(db, run.id)!;
-    recordAuditEvents(
-      db,
-      [
-        {
-          actor: 'system',
-          action: 'run.finished',
-          subject: run.id,
-          details: { status: 'succeeded', rtoSeconds: finished.rtoSeconds },
-        },
-      ],
-      this.deps.clock,
-    );
-    events.push({ type: 'run.finished', runId: run.id, run: finished });
-  }
-
-  /**
-   * Inside a transaction: the step is done or skipped — by a person or by lifeboat — its event is
-   * recorded, and the run moves on. The one way a step finishes.
-   */
-  finishStep(
-    run: RunRecord,
-    step: Step,
-    finish: {
-      state: 'done' | 'skipped';
-      actor: string;
-      summary: string;
-      event: string;
-      eventDetails: Record<string, unknown>;
-      details?: Record<string, unknown>;
-    },
-    events: EngineEvent[],
-  ): void {
-    const db = this.deps.store.db;
-    const now = this.deps.clock().toISOString();
-    updateStep(db, run.id, step.index, {
-      state: finish.state,
-      waitingOn: null,
-      finishedAt: now,
-      actor: finish.actor,
-      summary: finish.summary,
-      details: finish.details,
-    });
-    recordStepEvent(db, {
-      runId: run.id,
-      stepIndex: step.index,
-      event: finish.event,
-      actor: finish.actor,
-      at: now,
-      details: finish.eventDetails,
-    });
-    events.push({
-      type: 'step.finished',
-      runId: run.id,
-      stepIndex: step.index,
-      state: finish.state,
-      summary: finish.summary,
-      by: finish.actor,
-    });
-    const fresh = getRun(db, run.id)!;
-    if (isInFlight(fresh)) this.advance(fresh, step.index, events);
-  }
-
-  /** Inside a transaction: a new approval request for the step. */
-  requestApproval(
-    run: RunRecord,
-    stepIndex: number,
-    gate: ApprovalGate,
-    requestedBy: string,
-    required: number,
-    reason: string | null,
-  ): ApprovalRecord {
-    const now = this.deps.clock();
-    const id = this.deps.newId('a');
-    insertApproval(this.deps.store.db, {
-      id,
-      runId: run.id,
-      stepIndex,
-      gate,
-      requestedBy,
-      requestedAt: now.toISOString(),
-      expiresAt: new Date(
-        now.getTime() + this.deps.config.approvals.expiresAfterSeconds * 1000,
-      ).toISOString(),
-      required,
-      reason,
-    });
-    updateStep(this.deps.store.db, run.id, stepIndex, {
-      waitingOn: gate === 'two-person' ? 'approval' : 'rpo-gate',
-    });
-    updateRun(this.deps.store.db, run.id, { status: 'waiting' });
-    return getApproval(this.deps.store.db, id)!;
+  constructor(override readonly deps: StepRunnerDeps) {
+    super(deps);
   }
 
   /** Walks the run while this process holds its claim; another live walker means hands off. */
@@ -200,7 +65,7 @@ export class StepRunner implements GateKit {
       const run = getRun(this.deps.store.db, runId);
       if (!run || !isInFlight(run)) {
         // A long-lived bot walks thousands of runs: keep nothing of one that ended.
-        this.snapshots.delete(runId);
+        this.forget(runId);
         this.providers.delete(runId);
         return;
       }
@@ -411,12 +276,6 @@ export class StepRunner implements GateKit {
     return `internal error in ${step.action}: ${(error as Error).message} (logged; retry or skip the step)`;
   }
 
-  isApproved(runId: string, stepIndex: number, gate: ApprovalGate): boolean {
-    return approvalsFor(this.deps.store.db, runId, stepIndex, gate).some(
-      (approval) => approval.status === 'approved',
-    );
-  }
-
   private contextFor(run: RunRecord, step: Step): ActionContext {
     const service = run.service ? (this.deps.config.services[run.service] ?? null) : null;
     let providers = this.providers.get(run.id);
@@ -434,18 +293,5 @@ export class StepRunner implements GateKit {
       notify: (text) => this.deps.emit({ type: 'notify', runId: run.id, text }),
       previous: {}, // execute() hands the action what an interrupted attempt prepared
     };
-  }
-
-  /** One transaction: the change, its audit events; then the events go out. */
-  commit(change: Commit): void {
-    const events: EngineEvent[] = [];
-    const audit: AuditEvent[] = [];
-    this.deps.store.db
-      .transaction(() => {
-        change(events, audit);
-        if (audit.length > 0) recordAuditEvents(this.deps.store.db, audit, this.deps.clock);
-      })
-      .immediate();
-    for (const event of events) this.deps.emit(event);
   }
 }

@@ -1,0 +1,185 @@
+// A run's transitions, each inside one transaction with its audit events, the engine events sent
+// after commit: a step finishes, the run moves on (stopping the RTO clock at recovery, finishing
+// after the last step), an approval is requested. Shared by the step runner and the commands.
+
+import type { Config } from '../config.js';
+import { allSteps, type Runbook, type Step } from '../runbook/model.js';
+import { recordAuditEvents, type AuditEvent } from '../store/audit.js';
+import {
+  approvalsFor,
+  getApproval,
+  insertApproval,
+  type ApprovalGate,
+  type ApprovalRecord,
+} from '../store/approvals.js';
+import type { Store } from '../store/db.js';
+import {
+  getRun,
+  getRunbookSnapshot,
+  isInFlight,
+  updateRun,
+  type RunRecord,
+} from '../store/runs.js';
+import { recordStepEvent, updateStep } from '../store/steps.js';
+import type { EngineEvent } from './events.js';
+import { recoveryStepIndex } from './run-view.js';
+
+export interface TransitionDeps {
+  store: Store;
+  config: Config;
+  clock: () => Date;
+  newId: (prefix: 'r' | 'a') => string;
+  emit: (event: EngineEvent) => void;
+}
+
+type Commit = (events: EngineEvent[], audit: AuditEvent[]) => void;
+
+export class Transitions {
+  private readonly snapshots = new Map<string, Runbook>();
+
+  constructor(readonly deps: TransitionDeps) {}
+
+  runbookOf(runId: string): Runbook {
+    let runbook = this.snapshots.get(runId);
+    if (!runbook) {
+      runbook = getRunbookSnapshot(this.deps.store.db, runId) ?? undefined;
+      if (!runbook) throw new Error(`run ${runId} has no runbook snapshot`);
+      this.snapshots.set(runId, runbook);
+    }
+    return runbook;
+  }
+
+  /** Moves the run past `stepIndex`; stops the RTO clock at recovery; finishes after the last step. */
+  advance(run: RunRecord, stepIndex: number, events: EngineEvent[]): void {
+    const db = this.deps.store.db;
+    const runbook = this.runbookOf(run.id);
+    const now = this.deps.clock();
+    const sinceImpact = (now.getTime() - Date.parse(run.impactAt)) / 1000;
+    const isRecovery = stepIndex === recoveryStepIndex(runbook) && run.rtoSeconds === null;
+    const isLast = stepIndex + 1 >= allSteps(runbook).length;
+    const rtoSeconds = isRecovery || (isLast && run.rtoSeconds === null) ? sinceImpact : undefined;
+    updateRun(db, run.id, {
+      currentStep: stepIndex + 1,
+      status: isLast ? 'succeeded' : 'running',
+      rtoSeconds,
+      finishedAt: isLast ? now.toISOString() : undefined,
+    });
+    if (!isLast) return;
+    const finished = getRun(db, run.id)!;
+    recordAuditEvents(
+      db,
+      [
+        {
+          actor: 'system',
+          action: 'run.finished',
+          subject: run.id,
+          details: { status: 'succeeded', rtoSeconds: finished.rtoSeconds },
+        },
+      ],
+      this.deps.clock,
+    );
+    events.push({ type: 'run.finished', runId: run.id, run: finished });
+  }
+
+  /**
+   * Inside a transaction: the step is done or skipped — by a person or by lifeboat — its event is
+   * recorded, and the run moves on. The one way a step finishes.
+   */
+  finishStep(
+    run: RunRecord,
+    step: Step,
+    finish: {
+      state: 'done' | 'skipped';
+      actor: string;
+      summary: string;
+      event: string;
+      eventDetails: Record<string, unknown>;
+      details?: Record<string, unknown>;
+    },
+    events: EngineEvent[],
+  ): void {
+    const db = this.deps.store.db;
+    const now = this.deps.clock().toISOString();
+    updateStep(db, run.id, step.index, {
+      state: finish.state,
+      waitingOn: null,
+      finishedAt: now,
+      actor: finish.actor,
+      summary: finish.summary,
+      details: finish.details,
+    });
+    recordStepEvent(db, {
+      runId: run.id,
+      stepIndex: step.index,
+      event: finish.event,
+      actor: finish.actor,
+      at: now,
+      details: finish.eventDetails,
+    });
+    events.push({
+      type: 'step.finished',
+      runId: run.id,
+      stepIndex: step.index,
+      state: finish.state,
+      summary: finish.summary,
+      by: finish.actor,
+    });
+    const fresh = getRun(db, run.id)!;
+    if (isInFlight(fresh)) this.advance(fresh, step.index, events);
+  }
+
+  /** Inside a transaction: a new approval request for the step. */
+  requestApproval(
+    run: RunRecord,
+    stepIndex: number,
+    gate: ApprovalGate,
+    requestedBy: string,
+    required: number,
+    reason: string | null,
+  ): ApprovalRecord {
+    const now = this.deps.clock();
+    const id = this.deps.newId('a');
+    insertApproval(this.deps.store.db, {
+      id,
+      runId: run.id,
+      stepIndex,
+      gate,
+      requestedBy,
+      requestedAt: now.toISOString(),
+      expiresAt: new Date(
+        now.getTime() + this.deps.config.approvals.expiresAfterSeconds * 1000,
+      ).toISOString(),
+      required,
+      reason,
+    });
+    updateStep(this.deps.store.db, run.id, stepIndex, {
+      waitingOn: gate === 'two-person' ? 'approval' : 'rpo-gate',
+    });
+    updateRun(this.deps.store.db, run.id, { status: 'waiting' });
+    return getApproval(this.deps.store.db, id)!;
+  }
+
+  isApproved(runId: string, stepIndex: number, gate: ApprovalGate): boolean {
+    return approvalsFor(this.deps.store.db, runId, stepIndex, gate).some(
+      (approval) => approval.status === 'approved',
+    );
+  }
+
+  /** One transaction: the change, its audit events; then the events go out. */
+  commit(change: Commit): void {
+    const events: EngineEvent[] = [];
+    const audit: AuditEvent[] = [];
+    this.deps.store.db
+      .transaction(() => {
+        change(events, audit);
+        if (audit.length > 0) recordAuditEvents(this.deps.store.db, audit, this.deps.clock);
+      })
+      .immediate();
+    for (const event of events) this.deps.emit(event);
+  }
+
+  /** Drops what is cached of a run that ended (a long-lived bot walks thousands of runs). */
+  protected forget(runId: string): void {
+    this.snapshots.delete(runId);
+  }
+}
