@@ -52,6 +52,11 @@ describe('the console view of one person', () => {
       },
     });
     workspace.api('chat.postMessage', { channel: 'C0LOCAL', text: 'kept' });
+    workspace.api('views.publish', {
+      user_id: 'U0ALICE',
+      view: { type: 'home', blocks: [section('last drill run by <@U0BOB>')] },
+    });
+    expect(viewFor(workspace, 'U0ALICE').home).toContain('<span class="mention">@bob</span>');
     expect(viewFor(workspace, 'U0ALICE').modal?.html).toContain('Fail over payments-db');
     expect(viewFor(workspace, 'U0BOB').modal).toBeNull();
 

@@ -35,27 +35,31 @@ export interface ModalView {
   blocks: Block[];
 }
 
-export function renderBlocks(blocks: readonly Block[]): string {
-  return blocks.map(renderBlock).join('\n');
+/** Who a user id is, for mentions: Slack shows `<@U0ALICE>` as "@alice". Unknown ids stay ids. */
+export type NameOf = (userId: string) => string;
+const idsOnly: NameOf = (id) => id;
+
+export function renderBlocks(blocks: readonly Block[], names: NameOf = idsOnly): string {
+  return blocks.map((block) => renderBlock(block, names)).join('\n');
 }
 
-export function renderModal(view: ModalView): string {
+export function renderModal(view: ModalView, names: NameOf = idsOnly): string {
   return [
     `<div class="modal-title">${escapeHtml(view.title?.text ?? '')}</div>`,
-    `<form class="modal-body">${renderBlocks(view.blocks)}`,
+    `<form class="modal-body">${renderBlocks(view.blocks, names)}`,
     `<div class="modal-buttons"><button type="button" class="cancel">${escapeHtml(view.close?.text ?? 'Cancel')}</button>`,
     `<button type="submit" class="primary">${escapeHtml(view.submit?.text ?? 'Submit')}</button></div></form>`,
   ].join('');
 }
 
-function renderBlock(block: Block): string {
+function renderBlock(block: Block, names: NameOf): string {
   switch (block.type) {
     case 'header':
       return `<div class="block header">${escapeHtml(block.text?.text ?? '')}</div>`;
     case 'section':
-      return `<div class="block section">${renderText(block.text)}</div>`;
+      return `<div class="block section">${renderText(block.text, names)}</div>`;
     case 'context':
-      return `<div class="block context">${(block.elements ?? []).map((element) => `<span>${renderText(element as TextObject)}</span>`).join(' ')}</div>`;
+      return `<div class="block context">${(block.elements ?? []).map((element) => `<span>${renderText(element as TextObject, names)}</span>`).join(' ')}</div>`;
     case 'divider':
       return '<hr class="block divider">';
     case 'actions':
@@ -87,16 +91,16 @@ function renderInput(block: Block): string {
   return `<label class="block input"><span class="label">${escapeHtml(block.label?.text ?? '')}${optional}</span>${field}${hint}</label>`;
 }
 
-function renderText(text: TextObject | undefined): string {
+function renderText(text: TextObject | undefined, names: NameOf): string {
   if (!text) return '';
-  return text.type === 'plain_text' ? escapeHtml(text.text) : mrkdwnToHtml(text.text);
+  return text.type === 'plain_text' ? escapeHtml(text.text) : mrkdwnToHtml(text.text, names);
 }
 
 /**
  * Slack mrkdwn: *bold*, _italic_, ~strike~, `code`, ```pre```, <@U123> mentions, <url|label>
  * links, :emoji: names, newlines. The text arrives with &, < and > escaped as Slack wants them.
  */
-export function mrkdwnToHtml(text: string): string {
+export function mrkdwnToHtml(text: string, names: NameOf = idsOnly): string {
   const blocks = text.split('```');
   return blocks
     .map((part, i) => {
@@ -106,14 +110,14 @@ export function mrkdwnToHtml(text: string): string {
         .map((chunk) =>
           chunk.startsWith('`') && chunk.endsWith('`') && chunk.length > 1
             ? `<code>${escapeSlackText(chunk.slice(1, -1))}</code>`
-            : inline(chunk),
+            : inline(chunk, names),
         )
         .join('');
     })
     .join('');
 }
 
-function inline(chunk: string): string {
+function inline(chunk: string, names: NameOf): string {
   let html = chunk.replace(
     /<(@[UW][A-Z0-9]+|![a-z]+|https?:\/\/[^|>]+)(?:\|([^>]+))?>/g,
     (_, target: string, label?: string) => {
@@ -137,7 +141,7 @@ function inline(chunk: string): string {
   return html.replace(
     /\uE000(mention|link):([^\uE000]*)\uE000/g,
     (_, kind: string, rest: string) => {
-      if (kind === 'mention') return `<span class="mention">@${escapeHtml(rest)}</span>`;
+      if (kind === 'mention') return `<span class="mention">@${escapeHtml(names(rest))}</span>`;
       const [target = '', label = ''] = rest.split(':').map(decodeURIComponent);
       return `<a href="${escapeAttribute(target)}" target="_blank" rel="noopener">${escapeHtml(label)}</a>`;
     },

@@ -2,7 +2,7 @@
 // meant for them, each thread under its first message, and their open modal and App Home. Pure
 // functions of the workspace, rendered with block-html.ts.
 
-import { escapeHtml, mrkdwnToHtml, renderBlocks, renderModal } from './block-html.js';
+import { escapeHtml, mrkdwnToHtml, renderBlocks, renderModal, type NameOf } from './block-html.js';
 import { BOT, type Message, type Workspace } from './workspace.js';
 
 export interface PersonView {
@@ -13,6 +13,7 @@ export interface PersonView {
 }
 
 export function viewFor(workspace: Workspace, person: string): PersonView {
+  const names: NameOf = (id) => nameOf(workspace, id);
   const visible = workspace.messages.filter((m) => !m.onlyFor || m.onlyFor === person);
   const replies = new Map<string, Message[]>();
   for (const message of visible) {
@@ -21,7 +22,7 @@ export function viewFor(workspace: Workspace, person: string): PersonView {
   }
   const channel = visible
     .filter((message) => !message.threadTs)
-    .map((message) => renderMessage(workspace, message, replies.get(message.ts) ?? []))
+    .map((message) => renderMessage(message, replies.get(message.ts) ?? [], names))
     .join('\n');
   const modal = workspace.modals.get(person);
   const home = workspace.homes.get(person);
@@ -29,24 +30,29 @@ export function viewFor(workspace: Workspace, person: string): PersonView {
     version: workspace.version,
     channel,
     modal: modal
-      ? { id: modal.id, hash: modal.hash, html: renderModal(modal.view), errors: modal.errors }
+      ? {
+          id: modal.id,
+          hash: modal.hash,
+          html: renderModal(modal.view, names),
+          errors: modal.errors,
+        }
       : null,
-    home: home ? renderBlocks(home.blocks) : null,
+    home: home ? renderBlocks(home.blocks, names) : null,
   };
 }
 
-function renderMessage(workspace: Workspace, message: Message, replies: Message[]): string {
+function renderMessage(message: Message, replies: Message[], names: NameOf): string {
   const classes = ['message'];
   if (message.from === BOT.userId) classes.push('bot');
   if (message.onlyFor) classes.push('ephemeral');
   const thread = replies.length
     ? `<div class="thread"><div class="thread-count">${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}</div>${replies
-        .map((reply) => renderMessage(workspace, reply, []))
+        .map((reply) => renderMessage(reply, [], names))
         .join('\n')}</div>`
     : '';
-  const html = [
+  return [
     `<article class="${classes.join(' ')}" data-ts="${escapeHtml(message.ts)}">`,
-    `<div class="meta"><span class="author">${escapeHtml(authorName(workspace, message.from))}</span>`,
+    `<div class="meta"><span class="author">${escapeHtml(names(message.from))}</span>`,
     message.from === BOT.userId ? '<span class="badge">APP</span>' : '',
     `<time>${clockOf(message.ts)}</time>`,
     message.edited ? '<span class="edited">(edited)</span>' : '',
@@ -54,18 +60,14 @@ function renderMessage(workspace: Workspace, message: Message, replies: Message[
       ? `<span class="only-you">Only visible to you${message.inReplyTo ? ` · ${escapeHtml(message.inReplyTo)}` : ''}</span>`
       : '',
     '</div>',
-    `<div class="body">${message.blocks?.length ? renderBlocks(message.blocks) : mrkdwnToHtml(message.text)}</div>`,
+    `<div class="body">${message.blocks?.length ? renderBlocks(message.blocks, names) : mrkdwnToHtml(message.text, names)}</div>`,
     thread,
     '</article>',
   ].join('');
-  // Mentions show the person's name, as Slack shows them.
-  return html.replace(
-    /<span class="mention">@([A-Z0-9]+)<\/span>/g,
-    (_, id: string) => `<span class="mention">@${escapeHtml(authorName(workspace, id))}</span>`,
-  );
 }
 
-function authorName(workspace: Workspace, id: string): string {
+/** The bot's and each person's name, as Slack shows them; an unknown id stays an id. */
+function nameOf(workspace: Workspace, id: string): string {
   if (id === BOT.userId) return BOT.name;
   return workspace.people.find((person) => person.id === id)?.name ?? id;
 }
