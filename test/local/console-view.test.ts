@@ -26,6 +26,10 @@ describe('the console view of one person', () => {
       thread_ts: header.ts,
     });
     workspace.ephemeral('U0ALICE', 'you cannot approve it', undefined, '/dr approve');
+    // One change (one refresh of every open page) per message the bot posts.
+    const before = workspace.version;
+    workspace.api('chat.postEphemeral', { channel: 'C0LOCAL', user: 'U0BOB', text: 'only bob' });
+    expect(workspace.version).toBe(before + 1);
 
     const alice = viewFor(workspace, 'U0ALICE').channel;
     const bob = viewFor(workspace, 'U0BOB').channel;

@@ -54,8 +54,6 @@ export class Workspace extends EventEmitter {
   readonly messages: Message[] = [];
   readonly modals = new Map<string, OpenModal>();
   readonly homes = new Map<string, ModalView>();
-  /** Web API methods called, in order (what the console shows as "the bot called ..."). */
-  readonly calls: string[] = [];
   private readonly triggers = new Map<string, string>();
   private clock = Math.floor(Date.now() / 1000);
   private sequence = 0;
@@ -110,6 +108,12 @@ export class Workspace extends EventEmitter {
 
   /** An answer only `user` sees (a command's reply, a refusal). */
   ephemeral(user: string, text: string, blocks?: Block[], inReplyTo?: string): Message {
+    const message = this.addEphemeral(user, text, blocks, inReplyTo);
+    this.changed();
+    return message;
+  }
+
+  private addEphemeral(user: string, text: string, blocks?: Block[], inReplyTo?: string): Message {
     const message: Message = {
       ts: this.nextTs(),
       channel: CHANNEL.id,
@@ -120,7 +124,6 @@ export class Workspace extends EventEmitter {
       ...(inReplyTo ? { inReplyTo } : {}),
     };
     this.messages.push(message);
-    this.changed();
     return message;
   }
 
@@ -134,7 +137,6 @@ export class Workspace extends EventEmitter {
 
   /** One Web API call from the bot. */
   api(method: string, body: ApiBody): ApiAnswer {
-    this.calls.push(method);
     const answer = this.answer(method, body);
     if (answer.ok && method !== 'auth.test' && method !== 'usergroups.users.list') this.changed();
     return answer;
@@ -182,7 +184,7 @@ export class Workspace extends EventEmitter {
       case 'chat.postEphemeral': {
         const user = str(body.user);
         if (!this.people.some((p) => p.id === user)) return { ok: false, error: 'user_not_found' };
-        const message = this.ephemeral(
+        const message = this.addEphemeral(
           user,
           str(body.text),
           Array.isArray(body.blocks) ? (body.blocks as Block[]) : undefined,
