@@ -16,7 +16,8 @@ export interface DemoAppState {
 
 export class DemoApp {
   private timer: NodeJS.Timeout | null = null;
-  private busy = false;
+  /** The write under way, if any: one at a time, and stop() waits for it. */
+  private writing: Promise<void> | null = null;
   private readonly clients = new Map<string, pg.Client>();
   private state: DemoAppState = {
     writingTo: null,
@@ -40,7 +41,7 @@ export class DemoApp {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    while (this.busy) await new Promise((resolve) => setTimeout(resolve, 20));
+    await this.writing;
     await Promise.allSettled([...this.clients.values()].map((client) => client.end()));
     this.clients.clear();
   }
@@ -54,35 +55,34 @@ export class DemoApp {
     return this.state.lastWriteAt !== null && now - this.state.lastWriteAt.getTime() < 3000;
   }
 
-  private async tick(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      const pair = this.pair();
-      const errors: string[] = [];
-      let wrote: 'primary' | 'standby' | null = null;
-      for (const role of ['primary', 'standby'] as const) {
-        try {
-          await this.write(pair[role].url);
-          wrote = role;
-          break;
-        } catch (error) {
-          errors.push(`${role} ${brief(error as Error)}`);
-          await this.drop(pair[role].url);
-        }
+  private tick(): Promise<void> {
+    this.writing ??= this.writeOnce().finally(() => (this.writing = null));
+    return this.writing;
+  }
+
+  private async writeOnce(): Promise<void> {
+    const pair = this.pair();
+    const errors: string[] = [];
+    let wrote: 'primary' | 'standby' | null = null;
+    for (const role of ['primary', 'standby'] as const) {
+      try {
+        await this.write(pair[role].url);
+        wrote = role;
+        break;
+      } catch (error) {
+        errors.push(`${role} ${brief(error as Error)}`);
+        await this.drop(pair[role].url);
       }
-      if (wrote) {
-        this.state = {
-          writingTo: wrote,
-          rowsWritten: this.state.rowsWritten + 1,
-          lastWriteAt: new Date(),
-          lastError: null,
-        };
-      } else {
-        this.state = { ...this.state, writingTo: null, lastError: errors.join('; ') };
-      }
-    } finally {
-      this.busy = false;
+    }
+    if (wrote) {
+      this.state = {
+        writingTo: wrote,
+        rowsWritten: this.state.rowsWritten + 1,
+        lastWriteAt: new Date(),
+        lastError: null,
+      };
+    } else {
+      this.state = { ...this.state, writingTo: null, lastError: errors.join('; ') };
     }
     this.onChange();
   }
