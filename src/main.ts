@@ -22,7 +22,7 @@ async function main(): Promise<number> {
   const logger = createLogger();
   try {
     const env = parseEnvironment(process.env);
-    if (!env.slackBotToken) return await local(logger);
+    if (!env.slackBotToken) return await local(logger, env.port);
     const { problems, lines } = checkReadiness(process.env, new Date());
     console.log(`lifeboat ${VERSION}: startup checks`);
     for (const line of lines) console.log(`  ${line}`);
@@ -48,7 +48,7 @@ async function main(): Promise<number> {
   }
 }
 
-async function local(logger: Logger): Promise<number> {
+async function local(logger: Logger, port: number): Promise<number> {
   console.log(`lifeboat ${VERSION}: SLACK_BOT_TOKEN is not set, so this is local mode`);
   if (process.env.LIFEBOAT_CONFIG)
     console.log(
@@ -57,7 +57,7 @@ async function local(logger: Logger): Promise<number> {
   const mode = await startLocalMode({
     dir: path.join(root, '.lifeboat'),
     runbooksDir: path.join(root, 'runbooks'),
-    port: parseEnvironment(process.env).port,
+    port,
     env: process.env,
     logger,
     print: (line) => console.log(line),

@@ -3,11 +3,10 @@
 // and "finished" after it, so a crash between them re-runs an idempotent action and a crash after
 // them never runs it again.
 
-import type { Config, Service } from '../config.js';
+import type { Service } from '../config.js';
 import { LifeboatError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { allSteps, type RunKind, type Step } from '../runbook/model.js';
-import type { Store } from '../store/db.js';
 import { getRun, updateRun, type RunRecord, isInFlight } from '../store/runs.js';
 import { getStep, recordStepEvent, updateStep, type StepRecord } from '../store/steps.js';
 import type { ActionRegistry } from '../actions/registry.js';
@@ -17,20 +16,14 @@ import type {
   ServiceProviders,
   Verification,
 } from '../actions/types.js';
-import type { EngineEvent } from './events.js';
 import { HEARTBEAT_MS, claimRun, holderOf, refreshClaim, releaseRun } from './executor-lease.js';
 import { askForApproval, rpoGate, type GateKit } from './gates.js';
-import { Transitions } from './transitions.js';
+import { Transitions, type TransitionDeps } from './transitions.js';
 
-export interface StepRunnerDeps {
-  store: Store;
-  config: Config;
+export interface StepRunnerDeps extends TransitionDeps {
   actions: ActionRegistry;
   providersFor: (service: Service | null, kind: RunKind) => ServiceProviders;
-  clock: () => Date;
   sleep: (ms: number) => Promise<void>;
-  newId: (prefix: 'r' | 'a') => string;
-  emit: (event: EngineEvent) => void;
   logger?: Logger;
 }
 

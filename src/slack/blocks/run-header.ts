@@ -55,13 +55,13 @@ export function renderRunHeader(view: RunView, rtoObjectiveSeconds: number | nul
 function statusText(view: RunView): string {
   const { run, current } = view;
   if (run.status === 'succeeded') return 'recovered :white_check_mark:';
-  if ((run.status === 'aborted' || run.status === 'failed') && run.outcome) {
+  if (run.status === 'aborted' || run.status === 'failed') {
+    if (!run.outcome) return run.status;
     // "aborted by @alice: …" says the status already; "denied by …" and the rest need it.
     return run.outcome.startsWith(run.status)
       ? outcomeText(run.outcome)
       : `${run.status} — ${outcomeText(run.outcome)}`;
   }
-  if (run.status === 'aborted' || run.status === 'failed') return run.status;
   if (!current) return run.status;
   const waiting = {
     operator: 'waiting for the team',
