@@ -67,7 +67,6 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
   let environment: LocalEnvironment | null = null;
   let serving: Serving | null = null;
   let busy: string | null = null;
-  let disasterAt: Date | null = null;
   const states: Record<'primary' | 'standby', ServerState> = { primary: 'down', standby: 'down' };
   let consoleServer: ConsoleServer | null = null;
   const infraChanged = () => consoleServer?.infraChanged();
@@ -76,7 +75,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
   const infra = () => ({
     ready: serving !== null,
     busy,
-    disasterAt: disasterAt?.toISOString() ?? null,
+    disasterAt: environment?.primaryDownSince?.toISOString() ?? null,
     primary: { port: environment?.pair.primary.port ?? null, state: states.primary },
     standby: { port: environment?.pair.standby.port ?? null, state: states.standby },
     app: { ...demo.snapshot(), healthy: demo.healthy() },
@@ -109,9 +108,9 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
           exclusive('killing the primary…', async () => {
             if (states.primary === 'down')
               return 'The primary is already down. "Rebuild the pair" brings it back.';
-            disasterAt = new Date();
-            await killPrimary(environment!, disasterAt);
-            return `The primary (port ${environment!.pair.primary.port}) was killed at ${disasterAt.toISOString().slice(11, 19)} UTC (pg_ctl stop -m immediate). Writes fail from now on: try /dr status, then /dr failover payments-db.`;
+            const at = new Date();
+            await killPrimary(environment!, at);
+            return `The primary (port ${environment!.pair.primary.port}) was killed at ${at.toISOString().slice(11, 19)} UTC (pg_ctl stop -m immediate). Writes fail from now on: try /dr status, then /dr failover payments-db.`;
           }),
         restore: () =>
           exclusive('rebuilding the pair…', async () => {
@@ -122,7 +121,6 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
               return `Run ${running[0]!.id} (${running[0]!.kind}) is still in flight: finish or abort it before rebuilding the pair.`;
             await demo.stop();
             await rebuildPair(environment!);
-            disasterAt = null;
             demo.start();
             return `A fresh primary (port ${environment!.pair.primary.port}) and streaming standby (port ${environment!.pair.standby.port}) are up; the demo app writes to the primary again.`;
           }),
@@ -159,7 +157,6 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     environment = await startLocalEnvironment(options.dir, options.runbooksDir, {
       healthCheckUrl: `${server.url}/demo/health`,
     });
-    disasterAt = environment.primaryDownSince;
     if (!environment.pgRoot.startsWith(path.resolve(options.dir)))
       print(
         `  PostgreSQL data in ${environment.pgRoot}: the postgres user cannot reach ${options.dir}`,
