@@ -19,6 +19,7 @@ import {
   freePort,
   rebuildOldPrimaryAsStandby,
   resumePostgresPair,
+  roleOf,
   startPostgresPair,
   stopServer,
   type PostgresPair,
@@ -145,8 +146,7 @@ export async function rebuildOldPrimary(environment: LocalEnvironment): Promise<
  */
 export async function rebuildPair(environment: LocalEnvironment): Promise<void> {
   const { primary, standby, root } = environment.pair;
-  await Promise.all([stopServer(primary, 'immediate'), stopServer(standby, 'immediate')]);
-  rmSync(root, { recursive: true, force: true });
+  await removePair(root);
   environment.pair = await startPostgresPair({
     root,
     ports: { primary: primary.port, standby: standby.port },
@@ -168,15 +168,7 @@ async function writerOf(
   pair: PostgresPair,
   roles: ('primary' | 'standby')[] = ['primary', 'standby'],
 ): Promise<PostgresServer | null> {
-  for (const role of roles) {
-    const answer = await run(path.join(PG_BIN, 'psql'), [
-      pair[role].url,
-      '-qtA',
-      '-c',
-      'SELECT pg_is_in_recovery()',
-    ]).catch(() => null);
-    if (answer?.stdout.trim() === 'f') return pair[role];
-  }
+  for (const role of roles) if ((await roleOf(pair[role].url)) === 'primary') return pair[role];
   return null;
 }
 

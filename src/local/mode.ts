@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { loadConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -24,7 +23,7 @@ import {
   startLocalEnvironment,
   type LocalEnvironment,
 } from './environment.js';
-import { freePort } from './postgres-pair.js';
+import { freePort, roleOf, type ServerRole } from './postgres-pair.js';
 import { S3RVER_CREDENTIALS } from '../providers/aws/s3.js';
 
 export const PEOPLE: readonly Person[] = [
@@ -53,8 +52,6 @@ export interface LocalMode {
   stop(): Promise<void>;
 }
 
-type ServerState = 'primary' | 'standby' | 'down';
-
 export async function startLocalMode(options: LocalModeOptions): Promise<LocalMode> {
   const print = options.print ?? (() => undefined);
   const savedFile = path.join(options.dir, 'console.json');
@@ -67,7 +64,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
   let environment: LocalEnvironment | null = null;
   let serving: Serving | null = null;
   let busy: string | null = null;
-  const states: Record<'primary' | 'standby', ServerState> = { primary: 'down', standby: 'down' };
+  const states: Record<'primary' | 'standby', ServerRole> = { primary: 'down', standby: 'down' };
   let consoleServer: ConsoleServer | null = null;
   const infraChanged = () => consoleServer?.infraChanged();
   const demo = new DemoApp(() => environment!.pair, infraChanged);
@@ -142,8 +139,8 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     if (!environment) return;
     const pair = environment.pair;
     const [primary, standby] = await Promise.all([
-      serverState(pair.primary.url),
-      serverState(pair.standby.url),
+      roleOf(pair.primary.url),
+      roleOf(pair.standby.url),
     ]);
     if (primary !== states.primary || standby !== states.standby) {
       states.primary = primary;
@@ -203,26 +200,6 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       await started.environment.stop();
     },
   };
-}
-
-async function serverState(url: string): Promise<ServerState> {
-  const client = new pg.Client({
-    connectionString: url,
-    connectionTimeoutMillis: 800,
-    application_name: 'lifeboat-console',
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    const { rows } = await client.query<{ standby: boolean }>(
-      'SELECT pg_is_in_recovery() AS standby',
-    );
-    return rows[0]?.standby ? 'standby' : 'primary';
-  } catch {
-    return 'down';
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 function readSaved(file: string): SavedWorkspace | undefined {

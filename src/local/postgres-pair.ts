@@ -224,6 +224,29 @@ export async function asPostgres(binary: string, args: string[]): Promise<string
   }
 }
 
+export type ServerRole = 'primary' | 'standby' | 'down';
+
+/** What a server is right now: accepting writes, a standby in recovery, or not answering. */
+export async function roleOf(url: string): Promise<ServerRole> {
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: 800,
+    application_name: 'lifeboat-local',
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ standby: boolean }>(
+      'SELECT pg_is_in_recovery() AS standby',
+    );
+    return rows[0]?.standby ? 'standby' : 'primary';
+  } catch {
+    return 'down';
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** A TCP port nobody listens on right now. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
