@@ -103,19 +103,39 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Claims `slot` of schedule `name` for this process. A slot's lease row is kept while it is
+   * within LEASE_WINDOW_MS of the newest slot claimed for the schedule, and a slot older than that
+   * window is never claimed (its row may be gone): whether a slot fires once depends only on the
+   * slots themselves, never on how far the clock has moved past them.
+   */
   private claim(name: string, slot: Date): boolean {
-    const expires = new Date(slot.getTime() + 24 * 3_600_000).toISOString();
-    const result = this.deps.db
-      .prepare(
-        'INSERT OR IGNORE INTO schedule_leases (schedule, slot, owner, expires_at) VALUES (?, ?, ?, ?)',
-      )
-      .run(name, slot.toISOString(), this.owner, expires);
-    this.deps.db
-      .prepare('DELETE FROM schedule_leases WHERE expires_at < ?')
-      .run(this.clock().toISOString());
-    return result.changes === 1;
+    const db = this.deps.db;
+    return db.transaction(() => {
+      const { newest } = db
+        .prepare('SELECT MAX(slot) AS newest FROM schedule_leases WHERE schedule = ?')
+        .get(name) as { newest: string | null };
+      const newestMs = Math.max(slot.getTime(), newest ? Date.parse(newest) : 0);
+      const horizon = new Date(newestMs - LEASE_WINDOW_MS).toISOString();
+      if (slot.toISOString() < horizon) return false;
+      const result = db
+        .prepare(
+          'INSERT OR IGNORE INTO schedule_leases (schedule, slot, owner, expires_at) VALUES (?, ?, ?, ?)',
+        )
+        .run(
+          name,
+          slot.toISOString(),
+          this.owner,
+          new Date(slot.getTime() + LEASE_WINDOW_MS).toISOString(),
+        );
+      db.prepare('DELETE FROM schedule_leases WHERE schedule = ? AND slot < ?').run(name, horizon);
+      return result.changes === 1;
+    })();
   }
 }
+
+/** How far behind the newest claimed slot a slot may still be claimed (and its lease kept). */
+const LEASE_WINDOW_MS = 24 * 3_600_000;
 
 function minuteOf(date: Date): Date {
   return new Date(Math.floor(date.getTime() / 60_000) * 60_000);

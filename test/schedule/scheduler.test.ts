@@ -199,8 +199,9 @@ describe('runbook staleness', () => {
 });
 
 describe('leases', () => {
-  it('fire a slot once when two schedulers share one store', async () => {
-    const { t, clock } = setup('  - { name: annual, cron: "0 10 15 3 *", remind: dr-test }\n');
+  function twoSchedulers(clockAt: string) {
+    const { t } = setup('  - { name: annual, cron: "0 10 15 3 *", remind: dr-test }\n');
+    const clock = testClock(clockAt);
     let runs = 0;
     const job: Job = {
       name: 'counted',
@@ -213,10 +214,33 @@ describe('leases', () => {
     const context = (now: Date) => ({ config: t.config, engine: t.engine, notifier, now });
     const a = new Scheduler({ db: t.store.db, jobs: [job], clock, context, owner: 'bot-a' });
     const b = new Scheduler({ db: t.store.db, jobs: [job], clock, context, owner: 'bot-b' });
+    return { a, b, job, runs: () => runs };
+  }
+
+  it('fire a slot once when two schedulers share one store', async () => {
+    const { a, b, job, runs } = twoSchedulers('2026-11-24T10:00:05Z');
     const slot = new Date('2026-11-24T10:00:00Z');
     const results = await Promise.all([a.fire(job, slot), b.fire(job, slot), a.fire(job, slot)]);
     expect(results.filter((r) => r !== null)).toEqual(['1']);
-    expect(runs).toBe(1);
+    expect(runs()).toBe(1);
     expect(await b.fire(job, new Date('2026-11-24T10:01:00Z'))).toBe('2');
+  });
+
+  it('fire a slot once however long ago it was (a clock a year past the slot)', async () => {
+    const { a, b, job, runs } = twoSchedulers('2027-11-24T10:00:05Z');
+    const slot = new Date('2026-11-24T10:00:00Z');
+    const results = await Promise.all([a.fire(job, slot), b.fire(job, slot), a.fire(job, slot)]);
+    expect(results.filter((r) => r !== null)).toEqual(['1']);
+    expect(await b.fire(job, slot)).toBeNull();
+    expect(runs()).toBe(1);
+  });
+
+  it('never fire a slot older than a day behind the newest one claimed', async () => {
+    const { a, b, job, runs } = twoSchedulers('2026-11-26T10:00:05Z');
+    expect(await a.fire(job, new Date('2026-11-24T10:00:00Z'))).toBe('1');
+    expect(await a.fire(job, new Date('2026-11-26T10:00:00Z'))).toBe('2');
+    // The first slot's lease is gone now (more than a day behind the newest): it must not fire again.
+    expect(await b.fire(job, new Date('2026-11-24T10:00:00Z'))).toBeNull();
+    expect(runs()).toBe(2);
   });
 });
