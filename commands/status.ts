@@ -1,8 +1,11 @@
-// `/dr status [service]`: readiness per service — replication lag against the RPO, runs in flight,
-// and the last run of each kind.
+// `/dr status [service]`: readiness per service — whether a replica follows the writer (TWO
+// PRIMARIES, UNPROTECTED, NO WRITER) and its lag against the RPO, runs in flight, and the last run
+// of each kind. It looks, and records what it saw; it never acts.
 
 import { formatDuration } from '../src/duration.js';
 import { latestResults } from '../src/checks/backups.js';
+import { checkReplication } from '../src/checks/lag.js';
+import { escape } from '../src/slack/blocks/kit.js';
 import type { Schedule } from '../src/config.js';
 import { previousSlot } from '../src/schedule/cron-time.js';
 import { listRuns, listRunsInFlight, type RunRecord } from '../src/store/runs.js';
@@ -22,15 +25,19 @@ export const status: Command<Reply> = {
     const lines: string[] = [];
     for (const name of names) {
       const service = context.config.services[name]!;
-      const lag = await needEngine(context)
-        .measureLagFor(name, 'failover')
-        .catch((error: Error) => `lag unknown: ${error.message}`);
+      const engine = needEngine(context);
+      const replication = await checkReplication(
+        service,
+        (promote) => engine.providersFor(service, 'failover', promote).database!,
+        context.store.db,
+        context.clock(),
+      );
       const backup = latestResults(context.store.db, 'backups').find(
         (result) => result.service === name,
       );
       lines.push(
         `*${name}* — RTO ${formatDuration(service.rtoSeconds)}, RPO ${formatDuration(service.rpoSeconds)}`,
-        `• replication: ${lag}`,
+        `• replication: ${escape(replication.summary).replace(/^(TWO PRIMARIES|UNPROTECTED|NO WRITER)/, '*$1*')}`,
       );
       if (service.backups) {
         lines.push(
@@ -44,7 +51,14 @@ export const status: Command<Reply> = {
       const recent = listRuns(context.store.db, 200).filter(
         (run) => run.service === name && run.finishedAt,
       );
-      for (const kind of ['failover', 'drill', 'tabletop', 'restore-test'] as const) {
+      for (const kind of [
+        'failover',
+        'failback',
+        'switchover',
+        'drill',
+        'tabletop',
+        'restore-test',
+      ] as const) {
         const last = recent.find((run) => run.kind === kind);
         lines.push(
           `• last ${kind}: ${last ? `${last.finishedAt!.slice(0, 10)} ${last.status}${last.rtoSeconds === null ? '' : `, RTO ${formatDuration(last.rtoSeconds)}`}` : 'never'}`,

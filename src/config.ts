@@ -54,6 +54,7 @@ export interface Config {
     required: number;
     expiresAfterSeconds: number;
   };
+  alerts: { unprotectedRepeatSeconds: number };
   storePath: string;
   runbooksDir: string;
   services: Record<string, Service>;
@@ -100,6 +101,7 @@ export function parseConfig(text: string, file: string, env: Env = {}): Config {
       required: checked.approvals.required,
       expiresAfterSeconds: seconds(checked.approvals.expires_after),
     },
+    alerts: { unprotectedRepeatSeconds: seconds(checked.alerts.unprotected_repeat) },
     storePath: path.resolve(dir, checked.store),
     runbooksDir: path.resolve(dir, checked.runbooks_dir),
     services: Object.fromEntries(

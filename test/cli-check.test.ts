@@ -21,10 +21,12 @@ describe('lifeboat check', () => {
       const healthy = await cli(['check', 'lag'], env);
       expect(healthy.code).toBe(0);
       expect(healthy.stdout).toMatch(
-        /^ok {4}payments-db: lag 0\.0 s \(0 bytes\) — within the RPO \(1m\)\n$/,
+        /^ok {4}payments-db: replica 127\.0\.0\.1:\d+ streams from primary 127\.0\.0\.1:\d+, 0 bytes behind: within the RPO \(1m\)\n$/,
       );
       await pair.killPrimary();
       const disaster = await cli(['check', 'lag', '--service', 'payments-db'], env);
+      expect(disaster.code).toBe(1);
+      expect(disaster.stdout).toMatch(/^FAIL {2}payments-db: NO WRITER since /);
       expect(disaster.stdout).toContain('measured on the replica: the primary does not answer');
     } finally {
       await pair.stop();
@@ -40,7 +42,9 @@ describe('lifeboat check', () => {
     );
     const failing = await cli(['check', 'lag'], env);
     expect(failing.code).toBe(1);
-    expect(failing.stdout).toMatch(/^FAIL {2}payments-db: replica 127\.0\.0\.1:2: cannot connect/);
+    expect(failing.stdout).toMatch(
+      /^FAIL {2}payments-db: NO WRITER since [^:]+:\d\d UTC: primary 127\.0\.0\.1:1 does not answer: cannot connect.*; replica 127\.0\.0\.1:2 does not answer: cannot connect/,
+    );
     expect((await cli(['check', 'latency'], env)).stderr).toContain(
       'unknown check "latency": use config, backups, restore or lag',
     );

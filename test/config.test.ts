@@ -75,6 +75,7 @@ describe('lifeboat.example.yml', () => {
       provider: aws-rds
       primary: { id: production-primary, region: us-east-1 }
       replica: { id: production-dr, region: us-west-2 }
+      fence: { mode: security-group, fence_security_group_ids: [sg-0fe0ce] }
     dns:
       provider: route53
       mode: routing-control
@@ -87,6 +88,7 @@ describe('lifeboat.example.yml', () => {
       provider: 'aws-rds',
       primary: { id: 'production-primary', region: 'us-east-1' },
       replica: { id: 'production-dr', region: 'us-west-2' },
+      fence: { mode: 'security-group', fence_security_group_ids: ['sg-0fe0ce'] },
     });
     expect(config.services['orders-db']?.dns).toMatchObject({ mode: 'routing-control' });
   });
@@ -124,6 +126,31 @@ describe('config errors name the key path, the value and what was expected', () 
   it('a display name instead of a Slack user ID', () => {
     expect(configError(`approvals: { approvers: [alice] }\n${minimalService}`)).toContain(
       'approvals.approvers[0]: "alice" is not a Slack user ID like U0ALICE (display names are not accepted)',
+    );
+  });
+
+  it('an RDS service with no fence, or fencing turned off without a reason', () => {
+    const rds = `services:
+  orders-db:
+    rto: 30m
+    rpo: 5m
+    database:
+      provider: aws-rds
+      primary: { id: production-primary, region: us-east-1 }
+      replica: { id: production-dr, region: us-west-2 }
+`;
+    expect(configError(rds)).toContain(
+      'services.orders-db.database.fence: is required (a fence lifeboat knows: security-group (with fence_security_group_ids), stop, or none (with a reason))',
+    );
+    expect(
+      configError(`${rds}      fence: { mode: none }
+`),
+    ).toContain('services.orders-db.database.fence.reason: is required');
+    expect(
+      configError(`${rds}      fence: { mode: none, reason: "no" }
+`),
+    ).toContain(
+      'services.orders-db.database.fence.reason: "no" must say in a sentence why this service is never fenced (it goes into every plan)',
     );
   });
 

@@ -3,8 +3,12 @@
 
 export const ACTION_NAMES = [
   'db.check-lag',
+  'db.fence',
+  'db.catch-up',
   'db.promote',
   'db.verify-writable',
+  'db.rebuild-replica',
+  'db.verify-replica',
   'dns.switch',
   'dns.verify',
   'backup.verify',
@@ -15,7 +19,15 @@ export const ACTION_NAMES = [
 export type ActionName = (typeof ACTION_NAMES)[number];
 
 /** Actions that change infrastructure: they always sit behind two-person approval. */
-export const MUTATING_ACTIONS: ReadonlySet<ActionName> = new Set(['db.promote', 'dns.switch']);
+export const MUTATING_ACTIONS: ReadonlySet<ActionName> = new Set([
+  'db.fence',
+  'db.promote',
+  'db.rebuild-replica',
+  'dns.switch',
+]);
+
+/** Actions that take a duration after their name: `action: wait 2m`, `action: db.catch-up 5m`. */
+export const DURATION_ACTIONS: ReadonlySet<ActionName> = new Set(['wait', 'db.catch-up']);
 
 export function isActionName(name: string): name is ActionName {
   return (ACTION_NAMES as readonly string[]).includes(name);

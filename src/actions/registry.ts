@@ -2,7 +2,10 @@
 
 import { ACTION_NAMES, type ActionName } from './names.js';
 import { backupVerify } from './backup/verify.js';
+import { catchUp } from './db/catch-up.js';
 import { checkLag } from './db/check-lag.js';
+import { fence } from './db/fence.js';
+import { rebuildReplica, verifyReplica } from './db/replica.js';
 import { promote } from './db/promote.js';
 import { verifyWritable } from './db/verify-writable.js';
 import { dnsSwitch } from './dns/switch.js';
@@ -16,8 +19,12 @@ export type ActionRegistry = Record<ActionName, Action>;
 
 export const ACTIONS: ActionRegistry = {
   'db.check-lag': checkLag,
+  'db.fence': fence,
+  'db.catch-up': catchUp,
   'db.promote': promote,
   'db.verify-writable': verifyWritable,
+  'db.rebuild-replica': rebuildReplica,
+  'db.verify-replica': verifyReplica,
   'dns.switch': dnsSwitch,
   'dns.verify': dnsVerify,
   'backup.verify': backupVerify,

@@ -1,9 +1,11 @@
 // The contract every action keeps: plan() says what it will do without doing it; run() does it and
-// is idempotent (running it again after a crash is safe); verify() checks the result independently.
+// is idempotent (running it again after a crash is safe); verify(), where an action has one, checks
+// the result independently of run() — an action with nothing independent to check has none.
 
 import type { Service } from '../config.js';
 import type { RunKind, Step } from '../runbook/model.js';
-import type { BackupStore, DatabaseProvider, DnsProvider } from '../providers/types.js';
+import type { ActionName } from './names.js';
+import type { BackupStore, DatabaseProvider, DnsProvider, NodeName } from '../providers/types.js';
 
 export interface ServiceProviders {
   database: DatabaseProvider | null;
@@ -23,12 +25,33 @@ export interface ActionContext {
   notify: (text: string) => void;
   /** What an earlier, interrupted attempt of this step recorded (a wait's deadline, ...). */
   previous: Record<string, unknown>;
+  /** 1 for the first attempt of this step; more after a failure was retried or a crash resumed. */
+  attempt: number;
+  /** The outcome of the latest finished step of this run bound to `action`, or null. */
+  earlier: (action: ActionName) => EarlierOutcome | null;
+  /** Shows how a long action is getting on, in place (a replica catching up); not a new message. */
+  progress: (text: string) => void;
+}
+
+export interface EarlierOutcome {
+  state: 'done' | 'skipped';
+  finishedAt: string | null;
+  details: Record<string, unknown>;
+}
+
+/** Whether a replica follows the service's writer, as an action found it. */
+export interface ProtectionChange {
+  state: 'protected' | 'unprotected';
+  writer: NodeName;
+  detail: string;
 }
 
 export interface ActionOutcome {
   /** One line a person reads in the thread. */
   summary: string;
   details: Record<string, unknown>;
+  /** Recorded with the step: a promotion leaves the service unprotected, a verified replica protects it. */
+  protection?: ProtectionChange;
 }
 
 export interface Verification {
@@ -46,10 +69,16 @@ export interface Action {
    */
   skipReason?(context: ActionContext): string | null;
   /**
-   * Facts to commit before the side effect starts, handed back as `previous` if the step is
-   * resumed after a crash (a wait's deadline, so a restart does not wait all over again).
+   * When non-null, this step is done by a person, not by lifeboat (rebuilding a self-managed
+   * PostgreSQL standby): the text is what to do, and the step waits for Done.
    */
-  prepare?(context: ActionContext): Record<string, unknown>;
+  instructions?(context: ActionContext): string | null;
+  /**
+   * Facts to commit before the side effect starts, handed back as `previous` if the step is
+   * resumed after a crash (a wait's deadline, a fenced instance's security groups).
+   */
+  prepare?(context: ActionContext): Record<string, unknown> | Promise<Record<string, unknown>>;
   run(context: ActionContext): Promise<ActionOutcome>;
-  verify(context: ActionContext, outcome: ActionOutcome): Promise<Verification>;
+  /** An independent check of what run() claims; absent when there is nothing independent to check. */
+  verify?(context: ActionContext, outcome: ActionOutcome): Promise<Verification>;
 }

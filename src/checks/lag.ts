@@ -1,58 +1,158 @@
-// The replication-lag check: each service's lag against its RPO, stored. The scheduler alerts on
-// it once per episode; `lifeboat check lag` prints it.
+// The replication check: for each service, what both databases are now — one writer with a replica
+// following it within the RPO (ok), TWO PRIMARIES (both accept writes: split brain), UNPROTECTED
+// (a writer nothing follows), or NO WRITER (the disaster: the lag is then measured on the replica,
+// a lower bound) — recorded as the service's protection state and as a check result. The scheduler
+// alerts on it; `lifeboat check lag`, `/dr status` and App Home show it.
 
 import type { Config, Service } from '../config.js';
+import { formatDuration } from '../duration.js';
 import { isLifeboatError } from '../errors.js';
 import { describeLag } from '../actions/db/describe-lag.js';
 import type { ServiceProviders } from '../actions/types.js';
+import type { DatabaseProvider, NodeName, NodeProbe } from '../providers/types.js';
+import { otherNode } from '../providers/types.js';
 import type { RunKind } from '../runbook/model.js';
 import type { Db } from '../store/db.js';
+import {
+  recordProtection,
+  type ProtectionEpisode,
+  type ProtectionState,
+} from '../store/protection.js';
 import type { CheckResult } from './backups.js';
+
+export interface ReplicationResult extends CheckResult {
+  protection: ProtectionEpisode | null;
+}
+
+/** What the two nodes add up to. Pure. */
+export function classifyNodes(
+  primary: NodeProbe,
+  replica: NodeProbe,
+): { state: ProtectionState; writer: NodeName | null; detail: string } {
+  const writers = [primary, replica].filter((node) => node.role === 'writable');
+  if (writers.length === 2)
+    return {
+      state: 'two-primaries',
+      writer: null,
+      detail: `both ${primary.name} and ${replica.name} accept writes`,
+    };
+  const writer = writers[0];
+  if (!writer)
+    return { state: 'no-writer', writer: null, detail: `${primary.detail}; ${replica.detail}` };
+  const other = writer === primary ? replica : primary;
+  const follows =
+    other.role === 'standby' &&
+    other.streaming &&
+    (other.streamingFrom === writer.node || other.streamingFrom === null);
+  return follows
+    ? { state: 'protected', writer: writer.node, detail: other.detail }
+    : {
+        state: 'unprotected',
+        writer: writer.node,
+        detail: `no replica follows ${writer.name}: ${other.detail}`,
+      };
+}
+
+/**
+ * One service, looked at now; the protection state is recorded as seen. `databaseFor(node)` is the
+ * service's database provider for a run promoting `node`.
+ */
+export async function checkReplication(
+  service: Service,
+  databaseFor: (promote: NodeName) => DatabaseProvider,
+  db: Db,
+  now: Date,
+): Promise<ReplicationResult> {
+  const database = databaseFor('replica');
+  const result = (
+    ok: boolean,
+    state: string,
+    summary: string,
+    protection: ProtectionEpisode | null,
+  ): ReplicationResult => ({
+    check: 'lag',
+    service: service.name,
+    ok,
+    summary,
+    state,
+    at: now.toISOString(),
+    protection,
+  });
+  try {
+    const [primary, replica] = await Promise.all([
+      database.probe('primary'),
+      database.probe('replica'),
+    ]);
+    const seen = classifyNodes(primary, replica);
+    const { episode } = recordProtection(db, { service: service.name, ...seen, at: now });
+    const since = sinceText(episode.startedAt, now);
+    if (seen.state === 'two-primaries')
+      return result(
+        false,
+        'TWO PRIMARIES',
+        `TWO PRIMARIES ${since}: ${seen.detail}. Fence one of them now.`,
+        episode,
+      );
+    if (seen.state === 'unprotected')
+      return result(
+        false,
+        'UNPROTECTED',
+        `UNPROTECTED — no replica ${since}: ${seen.detail}`,
+        episode,
+      );
+    if (seen.state === 'no-writer') {
+      const standby = [primary, replica].find((node) => node.role === 'standby');
+      const lag = standby ? await lagOnReplica(databaseFor(standby.node), service) : '';
+      return result(false, 'NO WRITER', `NO WRITER ${since}: ${seen.detail}${lag}`, episode);
+    }
+    const writer = seen.writer!;
+    const status = await database.replicaStatus(otherNode(writer), writer, service.rpoSeconds);
+    return status.ok
+      ? result(true, 'within RPO', status.detail, episode)
+      : result(false, 'over RPO', status.detail, episode);
+  } catch (error) {
+    if (!isLifeboatError(error)) throw error;
+    return result(false, `error: ${error.message}`, error.message, null);
+  }
+}
 
 export async function checkLag(
   config: Config,
   db: Db,
-  providersFor: (service: Service, kind: RunKind) => ServiceProviders,
+  providersFor: (service: Service, kind: RunKind, promote?: NodeName) => ServiceProviders,
   now: Date,
   only?: string | null,
-): Promise<CheckResult[]> {
-  const results: CheckResult[] = [];
+): Promise<ReplicationResult[]> {
+  const results: ReplicationResult[] = [];
   for (const service of Object.values(config.services)) {
     if (only && service.name !== only) continue;
-    const database = providersFor(service, 'failover').database;
-    if (!database) continue;
-    let ok: boolean;
-    let summary: string;
-    try {
-      const lag = await database.measureLag();
-      ok =
-        !lag.targetIsReplica || (lag.lagSeconds !== null && lag.lagSeconds <= service.rpoSeconds);
-      summary = describeLag(lag, service.rpoSeconds);
-    } catch (error) {
-      if (!isLifeboatError(error)) throw error;
-      ok = false;
-      summary = error.message;
-    }
-    // The state compared by alerts is "over or not", never the changing numbers.
-    const result = {
-      check: 'lag',
-      service: service.name,
-      ok,
-      summary,
-      state: ok ? 'within RPO' : 'over RPO',
-      at: now.toISOString(),
-    };
+    if (!providersFor(service, 'failover', 'replica').database) continue;
+    const databaseFor = (promote: NodeName) => providersFor(service, 'failover', promote).database!;
+    const result = await checkReplication(service, databaseFor, db, now);
     db.prepare(
       'INSERT INTO check_results (check_name, service, ok, summary, details, at) VALUES (?, ?, ?, ?, ?, ?)',
     ).run(
       'lag',
       service.name,
-      ok ? 1 : 0,
-      summary,
+      result.ok ? 1 : 0,
+      result.summary,
       JSON.stringify({ state: result.state }),
       result.at,
     );
     results.push(result);
   }
   return results;
+}
+
+/** With no writer, what the standby itself can say: a lower bound of what a promotion loses. */
+async function lagOnReplica(database: DatabaseProvider, service: Service): Promise<string> {
+  const lag = await database.measureLag().catch(() => null);
+  return lag ? `. If promoted now: ${describeLag(lag, service.rpoSeconds)}` : '';
+}
+
+/** "since 2026-11-24 03:14 UTC (2h 10m)"; the length only once it is a minute or more. */
+export function sinceText(startedAt: string, now: Date): string {
+  const seconds = (now.getTime() - Date.parse(startedAt)) / 1000;
+  const at = `${startedAt.slice(0, 16).replace('T', ' ')} UTC`;
+  return `since ${at}${seconds >= 60 ? ` (${formatDuration(seconds)})` : ''}`;
 }

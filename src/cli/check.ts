@@ -10,6 +10,7 @@ import { checkLag } from '../checks/lag.js';
 import type { CheckResult } from '../checks/backups.js';
 import type { Service } from '../config.js';
 import type { RunKind } from '../runbook/model.js';
+import type { NodeName } from '../providers/types.js';
 import { parseDurationSeconds } from '../duration.js';
 import type { Io } from './io.js';
 import { status } from '../../commands/status.js';
@@ -35,7 +36,8 @@ export async function runCheck(
   }
   const engine = createEngine(config);
   try {
-    const providersFor = (service: Service, kind: RunKind) => engine.providersFor(service, kind);
+    const providersFor = (service: Service, kind: RunKind, promote?: NodeName) =>
+      engine.providersFor(service, kind, promote);
     const now = new Date();
     let results: CheckResult[];
     if (what === 'backups') {

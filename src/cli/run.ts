@@ -103,7 +103,7 @@ function give(
   }
   const stepIndex = Number(required(args[1], 'STEP')) - 1;
   if (verb === 'override')
-    return engine.overrideRpoGate({ key, actor, runId, stepIndex, reason: options.reason ?? '' });
+    return engine.overrideGate({ key, actor, runId, stepIndex, reason: options.reason ?? '' });
   const what = required(args[2], 'done|skip|retry|note');
   if (what === 'done')
     return engine.completeStep({ key, actor, runId, stepIndex, note: options.note });

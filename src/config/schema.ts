@@ -36,11 +36,46 @@ const rdsInstance = z.strictObject({
   url: postgresUrl.optional(),
 });
 
+/** How lifeboat makes an RDS primary refuse writes before promoting its replica. */
+const rdsFence = z.discriminatedUnion(
+  'mode',
+  [
+    z.strictObject({
+      mode: z.literal('security-group'),
+      fence_security_group_ids: z
+        .array(z.string().regex(/^sg-[0-9a-f]+$/, 'is not a security group ID like sg-0123abcd'))
+        .min(1, 'needs at least one security group that lets no client in'),
+    }),
+    z.strictObject({ mode: z.literal('stop') }),
+    z.strictObject({
+      mode: z.literal('none'),
+      reason: z
+        .string()
+        .trim()
+        .min(
+          10,
+          'must say in a sentence why this service is never fenced (it goes into every plan)',
+        ),
+    }),
+  ],
+  {
+    error:
+      'is not a fence lifeboat knows: security-group (with fence_security_group_ids), stop, or none (with a reason)',
+  },
+);
+
 const database = z.discriminatedUnion(
   'provider',
   [
     z.strictObject({ provider: z.literal('postgres'), primary: postgresUrl, replica: postgresUrl }),
-    z.strictObject({ provider: z.literal('aws-rds'), primary: rdsInstance, replica: rdsInstance }),
+    z.strictObject({
+      provider: z.literal('aws-rds'),
+      primary: rdsInstance,
+      replica: rdsInstance,
+      fence: rdsFence,
+      /** Optional: the instance class of a replica rebuilt by db.rebuild-replica. */
+      rebuild: z.strictObject({ instance_class: z.string().min(1).optional() }).optional(),
+    }),
   ],
   { error: 'is not a database provider lifeboat knows (postgres, aws-rds)' },
 );
@@ -144,6 +179,12 @@ export const configFileSchema = z.strictObject({
       expires_after: duration.default('15m'),
     })
     .default({ approvers: [], required: 1, expires_after: '15m' }),
+  alerts: z
+    .strictObject({
+      /** How often an UNPROTECTED service (no replica follows its writer) is posted again. */
+      unprotected_repeat: duration.default('4h'),
+    })
+    .default({ unprotected_repeat: '4h' }),
   store: z.string().min(1).default('./lifeboat.db'),
   runbooks_dir: z.string().min(1).default('./runbooks'),
   services: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), service).default({}),
@@ -162,6 +203,8 @@ export const KNOWN_KEYS = [
   'required',
   'expires_after',
   'store',
+  'alerts',
+  'unprotected_repeat',
   'runbooks_dir',
   'services',
   'rto',
@@ -197,6 +240,11 @@ export const KNOWN_KEYS = [
   'pick',
   'within',
   'health_check',
+  'fence',
+  'fence_security_group_ids',
+  'reason',
+  'rebuild',
+  'instance_class',
   'restore_test',
   'expected_tables',
   'row_tolerance',

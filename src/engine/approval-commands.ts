@@ -4,7 +4,7 @@
 import { GateRefused, NotFound, UsageError } from '../errors.js';
 import { addVote, approvalsFor, getApproval, setApprovalStatus } from '../store/approvals.js';
 import { getRun, updateRun, isInFlight } from '../store/runs.js';
-import { getStep } from '../store/steps.js';
+import { GATE_OVERRIDES, getStep } from '../store/steps.js';
 import { approveCount, refusalFor } from './approval.js';
 import {
   audited,
@@ -153,7 +153,11 @@ export function renewApprovalChange(
   };
 }
 
-export function overrideRpoGateChange(
+/**
+ * The step is blocked by the RPO gate (lag over the RPO) or the fence gate (the old primary still
+ * accepts writes): proceed anyway, with a reason, once a second person approves the override.
+ */
+export function overrideGateChange(
   core: EngineCore,
   input: {
     key: string;
@@ -164,24 +168,30 @@ export function overrideRpoGateChange(
   },
 ): Change {
   if (!input.reason.trim())
-    throw new UsageError('an RPO override needs a reason (it goes into the report)');
+    throw new UsageError('an override needs a reason (it goes into the report)');
   const { run, step } = currentStep(core, input.runId, input.stepIndex);
   const record = getStep(core.store.db, run.id, step.index);
-  if (record?.waitingOn !== 'rpo-gate')
-    throw new UsageError(`step ${step.index + 1} is not blocked by the RPO gate`);
+  const blockedBy = record?.waitingOn;
+  if (blockedBy !== 'rpo-gate' && blockedBy !== 'fence-gate')
+    throw new UsageError(`step ${step.index + 1} is not blocked by the RPO gate or the fence gate`);
+  const gate = GATE_OVERRIDES[blockedBy];
+  const what =
+    blockedBy === 'rpo-gate'
+      ? 'override the RPO gate'
+      : 'promote UNFENCED (the old primary still accepts writes: two primaries until it is fenced)';
   const approval = core.runner.requestApproval(
     run,
     step.index,
-    'rpo-override',
+    gate,
     input.actor.user,
     1,
     input.reason.trim(),
   );
   return {
     runId: run.id,
-    message: 'RPO override requested: a second person must approve it',
+    message: `${blockedBy === 'rpo-gate' ? 'RPO' : 'fence'} override requested: a second person must approve it`,
     audit: [
-      audited(input.actor, 'gate.rpo-override-requested', run.id, {
+      audited(input.actor, `gate.${gate}-requested`, run.id, {
         step: step.index,
         reason: input.reason,
         approval: approval.id,
@@ -192,7 +202,7 @@ export function overrideRpoGateChange(
         type: 'approval.requested',
         runId: run.id,
         approval,
-        summary: `override the RPO gate: ${input.reason.trim()}`,
+        summary: `${what}: ${input.reason.trim()}`,
       },
     ],
   };

@@ -1,16 +1,19 @@
-// One failover or failback per service at a time; exercises wait for it, and a real failover ends
-// any exercise in flight on the same service.
+// One failover, failback or switchover per service at a time; exercises wait for it, and a real
+// failover ends any exercise in flight on the same service. A service with two primaries takes no
+// new promotion until one side is fenced; a failback or switchover needs a replica to promote.
 
-import type { RunKind } from '../runbook/model.js';
+import { allSteps, type Runbook, type RunKind } from '../runbook/model.js';
 import type { Db } from '../store/db.js';
+import { currentProtection } from '../store/protection.js';
 import { listRunsInFlight, type RunRecord } from '../store/runs.js';
 
-export const REAL_KINDS: readonly RunKind[] = ['failover', 'failback'];
+export const REAL_KINDS: readonly RunKind[] = ['failover', 'failback', 'switchover'];
 
 export function startConflicts(
   db: Db,
   service: string | null,
   kind: RunKind,
+  runbook?: Runbook,
 ): { refusal: string | null; exercisesToAbort: RunRecord[] } {
   if (service === null) return { refusal: null, exercisesToAbort: [] };
   const inFlight = listRunsInFlight(db, service);
@@ -27,6 +30,35 @@ export function startConflicts(
       exercisesToAbort: [],
     };
   }
+  const refusal = REAL_KINDS.includes(kind) ? protectionRefusal(db, service, kind, runbook) : null;
+  if (refusal) return { refusal, exercisesToAbort: [] };
   const exercisesToAbort = REAL_KINDS.includes(kind) ? inFlight : [];
   return { refusal: null, exercisesToAbort };
+}
+
+function protectionRefusal(
+  db: Db,
+  service: string,
+  kind: RunKind,
+  runbook: Runbook | undefined,
+): string | null {
+  const protection = currentProtection(db, service);
+  if (protection?.state === 'two-primaries') {
+    return `${service} has TWO PRIMARIES since ${protection.startedAt} (${protection.detail}): lifeboat cannot tell which one holds the data you keep, so no ${kind} starts until one side is fenced. Fence the one whose writes you give up (ALTER SYSTEM SET default_transaction_read_only = on and reload, or stop it), then /dr status looks again.`;
+  }
+  const needsReplica = kind === 'failback' || kind === 'switchover';
+  if (needsReplica && protection?.state === 'unprotected' && !rebuildsFirst(runbook)) {
+    return `${service} is UNPROTECTED since ${protection.startedAt} (${protection.detail}): no replica follows the writer, so a ${kind} has nothing safe to promote. Rebuild the other database as a replica of the writer first (or use a runbook that starts with db.rebuild-replica and db.verify-replica); /dr status shows when it is protected again.`;
+  }
+  return null;
+}
+
+/** The runbook rebuilds (or verifies) a replica before it promotes one. */
+function rebuildsFirst(runbook: Runbook | undefined): boolean {
+  if (!runbook) return false;
+  for (const step of allSteps(runbook)) {
+    if (step.action === 'db.rebuild-replica' || step.action === 'db.verify-replica') return true;
+    if (step.action === 'db.promote') return false;
+  }
+  return false;
 }

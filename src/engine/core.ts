@@ -2,6 +2,7 @@
 // runner, and the checks every command makes (the run exists, the step is the current one).
 
 import type { Config, Service } from '../config.js';
+import type { NodeName } from '../providers/types.js';
 import { NotFound, UsageError } from '../errors.js';
 import { allSteps, type Runbook, type RunKind } from '../runbook/model.js';
 import { recordAuditEvents, type AuditEvent } from '../store/audit.js';
@@ -35,6 +36,8 @@ export interface Change {
   audit: AuditEvent[];
   events: EngineEvent[];
   drive?: boolean;
+  /** After commit: lift the fence this run put on `node` (a switchover stopped before promotion). */
+  unfence?: { stepIndex: number; node: NodeName; saved: Record<string, unknown> };
 }
 
 export function expireIfDue(core: EngineCore, approvalId: string): void {

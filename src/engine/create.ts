@@ -23,7 +23,8 @@ export function createEngine(
     store,
     config,
     loadRunbook: (name) => resolveRunbook(name, config.runbooksDir),
-    providersFor: (service, kind) => createServiceProviders(service, kind, options.providers),
+    providersFor: (service, kind, promote) =>
+      createServiceProviders(service, kind, { ...options.providers, promote }),
     actions: options.actions,
     clock: options.clock,
     logger: options.logger,

@@ -20,7 +20,7 @@ import type { EngineEvent, EngineListener } from './events.js';
 import { getRunView, type RunView } from './run-view.js';
 import {
   decideApprovalChange,
-  overrideRpoGateChange,
+  overrideGateChange,
   renewApprovalChange,
 } from './approval-commands.js';
 import {
@@ -40,13 +40,15 @@ import {
   retryStepChange,
   skipStepChange,
 } from './step-commands.js';
-import { StepRunner } from './step-runner.js';
+import { StepRunner, type ProvidersFor } from './step-runner.js';
+import { promoteFor } from './direction.js';
+import type { NodeName } from '../providers/types.js';
 
 export interface EngineDeps {
   store: Store;
   config: Config;
   loadRunbook: (name: string) => Runbook;
-  providersFor: (service: Service | null, kind: RunKind) => ServiceProviders;
+  providersFor: ProvidersFor;
   actions?: ActionRegistry;
   clock?: () => Date;
   sleep?: (ms: number) => Promise<void>;
@@ -121,7 +123,11 @@ export class Engine {
   ): { runbook: Runbook; lines: string[] } {
     const runbook = this.deps.loadRunbook(runbookName);
     const service = resolveService(this.core, runbook, serviceName, kind);
-    const providers = this.deps.providersFor(service, kind);
+    const providers = this.deps.providersFor(
+      service,
+      kind,
+      service ? this.promoteFor(service.name, kind) : undefined,
+    );
     const actions = this.deps.actions ?? ACTIONS;
     const lines = allSteps(runbook)
       .filter((step) => step.action !== null)
@@ -135,6 +141,9 @@ export class Engine {
           sleep: () => Promise.resolve(),
           notify: () => undefined,
           previous: {},
+          attempt: 1,
+          earlier: () => null,
+          progress: () => undefined,
         };
         const action = actions[step.action!];
         const skip = action.skipReason?.(context) ?? null;
@@ -144,15 +153,20 @@ export class Engine {
   }
 
   /** The providers of a service, as a run of `kind` would use them (checks use these too). */
-  providersFor(service: Service, kind: RunKind): ServiceProviders {
-    return this.deps.providersFor(service, kind);
+  providersFor(service: Service, kind: RunKind, promote?: NodeName): ServiceProviders {
+    return this.deps.providersFor(service, kind, promote ?? this.promoteFor(service.name, kind));
+  }
+
+  /** The node a run of `kind` on the service would promote now. */
+  promoteFor(serviceName: string, kind: RunKind): NodeName {
+    return promoteFor(this.store.db, serviceName, kind);
   }
 
   /** Replication lag of the database a run of `kind` would promote, as one line against the RPO. */
   async measureLagFor(serviceName: string, kind: RunKind): Promise<string> {
     const service = this.config.services[serviceName];
     if (!service) throw new NotFound(`no service "${serviceName}"`);
-    const database = this.deps.providersFor(service, kind).database;
+    const database = this.providersFor(service, kind).database;
     if (!database) return 'no database configured';
     return describeLag(await database.measureLag(), service.rpoSeconds);
   }
@@ -242,16 +256,19 @@ export class Engine {
     );
   }
 
-  /** Lag is over the RPO: proceed anyway, with a reason, once a second person approves. */
-  overrideRpoGate(input: {
+  /**
+   * A promotion is blocked by the RPO gate or the fence gate: proceed anyway, with a reason, once
+   * a second person approves.
+   */
+  overrideGate(input: {
     key: string;
     actor: Actor;
     runId: string;
     stepIndex: number;
     reason: string;
   }): CommandResult {
-    return this.command(input.key, 'gate.rpo-override', input.runId, input.actor, () =>
-      overrideRpoGateChange(this.core, input),
+    return this.command(input.key, 'gate.override', input.runId, input.actor, () =>
+      overrideGateChange(this.core, input),
     );
   }
 
@@ -261,7 +278,14 @@ export class Engine {
     );
   }
 
-  abortRun(input: { key: string; actor: Actor; runId: string; reason: string }): CommandResult {
+  /** Stops a run; with `unfence`, also lifts the fence it put on the old primary (not after a promotion). */
+  abortRun(input: {
+    key: string;
+    actor: Actor;
+    runId: string;
+    reason: string;
+    unfence?: boolean;
+  }): CommandResult {
     return this.command(input.key, 'run.abort', input.runId, input.actor, () =>
       abortRunChange(this.core, input),
     );
@@ -319,7 +343,52 @@ export class Engine {
     const { result } = applied;
     for (const event of result.events) this.emit(event);
     if (result.drive) this.drive(result.runId);
+    if (result.unfence)
+      this.track(`unfence:${result.runId}`, this.unfence(result.runId, result.unfence, actor));
     return { runId: result.runId, replayed: false, message: result.message };
+  }
+
+  /** Work started by a command that outlives it; idle() waits for it too. */
+  private track(key: string, work: Promise<void>): void {
+    const tracked = work
+      .catch((error: unknown) => this.deps.logger?.error({ err: error, key }, 'follow-up failed'))
+      .finally(() => {
+        if (this.driving.get(key) === tracked) this.driving.delete(key);
+      });
+    this.driving.set(key, tracked);
+  }
+
+  /** Lifts a fence after the run that put it up was stopped; the result is audited and posted. */
+  private async unfence(
+    runId: string,
+    target: NonNullable<Change['unfence']>,
+    actor: Actor,
+  ): Promise<void> {
+    const run = this.getRun(runId).run;
+    const service = run.service ? (this.config.services[run.service] ?? null) : null;
+    const database = this.deps.providersFor(service, run.kind, run.promote).database;
+    let text: string;
+    let audit: { action: string; details: Record<string, unknown> };
+    try {
+      if (!database) throw new NotFound(`run ${runId} has no database to unfence`);
+      const result = await database.unfence(target.node, target.saved);
+      text = `:unlock: ${result.detail}`;
+      audit = { action: 'fence.lifted', details: { node: target.node, detail: result.detail } };
+    } catch (error) {
+      const message = (error as Error).message;
+      text = `:x: the fence could not be lifted: ${message}. The old primary stays read-only until someone lifts it by hand (ALTER SYSTEM RESET default_transaction_read_only; SELECT pg_reload_conf();).`;
+      audit = { action: 'fence.lift-failed', details: { node: target.node, error: message } };
+    }
+    this.store.db
+      .transaction(() => {
+        recordAuditEvents(
+          this.store.db,
+          [audited(actor, audit.action, runId, { step: target.stepIndex, ...audit.details })],
+          this.clock,
+        );
+      })
+      .immediate();
+    this.emit({ type: 'notify', runId, text });
   }
 
   /** A refusal is remembered (a redelivery is refused the same way) and audited, once. */

@@ -21,8 +21,9 @@ export type EngineEvent =
       runId: string;
       stepIndex: number;
       reason: string;
-      waitingOn: 'rpo-gate' | 'failure';
+      waitingOn: 'rpo-gate' | 'fence-gate' | 'failure';
     }
+  | { type: 'action.progress'; runId: string; stepIndex: number; text: string }
   | { type: 'approval.requested'; runId: string; approval: ApprovalRecord; summary: string }
   | {
       type: 'approval.decided';

@@ -1,15 +1,16 @@
 // The gates a step passes before its action runs: the two-person approval request (with the
-// measured lag for a promotion) and the RPO gate (lag within the RPO, or an override a second
-// person approved). Both commit through the step runner; both fail closed.
+// measured lag for a promotion), the fence gate (the old primary must not still accept writes)
+// and the RPO gate (lag within the RPO). A blocked gate is passed only by an override that a
+// second person approves. All commit through the step runner; all fail closed.
 
 import type { Service } from '../config.js';
 import { ProviderError } from '../errors.js';
 import type { Step } from '../runbook/model.js';
-import type { LagMeasurement } from '../providers/types.js';
+import type { LagMeasurement, NodeProbe } from '../providers/types.js';
 import type { AuditEvent } from '../store/audit.js';
 import { approvalsFor, type ApprovalGate, type ApprovalRecord } from '../store/approvals.js';
 import { updateRun, type RunRecord } from '../store/runs.js';
-import { updateStep } from '../store/steps.js';
+import { GATE_OVERRIDES, updateStep } from '../store/steps.js';
 import { describeLag } from '../actions/db/describe-lag.js';
 import type { ActionContext } from '../actions/types.js';
 import type { EngineEvent } from './events.js';
@@ -28,6 +29,15 @@ export interface GateKit {
     reason: string | null,
   ): ApprovalRecord;
   isApproved(runId: string, stepIndex: number, gate: ApprovalGate): boolean;
+}
+
+/** Data a promotion may lose, as honestly as it can be known. */
+export interface RpoExposure {
+  seconds: number | null;
+  bytes: number | null;
+  /** lower-bound: the primary was unreachable or still writing, so more may be lost. */
+  bound: 'exact' | 'lower-bound';
+  detail: string;
 }
 
 export async function askForApproval(
@@ -75,22 +85,47 @@ export async function askForApproval(
   });
 }
 
-/** Before promotion: lag within the RPO, or an override approved by a second person. */
-export async function rpoGate(
+/**
+ * Before promotion: the old primary must not accept writes. Fenced, a standby, or not answering
+ * passes (an unreachable primary is the disaster itself: the exposure says so); a writable one
+ * blocks the step until it is fenced, or until a "promote unfenced" override is approved.
+ */
+export async function fenceGate(
   kit: GateKit,
-
   run: RunRecord,
   step: Step,
   context: ActionContext,
   service: Service,
-): Promise<{ blocked: boolean; exposureSeconds: number | null }> {
-  const lag = await measureLag(context);
+): Promise<{ blocked: boolean; source: NodeProbe | null }> {
+  const database = context.providers.database;
+  if (!database) return { blocked: false, source: null };
+  const source = await database.probe(database.source);
+  if (source.role !== 'writable' || kit.isApproved(run.id, step.index, 'fence-override'))
+    return { blocked: false, source };
+  const reason = `${service.name}'s ${database.sourceName} still accepts writes: fence it first (a db.fence step before the promotion), or override — promote unfenced, with a reason a second person approves. Promoting now would leave two writable primaries.`;
+  block(kit, run, step, 'fence-gate', reason, { source }, 'gate.fence-blocked', {
+    source: database.sourceName,
+    role: source.role,
+  });
+  return { blocked: true, source };
+}
+
+/** Before promotion: lag within the RPO, or an override approved by a second person. */
+export async function rpoGate(
+  kit: GateKit,
+  run: RunRecord,
+  step: Step,
+  context: ActionContext,
+  service: Service,
+): Promise<{ blocked: boolean; exposure: RpoExposure | null }> {
+  const fence = context.earlier('db.fence');
+  const fencedAt =
+    fence?.state === 'done' && fence.details.state === 'fenced'
+      ? ((fence.details.finalLsn as string | null) ?? null)
+      : null;
+  const lag = await measureLag(context, fencedAt);
   const measurement = lag.measurement;
-  const exposureSeconds = measurement
-    ? measurement.targetIsReplica
-      ? measurement.lagSeconds
-      : 0
-    : null;
+  const exposure = measurement ? exposureOf(measurement, fencedAt) : null;
   const isOverridden = kit.isApproved(run.id, step.index, 'rpo-override');
   const problem =
     measurement === null
@@ -99,46 +134,78 @@ export async function rpoGate(
           (measurement.lagSeconds === null || measurement.lagSeconds > service.rpoSeconds)
         ? `replication lag is ${describeLag(measurement, service.rpoSeconds)}`
         : null;
-  if (problem === null || isOverridden) return { blocked: false, exposureSeconds };
-  const overrides = approvalsFor(kit.deps.store.db, run.id, step.index, 'rpo-override');
-  if (overrides.some((approval) => approval.status === 'pending'))
-    return { blocked: true, exposureSeconds };
+  if (problem === null || isOverridden) return { blocked: false, exposure };
   const reason = `${problem}. Promoting now could lose that much committed data. Wait and retry, or override with a reason (a second person must approve).`;
+  block(kit, run, step, 'rpo-gate', reason, { lag: measurement }, 'gate.rpo-blocked', {
+    lagSeconds: measurement?.lagSeconds ?? null,
+    rpoSeconds: service.rpoSeconds,
+  });
+  return { blocked: true, exposure };
+}
+
+/** The step waits on `gate` with `reason`, unless an override of it is already pending. */
+function block(
+  kit: GateKit,
+  run: RunRecord,
+  step: Step,
+  gate: keyof typeof GATE_OVERRIDES,
+  reason: string,
+  details: Record<string, unknown>,
+  auditAction: string,
+  auditDetails: Record<string, unknown>,
+): void {
+  const overrides = approvalsFor(kit.deps.store.db, run.id, step.index, GATE_OVERRIDES[gate]);
+  if (overrides.some((approval) => approval.status === 'pending')) return;
   kit.commit((events, audit) => {
     updateStep(kit.deps.store.db, run.id, step.index, {
-      waitingOn: 'rpo-gate',
+      waitingOn: gate,
       summary: reason,
-      details: { lag: measurement },
+      details,
     });
     updateRun(kit.deps.store.db, run.id, { status: 'waiting' });
     audit.push({
       actor: 'system',
-      action: 'gate.rpo-blocked',
+      action: auditAction,
       subject: run.id,
-      details: {
-        step: step.index,
-        lagSeconds: measurement?.lagSeconds ?? null,
-        rpoSeconds: service.rpoSeconds,
-      },
+      details: { step: step.index, ...auditDetails },
     });
     events.push({
       type: 'step.blocked',
       runId: run.id,
       stepIndex: step.index,
       reason,
-      waitingOn: 'rpo-gate',
+      waitingOn: gate,
     });
   });
-  return { blocked: true, exposureSeconds };
+}
+
+/** What a promotion now would lose, with whether that is all or only what can be seen. */
+export function exposureOf(lag: LagMeasurement, fencedAt: string | null): RpoExposure {
+  if (!lag.targetIsReplica)
+    return { seconds: 0, bytes: 0, bound: 'exact', detail: 'the target was already promoted' };
+  const amount =
+    lag.lagBytes === 0
+      ? '0 bytes'
+      : `${lag.lagSeconds === null ? 'unknown time' : `${lag.lagSeconds.toFixed(1)} s`}${lag.lagBytes === null ? '' : ` (${lag.lagBytes} bytes)`}`;
+  const detail =
+    lag.bound === 'exact'
+      ? fencedAt
+        ? `${amount} — the primary was fenced at ${fencedAt}; compared with what the replica had replayed`
+        : `${amount} — the primary refused writes (fenced) when measured`
+      : lag.primaryReachable
+        ? `≥ ${amount} — the primary still accepted writes (promoted unfenced), so it may have taken more`
+        : `≥ ${amount} — primary unreachable, measured on the replica (WAL it never shipped cannot be seen)`;
+  return { seconds: lag.lagSeconds, bytes: lag.lagBytes, bound: lag.bound, detail };
 }
 
 export async function measureLag(
   context: ActionContext,
+  fencedAt: string | null = null,
 ): Promise<{ measurement: LagMeasurement | null; error: string | null }> {
   try {
     if (!context.providers.database)
       return { measurement: null, error: 'the service has no database' };
-    return { measurement: await context.providers.database.measureLag(), error: null };
+    return { measurement: await context.providers.database.measureLag({ fencedAt }), error: null };
   } catch (error) {
     if (error instanceof ProviderError) return { measurement: null, error: error.message };
     throw error;

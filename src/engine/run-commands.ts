@@ -2,11 +2,13 @@
 // by a real failover.
 
 import { GateRefused, UsageError } from '../errors.js';
+import type { NodeName } from '../providers/types.js';
 import { allSteps, type RunKind } from '../runbook/model.js';
 import type { AuditEvent } from '../store/audit.js';
-import { getRun, insertRun, updateRun, isInFlight } from '../store/runs.js';
-import { insertSteps } from '../store/steps.js';
+import { getRun, insertRun, updateRun, isInFlight, type RunRecord } from '../store/runs.js';
+import { getSteps, insertSteps } from '../store/steps.js';
 import { startConflicts } from './conflicts.js';
+import { promoteFor } from './direction.js';
 import {
   audited,
   resolveService,
@@ -38,9 +40,15 @@ export function startRunChange(
       `the impact time ${impactAt.toISOString()} is in the future: it is when the outage began`,
     );
   }
-  const { refusal, exercisesToAbort } = startConflicts(core.store.db, service?.name ?? null, kind);
+  const { refusal, exercisesToAbort } = startConflicts(
+    core.store.db,
+    service?.name ?? null,
+    kind,
+    runbook,
+  );
   if (refusal) throw new GateRefused('one-at-a-time', refusal);
   const runId = core.newId('r');
+  const promote = service ? promoteFor(core.store.db, service.name, kind) : undefined;
   insertRun(core.store.db, {
     id: runId,
     runbook,
@@ -50,6 +58,7 @@ export function startRunChange(
     startedAt: now,
     impactAt,
     idempotencyKey: input.key,
+    promote,
   });
   insertSteps(core.store.db, runId, allSteps(runbook).length);
   const audit: AuditEvent[] = [
@@ -92,17 +101,59 @@ export function startRunChange(
 
 export function abortRunChange(
   core: EngineCore,
-  input: { key: string; actor: Actor; runId: string; reason: string },
+  input: { key: string; actor: Actor; runId: string; reason: string; unfence?: boolean },
 ): Change {
   const run = runOrThrow(core, input.runId);
   if (!isInFlight(run)) throw new UsageError(`run ${run.id} is already ${run.status}`);
+  const unfence = input.unfence ? unfenceTarget(core, run) : undefined;
   const now = core.clock().toISOString();
   const outcome = `aborted by ${input.actor.user}${input.reason.trim() ? `: ${input.reason.trim()}` : ''}`;
   updateRun(core.store.db, run.id, { status: 'aborted', outcome, finishedAt: now });
   return {
     runId: run.id,
-    message: `run ${run.id} aborted`,
-    audit: [audited(input.actor, 'run.aborted', run.id, { reason: input.reason })],
+    message: `run ${run.id} aborted${unfence ? '; lifting the fence of the old primary' : ''}`,
+    audit: [
+      audited(input.actor, 'run.aborted', run.id, {
+        reason: input.reason,
+        ...(unfence ? { unfence: unfence.node } : {}),
+      }),
+    ],
     events: [{ type: 'run.finished', runId: run.id, run: getRun(core.store.db, run.id)! }],
+    unfence,
+  };
+}
+
+/**
+ * What stopping with "unfence" would undo: the fence this run put up. Refused once a promotion
+ * may have happened — lifting the fence then could leave two writable primaries.
+ */
+function unfenceTarget(core: EngineCore, run: RunRecord): NonNullable<Change['unfence']> {
+  const steps = allSteps(core.runner.runbookOf(run.id));
+  const records = getSteps(core.store.db, run.id);
+  const promotion = steps.find(
+    (step) =>
+      step.action === 'db.promote' &&
+      (records[step.index]?.state === 'executing' || records[step.index]?.state === 'done'),
+  );
+  if (promotion)
+    throw new GateRefused(
+      'fence',
+      `step ${promotion.index + 1} (${promotion.text}) has promoted, or may have promoted, the replica: lifting the fence of the old primary now could leave two writable primaries, so it stays fenced. Abort without unfencing, or rebuild the old primary as a replica.`,
+    );
+  const fenced = [...steps]
+    .reverse()
+    .find(
+      (step) =>
+        step.action === 'db.fence' &&
+        records[step.index]?.state === 'done' &&
+        (records[step.index]?.details.outcome as { state?: string } | undefined)?.state ===
+          'fenced',
+    );
+  if (!fenced) throw new UsageError(`run ${run.id} fenced nothing: there is nothing to unfence`);
+  const outcome = records[fenced.index]!.details.outcome as { node: NodeName; saved?: unknown };
+  return {
+    stepIndex: fenced.index,
+    node: outcome.node,
+    saved: (outcome.saved as Record<string, unknown> | undefined) ?? {},
   };
 }

@@ -135,7 +135,8 @@ export function retryStepChange(
 ): Change {
   const { run, step } = currentStep(core, input.runId, input.stepIndex);
   const record = getStep(core.store.db, run.id, step.index);
-  if (record?.waitingOn !== 'failure' && record?.waitingOn !== 'rpo-gate') {
+  const waiting = record?.waitingOn;
+  if (waiting !== 'failure' && waiting !== 'rpo-gate' && waiting !== 'fence-gate') {
     throw new UsageError(`step ${step.index + 1} has not failed: there is nothing to retry`);
   }
   updateStep(core.store.db, run.id, step.index, { waitingOn: null });

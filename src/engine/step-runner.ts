@@ -1,28 +1,37 @@
-// Walks a run's steps strictly in order: activates manual steps and waits for people, asks for
-// approval, applies the RPO gate, and runs actions — committing "started" before each side effect
-// and "finished" after it, so a crash between them re-runs an idempotent action and a crash after
-// them never runs it again.
+// Walks a run's steps strictly in order: activates manual steps and waits for people, applies the
+// fence gate, asks for approval, applies the RPO gate, and runs actions — committing "started"
+// before each side effect and "finished" after it, so a crash between them re-runs an idempotent
+// action and a crash after them never runs it again.
 
 import type { Service } from '../config.js';
 import { LifeboatError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { allSteps, type RunKind, type Step } from '../runbook/model.js';
+import type { NodeName } from '../providers/types.js';
+import { recordProtection } from '../store/protection.js';
 import { getRun, updateRun, type RunRecord, isInFlight } from '../store/runs.js';
-import { getStep, recordStepEvent, updateStep, type StepRecord } from '../store/steps.js';
+import { getStep, getSteps, recordStepEvent, updateStep, type StepRecord } from '../store/steps.js';
 import type { ActionRegistry } from '../actions/registry.js';
 import type {
   ActionContext,
   ActionOutcome,
+  EarlierOutcome,
   ServiceProviders,
   Verification,
 } from '../actions/types.js';
 import { HEARTBEAT_MS, claimRun, holderOf, refreshClaim, releaseRun } from './executor-lease.js';
-import { askForApproval, rpoGate, type GateKit } from './gates.js';
+import { askForApproval, fenceGate, rpoGate, type GateKit, type RpoExposure } from './gates.js';
 import { Transitions, type TransitionDeps } from './transitions.js';
+
+export type ProvidersFor = (
+  service: Service | null,
+  kind: RunKind,
+  promote?: NodeName,
+) => ServiceProviders;
 
 export interface StepRunnerDeps extends TransitionDeps {
   actions: ActionRegistry;
-  providersFor: (service: Service | null, kind: RunKind) => ServiceProviders;
+  providersFor: ProvidersFor;
   sleep: (ms: number) => Promise<void>;
   logger?: Logger;
 }
@@ -76,37 +85,55 @@ export class StepRunner extends Transitions implements GateKit {
   /** Takes the current step as far as it can go; true when it finished and the walk goes on. */
   private async progress(run: RunRecord, step: Step, initial: StepRecord): Promise<boolean> {
     const context = this.contextFor(run, step);
-    const isManual = step.action === null || run.kind === 'tabletop';
-    if (initial.state === 'pending') this.activate(run, step, context, isManual);
-    if (isManual) return false;
+    const action = step.action ? this.deps.actions[step.action] : null;
+    if (initial.state === 'pending') this.activate(run, step, context);
+    if (this.isManual(run, step)) return false;
     const record = getStep(this.deps.store.db, run.id, step.index)!;
     if (record.waitingOn === 'failure') return false;
-    const skipReason = this.deps.actions[step.action!].skipReason?.(context) ?? null;
+    const skipReason = action!.skipReason?.(context) ?? null;
     if (skipReason !== null) {
       this.skipInapplicable(run, step, skipReason);
       return true;
     }
+    const service = context.service;
+    const isPromotion = step.action === 'db.promote' && service !== null;
+    if (isPromotion && (await fenceGate(this, run, step, context, service)).blocked) return false;
     if (step.approval === 'two-person' && !this.isApproved(run.id, step.index, 'two-person')) {
       await askForApproval(this, run, step, context);
       return false;
     }
-    let exposure: number | null | undefined;
-    if (step.action === 'db.promote' && context.service) {
-      const gate = await rpoGate(this, run, step, context, context.service);
+    let exposure: RpoExposure | null | undefined;
+    if (isPromotion) {
+      const gate = await rpoGate(this, run, step, context, service);
       if (gate.blocked) return false;
-      exposure = gate.exposureSeconds;
+      exposure = gate.exposure;
     }
     return this.execute(run, step, record, context, exposure);
   }
 
-  private activate(run: RunRecord, step: Step, context: ActionContext, isManual: boolean): void {
-    const plan = step.action ? this.deps.actions[step.action].plan(context) : null;
+  /**
+   * Done by a person, not lifeboat: a step with no action, any step of a tabletop, and an action
+   * whose work is a person's here (rebuilding a self-managed standby: the commands are shown).
+   */
+  isManual(run: RunRecord, step: Step): boolean {
+    if (step.action === null || run.kind === 'tabletop') return true;
+    const action = this.deps.actions[step.action];
+    return (action.instructions?.(this.contextFor(run, step)) ?? null) !== null;
+  }
+
+  private activate(run: RunRecord, step: Step, context: ActionContext): void {
+    const action = step.action ? this.deps.actions[step.action] : null;
+    const plan = action ? action.plan(context) : null;
+    const instructions =
+      action && run.kind !== 'tabletop' ? (action.instructions?.(context) ?? null) : null;
+    const isManual = this.isManual(run, step);
     this.commit((events) => {
       const now = this.deps.clock().toISOString();
       updateStep(this.deps.store.db, run.id, step.index, {
         state: 'active',
         startedAt: now,
         waitingOn: isManual ? 'operator' : null,
+        ...(instructions ? { details: { instructions } } : {}),
       });
       recordStepEvent(this.deps.store.db, {
         runId: run.id,
@@ -125,14 +152,14 @@ export class StepRunner extends Transitions implements GateKit {
     step: Step,
     record: StepRecord,
     context: ActionContext,
-    exposure: number | null | undefined,
+    exposure: RpoExposure | null | undefined,
   ): Promise<boolean> {
     const action = this.deps.actions[step.action!];
     const attempt = Number(record.details.attempts ?? 0) + 1;
     const resumed = record.state === 'executing' && typeof record.details.prepared === 'object';
     const prepared = resumed
       ? (record.details.prepared as Record<string, unknown>)
-      : (action.prepare?.(context) ?? {});
+      : ((await action.prepare?.(context)) ?? {});
     const plan = action.plan(context);
     this.commit((events) => {
       const now = this.deps.clock().toISOString();
@@ -153,28 +180,50 @@ export class StepRunner extends Transitions implements GateKit {
       events.push({ type: 'action.started', runId: run.id, stepIndex: step.index, plan, attempt });
     });
     let outcome: ActionOutcome;
-    let verification: Verification;
+    let verification: Verification | null;
     const heartbeat = setInterval(
       () => refreshClaim(this.deps.store.db, run.id, new Date()),
       HEARTBEAT_MS,
     );
     heartbeat.unref();
+    const attemptContext = { ...context, previous: prepared, attempt };
     try {
-      outcome = await action.run({ ...context, previous: prepared });
-      verification = await action.verify({ ...context, previous: prepared }, outcome);
+      outcome = await action.run(attemptContext);
+      verification = action.verify ? await action.verify(attemptContext, outcome) : null;
     } catch (error) {
       this.fail(run, step, this.describeFailure(error, run, step));
       return false;
     } finally {
       clearInterval(heartbeat);
     }
-    if (!verification.ok) {
+    if (verification && !verification.ok) {
       this.fail(run, step, `verification failed: ${verification.summary}`);
       return false;
     }
     this.commit((events, audit) => {
+      const db = this.deps.store.db;
       if (exposure !== undefined)
-        updateRun(this.deps.store.db, run.id, { rpoExposureSeconds: exposure });
+        updateRun(db, run.id, {
+          rpoExposureSeconds: exposure?.seconds ?? null,
+          rpoExposureBytes: exposure?.bytes ?? null,
+          rpoExposureBound: exposure?.bound ?? null,
+          rpoExposureDetail: exposure?.detail ?? 'replication lag could not be measured',
+        });
+      if (outcome.protection && run.service) {
+        const { changed } = recordProtection(db, {
+          service: run.service,
+          ...outcome.protection,
+          at: this.deps.clock(),
+          runId: run.id,
+        });
+        if (changed)
+          audit.push({
+            actor: 'system',
+            action: 'protection.changed',
+            subject: run.service,
+            details: { run: run.id, ...outcome.protection },
+          });
+      }
       audit.push({
         actor: 'system',
         action: 'action.done',
@@ -194,7 +243,8 @@ export class StepRunner extends Transitions implements GateKit {
             prepared,
             attempts: attempt,
             outcome: outcome.details,
-            verification: verification.summary,
+            verification:
+              verification?.summary ?? 'no independent check: the action itself is the check',
           },
         },
         events,
@@ -273,7 +323,7 @@ export class StepRunner extends Transitions implements GateKit {
     const service = run.service ? (this.deps.config.services[run.service] ?? null) : null;
     let providers = this.providers.get(run.id);
     if (!providers) {
-      providers = this.deps.providersFor(service, run.kind);
+      providers = this.deps.providersFor(service, run.kind, run.promote);
       this.providers.set(run.id, providers);
     }
     return {
@@ -285,6 +335,26 @@ export class StepRunner extends Transitions implements GateKit {
       sleep: this.deps.sleep,
       notify: (text) => this.deps.emit({ type: 'notify', runId: run.id, text }),
       previous: {}, // execute() hands the action what an interrupted attempt prepared
+      attempt: 1, // and which attempt this is
+      earlier: (action) => this.earlierOutcome(run.id, step.index, action),
+      progress: (text) =>
+        this.deps.emit({ type: 'action.progress', runId: run.id, stepIndex: step.index, text }),
     };
+  }
+
+  private earlierOutcome(runId: string, before: number, action: string): EarlierOutcome | null {
+    const steps = allSteps(this.runbookOf(runId));
+    const records = getSteps(this.deps.store.db, runId);
+    for (let index = before - 1; index >= 0; index--) {
+      const record = records[index];
+      if (steps[index]?.action !== action || !record) continue;
+      if (record.state !== 'done' && record.state !== 'skipped') continue;
+      return {
+        state: record.state,
+        finishedAt: record.finishedAt,
+        details: (record.details.outcome as Record<string, unknown> | undefined) ?? {},
+      };
+    }
+    return null;
   }
 }

@@ -1,5 +1,6 @@
-// Builds the providers of one service for one run. The run's kind decides direction: a failback
-// promotes the configured primary (rebuilt as a replica) and sets the routing control back Off.
+// Builds the providers of one service for one run. The run decides direction: a failback promotes
+// the configured primary (rebuilt as a replica) and sets the routing control back Off; a switchover
+// promotes whichever node is not the writer now.
 
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { RDSClient } from '@aws-sdk/client-rds';
@@ -8,6 +9,7 @@ import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-c
 import type { Service } from '../config.js';
 import type { RunKind } from '../runbook/model.js';
 import type { ServiceProviders } from '../actions/types.js';
+import type { NodeName } from './types.js';
 import { createRoutingControlProvider } from './aws/arc.js';
 import { createRdsProvider } from './aws/rds.js';
 import { createRoute53Provider } from './aws/route53.js';
@@ -17,6 +19,8 @@ import { createPostgresProvider } from './postgres/index.js';
 export interface ProviderOptions {
   /** For an S3-compatible store with its own keys (local mode's s3rver); else the SDK's chain. */
   s3Credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** The node the run promotes; by default the replica (the primary for a failback). */
+  promote?: NodeName;
 }
 
 export function createServiceProviders(
@@ -25,7 +29,8 @@ export function createServiceProviders(
   options: ProviderOptions = {},
 ): ServiceProviders {
   if (!service) return { database: null, dns: null, backups: null };
-  const promote = kind === 'failback' ? 'primary' : 'replica';
+  const promote = options.promote ?? (kind === 'failback' ? 'primary' : 'replica');
+  const state = promote === 'primary' ? 'Off' : 'On';
   const database =
     service.database.provider === 'postgres'
       ? createPostgresProvider(service.database, { promote })
@@ -40,7 +45,7 @@ export function createServiceProviders(
           client: new Route53Client({ region: 'us-east-1', maxAttempts: 1 }),
         })
       : createRoutingControlProvider(service.dns, {
-          state: kind === 'failback' ? 'Off' : 'On',
+          state,
           clientFor: (endpoint) =>
             new Route53RecoveryClusterClient({
               region: endpoint.region,

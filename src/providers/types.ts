@@ -1,6 +1,63 @@
 // What actions ask of infrastructure. Providers implement these for PostgreSQL and AWS; actions
 // never know which one they talk to.
 
+/** The two databases of a service, as lifeboat.yml names them. */
+export type NodeName = 'primary' | 'replica';
+
+export function otherNode(node: NodeName): NodeName {
+  return node === 'primary' ? 'replica' : 'primary';
+}
+
+/**
+ * What a database is right now: accepting writes, a primary that refuses them (fenced: read-only
+ * or cut off), a standby replaying WAL, or not answering.
+ */
+export type NodeRole = 'writable' | 'fenced' | 'standby' | 'unreachable';
+
+export interface NodeProbe {
+  node: NodeName;
+  /** How people name it: "primary 127.0.0.1:5432", "RDS production-dr (us-west-2)". */
+  name: string;
+  role: NodeRole;
+  /** A standby receiving WAL right now. */
+  streaming: boolean;
+  /** The node a streaming standby follows, when that can be told; null when unknown. */
+  streamingFrom: NodeName | null;
+  /** A writer's current WAL position, a standby's replayed one (PostgreSQL); null when unknown. */
+  walLsn: string | null;
+  detail: string;
+}
+
+export interface FenceResult {
+  /**
+   * fenced: it refuses writes now (made so by this call, or already); unreachable: it did not
+   * answer, so nothing could be done or checked; standby: a standby has nothing to fence.
+   */
+  state: 'fenced' | 'unreachable' | 'standby';
+  /** The WAL position at the moment it was fenced (PostgreSQL), else null. */
+  finalLsn: string | null;
+  /** Client sessions ended by the fence. */
+  sessionsEnded: number;
+  detail: string;
+}
+
+export interface ReplicaStatus {
+  /** The standby streams from the writer, with lag within `rpoSeconds`. */
+  ok: boolean;
+  lagSeconds: number | null;
+  lagBytes: number | null;
+  detail: string;
+}
+
+/** How a standby is rebuilt: by lifeboat (RDS read replica) or by a person following commands. */
+export type ReplicaRebuild =
+  | { mode: 'manual'; instructions(standby: NodeName, writer: NodeName): string }
+  | {
+      mode: 'automatic';
+      describe(standby: NodeName, writer: NodeName): string;
+      run(standby: NodeName, writer: NodeName): Promise<{ detail: string }>;
+    };
+
 export interface LagMeasurement {
   /** Seconds of committed data the target would lose if promoted now; null when unknowable. */
   lagSeconds: number | null;
@@ -11,6 +68,11 @@ export interface LagMeasurement {
   primaryReachable: boolean;
   /** False when the target is no longer a replica (already promoted). */
   targetIsReplica: boolean;
+  /**
+   * exact: nothing more can be lost than measured (the primary refuses writes, or was fenced at
+   * the LSN compared); lower-bound: the primary is unreachable or still writing, so more may be.
+   */
+  bound: 'exact' | 'lower-bound';
   detail: string;
 }
 
@@ -20,10 +82,42 @@ export interface PromotionResult {
 }
 
 export interface DatabaseProvider {
+  /** The node a run of this direction promotes, and the writer it takes over from. */
+  readonly target: NodeName;
+  readonly source: NodeName;
   /** The database that would be promoted, as people name it: "replica 127.0.0.1:5433". */
   readonly targetName: string;
   readonly sourceName: string;
-  measureLag(): Promise<LagMeasurement>;
+  nameOf(node: NodeName): string;
+  /** What `node` is right now. Never throws for a node that does not answer: `unreachable`. */
+  probe(node: NodeName): Promise<NodeProbe>;
+  /** One sentence: how `node` would be fenced (for plans). */
+  describeFence(node: NodeName): string;
+  /** Why lifeboat does not fence this service's databases (turned off in the config), or null. */
+  fenceDisabled(): string | null;
+  /**
+   * What unfence() will need to undo a fence of `node` (RDS: its security groups), read before
+   * the fence and committed with the step, so a crash mid-fence loses nothing. Never throws.
+   */
+  beforeFence(node: NodeName): Promise<Record<string, unknown>>;
+  /** Makes `node` refuse writes and checks that it does. Idempotent. */
+  fence(node: NodeName): Promise<FenceResult>;
+  /** Undoes fence(): `node` accepts writes again (a switchover stopped before promotion). */
+  unfence(node: NodeName, saved: Record<string, unknown>): Promise<{ detail: string }>;
+  /**
+   * Waits until the standby `node` has replayed WAL up to `lsn` (a fenced primary's final
+   * position), reporting progress; a ProviderError after `timeoutMs`.
+   */
+  waitForReplay(
+    node: NodeName,
+    lsn: string | null,
+    options: { timeoutMs: number; since?: Date; onProgress?: (text: string) => void },
+  ): Promise<{ replayLsn: string; detail: string }>;
+  /** Whether `standby` streams from `writer`, and how far behind it is. */
+  replicaStatus(standby: NodeName, writer: NodeName, rpoSeconds: number): Promise<ReplicaStatus>;
+  readonly rebuild: ReplicaRebuild;
+  /** Lag of the target behind the source; with `fencedAt`, against that LSN instead of the live one. */
+  measureLag(options?: { fencedAt?: string | null }): Promise<LagMeasurement>;
   /** Refuses (ProviderError, permanent) when the target cannot be promoted right now. */
   preflight(): Promise<void>;
   /** Idempotent: a target that is already primary is success. */

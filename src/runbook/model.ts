@@ -3,7 +3,14 @@
 
 import type { ActionName } from '../actions/names.js';
 
-export const RUN_KINDS = ['failover', 'failback', 'drill', 'tabletop', 'restore-test'] as const;
+export const RUN_KINDS = [
+  'failover',
+  'failback',
+  'switchover',
+  'drill',
+  'tabletop',
+  'restore-test',
+] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
 export const APPROVAL_MODES = ['two-person', 'none'] as const;

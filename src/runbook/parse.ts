@@ -5,7 +5,13 @@ import type { Heading, List, ListItem, Paragraph, PhrasingContent, RootContent }
 import { fromMarkdown } from 'mdast-util-from-markdown';
 import { gfmTaskListItemFromMarkdown } from 'mdast-util-gfm-task-list-item';
 import { gfmTaskListItem } from 'micromark-extension-gfm-task-list-item';
-import { ACTION_NAMES, MUTATING_ACTIONS, isActionName, type ActionName } from '../actions/names.js';
+import {
+  ACTION_NAMES,
+  DURATION_ACTIONS,
+  MUTATING_ACTIONS,
+  isActionName,
+  type ActionName,
+} from '../actions/names.js';
 import { parseDurationSeconds } from '../duration.js';
 import { RunbookError, closestNames } from '../errors.js';
 import { splitFrontMatter } from './front-matter.js';
@@ -261,12 +267,12 @@ function checkAction(
       `unknown action "${name}"${hint.length ? ` (did you mean ${hint.join(' or ')}?)` : ''} (known: ${ACTION_NAMES.join(', ')})`,
     );
   }
-  if (name === 'wait') {
+  if (DURATION_ACTIONS.has(name)) {
     if (argument !== null && parseDurationSeconds(argument) === null) {
       throw new RunbookError(
         file,
         line,
-        `wait takes a duration like "action: wait 2m", not "${argument}"`,
+        `${name} takes a duration like "action: ${name} 2m", not "${argument}"`,
       );
     }
     return { action: name, argument };

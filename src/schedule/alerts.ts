@@ -14,16 +14,17 @@ interface AlertState {
   postedAt: string;
 }
 
-/** Pure: what to post for a result, given what was posted before. */
+/** Pure: what to post for a result, given what was posted before; reminders every `repeatMs`. */
 export function decideAlert(
   previous: AlertState | null,
   result: { ok: boolean; state: string },
   now: Date,
+  repeatMs = REMIND_EVERY_MS,
 ): AlertDecision {
   if (result.ok) return previous?.failing ? 'recovered' : null;
   if (!previous || !previous.failing) return 'failure';
   if (previous.state !== result.state) return 'changed';
-  return now.getTime() - Date.parse(previous.postedAt) >= REMIND_EVERY_MS ? 'still-failing' : null;
+  return now.getTime() - Date.parse(previous.postedAt) >= repeatMs ? 'still-failing' : null;
 }
 
 /** Decides, and records what will be posted, in one transaction. */
@@ -33,6 +34,7 @@ export function nextAlert(
   service: string,
   result: { ok: boolean; state: string },
   now: Date,
+  repeatMs = REMIND_EVERY_MS,
 ): AlertDecision {
   return db
     .transaction(() => {
@@ -44,7 +46,7 @@ export function nextAlert(
       const previous = row
         ? { failing: row.failing === 1, state: row.summary, postedAt: row.posted_at }
         : null;
-      const decision = decideAlert(previous, result, now);
+      const decision = decideAlert(previous, result, now, repeatMs);
       if (decision !== null || !previous) {
         db.prepare(
           `INSERT INTO check_alerts (check_name, service, failing, summary, posted_at) VALUES (?, ?, ?, ?, ?)

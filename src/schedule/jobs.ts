@@ -14,7 +14,8 @@ import { runRestoreTests } from '../checks/restore.js';
 import { loadRunbookLibrary } from '../runbook/library.js';
 import { checkRunbookReferences, isStale } from '../runbook/references.js';
 import { listRuns, listRunsInFlight } from '../store/runs.js';
-import { nextAlert, type AlertDecision } from './alerts.js';
+import { REMIND_EVERY_MS, nextAlert, type AlertDecision } from './alerts.js';
+import { escape } from '../slack/blocks/kit.js';
 import type { Notifier } from './notifier.js';
 
 export interface JobContext {
@@ -104,20 +105,37 @@ async function lagCheck(only: string | null, context: JobContext): Promise<strin
   const results = await checkLag(
     context.config,
     db,
-    (service, kind) => context.engine.providersFor(service, kind),
+    (service, kind, promote) => context.engine.providersFor(service, kind, promote),
     context.now,
     only,
   );
   for (const result of results) {
-    const decision = nextAlert(db, 'lag', result.service, result, context.now);
-    if (decision === 'failure' || decision === 'recovered') {
-      await context.notifier.post({
-        text: `${HEADLINE[decision]} replication of *${result.service}*: ${result.summary}`,
-      });
-    }
+    // A failover, failback or switchover in flight passes through "no writer" and "unprotected"
+    // on purpose: its thread says so. Two primaries are never on purpose.
+    const isRunInFlight = listRunsInFlight(db, result.service).some((run) =>
+      REAL_KINDS.includes(run.kind),
+    );
+    if (isRunInFlight && result.state !== 'TWO PRIMARIES') continue;
+    const repeatMs =
+      result.state === 'UNPROTECTED'
+        ? context.config.alerts.unprotectedRepeatSeconds * 1000
+        : REMIND_EVERY_MS;
+    const decision = nextAlert(db, 'lag', result.service, result, context.now, repeatMs);
+    if (!decision) continue;
+    const headline =
+      result.state === 'TWO PRIMARIES' && decision !== 'recovered'
+        ? ':rotating_light: *TWO PRIMARIES*'
+        : result.state === 'UNPROTECTED' && decision !== 'recovered'
+          ? `:warning: *UNPROTECTED*${decision === 'still-failing' ? ' (reminder)' : ''}`
+          : HEADLINE[decision];
+    await context.notifier.post({
+      text: `${headline} replication of *${escape(result.service)}*: ${escape(result.summary)}`,
+    });
   }
-  const over = results.filter((result) => !result.ok).length;
-  return over === 0 ? 'replication within RPO' : `${over} service(s) over RPO`;
+  const failing = results.filter((result) => !result.ok);
+  return failing.length === 0
+    ? 'replication within RPO'
+    : failing.map((result) => `${result.service}: ${result.state}`).join(', ');
 }
 
 async function restoreCheck(entry: Schedule, context: JobContext): Promise<string> {

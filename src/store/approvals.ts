@@ -3,7 +3,7 @@
 
 import type { Db } from './db.js';
 
-export type ApprovalGate = 'two-person' | 'rpo-override';
+export type ApprovalGate = 'two-person' | 'rpo-override' | 'fence-override';
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
 
 export interface ApprovalVote {

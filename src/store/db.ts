@@ -77,10 +77,22 @@ function migrate(
     'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
   );
   for (const migration of migrations.filter((m) => m.version > current)) {
-    db.transaction(() => {
-      db.exec(migration.sql);
-      record.run(migration.version, migration.name, clock().toISOString());
-    }).immediate();
+    // PRAGMA foreign_keys is a no-op inside a transaction: switched around it, never inside.
+    if (migration.rebuildsTables) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(migration.sql);
+        const broken = db.pragma('foreign_key_check') as unknown[];
+        if (broken.length > 0)
+          throw new StoreError(
+            file,
+            `migration ${migration.version} broke ${broken.length} references`,
+          );
+        record.run(migration.version, migration.name, clock().toISOString());
+      }).immediate();
+    } finally {
+      if (migration.rebuildsTables) db.pragma('foreign_keys = ON');
+    }
   }
   return currentVersion(db);
 }

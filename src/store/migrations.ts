@@ -6,6 +6,11 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * Rebuilds a table others reference (SQLite cannot drop a CHECK in place): foreign keys are
+   * switched off around it, as SQLite's own procedure says, and checked before it commits.
+   */
+  rebuildsTables?: boolean;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -192,6 +197,86 @@ export const MIGRATIONS: readonly Migration[] = [
         schedule TEXT PRIMARY KEY,
         last_slot TEXT NOT NULL
       );
+    `,
+  },
+  {
+    version: 7,
+    name: 'fencing: switchover runs, gate waits, honest RPO exposure, protection episodes',
+    rebuildsTables: true,
+    sql: `
+      -- Run kinds and step waits are checked by the code now: a new kind (switchover) or wait
+      -- (fence-gate) must not need a table rebuild again.
+      CREATE TABLE runs_new (
+        id TEXT PRIMARY KEY,
+        runbook TEXT NOT NULL,
+        runbook_file TEXT NOT NULL,
+        runbook_snapshot TEXT NOT NULL,
+        service TEXT,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'waiting', 'succeeded', 'failed', 'aborted')),
+        started_by TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        impact_at TEXT NOT NULL,
+        finished_at TEXT,
+        rto_seconds REAL,
+        rpo_exposure_seconds REAL,
+        current_step INTEGER NOT NULL DEFAULT 0,
+        idempotency_key TEXT UNIQUE,
+        outcome TEXT,
+        executor TEXT,
+        executor_seen TEXT,
+        executor_poked INTEGER NOT NULL DEFAULT 0,
+        promote TEXT NOT NULL DEFAULT 'replica' CHECK (promote IN ('replica', 'primary')),
+        rpo_exposure_bytes INTEGER,
+        rpo_exposure_bound TEXT CHECK (rpo_exposure_bound IN ('exact', 'lower-bound')),
+        rpo_exposure_detail TEXT,
+        CHECK (impact_at <= started_at)
+      );
+      INSERT INTO runs_new (id, runbook, runbook_file, runbook_snapshot, service, kind, status,
+                            started_by, started_at, impact_at, finished_at, rto_seconds,
+                            rpo_exposure_seconds, current_step, idempotency_key, outcome, executor,
+                            executor_seen, executor_poked, promote)
+        SELECT id, runbook, runbook_file, runbook_snapshot, service, kind, status, started_by,
+               started_at, impact_at, finished_at, rto_seconds, rpo_exposure_seconds, current_step,
+               idempotency_key, outcome, executor, executor_seen, executor_poked,
+               CASE kind WHEN 'failback' THEN 'primary' ELSE 'replica' END
+        FROM runs;
+      DROP TABLE runs;
+      ALTER TABLE runs_new RENAME TO runs;
+      CREATE INDEX runs_by_start ON runs (started_at DESC);
+      CREATE INDEX runs_by_service ON runs (service, status);
+
+      CREATE TABLE run_steps_new (
+        run_id TEXT NOT NULL REFERENCES runs (id),
+        step_index INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'executing', 'done', 'skipped')),
+        waiting_on TEXT,
+        started_at TEXT,
+        finished_at TEXT,
+        actor TEXT,
+        summary TEXT,
+        details TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (run_id, step_index)
+      );
+      INSERT INTO run_steps_new SELECT * FROM run_steps;
+      DROP TABLE run_steps;
+      ALTER TABLE run_steps_new RENAME TO run_steps;
+
+      -- Whether a replica follows each service's writer: one row per episode (protected,
+      -- unprotected, two primaries, no writer), the open one with ended_at NULL.
+      CREATE TABLE protection_episodes (
+        id INTEGER PRIMARY KEY,
+        service TEXT NOT NULL,
+        state TEXT NOT NULL,
+        writer TEXT,
+        detail TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        run_id TEXT,
+        checked_at TEXT NOT NULL
+      );
+      CREATE INDEX protection_by_service ON protection_episodes (service, id DESC);
+      CREATE INDEX protection_by_run ON protection_episodes (run_id);
     `,
   },
 ];

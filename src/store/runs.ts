@@ -1,6 +1,7 @@
 // Rows of the runs table: one execution of a runbook. The engine writes them; history and reports
 // read them.
 
+import type { NodeName } from '../providers/types.js';
 import type { Runbook, RunKind } from '../runbook/model.js';
 import type { Db } from './db.js';
 
@@ -20,9 +21,15 @@ export interface RunRecord {
   finishedAt: string | null;
   rtoSeconds: number | null;
   rpoExposureSeconds: number | null;
+  rpoExposureBytes: number | null;
+  /** lower-bound: the old primary was unreachable or still writing at promotion. */
+  rpoExposureBound: 'exact' | 'lower-bound' | null;
+  rpoExposureDetail: string | null;
   currentStep: number;
   /** Why the run ended as it did (aborted by whom, denied by whom), or null. */
   outcome: string | null;
+  /** The node this run promotes (a failback promotes the configured primary). */
+  promote: NodeName;
 }
 
 export interface NewRun {
@@ -34,6 +41,7 @@ export interface NewRun {
   startedAt: Date;
   impactAt: Date;
   idempotencyKey: string | null;
+  promote?: NodeName;
 }
 
 interface RunRow {
@@ -49,8 +57,12 @@ interface RunRow {
   finished_at: string | null;
   rto_seconds: number | null;
   rpo_exposure_seconds: number | null;
+  rpo_exposure_bytes: number | null;
+  rpo_exposure_bound: 'exact' | 'lower-bound' | null;
+  rpo_exposure_detail: string | null;
   current_step: number;
   outcome: string | null;
+  promote: NodeName;
 }
 
 /** Not finished yet: running, or waiting for people. */
@@ -61,8 +73,8 @@ export function isInFlight(run: Pick<RunRecord, 'status'>): boolean {
 export function insertRun(db: Db, run: NewRun): RunRecord {
   db.prepare(
     `INSERT INTO runs (id, runbook, runbook_file, runbook_snapshot, service, kind, status, started_by,
-                       started_at, impact_at, idempotency_key)
-     VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)`,
+                       started_at, impact_at, idempotency_key, promote)
+     VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
   ).run(
     run.id,
     run.runbook.name,
@@ -74,6 +86,7 @@ export function insertRun(db: Db, run: NewRun): RunRecord {
     run.startedAt.toISOString(),
     run.impactAt.toISOString(),
     run.idempotencyKey,
+    run.promote ?? (run.kind === 'failback' ? 'primary' : 'replica'),
   );
   return getRun(db, run.id) as RunRecord;
 }
@@ -103,7 +116,15 @@ export function updateRun(
   patch: Partial<
     Pick<
       RunRecord,
-      'status' | 'currentStep' | 'rtoSeconds' | 'rpoExposureSeconds' | 'outcome' | 'finishedAt'
+      | 'status'
+      | 'currentStep'
+      | 'rtoSeconds'
+      | 'rpoExposureSeconds'
+      | 'rpoExposureBytes'
+      | 'rpoExposureBound'
+      | 'rpoExposureDetail'
+      | 'outcome'
+      | 'finishedAt'
     >
   >,
 ): void {
@@ -112,6 +133,9 @@ export function updateRun(
     current_step: patch.currentStep,
     rto_seconds: patch.rtoSeconds,
     rpo_exposure_seconds: patch.rpoExposureSeconds,
+    rpo_exposure_bytes: patch.rpoExposureBytes,
+    rpo_exposure_bound: patch.rpoExposureBound,
+    rpo_exposure_detail: patch.rpoExposureDetail,
     outcome: patch.outcome,
     finished_at: patch.finishedAt,
   };
@@ -167,7 +191,11 @@ function toRecord(row: RunRow): RunRecord {
     finishedAt: row.finished_at,
     rtoSeconds: row.rto_seconds,
     rpoExposureSeconds: row.rpo_exposure_seconds,
+    rpoExposureBytes: row.rpo_exposure_bytes ?? null,
+    rpoExposureBound: row.rpo_exposure_bound ?? null,
+    rpoExposureDetail: row.rpo_exposure_detail ?? null,
     currentStep: row.current_step,
     outcome: row.outcome ?? null,
+    promote: row.promote ?? 'replica',
   };
 }

@@ -3,8 +3,17 @@
 import type { Db } from './db.js';
 
 export type StepState = 'pending' | 'active' | 'executing' | 'done' | 'skipped';
-/** Why an active step is not moving: a person, an approval, the RPO gate, or a failed action. */
-export type WaitingOn = 'operator' | 'approval' | 'rpo-gate' | 'failure' | null;
+/**
+ * Why an active step is not moving: a person, an approval, the RPO gate, the fence gate (the old
+ * primary still accepts writes), or a failed action.
+ */
+export type WaitingOn = 'operator' | 'approval' | 'rpo-gate' | 'fence-gate' | 'failure' | null;
+
+/** The gate a blocked promotion waits on, and the approval that overrides it. */
+export const GATE_OVERRIDES = {
+  'rpo-gate': 'rpo-override',
+  'fence-gate': 'fence-override',
+} as const;
 
 export interface StepRecord {
   runId: string;

@@ -17,7 +17,10 @@ describe('/dr status', () => {
     });
     const text = (reply as { text: string }).text;
     expect(text).toContain('*payments-db* — RTO 15m, RPO 1m');
-    expect(text).toContain('• replication: lag unknown: replica 127.0.0.1:2: cannot connect');
+    expect(text).toContain(
+      '• replication: *NO WRITER* since 2026-11-24 03:00 UTC: primary 127.0.0.1:1 does not answer: cannot connect',
+    );
+    expect(text).toContain('• last failback: never');
     expect(text).toContain('• last drill: never');
     expect(text).toMatch(
       /\*DR tests\*\n• `dr-test`: \*OVERDUE\* — no successful run since 20\d\d-03-15 10:00 UTC; last run never; next reminder 20\d\d-03-15 10:00 UTC \(annual-full-failover\)/,

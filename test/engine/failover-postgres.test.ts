@@ -141,7 +141,7 @@ describe('failover of PostgreSQL through the engine', () => {
         pair.primary.url,
         'INSERT INTO payments (amount) SELECT g FROM generate_series(1, 1000) g',
       );
-      const runbook = `---\ntitle: Failover\nkind: failover\nservice: payments-db\n---\n## Go (15 minutes)\n1. Promote \`action: db.promote\`\n2. Write \`action: db.verify-writable\`\n`;
+      const runbook = `---\ntitle: Failover\nkind: failover\nservice: payments-db\n---\n## Go (15 minutes)\n1. Fence \`action: db.fence\`\n2. Promote \`action: db.promote\`\n3. Write \`action: db.verify-writable\`\n`;
       const t = makeEngine({
         runbooks: { failover: runbook },
         configYaml: postgresConfig(pair.primary.url, pair.standby.url).replace(
@@ -165,14 +165,16 @@ describe('failover of PostgreSQL through the engine', () => {
           )[0]!.s ?? 0) > 1.2,
         'lag over the RPO',
       );
-      const approval = t.engine.getRun(runId).steps[0]!.approvals[0]!;
-      t.engine.decideApproval({
-        key: 'a',
-        actor: { user: 'U0BOB' },
-        approvalId: approval.id,
-        decision: 'approve',
-      });
-      await t.engine.idle();
+      for (const step of [0, 1]) {
+        const approval = t.engine.getRun(runId).steps[step]!.approvals[0]!;
+        t.engine.decideApproval({
+          key: `a${step}`,
+          actor: { user: 'U0BOB' },
+          approvalId: approval.id,
+          decision: 'approve',
+        });
+        await t.engine.idle();
+      }
 
       const blocked = t.engine.getRun(runId);
       expect(blocked.run.status).toBe('waiting');
@@ -180,27 +182,29 @@ describe('failover of PostgreSQL through the engine', () => {
       expect(blocked.current!.summary).toMatch(
         /replication lag is lag \d+\.\d s \(\d+ bytes\) — OVER the RPO \(1s\)/,
       );
+      expect(blocked.steps[0]).toMatchObject({ state: 'done' });
+      expect(blocked.steps[0]!.summary).toMatch(/fenced: read-only .*final WAL position/);
       expect(await sql(pair.standby.url, 'SELECT pg_is_in_recovery() AS r')).toEqual([{ r: true }]);
 
       expect(() =>
-        t.engine.overrideRpoGate({
+        t.engine.overrideGate({
           key: 'o0',
           actor: { user: 'U0ALICE' },
           runId,
-          stepIndex: 0,
+          stepIndex: 1,
           reason: '',
         }),
-      ).toThrow('an RPO override needs a reason');
-      t.engine.overrideRpoGate({
+      ).toThrow('an override needs a reason');
+      t.engine.overrideGate({
         key: 'o1',
         actor: { user: 'U0ALICE' },
         runId,
-        stepIndex: 0,
+        stepIndex: 1,
         reason: 'the region is gone; waiting loses more',
       });
       const override = t.engine
         .getRun(runId)
-        .steps[0]!.approvals.find((a) => a.gate === 'rpo-override')!;
+        .steps[1]!.approvals.find((a) => a.gate === 'rpo-override')!;
       expect(() =>
         t.engine.decideApproval({
           key: 'o2',
@@ -220,6 +224,10 @@ describe('failover of PostgreSQL through the engine', () => {
       const done = t.engine.getRun(runId);
       expect(done.run.status).toBe('succeeded');
       expect(done.run.rpoExposureSeconds).toBeGreaterThan(1);
+      // The primary was fenced first: what the replica lacked is all that was lost, exactly.
+      expect(done.run.rpoExposureBound).toBe('exact');
+      expect(done.run.rpoExposureBytes).toBeGreaterThan(0);
+      expect(done.run.rpoExposureDetail).toMatch(/the primary was fenced at \d+\/[0-9A-F]+/);
       expect(await sql(pair.standby.url, 'SELECT count(*)::int AS n FROM payments')).toEqual([
         { n: 1001 },
       ]);

@@ -68,6 +68,7 @@ function provider() {
     {
       primary: { id: 'production-primary', region: 'us-east-1' },
       replica: { id: 'production-dr', region: 'us-west-2' },
+      fence: { mode: 'security-group', fence_security_group_ids: ['sg-0fence'] },
     },
     {
       promote: 'replica',
@@ -161,9 +162,14 @@ describe('RDS provider', () => {
       .on(GetMetricDataCommand)
       .resolves({ MetricDataResults: [{ Id: 'lag', Values: [42, 12] }] });
     const lag = await provider().measureLag();
-    expect(lag).toMatchObject({ lagSeconds: 42, targetIsReplica: true, primaryReachable: false });
+    expect(lag).toMatchObject({
+      lagSeconds: 42,
+      targetIsReplica: true,
+      primaryReachable: false,
+      bound: 'lower-bound',
+    });
     expect(lag.detail).toBe(
-      'RDS production-dr (us-west-2): ReplicaLag 42 s, replication replicating; RDS production-primary (us-east-1) is unreachable',
+      'RDS production-dr (us-west-2): ReplicaLag 42 s, replication replicating; RDS production-primary (us-east-1) does not answer: InternalFailure: region down',
     );
   });
 });

@@ -228,7 +228,7 @@ describe('runbook errors name file:line and say what to fix', () => {
     expect(error.message).toMatch(
       /^runbooks\/broken\.md:4: unknown action "db\.promot" \(did you mean db\.promote\?\)/,
     );
-    expect(error.message).toContain('known: db.check-lag, db.promote');
+    expect(error.message).toContain('known: db.check-lag, db.fence, db.catch-up, db.promote');
   });
 
   it('a misspelled directive instead of a silent manual step', () => {
@@ -239,7 +239,7 @@ describe('runbook errors name file:line and say what to fix', () => {
 
   it('unknown kind', () => {
     expect(parseError('---\ntitle: T\nkind: failovr\n---\n- a').message).toBe(
-      'runbooks/broken.md:3: unknown kind "failovr" (known: failover, failback, drill, tabletop, restore-test)',
+      'runbooks/broken.md:3: unknown kind "failovr" (known: failover, failback, switchover, drill, tabletop, restore-test)',
     );
   });
 

@@ -12,6 +12,14 @@ import { makeTempDir } from '../support/tmp.js';
 
 const runbook = parseRunbook('# Drill\n- Check the dashboards', 'runbooks/drill.md');
 
+/** A run as a store of an older schema holds it (the columns every version has had). */
+function insertOldRun(db: Database.Database, id: string, kind: string): void {
+  db.prepare(
+    `INSERT INTO runs (id, runbook, runbook_file, runbook_snapshot, service, kind, status, started_by, started_at, impact_at)
+     VALUES (?, 'drill', 'runbooks/drill.md', ?, 'payments-db', ?, 'running', 'U0ALICE', '2026-11-01T10:00:00Z', '2026-11-01T10:00:00Z')`,
+  ).run(id, JSON.stringify(runbook), kind);
+}
+
 describe('the store', () => {
   it('is created with WAL, foreign keys and every migration applied', () => {
     const file = path.join(makeTempDir(), 'lifeboat.db');
@@ -55,16 +63,7 @@ describe('the store', () => {
     const file = path.join(makeTempDir(), 'lifeboat.db');
     const old = openStore(file, { migrations: MIGRATIONS.slice(0, 1) });
     expect(old.version).toBe(1);
-    insertRun(old.db, {
-      id: 'r-1',
-      runbook,
-      service: null,
-      kind: 'drill',
-      startedBy: 'U0ALICE',
-      startedAt: new Date('2026-11-01T10:00:00Z'),
-      impactAt: new Date('2026-11-01T10:00:00Z'),
-      idempotencyKey: null,
-    });
+    insertOldRun(old.db, 'r-1', 'drill');
     old.close();
 
     const upgraded = openStore(file);
@@ -72,6 +71,43 @@ describe('the store', () => {
     expect(listRuns(upgraded.db).map((run) => run.id)).toEqual(['r-1']);
     recordAuditEvent(upgraded.db, { actor: 'system', action: 'store.upgraded', subject: 'store' });
     expect(verifyAuditLog(upgraded.db)).toMatchObject({ ok: true, count: 1 });
+    upgraded.close();
+  });
+
+  it('keeps every run, step, approval and vote when version 7 rebuilds the runs tables', () => {
+    const file = path.join(makeTempDir(), 'lifeboat.db');
+    const old = openStore(file, { migrations: MIGRATIONS.filter((m) => m.version <= 6) });
+    insertOldRun(old.db, 'r-fb', 'failback');
+    old.db
+      .prepare(
+        "INSERT INTO run_steps (run_id, step_index, state, waiting_on) VALUES ('r-fb', 0, 'active', 'approval')",
+      )
+      .run();
+    old.db
+      .prepare(
+        "INSERT INTO approvals (id, run_id, step_index, gate, requested_by, requested_at, expires_at, required, status) VALUES ('a-1', 'r-fb', 0, 'two-person', 'U0ALICE', '2026-11-01T10:00:00Z', '2026-11-01T10:15:00Z', 1, 'pending')",
+      )
+      .run();
+    old.close();
+
+    const upgraded = openStore(file);
+    const db = upgraded.db;
+    expect(db.prepare('SELECT id, kind, promote FROM runs').all()).toEqual([
+      { id: 'r-fb', kind: 'failback', promote: 'primary' },
+    ]);
+    expect(db.prepare('SELECT waiting_on FROM run_steps').all()).toEqual([
+      { waiting_on: 'approval' },
+    ]);
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    // References still hold after the rebuild: a step of a run that does not exist is refused.
+    expect(() =>
+      db
+        .prepare(
+          "INSERT INTO run_steps (run_id, step_index, state) VALUES ('r-none', 0, 'pending')",
+        )
+        .run(),
+    ).toThrow(/FOREIGN KEY/);
     upgraded.close();
   });
 
@@ -87,7 +123,7 @@ describe('the store', () => {
     raw.close();
     expect(() => openStore(file)).toThrow(StoreError);
     expect(() => openStore(file)).toThrow(
-      /was written by a newer lifeboat \(schema version 99; this lifeboat knows up to 6\)/,
+      `was written by a newer lifeboat (schema version 99; this lifeboat knows up to ${MIGRATIONS.at(-1)!.version})`,
     );
     const check = new Database(file);
     expect(check.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()).toEqual({

@@ -5,13 +5,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfig, type Config } from '../../src/config.js';
 import { Engine } from '../../src/engine/engine.js';
+import type { ProvidersFor } from '../../src/engine/step-runner.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { resolveRunbook } from '../../src/runbook/library.js';
 import { createServiceProviders } from '../../src/providers/index.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import type { ServiceProviders } from '../../src/actions/types.js';
-import type { Service } from '../../src/config.js';
-import type { RunKind } from '../../src/runbook/model.js';
 import { makeTempDir } from './tmp.js';
 
 export interface TestClock {
@@ -41,7 +39,7 @@ export function makeEngine(options: {
   runbooks: Record<string, string>;
   configYaml: string;
   clock?: TestClock;
-  providersFor?: (service: Service | null, kind: RunKind) => ServiceProviders;
+  providersFor?: ProvidersFor;
   sleep?: (ms: number) => Promise<void>;
   env?: Record<string, string>;
 }): TestEngine {
@@ -58,7 +56,9 @@ export function makeEngine(options: {
     config,
     clock,
     loadRunbook: (name) => resolveRunbook(name, runbooksDir),
-    providersFor: options.providersFor ?? createServiceProviders,
+    providersFor:
+      options.providersFor ??
+      ((service, kind, promote) => createServiceProviders(service, kind, { promote })),
     sleep: options.sleep ?? (() => Promise.resolve()),
   });
   const events: EngineEvent[] = [];

@@ -1,6 +1,9 @@
-// db.promote: promote the replica to a standalone primary. Idempotent: a target that is already
-// primary is success. The engine has already passed the approval and RPO gates.
+// db.promote: promote the replica to a standalone primary. The engine has already passed the fence,
+// approval and RPO gates. Only a standby is promoted: a target that already accepts writes counts
+// as promoted only when an earlier attempt of this step may have done it (a resumed crash, a
+// retry); otherwise it is a second primary, and lifeboat says so instead of calling it success.
 
+import { ProviderError } from '../../errors.js';
 import { needDatabase } from '../need.js';
 import type { Action } from '../types.js';
 
@@ -11,17 +14,36 @@ export const promote: Action = {
     'One-way: the old primary must be rebuilt as a replica before failing back.',
   async run(context) {
     const database = needDatabase(context);
+    const target = await database.probe(database.target);
+    if (target.role === 'fenced')
+      throw new ProviderError(
+        database.targetName,
+        `is a fenced former primary, not a standby: rebuild it as a replica of ${database.sourceName} first (db.rebuild-replica), then promote it`,
+        true,
+      );
+    if (target.role === 'writable' && context.attempt === 1)
+      throw new ProviderError(
+        database.targetName,
+        `already accepts writes and is no standby: promoting it would not make it follow ${database.sourceName}'s data. If it was promoted outside lifeboat, skip this step with a reason; if it is an old primary, rebuild it as a replica first`,
+        true,
+      );
     await database.preflight();
     const result = await database.promote();
-    return { summary: result.detail, details: { alreadyPrimary: result.alreadyPrimary } };
+    const source = await database.probe(database.source);
+    return {
+      summary: result.detail,
+      details: { alreadyPrimary: result.alreadyPrimary },
+      protection: {
+        state: 'unprotected',
+        writer: database.target,
+        detail: `no replica follows ${database.targetName} since its promotion (${source.detail})`,
+      },
+    };
   },
   async verify(context) {
-    const isPrimary = await needDatabase(context).isTargetPrimary();
-    return isPrimary
-      ? { ok: true, summary: `${needDatabase(context).targetName} is a primary` }
-      : {
-          ok: false,
-          summary: `${needDatabase(context).targetName} is still a replica after promotion`,
-        };
+    const database = needDatabase(context);
+    return (await database.isTargetPrimary())
+      ? { ok: true, summary: `${database.targetName} is a primary` }
+      : { ok: false, summary: `${database.targetName} is still a replica after promotion` };
   },
 };

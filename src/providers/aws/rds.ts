@@ -1,6 +1,8 @@
 // Amazon RDS: promote a cross-region read replica (PromoteReadReplica, then wait until it is
 // available and standalone), with a pre-flight that refuses a replica that is not `available`.
 // ReplicaLag is a CloudWatch metric, not a DescribeDBInstances field, so lag comes from there.
+// The fence (security groups that let no client in, or StopDBInstance) and the rebuilt replica
+// live in rds-nodes.ts.
 
 import { GetMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import {
@@ -12,8 +14,9 @@ import {
 } from '@aws-sdk/client-rds';
 import { ProviderError } from '../../errors.js';
 import { createPostgresProvider } from '../postgres/index.js';
-import type { DatabaseProvider, LagMeasurement } from '../types.js';
+import type { DatabaseProvider, LagMeasurement, NodeName } from '../types.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
+import { createRdsNodes, type RdsFence } from './rds-nodes.js';
 
 export interface RdsInstance {
   id: string;
@@ -22,8 +25,15 @@ export interface RdsInstance {
   url?: string;
 }
 
+export interface RdsDatabase {
+  primary: RdsInstance;
+  replica: RdsInstance;
+  fence: RdsFence;
+  rebuild?: { instance_class?: string };
+}
+
 export interface RdsProviderOptions {
-  promote: 'replica' | 'primary';
+  promote: NodeName;
   rds: (region: string) => RDSClient;
   cloudwatch: (region: string) => CloudWatchClient;
   /** Seconds to wait for promotion; polls every `pollSeconds`. */
@@ -35,11 +45,12 @@ export interface RdsProviderOptions {
 }
 
 export function createRdsProvider(
-  database: { primary: RdsInstance; replica: RdsInstance },
+  database: RdsDatabase,
   options: RdsProviderOptions,
 ): DatabaseProvider {
   const target = options.promote === 'replica' ? database.replica : database.primary;
   const source = options.promote === 'replica' ? database.primary : database.replica;
+  const sourceNode: NodeName = options.promote === 'replica' ? 'primary' : 'replica';
   const name = (instance: RdsInstance) => `RDS ${instance.id} (${instance.region})`;
   const maxWaitSeconds = options.maxWaitSeconds ?? 1800;
   const pollSeconds = options.pollSeconds ?? 15;
@@ -64,7 +75,22 @@ export function createRdsProvider(
 
   const isStandalone = (instance: DBInstance) => !instance.ReadReplicaSourceDBInstanceIdentifier;
 
+  const nodes = createRdsNodes(database, {
+    rds: options.rds,
+    cloudwatch: options.cloudwatch,
+    name,
+    describe,
+    maxWaitSeconds,
+    pollSeconds,
+    retry: options.retry,
+    clock,
+    sleep,
+  });
+
   return {
+    ...nodes,
+    target: options.promote,
+    source: sourceNode,
     targetName: name(target),
     sourceName: name(source),
     async measureLag(): Promise<LagMeasurement> {
@@ -76,13 +102,11 @@ export function createRdsProvider(
           source: 'replica',
           primaryReachable: false,
           targetIsReplica: false,
+          bound: 'exact',
           detail: `${name(target)} is not a read replica: it is already standalone`,
         };
       }
-      const primaryStatus = await describe(source).then(
-        (i) => i.DBInstanceStatus ?? 'unknown',
-        () => 'unreachable',
-      );
+      const primary = await nodes.probe(sourceNode);
       const lagSeconds = await replicaLagSeconds(
         options.cloudwatch(target.region),
         target,
@@ -95,13 +119,16 @@ export function createRdsProvider(
       const state = replication
         ? `replication ${replication.Status}${replication.Message ? ` (${replication.Message})` : ''}`
         : 'replication state unknown';
+      const primaryAnswers = primary.role !== 'unreachable';
       return {
         lagSeconds,
         lagBytes: null,
-        source: primaryStatus === 'available' ? 'primary' : 'replica',
-        primaryReachable: primaryStatus === 'available',
+        source: primaryAnswers ? 'primary' : 'replica',
+        primaryReachable: primaryAnswers,
         targetIsReplica: true,
-        detail: `${name(target)}: ReplicaLag ${lagSeconds === null ? 'has no recent datapoint' : `${lagSeconds} s`}, ${state}; ${name(source)} is ${primaryStatus}`,
+        // A fenced primary takes no writes: what the replica lacks now is all it will ever lack.
+        bound: primary.role === 'fenced' ? 'exact' : 'lower-bound',
+        detail: `${name(target)}: ReplicaLag ${lagSeconds === null ? 'has no recent datapoint' : `${lagSeconds} s`}, ${state}; ${primary.detail}`,
       };
     },
     async preflight() {

@@ -75,6 +75,41 @@ export async function withClient<T>(
   }
 }
 
+/**
+ * A connection of its own, outside the pool, closed after `use`: a new session is what a client
+ * connecting now would get (after a fence, the pooled ones may predate the setting).
+ */
+export async function withFreshClient<T>(
+  url: string,
+  resource: string,
+  use: (client: pg.Client) => Promise<T>,
+  options: ConnectOptions = {},
+): Promise<T> {
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
+    statement_timeout: options.statementTimeoutMs ?? 10_000,
+    application_name: 'lifeboat',
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw new ProviderError(resource, `cannot connect: ${(error as Error).message}`, false, {
+      cause: error,
+    });
+  }
+  try {
+    return await use(client);
+  } catch (error) {
+    if (error instanceof ProviderError) throw error;
+    throw new ProviderError(resource, (error as Error).message, false, { cause: error });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** "16/B374D848" -> bytes from the start of WAL. */
 export function lsnToBigInt(lsn: string): bigint {
   const [high, low] = lsn.split('/');

@@ -1,11 +1,21 @@
-// Self-managed PostgreSQL: promotion with pg_promote, lag from the primary or the replica, and a
-// write check in a lifeboat-owned table. Roles are per run: a failback promotes the configured
-// primary (rebuilt as a replica) instead of the configured replica.
+// Self-managed PostgreSQL: promotion with pg_promote, the fence (read-only, sessions ended, write
+// refused), lag from the primary or the replica, and a write check in a lifeboat-owned table.
+// Roles are per run: a failback promotes the configured primary (rebuilt as a replica) instead of
+// the configured replica.
 
 import { ProviderError } from '../../errors.js';
-import type { DatabaseProvider } from '../types.js';
+import type { DatabaseProvider, NodeName } from '../types.js';
 import { describeUrl, withClient } from './connect.js';
 import { measureLag } from './lag.js';
+import {
+  fenceNode,
+  probeNode,
+  rebuildInstructions,
+  replicaStatusOf,
+  unfenceNode,
+  waitForReplayOf,
+  type PgNode,
+} from './nodes.js';
 
 export interface PostgresDatabase {
   primary: string;
@@ -14,18 +24,25 @@ export interface PostgresDatabase {
 
 export function createPostgresProvider(
   database: PostgresDatabase,
-  options: { promote: 'replica' | 'primary'; promoteTimeoutSeconds?: number } = {
+  options: { promote: NodeName; promoteTimeoutSeconds?: number } = {
     promote: 'replica',
   },
 ): DatabaseProvider {
-  const target =
-    options.promote === 'replica'
-      ? { url: database.replica, name: describeUrl('replica', database.replica) }
-      : { url: database.primary, name: describeUrl('primary', database.primary) };
-  const source =
-    options.promote === 'replica'
-      ? { url: database.primary, name: describeUrl('primary', database.primary) }
-      : { url: database.replica, name: describeUrl('replica', database.replica) };
+  const nodes: Record<NodeName, PgNode> = {
+    primary: {
+      node: 'primary',
+      url: database.primary,
+      name: describeUrl('primary', database.primary),
+    },
+    replica: {
+      node: 'replica',
+      url: database.replica,
+      name: describeUrl('replica', database.replica),
+    },
+  };
+  const other = (node: NodeName) => nodes[node === 'primary' ? 'replica' : 'primary'];
+  const target = nodes[options.promote];
+  const source = other(options.promote);
   const timeoutSeconds = options.promoteTimeoutSeconds ?? 60;
 
   const isTargetPrimary = () =>
@@ -37,9 +54,34 @@ export function createPostgresProvider(
     });
 
   return {
+    target: target.node,
+    source: source.node,
     targetName: target.name,
     sourceName: source.name,
-    measureLag: () => measureLag(source, target),
+    nameOf: (node) => nodes[node].name,
+    probe: (node) => probeNode(nodes[node], other(node)),
+    describeFence: (node) =>
+      `Fence ${nodes[node].name}: ALTER SYSTEM SET default_transaction_read_only = on and reload, end its client sessions (not replication), check that a write in a new session is refused (SQLSTATE 25006), and record its final WAL position.`,
+    fenceDisabled: () => null,
+    beforeFence: () => Promise.resolve({}),
+    fence: (node) => fenceNode(nodes[node]),
+    unfence: (node) => unfenceNode(nodes[node]),
+    waitForReplay: (node, lsn, waitOptions) => {
+      if (lsn === null)
+        throw new ProviderError(
+          nodes[node].name,
+          'no fenced WAL position to wait for: fence the primary first (db.fence)',
+          true,
+        );
+      return waitForReplayOf(nodes[node], lsn, waitOptions);
+    },
+    replicaStatus: (standby, writer, rpoSeconds) =>
+      replicaStatusOf(nodes[standby], nodes[writer], rpoSeconds),
+    rebuild: {
+      mode: 'manual',
+      instructions: (standby, writer) => rebuildInstructions(nodes[standby], nodes[writer]),
+    },
+    measureLag: (lagOptions) => measureLag(source, target, lagOptions?.fencedAt ?? null),
     // Nothing to check beforehand: promote() itself reads pg_is_in_recovery() on the target.
     preflight: () => Promise.resolve(),
     isTargetPrimary,

@@ -1,6 +1,7 @@
 // Replication lag of a streaming standby. With the primary up, bytes are measured against the
-// primary's current WAL position; with the primary dead — the disaster case — from what the
-// replica itself received and replayed.
+// primary's current WAL position (or the position it was fenced at); with the primary dead — the
+// disaster case — from what the replica itself received and replayed, which is only a lower bound:
+// WAL the primary never shipped cannot be seen from here.
 
 import type { LagMeasurement } from '../types.js';
 import { lsnToBigInt, withClient } from './connect.js';
@@ -15,6 +16,7 @@ interface ReplicaState {
 export async function measureLag(
   primary: { url: string; name: string },
   target: { url: string; name: string },
+  fencedAt: string | null = null,
 ): Promise<LagMeasurement> {
   const replica = await withClient(target.url, target.name, async (client) => {
     const { rows } = await client.query<ReplicaState>(`
@@ -31,20 +33,28 @@ export async function measureLag(
       source: 'replica',
       primaryReachable: false,
       targetIsReplica: false,
+      bound: 'exact',
       detail: `${target.name} is not in recovery: it is already a primary`,
     };
   }
-  const primaryLsn = await withClient(
+  const primaryState = await withClient(
     primary.url,
     primary.name,
     async (client) =>
-      (await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]
-        ?.lsn ?? null,
+      (
+        await client.query<{ lsn: string; read_only: string }>(
+          "SELECT pg_current_wal_lsn()::text AS lsn, current_setting('default_transaction_read_only') AS read_only",
+        )
+      ).rows[0] ?? null,
     { connectTimeoutMs: 2000, statementTimeoutMs: 2000 },
   ).catch(() => null);
+  // A fenced primary writes no more user data: measured against its fence position the lag is
+  // exact. A primary still accepting writes moves on while we look: what we see is a lower bound.
+  const primaryLsn = fencedAt ?? primaryState?.lsn ?? null;
+  const isExact = fencedAt !== null || primaryState?.read_only === 'on';
 
   const replayLsn = replica.replay_lsn ? lsnToBigInt(replica.replay_lsn) : null;
-  if (primaryLsn !== null && replayLsn !== null) {
+  if (primaryState !== null && primaryLsn !== null && replayLsn !== null) {
     const bytes = Number(lsnToBigInt(primaryLsn) - replayLsn);
     const seconds = bytes <= 0 ? 0 : (replica.replay_age_seconds ?? null);
     return {
@@ -53,7 +63,8 @@ export async function measureLag(
       source: 'primary',
       primaryReachable: true,
       targetIsReplica: true,
-      detail: `${target.name} is ${Math.max(0, bytes)} bytes behind ${primary.name}${seconds ? ` (last replayed commit ${seconds.toFixed(1)} s ago)` : ''}`,
+      bound: isExact ? 'exact' : 'lower-bound',
+      detail: `${target.name} is ${Math.max(0, bytes)} bytes behind ${primary.name}${fencedAt ? ` as fenced at ${fencedAt}` : isExact ? ' (fenced)' : ''}${seconds ? ` (last replayed commit ${seconds.toFixed(1)} s ago)` : ''}`,
     };
   }
   const receiveLsn = replica.receive_lsn ? lsnToBigInt(replica.receive_lsn) : null;
@@ -66,6 +77,7 @@ export async function measureLag(
     source: 'replica',
     primaryReachable: false,
     targetIsReplica: true,
+    bound: 'lower-bound',
     detail:
       `${primary.name} does not answer; measured on ${target.name}: ` +
       `${unreplayed ?? 'unknown'} bytes received but not replayed` +

@@ -67,6 +67,7 @@ function statusText(view: RunView): string {
     operator: 'waiting for the team',
     approval: 'waiting for approval',
     'rpo-gate': 'blocked by the RPO gate',
+    'fence-gate': 'blocked: the old primary still accepts writes',
     failure: 'step failed: needs retry or skip',
   } as const;
   if (current.state === 'executing') return `running ${current.action}`;

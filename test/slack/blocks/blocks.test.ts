@@ -45,8 +45,12 @@ function view(
     finishedAt: null,
     rtoSeconds: null,
     rpoExposureSeconds: null,
+    rpoExposureBytes: null,
+    rpoExposureBound: null,
+    rpoExposureDetail: null,
     currentStep: 0,
     outcome: null,
+    promote: 'replica' as const,
     ...overrides,
   };
   return {
