@@ -25,8 +25,7 @@ export function completeStepChange(
   },
 ): Change {
   const { run, step } = currentStep(core, input.runId, input.stepIndex);
-  const isTabletop = run.kind === 'tabletop';
-  if (step.action !== null && !isTabletop) {
+  if (!core.runner.isManual(run, step)) {
     throw new UsageError(
       `step ${step.index + 1} runs ${step.action}: it finishes when the action does (retry or skip it instead)`,
     );

@@ -6,44 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { startPostgresPair } from '../../src/local/postgres-pair.js';
 import { lsnToBigInt } from '../../src/providers/postgres/connect.js';
 import { verifyAuditLog } from '../../src/store/audit.js';
-import { makeEngine, postgresConfig, type TestEngine } from '../support/engine.js';
+import { makeEngine, playThrough, postgresConfig } from '../support/engine.js';
 import { sql, waitFor } from '../support/pg-pair.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const shippedFailover = readFileSync(path.join(root, 'runbooks/failover.md'), 'utf8');
-
-/** Plays the people: completes manual steps as U0ALICE, approves as U0BOB, until the run stops moving. */
-async function playThrough(
-  t: TestEngine,
-  runId: string,
-  stopAt?: (view: ReturnType<TestEngine['engine']['getRun']>) => boolean,
-): Promise<void> {
-  for (let turn = 0; turn < 100; turn++) {
-    await t.engine.idle();
-    const view = t.engine.getRun(runId);
-    const current = view.current;
-    if (!current || (stopAt && stopAt(view))) return;
-    t.clock.advance(20_000);
-    if (current.waitingOn === 'operator') {
-      t.engine.completeStep({
-        key: `done-${current.index}`,
-        actor: { user: 'U0ALICE' },
-        runId,
-        stepIndex: current.index,
-      });
-    } else if (current.waitingOn === 'approval') {
-      const pending = current.approvals.find((a) => a.status === 'pending')!;
-      t.engine.decideApproval({
-        key: `approve-${pending.id}`,
-        actor: { user: 'U0BOB' },
-        approvalId: pending.id,
-        decision: 'approve',
-      });
-    } else {
-      return;
-    }
-  }
-}
 
 describe('failover of PostgreSQL through the engine', () => {
   it('kills the primary, promotes the standby behind a second person, and the standby accepts writes', async () => {

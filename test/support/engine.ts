@@ -80,3 +80,40 @@ services:
     database: { provider: postgres, primary: "${primary}", replica: "${replica}" }
 ${extra}`;
 }
+
+/**
+ * Plays the people: completes manual steps as U0ALICE, approves as U0BOB, until the run stops
+ * moving (or `stopAt` says so). Returns where it stopped.
+ */
+export async function playThrough(
+  t: TestEngine,
+  runId: string,
+  stopAt?: (view: ReturnType<TestEngine['engine']['getRun']>) => boolean,
+): Promise<ReturnType<TestEngine['engine']['getRun']>> {
+  for (let turn = 0; turn < 100; turn++) {
+    await t.engine.idle();
+    const view = t.engine.getRun(runId);
+    const current = view.current;
+    if (!current || (stopAt && stopAt(view))) return view;
+    t.clock.advance(20_000);
+    if (current.waitingOn === 'operator') {
+      t.engine.completeStep({
+        key: `done-${current.index}`,
+        actor: { user: 'U0ALICE' },
+        runId,
+        stepIndex: current.index,
+      });
+    } else if (current.waitingOn === 'approval') {
+      const pending = current.approvals.find((a) => a.status === 'pending')!;
+      t.engine.decideApproval({
+        key: `approve-${pending.id}`,
+        actor: { user: 'U0BOB' },
+        approvalId: pending.id,
+        decision: 'approve',
+      });
+    } else {
+      return view;
+    }
+  }
+  throw new Error(`run ${runId} did not stop moving in 100 turns`);
+}

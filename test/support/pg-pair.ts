@@ -48,3 +48,85 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** Whether a new session on `url` may write (tried in a transaction rolled back); false if down. */
+export async function acceptsWrite(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('BEGIN');
+    await client.query('CREATE TEMP TABLE write_probe (id int)');
+    await client.query('ROLLBACK');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Looks at both servers again and again, as fast as they answer, until stopped: how many rounds,
+ * and in how many both accepted a write (split brain).
+ */
+export function watchForTwoWriters(urls: [string, string]): {
+  stop(): Promise<{ rounds: number; bothWritable: number }>;
+} {
+  let stopped = false;
+  let rounds = 0;
+  let bothWritable = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      const [a, b] = await Promise.all(urls.map(acceptsWrite));
+      rounds++;
+      if (a && b) bothWritable++;
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return { rounds, bothWritable };
+    },
+  };
+}
+
+/**
+ * An application writing one row after another to `url` (reconnecting after errors, as a real one
+ * would), until stopped: the ids whose commit it was told succeeded.
+ */
+export function keepWriting(url: string, table: string): { stop(): Promise<number[]> } {
+  let stopped = false;
+  const committed: number[] = [];
+  const loop = (async () => {
+    while (!stopped) {
+      const client = new pg.Client({
+        connectionString: url,
+        connectionTimeoutMillis: 1000,
+        application_name: 'test-app',
+      });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        while (!stopped) {
+          const { rows } = await client.query<{ id: number }>(
+            `INSERT INTO ${table} (amount) VALUES (1) RETURNING id`,
+          );
+          committed.push(rows[0]!.id);
+        }
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return committed;
+    },
+  };
+}
