@@ -70,7 +70,7 @@ describe('lifeboat check', () => {
     });
     expect(example.code).toBe(0);
     expect(example.stdout).toMatch(/^ok {4}config {6}.*lifeboat\.yml$/m);
-    expect(example.stdout).toMatch(/^ok {4}runbooks {4}5 in /m);
+    expect(example.stdout).toMatch(/^ok {4}runbooks {4}6 in /m);
 
     const env = workspace(
       postgresConfig('postgres://a@127.0.0.1:1/x', 'postgres://a@127.0.0.1:2/x'),

@@ -41,7 +41,7 @@ describe('lifeboat runbooks', () => {
     expect(json.kind).toBe('failover');
     expect(json.phases[1]).toMatchObject({ title: 'Phase 1: Assess', budget_minutes: 10 });
     expect(json.phases[0]!.budget_minutes).toBeNull();
-    expect(json.phases[2]!.steps[0]).toEqual({
+    expect(json.phases[2]!.steps[1]).toEqual({
       text: 'Promote the DR replica to a standalone primary',
       checklist: false,
       action: 'db.promote',
@@ -65,7 +65,7 @@ describe('lifeboat runbooks', () => {
     ]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(
-      /no runbook "failovr" in .* \(known: backup-restore-test, dr-test, failback, failover, tabletop-region-outage\)/,
+      /no runbook "failovr" in .* \(known: backup-restore-test, dr-test, failback, failover, switchover, tabletop-region-outage\)/,
     );
   });
 
@@ -101,7 +101,7 @@ describe('lifeboat runbooks', () => {
   it('check passes the shipped runbooks against the example config', async () => {
     const { env } = workspace();
     const { code, stdout } = await cli(['runbooks', 'check'], env);
-    expect(stdout).toContain('5 runbooks checked: no problems');
+    expect(stdout).toContain('6 runbooks checked: no problems');
     expect(code).toBe(0);
   });
 

@@ -30,17 +30,34 @@ describe('the shipped runbooks', () => {
       'dr-test',
       'failback',
       'failover',
+      'switchover',
       'tabletop-region-outage',
     ]);
   });
 
-  it('put promotion behind two-person approval in failover and failback', () => {
-    for (const name of ['failover', 'failback']) {
+  it('put promotion behind two-person approval in failover, failback and switchover', () => {
+    for (const name of ['failover', 'failback', 'switchover']) {
       const runbook = library.runbooks.find((r) => r.name === name);
       const promote = allSteps(runbook!).find((step) => step.action === 'db.promote');
       expect(promote?.approval).toBe('two-person');
       expect(runbook?.kind).toBe(name);
     }
+  });
+
+  it('fence the old primary right before every promotion, and rebuild a replica before failing back', () => {
+    for (const name of ['failover', 'failback', 'switchover', 'dr-test']) {
+      const steps = allSteps(library.runbooks.find((r) => r.name === name)!);
+      const promote = steps.findIndex((step) => step.action === 'db.promote');
+      const fence = steps.findIndex((step) => step.action === 'db.fence');
+      expect(fence, name).toBeGreaterThanOrEqual(0);
+      expect(fence, name).toBeLessThan(promote);
+      expect(steps[fence]!.approval, name).toBe('two-person');
+    }
+    const failback = allSteps(library.runbooks.find((r) => r.name === 'failback')!);
+    expect(failback.slice(0, 2).map((step) => step.action)).toEqual([
+      'db.rebuild-replica',
+      'db.verify-replica',
+    ]);
   });
 
   it('give the DR test a pre-test checklist, four budgeted phases and a post-test', () => {
@@ -51,7 +68,7 @@ describe('the shipped runbooks', () => {
       ['Phase 1: Preparation', 30],
       ['Phase 2: Failover', 15],
       ['Phase 3: Validation', 30],
-      ['Phase 4: Failback', 30],
+      ['Phase 4: Protect again', 30],
       ['Post-test', null],
     ]);
     expect(drTest.phases[0]!.steps.every((step) => step.checklist)).toBe(true);

@@ -301,7 +301,7 @@ describe('the /dr command', () => {
     const home = JSON.stringify(h.slack.callsTo('views.publish')[0]!.body);
     expect(home).toContain('disaster recovery readiness');
     expect(home).toContain('*payments-db* — RTO 15m, RPO 1m');
-    expect(home).toContain('replication: lag unknown: replica 127.0.0.1:2: cannot connect');
+    expect(home).toContain('replication: *NO WRITER* since ');
     expect(home).toContain('last failover: never');
   });
 
