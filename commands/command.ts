@@ -18,10 +18,18 @@ export interface CommandContext {
   key?: string;
 }
 
+/** Runs that promote a database: they start only from a confirmation showing the plan. */
+export const CONFIRMED_KINDS = ['failover', 'failback', 'switchover'] as const;
+export type ConfirmedKind = (typeof CONFIRMED_KINDS)[number];
+
+export function isConfirmedKind(kind: string): kind is ConfirmedKind {
+  return (CONFIRMED_KINDS as readonly string[]).includes(kind);
+}
+
 /** What a command answers: a message for the person, a confirmation to show, or a started run. */
 export type Reply =
   | { type: 'message'; text: string }
-  | { type: 'confirm'; kind: 'failover' | 'failback'; service: string; runbook: string }
+  | { type: 'confirm'; kind: ConfirmedKind; service: string; runbook: string }
   | { type: 'started'; runId: string; text: string };
 
 export interface Command<Result> {

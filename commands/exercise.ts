@@ -1,12 +1,18 @@
 // `/dr drill <runbook>`, `/dr tabletop <runbook>`, `/dr runbook list|show|start <name>`: start an
-// exercise, or look at the runbooks. A runbook of kind failover/failback started here still goes
-// through the confirmation.
+// exercise, or look at the runbooks. A runbook of kind failover, failback or switchover started
+// here still goes through the confirmation.
 
 import { formatDuration } from '../src/duration.js';
 import { UsageError } from '../src/errors.js';
 import { loadRunbookLibrary, resolveRunbook } from '../src/runbook/library.js';
 import type { RunKind } from '../src/runbook/model.js';
-import { needEngine, type Command, type CommandContext, type Reply } from './command.js';
+import {
+  isConfirmedKind,
+  needEngine,
+  type Command,
+  type CommandContext,
+  type Reply,
+} from './command.js';
 
 function startExercise(kind: RunKind): Command<Reply> {
   const command: Command<Reply> = {
@@ -37,7 +43,7 @@ export const runbook: Command<Reply> = {
     if (verb === 'show' && name && extra.length === 0) return show(name, context);
     if (verb === 'start' && name && extra.length === 0) {
       const found = resolveRunbook(name, context.config.runbooksDir);
-      if ((found.kind === 'failover' || found.kind === 'failback') && found.service) {
+      if (isConfirmedKind(found.kind) && found.service) {
         return { type: 'confirm', kind: found.kind, service: found.service, runbook: found.name };
       }
       return start(name, found.kind, context);

@@ -1,15 +1,22 @@
-// `/dr failover <service>` and `/dr failback <service>`: never one typo away from a promotion — the
-// command only opens a confirmation showing the plan; Start in it begins the run.
+// `/dr failover <service>`, `/dr failback <service>` and `/dr switchover <service>`: never one typo
+// away from a promotion — the command only opens a confirmation showing the plan; Start in it
+// begins the run.
 
 import { NotFound, UsageError } from '../src/errors.js';
 import { loadRunbookLibrary } from '../src/runbook/library.js';
-import type { Command, CommandContext, Reply } from './command.js';
+import type { Command, CommandContext, ConfirmedKind, Reply } from './command.js';
 
-function confirmation(kind: 'failover' | 'failback'): Command<Reply> {
+const SUMMARIES: Record<ConfirmedKind, string> = {
+  failover: 'fail a service over to its DR replica',
+  failback: 'fail a service back to its primary region',
+  switchover: 'move the writer to the replica on purpose, losing nothing: fence, catch up, promote',
+};
+
+function confirmation(kind: ConfirmedKind): Command<Reply> {
   const command: Command<Reply> = {
     name: kind,
     usage: `/dr ${kind} <service>`,
-    summary: `${kind === 'failover' ? 'fail a service over to its DR replica' : 'fail a service back to its primary region'} (asks for confirmation first)`,
+    summary: `${SUMMARIES[kind]} (asks for confirmation first)`,
     run(args, context) {
       const service = pickService(args, context, command.usage);
       return { type: 'confirm', kind, service, runbook: runbookFor(kind, service, context) };
@@ -20,6 +27,7 @@ function confirmation(kind: 'failover' | 'failback'): Command<Reply> {
 
 export const failover = confirmation('failover');
 export const failback = confirmation('failback');
+export const switchover = confirmation('switchover');
 
 /** The named service, or the only one configured; otherwise a usage error listing them. */
 export function pickService(
@@ -42,11 +50,7 @@ export function pickService(
 }
 
 /** The service's configured runbook for `kind`, else the only runbook of that kind written for it. */
-function runbookFor(
-  kind: 'failover' | 'failback',
-  service: string,
-  context: CommandContext,
-): string {
+function runbookFor(kind: ConfirmedKind, service: string, context: CommandContext): string {
   const configured = context.config.services[service]?.runbooks[kind];
   if (configured) return configured;
   const candidates = loadRunbookLibrary(context.config.runbooksDir).runbooks.filter(

@@ -3,7 +3,7 @@
 import { backups } from './backups.js';
 import type { Command } from './command.js';
 import { drill, runbook, tabletop } from './exercise.js';
-import { failback, failover } from './failover.js';
+import { failback, failover, switchover } from './failover.js';
 import { helpCommand } from './help.js';
 import { history } from './history.js';
 import { schedule } from './schedule.js';
@@ -17,6 +17,7 @@ export const COMMANDS: readonly Command<unknown>[] = [
   status,
   failover,
   failback,
+  switchover,
   runbook,
   tabletop,
   drill,

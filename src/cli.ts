@@ -132,7 +132,7 @@ function buildProgram(
     .option('--service <service>', "the service to act on (default: the runbook's)")
     .option(
       '--kind <kind>',
-      "failover | failback | drill | tabletop | restore-test (default: the runbook's)",
+      "failover | failback | switchover | drill | tabletop | restore-test (default: the runbook's)",
     )
     .option('--impact-at <time>', 'when the outage began (ISO time); the RTO clock starts there')
     .action(async (name: string, opts: RunCliOptions) =>
@@ -172,7 +172,9 @@ function buildProgram(
       );
   }
   common(run.command('override').argument('<run>').argument('<step>', 'step number, from 1'))
-    .description('ask to promote although lag is over the RPO (--reason; a second person approves)')
+    .description(
+      'ask to promote although lag is over the RPO, or the old primary still accepts writes (--reason; a second person approves)',
+    )
     .option('--reason <text>', 'why (required)')
     .action(async (id: string, step: string, opts: RunCliOptions) =>
       setExit(await runCommand('override', [id, step], opts, io, env)),
@@ -183,8 +185,11 @@ function buildProgram(
       setExit(await runCommand('renew', [id], opts, io, env)),
     );
   common(run.command('abort').argument('<run>'))
-    .description('stop a run (--reason)')
+    .description(
+      'stop a run (--reason); --unfence also lifts the fence it put up, before any promotion',
+    )
     .option('--reason <text>', 'why')
+    .option('--unfence', 'the old primary takes writes again (refused once a promotion started)')
     .action(async (id: string, opts: RunCliOptions) =>
       setExit(await runCommand('abort', [id], opts, io, env)),
     );

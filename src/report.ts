@@ -6,7 +6,7 @@ import type { Config } from './config.js';
 import { formatDuration } from './duration.js';
 import type { Db } from './store/db.js';
 import { listStepEvents } from './store/steps.js';
-import type { RunView } from './engine/run-view.js';
+import { describeExposure, type RunView } from './engine/run-view.js';
 
 export function renderReport(
   view: RunView,
@@ -32,7 +32,12 @@ export function renderReport(
     `- Service: ${run.service ?? 'none'} · runbook \`${runbook.name}\` (${runbook.file})`,
     `- Impact: ${run.impactAt} · started ${run.startedAt} by ${who(run.startedBy)}${run.finishedAt ? ` · finished ${run.finishedAt}` : ''}`,
     `- Achieved RTO: ${run.rtoSeconds === null ? 'recovery not verified' : formatDuration(run.rtoSeconds)}${service ? ` (objective ${formatDuration(service.rtoSeconds)}${run.rtoSeconds === null ? '' : run.rtoSeconds <= service.rtoSeconds ? ', met' : ', MISSED'})` : ''}`,
-    `- RPO exposure: ${run.rpoExposureSeconds === null ? 'no promotion' : `${run.rpoExposureSeconds.toFixed(1)} s of replication lag at promotion`}${service ? ` (objective ${formatDuration(service.rpoSeconds)})` : ''}`,
+    `- RPO exposure: ${describeExposure(run) ?? 'no promotion'}${service ? ` (objective ${formatDuration(service.rpoSeconds)})` : ''}`,
+    ...(view.unprotected
+      ? [
+          `- Unprotected after promotion: ${formatDuration(view.unprotected.seconds)}${view.unprotected.ongoing ? ' so far — no replica follows the new primary yet' : ', until a replica was verified'} (since ${view.unprotected.since})`,
+        ]
+      : []),
     '',
     h('Phases'),
     ...view.phases.map(

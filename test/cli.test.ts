@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../src/runbook/parse.js';
 import { recordAuditEvent } from '../src/store/audit.js';
 import { openStore } from '../src/store/db.js';
-import { finishRun, insertRun } from '../src/store/runs.js';
+import { recordProtection } from '../src/store/protection.js';
+import { finishRun, insertRun, updateRun } from '../src/store/runs.js';
 import { cli } from './support/cli.js';
 import { nodeTsArgs } from './support/node-ts.js';
 import { makeTempDir } from './support/tmp.js';
@@ -171,6 +172,27 @@ describe('lifeboat history', () => {
       finishedAt: new Date('2026-11-01T03:11:30Z'),
       rtoSeconds: 690,
     });
+    updateRun(store.db, 'r-old', {
+      rpoExposureSeconds: 2.1,
+      rpoExposureBytes: 4096,
+      rpoExposureBound: 'lower-bound',
+      rpoExposureDetail: '≥ 2.1 s (4096 bytes) — primary unreachable, measured on the replica',
+    });
+    recordProtection(store.db, {
+      service: 'payments-db',
+      state: 'unprotected',
+      writer: 'replica',
+      detail: 'no replica follows the new primary',
+      at: new Date('2026-11-01T03:08:00Z'),
+      runId: 'r-old',
+    });
+    recordProtection(store.db, {
+      service: 'payments-db',
+      state: 'protected',
+      writer: 'replica',
+      detail: 'primary streams from replica',
+      at: new Date('2026-11-01T05:18:00Z'),
+    });
     store.close();
 
     const { code, stdout } = await cli(['history', '--json'], env);
@@ -185,6 +207,11 @@ describe('lifeboat history', () => {
         started_at: '2026-11-20T03:00:00.000Z',
         finished_at: null,
         rto_seconds: null,
+        rpo_exposure_seconds: null,
+        rpo_exposure_bytes: null,
+        rpo_exposure_bound: null,
+        unprotected_seconds: null,
+        unprotected_ongoing: null,
       },
       {
         id: 'r-old',
@@ -195,11 +222,16 @@ describe('lifeboat history', () => {
         started_at: '2026-11-01T03:00:00.000Z',
         finished_at: '2026-11-01T03:11:30.000Z',
         rto_seconds: 690,
+        rpo_exposure_seconds: 2.1,
+        rpo_exposure_bytes: 4096,
+        rpo_exposure_bound: 'lower-bound',
+        unprotected_seconds: 7800,
+        unprotected_ongoing: false,
       },
     ]);
     const table = await cli(['history'], env);
     expect(table.stdout).toMatch(
-      /r-old\s+2026-11-01 03:00\s+failover\s+failover\s+payments-db\s+succeeded\s+11m 30s/,
+      /r-old\s+2026-11-01 03:00\s+failover\s+failover\s+payments-db\s+succeeded\s+11m 30s\s+≥ 2\.1 s\s+2h 10m\n/,
     );
   });
 

@@ -24,6 +24,7 @@ export interface RunCliOptions {
   impactAt?: string;
   reason?: string;
   note?: string;
+  unfence?: boolean;
 }
 
 /** Opens the engine, gives one command, lets the run go as far as it can, prints where it stands. */
@@ -81,7 +82,14 @@ function give(
 ) {
   const actor = actorOf(options, config);
   const runId = required(args[0], 'RUN');
-  if (verb === 'abort') return engine.abortRun({ key, actor, runId, reason: options.reason ?? '' });
+  if (verb === 'abort')
+    return engine.abortRun({
+      key,
+      actor,
+      runId,
+      reason: options.reason ?? '',
+      unfence: options.unfence === true,
+    });
   if (verb === 'renew') return engine.renewApproval({ key, actor, runId });
   if (verb === 'approve' || verb === 'deny') {
     const view = engine.getRun(runId);

@@ -4,7 +4,8 @@ import { history } from '../../commands/history.js';
 import { loadConfig } from '../config.js';
 import { NotFound } from '../errors.js';
 import { renderReport } from '../report.js';
-import { getRunView } from '../engine/run-view.js';
+import { getRunView, shortExposure } from '../engine/run-view.js';
+import { unprotectedAfter } from '../store/protection.js';
 import { formatDuration } from '../duration.js';
 import { verifyAuditLog } from '../store/audit.js';
 import { openStore, type Store } from '../store/db.js';
@@ -23,7 +24,9 @@ export async function showHistory(
   return withStore(config.storePath, async (store) => {
     const args = options.limit === undefined ? [] : [options.limit];
     const runs = await history.run(args, { config, store, user: 'cli', clock });
-    io.out(options.json ? JSON.stringify(runs.map(historyJson), null, 2) : historyTable(runs));
+    const now = clock();
+    const rows = runs.map((run) => ({ run, unprotected: unprotectedAfter(store.db, run.id, now) }));
+    io.out(options.json ? JSON.stringify(rows.map(historyJson), null, 2) : historyTable(rows));
     return 0;
   });
 }
@@ -55,8 +58,13 @@ export function verifyAudit(io: Io, env: Env): Promise<number> {
   });
 }
 
-/** DESIGN.md's `lifeboat history --json` shape. */
-function historyJson(run: RunRecord) {
+interface HistoryRow {
+  run: RunRecord;
+  unprotected: ReturnType<typeof unprotectedAfter>;
+}
+
+/** DESIGN.md's `lifeboat history --json` shape (the RPO and protection fields came later). */
+function historyJson({ run, unprotected }: HistoryRow) {
   return {
     id: run.id,
     runbook: run.runbook,
@@ -66,14 +74,19 @@ function historyJson(run: RunRecord) {
     started_at: run.startedAt,
     finished_at: run.finishedAt,
     rto_seconds: run.rtoSeconds,
+    rpo_exposure_seconds: run.rpoExposureSeconds,
+    rpo_exposure_bytes: run.rpoExposureBytes,
+    rpo_exposure_bound: run.rpoExposureBound,
+    unprotected_seconds: unprotected ? Math.round(unprotected.seconds) : null,
+    unprotected_ongoing: unprotected ? unprotected.ongoing : null,
   };
 }
 
-function historyTable(runs: RunRecord[]): string {
-  if (runs.length === 0) return 'no runs yet';
+function historyTable(rows: HistoryRow[]): string {
+  if (rows.length === 0) return 'no runs yet';
   return formatTable([
-    ['RUN', 'STARTED', 'KIND', 'RUNBOOK', 'SERVICE', 'STATUS', 'RTO'],
-    ...runs.map((run) => [
+    ['RUN', 'STARTED', 'KIND', 'RUNBOOK', 'SERVICE', 'STATUS', 'RTO', 'RPO', 'UNPROTECTED'],
+    ...rows.map(({ run, unprotected }) => [
       run.id,
       run.startedAt.replace('T', ' ').slice(0, 16),
       run.kind,
@@ -81,6 +94,10 @@ function historyTable(runs: RunRecord[]): string {
       run.service ?? '-',
       run.status,
       run.rtoSeconds === null ? '-' : formatDuration(run.rtoSeconds),
+      shortExposure(run),
+      unprotected
+        ? `${formatDuration(unprotected.seconds)}${unprotected.ongoing ? ' so far' : ''}`
+        : '-',
     ]),
   ]);
 }

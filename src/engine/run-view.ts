@@ -6,6 +6,7 @@ import { approvalsOfRun, type ApprovalRecord } from '../store/approvals.js';
 import type { Db } from '../store/db.js';
 import { getRun, getRunbookSnapshot, type RunRecord, isInFlight } from '../store/runs.js';
 import { getSteps, type StepRecord } from '../store/steps.js';
+import { unprotectedAfter } from '../store/protection.js';
 
 export interface StepView extends Step {
   state: StepRecord['state'];
@@ -37,6 +38,8 @@ export interface RunView {
   current: StepView | null;
   /** From the impact time to now, or to when recovery was verified. */
   elapsedSeconds: number;
+  /** After this run's promotion: how long no replica followed the new writer (so far). */
+  unprotected: { seconds: number; ongoing: boolean; since: string } | null;
 }
 
 export function getRunView(db: Db, runId: string, now: Date): RunView | null {
@@ -67,7 +70,20 @@ export function getRunView(db: Db, runId: string, now: Date): RunView | null {
     run.rtoSeconds !== null ? null : run.finishedAt ? Date.parse(run.finishedAt) : now.getTime();
   const elapsedSeconds =
     run.rtoSeconds ?? ((end ?? now.getTime()) - Date.parse(run.impactAt)) / 1000;
-  return { run, runbook, steps, phases, current, elapsedSeconds };
+  const unprotected = unprotectedAfter(db, runId, now);
+  return { run, runbook, steps, phases, current, elapsedSeconds, unprotected };
+}
+
+/**
+ * The data a promotion may have lost, as honestly as it is known: exact (the old primary was
+ * fenced, or refused writes) or a lower bound ("≥": it was unreachable or still writing).
+ */
+export function describeExposure(run: RunRecord): string | null {
+  if (run.rpoExposureDetail) return run.rpoExposureDetail;
+  // Runs recorded before exposures carried their bound: the lag at promotion, as it was measured.
+  if (run.rpoExposureSeconds !== null)
+    return `${run.rpoExposureSeconds.toFixed(1)} s of replication lag at promotion`;
+  return null;
 }
 
 function phaseView(
@@ -116,4 +132,11 @@ export function recoveryStepIndex(runbook: Runbook): number {
   const budgeted = runbook.phases.filter((phase) => phase.budgetMinutes !== null);
   const phase = budgeted.at(-1) ?? runbook.phases.at(-1);
   return phase?.steps.at(-1)?.index ?? 0;
+}
+
+/** The exposure in a few characters for tables: "0 bytes", "≥ 2.1 s", "-" without a promotion. */
+export function shortExposure(run: RunRecord): string {
+  if (run.rpoExposureBytes === 0 && run.rpoExposureBound === 'exact') return '0 bytes';
+  if (run.rpoExposureSeconds === null) return run.rpoExposureDetail ? 'unknown' : '-';
+  return `${run.rpoExposureBound === 'lower-bound' ? '≥ ' : ''}${run.rpoExposureSeconds.toFixed(1)} s`;
 }

@@ -6,10 +6,11 @@ import { App, LogLevel, type RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { findCommand, COMMANDS } from '../../commands/index.js';
 import { runbook as runbookCommand } from '../../commands/exercise.js';
-import type { Reply } from '../../commands/command.js';
+import type { ConfirmedKind, Reply } from '../../commands/command.js';
 import type { Config } from '../config.js';
 import { formatDuration } from '../duration.js';
 import type { RunRecord } from '../store/runs.js';
+import { shortExposure } from '../engine/run-view.js';
 import { ConfigError, UsageError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../log.js';
@@ -159,7 +160,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     }
     await ack();
     const meta = JSON.parse(view.private_metadata) as {
-      kind: 'failover' | 'failback';
+      kind: ConfirmedKind;
       service: string;
       runbook: string;
       channel: string;
@@ -245,6 +246,18 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
       'Override the RPO gate',
       'Why promote despite the lag? A second person must approve.',
     ],
+    [
+      ActionId.fenceOverride,
+      ViewId.fenceOverride,
+      'Promote unfenced',
+      'Why promote while the old primary still accepts writes? There are two primaries until it is fenced. A second person must approve.',
+    ],
+    [
+      ActionId.stopUnfence,
+      ViewId.stopUnfence,
+      'Stop and unfence',
+      'Why stop? The run ends and the old primary takes writes again (the replica was not promoted).',
+    ],
   ] as const;
   for (const [actionId, viewId, title, label] of asks) {
     onButton(actionId, (value, _user, _key, triggerId) =>
@@ -263,8 +276,14 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     const key = `view:${view.id}`;
     const actor = { user, via: 'slack' };
     try {
-      if (viewId === ViewId.runAbort)
-        engine.abortRun({ key, actor, runId: view.private_metadata, reason });
+      if (viewId === ViewId.runAbort || viewId === ViewId.stopUnfence)
+        engine.abortRun({
+          key,
+          actor,
+          runId: view.private_metadata,
+          reason,
+          unfence: viewId === ViewId.stopUnfence,
+        });
       else {
         const target = runStep(view.private_metadata);
         if (viewId === ViewId.stepSkip) engine.skipStep({ key, actor, ...target, reason });
@@ -332,7 +351,7 @@ function toReply(name: string, result: unknown): Reply {
   if (runs.length === 0) return { type: 'message', text: 'No runs yet.' };
   const lines = runs.map(
     (run) =>
-      `• \`${run.id}\` ${run.startedAt.slice(0, 16).replace('T', ' ')} ${run.kind} of \`${run.runbook}\` — ${run.status}${run.rtoSeconds === null ? '' : `, RTO ${formatDuration(run.rtoSeconds)}`}`,
+      `• \`${run.id}\` ${run.startedAt.slice(0, 16).replace('T', ' ')} ${run.kind} of \`${run.runbook}\` — ${run.status}${run.rtoSeconds === null ? '' : `, RTO ${formatDuration(run.rtoSeconds)}`}${run.rpoExposureSeconds === null && !run.rpoExposureDetail ? '' : `, RPO ${shortExposure(run)}`}`,
   );
   return { type: 'message', text: ['*Recent runs*', ...lines].join('\n') };
 }

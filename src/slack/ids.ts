@@ -9,6 +9,8 @@ export const ActionId = {
   approvalApprove: 'approval-approve',
   approvalDeny: 'approval-deny',
   gateOverride: 'gate-override',
+  fenceOverride: 'fence-override',
+  stopUnfence: 'stop-unfence',
   reminderStart: 'reminder-start',
 } as const;
 
@@ -18,6 +20,8 @@ export const ViewId = {
   stepNote: 'step-note-text',
   runAbort: 'run-abort-reason',
   gateOverride: 'gate-override-reason',
+  fenceOverride: 'fence-override-reason',
+  stopUnfence: 'stop-unfence-reason',
 } as const;
 
 export const BlockId = {

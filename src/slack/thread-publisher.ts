@@ -19,6 +19,8 @@ export class ThreadPublisher {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly channels = new Map<string, string>();
   private readonly plans = new Map<string, string | null>();
+  /** The latest progress line of each running step (a replica catching up), shown in place. */
+  private readonly progress = new Map<string, string>();
 
   constructor(
     private readonly deps: {
@@ -79,8 +81,13 @@ export class ThreadPublisher {
         break;
       case 'step.finished':
       case 'step.blocked':
+        this.progress.delete(`${runId}:${event.stepIndex}`);
         await this.showStep(view, event.stepIndex);
         break;
+      case 'action.progress':
+        this.progress.set(`${runId}:${event.stepIndex}`, event.text);
+        await this.showStep(view, event.stepIndex);
+        return;
       case 'approval.requested':
         await this.show(
           view,
@@ -154,10 +161,11 @@ export class ThreadPublisher {
     const step = view.steps[stepIndex];
     if (!step) return;
     const plan = this.plans.get(`${view.run.id}:${stepIndex}`) ?? null;
+    const progress = this.progress.get(`${view.run.id}:${stepIndex}`) ?? null;
     await this.show(
       view,
       `step:${stepIndex}`,
-      renderStep(view, step, plan),
+      renderStep(view, step, plan, progress),
       `Step ${stepIndex + 1}: ${step.text}`,
       true,
     );

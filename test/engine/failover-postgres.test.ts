@@ -83,9 +83,13 @@ describe('failover of PostgreSQL through the engine', () => {
         .all();
       expect(granted).toEqual([{ actor: 'U0BOB' }, { actor: 'U0BOB' }]); // the fence, the promotion
       const fence = view.steps.find((s) => s.action === 'db.fence')!;
-      expect(fence.summary).toMatch(/^primary 127\.0\.0\.1:\d+ does not answer, so it could not be fenced/);
+      expect(fence.summary).toMatch(
+        /^primary 127\.0\.0\.1:\d+ does not answer, so it could not be fenced/,
+      );
       expect(view.run.rpoExposureBound).toBe('lower-bound');
-      expect(view.run.rpoExposureDetail).toMatch(/^≥ 0 bytes — primary unreachable, measured on the replica/);
+      expect(view.run.rpoExposureDetail).toMatch(
+        /^≥ 0 bytes — primary unreachable, measured on the replica/,
+      );
       expect(verifyAuditLog(t.store.db)).toMatchObject({ ok: true });
     } finally {
       await pair.stop();

@@ -11,7 +11,9 @@ export function renderApproval(view: RunView, approval: ApprovalRecord, summary:
   const what =
     approval.gate === 'rpo-override'
       ? 'an override of the RPO gate'
-      : `step ${approval.stepIndex + 1}${step?.action ? ` (\`${step.action}\`)` : ''}`;
+      : approval.gate === 'fence-override'
+        ? 'a promotion UNFENCED — the old primary still accepts writes, so there will be two primaries until it is fenced'
+        : `step ${approval.stepIndex + 1}${step?.action ? ` (\`${step.action}\`)` : ''}`;
   const blocks: Block[] = [
     section(
       `:lock: *Approval needed* — ${mention(approval.requestedBy)} asks for ${what}${approval.reason ? `: ${escape(approval.reason)}` : ''}\n${escape(summary)}`,

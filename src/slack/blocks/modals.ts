@@ -4,15 +4,49 @@
 import type { ModalView } from '@slack/types';
 import { BlockId } from '../ids.js';
 import { ViewId } from '../ids.js';
+import type { ConfirmedKind } from '../../../commands/command.js';
 import { context, escape, section } from './kit.js';
 
+const VERBS: Record<ConfirmedKind, string> = {
+  failover: 'Fail over',
+  failback: 'Fail back',
+  switchover: 'Switch over',
+};
+
 export function confirmationModal(
-  reply: { kind: 'failover' | 'failback'; service: string; runbook: string },
+  reply: { kind: ConfirmedKind; service: string; runbook: string },
   planLines: string[],
   lag: string,
   privateMetadata: string,
 ): ModalView {
-  const verb = reply.kind === 'failover' ? 'Fail over' : 'Fail back';
+  const verb = VERBS[reply.kind];
+  // A switchover is planned: there is no outage to measure from, the clock starts at Start.
+  const impact =
+    reply.kind === 'switchover'
+      ? []
+      : [
+          {
+            type: 'input',
+            block_id: BlockId.impactTime,
+            optional: true,
+            label: {
+              type: 'plain_text',
+              text:
+                reply.kind === 'failover'
+                  ? 'When did the outage begin? (UTC)'
+                  : 'When does the RTO clock start? (UTC)',
+            },
+            hint: {
+              type: 'plain_text',
+              text: 'HH:MM today, or an ISO time. Empty: now. The RTO clock starts here.',
+            },
+            element: {
+              type: 'plain_text_input',
+              action_id: 'value',
+              placeholder: { type: 'plain_text', text: '03:12' },
+            },
+          },
+        ];
   return {
     type: 'modal',
     callback_id: ViewId.failoverConfirm,
@@ -26,21 +60,7 @@ export function confirmationModal(
       ),
       section(`*Replication lag:* ${escape(lag)}`),
       section(`*What it will do*\n${planLines.map(escape).join('\n') || 'no action steps'}`),
-      {
-        type: 'input',
-        block_id: BlockId.impactTime,
-        optional: true,
-        label: { type: 'plain_text', text: 'When did the outage begin? (UTC)' },
-        hint: {
-          type: 'plain_text',
-          text: 'HH:MM today, or an ISO time. Empty: now. The RTO clock starts here.',
-        },
-        element: {
-          type: 'plain_text_input',
-          action_id: 'value',
-          placeholder: { type: 'plain_text', text: '03:12' },
-        },
-      },
+      ...impact,
       context(
         'The run lives in a thread in this channel; every step and decision is in the audit log.',
       ),

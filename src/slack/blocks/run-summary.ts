@@ -2,7 +2,7 @@
 // its budget, findings (notes) for tabletops, and where the full report is.
 
 import { formatDuration } from '../../duration.js';
-import type { RunView } from '../../engine/run-view.js';
+import { describeExposure, type RunView } from '../../engine/run-view.js';
 import { context, escape, header, mention, outcomeText, section, type Block } from './kit.js';
 
 export function renderRunSummary(
@@ -22,9 +22,15 @@ export function renderRunSummary(
       `*Achieved RTO:* ${formatDuration(run.rtoSeconds)}${objectives ? ` (objective ${formatDuration(objectives.rtoSeconds)})` : ''}${verdict}`,
     );
   }
-  if (run.rpoExposureSeconds !== null) {
+  const exposure = describeExposure(run);
+  if (exposure) {
     lines.push(
-      `*RPO exposure:* ${run.rpoExposureSeconds.toFixed(1)} s of replication lag at promotion${objectives ? ` (objective ${formatDuration(objectives.rpoSeconds)})` : ''}`,
+      `*RPO exposure:* ${escape(exposure)}${objectives ? ` (objective ${formatDuration(objectives.rpoSeconds)})` : ''}`,
+    );
+  }
+  if (view.unprotected?.ongoing) {
+    lines.push(
+      `*UNPROTECTED* since the promotion: no replica follows the new primary. Rebuild the old primary as its replica (the failback runbook starts with it); \`/dr status\` says when it is protected again.`,
     );
   }
   if (run.outcome) lines.push(`*Outcome:* ${outcomeText(run.outcome)}`);

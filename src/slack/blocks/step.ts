@@ -6,7 +6,12 @@ import type { RunView, StepView } from '../../engine/run-view.js';
 import { ActionId } from '../ids.js';
 import { actions, button, context, escape, mention, section, type Block } from './kit.js';
 
-export function renderStep(view: RunView, step: StepView, plan: string | null): Block[] {
+export function renderStep(
+  view: RunView,
+  step: StepView,
+  plan: string | null,
+  progress: string | null = null,
+): Block[] {
   const total = view.steps.length;
   const tags = [
     step.checklist ? 'checklist' : '',
@@ -21,8 +26,30 @@ export function renderStep(view: RunView, step: StepView, plan: string | null): 
   if (plan)
     blocks.push(context(`${view.run.kind === 'tabletop' ? 'Would run' : 'Plan'}: ${escape(plan)}`));
   if (step.details) blocks.push(section('```' + step.details.slice(0, 2800) + '```'));
+  const instructions = step.result.instructions;
+  if (typeof instructions === 'string' && step.state === 'active')
+    blocks.push(section('```' + escape(instructions).slice(0, 2800) + '```'));
+  if (progress && step.state === 'executing')
+    blocks.push(context(`:hourglass_flowing_sand: ${escape(progress)}`));
   blocks.push(...stateBlocks(view, step));
   return blocks;
+}
+
+/**
+ * The run put a fence up and has not promoted: stopping it may lift the fence (the old primary
+ * takes writes again). After a promotion started, never.
+ */
+export function canStopAndUnfence(view: RunView): boolean {
+  const fenced = view.steps.some(
+    (step) =>
+      step.action === 'db.fence' &&
+      step.state === 'done' &&
+      (step.result.outcome as { state?: string } | undefined)?.state === 'fenced',
+  );
+  const promoting = view.steps.some(
+    (step) => step.action === 'db.promote' && (step.state === 'executing' || step.state === 'done'),
+  );
+  return fenced && !promoting;
 }
 
 function stateBlocks(view: RunView, step: StepView): Block[] {
@@ -52,6 +79,21 @@ function stateBlocks(view: RunView, step: StepView): Block[] {
       section(`:x: ${escape(step.summary ?? 'failed')}`),
       actions(
         button('Retry', ActionId.stepRetry, value, 'primary'),
+        button('Skip…', ActionId.stepSkip, value),
+        ...(canStopAndUnfence(view)
+          ? [button('Stop and unfence…', ActionId.stopUnfence, view.run.id, 'danger')]
+          : []),
+      ),
+    ];
+  }
+  if (step.waitingOn === 'fence-gate') {
+    return [
+      section(
+        `:no_entry: ${escape(step.summary ?? 'blocked: the old primary still accepts writes')}`,
+      ),
+      actions(
+        button('Retry', ActionId.stepRetry, value),
+        button('Promote unfenced…', ActionId.fenceOverride, value, 'danger'),
         button('Skip…', ActionId.stepSkip, value),
       ),
     ];

@@ -79,6 +79,7 @@ function view(
     ],
     current: steps[run.currentStep] ?? null,
     elapsedSeconds: 840,
+    unprotected: null,
   };
 }
 
@@ -236,6 +237,97 @@ describe('approval requests', () => {
       '',
     );
     expect(text(denied)).toContain('denied by <@U0CAROL>: primary is back');
+  });
+});
+
+describe('fencing in the thread', () => {
+  it('blocks a promotion while the old primary accepts writes, offering a second-person override', () => {
+    const v = view({ currentStep: 1 }, [
+      { state: 'done' },
+      {
+        state: 'active',
+        waitingOn: 'fence-gate',
+        summary: "payments-db's primary 10.0.0.5:5432 still accepts writes: fence it first",
+      },
+    ]);
+    const blocks = renderStep(v, v.steps[1]!, null);
+    expect(text(blocks)).toContain(
+      ":no_entry: payments-db's primary 10.0.0.5:5432 still accepts writes: fence it first",
+    );
+    expect(buttons(blocks as never)).toEqual(['step-retry', 'fence-override', 'step-skip']);
+    expect(text(renderRunHeader(v, 900))).toContain(
+      'blocked: the old primary still accepts writes',
+    );
+  });
+
+  it('offers "Stop and unfence" on a failure after a fence and before a promotion, never after', () => {
+    const fenced = {
+      state: 'done' as const,
+      action: 'db.fence' as const,
+      result: { outcome: { state: 'fenced' } },
+    };
+    const stuck = view({ currentStep: 1 }, [
+      fenced,
+      { state: 'active', waitingOn: 'failure', summary: 'did not catch up' },
+    ]);
+    expect(buttons(renderStep(stuck, stuck.steps[1]!, null) as never)).toContain('stop-unfence');
+    const promoted = view({ currentStep: 1 }, [fenced, { state: 'done' }]);
+    promoted.steps[1] = { ...promoted.steps[1]!, state: 'active', waitingOn: 'failure' };
+    promoted.steps.push({ ...promoted.steps[1], index: 2, action: 'db.promote', state: 'done' });
+    expect(buttons(renderStep(promoted, promoted.steps[1], null) as never)).not.toContain(
+      'stop-unfence',
+    );
+    const unreachable = view({ currentStep: 1 }, [
+      { state: 'done', action: 'db.fence', result: { outcome: { state: 'unreachable' } } },
+      { state: 'active', waitingOn: 'failure' },
+    ]);
+    expect(buttons(renderStep(unreachable, unreachable.steps[1]!, null) as never)).not.toContain(
+      'stop-unfence',
+    );
+  });
+
+  it('shows the commands of a step a person does, and a long action getting on in place', () => {
+    const v = view({}, [
+      {
+        state: 'active',
+        waitingOn: 'operator',
+        result: { instructions: 'pg_basebackup -h 10.0.0.6 -D "$PGDATA" -R <x>' },
+      },
+    ]);
+    expect(text(renderStep(v, v.steps[0]!, null))).toContain(
+      'pg_basebackup -h 10.0.0.6 -D \\"$PGDATA\\" -R &lt;x&gt;',
+    );
+    const running = view({ currentStep: 1 }, [{ state: 'done' }, { state: 'executing' }]);
+    expect(
+      text(
+        renderStep(
+          running,
+          running.steps[1]!,
+          null,
+          'replica: replayed 0/3000 of 0/3100, 256 bytes to go',
+        ),
+      ),
+    ).toContain(':hourglass_flowing_sand: replica: replayed 0/3000 of 0/3100, 256 bytes to go');
+  });
+
+  it('says when the exposure is only a lower bound, and when the service is left unprotected', () => {
+    const v = {
+      ...view({
+        status: 'succeeded',
+        rtoSeconds: 600,
+        rpoExposureSeconds: 2.1,
+        rpoExposureBound: 'lower-bound',
+        rpoExposureDetail: '≥ 2.1 s (4096 bytes) — primary unreachable, measured on the replica',
+      }),
+      unprotected: { seconds: 120, ongoing: true, since: '2026-11-24T03:20:00.000Z' },
+    };
+    const shown = text(renderRunSummary(v, { rtoSeconds: 900, rpoSeconds: 60 }, []));
+    expect(shown).toContain(
+      '*RPO exposure:* ≥ 2.1 s (4096 bytes) — primary unreachable, measured on the replica (objective 1m)',
+    );
+    expect(shown).toContain(
+      '*UNPROTECTED* since the promotion: no replica follows the new primary',
+    );
   });
 });
 
