@@ -288,7 +288,8 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
         const target = runStep(view.private_metadata);
         if (viewId === ViewId.stepSkip) engine.skipStep({ key, actor, ...target, reason });
         if (viewId === ViewId.stepNote) engine.addNote({ key, actor, ...target, text: reason });
-        if (viewId === ViewId.gateOverride) engine.overrideGate({ key, actor, ...target, reason });
+        if (viewId === ViewId.gateOverride || viewId === ViewId.fenceOverride)
+          engine.overrideGate({ key, actor, ...target, reason });
       }
     } catch (error) {
       const runId = view.private_metadata.split(':')[0] ?? '';

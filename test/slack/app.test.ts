@@ -40,6 +40,16 @@ service: payments-db
 3. Verify it takes writes \`action: db.verify-writable\`
 `;
 
+const switchover = `---
+kind: switchover
+service: payments-db
+---
+## Go (5 minutes)
+1. Fence \`action: db.fence\`
+2. Catch up \`action: db.catch-up 2m\`
+3. Promote \`action: db.promote\`
+`;
+
 interface Harness {
   t: TestEngine;
   slack: SlackStandIn;
@@ -69,7 +79,7 @@ async function startHarness(configYaml: string): Promise<Harness> {
   const slack = await startSlackStandIn();
   const port = await freePort();
   const t = makeEngine({
-    runbooks: { drill, failover },
+    runbooks: { drill, failover, switchover },
     configYaml: `slack: { channel: C0DROPS }\n${configYaml}`,
     clock: testClock(new Date().toISOString()),
     env: {
@@ -159,7 +169,7 @@ describe('the /dr command', () => {
     const cases: [string, RegExp][] = [
       ['frobnicate', /unknown command "frobnicate"\. Commands: help, status, failover/],
       ['drill', /usage: \/dr drill <runbook>/],
-      ['drill nope', /no runbook "nope" .*\(known: drill, failover\)/],
+      ['drill nope', /no runbook "nope" .*\(known: drill, failover, switchover\)/],
       ['failover orders-db', /no service "orders-db" \(known: payments-db\)/],
       ['runbook', /usage: \/dr runbook list\|show\|start <name>/],
       ['abort r-1', /usage: \/dr abort <run> <reason>/],
@@ -542,5 +552,96 @@ describe('/dr failover on a real PostgreSQL pair', () => {
     } finally {
       await pair.stop();
     }
+  });
+
+  it('blocks a promotion beside a live primary in the thread; "Promote unfenced" needs a reason and a second person', async () => {
+    const pair = await startPostgresPair();
+    try {
+      const h = await startHarness(postgresConfig(pair.primary.url, pair.standby.url));
+      const { runId } = h.t.engine.startRun({
+        key: 'k',
+        actor: { user: 'U0ALICE', via: 'slack' },
+        runbook: 'failover',
+      });
+      h.app.publisher.bindChannel(runId, 'C0DROPS');
+      await sendToSlackApp(
+        h.url,
+        buttonClick(ActionId.stepDone, `${runId}:0`, 'U0ALICE', h.responseUrl),
+        SECRET,
+      );
+      await waitFor(
+        () => h.t.engine.getRun(runId).current?.waitingOn === 'fence-gate',
+        'the fence gate',
+      );
+      await settle(h);
+      const blocked = h.slack
+        .callsTo('chat.update')
+        .concat(h.slack.callsTo('chat.postMessage'))
+        .map((call) => JSON.stringify(call.body.blocks ?? ''))
+        .find((blocks) => blocks.includes('still accepts writes: fence it first'));
+      expect(blocked).toContain(ActionId.fenceOverride);
+
+      await sendToSlackApp(
+        h.url,
+        buttonClick(ActionId.fenceOverride, `${runId}:1`, 'U0ALICE', h.responseUrl),
+        SECRET,
+      );
+      await waitFor(() => h.slack.callsTo('views.open').length > 0, 'the reason modal');
+      const modal = h.slack.callsTo('views.open')[0]!.body.view as { callback_id: string };
+      expect(modal.callback_id).toBe(ViewId.fenceOverride);
+      await sendToSlackApp(
+        h.url,
+        viewSubmission(
+          ViewId.fenceOverride,
+          `${runId}:1`,
+          { reason: 'partitioned from every client' },
+          'U0ALICE',
+        ),
+        SECRET,
+      );
+      await waitFor(
+        () => h.t.engine.getRun(runId).steps[1]!.approvals.some((a) => a.gate === 'fence-override'),
+        'the override request',
+      );
+      await settle(h);
+      const request = h.slack
+        .callsTo('chat.postMessage')
+        .map((call) => JSON.stringify(call.body.blocks ?? ''))
+        .find((blocks) => blocks.includes('asks for a promotion UNFENCED'));
+      expect(request).toContain('partitioned from every client');
+      const override = h.t.engine
+        .getRun(runId)
+        .steps[1]!.approvals.find((a) => a.gate === 'fence-override')!;
+      await sendToSlackApp(
+        h.url,
+        buttonClick(ActionId.approvalApprove, override.id, 'U0ALICE', h.responseUrl),
+        SECRET,
+      );
+      await waitFor(
+        () => replies(h).some((text) => text.includes('two-person rule')),
+        'the self-approval refusal',
+      );
+      expect(await sql(pair.standby.url, 'SELECT pg_is_in_recovery() AS r')).toEqual([{ r: true }]);
+    } finally {
+      await pair.stop();
+    }
+  });
+
+  it('confirms a switchover with its plan and no outage time to ask for', async () => {
+    const h = await startHarness(noDb);
+    await sendToSlackApp(
+      h.url,
+      slashCommand('switchover payments-db', 'U0ALICE', h.responseUrl, 'trigger-so'),
+      SECRET,
+    );
+    await waitFor(() => h.slack.callsTo('views.open').length > 0, 'the confirmation');
+    const modal = JSON.stringify(h.slack.callsTo('views.open')[0]!.body.view);
+    expect(modal).toContain('Switch over payments-db');
+    expect(modal).toContain('Start switchover');
+    expect(modal).toMatch(
+      /Fence primary 127\.0\.0\.1:1: ALTER SYSTEM SET default_transaction_read_only = on/,
+    );
+    expect(modal).toContain('Wait up to 2m until replica 127.0.0.1:2 has replayed everything');
+    expect(modal).not.toContain('impact-time');
   });
 });
