@@ -140,3 +140,67 @@ describe('crash at every step boundary', () => {
     }
   });
 });
+
+describe('crash around the fence, with the old primary alive', () => {
+  const fenced = `---
+title: Failover
+kind: failover
+service: payments-db
+---
+## Fail over (15 minutes)
+1. Fence \`action: db.fence\`
+2. Promote \`action: db.promote\`
+3. Point DNS at the new primary \`action: dns.switch\`
+4. Write \`action: db.verify-writable\`
+`;
+  const cases = [
+    { killAt: '0', what: 'between the fence and the promotion' },
+    { killAt: 'a1', what: 'with the promotion started but not run' },
+    { killAt: '1', what: 'between the promotion and the DNS switch' },
+  ];
+  for (const { killAt, what } of cases) {
+    it(`resumes after kill -9 ${what}: the fence runs once, one promotion, the old primary still refuses writes`, async () => {
+      const pair = await startPostgresPair();
+      try {
+        const dir = makeTempDir();
+        mkdirSync(path.join(dir, 'runbooks'));
+        writeFileSync(path.join(dir, 'runbooks', 'failover.md'), fenced);
+        const config = path.join(dir, 'lifeboat.yml');
+        writeFileSync(config, postgresConfig(pair.primary.url, pair.standby.url));
+        const execLog = path.join(dir, 'executions.log');
+        writeFileSync(execLog, '');
+
+        const first = launch(config, execLog, killAt);
+        await until(() => first.output().includes('BOUNDARY'), `the crash point (${killAt})`);
+        first.child.kill('SIGKILL');
+        await first.exited;
+        const second = launch(config, execLog);
+        expect(await second.exited).toBe(0);
+        expect(second.output()).toContain('FINISHED succeeded');
+
+        const executions = readFileSync(execLog, 'utf8').trim().split('\n');
+        expect(executions.filter((line) => line.endsWith('db.fence'))).toHaveLength(1);
+        expect(executions.filter((line) => line.endsWith('db.promote'))).toHaveLength(1);
+        const store = openStore(path.join(dir, 'lifeboat.db'));
+        const promotions = store.db
+          .prepare(
+            "SELECT count(*) AS n FROM step_events WHERE event = 'action.finished' AND step_index = 1",
+          )
+          .get();
+        expect(promotions).toEqual({ n: 1 });
+        expect(verifyAuditLog(store.db)).toMatchObject({ ok: true });
+        store.close();
+        expect(await sql(pair.standby.url, 'SELECT pg_is_in_recovery() AS r')).toEqual([
+          { r: false },
+        ]);
+        const refused = await sql(pair.primary.url, 'CREATE TABLE after_the_fence (id int)').then(
+          () => 'accepted',
+          (error: { code?: string }) => error.code,
+        );
+        expect(refused).toBe('25006');
+      } finally {
+        await pair.stop();
+      }
+    });
+  }
+});
