@@ -30,6 +30,8 @@ export class DemoApp {
     private readonly pair: () => PostgresPair,
     private readonly onChange: () => void,
     private readonly intervalMs = 500,
+    /** True while the app cannot reach the primary's host (the partition scenario). */
+    private readonly isPartitioned: () => boolean = () => false,
   ) {}
 
   start(): void {
@@ -65,6 +67,11 @@ export class DemoApp {
     const errors: string[] = [];
     let wrote: 'primary' | 'standby' | null = null;
     for (const role of ['primary', 'standby'] as const) {
+      if (role === 'primary' && this.isPartitioned()) {
+        errors.push('primary is unreachable from the app (partition)');
+        await this.drop(pair.primary.url);
+        continue;
+      }
       try {
         await this.write(pair[role].url);
         wrote = role;

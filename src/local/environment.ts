@@ -17,7 +17,7 @@ import {
   PG_BIN,
   assertBinaries,
   freePort,
-  rebuildOldPrimaryAsStandby,
+  rebuildAsStandby,
   resumePostgresPair,
   roleOf,
   startPostgresPair,
@@ -40,6 +40,8 @@ interface LocalState {
   pgRoot?: string;
   /** Set when the primary was killed on purpose: it stays down across restarts until rebuilt. */
   primaryDownSince?: string;
+  /** Set while the demo app cannot reach the primary (which lives on): the partition scenario. */
+  partitionedSince?: string;
 }
 
 export interface LocalEnvironment {
@@ -52,6 +54,8 @@ export interface LocalEnvironment {
   s3Endpoint: string;
   /** When the primary was killed (simulated disaster), until a rebuild. */
   primaryDownSince: Date | null;
+  /** When the demo app lost the primary while it lives on (a partition), until a rebuild. */
+  partitionedSince: Date | null;
   stop(): Promise<void>;
 }
 
@@ -112,6 +116,7 @@ export async function startLocalEnvironment(
     pair,
     s3Endpoint,
     primaryDownSince: state?.primaryDownSince ? new Date(state.primaryDownSince) : null,
+    partitionedSince: state?.partitionedSince ? new Date(state.partitionedSince) : null,
     stop: async () => {
       await s3.close().catch(() => undefined);
       await environment.pair.stop();
@@ -131,13 +136,27 @@ export async function killPrimary(environment: LocalEnvironment, at: Date): Prom
 }
 
 /**
- * After a failover: the dead primary rebuilt from the promoted standby as its streaming standby,
- * so a failback can promote it again.
+ * The partition: the demo app can no longer reach the primary, which lives on and still takes
+ * writes from anyone else — the case where a failover without a fence leaves two primaries.
  */
-export async function rebuildOldPrimary(environment: LocalEnvironment): Promise<void> {
-  await rebuildOldPrimaryAsStandby(environment.pair);
-  updateState(environment.dir, { primaryDownSince: undefined });
+export function partitionPrimary(environment: LocalEnvironment, at: Date): void {
+  updateState(environment.dir, { partitionedSince: at.toISOString() });
+  environment.partitionedSince = at;
+}
+
+/**
+ * After a failover (or a failback): the old writer, dead or fenced, rebuilt from the one that
+ * writes now as its streaming standby, so the service is protected again and can fail back. The
+ * partition, if any, is healed with it.
+ */
+export async function rebuildOldPrimary(
+  environment: LocalEnvironment,
+  writer: 'primary' | 'standby' = 'standby',
+): Promise<void> {
+  await rebuildAsStandby(environment.pair, writer === 'standby' ? 'primary' : 'standby');
+  updateState(environment.dir, { primaryDownSince: undefined, partitionedSince: undefined });
   environment.primaryDownSince = null;
+  environment.partitionedSince = null;
 }
 
 /**
@@ -152,8 +171,9 @@ export async function rebuildPair(environment: LocalEnvironment): Promise<void> 
     ports: { primary: primary.port, standby: standby.port },
   });
   await ensureDemoData(environment.pair.primary.url);
-  updateState(environment.dir, { primaryDownSince: undefined });
+  updateState(environment.dir, { primaryDownSince: undefined, partitionedSince: undefined });
   environment.primaryDownSince = null;
+  environment.partitionedSince = null;
 }
 
 function updateState(dir: string, change: Partial<LocalState>): void {
@@ -308,7 +328,7 @@ services:
   payments-db:
     rto: 15m
     rpo: 1m
-    runbooks: { failover: failover, failback: failback }
+    runbooks: { failover: failover, failback: failback, switchover: switchover }
     database:
       provider: postgres
       primary: ${pair.primary.url}

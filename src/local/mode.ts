@@ -18,13 +18,28 @@ import { DemoApp } from './demo-app.js';
 import {
   LOCAL_USERS,
   killPrimary,
+  partitionPrimary,
   rebuildOldPrimary,
   rebuildPair,
   startLocalEnvironment,
   type LocalEnvironment,
 } from './environment.js';
-import { freePort, roleOf, type ServerRole } from './postgres-pair.js';
+import { freePort } from './postgres-pair.js';
 import { S3RVER_CREDENTIALS } from '../providers/aws/s3.js';
+import { checkReplication, classifyNodes } from '../checks/lag.js';
+import { REAL_KINDS } from '../engine/conflicts.js';
+import type { NodeProbe } from '../providers/types.js';
+import { currentProtection, type ProtectionState } from '../store/protection.js';
+
+/** What the panel says a server is: accepting writes, fenced read-only, a standby, or down. */
+export type PanelRole = 'primary' | 'fenced' | 'standby' | 'down';
+const PANEL_ROLE: Record<NodeProbe['role'], PanelRole> = {
+  writable: 'primary',
+  fenced: 'fenced',
+  standby: 'standby',
+  unreachable: 'down',
+};
+const SERVICE = 'payments-db';
 
 export const PEOPLE: readonly Person[] = [
   { id: LOCAL_USERS.requester, name: 'alice', role: 'on-call engineer' },
@@ -64,17 +79,25 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
   let environment: LocalEnvironment | null = null;
   let serving: Serving | null = null;
   let busy: string | null = null;
-  const states: Record<'primary' | 'standby', ServerRole> = { primary: 'down', standby: 'down' };
+  const states: Record<'primary' | 'standby', PanelRole> = { primary: 'down', standby: 'down' };
+  let protection: { state: ProtectionState; detail: string; since: string | null } | null = null;
   let consoleServer: ConsoleServer | null = null;
   const infraChanged = () => consoleServer?.infraChanged();
-  const demo = new DemoApp(() => environment!.pair, infraChanged);
+  const demo = new DemoApp(
+    () => environment!.pair,
+    infraChanged,
+    500,
+    () => environment?.partitionedSince !== null,
+  );
 
   const infra = () => ({
     ready: serving !== null,
     busy,
     disasterAt: environment?.primaryDownSince?.toISOString() ?? null,
+    partitionedAt: environment?.partitionedSince?.toISOString() ?? null,
     primary: { port: environment?.pair.primary.port ?? null, state: states.primary },
     standby: { port: environment?.pair.standby.port ?? null, state: states.standby },
+    protection,
     app: { ...demo.snapshot(), healthy: demo.healthy() },
     s3: environment?.s3Endpoint ?? null,
   });
@@ -109,24 +132,45 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
             await killPrimary(environment!, at);
             return `The primary (port ${environment!.pair.primary.port}) was killed at ${at.toISOString().slice(11, 19)} UTC (pg_ctl stop -m immediate). Writes fail from now on: try /dr status, then /dr failover payments-db.`;
           }),
+        partition: () =>
+          exclusive('cutting the demo app off from the primary…', () => {
+            if (states.primary !== 'primary')
+              return Promise.resolve(
+                'The primary does not take writes now: a partition needs a live primary. "Rebuild the pair" brings it back.',
+              );
+            const at = new Date();
+            partitionPrimary(environment!, at);
+            return Promise.resolve(
+              `At ${at.toISOString().slice(11, 19)} UTC the demo app lost the primary (port ${environment!.pair.primary.port}), which lives on and still accepts writes from anyone who reaches it: a partition, not a crash. /dr failover payments-db now has to fence it before promoting the standby.`,
+            );
+          }),
         restore: () =>
           exclusive('rebuilding the pair…', async () => {
-            const running = listRunsInFlight(serving!.engine.store.db).filter(
-              (run) => run.kind === 'failover' || run.kind === 'failback',
+            const running = listRunsInFlight(serving!.engine.store.db).filter((run) =>
+              REAL_KINDS.includes(run.kind),
             );
             if (running.length > 0)
               return `Run ${running[0]!.id} (${running[0]!.kind}) is still in flight: finish or abort it before rebuilding the pair.`;
             await demo.stop();
             await rebuildPair(environment!);
             demo.start();
+            await recordProtection();
             return `A fresh primary (port ${environment!.pair.primary.port}) and streaming standby (port ${environment!.pair.standby.port}) are up; the demo app writes to the primary again.`;
           }),
         rebuildOldPrimary: () =>
-          exclusive('rebuilding the old primary as a standby…', async () => {
-            if (states.primary !== 'down' || states.standby !== 'primary')
-              return 'That is for after a failover: the primary down and the standby promoted.';
-            await rebuildOldPrimary(environment!);
-            return `The old primary (port ${environment!.pair.primary.port}) is now a streaming standby of the promoted one: /dr failback payments-db promotes it back.`;
+          exclusive('rebuilding the old writer as a standby…', async () => {
+            const writer =
+              states.standby === 'primary' && states.primary !== 'primary'
+                ? ('standby' as const)
+                : states.primary === 'primary' && states.standby !== 'primary'
+                  ? ('primary' as const)
+                  : null;
+            if (writer === null || protection?.state !== 'unprotected')
+              return 'That is for after a failover or failback: one server writing, nothing following it.';
+            await rebuildOldPrimary(environment!, writer);
+            await recordProtection();
+            const rebuilt = writer === 'standby' ? 'old primary' : 'standby';
+            return `The ${rebuilt} (port ${environment!.pair[writer === 'standby' ? 'primary' : 'standby'].port}) is now a streaming standby of the ${writer}: payments-db is protected again${writer === 'standby' ? ', and /dr failback payments-db can promote it back' : ''}.`;
           }),
       },
     },
@@ -135,18 +179,40 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
   consoleServer = server;
 
   let monitor: NodeJS.Timeout | null = null;
+  const database = () =>
+    serving!.engine.providersFor(serving!.engine.config.services[SERVICE]!, 'failover').database!;
   const probe = async () => {
-    if (!environment) return;
-    const pair = environment.pair;
-    const [primary, standby] = await Promise.all([
-      roleOf(pair.primary.url),
-      roleOf(pair.standby.url),
+    if (!environment || !serving) return;
+    const [primary, replica] = await Promise.all([
+      database().probe('primary'),
+      database().probe('replica'),
     ]);
-    if (primary !== states.primary || standby !== states.standby) {
-      states.primary = primary;
-      states.standby = standby;
-      infraChanged();
-    }
+    const seen = classifyNodes(primary, replica);
+    const episode = currentProtection(serving.engine.store.db, SERVICE);
+    const next = {
+      state: seen.state,
+      detail: seen.detail,
+      since: episode?.state === seen.state ? episode.startedAt : null,
+    };
+    const changed =
+      PANEL_ROLE[primary.role] !== states.primary ||
+      PANEL_ROLE[replica.role] !== states.standby ||
+      JSON.stringify(next) !== JSON.stringify(protection);
+    states.primary = PANEL_ROLE[primary.role];
+    states.standby = PANEL_ROLE[replica.role];
+    protection = next;
+    if (changed) infraChanged();
+  };
+  /** What lifeboat's own replication check would record, right away (not at the next minute). */
+  const recordProtection = async () => {
+    const engine = serving!.engine;
+    const service = engine.config.services[SERVICE]!;
+    await checkReplication(
+      service,
+      (promote) => engine.providersFor(service, 'failover', promote).database!,
+      engine.store.db,
+      new Date(),
+    );
   };
 
   try {

@@ -161,9 +161,22 @@ async function startStandbyOf(
  * standby — what must happen before a failback can promote it again.
  */
 export async function rebuildOldPrimaryAsStandby(pair: PostgresPair): Promise<void> {
-  await stopServer(pair.primary, 'immediate');
-  rmSync(pair.primary.dataDir, { recursive: true, force: true });
-  await startStandbyOf(pair.standby, pair.primary, pair.root);
+  await rebuildAsStandby(pair, 'primary');
+}
+
+/**
+ * `which` server of the pair — dead, fenced or diverged — is thrown away and made afresh a
+ * streaming standby of the other (pg_basebackup, so nothing of its old data or settings stays).
+ */
+export async function rebuildAsStandby(
+  pair: PostgresPair,
+  which: 'primary' | 'standby',
+): Promise<void> {
+  const rebuilt = pair[which];
+  const source = pair[which === 'primary' ? 'standby' : 'primary'];
+  await stopServer(rebuilt, 'immediate');
+  rmSync(rebuilt.dataDir, { recursive: true, force: true });
+  await startStandbyOf(source, rebuilt, pair.root);
 }
 
 /** initdb, our settings, start. */

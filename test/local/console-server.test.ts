@@ -17,6 +17,7 @@ const controls = {
   disaster: () => Promise.resolve('killed'),
   restore: () => Promise.resolve('rebuilt'),
   rebuildOldPrimary: () => Promise.resolve('rebuilt as a standby'),
+  partition: () => Promise.resolve('partitioned'),
   healthy: () => true,
 };
 

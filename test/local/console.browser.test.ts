@@ -210,6 +210,10 @@ describe('the local console in Chromium', () => {
     await expect
       .poll(() => page.locator('#infra-standby').getAttribute('data-state'))
       .toBe('primary');
+    // Nothing follows the new primary: the panel says so until the old one is rebuilt.
+    await expect
+      .poll(() => page.locator('#infra-protection').innerText())
+      .toMatch(/^UNPROTECTED since \d\d:\d\d:\d\d UTC — no standby follows the writer/);
     await expect
       .poll(() => page.locator('#infra-app').innerText())
       .toMatch(/healthy · writing to the standby/);
@@ -230,10 +234,13 @@ describe('the local console in Chromium', () => {
     await page.click('#rebuild-old-primary');
     await expect
       .poll(() => page.locator('#infra-said').innerText(), { timeout: 60_000 })
-      .toMatch(/is now a streaming standby of the promoted one/);
+      .toMatch(
+        /The old primary \(port \d+\) is now a streaming standby of the standby: payments-db is protected again/,
+      );
     await expect
       .poll(() => page.locator('#infra-primary').getAttribute('data-state'))
       .toBe('standby');
+    await expect.poll(() => page.locator('#infra-protection').innerText()).toMatch(/^protected/);
     await expect(page.locator('#rebuild-old-primary').isHidden()).resolves.toBe(true);
 
     await type('/dr failback payments-db');
@@ -242,7 +249,17 @@ describe('the local console in Chromium', () => {
     await page.click('#modal-content button[type=submit]');
     await page.waitForSelector('#modal', { state: 'hidden' });
     await expect.poll(() => runHeaderFor('FAILBACK').count()).toBe(1);
-    await workRun(runHeaderFor('FAILBACK'));
+    await workRun(runHeaderFor('FAILBACK'), {
+      beforeDone: async (step) => {
+        if (!step.includes('Rebuild the DR-region database')) return;
+        // The person follows the commands the step shows; in local mode the panel does it.
+        await expect.poll(() => page.locator('#rebuild-old-primary').isHidden()).toBe(false);
+        await page.click('#rebuild-old-primary');
+        await expect
+          .poll(() => page.locator('#infra-said').innerText(), { timeout: 60_000 })
+          .toMatch(/The standby \(port \d+\) is now a streaming standby of the primary/);
+      },
+    });
     await expect(runHeaderFor('FAILBACK').locator('.body').first().innerText()).resolves.toMatch(
       /Status:\s*recovered/,
     );
@@ -252,7 +269,12 @@ describe('the local console in Chromium', () => {
     await expect
       .poll(() => page.locator('#infra-app').innerText())
       .toMatch(/healthy · writing to the primary/);
-  }, 90_000);
+    // Exactly one writable node, and a standby following it again.
+    await expect
+      .poll(() => page.locator('#infra-standby').getAttribute('data-state'))
+      .toBe('standby');
+    await expect.poll(() => page.locator('#infra-protection').innerText()).toMatch(/^protected/);
+  }, 120_000);
 
   it('walks a tabletop: a note through the reason modal, then an abort with its reason', async () => {
     await andRendered(() => type('/dr tabletop failover'));
@@ -304,6 +326,70 @@ describe('the local console in Chromium', () => {
       .poll(() => page.locator('#infra-app').innerText())
       .toMatch(/writing to the primary/);
   }, 90_000);
+
+  it('plays a partition: the primary lives on, so the failover fences it before promoting', async () => {
+    await page.click('#partition');
+    await expect.poll(() => page.locator('#infra-app').innerText()).toMatch(/^DOWN/);
+    await expect
+      .poll(() => page.locator('#infra-primary').innerText())
+      .toMatch(/accepts writes · the app cannot reach it \(partition\)/);
+    const impact = /give (\S+) as the impact time/.exec(
+      await page.locator('#infra-disaster').innerText(),
+    )?.[1];
+    await type('/dr failover payments-db');
+    await page.waitForSelector('#modal:not([hidden]) .modal-title');
+    await expect.poll(() => page.locator('#modal-content').innerText()).not.toContain('measuring');
+    await expect(page.locator('#modal-content').innerText()).resolves.toMatch(
+      /Fence primary 127\.0\.0\.1:\d+: ALTER SYSTEM SET default_transaction_read_only = on/,
+    );
+    await page.fill('#modal-content input[name="impact-time"]', impact!);
+    await page.click('#modal-content button[type=submit]');
+    await page.waitForSelector('#modal', { state: 'hidden' });
+    await expect
+      .poll(() => runHeaderFor('FAILOVER').locator('.body').first().innerText())
+      .toMatch(/Status:\s*waiting for the team/);
+    await workRun(runHeaderFor('FAILOVER'));
+    await expect(runHeaderFor('FAILOVER').innerText()).resolves.toMatch(
+      /fenced: read-only \(a write was refused/,
+    );
+    await expect
+      .poll(() => page.locator('#infra-primary').getAttribute('data-state'))
+      .toBe('fenced');
+    await expect
+      .poll(() => page.locator('#infra-standby').getAttribute('data-state'))
+      .toBe('primary');
+    await expect
+      .poll(() => page.locator('#infra-app').innerText())
+      .toMatch(/healthy · writing to the standby/);
+    await expect.poll(() => page.locator('#infra-protection').innerText()).toMatch(/^UNPROTECTED/);
+  }, 120_000);
+
+  it('plays a planned switchover from the panel: nothing lost, proved by WAL positions', async () => {
+    await page.click('#rebuild-old-primary');
+    await expect
+      .poll(() => page.locator('#infra-protection').innerText(), { timeout: 60_000 })
+      .toMatch(/^protected/);
+    await expect(page.locator('#switchover').isHidden()).resolves.toBe(false);
+    await page.click('#switchover');
+    await page.waitForSelector('#modal:not([hidden]) .modal-title');
+    await expect(page.locator('.modal-title').innerText()).resolves.toBe('Switch over payments-db');
+    await expect.poll(() => page.locator('#modal-content').innerText()).not.toContain('measuring');
+    await page.click('#modal-content button[type=submit]');
+    await page.waitForSelector('#modal', { state: 'hidden' });
+    await expect.poll(() => runHeaderFor('SWITCHOVER').count()).toBe(1);
+    await workRun(runHeaderFor('SWITCHOVER'));
+    const thread = await runHeaderFor('SWITCHOVER').innerText();
+    expect(thread).toMatch(/RPO exposure: 0 bytes — the primary was fenced at \d+\/[0-9A-F]+/);
+    await expect
+      .poll(() => page.locator('#infra-primary').getAttribute('data-state'))
+      .toBe('primary');
+    await expect
+      .poll(() => page.locator('#infra-standby').getAttribute('data-state'))
+      .toBe('fenced');
+    await expect
+      .poll(() => page.locator('#infra-app').innerText())
+      .toMatch(/healthy · writing to the primary/);
+  }, 120_000);
 
   it('a second start reuses .lifeboat/: the same ports, and the channel as it was left', async () => {
     const ports = [mode.environment.pair.primary.port, mode.environment.pair.standby.port];

@@ -32,6 +32,7 @@ export interface ConsoleControls {
   restore(): Promise<string>;
   /** After a failover: the dead primary rebuilt as a standby of the promoted one (for a failback). */
   rebuildOldPrimary(): Promise<string>;
+  partition(): Promise<string>;
   /** The demo application's health, for the service's health check. */
   healthy(): boolean;
 }
@@ -211,6 +212,9 @@ export async function startConsoleServer(deps: ConsoleDeps, port: number): Promi
     },
     async 'rebuild-old-primary'() {
       return { said: await deps.controls.rebuildOldPrimary() };
+    },
+    async partition() {
+      return { said: await deps.controls.partition() };
     },
   };
 

@@ -133,13 +133,30 @@ function renderInfra(infra) {
     if (s.port === null) return 'starting…';
     const role = {
       primary: 'up, accepts writes',
+      fenced: 'up, FENCED: read-only, refuses writes',
       standby: 'up, streaming standby (read-only)',
       down: 'DOWN',
     }[s.state];
     return `${name} · port ${s.port} · ${role}`;
   };
-  setStatus('infra-primary', server(infra.primary, 'PostgreSQL'), infra.primary.state);
+  const partitioned = infra.partitionedAt !== null;
+  setStatus(
+    'infra-primary',
+    `${server(infra.primary, 'PostgreSQL')}${partitioned ? ' · the app cannot reach it (partition)' : ''}`,
+    infra.primary.state,
+  );
   setStatus('infra-standby', server(infra.standby, 'PostgreSQL'), infra.standby.state);
+  const protection = infra.protection;
+  if (protection) {
+    const since = protection.since ? ` since ${protection.since.slice(11, 19)} UTC` : '';
+    const words = {
+      protected: 'protected — a standby follows the writer',
+      unprotected: `UNPROTECTED${since} — no standby follows the writer`,
+      'two-primaries': `TWO PRIMARIES${since} — both accept writes`,
+      'no-writer': `NO WRITER${since} — nothing accepts writes`,
+    };
+    setStatus('infra-protection', words[protection.state], protection.state);
+  }
   const app = infra.app;
   setStatus(
     'infra-app',
@@ -148,16 +165,20 @@ function renderInfra(infra) {
       : `DOWN · no database accepts writes${app.lastError ? ` (${app.lastError})` : ''}`,
     app.writingTo && app.healthy ? 'primary' : 'down',
   );
-  $('infra-disaster').textContent = infra.disasterAt
-    ? `primary killed at ${infra.disasterAt.slice(11, 19)} UTC — to measure the RTO from it, give ${infra.disasterAt.slice(0, 19)}Z as the impact time`
+  const lost = infra.disasterAt ?? infra.partitionedAt;
+  $('infra-disaster').textContent = lost
+    ? `${infra.disasterAt ? 'primary killed' : 'the app lost the primary'} at ${lost.slice(11, 19)} UTC — to measure the RTO from it, give ${lost.slice(0, 19)}Z as the impact time`
     : 'none';
-  $('disaster').disabled = Boolean(infra.busy) || !infra.ready;
-  $('restore').disabled = Boolean(infra.busy) || !infra.ready;
-  // Only after a failover: the primary dead, the standby promoted.
-  $('rebuild-old-primary').hidden = !(
-    infra.primary.state === 'down' && infra.standby.state === 'primary'
-  );
-  $('rebuild-old-primary').disabled = Boolean(infra.busy) || !infra.ready;
+  const idle = !infra.busy && infra.ready;
+  $('disaster').disabled = !idle;
+  $('restore').disabled = !idle;
+  $('partition').disabled = !idle || infra.primary.state !== 'primary' || partitioned;
+  // A planned switchover needs a standby following the writer.
+  $('switchover').hidden = protection?.state !== 'protected';
+  $('switchover').disabled = !idle;
+  // After a failover or failback: one server writes, nothing follows it.
+  $('rebuild-old-primary').hidden = protection?.state !== 'unprotected';
+  $('rebuild-old-primary').disabled = !idle;
   if (infra.busy) $('infra-said').textContent = infra.busy;
 }
 
@@ -243,8 +264,14 @@ document.addEventListener('keydown', (event) => {
     post('/console/close', { as: state.as }).catch(fail);
 });
 
+// Not an infrastructure control: the switchover is asked for in the channel, as in Slack.
+$('switchover').addEventListener('click', () => {
+  post('/console/command', { as: state.as, text: '/dr switchover payments-db' }).catch(fail);
+});
+
 for (const [id, path] of [
   ['disaster', '/console/disaster'],
+  ['partition', '/console/partition'],
   ['restore', '/console/restore'],
   ['rebuild-old-primary', '/console/rebuild-old-primary'],
 ]) {
