@@ -28,7 +28,8 @@ export function isConfirmedKind(kind: string): kind is ConfirmedKind {
 
 /** What a command answers: a message for the person, a confirmation to show, or a started run. */
 export type Reply =
-  | { type: 'message'; text: string }
+  /** `alarms`: what is wrong right now (TWO PRIMARIES …): the CLI exits non-zero on them. */
+  | { type: 'message'; text: string; alarms?: string[] }
   | { type: 'confirm'; kind: ConfirmedKind; service: string; runbook: string }
   | { type: 'started'; runId: string; text: string };
 

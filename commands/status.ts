@@ -23,6 +23,7 @@ export const status: Command<Reply> = {
         ? Object.keys(context.config.services)
         : [pickService(args, context, status.usage)];
     const lines: string[] = [];
+    const alarms: string[] = [];
     for (const name of names) {
       const service = context.config.services[name]!;
       const engine = needEngine(context);
@@ -32,6 +33,8 @@ export const status: Command<Reply> = {
         context.store.db,
         context.clock(),
       );
+      if (['TWO PRIMARIES', 'UNPROTECTED', 'NO WRITER'].includes(replication.state))
+        alarms.push(`${name}: ${replication.state}`);
       const backup = latestResults(context.store.db, 'backups').find(
         (result) => result.service === name,
       );
@@ -75,7 +78,7 @@ export const status: Command<Reply> = {
         ...reminders.map((entry) => testLine(entry, finished, context.clock())),
       );
     }
-    return { type: 'message', text: lines.join('\n') || 'no services configured' };
+    return { type: 'message', text: lines.join('\n') || 'no services configured', alarms };
   },
 };
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { startPostgresPair } from '../src/local/postgres-pair.js';
 import { cli } from './support/cli.js';
 import { postgresConfig } from './support/engine.js';
+import { sql } from './support/pg-pair.js';
 import { makeTempDir } from './support/tmp.js';
 
 function workspace(configYaml: string): Record<string, string> {
@@ -20,6 +21,7 @@ describe('lifeboat check', () => {
       const env = workspace(postgresConfig(pair.primary.url, pair.standby.url));
       const healthy = await cli(['check', 'lag'], env);
       expect(healthy.code).toBe(0);
+      expect((await cli(['status'], env)).code).toBe(0);
       expect(healthy.stdout).toMatch(
         /^ok {4}payments-db: replica 127\.0\.0\.1:\d+ streams from primary 127\.0\.0\.1:\d+, 0 bytes behind: within the RPO \(1m\)\n$/,
       );
@@ -28,6 +30,24 @@ describe('lifeboat check', () => {
       expect(disaster.code).toBe(1);
       expect(disaster.stdout).toMatch(/^FAIL {2}payments-db: NO WRITER since /);
       expect(disaster.stdout).toContain('measured on the replica: the primary does not answer');
+    } finally {
+      await pair.stop();
+    }
+  });
+
+  it('exits 1 on TWO PRIMARIES, naming both, in check lag and in status', async () => {
+    const pair = await startPostgresPair();
+    try {
+      const env = workspace(postgresConfig(pair.primary.url, pair.standby.url));
+      await sql(pair.standby.url, 'SELECT pg_promote(true, 30)'); // someone promoted it by hand
+      const check = await cli(['check', 'lag'], env);
+      expect(check.code).toBe(1);
+      expect(check.stdout).toMatch(
+        /^FAIL {2}payments-db: TWO PRIMARIES since .*: both primary 127\.0\.0\.1:\d+ and replica 127\.0\.0\.1:\d+ accept writes\. Fence one of them now\./,
+      );
+      const status = await cli(['status'], env);
+      expect(status.code).toBe(1);
+      expect(status.stdout).toContain('• replication: TWO PRIMARIES since');
     } finally {
       await pair.stop();
     }
@@ -52,7 +72,8 @@ describe('lifeboat check', () => {
       'no service "orders" (known: payments-db)',
     );
     const status = await cli(['status'], env);
-    expect(status.code).toBe(0);
+    expect(status.code).toBe(1); // neither database answers: no writer
+    expect(status.stdout).toContain('• replication: NO WRITER since');
     expect(status.stdout).toContain('payments-db — RTO 15m, RPO 1m');
     expect(status.stdout).toContain('• last failover: never');
     expect((await cli(['check', 'backups'], env)).stdout).toBe(

@@ -80,7 +80,10 @@ function checkStartup(io: Io, env: Env): number {
   return problems.length === 0 ? 0 : 1;
 }
 
-/** `lifeboat status`: the same readiness as `/dr status`, for a terminal. */
+/**
+ * `lifeboat status`: the same readiness as `/dr status`, for a terminal; exit 1 while a service has
+ * two primaries, no replica, or no writer.
+ */
 export async function showStatus(service: string | undefined, io: Io, env: Env): Promise<number> {
   const config = loadConfig(env);
   const engine = createEngine(config);
@@ -92,8 +95,9 @@ export async function showStatus(service: string | undefined, io: Io, env: Env):
       clock: engine.clock,
       engine,
     });
-    io.out((reply as { text: string }).text.replace(/\*/g, ''));
-    return 0;
+    const { text, alarms = [] } = reply as { text: string; alarms?: string[] };
+    io.out(text.replace(/\*/g, ''));
+    return alarms.length === 0 ? 0 : 1;
   } finally {
     engine.store.close();
   }
