@@ -203,7 +203,7 @@ export async function waitForReplayOf(
         `${node.name}: replayed ${replayed ?? 'nothing'} of ${lsn}, ${behind} to go`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 100));
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 20));
   }
 }
 
@@ -316,7 +316,7 @@ async function waitForSetting(node: PgNode, value: 'on' | 'off'): Promise<void> 
         `default_transaction_read_only is still ${seen} ${SETTLE_MS / 1000} s after pg_reload_conf()`,
         false,
       );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 
