@@ -9,6 +9,8 @@ import type { Notice } from '../../src/schedule/notifier.js';
 import {
   rebuildOldPrimaryAsStandby,
   startPostgresPair,
+  startServer,
+  stopServer,
   type PostgresPair,
 } from '../../src/local/postgres-pair.js';
 import { currentProtection, unprotectedAfter } from '../../src/store/protection.js';
@@ -281,6 +283,71 @@ describe('planned switchover', () => {
         .prepare("SELECT actor FROM audit_log WHERE action = 'fence.lifted'")
         .all();
       expect(lifted).toEqual([{ actor: 'U0ALICE' }]);
+    });
+  });
+});
+
+describe('the UNPROTECTED alarm', () => {
+  it('is posted when it starts, again every alerts.unprotected_repeat, and its end once', async () => {
+    await withPair(async (pair) => {
+      const t = makeEngine({
+        runbooks: {},
+        configYaml: `slack: { channel: C0DROPS }\nalerts: { unprotected_repeat: 4h }\n${postgresConfig(pair.primary.url, pair.standby.url)}`,
+      });
+      const posts: Notice[] = [];
+      const lagJob = buildJobs({
+        ...t.config,
+        schedules: [
+          {
+            name: 'lag-watch',
+            cron: '* * * * *',
+            check: 'lag',
+            remind: null,
+            service: null,
+            timezone: 'UTC',
+            pick: 'newest',
+            withinSeconds: null,
+          },
+        ],
+      }).find((job) => job.name === 'lag-watch')!;
+      const tick = async (advanceMs: number) => {
+        t.clock.advance(advanceMs);
+        await lagJob.run({
+          config: t.config,
+          engine: t.engine,
+          notifier: { post: (notice) => Promise.resolve(void posts.push(notice)) },
+          now: t.clock(),
+        });
+      };
+      await tick(0);
+      expect(posts).toEqual([]); // protected: nothing to say
+      await stopServer(pair.standby);
+      await tick(60_000);
+      await tick(3_600_000);
+      await tick(2 * 3_600_000);
+      expect(posts.map((p) => p.text)).toEqual([
+        expect.stringMatching(
+          /^:warning: \*UNPROTECTED\* replication of \*payments-db\*: UNPROTECTED — no replica since 2026-11-24 03:01 UTC: no replica follows primary/,
+        ),
+      ]);
+      await tick(2 * 3_600_000); // four hours since it was posted
+      expect(posts).toHaveLength(2);
+      expect(posts[1]!.text).toMatch(
+        /^:warning: \*UNPROTECTED\* \(reminder\) replication of \*payments-db\*: UNPROTECTED — no replica since 2026-11-24 03:01 UTC \(5h\)/,
+      );
+      await startServer(pair.standby);
+      await waitFor(
+        async () =>
+          (
+            await checkLag(t.config, t.store.db, t.engine.providersFor.bind(t.engine), t.clock())
+          )[0]!.ok,
+        'the standby streaming again',
+      );
+      await tick(60_000);
+      expect(posts).toHaveLength(3);
+      expect(posts[2]!.text).toMatch(
+        /^:white_check_mark: \*recovered\* replication of \*payments-db\*/,
+      );
     });
   });
 });

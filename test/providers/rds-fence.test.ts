@@ -198,6 +198,47 @@ describe('the RDS fence', () => {
   });
 });
 
+describe('catching up on RDS', () => {
+  it('waits until CloudWatch reports ReplicaLag 0 after the fence, and gives up saying how far behind it is', async () => {
+    const db = provider(sgFence);
+    const fencedAt = new Date('2026-11-24T03:00:00Z');
+    cloudwatch
+      .on(GetMetricDataCommand)
+      .resolvesOnce({ MetricDataResults: [{ Id: 'lag', Values: [4], Timestamps: [fencedAt] }] })
+      .resolvesOnce({ MetricDataResults: [{ Id: 'lag', Values: [1], Timestamps: [fencedAt] }] })
+      .resolves({
+        MetricDataResults: [
+          { Id: 'lag', Values: [0], Timestamps: [new Date('2026-11-24T03:01:00Z')] },
+        ],
+      });
+    const progress: string[] = [];
+    const caughtUp = await db.waitForReplay('replica', null, {
+      timeoutMs: 60_000,
+      since: fencedAt,
+      onProgress: (text) => progress.push(text),
+    });
+    expect(caughtUp.detail).toBe(
+      'RDS production-dr (us-west-2) reports ReplicaLag 0 at 2026-11-24T03:01:00.000Z, after the fence',
+    );
+    expect(progress).toEqual([
+      'RDS production-dr (us-west-2): ReplicaLag 4 s',
+      'RDS production-dr (us-west-2): ReplicaLag 1 s',
+    ]);
+    const input = cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input;
+    expect(input.StartTime).toEqual(fencedAt); // only datapoints from after the fence count
+
+    cloudwatch.reset();
+    cloudwatch
+      .on(GetMetricDataCommand)
+      .resolves({ MetricDataResults: [{ Id: 'lag', Values: [30], Timestamps: [fencedAt] }] });
+    await expect(
+      db.waitForReplay('replica', null, { timeoutMs: 5_000, since: fencedAt }),
+    ).rejects.toThrow(
+      'RDS production-dr (us-west-2): ReplicaLag is 30 s 5 s after the fence: it did not catch up. The primary stays fenced: retry to wait again, or stop the run and unfence it',
+    );
+  });
+});
+
 describe('a replica rebuilt on RDS', () => {
   it('renames the old primary aside, creates a read replica of the new primary under its name, and waits until it replicates', async () => {
     const db = provider(sgFence);
