@@ -3,6 +3,7 @@
 import { UsageError } from '../src/errors.js';
 import { checkBackups, latestResults, type CheckResult } from '../src/checks/backups.js';
 import { createServiceProviders } from '../src/providers/index.js';
+import { clip, escape } from '../src/slack/blocks/kit.js';
 import type { Command, Reply } from './command.js';
 
 export const backups: Command<Reply> = {
@@ -20,18 +21,21 @@ export const backups: Command<Reply> = {
         ? await checkBackups(
             context.config,
             context.store.db,
-            createServiceProviders,
+            // The engine's providers carry local mode's S3 keys; without it, the SDK's chain.
+            context.engine
+              ? (service, kind) => context.engine!.providersFor(service, kind)
+              : createServiceProviders,
             context.clock(),
           )
         : latestResults(context.store.db, 'backups');
     const checked = new Set(results.map((result) => result.service));
     const never = withBackups
       .filter((service) => !checked.has(service.name))
-      .map((service) => `• *${service.name}*: never checked — \`/dr backups check\``);
+      .map((service) => `• *${escape(service.name)}*: never checked — \`/dr backups check\``);
     return { type: 'message', text: ['*Backups*', ...results.map(line), ...never].join('\n') };
   },
 };
 
 function line(result: CheckResult): string {
-  return `• ${result.ok ? ':white_check_mark:' : ':x:'} *${result.service}*: ${result.summary} _(checked ${result.at.slice(0, 16).replace('T', ' ')} UTC)_`;
+  return `• ${result.ok ? ':white_check_mark:' : ':x:'} *${escape(result.service)}*: ${clip(result.summary, 1000)} _(checked ${result.at.slice(0, 16).replace('T', ' ')} UTC)_`;
 }

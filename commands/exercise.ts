@@ -3,8 +3,9 @@
 // here still goes through the confirmation.
 
 import { formatDuration } from '../src/duration.js';
+import { clip, escape } from '../src/slack/blocks/kit.js';
 import { UsageError } from '../src/errors.js';
-import { loadRunbookLibrary, resolveRunbook } from '../src/runbook/library.js';
+import { loadRunbookLibrary, resolveRunbookByName } from '../src/runbook/library.js';
 import type { RunKind } from '../src/runbook/model.js';
 import {
   isConfirmedKind,
@@ -42,7 +43,7 @@ export const runbook: Command<Reply> = {
     if (verb === 'list' && name === undefined) return list(context);
     if (verb === 'show' && name && extra.length === 0) return show(name, context);
     if (verb === 'start' && name && extra.length === 0) {
-      const found = resolveRunbook(name, context.config.runbooksDir);
+      const found = resolveRunbookByName(name, context.config.runbooksDir);
       if (isConfirmedKind(found.kind) && found.service) {
         return { type: 'confirm', kind: found.kind, service: found.service, runbook: found.name };
       }
@@ -72,9 +73,9 @@ function list(context: CommandContext): Reply {
   const library = loadRunbookLibrary(context.config.runbooksDir);
   const lines = library.runbooks.map(
     (r) =>
-      `• \`${r.name}\` — ${r.title} (${r.kind}${r.service ? `, ${r.service}` : ''}, ${r.phases.reduce((n, p) => n + p.steps.length, 0)} steps, reviewed ${r.reviewed ?? 'never'})`,
+      `• \`${escape(r.name)}\` — ${clip(r.title, 150)} (${r.kind}${r.service ? `, ${escape(r.service)}` : ''}, ${r.phases.reduce((n, p) => n + p.steps.length, 0)} steps, reviewed ${r.reviewed ?? 'never'})`,
   );
-  const broken = library.errors.map((e) => `• :warning: ${e.message}`);
+  const broken = library.errors.map((e) => `• :warning: ${clip(e.message, 300)}`);
   return {
     type: 'message',
     text: [`*Runbooks* in ${library.dir}`, ...lines, ...broken].join('\n'),
@@ -82,17 +83,17 @@ function list(context: CommandContext): Reply {
 }
 
 function show(name: string, context: CommandContext): Reply {
-  const found = resolveRunbook(name, context.config.runbooksDir);
+  const found = resolveRunbookByName(name, context.config.runbooksDir);
   const lines = [
-    `*${found.title}* — ${found.kind}${found.service ? ` · ${found.service}` : ''}${found.owner ? ` · owner ${found.owner}` : ''}`,
+    `*${clip(found.title, 150)}* — ${found.kind}${found.service ? ` · ${escape(found.service)}` : ''}${found.owner ? ` · owner ${clip(found.owner, 80)}` : ''}`,
   ];
   for (const phase of found.phases) {
     lines.push(
-      `*${phase.title}*${phase.budgetMinutes === null ? '' : ` (${formatDuration(phase.budgetMinutes * 60)})`}`,
+      `*${clip(phase.title, 150)}*${phase.budgetMinutes === null ? '' : ` (${formatDuration(phase.budgetMinutes * 60)})`}`,
     );
     for (const step of phase.steps) {
       lines.push(
-        `${step.index + 1}. ${step.checklist ? '☐ ' : ''}${step.text}${step.action ? ` \`${step.action}\`` : ''}${step.approval ? ' :lock:' : ''}`,
+        `${step.index + 1}. ${step.checklist ? '☐ ' : ''}${clip(step.text, 300)}${step.action ? ` \`${step.action}\`` : ''}${step.approval ? ' :lock:' : ''}`,
       );
     }
   }

@@ -5,7 +5,7 @@
 import { formatDuration } from '../src/duration.js';
 import { latestResults } from '../src/checks/backups.js';
 import { checkReplication } from '../src/checks/lag.js';
-import { escape } from '../src/slack/blocks/kit.js';
+import { clip, escape } from '../src/slack/blocks/kit.js';
 import type { Schedule } from '../src/config.js';
 import { previousSlot } from '../src/schedule/cron-time.js';
 import { listRuns, listRunsInFlight, type RunRecord } from '../src/store/runs.js';
@@ -44,7 +44,7 @@ export const status: Command<Reply> = {
       );
       if (service.backups) {
         lines.push(
-          `• backups: ${backup ? `${backup.ok ? 'ok' : 'FAILING'} — ${backup.summary} (checked ${backup.at.slice(0, 16).replace('T', ' ')} UTC)` : 'never checked: /dr backups check'}`,
+          `• backups: ${backup ? `${backup.ok ? 'ok' : 'FAILING'} — ${clip(backup.summary, 1000)} (checked ${backup.at.slice(0, 16).replace('T', ' ')} UTC)` : 'never checked: /dr backups check'}`,
         );
       }
       for (const run of listRunsInFlight(context.store.db, name))

@@ -7,6 +7,7 @@ import { formatDuration } from './duration.js';
 import type { Db } from './store/db.js';
 import { listStepEvents } from './store/steps.js';
 import { describeExposure, type RunView } from './engine/run-view.js';
+import { clip, outcomeText } from './slack/blocks/kit.js';
 
 export function renderReport(
   view: RunView,
@@ -17,6 +18,9 @@ export function renderReport(
   const { run, runbook } = view;
   const service = run.service ? config.services[run.service] : undefined;
   const h = (text: string) => (style === 'markdown' ? `## ${text}` : `*${text}*`);
+  // In Slack every piece of runbook or typed text is escaped and long ones cut; the markdown
+  // report keeps everything as written.
+  const t = (text: string, max = 1000) => (style === 'slack' ? clip(text, max) : text);
   const who = (actor: string) =>
     actor === 'lifeboat' || actor === 'system'
       ? 'lifeboat'
@@ -26,13 +30,13 @@ export function renderReport(
   const lines = [
     style === 'markdown'
       ? `# ${runbook.title} — ${run.kind} ${run.id}`
-      : `*${runbook.title}* — ${run.kind} \`${run.id}\``,
+      : `*${t(runbook.title, 150)}* — ${run.kind} \`${run.id}\``,
     '',
-    `- Status: ${run.status}${run.outcome ? ` (${run.outcome})` : ''}`,
-    `- Service: ${run.service ?? 'none'} · runbook \`${runbook.name}\` (${runbook.file})`,
+    `- Status: ${run.status}${run.outcome ? ` (${style === 'slack' ? outcomeText(run.outcome) : run.outcome})` : ''}`,
+    `- Service: ${t(run.service ?? 'none')} · runbook \`${t(runbook.name)}\` (${t(runbook.file)})`,
     `- Impact: ${run.impactAt} · started ${run.startedAt} by ${who(run.startedBy)}${run.finishedAt ? ` · finished ${run.finishedAt}` : ''}`,
     `- Achieved RTO: ${run.rtoSeconds === null ? 'recovery not verified' : formatDuration(run.rtoSeconds)}${service ? ` (objective ${formatDuration(service.rtoSeconds)}${run.rtoSeconds === null ? '' : run.rtoSeconds <= service.rtoSeconds ? ', met' : ', MISSED'})` : ''}`,
-    `- RPO exposure: ${describeExposure(run) ?? 'no promotion'}${service ? ` (objective ${formatDuration(service.rpoSeconds)})` : ''}`,
+    `- RPO exposure: ${t(describeExposure(run) ?? 'no promotion')}${service ? ` (objective ${formatDuration(service.rpoSeconds)})` : ''}`,
     ...(view.unprotected
       ? [
           `- Unprotected after promotion: ${formatDuration(view.unprotected.seconds)}${view.unprotected.ongoing ? ' so far — no replica follows the new primary yet' : ', until a replica was verified'} (since ${view.unprotected.since})`,
@@ -42,13 +46,13 @@ export function renderReport(
     h('Phases'),
     ...view.phases.map(
       (phase) =>
-        `- ${phase.title}: ${phase.elapsedSeconds === null ? 'not reached' : formatDuration(phase.elapsedSeconds)}${phase.budgetMinutes === null ? '' : ` of ${phase.budgetMinutes} min${phase.isOverBudget ? ' — OVER BUDGET' : ''}`}`,
+        `- ${t(phase.title, 150)}: ${phase.elapsedSeconds === null ? 'not reached' : formatDuration(phase.elapsedSeconds)}${phase.budgetMinutes === null ? '' : ` of ${phase.budgetMinutes} min${phase.isOverBudget ? ' — OVER BUDGET' : ''}`}`,
     ),
     '',
     h('Steps'),
     ...view.steps.map(
       (step) =>
-        `${step.index + 1}. [${step.state}] ${step.text}${step.action ? ` (${step.action})` : ''}${step.summary ? ` — ${step.summary}` : ''}${step.actor ? ` — ${who(step.actor)}` : ''}`,
+        `${step.index + 1}. [${step.state}] ${t(step.text, 300)}${step.action ? ` (${step.action})` : ''}${step.summary ? ` — ${t(step.summary)}` : ''}${step.actor ? ` — ${who(step.actor)}` : ''}`,
     ),
     '',
     h('Timeline'),
@@ -65,7 +69,7 @@ export function renderReport(
           .map((vote) => `${vote.decision} by ${who(vote.approver)} at ${vote.at}`)
           .join(', ') || 'no decisions';
       lines.push(
-        `- step ${approval.stepIndex + 1} ${approval.gate}, requested by ${who(approval.requestedBy)}: ${approval.status} (${votes})${approval.reason ? ` — ${approval.reason}` : ''}`,
+        `- step ${approval.stepIndex + 1} ${approval.gate}, requested by ${who(approval.requestedBy)}: ${approval.status} (${votes})${approval.reason ? ` — ${t(approval.reason)}` : ''}`,
       );
     }
   }
@@ -76,7 +80,7 @@ export function renderReport(
     lines.push('', h(run.kind === 'tabletop' ? 'Findings' : 'Notes'));
     for (const note of notes)
       lines.push(
-        `- ${note.text} — ${who(note.author)}${note.step_index === null ? '' : `, step ${note.step_index + 1}`}`,
+        `- ${t(note.text)} — ${who(note.author)}${note.step_index === null ? '' : `, step ${note.step_index + 1}`}`,
       );
   }
   return lines.join('\n');

@@ -3,7 +3,7 @@
 
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { resolveRunbook } from '../runbook/library.js';
+import { resolveRunbookByName } from '../runbook/library.js';
 import { createServiceProviders, type ProviderOptions } from '../providers/index.js';
 import { openStore } from '../store/db.js';
 import type { ActionRegistry } from '../actions/registry.js';
@@ -22,7 +22,7 @@ export function createEngine(
   return new Engine({
     store,
     config,
-    loadRunbook: (name) => resolveRunbook(name, config.runbooksDir),
+    loadRunbook: (name) => resolveRunbookByName(name, config.runbooksDir),
     providersFor: (service, kind, promote) =>
       createServiceProviders(service, kind, { ...options.providers, promote }),
     actions: options.actions,

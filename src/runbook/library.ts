@@ -1,6 +1,6 @@
 // Reads runbook files from disk. Parsing stays pure in parse.ts; this is the only file that reads.
 
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { NotFound, RunbookError } from '../errors.js';
 import type { Runbook } from './model.js';
@@ -52,19 +52,50 @@ export function loadRunbookFile(file: string): Runbook {
 }
 
 /**
- * A runbook by name ("failover") from the library, or by path to any file. Unknown names list
- * the known ones.
+ * A runbook by name ("failover"), from inside the runbooks folder only: what Slack, the console,
+ * the scheduler and the engine use. A path, `..`, or a file that resolves outside the folder (a
+ * symlink out) gets the same answer as a name that does not exist, so nothing about other files
+ * leaks.
+ */
+export function resolveRunbookByName(name: string, dir: string): Runbook {
+  const known = () => runbookFilesIn(dir).map(runbookNameOf);
+  const missing = () =>
+    new NotFound(
+      `no runbook "${name.slice(0, 80)}" in ${displayPath(dir)} (known: ${known().join(', ') || 'none'})`,
+    );
+  if (!RUNBOOK_NAME.test(name)) throw missing();
+  const file = runbookFilesIn(dir).find((candidate) => runbookNameOf(candidate) === name);
+  if (!file || !isInside(file, dir)) throw missing();
+  try {
+    return loadRunbookFile(file);
+  } catch (error) {
+    if (error instanceof NotFound) throw missing();
+    throw error;
+  }
+}
+
+/**
+ * The CLI's `runbooks show|check`: a name from the library, or a file the operator names on their
+ * own machine. Never used for anything a Slack user types.
  */
 export function resolveRunbook(nameOrPath: string, dir: string): Runbook {
   if (/[\\/]|\.(md|markdown)$/i.test(nameOrPath) && isFile(nameOrPath))
     return loadRunbookFile(nameOrPath);
-  const name = runbookNameOf(nameOrPath);
-  const file = runbookFilesIn(dir).find((candidate) => runbookNameOf(candidate) === name);
-  if (file) return loadRunbookFile(file);
-  const known = runbookFilesIn(dir).map(runbookNameOf);
-  throw new NotFound(
-    `no runbook "${nameOrPath}" in ${displayPath(dir)} (known: ${known.join(', ') || 'none'})`,
-  );
+  return resolveRunbookByName(runbookNameOf(nameOrPath), dir);
+}
+
+/** A runbook's name: the file name without `.md`, letters, digits, dots, dashes, underscores. */
+const RUNBOOK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** `file`, with every symlink resolved, lies inside `dir` (also resolved). */
+function isInside(file: string, dir: string): boolean {
+  try {
+    const real = realpathSync(file);
+    const root = realpathSync(dir);
+    return real.startsWith(root + path.sep);
+  } catch {
+    return false;
+  }
 }
 
 /** Paths in messages are relative to where the user stands, when that is shorter. */

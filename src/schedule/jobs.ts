@@ -15,7 +15,7 @@ import { loadRunbookLibrary } from '../runbook/library.js';
 import { checkRunbookReferences, isStale } from '../runbook/references.js';
 import { listRuns, listRunsInFlight } from '../store/runs.js';
 import { REMIND_EVERY_MS, nextAlert, type AlertDecision } from './alerts.js';
-import { escape } from '../slack/blocks/kit.js';
+import { clip, escape } from '../slack/blocks/kit.js';
 import type { Notifier } from './notifier.js';
 
 export interface JobContext {
@@ -94,7 +94,7 @@ async function backupsCheck(only: string | null, context: JobContext): Promise<s
     const decision = nextAlert(db, 'backups', result.service, result, context.now);
     if (decision)
       await context.notifier.post({
-        text: `${HEADLINE[decision]} backup check of *${result.service}*: ${result.summary}`,
+        text: `${HEADLINE[decision]} backup check of *${escape(result.service)}*: ${clip(result.summary, 1000)}`,
       });
   }
   return `${results.filter((r) => r.ok).length}/${results.length} services have good backups`;
@@ -151,7 +151,7 @@ async function restoreCheck(entry: Schedule, context: JobContext): Promise<strin
     const decision = nextAlert(db, 'restore', report.service, report, context.now);
     if (decision)
       await context.notifier.post({
-        text: `${HEADLINE[decision]} restore test of *${report.service}*: ${report.summary}`,
+        text: `${HEADLINE[decision]} restore test of *${escape(report.service)}*: ${clip(report.summary, 1000)}`,
       });
   }
   return (
@@ -171,7 +171,7 @@ async function stalenessCheck(context: JobContext): Promise<string> {
   ];
   if (problems.length > 0) {
     await context.notifier.post({
-      text: `:spiral_note_pad: *Runbooks need attention* (a plan nobody updates is useless):\n${problems.map((p) => `• ${p}`).join('\n')}`,
+      text: `:spiral_note_pad: *Runbooks need attention* (a plan nobody updates is useless):\n${problems.map((p) => `• ${clip(p, 300)}`).join('\n')}`,
     });
   }
   return `${problems.length} runbook problem(s)`;
@@ -193,7 +193,7 @@ async function remind(name: string, context: JobContext): Promise<string> {
     ? `Last run ${last.finishedAt!.slice(0, 10)}: ${last.status}${last.rtoSeconds === null ? '' : `, RTO ${formatDuration(last.rtoSeconds)}${objective === undefined ? '' : last.rtoSeconds <= objective ? ' (met the objective)' : ` (MISSED the ${formatDuration(objective)} objective)`}`}.`
     : 'It has never been run.';
   await context.notifier.post({
-    text: `:alarm_clock: *DR test due:* ${runbook.title} (\`${name}\`, ${runbook.kind}). ${history}`,
+    text: `:alarm_clock: *DR test due:* ${clip(runbook.title, 150)} (\`${escape(name)}\`, ${runbook.kind}). ${history}`,
     startRunbook: name,
   });
   return 'reminded';

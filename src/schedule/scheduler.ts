@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import { previousSlot } from './cron-time.js';
+import { clip } from '../slack/blocks/kit.js';
 import type { Job, JobContext } from './jobs.js';
 
 export interface SchedulerDeps {
@@ -64,7 +65,7 @@ export class Scheduler {
       await this.deps
         .context(now)
         .notifier.post({
-          text: `:warning: scheduled job *${job.name}* failed: ${(error as Error).message}`,
+          text: `:warning: scheduled job *${job.name}* failed: ${clip((error as Error).message, 1000)}`,
         })
         .catch((postError: unknown) =>
           this.deps.logger?.error(

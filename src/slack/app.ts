@@ -21,6 +21,7 @@ import { publishAppHome } from './app-home.js';
 import { UsergroupCache } from './usergroups.js';
 import { parseImpactTime } from './impact-time.js';
 import { confirmationModal, reasonModal } from './blocks/modals.js';
+import { escape } from './blocks/kit.js';
 
 export interface SlackAppDeps {
   config: Config;
@@ -352,7 +353,7 @@ function toReply(name: string, result: unknown): Reply {
   if (runs.length === 0) return { type: 'message', text: 'No runs yet.' };
   const lines = runs.map(
     (run) =>
-      `• \`${run.id}\` ${run.startedAt.slice(0, 16).replace('T', ' ')} ${run.kind} of \`${run.runbook}\` — ${run.status}${run.rtoSeconds === null ? '' : `, RTO ${formatDuration(run.rtoSeconds)}`}${run.rpoExposureSeconds === null && !run.rpoExposureDetail ? '' : `, RPO ${shortExposure(run)}`}`,
+      `• \`${run.id}\` ${run.startedAt.slice(0, 16).replace('T', ' ')} ${run.kind} of \`${escape(run.runbook)}\` — ${run.status}${run.rtoSeconds === null ? '' : `, RTO ${formatDuration(run.rtoSeconds)}`}${run.rpoExposureSeconds === null && !run.rpoExposureDetail ? '' : `, RPO ${shortExposure(run)}`}`,
   );
   return { type: 'message', text: ['*Recent runs*', ...lines].join('\n') };
 }

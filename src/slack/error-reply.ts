@@ -4,13 +4,15 @@
 import { randomBytes } from 'node:crypto';
 import { isLifeboatError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { clip } from './blocks/kit.js';
 
 export function errorReply(
   error: unknown,
   logger: Logger | undefined,
   context: Record<string, unknown>,
 ): string {
-  if (isLifeboatError(error)) return `:warning: ${error.message}`;
+  // A message may echo what was typed (a runbook name, a command): never let it ping anyone.
+  if (isLifeboatError(error)) return `:warning: ${clip(error.message, 2000)}`;
   const id = randomBytes(4).toString('hex');
   logger?.error(
     { err: error, correlationId: id, ...context },

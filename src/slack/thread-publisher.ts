@@ -10,7 +10,7 @@ import type { RunView } from '../engine/run-view.js';
 import type { Logger } from '../log.js';
 import { getApproval } from '../store/approvals.js';
 import { renderApproval } from './blocks/approval.js';
-import { escape, mention, type Block } from './blocks/kit.js';
+import { clip, mention, type Block } from './blocks/kit.js';
 import { renderRunHeader } from './blocks/run-header.js';
 import { renderRunSummary } from './blocks/run-summary.js';
 import { renderStep } from './blocks/step.js';
@@ -113,11 +113,11 @@ export class ThreadPublisher {
       case 'note.added':
         await this.post(
           view,
-          `:memo: note by ${mention(event.author)}${event.stepIndex === null ? '' : ` on step ${event.stepIndex + 1}`}: ${escape(event.text)}`,
+          `:memo: note by ${mention(event.author)}${event.stepIndex === null ? '' : ` on step ${event.stepIndex + 1}`}: ${clip(event.text, 1000)}`,
         );
         break;
       case 'notify':
-        await this.post(view, `:loudspeaker: ${event.text}`);
+        await this.post(view, `:loudspeaker: ${clip(event.text, 2000)}`);
         break;
       case 'run.finished': {
         const notes = this.deps.engine.store.db

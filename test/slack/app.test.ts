@@ -168,12 +168,12 @@ describe('the /dr command', () => {
     const h = harness!;
     const cases: [string, RegExp][] = [
       ['frobnicate', /unknown command "frobnicate"\. Commands: help, status, failover/],
-      ['drill', /usage: \/dr drill <runbook>/],
+      ['drill', /usage: \/dr drill &lt;runbook&gt;/], // Slack shows it as <runbook>
       ['drill nope', /no runbook "nope" .*\(known: drill, failover, switchover\)/],
       ['failover orders-db', /no service "orders-db" \(known: payments-db\)/],
-      ['runbook', /usage: \/dr runbook list\|show\|start <name>/],
-      ['abort r-1', /usage: \/dr abort <run> <reason>/],
-      ['report', /usage: \/dr report <run>/],
+      ['runbook', /usage: \/dr runbook list\|show\|start &lt;name&gt;/],
+      ['abort r-1', /usage: \/dr abort &lt;run&gt; &lt;reason&gt;/],
+      ['report', /usage: \/dr report &lt;run&gt;/],
       ['history lots', /usage: \/dr history \[N\]/],
     ];
     for (const [text, expected] of cases) {

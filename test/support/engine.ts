@@ -7,7 +7,7 @@ import { parseConfig, type Config } from '../../src/config.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { ProvidersFor } from '../../src/engine/step-runner.js';
 import type { EngineEvent } from '../../src/engine/events.js';
-import { resolveRunbook } from '../../src/runbook/library.js';
+import { resolveRunbookByName } from '../../src/runbook/library.js';
 import { createServiceProviders } from '../../src/providers/index.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { makeTempDir } from './tmp.js';
@@ -55,7 +55,7 @@ export function makeEngine(options: {
     store,
     config,
     clock,
-    loadRunbook: (name) => resolveRunbook(name, runbooksDir),
+    loadRunbook: (name) => resolveRunbookByName(name, runbooksDir),
     providersFor:
       options.providersFor ??
       ((service, kind, promote) => createServiceProviders(service, kind, { promote })),

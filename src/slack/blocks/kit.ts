@@ -38,9 +38,18 @@ export function button(
   };
 }
 
-/** Slack mrkdwn needs &, < and > escaped in text we did not write. */
+/**
+ * The one way text we did not write (runbook titles and steps, service names, S3 keys, notes,
+ * reasons, error messages that echo input) enters mrkdwn: &, < and > escaped, so `<!channel>`,
+ * `<@U…>` and `<https://evil|click here>` are shown, never acted on.
+ */
 export function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** escape(), cut at `max` characters with "…": the whole text stays in the report. */
+export function clip(text: string, max = 500): string {
+  return escape(text.length > max ? `${text.slice(0, max - 1)}…` : text);
 }
 
 export const mention = (user: string): string =>

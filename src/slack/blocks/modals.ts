@@ -56,7 +56,7 @@ export function confirmationModal(
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
       section(
-        `*${verb} ${reply.service}* with runbook \`${reply.runbook}\`. Nothing happens until you press *Start ${reply.kind}*; promotion still needs a second person's approval.`,
+        `*${verb} ${escape(reply.service)}* with runbook \`${escape(reply.runbook)}\`. Nothing happens until you press *Start ${reply.kind}*; promotion still needs a second person's approval.`,
       ),
       section(`*Replication lag:* ${escape(lag)}`),
       section(`*What it will do*\n${planLines.map(escape).join('\n') || 'no action steps'}`),

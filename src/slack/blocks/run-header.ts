@@ -7,7 +7,9 @@ import { ActionId } from '../ids.js';
 import {
   actions,
   button,
+  clip,
   context,
+  escape,
   header,
   mention,
   outcomeText,
@@ -36,15 +38,17 @@ export function renderRunHeader(view: RunView, rtoObjectiveSeconds: number | nul
       phase.budgetMinutes === null
         ? ''
         : ` — ${used} of ${phase.budgetMinutes} min budget${phase.isOverBudget ? ' *OVER BUDGET*' : ''}`;
-    lines.push(`*Phase:* ${phase.title}${budget}`);
+    lines.push(`*Phase:* ${clip(phase.title, 150)}${budget}`);
   }
   if (view.current)
-    lines.push(`*Step ${view.current.index + 1}/${view.steps.length}:* ${view.current.text}`);
+    lines.push(
+      `*Step ${view.current.index + 1}/${view.steps.length}:* ${clip(view.current.text, 300)}`,
+    );
   const blocks: Block[] = [
     header(title),
     section(lines.join('\n')),
     context(
-      `run \`${run.id}\` · runbook \`${runbook.name}\`${run.service ? ` · service *${run.service}*` : ''} · started by ${mention(run.startedBy)}`,
+      `run \`${run.id}\` · runbook \`${escape(runbook.name)}\`${run.service ? ` · service *${escape(run.service)}*` : ''} · started by ${mention(run.startedBy)}`,
     ),
   ];
   if (isInFlight(run))

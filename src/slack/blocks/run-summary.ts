@@ -3,7 +3,7 @@
 
 import { formatDuration } from '../../duration.js';
 import { describeExposure, type RunView } from '../../engine/run-view.js';
-import { context, escape, header, mention, outcomeText, section, type Block } from './kit.js';
+import { clip, context, escape, header, mention, outcomeText, section, type Block } from './kit.js';
 
 export function renderRunSummary(
   view: RunView,
@@ -38,7 +38,7 @@ export function renderRunSummary(
     .filter((phase) => phase.elapsedSeconds !== null)
     .map(
       (phase) =>
-        `• ${phase.title}: ${formatDuration(phase.elapsedSeconds ?? 0)}${phase.budgetMinutes === null ? '' : ` of ${phase.budgetMinutes} min${phase.isOverBudget ? ' *over budget*' : ''}`}`,
+        `• ${clip(phase.title, 150)}: ${formatDuration(phase.elapsedSeconds ?? 0)}${phase.budgetMinutes === null ? '' : ` of ${phase.budgetMinutes} min${phase.isOverBudget ? ' *over budget*' : ''}`}`,
     );
   const blocks: Block[] = [
     header(`Run ${run.status}: ${view.runbook.title}`),
@@ -48,7 +48,7 @@ export function renderRunSummary(
   if (notes.length)
     blocks.push(
       section(
-        `*${run.kind === 'tabletop' ? 'Findings' : 'Notes'}*\n${notes.map((note) => `• ${escape(note.text)} — ${mention(note.author)}`).join('\n')}`,
+        `*${run.kind === 'tabletop' ? 'Findings' : 'Notes'}*\n${notes.map((note) => `• ${clip(note.text, 300)} — ${mention(note.author)}`).join('\n')}`,
       ),
     );
   blocks.push(

@@ -4,7 +4,7 @@
 import { isInFlight } from '../../store/runs.js';
 import type { RunView, StepView } from '../../engine/run-view.js';
 import { ActionId } from '../ids.js';
-import { actions, button, context, escape, mention, section, type Block } from './kit.js';
+import { actions, button, clip, context, escape, mention, section, type Block } from './kit.js';
 
 export function renderStep(
   view: RunView,
@@ -20,15 +20,15 @@ export function renderStep(
   ].filter(Boolean);
   const blocks: Block[] = [
     section(
-      `*Step ${step.index + 1}/${total}* · ${escape(step.text)}${tags.length ? `\n${tags.join(' · ')}` : ''}`,
+      `*Step ${step.index + 1}/${total}* · ${clip(step.text, 1000)}${tags.length ? `\n${tags.join(' · ')}` : ''}`,
     ),
   ];
   if (plan)
     blocks.push(context(`${view.run.kind === 'tabletop' ? 'Would run' : 'Plan'}: ${escape(plan)}`));
-  if (step.details) blocks.push(section('```' + step.details.slice(0, 2800) + '```'));
+  if (step.details) blocks.push(section('```' + clip(step.details, 2800) + '```'));
   const instructions = step.result.instructions;
   if (typeof instructions === 'string' && step.state === 'active')
-    blocks.push(section('```' + escape(instructions).slice(0, 2800) + '```'));
+    blocks.push(section('```' + clip(instructions, 2800) + '```'));
   if (progress && step.state === 'executing')
     blocks.push(context(`:hourglass_flowing_sand: ${escape(progress)}`));
   blocks.push(...stateBlocks(view, step));
