@@ -2,6 +2,7 @@
 // expiry, and the RPO-gate override that itself needs a second person.
 
 import { GateRefused, NotFound, UsageError } from '../errors.js';
+import { allSteps } from '../runbook/model.js';
 import { addVote, approvalsFor, getApproval, setApprovalStatus } from '../store/approvals.js';
 import { getRun, updateRun, isInFlight } from '../store/runs.js';
 import { GATE_OVERRIDES, getStep } from '../store/steps.js';
@@ -49,6 +50,7 @@ export function decideApprovalChange(
     approver: input.actor.user,
     decision: input.decision,
     at: now,
+    via: input.actor.via ?? null,
   });
   if (!counted)
     return {
@@ -125,6 +127,7 @@ export function renewApprovalChange(
   if (stillOpen || step?.waitingOn !== 'approval') {
     throw new UsageError(`run ${run.id} has no expired approval request to renew`);
   }
+  const currentStep = allSteps(core.runner.runbookOf(run.id))[run.currentStep]!;
   const approval = core.runner.requestApproval(
     run,
     run.currentStep,
@@ -132,6 +135,7 @@ export function renewApprovalChange(
     run.startedBy,
     core.config.approvals.required,
     null,
+    core.runner.approvalBinding(run, currentStep),
   );
   return {
     runId: run.id,

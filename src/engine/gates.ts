@@ -8,7 +8,12 @@ import { ProviderError } from '../errors.js';
 import type { Step } from '../runbook/model.js';
 import type { LagMeasurement, NodeProbe } from '../providers/types.js';
 import type { AuditEvent } from '../store/audit.js';
-import { approvalsFor, type ApprovalGate, type ApprovalRecord } from '../store/approvals.js';
+import {
+  approvalsFor,
+  setApprovalStatus,
+  type ApprovalGate,
+  type ApprovalRecord,
+} from '../store/approvals.js';
 import { updateRun, type RunRecord } from '../store/runs.js';
 import { GATE_OVERRIDES, updateStep } from '../store/steps.js';
 import { describeLag } from '../actions/db/describe-lag.js';
@@ -27,8 +32,15 @@ export interface GateKit {
     requestedBy: string,
     required: number,
     reason: string | null,
+    binding?: Binding,
   ): ApprovalRecord;
   isApproved(runId: string, stepIndex: number, gate: ApprovalGate): boolean;
+}
+
+/** What an approval covers: the plan shown (its hash) and the attempt of the step. */
+export interface Binding {
+  planHash: string | null;
+  attempt: number;
 }
 
 /** Data a promotion may lose, as honestly as it can be known. */
@@ -40,16 +52,27 @@ export interface RpoExposure {
   detail: string;
 }
 
+/**
+ * Asks for the step's two-person approval, for this plan and attempt. A request still open for
+ * the same plan is waited on; one for a plan that has changed since is withdrawn and asked anew.
+ * An expired one is asked again only on request (renew).
+ */
 export async function askForApproval(
   kit: GateKit,
   run: RunRecord,
   step: Step,
   context: ActionContext,
+  binding: Binding,
 ): Promise<void> {
-  const open = approvalsFor(kit.deps.store.db, run.id, step.index, 'two-person');
-  if (open.some((approval) => approval.status === 'pending')) return;
-  if (open.some((approval) => approval.status === 'expired')) return; // renewed on request only
-  const plan = kit.deps.actions[step.action!].plan(context);
+  const db = kit.deps.store.db;
+  const open = approvalsFor(db, run.id, step.index, 'two-person');
+  const pending = open.filter((approval) => approval.status === 'pending');
+  if (pending.some((approval) => approval.planHash === binding.planHash)) return;
+  const latest = open.at(-1);
+  if (latest?.status === 'expired' && latest.planHash === binding.planHash) return;
+  const plan = step.action
+    ? kit.deps.actions[step.action].plan(context)
+    : `a second person agrees to step ${step.index + 1}: ${step.text}`;
   const lag =
     step.action === 'db.promote' && context.providers.database ? await measureLag(context) : null;
   const lagLine =
@@ -57,6 +80,9 @@ export async function askForApproval(
       ? ''
       : ` Replication lag now: ${lag.measurement ? describeLag(lag.measurement, context.service?.rpoSeconds ?? null) : lag.error}.`;
   kit.commit((events, audit) => {
+    const now = kit.deps.clock().toISOString();
+    for (const stale of pending)
+      setApprovalStatus(db, stale.id, 'expired', now, 'the plan changed since it was asked');
     const approval = kit.requestApproval(
       run,
       step.index,
@@ -64,6 +90,7 @@ export async function askForApproval(
       run.startedBy,
       kit.deps.config.approvals.required,
       null,
+      binding,
     );
     audit.push({
       actor: 'system',
@@ -74,6 +101,8 @@ export async function askForApproval(
         approval: approval.id,
         action: step.action,
         required: approval.required,
+        attempt: binding.attempt,
+        plan: binding.planHash,
       },
     });
     events.push({

@@ -1,6 +1,6 @@
 // What people do to the current step: done, skip (with a reason), note, retry after a failure.
 
-import { UsageError } from '../errors.js';
+import { GateRefused, UsageError } from '../errors.js';
 import { approvalsFor, setApprovalStatus } from '../store/approvals.js';
 import { updateRun } from '../store/runs.js';
 import { getStep, updateStep } from '../store/steps.js';
@@ -25,6 +25,16 @@ export function completeStepChange(
   },
 ): Change {
   const { run, step } = currentStep(core, input.runId, input.stepIndex);
+  if (
+    step.approval === 'two-person' &&
+    run.kind !== 'tabletop' &&
+    !core.runner.validApproval(run, step.index, core.runner.approvalBinding(run, step))
+  ) {
+    throw new GateRefused(
+      'two-person',
+      `step ${step.index + 1} needs a second person's approval before it is done: approve the request in the thread first (the requester cannot approve it)`,
+    );
+  }
   if (!core.runner.isManual(run, step)) {
     throw new UsageError(
       `step ${step.index + 1} runs ${step.action}: it finishes when the action does (retry or skip it instead)`,

@@ -21,7 +21,14 @@ import type {
 } from '../actions/types.js';
 import { HEARTBEAT_MS, claimRun, holderOf, refreshClaim, releaseRun } from './executor-lease.js';
 import { askForApproval, fenceGate, rpoGate, type GateKit, type RpoExposure } from './gates.js';
-import { Transitions, type TransitionDeps } from './transitions.js';
+import {
+  Transitions,
+  hasAuditedVotes,
+  hashPlan,
+  type ApprovalBinding,
+  type TransitionDeps,
+} from './transitions.js';
+import { approvalsFor, setApprovalStatus } from '../store/approvals.js';
 
 export type ProvidersFor = (
   service: Service | null,
@@ -87,19 +94,29 @@ export class StepRunner extends Transitions implements GateKit {
     const context = this.contextFor(run, step);
     const action = step.action ? this.deps.actions[step.action] : null;
     if (initial.state === 'pending') this.activate(run, step, context);
-    if (this.isManual(run, step)) return false;
     const record = getStep(this.deps.store.db, run.id, step.index)!;
     if (record.waitingOn === 'failure') return false;
-    const skipReason = action!.skipReason?.(context) ?? null;
-    if (skipReason !== null) {
-      this.skipInapplicable(run, step, skipReason);
-      return true;
+    const isManual = this.isManual(run, step);
+    if (action && run.kind !== 'tabletop') {
+      const skipReason = action.skipReason?.(context) ?? null;
+      if (skipReason !== null) {
+        this.skipInapplicable(run, step, skipReason);
+        return true;
+      }
     }
     const service = context.service;
-    const isPromotion = step.action === 'db.promote' && service !== null;
+    const isPromotion = step.action === 'db.promote' && service !== null && !isManual;
     if (isPromotion && (await fenceGate(this, run, step, context, service)).blocked) return false;
-    if (step.approval === 'two-person' && !this.isApproved(run.id, step.index, 'two-person')) {
-      await askForApproval(this, run, step, context);
+    if (step.approval === 'two-person' && run.kind !== 'tabletop') {
+      const binding = this.approvalBinding(run, step, record, context);
+      if (this.refuseForgedApprovals(run, step)) return false;
+      if (!this.validApproval(run, step.index, binding)) {
+        await askForApproval(this, run, step, context, binding);
+        return false;
+      }
+    }
+    if (isManual) {
+      this.readyForPeople(run, step, record, context);
       return false;
     }
     let exposure: RpoExposure | null | undefined;
@@ -109,6 +126,76 @@ export class StepRunner extends Transitions implements GateKit {
       exposure = gate.exposure;
     }
     return this.execute(run, step, record, context, exposure);
+  }
+
+  /** What a two-person approval of this step covers now: the plan as shown, and the attempt. */
+  approvalBinding(
+    run: RunRecord,
+    step: Step,
+    record: StepRecord | null = getStep(this.deps.store.db, run.id, step.index),
+    context: ActionContext = this.contextFor(run, step),
+  ): ApprovalBinding {
+    const action = step.action ? this.deps.actions[step.action] : null;
+    const plan = action
+      ? `${action.plan(context)}\n${action.instructions?.(context) ?? ''}`
+      : `${step.text}\n${step.details}`;
+    const attempts = Number(record?.details.attempts ?? 0);
+    return {
+      planHash: hashPlan(run.id, step.index, plan),
+      attempt: record?.state === 'executing' ? attempts : attempts + 1,
+    };
+  }
+
+  /**
+   * An approval the store calls approved, with no approving vote in the audit log, was set by
+   * someone editing the database: the step does not run, and says so.
+   */
+  private refuseForgedApprovals(run: RunRecord, step: Step): boolean {
+    const forged = approvalsFor(this.deps.store.db, run.id, step.index).filter(
+      (approval) =>
+        approval.status === 'approved' && !hasAuditedVotes(this.deps.store.db, approval),
+    );
+    if (forged.length === 0) return false;
+    const ids = forged.map((approval) => approval.id).join(', ');
+    this.commit((_events, audit) => {
+      const now = this.deps.clock().toISOString();
+      for (const approval of forged)
+        setApprovalStatus(
+          this.deps.store.db,
+          approval.id,
+          'expired',
+          now,
+          'no votes in the audit log',
+        );
+      audit.push({
+        actor: 'system',
+        action: 'approval.forged',
+        subject: run.id,
+        details: { step: step.index, approvals: forged.map((approval) => approval.id) },
+      });
+    });
+    this.fail(
+      run,
+      step,
+      `approval ${ids} is marked approved in the store, but the audit log holds no approving vote for it: it was not given through lifeboat, so the step will not run. Run "lifeboat audit verify", then retry to ask for a new approval.`,
+    );
+    return true;
+  }
+
+  /** A manual step whose approval (if any) is given: back to waiting for Done. */
+  private readyForPeople(
+    run: RunRecord,
+    step: Step,
+    record: StepRecord,
+    context: ActionContext,
+  ): void {
+    if (record.waitingOn === 'operator') return;
+    const plan = step.action ? this.deps.actions[step.action].plan(context) : null;
+    this.commit((events) => {
+      updateStep(this.deps.store.db, run.id, step.index, { waitingOn: 'operator' });
+      updateRun(this.deps.store.db, run.id, { status: 'waiting' });
+      events.push({ type: 'step.started', runId: run.id, stepIndex: step.index, plan });
+    });
   }
 
   /**

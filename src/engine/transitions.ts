@@ -2,6 +2,7 @@
 // after commit: a step finishes, the run moves on (stopping the RTO clock at recovery, finishing
 // after the last step), an approval is requested. Shared by the step runner and the commands.
 
+import { createHash } from 'node:crypto';
 import type { Config } from '../config.js';
 import { allSteps, type Runbook, type Step } from '../runbook/model.js';
 import { recordAuditEvents, type AuditEvent } from '../store/audit.js';
@@ -23,6 +24,32 @@ import {
 import { recordStepEvent, updateStep } from '../store/steps.js';
 import type { EngineEvent } from './events.js';
 import { recoveryStepIndex } from './run-view.js';
+
+/** What an approval covers: the plan shown (its hash) and the attempt of the step. */
+export interface ApprovalBinding {
+  planHash: string | null;
+  attempt: number;
+}
+
+/** The hash an approval is bound to: run, step and the plan as it was shown. */
+export function hashPlan(runId: string, stepIndex: number, plan: string): string {
+  return createHash('sha256').update(`${runId}\n${stepIndex}\n${plan}`).digest('hex');
+}
+
+/**
+ * The store says approved; the audit log must agree: approving votes by enough people other than
+ * the requester. A status set by hand in the database has none.
+ */
+export function hasAuditedVotes(db: Store['db'], approval: ApprovalRecord): boolean {
+  const rows = db
+    .prepare(
+      `SELECT DISTINCT actor FROM audit_log
+       WHERE action = 'approval.granted' AND subject = ? AND json_extract(details, '$.approval') = ?`,
+    )
+    .all(approval.runId, approval.id) as { actor: string }[];
+  const voters = rows.map((row) => row.actor).filter((actor) => actor !== approval.requestedBy);
+  return voters.length >= approval.required;
+}
 
 export interface TransitionDeps {
   store: Store;
@@ -128,7 +155,7 @@ export class Transitions {
     if (isInFlight(fresh)) this.advance(fresh, step.index, events);
   }
 
-  /** Inside a transaction: a new approval request for the step. */
+  /** Inside a transaction: a new approval request for the step (for `binding`'s plan and attempt). */
   requestApproval(
     run: RunRecord,
     stepIndex: number,
@@ -136,6 +163,7 @@ export class Transitions {
     requestedBy: string,
     required: number,
     reason: string | null,
+    binding: ApprovalBinding = { planHash: null, attempt: 1 },
   ): ApprovalRecord {
     const now = this.deps.clock();
     const id = this.deps.newId('a');
@@ -151,6 +179,8 @@ export class Transitions {
       ).toISOString(),
       required,
       reason,
+      planHash: binding.planHash,
+      attempt: binding.attempt,
     });
     updateStep(this.deps.store.db, run.id, stepIndex, {
       waitingOn: gate === 'two-person' ? 'approval' : 'rpo-gate',
@@ -159,9 +189,34 @@ export class Transitions {
     return getApproval(this.deps.store.db, id)!;
   }
 
+  /** An override of a gate (RPO, fence) was approved, with its vote in the audit log. */
   isApproved(runId: string, stepIndex: number, gate: ApprovalGate): boolean {
     return approvalsFor(this.deps.store.db, runId, stepIndex, gate).some(
-      (approval) => approval.status === 'approved',
+      (approval) => approval.status === 'approved' && hasAuditedVotes(this.deps.store.db, approval),
+    );
+  }
+
+  /**
+   * The two-person approval that lets this attempt of the step go ahead: approved, for the plan
+   * shown now (its hash), given for this attempt — or for an earlier one, if no older than
+   * approvals.expires_after — and backed by approving votes in the audit log.
+   */
+  validApproval(
+    run: RunRecord,
+    stepIndex: number,
+    binding: ApprovalBinding,
+  ): ApprovalRecord | null {
+    const now = this.deps.clock().getTime();
+    const maxAgeMs = this.deps.config.approvals.expiresAfterSeconds * 1000;
+    return (
+      approvalsFor(this.deps.store.db, run.id, stepIndex, 'two-person').find(
+        (approval) =>
+          approval.status === 'approved' &&
+          approval.planHash === binding.planHash &&
+          (approval.attempt === binding.attempt ||
+            now - Date.parse(approval.decidedAt ?? approval.requestedAt) <= maxAgeMs) &&
+          hasAuditedVotes(this.deps.store.db, approval),
+      ) ?? null
     );
   }
 

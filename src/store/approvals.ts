@@ -10,6 +10,8 @@ export interface ApprovalVote {
   approver: string;
   decision: 'approve' | 'deny';
   at: string;
+  /** How the decision was made: `slack`, `cli:alice`, `token:bob`. */
+  via?: string | null;
 }
 
 export interface ApprovalRecord {
@@ -24,6 +26,10 @@ export interface ApprovalRecord {
   status: ApprovalStatus;
   decidedAt: string | null;
   reason: string | null;
+  /** sha256 of the plan shown when approval was asked: an approval covers that plan only. */
+  planHash: string | null;
+  /** The attempt of the step it was asked for. */
+  attempt: number;
   votes: ApprovalVote[];
 }
 
@@ -39,6 +45,8 @@ interface ApprovalRow {
   status: ApprovalStatus;
   decided_at: string | null;
   reason: string | null;
+  plan_hash: string | null;
+  attempt: number;
 }
 
 export function insertApproval(
@@ -46,8 +54,8 @@ export function insertApproval(
   approval: Omit<ApprovalRecord, 'votes' | 'status' | 'decidedAt'>,
 ): void {
   db.prepare(
-    `INSERT INTO approvals (id, run_id, step_index, gate, requested_by, requested_at, expires_at, required, status, reason)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+    `INSERT INTO approvals (id, run_id, step_index, gate, requested_by, requested_at, expires_at, required, status, reason, plan_hash, attempt)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
   ).run(
     approval.id,
     approval.runId,
@@ -58,6 +66,8 @@ export function insertApproval(
     approval.expiresAt,
     approval.required,
     approval.reason,
+    approval.planHash,
+    approval.attempt,
   );
 }
 
@@ -94,9 +104,9 @@ export function approvalsOfRun(db: Db, runId: string): ApprovalRecord[] {
 export function addVote(db: Db, approvalId: string, vote: ApprovalVote): boolean {
   const result = db
     .prepare(
-      'INSERT OR IGNORE INTO approval_votes (approval_id, approver, decision, at) VALUES (?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO approval_votes (approval_id, approver, decision, at, via) VALUES (?, ?, ?, ?, ?)',
     )
-    .run(approvalId, vote.approver, vote.decision, vote.at);
+    .run(approvalId, vote.approver, vote.decision, vote.at, vote.via ?? null);
   return result.changes === 1;
 }
 
@@ -115,7 +125,7 @@ export function setApprovalStatus(
 function withVotes(db: Db, row: ApprovalRow): ApprovalRecord {
   const votes = db
     .prepare(
-      'SELECT approver, decision, at FROM approval_votes WHERE approval_id = ? ORDER BY at, rowid',
+      'SELECT approver, decision, at, via FROM approval_votes WHERE approval_id = ? ORDER BY at, rowid',
     )
     .all(row.id) as ApprovalVote[];
   return {
@@ -130,6 +140,8 @@ function withVotes(db: Db, row: ApprovalRow): ApprovalRecord {
     status: row.status,
     decidedAt: row.decided_at,
     reason: row.reason,
+    planHash: row.plan_hash ?? null,
+    attempt: row.attempt ?? 1,
     votes,
   };
 }

@@ -279,4 +279,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX protection_by_run ON protection_episodes (run_id);
     `,
   },
+  {
+    version: 8,
+    name: 'authorization: approvals bound to a plan and an attempt, how each decision was made, runs that change infrastructure',
+    sql: `
+      ALTER TABLE approvals ADD COLUMN plan_hash TEXT;
+      ALTER TABLE approvals ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE approval_votes ADD COLUMN via TEXT;
+      ALTER TABLE runs ADD COLUMN started_via TEXT;
+      ALTER TABLE runs ADD COLUMN mutates INTEGER NOT NULL DEFAULT 0 CHECK (mutates IN (0, 1));
+      -- The head of the audit log moves forward only, and is never deleted.
+      CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head BEGIN
+        SELECT RAISE(ABORT, 'audit_head is append-only');
+      END;
+      CREATE TRIGGER audit_head_forward_only BEFORE UPDATE ON audit_head
+        WHEN NEW.seq <= OLD.seq BEGIN
+        SELECT RAISE(ABORT, 'audit_head only moves forward');
+      END;
+    `,
+  },
 ];

@@ -372,8 +372,24 @@ describe('protection after a failover', () => {
       const failbackRun = start(t, 'failback');
       await t.engine.idle();
       const rebuild = t.engine.getRun(failbackRun).current!;
-      expect(rebuild).toMatchObject({ action: 'db.rebuild-replica', waitingOn: 'operator' });
+      // Changing infrastructure by hand is still two-person: approval first, then Done.
+      expect(rebuild).toMatchObject({ action: 'db.rebuild-replica', waitingOn: 'approval' });
+      expect(() =>
+        t.engine.completeStep({
+          key: 'early',
+          actor: { user: 'U0ALICE' },
+          runId: failbackRun,
+          stepIndex: 0,
+        }),
+      ).toThrow("step 1 needs a second person's approval before it is done");
       expect(String(rebuild.result.instructions)).toContain('pg_basebackup -h 127.0.0.1');
+      t.engine.decideApproval({
+        key: 'bob-rebuild',
+        actor: { user: 'U0BOB' },
+        approvalId: rebuild.approvals[0]!.id,
+        decision: 'approve',
+      });
+      await t.engine.idle();
       await rebuildOldPrimaryAsStandby(pair); // what the person does, following the commands
       t.clock.advance(3_600_000);
       const view = await playThrough(t, failbackRun);

@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfig, type Config } from '../../src/config.js';
 import { Engine } from '../../src/engine/engine.js';
+import type { ActionRegistry } from '../../src/actions/registry.js';
 import type { ProvidersFor } from '../../src/engine/step-runner.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { resolveRunbookByName } from '../../src/runbook/library.js';
@@ -42,6 +43,7 @@ export function makeEngine(options: {
   providersFor?: ProvidersFor;
   sleep?: (ms: number) => Promise<void>;
   env?: Record<string, string>;
+  actions?: ActionRegistry;
 }): TestEngine {
   const dir = makeTempDir();
   const runbooksDir = path.join(dir, 'runbooks');
@@ -60,6 +62,7 @@ export function makeEngine(options: {
       options.providersFor ??
       ((service, kind, promote) => createServiceProviders(service, kind, { promote })),
     sleep: options.sleep ?? (() => Promise.resolve()),
+    actions: options.actions,
   });
   const events: EngineEvent[] = [];
   engine.on((event) => {

@@ -198,6 +198,8 @@ describe('approval requests', () => {
     status: 'pending',
     decidedAt: null,
     reason: null,
+    planHash: null,
+    attempt: 1,
     votes: [],
   };
 
