@@ -4,6 +4,7 @@
 
 import type { Config } from '../src/config.js';
 import type { Engine } from '../src/engine/engine.js';
+import type { Actor } from '../src/engine/core.js';
 import type { Store } from '../src/store/db.js';
 
 export interface CommandContext {
@@ -11,6 +12,8 @@ export interface CommandContext {
   store: Store;
   /** The Slack user ID (or `--as` user) giving the command. */
   user: string;
+  /** The person as the adapter resolved them (user groups); else `{ user, via: 'slack' }`. */
+  actor?: Actor;
   clock: () => Date;
   /** Present where runs can be started or changed (Slack, console, break-glass). */
   engine?: Engine;

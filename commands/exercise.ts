@@ -56,7 +56,7 @@ export const runbook: Command<Reply> = {
 function start(name: string, kind: RunKind, context: CommandContext): Reply {
   const result = needEngine(context).startRun({
     key: context.key ?? `${context.user}:${name}:${Date.now()}`,
-    actor: { user: context.user, via: 'slack' },
+    actor: context.actor ?? { user: context.user, via: 'slack' },
     runbook: name,
     kind,
   });

@@ -6,16 +6,19 @@ import { needEngine, type Command, type Reply } from './command.js';
 
 export const abort: Command<Reply> = {
   name: 'abort',
-  usage: '/dr abort <run> <reason>',
-  summary: 'stop a run, saying why',
+  usage: '/dr abort <run> [--force] <reason>',
+  summary: 'stop a run, saying why (--force: even while an infrastructure action runs)',
   run(args, context) {
-    const [runId, ...reason] = args;
+    const [runId, ...rest] = args;
+    const force = rest[0] === '--force';
+    const reason = force ? rest.slice(1) : rest;
     if (!runId || reason.length === 0) throw new UsageError(`usage: ${abort.usage}`);
     const result = needEngine(context).abortRun({
       key: context.key ?? `abort:${runId}:${context.user}`,
-      actor: { user: context.user, via: 'slack' },
+      actor: context.actor ?? { user: context.user, via: 'slack' },
       runId,
       reason: reason.join(' '),
+      force,
     });
     return { type: 'message', text: result.message };
   },

@@ -190,6 +190,7 @@ function buildProgram(
     )
     .option('--reason <text>', 'why')
     .option('--unfence', 'the old primary takes writes again (refused once a promotion started)')
+    .option('--force', 'abort even while an infrastructure action runs (permissions.force_abort)')
     .action(async (id: string, opts: RunCliOptions) =>
       setExit(await runCommand('abort', [id], opts, io, env)),
     );

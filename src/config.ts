@@ -54,6 +54,8 @@ export interface Config {
     required: number;
     expiresAfterSeconds: number;
   };
+  /** Who may do what: Slack user IDs and user group IDs, defaults filled in. */
+  permissions: Record<Permission, string[]>;
   alerts: { unprotectedRepeatSeconds: number };
   storePath: string;
   runbooksDir: string;
@@ -101,6 +103,7 @@ export function parseConfig(text: string, file: string, env: Env = {}): Config {
       required: checked.approvals.required,
       expiresAfterSeconds: seconds(checked.approvals.expires_after),
     },
+    permissions: permissionsOf(checked),
     alerts: { unprotectedRepeatSeconds: seconds(checked.alerts.unprotected_repeat) },
     storePath: path.resolve(dir, checked.store),
     runbooksDir: path.resolve(dir, checked.runbooks_dir),
@@ -119,6 +122,33 @@ export function parseConfig(text: string, file: string, env: Env = {}): Config {
     })),
     env: parseEnvironment(env),
   };
+}
+
+export const PERMISSIONS = [
+  'start_failover',
+  'start_exercise',
+  'steps',
+  'gated_steps',
+  'abort',
+  'force_abort',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+/**
+ * Each permission's list as configured, else the approvers and their user group — but exercises
+ * that change nothing (drills, tabletops, restore tests) may be started by anyone (`*`).
+ */
+function permissionsOf(checked: ConfigFile): Record<Permission, string[]> {
+  const approvers = [
+    ...checked.approvals.approvers,
+    ...(checked.approvals.usergroup ? [checked.approvals.usergroup] : []),
+  ];
+  return Object.fromEntries(
+    PERMISSIONS.map((permission) => [
+      permission,
+      checked.permissions[permission] ?? (permission === 'start_exercise' ? ['*'] : approvers),
+    ]),
+  ) as Record<Permission, string[]>;
 }
 
 /** PostgreSQL 15's binaries (local mode, restore tests, the test fixture): LIFEBOAT_PG_BIN. */

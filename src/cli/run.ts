@@ -25,6 +25,7 @@ export interface RunCliOptions {
   reason?: string;
   note?: string;
   unfence?: boolean;
+  force?: boolean;
 }
 
 /** Opens the engine, gives one command, lets the run go as far as it can, prints where it stands. */
@@ -89,6 +90,7 @@ function give(
       runId,
       reason: options.reason ?? '',
       unfence: options.unfence === true,
+      force: options.force === true,
     });
   if (verb === 'renew') return engine.renewApproval({ key, actor, runId });
   if (verb === 'approve' || verb === 'deny') {

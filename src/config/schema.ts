@@ -11,6 +11,13 @@ const duration = z
   .string({ error: NOT_A_DURATION })
   .refine((text) => parseDurationSeconds(text) !== null, { error: NOT_A_DURATION });
 
+const slackUserOrGroup = z
+  .string()
+  .regex(
+    /^([UWS][A-Z0-9]{2,}|\*)$/,
+    'is not a Slack user ID (U0ALICE), a user group ID (S0ONCALL) or * (anyone); display names are not accepted',
+  );
+
 const slackUserId = z
   .string()
   .regex(
@@ -185,6 +192,17 @@ export const configFileSchema = z.strictObject({
       unprotected_repeat: duration.default('4h'),
     })
     .default({ unprotected_repeat: '4h' }),
+  /** Who may do what; every list defaults to approvals.approvers and approvals.usergroup. */
+  permissions: z
+    .strictObject({
+      start_failover: z.array(slackUserOrGroup).optional(),
+      start_exercise: z.array(slackUserOrGroup).optional(),
+      steps: z.array(slackUserOrGroup).optional(),
+      gated_steps: z.array(slackUserOrGroup).optional(),
+      abort: z.array(slackUserOrGroup).optional(),
+      force_abort: z.array(slackUserOrGroup).optional(),
+    })
+    .default({}),
   store: z.string().min(1).default('./lifeboat.db'),
   runbooks_dir: z.string().min(1).default('./runbooks'),
   services: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), service).default({}),
@@ -203,6 +221,13 @@ export const KNOWN_KEYS = [
   'required',
   'expires_after',
   'store',
+  'permissions',
+  'start_failover',
+  'start_exercise',
+  'steps',
+  'gated_steps',
+  'abort',
+  'force_abort',
   'alerts',
   'unprotected_repeat',
   'runbooks_dir',

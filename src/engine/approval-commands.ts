@@ -2,6 +2,7 @@
 // expiry, and the RPO-gate override that itself needs a second person.
 
 import { GateRefused, NotFound, UsageError } from '../errors.js';
+import { requirePermission } from './permissions.js';
 import { allSteps } from '../runbook/model.js';
 import { addVote, approvalsFor, getApproval, setApprovalStatus } from '../store/approvals.js';
 import { getRun, updateRun, isInFlight } from '../store/runs.js';
@@ -25,7 +26,6 @@ export function decideApprovalChange(
     approvalId: string;
     decision: 'approve' | 'deny';
     reason?: string;
-    isUsergroupMember?: boolean;
   },
 ): Change {
   const approval = getApproval(core.store.db, input.approvalId);
@@ -41,7 +41,9 @@ export function decideApprovalChange(
     approval,
     user: input.actor.user,
     approvals: core.config.approvals,
-    isUsergroupMember: input.isUsergroupMember ?? false,
+    isUsergroupMember:
+      core.config.approvals.usergroup !== null &&
+      (input.actor.groups ?? []).includes(core.config.approvals.usergroup),
     now: core.clock(),
   });
   if (refusal) throw new GateRefused(approval.gate, refusal);
@@ -116,6 +118,16 @@ export function renewApprovalChange(
   input: { key: string; actor: Actor; runId: string },
 ): Change {
   const run = runOrThrow(core, input.runId);
+  requirePermission(
+    core.config,
+    'gated_steps',
+    input.actor,
+    `ask again for approval in run ${run.id}`,
+    {
+      user: run.startedBy,
+      who: `the person who started it (${run.startedBy})`,
+    },
+  );
   const step = getStep(core.store.db, run.id, run.currentStep);
   const pending = approvalsFor(core.store.db, run.id, run.currentStep).filter(
     (a) => a.status === 'pending',
@@ -174,6 +186,12 @@ export function overrideGateChange(
   if (!input.reason.trim())
     throw new UsageError('an override needs a reason (it goes into the report)');
   const { run, step } = currentStep(core, input.runId, input.stepIndex);
+  requirePermission(
+    core.config,
+    'gated_steps',
+    input.actor,
+    `override the gate of step ${step.index + 1} of run ${run.id}`,
+  );
   const record = getStep(core.store.db, run.id, step.index);
   const blockedBy = record?.waitingOn;
   if (blockedBy !== 'rpo-gate' && blockedBy !== 'fence-gate')

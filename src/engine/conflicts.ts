@@ -2,12 +2,31 @@
 // failover ends any exercise in flight on the same service. A service with two primaries takes no
 // new promotion until one side is fenced; a failback or switchover needs a replica to promote.
 
+import { MUTATING_ACTIONS } from '../actions/names.js';
 import { allSteps, type Runbook, type RunKind } from '../runbook/model.js';
 import type { Db } from '../store/db.js';
 import { currentProtection } from '../store/protection.js';
-import { listRunsInFlight, type RunRecord } from '../store/runs.js';
+import { listRunsHoldingLock, type RunRecord } from '../store/runs.js';
 
 export const REAL_KINDS: readonly RunKind[] = ['failover', 'failback', 'switchover'];
+
+/**
+ * What a run does decides how it is treated, not what it is called: a failover, failback or
+ * switchover, or any run (a DR-test drill) whose runbook fences, promotes, rebuilds or switches
+ * DNS, changes infrastructure. A tabletop executes nothing.
+ */
+export function changesInfrastructure(runbook: Runbook, kind: RunKind): boolean {
+  if (kind === 'tabletop') return false;
+  return (
+    REAL_KINDS.includes(kind) ||
+    allSteps(runbook).some((step) => step.action !== null && MUTATING_ACTIONS.has(step.action))
+  );
+}
+
+/** A run in the store that holds (or held) its service's lock. */
+export function isLocking(run: RunRecord): boolean {
+  return run.mutates || REAL_KINDS.includes(run.kind);
+}
 
 export function startConflicts(
   db: Db,
@@ -16,9 +35,17 @@ export function startConflicts(
   runbook?: Runbook,
 ): { refusal: string | null; exercisesToAbort: RunRecord[] } {
   if (service === null) return { refusal: null, exercisesToAbort: [] };
-  const inFlight = listRunsInFlight(db, service);
-  const real = inFlight.find((run) => REAL_KINDS.includes(run.kind));
-  if (real && REAL_KINDS.includes(kind)) {
+  const mutates = runbook ? changesInfrastructure(runbook, kind) : REAL_KINDS.includes(kind);
+  const holding = listRunsHoldingLock(db, service);
+  const inFlight = holding.filter((run) => run.status === 'running' || run.status === 'waiting');
+  const real = holding.find(isLocking);
+  if (real && real.status === 'aborted') {
+    return {
+      refusal: `run ${real.id} on ${service} was aborted while an action that changes infrastructure was running, and that action has not ended yet: no ${kind} starts until its result is recorded.`,
+      exercisesToAbort: [],
+    };
+  }
+  if (real && mutates) {
     return {
       refusal: `a ${real.kind} of ${service} is already in flight: run ${real.id}, started by ${real.startedBy} at ${real.startedAt}. Finish or abort it first.`,
       exercisesToAbort: [],
@@ -30,9 +57,9 @@ export function startConflicts(
       exercisesToAbort: [],
     };
   }
-  const refusal = REAL_KINDS.includes(kind) ? protectionRefusal(db, service, kind, runbook) : null;
+  const refusal = mutates ? protectionRefusal(db, service, kind, runbook) : null;
   if (refusal) return { refusal, exercisesToAbort: [] };
-  const exercisesToAbort = REAL_KINDS.includes(kind) ? inFlight : [];
+  const exercisesToAbort = mutates ? inFlight : [];
   return { refusal: null, exercisesToAbort };
 }
 

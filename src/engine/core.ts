@@ -23,10 +23,14 @@ export interface EngineCore {
   loadRunbook: (name: string) => Runbook;
 }
 
-/** Who gives a command: a Slack user ID, and how they reached us (`slack`, `cli:alice`). */
+/**
+ * Who gives a command: a Slack user ID, how they reached us (`slack`, `cli:alice`, `token:bob`),
+ * and the configured user groups the adapter confirmed they belong to (the CLI confirms none).
+ */
 export interface Actor {
   user: string;
   via?: string;
+  groups?: readonly string[];
 }
 
 /** A command's effect, computed inside its transaction: committed with its audit, then emitted. */

@@ -41,6 +41,8 @@ import {
   skipStepChange,
 } from './step-commands.js';
 import { StepRunner, type ProvidersFor } from './step-runner.js';
+import { claimRun, releaseRun } from './executor-lease.js';
+import { recordStepEvent, updateStep } from '../store/steps.js';
 import { promoteFor } from './direction.js';
 import type { NodeName } from '../providers/types.js';
 
@@ -178,6 +180,7 @@ export class Engine {
 
   /** After a restart: pick up every run in flight where it stopped. */
   resume(): void {
+    this.closeInterruptedAborts();
     const rows = this.store.db
       .prepare("SELECT id FROM runs WHERE status IN ('running', 'waiting')")
       .all() as {
@@ -241,7 +244,6 @@ export class Engine {
     approvalId: string;
     decision: 'approve' | 'deny';
     reason?: string;
-    isUsergroupMember?: boolean;
   }): CommandResult {
     expireIfDue(this.core, input.approvalId);
     return this.command(input.key, `approval.${input.decision}`, null, input.actor, () =>
@@ -285,10 +287,61 @@ export class Engine {
     runId: string;
     reason: string;
     unfence?: boolean;
+    force?: boolean;
   }): CommandResult {
     return this.command(input.key, 'run.abort', input.runId, input.actor, () =>
       abortRunChange(this.core, input),
     );
+  }
+
+  /**
+   * A run force-aborted while an action ran, whose process then died before the action ended: no
+   * walker will ever record its result, so it is recorded as interrupted (its effect unknown) and
+   * the service's lock is released. A run some live process still walks is left to it.
+   */
+  private closeInterruptedAborts(): void {
+    const db = this.store.db;
+    const stuck = db
+      .prepare(
+        `SELECT s.run_id AS runId, s.step_index AS stepIndex FROM run_steps s JOIN runs r ON r.id = s.run_id
+         WHERE r.status = 'aborted' AND s.state = 'executing'`,
+      )
+      .all() as { runId: string; stepIndex: number }[];
+    for (const { runId, stepIndex } of stuck) {
+      if (!claimRun(db, runId, this.clock())) continue;
+      const summary =
+        'interrupted: the run was aborted while this action ran, and lifeboat stopped before it ended — its effect is unknown: check the resource by hand';
+      db.transaction(() => {
+        const now = this.clock().toISOString();
+        updateStep(db, runId, stepIndex, {
+          state: 'skipped',
+          finishedAt: now,
+          actor: 'lifeboat',
+          summary,
+        });
+        recordStepEvent(db, {
+          runId,
+          stepIndex,
+          event: 'interrupted',
+          actor: 'lifeboat',
+          at: now,
+          details: {},
+        });
+        recordAuditEvents(
+          db,
+          [
+            {
+              actor: 'system',
+              action: 'action.interrupted',
+              subject: runId,
+              details: { step: stepIndex },
+            },
+          ],
+          this.clock,
+        );
+      }).immediate();
+      releaseRun(db, runId);
+    }
   }
 
   /** Starts (or chains onto) the walk of a run; one walker per run in this process. */

@@ -7,7 +7,8 @@ import { allSteps, type RunKind } from '../runbook/model.js';
 import type { AuditEvent } from '../store/audit.js';
 import { getRun, insertRun, updateRun, isInFlight, type RunRecord } from '../store/runs.js';
 import { getSteps, insertSteps } from '../store/steps.js';
-import { startConflicts } from './conflicts.js';
+import { changesInfrastructure, startConflicts } from './conflicts.js';
+import { requirePermission } from './permissions.js';
 import { promoteFor } from './direction.js';
 import {
   audited,
@@ -33,6 +34,15 @@ export function startRunChange(
   const runbook = core.loadRunbook(input.runbook);
   const kind = input.kind ?? runbook.kind;
   const service = resolveService(core, runbook, input.service ?? null, kind);
+  const mutates = changesInfrastructure(runbook, kind);
+  requirePermission(
+    core.config,
+    mutates ? 'start_failover' : 'start_exercise',
+    input.actor,
+    mutates
+      ? `start ${runbook.name} (a ${kind} that changes infrastructure)`
+      : `start a ${kind} of ${runbook.name}`,
+  );
   const now = core.clock();
   const impactAt = input.impactAt ?? now;
   if (impactAt.getTime() > now.getTime()) {
@@ -59,6 +69,8 @@ export function startRunChange(
     impactAt,
     idempotencyKey: input.key,
     promote,
+    mutates,
+    startedVia: input.actor.via ?? null,
   });
   insertSteps(core.store.db, runId, allSteps(runbook).length);
   const audit: AuditEvent[] = [
@@ -101,10 +113,37 @@ export function startRunChange(
 
 export function abortRunChange(
   core: EngineCore,
-  input: { key: string; actor: Actor; runId: string; reason: string; unfence?: boolean },
+  input: {
+    key: string;
+    actor: Actor;
+    runId: string;
+    reason: string;
+    unfence?: boolean;
+    force?: boolean;
+  },
 ): Change {
   const run = runOrThrow(core, input.runId);
   if (!isInFlight(run)) throw new UsageError(`run ${run.id} is already ${run.status}`);
+  if (!input.reason.trim())
+    throw new UsageError('aborting a run needs a reason (it goes into the report)');
+  requirePermission(core.config, 'abort', input.actor, `abort run ${run.id}`, {
+    user: run.startedBy,
+    who: `the person who started it (${run.startedBy})`,
+  });
+  const executing = executingStep(core, run);
+  if (executing && run.mutates) {
+    if (!input.force)
+      throw new GateRefused(
+        'abort',
+        `run ${run.id} is running ${executing.action} (step ${executing.index + 1}) right now: an abort would not stop it. Wait for it to finish, or force the abort (\`/dr abort ${run.id} --force <reason>\`, \`lifeboat run abort ${run.id} --force\`): the service stays locked until the action ends and its result is recorded.`,
+      );
+    requirePermission(
+      core.config,
+      'force_abort',
+      input.actor,
+      `force the abort of run ${run.id} while it runs ${executing.action}`,
+    );
+  }
   const unfence = input.unfence ? unfenceTarget(core, run) : undefined;
   const now = core.clock().toISOString();
   const outcome = `aborted by ${input.actor.user}${input.reason.trim() ? `: ${input.reason.trim()}` : ''}`;
@@ -121,6 +160,16 @@ export function abortRunChange(
     events: [{ type: 'run.finished', runId: run.id, run: getRun(core.store.db, run.id)! }],
     unfence,
   };
+}
+
+/** The step of the run whose action is executing right now, if any. */
+function executingStep(core: EngineCore, run: RunRecord) {
+  const records = getSteps(core.store.db, run.id);
+  return (
+    allSteps(core.runner.runbookOf(run.id)).find(
+      (step) => records[step.index]?.state === 'executing',
+    ) ?? null
+  );
 }
 
 /**

@@ -2,7 +2,8 @@
 
 import { GateRefused, UsageError } from '../errors.js';
 import { approvalsFor, setApprovalStatus } from '../store/approvals.js';
-import { updateRun } from '../store/runs.js';
+import { isInFlight, updateRun } from '../store/runs.js';
+import { requirePermission, requireStepPermission } from './permissions.js';
 import { getStep, updateStep } from '../store/steps.js';
 import {
   audited,
@@ -25,6 +26,7 @@ export function completeStepChange(
   },
 ): Change {
   const { run, step } = currentStep(core, input.runId, input.stepIndex);
+  requireStepPermission(core.config, run, step, input.actor, 'complete');
   if (
     step.approval === 'two-person' &&
     run.kind !== 'tabletop' &&
@@ -75,6 +77,7 @@ export function skipStepChange(
   if (!input.reason.trim())
     throw new UsageError('skipping a step needs a reason (it goes into the report)');
   const { run, step } = currentStep(core, input.runId, input.stepIndex);
+  requireStepPermission(core.config, run, step, input.actor, 'skip');
   const now = core.clock().toISOString();
   for (const approval of approvalsFor(core.store.db, run.id, step.index)) {
     if (approval.status === 'pending')
@@ -116,6 +119,17 @@ export function addNoteChange(
 ): Change {
   if (!input.text.trim()) throw new UsageError('a note needs some text');
   const run = runOrThrow(core, input.runId);
+  if (!isInFlight(run))
+    requirePermission(
+      core.config,
+      'steps',
+      input.actor,
+      `add a note to run ${run.id}, which has ended`,
+      {
+        user: run.startedBy,
+        who: `the person who started it (${run.startedBy})`,
+      },
+    );
   const stepIndex = input.stepIndex ?? null;
   core.store.db
     .prepare('INSERT INTO notes (run_id, step_index, author, text, at) VALUES (?, ?, ?, ?, ?)')
@@ -143,6 +157,7 @@ export function retryStepChange(
   input: { key: string; actor: Actor; runId: string; stepIndex: number },
 ): Change {
   const { run, step } = currentStep(core, input.runId, input.stepIndex);
+  requireStepPermission(core.config, run, step, input.actor, 'retry');
   const record = getStep(core.store.db, run.id, step.index);
   const waiting = record?.waitingOn;
   if (waiting !== 'failure' && waiting !== 'rpo-gate' && waiting !== 'fence-gate') {

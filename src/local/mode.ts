@@ -27,7 +27,7 @@ import {
 import { freePort } from './postgres-pair.js';
 import { S3RVER_CREDENTIALS } from '../providers/aws/s3.js';
 import { checkReplication, classifyNodes } from '../checks/lag.js';
-import { REAL_KINDS } from '../engine/conflicts.js';
+import { isLocking } from '../engine/conflicts.js';
 import type { NodeProbe } from '../providers/types.js';
 import { currentProtection, type ProtectionState } from '../store/protection.js';
 
@@ -146,9 +146,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
           }),
         restore: () =>
           exclusive('rebuilding the pair…', async () => {
-            const running = listRunsInFlight(serving!.engine.store.db).filter((run) =>
-              REAL_KINDS.includes(run.kind),
-            );
+            const running = listRunsInFlight(serving!.engine.store.db).filter(isLocking);
             if (running.length > 0)
               return `Run ${running[0]!.id} (${running[0]!.kind}) is still in flight: finish or abort it before rebuilding the pair.`;
             await demo.stop();

@@ -7,7 +7,7 @@ import type { Config, Schedule } from '../config.js';
 import { formatDuration } from '../duration.js';
 import { ConfigError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
-import { REAL_KINDS } from '../engine/conflicts.js';
+import { isLocking } from '../engine/conflicts.js';
 import { checkBackups } from '../checks/backups.js';
 import { checkLag } from '../checks/lag.js';
 import { runRestoreTests } from '../checks/restore.js';
@@ -112,9 +112,7 @@ async function lagCheck(only: string | null, context: JobContext): Promise<strin
   for (const result of results) {
     // A failover, failback or switchover in flight passes through "no writer" and "unprotected"
     // on purpose: its thread says so. Two primaries are never on purpose.
-    const isRunInFlight = listRunsInFlight(db, result.service).some((run) =>
-      REAL_KINDS.includes(run.kind),
-    );
+    const isRunInFlight = listRunsInFlight(db, result.service).some(isLocking);
     if (isRunInFlight && result.state !== 'TWO PRIMARIES') continue;
     const repeatMs =
       result.state === 'UNPROTECTED'
@@ -183,7 +181,7 @@ async function remind(name: string, context: JobContext): Promise<string> {
     (r) => r.name === name,
   );
   if (!runbook) throw new Error(`reminder for runbook "${name}", which does not exist`);
-  const real = listRunsInFlight(db, runbook.service).filter((run) => REAL_KINDS.includes(run.kind));
+  const real = listRunsInFlight(db, runbook.service).filter(isLocking);
   if (real.length > 0) return `quiet: ${real[0]!.kind} ${real[0]!.id} in flight`;
   const last = listRuns(db, 500).find((run) => run.runbook === name && run.finishedAt !== null);
   const objective = runbook.service

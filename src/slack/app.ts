@@ -18,7 +18,8 @@ import { errorReply } from './error-reply.js';
 import { ActionId, BlockId, ViewId } from './ids.js';
 import { ThreadPublisher } from './thread-publisher.js';
 import { publishAppHome } from './app-home.js';
-import { UsergroupCache } from './usergroups.js';
+import { UserGroups } from './usergroups.js';
+import type { Actor } from '../engine/core.js';
 import { parseImpactTime } from './impact-time.js';
 import { confirmationModal, reasonModal } from './blocks/modals.js';
 import { escape } from './blocks/kit.js';
@@ -69,7 +70,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     logger,
   });
   publisher.attach();
-  const usergroups = new UsergroupCache(app.client, config.approvals.usergroup);
+  const usergroups = new UserGroups(app.client, config, { logger });
 
   // A command that answers without I/O (help, runbook, history, starting a drill: a local SQLite
   // commit) answers inside the ack itself — one HTTP round trip, nothing left to do after. One that
@@ -80,6 +81,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
       config,
       store: engine.store,
       user: command.user_id,
+      actor: await usergroups.actorOf(command.user_id),
       clock: engine.clock,
       engine,
       key: `slash:${command.trigger_id}`,
@@ -169,7 +171,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     try {
       const result = engine.startRun({
         key: `view:${view.id}`,
-        actor: { user: body.user.id, via: 'slack' },
+        actor: await usergroups.actorOf(body.user.id),
         runbook: meta.runbook,
         service: meta.service,
         kind: meta.kind,
@@ -187,7 +189,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
 
   // Bolt runs every listener's matchers on every request: one listener for all our buttons (and
   // one for the "why?" modals) keeps each request's path short.
-  type ButtonHandler = (value: string, user: string, key: string, triggerId: string) => unknown;
+  type ButtonHandler = (value: string, actor: Actor, key: string, triggerId: string) => unknown;
   const buttons = new Map<string, ButtonHandler>();
   const onButton = (actionId: string, handle: ButtonHandler) => buttons.set(actionId, handle);
   const runStep = (value: string) => {
@@ -195,37 +197,26 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     return { runId, stepIndex: Number(step) };
   };
 
-  onButton(ActionId.stepDone, (value, user, key) =>
-    engine.completeStep({ key, actor: { user, via: 'slack' }, ...runStep(value) }),
+  onButton(ActionId.stepDone, (value, actor, key) =>
+    engine.completeStep({ key, actor, ...runStep(value) }),
   );
-  onButton(ActionId.stepRetry, (value, user, key) =>
-    engine.retryStep({ key, actor: { user, via: 'slack' }, ...runStep(value) }),
+  onButton(ActionId.stepRetry, (value, actor, key) =>
+    engine.retryStep({ key, actor, ...runStep(value) }),
   );
-  onButton(ActionId.approvalApprove, async (value, user, key) =>
-    engine.decideApproval({
-      key,
-      actor: { user, via: 'slack' },
-      approvalId: value,
-      decision: 'approve',
-      isUsergroupMember: await usergroups.isMember(user),
-    }),
+  onButton(ActionId.approvalApprove, (value, actor, key) =>
+    engine.decideApproval({ key, actor, approvalId: value, decision: 'approve' }),
   );
-  onButton(ActionId.approvalDeny, async (value, user, key) =>
-    engine.decideApproval({
-      key,
-      actor: { user, via: 'slack' },
-      approvalId: value,
-      decision: 'deny',
-      isUsergroupMember: await usergroups.isMember(user),
-    }),
+  onButton(ActionId.approvalDeny, (value, actor, key) =>
+    engine.decideApproval({ key, actor, approvalId: value, decision: 'deny' }),
   );
   // A reminder's Start button: the same path as `/dr runbook start <name>` (a failover or failback
   // still opens the confirmation).
-  onButton(ActionId.reminderStart, async (value, user, key, triggerId) => {
+  onButton(ActionId.reminderStart, async (value, actor, key, triggerId) => {
     const reply = await runbookCommand.run(['start', value], {
       config,
       store: engine.store,
-      user,
+      user: actor.user,
+      actor,
       clock: engine.clock,
       engine,
       key,
@@ -275,7 +266,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     const reason = view.state.values[BlockId.reason]?.value?.value ?? '';
     const user = body.user.id;
     const key = `view:${view.id}`;
-    const actor = { user, via: 'slack' };
+    const actor = await usergroups.actorOf(user);
     try {
       if (viewId === ViewId.runAbort || viewId === ViewId.stopUnfence)
         engine.abortRun({
@@ -313,7 +304,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     try {
       await buttons.get(button.action_id)?.(
         button.value ?? '',
-        user,
+        await usergroups.actorOf(user),
         `click:${button.action_id}:${button.value}:${user}:${button.action_ts}`,
         (body as { trigger_id: string }).trigger_id,
       );

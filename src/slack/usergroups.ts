@@ -1,26 +1,70 @@
-// Membership of approvals.usergroup, from usergroups.users.list, cached briefly: an approval click
-// must not wait on Slack more than once a minute, and a removal takes effect within that minute.
+// Which of the configured user groups (approvals.usergroup, and S… entries in permissions) a person
+// belongs to, from usergroups.users.list, cached briefly: a click must not wait on Slack more than
+// once a minute per group, and a removal takes effect within that minute. A person listed by ID
+// among the approvers needs no lookup at all, and a lookup that fails or is slow counts as "not a
+// member" (with a warning): a Slack outage never blocks a listed approver.
 
 import type { WebClient } from '@slack/web-api';
+import type { Config } from '../config.js';
+import type { Actor } from '../engine/core.js';
+import type { Logger } from '../log.js';
 
-export class UsergroupCache {
-  private members: Set<string> | null = null;
-  private fetchedAt = 0;
+export class UserGroups {
+  private readonly members = new Map<string, { users: Set<string>; fetchedAt: number }>();
+  private readonly groups: string[];
 
   constructor(
     private readonly client: WebClient,
-    private readonly usergroup: string | null,
-    private readonly ttlMs = 60_000,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  async isMember(user: string): Promise<boolean> {
-    if (this.usergroup === null) return false;
-    if (!this.members || this.now() - this.fetchedAt > this.ttlMs) {
-      const result = await this.client.usergroups.users.list({ usergroup: this.usergroup });
-      this.members = new Set(result.users ?? []);
-      this.fetchedAt = this.now();
-    }
-    return this.members.has(user);
+    private readonly config: Config,
+    private readonly options: {
+      logger?: Logger;
+      ttlMs?: number;
+      timeoutMs?: number;
+      now?: () => number;
+    } = {},
+  ) {
+    const configured = [
+      config.approvals.usergroup,
+      ...Object.values(config.permissions).flat(),
+    ].filter((id): id is string => id !== null && id.startsWith('S'));
+    this.groups = [...new Set(configured)];
   }
+
+  /** The actor for a Slack user: their ID, `slack`, and the configured groups they are in. */
+  async actorOf(user: string): Promise<Actor> {
+    if (this.groups.length === 0 || this.config.approvals.approvers.includes(user))
+      return { user, via: 'slack', groups: [] };
+    const groups: string[] = [];
+    for (const group of this.groups) if (await this.isMember(group, user)) groups.push(group);
+    return { user, via: 'slack', groups };
+  }
+
+  private async isMember(group: string, user: string): Promise<boolean> {
+    const now = (this.options.now ?? Date.now)();
+    const cached = this.members.get(group);
+    if (cached && now - cached.fetchedAt <= (this.options.ttlMs ?? 60_000))
+      return cached.users.has(user);
+    try {
+      const users = await withTimeout(
+        this.client.usergroups.users.list({ usergroup: group }),
+        this.options.timeoutMs ?? 1500,
+      );
+      this.members.set(group, { users: new Set(users.users ?? []), fetchedAt: now });
+      return (users.users ?? []).includes(user);
+    } catch (error) {
+      this.options.logger?.warn(
+        { err: error, usergroup: group, user },
+        'could not read the user group: counting only people listed by ID',
+      );
+      return false;
+    }
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -30,6 +30,10 @@ export interface RunRecord {
   outcome: string | null;
   /** The node this run promotes (a failback promotes the configured primary). */
   promote: NodeName;
+  /** Its runbook changes infrastructure (fence, promote, DNS…): it takes the service's lock. */
+  mutates: boolean;
+  /** How the requester reached us: `slack`, `cli:alice`. */
+  startedVia: string | null;
 }
 
 export interface NewRun {
@@ -42,6 +46,8 @@ export interface NewRun {
   impactAt: Date;
   idempotencyKey: string | null;
   promote?: NodeName;
+  mutates?: boolean;
+  startedVia?: string | null;
 }
 
 interface RunRow {
@@ -63,6 +69,8 @@ interface RunRow {
   current_step: number;
   outcome: string | null;
   promote: NodeName;
+  mutates: number;
+  started_via: string | null;
 }
 
 /** Not finished yet: running, or waiting for people. */
@@ -73,8 +81,8 @@ export function isInFlight(run: Pick<RunRecord, 'status'>): boolean {
 export function insertRun(db: Db, run: NewRun): RunRecord {
   db.prepare(
     `INSERT INTO runs (id, runbook, runbook_file, runbook_snapshot, service, kind, status, started_by,
-                       started_at, impact_at, idempotency_key, promote)
-     VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
+                       started_at, impact_at, idempotency_key, promote, mutates, started_via)
+     VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
     run.id,
     run.runbook.name,
@@ -87,6 +95,8 @@ export function insertRun(db: Db, run: NewRun): RunRecord {
     run.impactAt.toISOString(),
     run.idempotencyKey,
     run.promote ?? (run.kind === 'failback' ? 'primary' : 'replica'),
+    run.mutates ? 1 : 0,
+    run.startedVia ?? null,
   );
   return getRun(db, run.id) as RunRecord;
 }
@@ -157,6 +167,22 @@ export function listRunsInFlight(db: Db, service?: string | null): RunRecord[] {
   return rows.map(toRecord);
 }
 
+/**
+ * The runs that hold a service's one-at-a-time lock: those in flight, and those aborted while an
+ * action was still executing (the lock is released only once its result is recorded).
+ */
+export function listRunsHoldingLock(db: Db, service: string): RunRecord[] {
+  const rows = db
+    .prepare(
+      `SELECT * FROM runs WHERE service = ? AND (status IN ('running', 'waiting')
+         OR (status = 'aborted' AND EXISTS (
+           SELECT 1 FROM run_steps s WHERE s.run_id = runs.id AND s.state = 'executing')))
+       ORDER BY started_at, rowid`,
+    )
+    .all(service) as RunRow[];
+  return rows.map(toRecord);
+}
+
 /** The runbook as it was when the run started. */
 export function getRunbookSnapshot(db: Db, id: string): Runbook | null {
   const row = db.prepare('SELECT runbook_snapshot FROM runs WHERE id = ?').get(id) as
@@ -197,5 +223,7 @@ function toRecord(row: RunRow): RunRecord {
     currentStep: row.current_step,
     outcome: row.outcome ?? null,
     promote: row.promote ?? 'replica',
+    mutates: row.mutates === 1,
+    startedVia: row.started_via ?? null,
   };
 }

@@ -313,18 +313,16 @@ describe('two-person approval', () => {
     expect(() =>
       t.engine.decideApproval({
         key: 'g1',
-        actor: { user: 'U0DAVE' },
+        actor: { user: 'U0DAVE', groups: [] },
         approvalId: approval.id,
         decision: 'approve',
-        isUsergroupMember: false,
       }),
     ).toThrow(GateRefused);
     const result = t.engine.decideApproval({
       key: 'g2',
-      actor: { user: 'U0DAVE' },
+      actor: { user: 'U0DAVE', groups: ['S0ONCALL'] },
       approvalId: approval.id,
       decision: 'approve',
-      isUsergroupMember: true,
     });
     expect(result.message).toBe('approved');
   });

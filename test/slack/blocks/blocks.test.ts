@@ -51,6 +51,8 @@ function view(
     currentStep: 0,
     outcome: null,
     promote: 'replica' as const,
+    mutates: true,
+    startedVia: 'slack',
     ...overrides,
   };
   return {
