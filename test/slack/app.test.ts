@@ -172,7 +172,7 @@ describe('the /dr command', () => {
       ['drill nope', /no runbook "nope" .*\(known: drill, failover, switchover\)/],
       ['failover orders-db', /no service "orders-db" \(known: payments-db\)/],
       ['runbook', /usage: \/dr runbook list\|show\|start &lt;name&gt;/],
-      ['abort r-1', /usage: \/dr abort ['abort r-1', /usage: \/dr abort &lt;run&gt; &lt;reason&gt;/],lt;run['abort r-1', /usage: \/dr abort &lt;run&gt; &lt;reason&gt;/],gt; \[--force\] ['abort r-1', /usage: \/dr abort &lt;run&gt; &lt;reason&gt;/],lt;reason['abort r-1', /usage: \/dr abort &lt;run&gt; &lt;reason&gt;/],gt;/],
+      ['abort r-1', /usage: \/dr abort &lt;run&gt; \[--force\] &lt;reason&gt;/],
       ['report', /usage: \/dr report &lt;run&gt;/],
       ['history lots', /usage: \/dr history \[N\]/],
     ];
