@@ -5,6 +5,7 @@
 import type { Config } from '../src/config.js';
 import type { Engine } from '../src/engine/engine.js';
 import type { Actor } from '../src/engine/core.js';
+import type { RunKind } from '../src/runbook/model.js';
 import type { Store } from '../src/store/db.js';
 
 export interface CommandContext {
@@ -21,19 +22,15 @@ export interface CommandContext {
   key?: string;
 }
 
-/** Runs that promote a database: they start only from a confirmation showing the plan. */
+/** The commands named after the runs that promote a database (/dr failover, failback, switchover). */
 export const CONFIRMED_KINDS = ['failover', 'failback', 'switchover'] as const;
 export type ConfirmedKind = (typeof CONFIRMED_KINDS)[number];
-
-export function isConfirmedKind(kind: string): kind is ConfirmedKind {
-  return (CONFIRMED_KINDS as readonly string[]).includes(kind);
-}
 
 /** What a command answers: a message for the person, a confirmation to show, or a started run. */
 export type Reply =
   /** `alarms`: what is wrong right now (TWO PRIMARIES …): the CLI exits non-zero on them. */
   | { type: 'message'; text: string; alarms?: string[] }
-  | { type: 'confirm'; kind: ConfirmedKind; service: string; runbook: string }
+  | { type: 'confirm'; kind: RunKind; service: string; runbook: string }
   | { type: 'started'; runId: string; text: string };
 
 export interface Command<Result> {

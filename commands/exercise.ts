@@ -7,13 +7,8 @@ import { clip, escape } from '../src/slack/blocks/kit.js';
 import { UsageError } from '../src/errors.js';
 import { loadRunbookLibrary, resolveRunbookByName } from '../src/runbook/library.js';
 import type { RunKind } from '../src/runbook/model.js';
-import {
-  isConfirmedKind,
-  needEngine,
-  type Command,
-  type CommandContext,
-  type Reply,
-} from './command.js';
+import { changesInfrastructure } from '../src/engine/conflicts.js';
+import { needEngine, type Command, type CommandContext, type Reply } from './command.js';
 
 function startExercise(kind: RunKind): Command<Reply> {
   const command: Command<Reply> = {
@@ -25,7 +20,7 @@ function startExercise(kind: RunKind): Command<Reply> {
         : `start a ${kind} of a runbook`,
     run(args, context) {
       if (args.length !== 1) throw new UsageError(`usage: ${command.usage}`);
-      return start(args[0]!, kind, context);
+      return startOrConfirm(args[0]!, kind, context);
     },
   };
   return command;
@@ -42,16 +37,22 @@ export const runbook: Command<Reply> = {
     const [verb, name, ...extra] = args;
     if (verb === 'list' && name === undefined) return list(context);
     if (verb === 'show' && name && extra.length === 0) return show(name, context);
-    if (verb === 'start' && name && extra.length === 0) {
-      const found = resolveRunbookByName(name, context.config.runbooksDir);
-      if (isConfirmedKind(found.kind) && found.service) {
-        return { type: 'confirm', kind: found.kind, service: found.service, runbook: found.name };
-      }
-      return start(name, found.kind, context);
-    }
+    if (verb === 'start' && name && extra.length === 0) return startOrConfirm(name, null, context);
     throw new UsageError(`usage: ${runbook.usage}`);
   },
 };
+
+/**
+ * A run that changes infrastructure — a failover, or a drill that promotes and switches DNS —
+ * starts only from the confirmation with its plan; anything else starts at once.
+ */
+function startOrConfirm(name: string, kind: RunKind | null, context: CommandContext): Reply {
+  const found = resolveRunbookByName(name, context.config.runbooksDir);
+  const runKind = kind ?? found.kind;
+  if (changesInfrastructure(found, runKind) && found.service)
+    return { type: 'confirm', kind: runKind, service: found.service, runbook: found.name };
+  return start(name, runKind, context);
+}
 
 function start(name: string, kind: RunKind, context: CommandContext): Reply {
   const result = needEngine(context).startRun({

@@ -6,7 +6,8 @@ import { App, LogLevel, type RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { findCommand, COMMANDS } from '../../commands/index.js';
 import { runbook as runbookCommand } from '../../commands/exercise.js';
-import type { ConfirmedKind, Reply } from '../../commands/command.js';
+import type { Reply } from '../../commands/command.js';
+import type { RunKind } from '../runbook/model.js';
 import type { Config } from '../config.js';
 import { formatDuration } from '../duration.js';
 import type { RunRecord } from '../store/runs.js';
@@ -163,7 +164,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     }
     await ack();
     const meta = JSON.parse(view.private_metadata) as {
-      kind: ConfirmedKind;
+      kind: RunKind;
       service: string;
       runbook: string;
       channel: string;

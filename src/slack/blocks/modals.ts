@@ -4,25 +4,26 @@
 import type { ModalView } from '@slack/types';
 import { BlockId } from '../ids.js';
 import { ViewId } from '../ids.js';
-import type { ConfirmedKind } from '../../../commands/command.js';
+import type { RunKind } from '../../runbook/model.js';
 import { context, escape, section } from './kit.js';
 
-const VERBS: Record<ConfirmedKind, string> = {
+const VERBS: Partial<Record<RunKind, string>> = {
   failover: 'Fail over',
   failback: 'Fail back',
   switchover: 'Switch over',
+  drill: 'Drill on',
 };
 
 export function confirmationModal(
-  reply: { kind: ConfirmedKind; service: string; runbook: string },
+  reply: { kind: RunKind; service: string; runbook: string },
   planLines: string[],
   lag: string,
   privateMetadata: string,
 ): ModalView {
-  const verb = VERBS[reply.kind];
-  // A switchover is planned: there is no outage to measure from, the clock starts at Start.
+  const verb = VERBS[reply.kind] ?? `Run a ${reply.kind} on`;
+  // Only a failover or failback measures from an outage; a switchover or a drill is planned.
   const impact =
-    reply.kind === 'switchover'
+    reply.kind !== 'failover' && reply.kind !== 'failback'
       ? []
       : [
           {
