@@ -11,6 +11,8 @@ import { checkRunbooks, listRunbooks, showRunbook } from './cli/runbooks.js';
 import { runCheck, showStatus } from './cli/check.js';
 import { resetLocalEnvironment } from './local/environment.js';
 import { runCommand, type RunCliOptions } from './cli/run.js';
+import { currentOsIdentity, type OsIdentity } from './cli/identity.js';
+import { makeKey, makeToken } from './cli/keys.js';
 import { showHistory, showReport, verifyAudit } from './cli/store-commands.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
@@ -21,6 +23,8 @@ export interface CliOptions {
   io?: Io;
   env?: Env;
   clock?: () => Date;
+  /** The OS account running us (tests pass one; the real one otherwise). */
+  identity?: OsIdentity;
 }
 
 /** Runs the CLI on `argv` (without `node` and the script) and resolves to the exit code. */
@@ -28,8 +32,9 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
   const io = options.io ?? processIo;
   const env = options.env ?? process.env;
   const clock = options.clock ?? (() => new Date());
+  const identity = options.identity ?? currentOsIdentity();
   let exitCode = 0;
-  const program = buildProgram(io, env, clock, (code) => (exitCode = code));
+  const program = buildProgram(io, env, clock, identity, (code) => (exitCode = code));
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
@@ -51,6 +56,7 @@ function buildProgram(
   io: Io,
   env: Env,
   clock: () => Date,
+  identity: OsIdentity,
   setExit: (code: number) => void,
 ): Command {
   const program = new Command('lifeboat')
@@ -121,7 +127,10 @@ function buildProgram(
     .exitOverride();
   const common = (command: Command) =>
     command
-      .option('--as <user>', 'your Slack user ID (must be listed in approvals.approvers)')
+      .option(
+        '--as <user>',
+        'your Slack user ID; may only repeat what cli.users maps this OS account to',
+      )
       .option('--key <key>', 'idempotency key (default: a fresh one)');
   common(
     run
@@ -136,14 +145,14 @@ function buildProgram(
     )
     .option('--impact-at <time>', 'when the outage began (ISO time); the RTO clock starts there')
     .action(async (name: string, opts: RunCliOptions) =>
-      setExit(await runCommand('start', [name], opts, io, env)),
+      setExit(await runCommand('start', [name], opts, io, env, identity, clock)),
     );
   run
     .command('status')
     .argument('[run]', 'a run id (default: list the runs in flight)')
     .description('where a run stands and what it waits for')
     .action(async (id: string | undefined, opts: RunCliOptions) =>
-      setExit(await runCommand('status', id ? [id] : [], opts, io, env)),
+      setExit(await runCommand('status', id ? [id] : [], opts, io, env, identity, clock)),
     );
   common(
     run
@@ -156,7 +165,7 @@ function buildProgram(
     .option('--reason <text>', 'why (required to skip)')
     .option('--note <text>', 'a note for the report')
     .action(async (id: string, step: string, what: string, opts: RunCliOptions) =>
-      setExit(await runCommand('step', [id, step, what], opts, io, env)),
+      setExit(await runCommand('step', [id, step, what], opts, io, env, identity, clock)),
     );
   for (const verb of ['approve', 'deny'] as const) {
     common(
@@ -167,8 +176,14 @@ function buildProgram(
     )
       .description(`${verb} the run's pending approval request`)
       .option('--reason <text>', 'why')
+      .option(
+        '--token <token>',
+        'approve for a person elsewhere: the token they made with `lifeboat approve-token`',
+      )
       .action(async (id: string, approval: string | undefined, opts: RunCliOptions) =>
-        setExit(await runCommand(verb, approval ? [id, approval] : [id], opts, io, env)),
+        setExit(
+          await runCommand(verb, approval ? [id, approval] : [id], opts, io, env, identity, clock),
+        ),
       );
   }
   common(run.command('override').argument('<run>').argument('<step>', 'step number, from 1'))
@@ -177,12 +192,12 @@ function buildProgram(
     )
     .option('--reason <text>', 'why (required)')
     .action(async (id: string, step: string, opts: RunCliOptions) =>
-      setExit(await runCommand('override', [id, step], opts, io, env)),
+      setExit(await runCommand('override', [id, step], opts, io, env, identity, clock)),
     );
   common(run.command('renew').argument('<run>'))
     .description('ask for approval again after a request expired')
     .action(async (id: string, opts: RunCliOptions) =>
-      setExit(await runCommand('renew', [id], opts, io, env)),
+      setExit(await runCommand('renew', [id], opts, io, env, identity, clock)),
     );
   common(run.command('abort').argument('<run>'))
     .description(
@@ -192,8 +207,23 @@ function buildProgram(
     .option('--unfence', 'the old primary takes writes again (refused once a promotion started)')
     .option('--force', 'abort even while an infrastructure action runs (permissions.force_abort)')
     .action(async (id: string, opts: RunCliOptions) =>
-      setExit(await runCommand('abort', [id], opts, io, env)),
+      setExit(await runCommand('abort', [id], opts, io, env, identity, clock)),
     );
+
+  program
+    .command('keygen')
+    .description('make an Ed25519 key for signed approvals; prints the line for approvals.keys')
+    .requiredOption('--user <user>', 'your Slack user ID')
+    .requiredOption('--out <file>', 'where to keep the private key (written 0600)')
+    .action((opts: { user: string; out: string }) => setExit(makeKey(opts, io)));
+  program
+    .command('approve-token')
+    .argument('<challenge>', 'the challenge `lifeboat run status` shows for the pending request')
+    .description(
+      'sign a pending request on your own machine; give the token to the break-glass host',
+    )
+    .requiredOption('--key <file>', 'your key file from `lifeboat keygen`')
+    .action((challenge: string, opts: { key: string }) => setExit(makeToken(challenge, opts, io)));
 
   program
     .command('report')

@@ -53,7 +53,11 @@ export interface Config {
     usergroup: string | null;
     required: number;
     expiresAfterSeconds: number;
+    /** Slack user ID → Ed25519 public key (`ed25519:…`) for signed approvals. */
+    keys: Record<string, string>;
   };
+  /** OS user name → Slack user ID: who the break-glass CLI acts for. */
+  cliUsers: Record<string, string>;
   /** Who may do what: Slack user IDs and user group IDs, defaults filled in. */
   permissions: Record<Permission, string[]>;
   alerts: { unprotectedRepeatSeconds: number };
@@ -102,7 +106,9 @@ export function parseConfig(text: string, file: string, env: Env = {}): Config {
       usergroup: checked.approvals.usergroup ?? null,
       required: checked.approvals.required,
       expiresAfterSeconds: seconds(checked.approvals.expires_after),
+      keys: checked.approvals.keys,
     },
+    cliUsers: checked.cli.users,
     permissions: permissionsOf(checked),
     alerts: { unprotectedRepeatSeconds: seconds(checked.alerts.unprotected_repeat) },
     storePath: path.resolve(dir, checked.store),

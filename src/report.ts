@@ -66,7 +66,10 @@ export function renderReport(
     for (const approval of approvals) {
       const votes =
         approval.votes
-          .map((vote) => `${vote.decision} by ${who(vote.approver)} at ${vote.at}`)
+          .map(
+            (vote) =>
+              `${vote.decision} by ${who(vote.approver)}${vote.via ? ` (${vote.via})` : ''} at ${vote.at}`,
+          )
           .join(', ') || 'no decisions';
       lines.push(
         `- step ${approval.stepIndex + 1} ${approval.gate}, requested by ${who(approval.requestedBy)}: ${approval.status} (${votes})${approval.reason ? ` — ${t(approval.reason)}` : ''}`,

@@ -1,9 +1,10 @@
 // The break-glass CLI: a whole failover from the terminal, and approvals racing from two processes.
 
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { generateApproverKey, signChallenge } from '../src/cli/approval-token.js';
 import { startPostgresPair } from '../src/local/postgres-pair.js';
 import { openStore } from '../src/store/db.js';
 import { cli } from './support/cli.js';
@@ -55,27 +56,34 @@ function lifeboat(
 }
 
 describe('lifeboat run (break-glass)', () => {
-  it('fails over from the terminal with the same gates as Slack, recording the OS user', async () => {
+  it('fails over from the terminal with the same gates as Slack, each person on their own OS account', async () => {
     const pair = await startPostgresPair();
     try {
       await pair.killPrimary();
       const { env } = workspace(postgresConfig(pair.primary.url, pair.standby.url));
-      const started = await cli(['run', 'start', 'failover', '--as', 'U0ALICE'], env);
+      const started = await cli(['run', 'start', 'failover'], env, undefined, 'alice');
       expect(started.code).toBe(0);
       const runId = runIdOf(started.stdout);
       expect(started.stdout).toContain('[>] 1. Confirm the primary is down — waiting on operator');
 
-      const done = await cli(['run', 'step', runId, '1', 'done', '--as', 'U0ALICE'], env);
+      const done = await cli(['run', 'step', runId, '1', 'done'], env, undefined, 'alice');
       expect(done.stdout).toMatch(/\[>\] 2\. Promote \(db\.promote\) — waiting on approval/);
       expect(done.stdout).toMatch(/approval a-[0-9a-f]+ \(two-person\) requested by U0ALICE/);
+      expect(done.stdout).toMatch(
+        /approver elsewhere: lifeboat approve-token [A-Za-z0-9_-]+ --key KEYFILE/,
+      );
 
-      const self = await cli(['run', 'approve', runId, '--as', 'U0ALICE'], env);
+      const self = await cli(['run', 'approve', runId], env, undefined, 'alice');
       expect(self.code).toBe(1);
       expect(self.stderr).toBe(
         'lifeboat: you asked for this, so you cannot approve it: the two-person rule needs someone else\n',
       );
+      // Naming someone else does not make you them.
+      const claim = await cli(['run', 'approve', runId, '--as', 'U0BOB'], env, undefined, 'alice');
+      expect(claim.code).toBe(1);
+      expect(claim.stderr).toContain('--as U0BOB is not you: the OS account "alice" is U0ALICE');
 
-      const approved = await cli(['run', 'approve', runId, '--as', 'U0BOB'], env);
+      const approved = await cli(['run', 'approve', runId], env, undefined, 'bob');
       expect(approved.code).toBe(0);
       expect(approved.stdout).toContain(
         `run ${runId}: failover of failover for payments-db, succeeded`,
@@ -90,52 +98,177 @@ describe('lifeboat run (break-glass)', () => {
         .get() as { actor: string; details: string };
       store.close();
       expect(granted.actor).toBe('U0BOB');
-      expect(JSON.parse(granted.details)).toMatchObject({ via: expect.stringMatching(/^cli:/) });
+      expect(JSON.parse(granted.details)).toMatchObject({ via: 'cli:bob' });
 
       const report = await cli(['report', runId, '--markdown'], env);
       expect(report.code).toBe(0);
       expect(report.stdout).toContain('# Failover — failover ' + runId);
       expect(report.stdout).toMatch(/- Achieved RTO: \d+s \(objective 15m, met\)/);
       expect(report.stdout).toMatch(
-        /## Approvals\n- step 2 two-person, requested by U0ALICE: approved \(approve by U0BOB at /,
+        /## Approvals\n- step 2 two-person, requested by U0ALICE: approved \(approve by U0BOB \(cli:bob\) at /,
       );
     } finally {
       await pair.stop();
     }
   });
 
-  it('refuses to act without --as, or for someone not configured', async () => {
+  it('acts only for the OS account that runs it: unmapped, root and sudo', async () => {
     const { env } = workspace(
       postgresConfig(
         'postgres://postgres@127.0.0.1:1/postgres',
         'postgres://postgres@127.0.0.1:2/postgres',
       ),
     );
-    const missing = await cli(['run', 'start', 'failover'], env);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('name yourself with --as U…');
-    const stranger = await cli(['run', 'start', 'failover', '--as', 'U0MALLORY'], env);
+    const stranger = await cli(['run', 'start', 'failover'], env, undefined, 'mallory');
     expect(stranger.code).toBe(1);
     expect(stranger.stderr).toContain(
-      '--as U0MALLORY is not in approvals.approvers (U0ALICE, U0BOB, U0CAROL)',
+      'the OS account "mallory" has no entry in cli.users: add "mallory: U…"',
     );
+    const root = { uid: 0, username: 'root' };
+    const asRoot = await cli(['run', 'start', 'failover'], env, undefined, root);
+    expect(asRoot.stderr).toContain(
+      'root has no entry in cli.users: run lifeboat as your own account',
+    );
+    const viaSudo = await cli(
+      ['run', 'start', 'drill-less'],
+      { ...env, SUDO_USER: 'carol' },
+      undefined,
+      root,
+    );
+    expect(viaSudo.stderr).toContain('no runbook "drill-less"'); // got past identity: it is carol
+    // SUDO_USER means nothing to a process that is not root.
+    const notRoot = await cli(
+      ['run', 'start', 'failover'],
+      { ...env, SUDO_USER: 'bob' },
+      undefined,
+      'mallory',
+    );
+    expect(notRoot.stderr).toContain('the OS account "mallory" has no entry in cli.users');
+  });
+
+  it('refuses a second approval from the account that started the run, or that already approved, whatever it maps to', async () => {
+    const { dir, env } = workspace(
+      postgresConfig(
+        'postgres://postgres@127.0.0.1:1/postgres',
+        'postgres://postgres@127.0.0.1:2/postgres',
+      ).replace('required: 1', 'required: 2'),
+    );
+    const started = await cli(['run', 'start', 'failover'], env, undefined, 'alice');
+    const runId = runIdOf(started.stdout);
+    await cli(['run', 'step', runId, '1', 'done'], env, undefined, 'alice');
+    const config = path.join(dir, 'lifeboat.yml');
+    const original = readFileSync(config, 'utf8');
+    // Someone edits cli.users so the account that started the run maps to another person.
+    writeFileSync(
+      config,
+      original
+        .replace('alice: U0ALICE', 'alice: U0DAVE')
+        .replace('approvers: [', 'approvers: [U0DAVE, '),
+    );
+    const remapped = await cli(['run', 'approve', runId], env, undefined, 'alice');
+    expect(remapped.code).toBe(1);
+    expect(remapped.stderr).toContain(
+      'the OS account "alice" started this run: a second approval must come from another account',
+    );
+
+    writeFileSync(config, original);
+    expect((await cli(['run', 'approve', runId], env, undefined, 'bob')).code).toBe(0);
+    writeFileSync(config, original.replace('bob: U0BOB', 'bob: U0CAROL'));
+    const twice = await cli(['run', 'approve', runId], env, undefined, 'bob');
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toContain('the OS account "bob" already decided this request');
+  });
+
+  it('takes the approval of a person elsewhere as a token signed with their key, and refuses a forged, expired or misdirected one', async () => {
+    const bobKey = generateApproverKey('U0BOB');
+    const carolKey = generateApproverKey('U0CAROL');
+    const { dir, env } = workspace(
+      postgresConfig(
+        'postgres://postgres@127.0.0.1:1/postgres',
+        'postgres://postgres@127.0.0.1:2/postgres',
+      ).replace(
+        'expires_after: 15m',
+        `expires_after: 15m\n  keys: { U0BOB: "${bobKey.publicKey}" }`,
+      ),
+    );
+    const started = await cli(['run', 'start', 'failover'], env, undefined, 'alice');
+    const runId = runIdOf(started.stdout);
+    const done = await cli(['run', 'step', runId, '1', 'done'], env, undefined, 'alice');
+    const challenge = /lifeboat approve-token (\S+) --key/.exec(done.stdout)![1]!;
+
+    const keyFile = path.join(dir, 'bob.key');
+    writeFileSync(keyFile, bobKey.keyFile);
+    const signed = await cli(['approve-token', challenge, '--key', keyFile], {});
+    expect(signed.code).toBe(0);
+    expect(signed.stdout).toMatch(
+      /^signing approval a-[0-9a-f]+ of run r-[0-9a-f]+: step 2, attempt 1/,
+    );
+    const token = signed.stdout.trim().split('\n').at(-1)!;
+
+    const refusals: [string, string][] = [
+      [`${token.slice(0, -4)}AAAA`, "the token's signature is not U0BOB's"],
+      [signChallenge(challenge, carolKey.keyFile), 'U0CAROL has no key in approvals.keys'],
+      ['not-a-token', 'that is not an approval token'],
+    ];
+    for (const [bad, reason] of refusals) {
+      const refused = await cli(['run', 'approve', runId, '--token', bad], env, undefined, 'alice');
+      expect(refused.code, bad).toBe(1);
+      expect(refused.stderr, bad).toContain(reason);
+    }
+    const late = await cli(
+      ['run', 'approve', runId, '--token', token],
+      env,
+      () => new Date('2027-01-01T00:00:00Z'),
+      'alice',
+    );
+    expect(late.stderr).toContain("the token's request expired at");
+
+    const approved = await cli(
+      ['run', 'approve', runId, '--token', token],
+      env,
+      undefined,
+      'alice',
+    );
+    expect(approved.code).toBe(0);
+    const store = openStore(path.join(dir, 'lifeboat.db'));
+    const votes = store.db.prepare('SELECT approver, via FROM approval_votes').all();
+    const refused = store.db
+      .prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'approval.token.refused'")
+      .get();
+    store.close();
+    expect(votes).toEqual([{ approver: 'U0BOB', via: 'token:U0BOB' }]);
+    expect(refused).toEqual({ n: 4 });
+
+    // The token was for that request: a later one needs a new token.
+    const reused = await cli(['run', 'approve', runId, '--token', token], env, undefined, 'alice');
+    expect(reused.code).toBe(1);
   });
 
   it('counts two approvers racing from two processes once each, and one approver racing himself once', async () => {
+    const bobKey = generateApproverKey('U0BOB');
+    const carolKey = generateApproverKey('U0CAROL');
     const { env } = workspace(
       postgresConfig(
         'postgres://postgres@127.0.0.1:1/postgres',
         'postgres://postgres@127.0.0.1:2/postgres',
-      ).replace('required: 1', 'required: 3'),
+      )
+        .replace('required: 1', 'required: 3')
+        .replace(
+          'expires_after: 15m',
+          `expires_after: 15m\n  keys: { U0BOB: "${bobKey.publicKey}", U0CAROL: "${carolKey.publicKey}" }`,
+        ),
     );
-    const started = await cli(['run', 'start', 'failover', '--as', 'U0ALICE'], env);
+    const started = await cli(['run', 'start', 'failover'], env, () => new Date(), 'alice');
     const runId = runIdOf(started.stdout);
-    await cli(['run', 'step', runId, '1', 'done', '--as', 'U0ALICE'], env);
+    const done = await cli(['run', 'step', runId, '1', 'done'], env, () => new Date(), 'alice');
+    const challenge = /lifeboat approve-token (\S+) --key/.exec(done.stdout)![1]!;
+    const bobToken = signChallenge(challenge, bobKey.keyFile);
+    const carolToken = signChallenge(challenge, carolKey.keyFile);
 
     const [bob, carol, bobAgain] = await Promise.all([
-      lifeboat(env, 'run', 'approve', runId, '--as', 'U0BOB'),
-      lifeboat(env, 'run', 'approve', runId, '--as', 'U0CAROL'),
-      lifeboat(env, 'run', 'approve', runId, '--as', 'U0BOB'),
+      lifeboat(env, 'run', 'approve', runId, '--token', bobToken),
+      lifeboat(env, 'run', 'approve', runId, '--token', carolToken),
+      lifeboat(env, 'run', 'approve', runId, '--token', bobToken),
     ]);
     expect([bob.code, carol.code, bobAgain.code]).toEqual([0, 0, 0]);
     const messages = [bob.stdout, carol.stdout, bobAgain.stdout]

@@ -34,6 +34,13 @@ describe('lifeboat.example.yml', () => {
       usergroup: 'S0ONCALL',
       required: 1,
       expiresAfterSeconds: 900,
+      keys: { U0BOB: expect.stringMatching(/^ed25519:/) },
+    });
+    expect(config.cliUsers).toEqual({ alice: 'U0ALICE', bob: 'U0BOB' });
+    expect(config.permissions).toMatchObject({
+      start_failover: ['U0ALICE', 'U0BOB', 'S0ONCALL'],
+      start_exercise: ['*'],
+      abort: ['U0ALICE', 'U0BOB', 'S0ONCALL'],
     });
     const service = config.services['payments-db']!;
     expect(service.rtoSeconds).toBe(900);

@@ -1,12 +1,14 @@
 // `lifeboat run …`: the break-glass path when Slack itself is down. The same engine and gates as
-// Slack: the person is named with --as (a Slack user ID listed in approvals.approvers) and the OS
-// user is recorded beside it in the audit log.
+// Slack. The person is the OS account running it (cli.users maps it to a Slack user ID; --as may
+// only repeat that), recorded beside the Slack ID in the audit log; a second person elsewhere
+// approves with a signed token.
 
 import { randomUUID } from 'node:crypto';
-import { userInfo } from 'node:os';
-import { loadConfig, type Config } from '../config.js';
+import { loadConfig } from '../config.js';
 import { formatDuration } from '../duration.js';
-import { UsageError } from '../errors.js';
+import { GateRefused, UsageError } from '../errors.js';
+import { challengeFor, verifyToken } from './approval-token.js';
+import { cliActor, currentOsIdentity, type OsIdentity } from './identity.js';
 import { createEngine } from '../engine/create.js';
 import type { Actor, Engine } from '../engine/engine.js';
 import type { RunView } from '../engine/run-view.js';
@@ -18,6 +20,7 @@ type Env = Record<string, string | undefined>;
 
 export interface RunCliOptions {
   as?: string;
+  token?: string;
   key?: string;
   service?: string;
   kind?: string;
@@ -35,9 +38,12 @@ export async function runCommand(
   options: RunCliOptions,
   io: Io,
   env: Env,
+  identity: OsIdentity = currentOsIdentity(),
+  clock: () => Date = () => new Date(),
 ): Promise<number> {
   const config = loadConfig(env);
-  const engine = createEngine(config);
+  const engine = createEngine(config, { clock });
+  const actorOf = (opts: RunCliOptions) => cliActor(config, identity, env, opts.as);
   try {
     engine.resume();
     const key = options.key ?? `cli:${randomUUID()}`;
@@ -49,7 +55,7 @@ export async function runCommand(
       const impactAt = options.impactAt ? parseTime(options.impactAt) : undefined;
       const result = engine.startRun({
         key,
-        actor: actorOf(options, config),
+        actor: actorOf(options),
         runbook: required(args[0], 'RUNBOOK'),
         service: options.service ?? null,
         kind,
@@ -60,7 +66,10 @@ export async function runCommand(
     } else if (verb === 'status') {
       if (!args[0]) return printInFlight(engine, io);
     } else {
-      const result = give(engine, verb, args, options, key, config);
+      const result =
+        verb === 'approve' && options.token
+          ? approveWithToken(engine, args, options.token, key, actorOf)
+          : give(engine, verb, args, options, key, actorOf(options));
       runId = result.runId;
       io.out(result.message);
     }
@@ -79,9 +88,8 @@ function give(
   args: string[],
   options: RunCliOptions,
   key: string,
-  config: Config,
+  actor: Actor,
 ) {
-  const actor = actorOf(options, config);
   const runId = required(args[0], 'RUN');
   if (verb === 'abort')
     return engine.abortRun({
@@ -125,18 +133,53 @@ function give(
   throw new UsageError(`unknown step command "${what}": use done, skip, retry or note`);
 }
 
-function actorOf(options: RunCliOptions, config: Config): Actor {
-  const user = options.as;
-  if (!user)
-    throw new UsageError(
-      'name yourself with --as U… (your Slack user ID, listed in approvals.approvers)',
-    );
-  if (!config.approvals.approvers.includes(user)) {
-    throw new UsageError(
-      `--as ${user} is not in approvals.approvers (${config.approvals.approvers.join(', ') || 'empty'}): the break-glass CLI acts only for configured users`,
-    );
+/**
+ * `run approve RUN --token T`: the approval of a person elsewhere, proved by their signature on
+ * the pending request's challenge. A refused token is audited like any refusal.
+ */
+function approveWithToken(
+  engine: Engine,
+  args: string[],
+  token: string,
+  key: string,
+  actorOf: (opts: RunCliOptions) => Actor,
+) {
+  const runId = required(args[0], 'RUN');
+  let pasted: Actor;
+  try {
+    pasted = actorOf({});
+  } catch {
+    pasted = { user: 'cli', via: 'cli:unmapped-account' }; // the token is the identity here
   }
-  return { user, via: `cli:${userInfo().username}` };
+  try {
+    const { user, challenge } = verifyToken(token, engine.config, engine.clock());
+    const pending = engine
+      .getRun(runId)
+      .steps.flatMap((step) => step.approvals)
+      .find((approval) => approval.id === challenge.approval && approval.status === 'pending');
+    const binds =
+      pending !== undefined &&
+      challenge.run === runId &&
+      challenge.step === pending.stepIndex &&
+      challenge.attempt === pending.attempt &&
+      challenge.plan === (pending.planHash ?? '') &&
+      challenge.expires === pending.expiresAt;
+    if (!binds)
+      throw new GateRefused(
+        'token',
+        `the token is for request ${challenge.approval} of run ${challenge.run} (step ${challenge.step + 1}, attempt ${challenge.attempt}), which is not the pending request of run ${runId} as it stands now: sign the current challenge from \`lifeboat run status ${runId}\``,
+      );
+    return engine.decideApproval({
+      key,
+      actor: { user, via: `token:${user}` },
+      approvalId: pending.id,
+      decision: 'approve',
+    });
+  } catch (error) {
+    if (error instanceof GateRefused && error.gate === 'token')
+      engine.recordRefusal(key, 'approval.token', runId, pasted, error);
+    throw error;
+  }
 }
 
 function required(value: string | undefined, name: string): string {
@@ -197,6 +240,7 @@ export function describeRun(view: RunView): string {
       for (const approval of step.approvals.filter((a) => a.status === 'pending')) {
         lines.push(
           `          approval ${approval.id} (${approval.gate}) requested by ${approval.requestedBy}, expires ${approval.expiresAt}`,
+          `          approver elsewhere: lifeboat approve-token ${challengeFor(approval)} --key KEYFILE`,
         );
       }
     }

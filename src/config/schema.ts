@@ -184,8 +184,28 @@ export const configFileSchema = z.strictObject({
         .min(1, 'must be at least 1: the two-person rule cannot be turned off')
         .default(1),
       expires_after: duration.default('15m'),
+      /** Ed25519 public keys of approvers who may approve with a signed token from elsewhere. */
+      keys: z
+        .record(
+          slackUserId,
+          z
+            .string()
+            .regex(
+              /^ed25519:[A-Za-z0-9_-]{43}$/,
+              'is not a public key as `lifeboat keygen` prints it (ed25519:…)',
+            ),
+        )
+        .default({}),
     })
-    .default({ approvers: [], required: 1, expires_after: '15m' }),
+    .default({ approvers: [], required: 1, expires_after: '15m', keys: {} }),
+  /** The break-glass CLI acts for the OS account that runs it: OS user name → Slack user ID. */
+  cli: z
+    .strictObject({
+      users: z
+        .record(z.string().regex(/^[a-z_][a-z0-9_.-]*$/i, 'is not an OS user name'), slackUserId)
+        .default({}),
+    })
+    .default({ users: {} }),
   alerts: z
     .strictObject({
       /** How often an UNPROTECTED service (no replica follows its writer) is posted again. */
@@ -220,6 +240,9 @@ export const KNOWN_KEYS = [
   'usergroup',
   'required',
   'expires_after',
+  'keys',
+  'cli',
+  'users',
   'store',
   'permissions',
   'start_failover',

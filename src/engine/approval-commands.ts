@@ -4,8 +4,14 @@
 import { GateRefused, NotFound, UsageError } from '../errors.js';
 import { requirePermission } from './permissions.js';
 import { allSteps } from '../runbook/model.js';
-import { addVote, approvalsFor, getApproval, setApprovalStatus } from '../store/approvals.js';
-import { getRun, updateRun, isInFlight } from '../store/runs.js';
+import {
+  addVote,
+  approvalsFor,
+  getApproval,
+  setApprovalStatus,
+  type ApprovalRecord,
+} from '../store/approvals.js';
+import { getRun, updateRun, isInFlight, type RunRecord } from '../store/runs.js';
 import { GATE_OVERRIDES, getStep } from '../store/steps.js';
 import { approveCount, refusalFor } from './approval.js';
 import {
@@ -47,6 +53,8 @@ export function decideApprovalChange(
     now: core.clock(),
   });
   if (refusal) throw new GateRefused(approval.gate, refusal);
+  const sameAccount = sameOsAccount(run, approval, input.actor);
+  if (sameAccount) throw new GateRefused(approval.gate, sameAccount);
   const now = core.clock().toISOString();
   const counted = addVote(core.store.db, approval.id, {
     approver: input.actor.user,
@@ -111,6 +119,22 @@ export function decideApprovalChange(
     ],
     drive: isApproved,
   };
+}
+
+/**
+ * Two people are two OS accounts on the break-glass host: an approval from the account that
+ * started the run, or from one that already approved this request, is refused whatever Slack ID
+ * it maps to. (A signed token is another person's key, not an account here.)
+ */
+function sameOsAccount(run: RunRecord, approval: ApprovalRecord, actor: Actor): string | null {
+  const via = actor.via ?? '';
+  if (!via.startsWith('cli:')) return null;
+  const account = via.slice('cli:'.length);
+  if (run.startedVia === via)
+    return `the OS account "${account}" started this run: a second approval must come from another account, or as a token signed by another approver`;
+  if (approval.votes.some((vote) => vote.via === via))
+    return `the OS account "${account}" already decided this request: a second approval must come from another account`;
+  return null;
 }
 
 export function renewApprovalChange(

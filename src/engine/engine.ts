@@ -444,8 +444,11 @@ export class Engine {
     this.emit({ type: 'notify', runId, text });
   }
 
-  /** A refusal is remembered (a redelivery is refused the same way) and audited, once. */
-  private recordRefusal(
+  /**
+   * A refusal is remembered (a redelivery is refused the same way) and audited, once. Adapters
+   * call it for what they refuse before the engine is asked (a forged approval token).
+   */
+  recordRefusal(
     key: string,
     name: string,
     runId: string | null,

@@ -8,10 +8,15 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * Runs `argv` as the OS account `as` (default alice; cli.users in the test configs maps alice,
+ * bob and carol to U0ALICE, U0BOB and U0CAROL).
+ */
 export async function cli(
   argv: string[],
   env: Record<string, string | undefined> = {},
   clock: () => Date = () => new Date('2026-11-24T12:00:00Z'),
+  as: string | { uid: number; username: string } = 'alice',
 ): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
@@ -22,6 +27,7 @@ export async function cli(
     },
     env,
     clock,
+    identity: typeof as === 'string' ? { uid: 1000, username: as } : as,
   });
   return { code, stdout, stderr };
 }

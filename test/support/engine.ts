@@ -76,6 +76,8 @@ export function postgresConfig(primary: string, replica: string, extra = ''): st
   approvers: [U0ALICE, U0BOB, U0CAROL]
   required: 1
   expires_after: 15m
+cli:
+  users: { alice: U0ALICE, bob: U0BOB, carol: U0CAROL }
 services:
   payments-db:
     rto: 15m
