@@ -278,8 +278,11 @@ function buildProgram(
   const audit = program.command('audit').description('the hash-chained audit log').exitOverride();
   audit
     .command('verify')
-    .description('walk the chain; exit 1 naming the first event edited, deleted or reordered')
-    .action(async () => setExit(await verifyAudit(io, env)));
+    .description(
+      'walk the chain; exit 1 naming the first event edited, deleted or reordered; print the head hash',
+    )
+    .option('--since <hash>', 'also prove that a head hash published earlier is still in the chain')
+    .action(async (opts: { since?: string }) => setExit(await verifyAudit(opts, io, env)));
 
   return program;
 }

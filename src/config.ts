@@ -28,7 +28,7 @@ export interface Service {
 export interface Schedule {
   name: string;
   cron: string;
-  check: 'backups' | 'restore' | 'lag' | 'staleness' | null;
+  check: 'backups' | 'restore' | 'lag' | 'staleness' | 'audit' | null;
   remind: string | null;
   service: string | null;
   timezone: string;

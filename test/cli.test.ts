@@ -274,11 +274,46 @@ describe('lifeboat audit verify', () => {
 
     const intact = await cli(['audit', 'verify'], env);
     expect(intact.code).toBe(0);
-    expect(intact.stdout).toMatch(/^audit log intact: 5 events, head [0-9a-f]{16}/);
+    expect(intact.stdout).toMatch(/^audit log intact: 5 events \(store .*\)\nhead [0-9a-f]{64}\n$/);
+    const published = /head ([0-9a-f]{64})/.exec(intact.stdout)![1]!;
+
+    // Later: more events, then the tail is cut back, head row included.
+    const more = openStore(path.join(dir, 'lifeboat.db'));
+    for (let i = 5; i < 8; i++)
+      recordAuditEvent(more.db, { actor: 'U0BOB', action: 'step.done', subject: 'r-1' });
+    more.close();
+    const since = await cli(['audit', 'verify', '--since', published], env);
+    expect(since.code).toBe(0);
+    expect(since.stdout).toContain(
+      `${published} is event #5: nothing after it was cut (3 events since)`,
+    );
+    const cut = openStore(path.join(dir, 'lifeboat.db'));
+    cut.db.exec(
+      'DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_head_no_delete; DELETE FROM audit_log WHERE seq >= 4; DELETE FROM audit_head;',
+    );
+    cut.close();
+    const headless = await cli(['audit', 'verify'], env);
+    expect(headless.code).toBe(1);
+    expect(headless.stderr).toContain("the log's head row is missing");
+    // Even a cut that rebuilt the head to match is caught by the hash published before.
+    const rebuilt = openStore(path.join(dir, 'lifeboat.db'));
+    const last = rebuilt.db
+      .prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1')
+      .get() as { seq: number; hash: string };
+    rebuilt.db
+      .prepare('INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)')
+      .run(last.seq, last.hash);
+    rebuilt.close();
+    expect((await cli(['audit', 'verify'], env)).code).toBe(0);
+    const anchored = await cli(['audit', 'verify', '--since', published], env);
+    expect(anchored.code).toBe(1);
+    expect(anchored.stderr).toContain(
+      `${published} is not in the chain: the log was cut or rewritten`,
+    );
 
     const raw = openStore(path.join(dir, 'lifeboat.db'));
     raw.db.exec(
-      "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'U0MALLORY' WHERE seq = 2;",
+      "DROP TRIGGER IF EXISTS audit_log_no_update; UPDATE audit_log SET actor = 'U0MALLORY' WHERE seq = 2;",
     );
     raw.close();
     const broken = await cli(['audit', 'verify'], env);

@@ -7,7 +7,7 @@ import { renderReport } from '../report.js';
 import { getRunView, shortExposure } from '../engine/run-view.js';
 import { unprotectedAfter } from '../store/protection.js';
 import { formatDuration } from '../duration.js';
-import { verifyAuditLog } from '../store/audit.js';
+import { findAuditHash, verifyAuditLog } from '../store/audit.js';
 import { openStore, type Store } from '../store/db.js';
 import type { RunRecord } from '../store/runs.js';
 import { formatTable, type Io } from './io.js';
@@ -41,7 +41,7 @@ export function showReport(runId: string, io: Io, env: Env): Promise<number> {
   });
 }
 
-export function verifyAudit(io: Io, env: Env): Promise<number> {
+export function verifyAudit(options: { since?: string }, io: Io, env: Env): Promise<number> {
   const config = loadConfig(env);
   return withStore(config.storePath, (store) => {
     const result = verifyAuditLog(store.db);
@@ -51,9 +51,20 @@ export function verifyAudit(io: Io, env: Env): Promise<number> {
       );
       return 1;
     }
-    io.out(
-      `audit log intact: ${result.count} events, head ${result.headHash.slice(0, 16)} (store ${store.file})`,
-    );
+    io.out(`audit log intact: ${result.count} events (store ${store.file})`);
+    io.out(`head ${result.headHash}`);
+    if (options.since) {
+      const seq = findAuditHash(store.db, options.since);
+      if (seq === null) {
+        io.err(
+          `${options.since} is not in the chain: the log was cut or rewritten after that hash was published`,
+        );
+        return 1;
+      }
+      io.out(
+        `${options.since} is event #${seq}: nothing after it was cut (${result.count - seq} events since)`,
+      );
+    }
     return 0;
   });
 }

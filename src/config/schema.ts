@@ -151,7 +151,7 @@ const schedule = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a short name like backup-check'),
     cron: z.string().refine(isValidCron, { error: 'is not a cron expression like "*/30 * * * *"' }),
-    check: z.enum(['backups', 'restore', 'lag', 'staleness']).optional(),
+    check: z.enum(['backups', 'restore', 'lag', 'staleness', 'audit']).optional(),
     remind: z.string().min(1).optional(),
     service: z.string().optional(),
     timezone: z
@@ -162,7 +162,8 @@ const schedule = z
     within: duration.optional(),
   })
   .refine((entry) => (entry.check === undefined) !== (entry.remind === undefined), {
-    error: 'needs exactly one of check: (backups, restore, lag, staleness) or remind: RUNBOOK',
+    error:
+      'needs exactly one of check: (backups, restore, lag, staleness, audit) or remind: RUNBOOK',
   });
 
 export const configFileSchema = z.strictObject({

@@ -153,4 +153,12 @@ export interface BackupStore {
   headBackup(key: string): Promise<BackupObject>;
   /** Streams one backup to `file` (never whole into memory); returns the bytes written. */
   downloadBackup(key: string, file: string): Promise<number>;
+  /**
+   * Keeps a small record outside lifeboat's own database (the audit log's head hash), under
+   * lifeboat-audit/ in the bucket — never among the backups. Returns where it went.
+   */
+  putAnchor(name: string, body: string): Promise<string>;
 }
+
+/** Where audit anchors go in a backups bucket; listBackups never counts them. */
+export const ANCHOR_PREFIX = 'lifeboat-audit/';

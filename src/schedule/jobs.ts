@@ -16,6 +16,7 @@ import { checkRunbookReferences, isStale } from '../runbook/references.js';
 import { listRuns, listRunsInFlight } from '../store/runs.js';
 import { REMIND_EVERY_MS, nextAlert, type AlertDecision } from './alerts.js';
 import { clip, escape } from '../slack/blocks/kit.js';
+import { auditHead, verifyAuditLog } from '../store/audit.js';
 import type { Notifier } from './notifier.js';
 
 export interface JobContext {
@@ -46,9 +47,25 @@ export const DEFAULT_STALENESS: Schedule = {
   withinSeconds: null,
 };
 
+/** The audit log's head is published daily (00:05 UTC) unless `schedules:` says otherwise. */
+export const DEFAULT_AUDIT_ANCHOR: Schedule = {
+  name: 'audit-anchor',
+  cron: '5 0 * * *',
+  check: 'audit',
+  remind: null,
+  service: null,
+  timezone: 'UTC',
+  pick: 'newest',
+  withinSeconds: null,
+};
+
 export function buildJobs(config: Config): Job[] {
-  const hasStaleness = config.schedules.some((entry) => entry.check === 'staleness');
-  const entries = hasStaleness ? config.schedules : [...config.schedules, DEFAULT_STALENESS];
+  const has = (check: Schedule['check']) => config.schedules.some((entry) => entry.check === check);
+  const entries = [
+    ...config.schedules,
+    ...(has('staleness') ? [] : [DEFAULT_STALENESS]),
+    ...(has('audit') ? [] : [DEFAULT_AUDIT_ANCHOR]),
+  ];
   return entries.map((entry) => ({
     name: entry.name,
     cron: entry.cron,
@@ -69,6 +86,8 @@ async function runEntry(entry: Schedule, context: JobContext): Promise<string> {
       return stalenessCheck(context);
     case 'restore':
       return restoreCheck(entry, context);
+    case 'audit':
+      return anchorAuditLog(context);
     default:
       throw new ConfigError(`schedules.${entry.name}.check`, `"${entry.check}" has no job`);
   }
@@ -156,6 +175,48 @@ async function restoreCheck(entry: Schedule, context: JobContext): Promise<strin
     reports.map((report) => `${report.service}: ${report.ok ? 'ok' : 'FAILED'}`).join(', ') ||
     'no service has backups'
   );
+}
+
+/**
+ * The audit log's head, published where the database cannot reach: posted to the channel and
+ * written to every backups bucket. `lifeboat audit verify --since <hash>` then proves that
+ * nothing after it was cut, even by someone who rebuilt the head row to match.
+ */
+async function anchorAuditLog(context: JobContext): Promise<string> {
+  const db = context.engine.store.db;
+  const verified = verifyAuditLog(db);
+  if (!verified.ok) {
+    await context.notifier.post({
+      text: `:rotating_light: *The audit log is broken* at event #${verified.brokenAt}: ${escape(verified.reason)}. Run \`lifeboat audit verify\`.`,
+    });
+    return `broken at #${verified.brokenAt}`;
+  }
+  const head = auditHead(db);
+  const at = context.now.toISOString();
+  const record = JSON.stringify({ seq: head.seq, hash: head.hash, events: verified.count, at });
+  const written: string[] = [];
+  const failed: string[] = [];
+  const buckets = new Set<string>();
+  for (const service of Object.values(context.config.services)) {
+    if (!service.backups || buckets.has(service.backups.bucket)) continue;
+    buckets.add(service.backups.bucket);
+    const store = context.engine.providersFor(service, 'restore-test').backups;
+    if (!store) continue;
+    await store
+      .putAnchor(`${at.slice(0, 10)}-${head.seq}.json`, record)
+      .then((where) => written.push(where))
+      .catch((error: unknown) =>
+        failed.push(`${service.backups!.bucket}: ${(error as Error).message}`),
+      );
+  }
+  await context.notifier.post({
+    text:
+      `:anchor: Audit log head #${head.seq} \`${head.hash}\` (${at.slice(0, 16).replace('T', ' ')} UTC). ` +
+      `Later, \`lifeboat audit verify --since ${head.hash}\` proves nothing after it was cut.` +
+      (written.length ? ` Also written to ${written.join(', ')}.` : '') +
+      (failed.length ? ` Could not write it to ${clip(failed.join('; '), 500)}.` : ''),
+  });
+  return `anchored #${head.seq}${failed.length ? `, ${failed.length} bucket(s) failed` : ''}`;
 }
 
 async function stalenessCheck(context: JobContext): Promise<string> {

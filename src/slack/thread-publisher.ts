@@ -9,6 +9,7 @@ import type { EngineEvent } from '../engine/events.js';
 import type { RunView } from '../engine/run-view.js';
 import type { Logger } from '../log.js';
 import { getApproval } from '../store/approvals.js';
+import { auditHead } from '../store/audit.js';
 import { renderApproval } from './blocks/approval.js';
 import { clip, mention, type Block } from './blocks/kit.js';
 import { renderRunHeader } from './blocks/run-header.js';
@@ -132,7 +133,8 @@ export class ThreadPublisher {
         await this.show(
           view,
           'summary',
-          renderRunSummary(view, objectives, notes),
+          // The head hash, published in the channel: a later cut of the log cannot hide it.
+          renderRunSummary(view, objectives, notes, auditHead(this.deps.engine.store.db)),
           `Run ${view.run.status}`,
           true,
         );

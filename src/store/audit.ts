@@ -114,6 +114,23 @@ export function hashAuditRow(
   return createHash('sha256').update(prevHash).update(content).digest('hex');
 }
 
+/** The newest event's number and hash, as the head row records them (what gets published). */
+export function auditHead(db: Db): { seq: number; hash: string } {
+  const head = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as
+    { seq: number; hash: string } | undefined;
+  return head ?? { seq: 0, hash: GENESIS_HASH };
+}
+
+/**
+ * Whether a hash remembered earlier (published in the channel, in the backups bucket) is still an
+ * event of the chain: with an intact chain, this proves nothing was cut off after it.
+ */
+export function findAuditHash(db: Db, hash: string): number | null {
+  const row = db.prepare('SELECT seq FROM audit_log WHERE hash = ?').get(hash.toLowerCase()) as
+    { seq: number } | undefined;
+  return row?.seq ?? null;
+}
+
 /** Walks the whole chain; names the first event that was edited, deleted or reordered. */
 export function verifyAuditLog(db: Db): AuditVerification {
   const seqOfHash = new Map<string, number>();
@@ -135,6 +152,14 @@ export function verifyAuditLog(db: Db): AuditVerification {
   }
   const head = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as
     { seq: number; hash: string } | undefined;
+  if (!head && count > 0) {
+    return {
+      ok: false,
+      count,
+      brokenAt: previous.seq,
+      reason: `the log's head row is missing: it is written with every event, so someone deleted it (and perhaps events after #${previous.seq})`,
+    };
+  }
   if (head && (head.seq !== previous.seq || head.hash !== previous.hash)) {
     return {
       ok: false,

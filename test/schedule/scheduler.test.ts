@@ -199,6 +199,27 @@ describe('runbook staleness', () => {
   });
 });
 
+describe('the audit anchor', () => {
+  it('publishes the head hash daily in the channel and in the backups bucket, never as a backup', async () => {
+    const { t, posts, job, tick } = setup(
+      '  - { name: annual, cron: "0 10 15 3 *", remind: dr-test }\n',
+    );
+    expect(job('audit-anchor')).toMatchObject({ cron: '5 0 * * *', timezone: 'UTC' });
+    t.engine.startRun({ key: 'k', actor: { user: 'U0ALICE' }, runbook: 'dr-test' });
+    await t.engine.idle();
+    expect(await tick('audit-anchor')).toMatch(/^anchored #\d+$/);
+    const head = /Audit log head #(\d+) `([0-9a-f]{64})`/.exec(posts[0]!.text)!;
+    expect(posts[0]!.text).toContain(`lifeboat audit verify --since ${head[2]}`);
+    expect(posts[0]!.text).toMatch(
+      /Also written to s3:\/\/sched-backups\/lifeboat-audit\/\d{4}-\d\d-\d\d-\d+\.json\./,
+    );
+    const store = t.engine.providersFor(t.config.services['payments-db']!, 'restore-test').backups!;
+    expect((await store.listBackups()).map((b) => b.key)).not.toContain(
+      expect.stringMatching(/^lifeboat-audit\//),
+    );
+  });
+});
+
 describe('leases', () => {
   function twoSchedulers(clockAt: string) {
     const { t } = setup('  - { name: annual, cron: "0 10 15 3 *", remind: dr-test }\n');

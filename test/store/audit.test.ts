@@ -142,6 +142,17 @@ describe('the audit log', () => {
     store.close();
   });
 
+  it('protects its head row: never deleted, never moved back', () => {
+    const store = storeWithEvents(3);
+    expect(() => store.db.prepare('DELETE FROM audit_head').run()).toThrow(
+      'audit_head is append-only',
+    );
+    expect(() => store.db.prepare('UPDATE audit_head SET seq = 1').run()).toThrow(
+      'audit_head only moves forward',
+    );
+    store.close();
+  });
+
   it('names a deleted event even when later events were renumbered to hide the gap', () => {
     const store = storeWithEvents(10);
     tamper(store.db, 'DELETE FROM audit_log WHERE seq = 5');

@@ -7,13 +7,14 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { createWriteStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ProviderError } from '../../errors.js';
-import type { BackupObject, BackupStore } from '../types.js';
+import { ANCHOR_PREFIX, type BackupObject, type BackupStore } from '../types.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
 
 export interface S3Backups {
@@ -65,7 +66,8 @@ export function createS3BackupStore(
           options.retry,
         );
         for (const object of page.Contents ?? []) {
-          if (!object.Key || object.Key.endsWith('/')) continue;
+          if (!object.Key || object.Key.endsWith('/') || object.Key.startsWith(ANCHOR_PREFIX))
+            continue;
           objects.push({
             key: object.Key,
             size: object.Size ?? 0,
@@ -94,6 +96,23 @@ export function createS3BackupStore(
         );
       await pipeline(object.Body, createWriteStream(file));
       return statSync(file).size;
+    },
+    async putAnchor(name, body) {
+      const key = `${ANCHOR_PREFIX}${name}`;
+      await withAwsRetry(
+        `s3://${backups.bucket}/${key}`,
+        () =>
+          options.client.send(
+            new PutObjectCommand({
+              Bucket: backups.bucket,
+              Key: key,
+              Body: body,
+              ContentType: 'application/json',
+            }),
+          ),
+        options.retry,
+      );
+      return `s3://${backups.bucket}/${key}`;
     },
     async headBackup(key) {
       const head = await withAwsRetry(

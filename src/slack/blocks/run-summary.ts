@@ -9,6 +9,7 @@ export function renderRunSummary(
   view: RunView,
   objectives: { rtoSeconds: number; rpoSeconds: number } | null,
   notes: { author: string; text: string }[],
+  auditHead: { seq: number; hash: string } | null = null,
 ): Block[] {
   const { run } = view;
   const lines: string[] = [];
@@ -53,7 +54,7 @@ export function renderRunSummary(
     );
   blocks.push(
     context(
-      `Full timeline: \`/dr report ${run.id}\` · for a postmortem: \`lifeboat report ${run.id} --markdown\``,
+      `Full timeline: \`/dr report ${run.id}\` · for a postmortem: \`lifeboat report ${run.id} --markdown\`${auditHead ? ` · audit log head #${auditHead.seq} \`${auditHead.hash}\`` : ''}`,
     ),
   );
   return blocks;
