@@ -9,8 +9,9 @@ import type { Logger } from './log.js';
 import type { ProviderOptions } from './providers/index.js';
 import { buildJobs } from './schedule/jobs.js';
 import { Scheduler } from './schedule/scheduler.js';
-import { createSlackApp, type SlackApp } from './slack/app.js';
+import { checkSlackEnvironment, createSlackApp, type SlackApp } from './slack/app.js';
 import { createSlackNotifier } from './slack/notifier.js';
+import { verifySlackToken, type TokenCheckOptions } from './slack/verify-token.js';
 import { listRunsInFlight } from './store/runs.js';
 
 export interface Serving {
@@ -26,7 +27,10 @@ export async function serve(
   logger: Logger,
   listen: number | ListenOptions,
   providers: ProviderOptions = {},
+  tokenCheck: TokenCheckOptions = {},
 ): Promise<Serving> {
+  checkSlackEnvironment(config.env);
+  await verifySlackToken(config.env.slackBotToken!, config.env.slackApiUrl, logger, tokenCheck);
   const engine = createEngine(config, { logger, providers });
   const slack = createSlackApp({ config, engine, logger });
   const inFlight = listRunsInFlight(engine.store.db).map((run) => run.id);

@@ -39,26 +39,34 @@ export interface SlackApp {
   client: WebClient;
 }
 
-export function createSlackApp(deps: SlackAppDeps): SlackApp {
-  const { config, engine, logger } = deps;
-  const env = config.env;
+/** The tokens and secret have the right shape: checked before anything talks to Slack. */
+export function checkSlackEnvironment(env: Config['env']): void {
   if (!env.slackBotToken?.startsWith('xoxb-'))
     throw new ConfigError('SLACK_BOT_TOKEN', 'is missing or not a bot token (xoxb-…)');
-  const socketMode = env.slackAppToken !== null;
-  if (socketMode && !env.slackAppToken!.startsWith('xapp-'))
+  if (env.slackAppToken !== null && !env.slackAppToken.startsWith('xapp-'))
     throw new ConfigError('SLACK_APP_TOKEN', 'is not an app-level token (xapp-…)');
-  if (!socketMode && !env.slackSigningSecret)
+  if (env.slackAppToken === null && !env.slackSigningSecret)
     throw new ConfigError(
       'SLACK_SIGNING_SECRET',
       'is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
     );
+}
+
+export function createSlackApp(deps: SlackAppDeps): SlackApp {
+  const { config, engine, logger } = deps;
+  const env = config.env;
+  checkSlackEnvironment(env);
+  const socketMode = env.slackAppToken !== null;
 
   const app = new App({
-    token: env.slackBotToken,
+    token: env.slackBotToken!,
     ...(socketMode
       ? { socketMode: true, appToken: env.slackAppToken! }
       : { signingSecret: env.slackSigningSecret!, port: env.port }),
     logLevel: LogLevel.WARN,
+    // serve() checks the token first, with retries (verify-token.ts); Bolt's own check in the
+    // constructor cannot be retried and would crash the process when Slack is down.
+    tokenVerificationEnabled: false,
     clientOptions: {
       ...(env.slackApiUrl ? { slackApiUrl: env.slackApiUrl } : {}),
       ...(deps.retryConfig ? { retryConfig: deps.retryConfig } : {}),

@@ -22,6 +22,8 @@ export interface SlackStandIn {
   calls: RecordedCall[];
   /** Answers for the next calls of `method` before the normal one: e.g. [429, 500]. */
   failNext(method: string, statuses: number[]): void;
+  /** The body of the next answer to `method` (an `ok: false` Slack error, say). */
+  answerNext(method: string, body: Record<string, unknown>): void;
   callsTo(method: string): RecordedCall[];
   close(): Promise<void>;
 }
@@ -29,6 +31,7 @@ export interface SlackStandIn {
 export async function startSlackStandIn(): Promise<SlackStandIn> {
   const calls: RecordedCall[] = [];
   const failures = new Map<string, number[]>();
+  const answers = new Map<string, Record<string, unknown>>();
   let ts = 1_700_000_000;
   const server: Server = createServer((request, response) => {
     void readApiRequest(request).then(({ method, body }) => {
@@ -47,7 +50,9 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
       }
       calls.push({ method, body });
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(answer(method, body, () => `${++ts}.000100`)));
+      const special = answers.get(method);
+      answers.delete(method);
+      response.end(JSON.stringify(special ?? answer(method, body, () => `${++ts}.000100`)));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -56,6 +61,7 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
     url: `http://127.0.0.1:${port}/api/`,
     calls,
     failNext: (method, statuses) => failures.set(method, [...statuses]),
+    answerNext: (method, body) => answers.set(method, body),
     callsTo: (method) => calls.filter((call) => call.method === method),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
