@@ -3,21 +3,13 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort, startPostgresPair } from '../../src/local/postgres-pair.js';
-import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
+import { createSlackApp } from '../../src/slack/app.js';
 import { ActionId, ViewId } from '../../src/slack/ids.js';
 import { createSlackNotifier } from '../../src/slack/notifier.js';
-import { makeEngine, postgresConfig, testClock, type TestEngine } from '../support/engine.js';
+import { postgresConfig } from '../support/engine.js';
 import { sql, waitFor } from '../support/pg-pair.js';
-import {
-  buttonClick,
-  sendToSlackApp as sendSigned,
-  slashCommand,
-  startSlackStandIn,
-  viewSubmission,
-  type SlackStandIn,
-} from '../support/slack.js';
-
-const SECRET = 'test-signing-secret';
+import { buttonClick, slashCommand, viewSubmission } from '../support/slack.js';
+import { SECRET, startSlackHarness, type SlackHarness } from '../support/slack-harness.js';
 
 const drill = `---
 title: Quarterly drill
@@ -50,84 +42,36 @@ service: payments-db
 3. Promote \`action: db.promote\`
 `;
 
-interface Harness {
-  t: TestEngine;
-  slack: SlackStandIn;
-  app: SlackApp;
-  url: string;
-  responseUrl: string;
-}
-
+type Harness = SlackHarness;
 let harness: Harness | null = null;
 
-/**
- * Sends a signed request; a command answered inside its ack is recorded beside the answers that
- * come later through response_url, so a test reads every reply the person saw in one list.
- */
+/** Sends through the current harness, so replies inside the ack are recorded too. */
 async function sendToSlackApp(
-  ...args: Parameters<typeof sendSigned>
-): ReturnType<typeof sendSigned> {
-  const result = await sendSigned(...args);
-  if (harness && result.status === 200 && result.text.startsWith('{')) {
-    const body = JSON.parse(result.text) as Record<string, unknown>;
-    if (typeof body.text === 'string') harness.slack.calls.push({ method: 'response/ack', body });
-  }
-  return result;
+  _url: string,
+  body: string,
+  secret = SECRET,
+  options?: Parameters<SlackHarness['send']>[2],
+) {
+  return harness!.send(body, secret, options);
 }
 
 async function startHarness(configYaml: string): Promise<Harness> {
-  const slack = await startSlackStandIn();
-  const port = await freePort();
-  const t = makeEngine({
-    runbooks: { drill, failover, switchover },
-    configYaml: `slack: { channel: C0DROPS }\n${configYaml}`,
-    clock: testClock(new Date().toISOString()),
-    env: {
-      SLACK_BOT_TOKEN: 'xoxb-test',
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: slack.url,
-      PORT: String(port),
-    },
-  });
-  const app = createSlackApp({
-    config: t.config,
-    engine: t.engine,
-    retryConfig: { retries: 4, factor: 1, minTimeout: 5, maxTimeout: 20 },
-  });
-  await app.app.start(port);
-  harness = {
-    t,
-    slack,
-    app,
-    url: `http://127.0.0.1:${port}`,
-    responseUrl: `${slack.url}response/1`,
-  };
+  harness = await startSlackHarness({ configYaml, runbooks: { drill, failover, switchover } });
   return harness;
 }
 
 afterEach(async () => {
-  if (!harness) return;
-  await harness.t.engine.idle();
-  await harness.app.publisher.flushed();
-  await harness.app.app.stop();
-  await harness.slack.close();
-  harness.t.store.close();
+  await harness?.stop();
   harness = null;
 });
 
-const replies = (h: Harness) =>
-  h.slack.calls
-    .filter((call) => call.method.startsWith('response/'))
-    .map((call) => String(call.body.text));
+const replies = (h: Harness) => h.replies();
 const noDb = postgresConfig(
   'postgres://postgres@127.0.0.1:1/postgres',
   'postgres://postgres@127.0.0.1:2/postgres',
 );
 
-async function settle(h: Harness): Promise<void> {
-  await h.t.engine.idle();
-  await h.app.publisher.flushed();
-}
+const settle = (h: Harness) => h.settle();
 
 describe('the /dr command', () => {
   beforeEach(async () => {

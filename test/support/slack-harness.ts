@@ -1,0 +1,93 @@
+// The real Bolt app on a free port, with an engine on a temporary store and a Web API stand-in:
+// what the Slack suites send signed requests to. Every reply a person saw — answered inside the
+// ack or later through response_url — reads from one list.
+
+import { freePort } from '../../src/local/postgres-pair.js';
+import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
+import type { ActionRegistry } from '../../src/actions/registry.js';
+import type { ProvidersFor } from '../../src/engine/step-runner.js';
+import { makeEngine, testClock, type TestClock, type TestEngine } from './engine.js';
+import { sendToSlackApp, startSlackStandIn, type SlackStandIn } from './slack.js';
+
+export const SECRET = 'test-signing-secret';
+
+export interface SlackHarness {
+  t: TestEngine;
+  slack: SlackStandIn;
+  app: SlackApp;
+  url: string;
+  responseUrl: string;
+  /** Sends a signed request body; an answer inside the ack is recorded with the replies. */
+  send(
+    body: string,
+    secret?: string,
+    options?: Parameters<typeof sendToSlackApp>[3],
+  ): ReturnType<typeof sendToSlackApp>;
+  /** Every reply text a person saw, oldest first. */
+  replies(): string[];
+  /** Waits for the engine and every queued Slack update. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startSlackHarness(options: {
+  configYaml: string;
+  runbooks: Record<string, string>;
+  providersFor?: ProvidersFor;
+  actions?: ActionRegistry;
+  clock?: TestClock;
+}): Promise<SlackHarness> {
+  const slack = await startSlackStandIn();
+  const port = await freePort();
+  const t = makeEngine({
+    runbooks: options.runbooks,
+    configYaml: `slack: { channel: C0DROPS }\n${options.configYaml}`,
+    clock: options.clock ?? testClock(new Date().toISOString()),
+    providersFor: options.providersFor,
+    actions: options.actions,
+    env: {
+      SLACK_BOT_TOKEN: 'xoxb-test',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.url,
+      PORT: String(port),
+    },
+  });
+  const app = createSlackApp({
+    config: t.config,
+    engine: t.engine,
+    retryConfig: { retries: 4, factor: 1, minTimeout: 5, maxTimeout: 20 },
+  });
+  await app.app.start(port);
+  const url = `http://127.0.0.1:${port}`;
+  const harness: SlackHarness = {
+    t,
+    slack,
+    app,
+    url,
+    responseUrl: `${slack.url}response/1`,
+    async send(body, secret = SECRET, sendOptions) {
+      const result = await sendToSlackApp(url, body, secret, sendOptions);
+      if (result.status === 200 && result.text.startsWith('{')) {
+        const answer = JSON.parse(result.text) as Record<string, unknown>;
+        if (typeof answer.text === 'string')
+          slack.calls.push({ method: 'response/ack', body: answer });
+      }
+      return result;
+    },
+    replies: () =>
+      slack.calls
+        .filter((call) => call.method.startsWith('response/'))
+        .map((call) => String(call.body.text)),
+    async settle() {
+      await t.engine.idle();
+      await harness.app.publisher.flushed();
+    },
+    async stop() {
+      await harness.settle();
+      await harness.app.app.stop();
+      await slack.close();
+      t.store.close();
+    },
+  };
+  return harness;
+}
