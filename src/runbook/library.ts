@@ -12,7 +12,10 @@ export interface RunbookLibrary {
   errors: RunbookError[];
 }
 
-/** Every `*.md` in `dir` (a README.md there is documentation, not a runbook). */
+/**
+ * Every `*.md` file in `dir` (a README.md there is documentation, not a runbook). A folder, or a
+ * symlink that leads out of `dir`, is not a runbook: nothing outside the folder is ever read.
+ */
 export function runbookFilesIn(dir: string): string[] {
   let entries: string[];
   try {
@@ -23,7 +26,8 @@ export function runbookFilesIn(dir: string): string[] {
   return entries
     .filter((name) => /\.(md|markdown)$/i.test(name) && !/^readme\./i.test(name))
     .sort()
-    .map((name) => path.join(dir, name));
+    .map((name) => path.join(dir, name))
+    .filter((file) => isFile(file) && isInside(file, dir));
 }
 
 /** Parses every runbook in `dir`; a broken file is reported in `errors`, the others still load. */

@@ -173,14 +173,18 @@ export class ThreadPublisher {
     );
   }
 
-  /** Posts the message the first time, updates it in place after that. */
+  /**
+   * Posts the message the first time, updates it in place after that. `fallback` (what
+   * notifications show) is plain words from the run — escaped here, since Slack parses it too.
+   */
   private async show(
     view: RunView,
     ref: string,
     blocks: Block[],
-    text: string,
+    fallback: string,
     inThread = false,
   ): Promise<void> {
+    const text = clip(fallback, 300);
     const db = this.deps.engine.store.db;
     const known = db
       .prepare('SELECT channel, ts FROM slack_messages WHERE run_id = ? AND ref = ?')
