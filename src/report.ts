@@ -34,7 +34,7 @@ export function renderReport(
     '',
     `- Status: ${run.status}${run.outcome ? ` (${style === 'slack' ? outcomeText(run.outcome) : run.outcome})` : ''}`,
     `- Service: ${t(run.service ?? 'none')} · runbook \`${t(runbook.name)}\` (${t(runbook.file)})`,
-    `- Impact: ${run.impactAt} · started ${run.startedAt} by ${who(run.startedBy)}${run.finishedAt ? ` · finished ${run.finishedAt}` : ''}`,
+    `- Impact: ${run.impactAt} · started ${run.startedAt} by ${who(run.startedBy)}${run.startedVia ? ` (${run.startedVia})` : ''}${run.finishedAt ? ` · finished ${run.finishedAt}` : ''}`,
     `- Achieved RTO: ${run.rtoSeconds === null ? 'recovery not verified' : formatDuration(run.rtoSeconds)}${service ? ` (objective ${formatDuration(service.rtoSeconds)}${run.rtoSeconds === null ? '' : run.rtoSeconds <= service.rtoSeconds ? ', met' : ', MISSED'})` : ''}`,
     `- RPO exposure: ${t(describeExposure(run) ?? 'no promotion')}${service ? ` (objective ${formatDuration(service.rpoSeconds)})` : ''}`,
     ...(view.unprotected
