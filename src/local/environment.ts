@@ -12,6 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import S3rver from 's3rver';
 import { ConfigError } from '../errors.js';
+import { currentOsIdentity } from '../cli/identity.js';
 import { createS3Client, S3RVER_CREDENTIALS } from '../providers/aws/s3.js';
 import {
   PG_BIN,
@@ -62,6 +63,8 @@ export interface LocalEnvironment {
 export interface LocalEnvironmentOptions {
   /** The demo application's health check, written into the config as the service's. */
   healthCheckUrl?: string;
+  /** The OS account the break-glass CLI will act for (mapped to alice); default: this process's. */
+  cliAccount?: string;
 }
 
 export async function startLocalEnvironment(
@@ -108,7 +111,16 @@ export async function startLocalEnvironment(
   if (writer) await ensureDemoData(writer.url);
   await ensureBackup((writer ?? pair.standby).port, s3Endpoint, dir);
   const configFile = path.join(dir, 'lifeboat.yml');
-  writeFileSync(configFile, localConfig(pair, s3Endpoint, runbooksDir, options.healthCheckUrl));
+  writeFileSync(
+    configFile,
+    localConfig(
+      pair,
+      s3Endpoint,
+      runbooksDir,
+      options.cliAccount ?? currentOsIdentity().username,
+      options.healthCheckUrl,
+    ),
+  );
   const environment: LocalEnvironment = {
     dir,
     pgRoot,
@@ -313,6 +325,7 @@ function localConfig(
   pair: PostgresPair,
   s3Endpoint: string,
   runbooksDir: string,
+  cliAccount: string,
   healthCheckUrl?: string,
 ): string {
   return `# Written by lifeboat's local mode: a PostgreSQL pair and an S3 stand-in on this machine.
@@ -322,6 +335,9 @@ approvals:
   approvers: [${LOCAL_USERS.requester}, ${LOCAL_USERS.approver}]
   required: 1
   expires_after: 15m
+# The break-glass CLI acts for the OS account that runs it: here, you are alice.
+cli:
+  users: { ${JSON.stringify(cliAccount)}: ${LOCAL_USERS.requester} }
 store: ./lifeboat.db
 runbooks_dir: ${JSON.stringify(runbooksDir)}
 services:

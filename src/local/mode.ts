@@ -25,6 +25,7 @@ import {
   type LocalEnvironment,
 } from './environment.js';
 import { freePort } from './postgres-pair.js';
+import { currentOsIdentity, osAccountOf } from '../cli/identity.js';
 import { S3RVER_CREDENTIALS } from '../providers/aws/s3.js';
 import { checkReplication, classifyNodes } from '../checks/lag.js';
 import { isLocking } from '../engine/conflicts.js';
@@ -217,6 +218,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     print(`starting local mode in ${options.dir}: PostgreSQL primary + standby, S3 stand-in…`);
     environment = await startLocalEnvironment(options.dir, options.runbooksDir, {
       healthCheckUrl: `${server.url}/demo/health`,
+      cliAccount: osAccountOf(currentOsIdentity(), options.env),
     });
     if (!environment.pgRoot.startsWith(path.resolve(options.dir)))
       print(
