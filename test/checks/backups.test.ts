@@ -3,7 +3,7 @@ import { parseConfig } from '../../src/config.js';
 import { checkBackups, latestResults } from '../../src/checks/backups.js';
 import { createS3BackupStore } from '../../src/providers/aws/s3.js';
 import { openStore } from '../../src/store/db.js';
-import { putObject, useS3rver } from '../support/s3.js';
+import { putObject, storeNow, useS3rver } from '../support/s3.js';
 import { makeTempDir } from '../support/tmp.js';
 
 const s3 = useS3rver(['backups-a']);
@@ -33,7 +33,8 @@ describe('the backup check', () => {
       dns: null,
       backups: createS3BackupStore(service!.backups!, { client, retry: { attempts: 1 } }),
     });
-    const results = await checkBackups(config, store.db, providersFor, new Date());
+    const now = await storeNow(client, 'backups-a');
+    const results = await checkBackups(config, store.db, providersFor, now);
     expect(results.map((r) => [r.service, r.ok])).toEqual([
       ['payments-db', true],
       ['orders-db', false],
@@ -47,7 +48,7 @@ describe('the backup check', () => {
       config,
       store.db,
       providersFor,
-      new Date(Date.now() + 7 * 3600_000),
+      new Date(now.getTime() + 7 * 3600_000),
       'payments-db',
     );
     const latest = latestResults(store.db, 'backups');

@@ -11,7 +11,7 @@ import { restoreTest } from '../../src/checks/restore.js';
 import { PG_BIN, startPostgresPair } from '../../src/local/postgres-pair.js';
 import { createS3BackupStore } from '../../src/providers/aws/s3.js';
 import { sql } from '../support/pg-pair.js';
-import { putObject, useS3rver } from '../support/s3.js';
+import { putObject, storeNow, useS3rver } from '../support/s3.js';
 import { makeTempDir } from '../support/tmp.js';
 
 const s3 = useS3rver(['restore-backups']);
@@ -62,6 +62,7 @@ describe('the restore test', () => {
         path.join(makeTempDir(), 'lifeboat.yml'),
       );
       const service = config.services['payments-db']!;
+      const now = await storeNow(s3.client(), 'restore-backups');
       const store = createS3BackupStore(service.backups!, {
         client: s3.client(),
         retry: { attempts: 1 },
@@ -70,7 +71,7 @@ describe('the restore test', () => {
       const missingTable = await restoreTest(service, store, {
         pick: 'newest',
         withinSeconds: null,
-        now: new Date(),
+        now,
       });
       expect(missingTable).toMatchObject({
         ok: false,
@@ -84,7 +85,7 @@ describe('the restore test', () => {
       const good = await restoreTest(service, store, {
         pick: 'newest',
         withinSeconds: null,
-        now: new Date(),
+        now,
       });
       expect(good.ok).toBe(true);
       expect(good.summary).toMatch(
@@ -98,7 +99,7 @@ describe('the restore test', () => {
       const drifted = await restoreTest(service, store, {
         pick: 'newest',
         withinSeconds: null,
-        now: new Date(),
+        now,
       });
       expect(drifted.summary).toContain(
         'payments has 2500 rows, the primary 3500 (more than 5% apart)',
@@ -113,7 +114,7 @@ describe('the restore test', () => {
       const corrupt = await restoreTest(service, store, {
         pick: 'newest',
         withinSeconds: null,
-        now: new Date(),
+        now,
       });
       expect(corrupt).toMatchObject({
         ok: false,
@@ -125,7 +126,7 @@ describe('the restore test', () => {
       const random = await restoreTest(service, store, {
         pick: 'random',
         withinSeconds: 30 * 86_400,
-        now: new Date(),
+        now,
         random: () => 0.99,
       });
       expect(random.key).toBe('pg/2026-11-23.dump');

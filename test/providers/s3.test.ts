@@ -5,7 +5,7 @@ import { assessBackups } from '../../src/actions/backup/verify.js';
 import { ProviderError } from '../../src/errors.js';
 import { createS3BackupStore } from '../../src/providers/aws/s3.js';
 import { makeEngine, testClock } from '../support/engine.js';
-import { putObject, useS3rver } from '../support/s3.js';
+import { putObject, storeNow, useS3rver } from '../support/s3.js';
 
 const s3 = useS3rver(['company-backups-dr']);
 const HOUR = 3600;
@@ -83,7 +83,7 @@ describe('backups in an S3-compatible store', () => {
         { client },
       ),
     });
-    const clock = testClock(new Date().toISOString());
+    const clock = testClock((await storeNow(client, 'company-backups-dr')).toISOString());
     await putObject(client, 'company-backups-dr', 'drill/2026-11-23.dump', Buffer.alloc(10_000, 1));
     await putObject(client, 'company-backups-dr', 'drill/2026-11-24.dump', Buffer.alloc(9_000, 1));
     const t = makeEngine({
@@ -116,7 +116,7 @@ describe('backups in an S3-compatible store', () => {
       runId: stale.runId,
       reason: 'seen',
     });
-    clock.set(new Date().toISOString());
+    clock.set((await storeNow(client, 'company-backups-dr')).toISOString());
 
     await putObject(client, 'company-backups-dr', 'drill/2026-11-25.dump', Buffer.alloc(100, 1));
     const bad = t.engine.startRun({ key: 'k2', actor: { user: 'U0ALICE' }, runbook: 'drill' });

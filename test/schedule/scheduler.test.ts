@@ -8,13 +8,13 @@ import { Scheduler } from '../../src/schedule/scheduler.js';
 import { createS3BackupStore } from '../../src/providers/aws/s3.js';
 import { createPostgresProvider } from '../../src/providers/postgres/index.js';
 import { makeEngine, postgresConfig, testClock, type TestEngine } from '../support/engine.js';
-import { putObject, useS3rver } from '../support/s3.js';
+import { putObject, storeNow, useS3rver } from '../support/s3.js';
 
 const s3 = useS3rver(['sched-backups']);
 const HOUR = 3_600_000;
 
 function setup(schedulesYaml: string, runbooks: Record<string, string> = {}, withDatabase = false) {
-  const clock = testClock(new Date().toISOString());
+  const clock = testClock('2026-11-24T03:00:00.000Z');
   const config = `slack: { channel: C0DROPS }
 ${postgresConfig('postgres://postgres@127.0.0.1:1/postgres', 'postgres://postgres@127.0.0.1:2/postgres')}    backups: { provider: s3, bucket: sched-backups, prefix: pg/, region: us-west-2, endpoint: "${s3.endpoint()}", max_age: 6h }
 schedules:
@@ -77,6 +77,7 @@ describe('the backup check job', () => {
       '  - { name: backup-check, cron: "*/30 * * * *", check: backups }\n',
     );
     await putObject(s3.client(), 'sched-backups', 'pg/1.dump', Buffer.alloc(4000, 1));
+    clock.set((await storeNow(s3.client(), 'sched-backups')).toISOString());
     await tick('backup-check');
     expect(posts).toEqual([]);
 
@@ -94,8 +95,8 @@ describe('the backup check job', () => {
     expect(posts.at(-1)?.text).toMatch(/still failing\* \(daily reminder\)/);
     expect(posts).toHaveLength(2);
 
-    clock.set(new Date().toISOString());
     await putObject(s3.client(), 'sched-backups', 'pg/1b.dump', Buffer.alloc(10, 1));
+    clock.set((await storeNow(s3.client(), 'sched-backups')).toISOString());
     await tick('backup-check');
     await tick('backup-check');
     expect(posts.at(-1)?.text).toMatch(

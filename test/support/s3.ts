@@ -1,7 +1,12 @@
 // A real S3-compatible server (s3rver) on loopback for a test file, and a client configured the
 // way S3-compatible endpoints need (path style, checksums only when required).
 
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { afterAll, beforeAll } from 'vitest';
 import { createS3Client, S3RVER_CREDENTIALS } from '../../src/providers/aws/s3.js';
@@ -34,6 +39,19 @@ export function useS3rver(buckets: string[]): { endpoint(): string; client(): S3
       return client;
     },
   };
+}
+
+/**
+ * The time as the store keeps it: s3rver stamps objects with the file system's real clock, so a
+ * test that judges backup ages sets its clock from here, never from `new Date()` (which a test
+ * run shifted a year ahead would move, and the objects not).
+ */
+export async function storeNow(client: S3Client, bucket: string): Promise<Date> {
+  const Key = `clock-probe-${Math.random().toString(36).slice(2)}`;
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: '' }));
+  const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key }));
+  await client.send(new DeleteObjectCommand({ Bucket: bucket, Key }));
+  return head.LastModified ?? new Date(0);
 }
 
 export async function putObject(
