@@ -76,8 +76,19 @@ describe('lifeboat check', () => {
     expect(status.stdout).toContain('• replication: NO WRITER since');
     expect(status.stdout).toContain('payments-db — RTO 15m, RPO 1m');
     expect(status.stdout).toContain('• last failover: never');
-    expect((await cli(['check', 'backups'], env)).stdout).toBe(
-      'ok    no service is set up for a backups check\n',
+    const nothing = await cli(['check', 'backups'], env);
+    expect(nothing).toMatchObject({
+      code: 1,
+      stdout:
+        'not checked: no service has backups: in lifeboat.yml, so there is nothing to check\n',
+    });
+    expect(
+      (await cli(['check', 'restore', '--pick', 'random', '--within', '30x'], env)).stderr,
+    ).toBe(
+      'lifeboat: --within "30x" is not a duration: use a number and a unit, like 30d, 12h or 90m\n',
+    );
+    expect((await cli(['check', 'restore', '--within', '30d'], env)).stderr).toBe(
+      'lifeboat: --within only applies to --pick random (the window to pick a backup from)\n',
     );
   });
 

@@ -13,6 +13,7 @@ import type { RunKind } from '../runbook/model.js';
 import type { NodeName } from '../providers/types.js';
 import { parseDurationSeconds } from '../duration.js';
 import type { Io } from './io.js';
+import { createCliLogger } from './logger.js';
 import { status } from '../../commands/status.js';
 import { checkReadiness } from '../readiness.js';
 
@@ -34,7 +35,9 @@ export async function runCheck(
       `no service "${options.service}" (known: ${Object.keys(config.services).join(', ') || 'none'})`,
     );
   }
-  const engine = createEngine(config);
+  const withinSeconds = parseWithin(options);
+  const log = createCliLogger(io, env.LOG_LEVEL);
+  const engine = createEngine(config, { logger: log.logger });
   try {
     const providersFor = (service: Service, kind: RunKind, promote?: NodeName) =>
       engine.providersFor(service, kind, promote);
@@ -45,7 +48,6 @@ export async function runCheck(
     } else if (what === 'lag') {
       results = await checkLag(config, engine.store.db, providersFor, now, options.service);
     } else if (what === 'restore') {
-      const withinSeconds = options.within ? (parseDurationSeconds(options.within) ?? null) : null;
       results = await runRestoreTests(
         config,
         engine.store.db,
@@ -56,17 +58,39 @@ export async function runCheck(
     } else {
       throw new UsageError(`unknown check "${what}": use config, backups, restore or lag`);
     }
-    const lines = results.map((result) => ({
-      ok: result.ok,
-      text: `${result.service}: ${result.summary}`,
-    }));
-    if (lines.length === 0)
-      lines.push({ ok: true, text: `no service is set up for a ${what} check` });
-    for (const line of lines) io.out(`${line.ok ? 'ok  ' : 'FAIL'}  ${line.text}`);
-    return lines.every((line) => line.ok) ? 0 : 1;
+    if (results.length === 0) {
+      // Nothing checked is not "ok": a cron job or a person asking must hear it.
+      io.out(`not checked: ${nothingToCheck(what, options.service)}`);
+      return 1;
+    }
+    for (const result of results)
+      io.out(`${result.ok ? 'ok  ' : 'FAIL'}  ${result.service}: ${result.summary}`);
+    return results.every((result) => result.ok) && log.errors() === 0 ? 0 : 1;
   } finally {
     engine.store.close();
   }
+}
+
+/** --within for a random pick: a duration, or a usage error — never silently "any age". */
+function parseWithin(options: { pick?: string; within?: string }): number | null {
+  if (options.within === undefined) return null;
+  if (options.pick !== 'random')
+    throw new UsageError(
+      '--within only applies to --pick random (the window to pick a backup from)',
+    );
+  const seconds = parseDurationSeconds(options.within);
+  if (seconds === null || seconds <= 0)
+    throw new UsageError(
+      `--within "${options.within}" is not a duration: use a number and a unit, like 30d, 12h or 90m`,
+    );
+  return seconds;
+}
+
+function nothingToCheck(what: string, service: string | undefined): string {
+  const needs = what === 'lag' ? 'a database with a replica' : 'backups: in lifeboat.yml';
+  return service
+    ? `${service} has no ${needs}, so there is nothing to ${what === 'restore' ? 'restore' : 'check'}`
+    : `no service has ${needs}, so there is nothing to ${what === 'restore' ? 'restore' : 'check'}`;
 }
 
 /**

@@ -10,6 +10,7 @@ import { GateRefused, UsageError } from '../errors.js';
 import { challengeFor, verifyToken } from './approval-token.js';
 import { cliActor, currentOsIdentity, type OsIdentity } from './identity.js';
 import { createEngine } from '../engine/create.js';
+import { createCliLogger } from './logger.js';
 import type { Actor, Engine } from '../engine/engine.js';
 import type { RunView } from '../engine/run-view.js';
 import { RUN_KINDS, type RunKind } from '../runbook/model.js';
@@ -42,7 +43,8 @@ export async function runCommand(
   clock: () => Date = () => new Date(),
 ): Promise<number> {
   const config = loadConfig(env);
-  const engine = createEngine(config, { clock });
+  const log = createCliLogger(io, env.LOG_LEVEL);
+  const engine = createEngine(config, { clock, logger: log.logger });
   const actorOf = (opts: RunCliOptions) => cliActor(config, identity, env, opts.as);
   try {
     engine.resume();
@@ -75,7 +77,7 @@ export async function runCommand(
     }
     await engine.idle();
     io.out(describeRun(engine.getRun(required(runId, 'RUN'))));
-    return 0;
+    return log.errors() === 0 ? 0 : 1;
   } finally {
     await engine.idle();
     engine.store.close();

@@ -146,13 +146,25 @@ export interface BackupObject {
   checksum: string | null;
 }
 
+export interface BackupDownload {
+  bytes: number;
+  /** How the bytes were checked against the store's own record of them, or why they could not be. */
+  integrity:
+    | { verified: true; method: 'sha256' | 'md5-etag'; detail: string }
+    | { verified: false; method: null; detail: string };
+}
+
 export interface BackupStore {
   readonly name: string;
   /** Every backup under the prefix, newest first. */
   listBackups(): Promise<BackupObject[]>;
   headBackup(key: string): Promise<BackupObject>;
-  /** Streams one backup to `file` (never whole into memory); returns the bytes written. */
-  downloadBackup(key: string, file: string): Promise<number>;
+  /**
+   * Streams one backup to `file` (never whole into memory), hashing it on the way, and checks the
+   * bytes against what the store says it holds (its SHA-256 checksum, else a single-part MD5
+   * ETag). A mismatch is a ProviderError; a store that gives nothing to compare with says so.
+   */
+  downloadBackup(key: string, file: string): Promise<BackupDownload>;
   /**
    * Keeps a small record outside lifeboat's own database (the audit log's head hash), under
    * lifeboat-audit/ in the bucket — never among the backups. Returns where it went.

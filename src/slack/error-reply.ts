@@ -18,5 +18,5 @@ export function errorReply(
     { err: error, correlationId: id, ...context },
     'internal error handling a Slack request',
   );
-  return `:boom: Something went wrong on our side (error id \`${id}\`). Nothing was changed by this request; the logs have the details.`;
+  return `:boom: Something went wrong on our side (error id \`${id}\`); the logs have the details. Part of this request may have been done: \`/dr status\` shows where runs stand before you try again.`;
 }

@@ -2,7 +2,7 @@
 // into a throwaway instance by pg_restore.
 
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ import { makeTempDir } from '../support/tmp.js';
 const s3 = useS3rver(['restore-backups']);
 
 describe('the restore test', () => {
-  it('restores a real pg_dump into a throwaway PostgreSQL and compares row counts with the primary; a corrupt dump fails', async () => {
+  it('restores a real pg_dump into a throwaway PostgreSQL and compares row counts with the dump itself and with an older backup’s, never with the live primary; a corrupt dump or rotten bytes fail', async () => {
     const pair = await startPostgresPair();
     try {
       await sql(
@@ -87,22 +87,48 @@ describe('the restore test', () => {
         withinSeconds: null,
         now,
       });
-      expect(good.ok).toBe(true);
+      expect(good).toMatchObject({ ok: true, state: 'ok', rowsCompared: true });
       expect(good.summary).toMatch(
-        /^pg\/2026-11-23\.dump: \d+ bytes restored in \d+s; accounts \(2 rows\), payments \(2500 rows\)$/,
+        /^pg\/2026-11-23\.dump: \d+ bytes restored in \d+s; accounts \(2 rows\), payments \(2500 rows\); row counts match the dump; MD5 [0-9a-f]{32} matches the ETag$/,
       );
 
+      // The live primary moves on; yesterday's backup is still good (it is never the yardstick).
       await sql(
         pair.primary.url,
         'INSERT INTO payments (amount) SELECT g FROM generate_series(1, 1000) g',
       );
-      const drifted = await restoreTest(service, store, {
+      const afterWrites = await restoreTest(service, store, {
         pick: 'newest',
         withinSeconds: null,
         now,
       });
-      expect(drifted.summary).toContain(
-        'payments has 2500 rows, the primary 3500 (more than 5% apart)',
+      expect(afterWrites.ok).toBe(true);
+
+      // …and with the primary down, the restore test still compares: with the dump itself.
+      const primaryDown = await restoreTest(
+        {
+          ...service,
+          database: { ...service.database, primary: 'postgres://127.0.0.1:1/none' },
+        } as typeof service,
+        store,
+        { pick: 'newest', withinSeconds: null, now },
+      );
+      expect(primaryDown).toMatchObject({ ok: true, rowsCompared: true });
+
+      // A table that shrank since the restore test of an older backup is a failure.
+      const shrunk = await restoreTest(service, store, {
+        pick: 'newest',
+        withinSeconds: null,
+        now,
+        previous: {
+          key: 'pg/2026-11-22.dump',
+          lastModified: new Date(Date.parse(good.lastModified!) - 86_400_000).toISOString(),
+          tables: { payments: 5000, accounts: 2 },
+        },
+      });
+      expect(shrunk.ok).toBe(false);
+      expect(shrunk.summary).toContain(
+        'payments has 2500 rows, 5000 in the older backup pg/2026-11-22.dump (more than 5% fewer)',
       );
 
       await putObject(
@@ -123,6 +149,24 @@ describe('the restore test', () => {
       });
       expect(corrupt.summary).toMatch(/^pg\/2026-11-24\.dump did not restore: pg_restore: error: /);
 
+      // Bit rot on the store's disk: the bytes no longer match the ETag recorded at upload.
+      await putObject(s3.client(), 'restore-backups', 'pg/2026-11-25.dump', bytes);
+      const rotten = Buffer.from(bytes);
+      const middle = Math.floor(rotten.length / 2);
+      rotten[middle] = (rotten[middle] ?? 0) ^ 0xff;
+      writeFileSync(s3.objectFile('restore-backups', 'pg/2026-11-25.dump'), rotten);
+      const rot = await restoreTest(service, store, {
+        pick: 'newest',
+        withinSeconds: null,
+        now: await storeNow(s3.client(), 'restore-backups'),
+      });
+      expect(rot).toMatchObject({
+        ok: false,
+        key: 'pg/2026-11-25.dump',
+        state: 'checksum mismatch',
+      });
+      expect(rot.summary).toContain('checksum mismatch: the downloaded bytes hash to MD5');
+
       const random = await restoreTest(service, store, {
         pick: 'random',
         withinSeconds: 30 * 86_400,
@@ -133,5 +177,5 @@ describe('the restore test', () => {
     } finally {
       await pair.stop();
     }
-  });
+  }, 180_000);
 });

@@ -1,11 +1,16 @@
-// backup.verify against real objects in s3rver: fresh, stale, shrunken, missing.
+// backup.verify against real objects in s3rver: fresh, stale, shrunken, missing; downloads
+// checked against the store's checksum.
 
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assessBackups } from '../../src/actions/backup/verify.js';
 import { ProviderError } from '../../src/errors.js';
-import { createS3BackupStore } from '../../src/providers/aws/s3.js';
+import { checkIntegrity, createS3BackupStore } from '../../src/providers/aws/s3.js';
 import { makeEngine, testClock } from '../support/engine.js';
 import { putObject, storeNow, useS3rver } from '../support/s3.js';
+import { makeTempDir } from '../support/tmp.js';
 
 const s3 = useS3rver(['company-backups-dr']);
 const HOUR = 3600;
@@ -33,6 +38,72 @@ describe('backups in an S3-compatible store', () => {
     const head = await store.headBackup('list/2026-11-24.dump');
     expect(head).toMatchObject({ size: 4096, checksum: null });
     expect(head.etag).toMatch(/^"[0-9a-f]{32}"$/);
+  });
+
+  it('checks downloaded bytes against the store: MD5 ETag verified, bit rot refused', async () => {
+    const client = s3.client();
+    const bucket = 'company-backups-dr';
+    const body = Buffer.alloc(64 * 1024, 7);
+    await putObject(client, bucket, 'dl/good.dump', body);
+    await putObject(client, bucket, 'dl/rotten.dump', body);
+    const store = createS3BackupStore(
+      { bucket, prefix: 'dl/', region: 'us-west-2', endpoint: s3.endpoint() },
+      { client, retry: { attempts: 1 } },
+    );
+    const dir = makeTempDir();
+
+    const good = await store.downloadBackup('dl/good.dump', path.join(dir, 'good'));
+    expect(good.bytes).toBe(body.length);
+    expect(good.integrity).toMatchObject({ verified: true, method: 'md5-etag' });
+    expect(readFileSync(path.join(dir, 'good')).equals(body)).toBe(true);
+
+    // Bit rot: one byte flips on the store's disk; its recorded ETag still says the old MD5.
+    const rotten = Buffer.from(body);
+    rotten[1000] = 8;
+    writeFileSync(s3.objectFile(bucket, 'dl/rotten.dump'), rotten);
+    const refused = await store
+      .downloadBackup('dl/rotten.dump', path.join(dir, 'rotten'))
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ProviderError);
+    expect((refused as Error).message).toMatch(
+      /^s3:\/\/company-backups-dr\/dl\/rotten\.dump: checksum mismatch: the downloaded bytes hash to MD5 [0-9a-f]{32}, the store's ETag says [0-9a-f]{32}/,
+    );
+  });
+
+  it('says which integrity check applies: full-object SHA-256 first, a plain MD5 ETag next, a multipart or KMS ETag is "not checked"', () => {
+    const body = Buffer.from('a backup');
+    const hashes = () =>
+      [createHash('md5').update(body), createHash('sha256').update(body)] as const;
+    const md5 = createHash('md5').update(body).digest('hex');
+    const sha = createHash('sha256').update(body).digest('base64');
+    expect(
+      checkIntegrity('s3://b/k', { ChecksumSHA256: sha, ETag: '"x-2"' }, 8, ...hashes()),
+    ).toMatchObject({
+      verified: true,
+      method: 'sha256',
+    });
+    expect(() =>
+      checkIntegrity('s3://b/k', { ChecksumSHA256: 'AAAA', ETag: `"${md5}"` }, 8, ...hashes()),
+    ).toThrow(/checksum mismatch: the downloaded bytes hash to SHA-256/);
+    expect(checkIntegrity('s3://b/k', { ETag: `"${md5}"` }, 8, ...hashes()).method).toBe(
+      'md5-etag',
+    );
+    const multipart = checkIntegrity('s3://b/k', { ETag: `"${md5}-3"` }, 8, ...hashes());
+    expect(multipart).toMatchObject({ verified: false, method: null });
+    expect(multipart.detail).toContain(
+      `integrity not checked: the store keeps no full-object SHA-256 for it and its ETag (${md5}-3) is not a plain MD5`,
+    );
+    expect(
+      checkIntegrity(
+        's3://b/k',
+        { ETag: `"${md5}"`, ServerSideEncryption: 'aws:kms' },
+        8,
+        ...hashes(),
+      ).verified,
+    ).toBe(false);
+    expect(() =>
+      checkIntegrity('s3://b/k', { ContentLength: 9, ETag: `"${md5}"` }, 8, ...hashes()),
+    ).toThrow('downloaded 8 bytes, the store says the object has 9: the download is incomplete');
   });
 
   it('judges fresh, stale, shrunken and empty backups', () => {

@@ -7,21 +7,28 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import path from 'node:path';
 import S3rver from 's3rver';
 import { afterAll, beforeAll } from 'vitest';
 import { createS3Client, S3RVER_CREDENTIALS } from '../../src/providers/aws/s3.js';
 import { makeTempDirFor } from './tmp.js';
 
-export function useS3rver(buckets: string[]): { endpoint(): string; client(): S3Client } {
+export function useS3rver(buckets: string[]): {
+  endpoint(): string;
+  client(): S3Client;
+  /** Where s3rver keeps an object's bytes on disk (to corrupt one, as bit rot would). */
+  objectFile(bucket: string, key: string): string;
+} {
   let server: S3rver | null = null;
   let endpoint = '';
   let client: S3Client | null = null;
+  const directory = makeTempDirFor('s3rver-');
   beforeAll(async () => {
     server = new S3rver({
       address: '127.0.0.1',
       port: 0,
       silent: true,
-      directory: makeTempDirFor('s3rver-'),
+      directory,
       configureBuckets: buckets.map((name) => ({ name })),
     });
     const address = await server.run();
@@ -33,6 +40,7 @@ export function useS3rver(buckets: string[]): { endpoint(): string; client(): S3
     await server?.close();
   });
   return {
+    objectFile: (bucket, key) => path.join(directory, bucket, `${key}._S3rver_object`),
     endpoint: () => endpoint,
     client: () => {
       if (!client) throw new Error('s3rver is not running');

@@ -18,5 +18,6 @@ export function describeLag(lag: LagMeasurement, rpoSeconds: number | null): str
   const where = lag.primaryReachable
     ? ''
     : ', measured on the replica: the primary does not answer';
-  return `lag ${seconds}${bytes}${verdict}${where}`;
+  const atLeast = lag.bound === 'lower-bound' && lag.lagSeconds !== null ? 'at least ' : '';
+  return `lag ${atLeast}${seconds}${bytes}${verdict}${where}`;
 }

@@ -46,5 +46,4 @@ export const httpCheck: Action = {
     }
     return { summary: `${check.url} answered HTTP ${status} in ${ms} ms`, details: { status, ms } };
   },
-  verify: (_context, outcome) => Promise.resolve({ ok: true, summary: outcome.summary }),
 };

@@ -5,16 +5,23 @@
 
 import {
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream, statSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ProviderError } from '../../errors.js';
-import { ANCHOR_PREFIX, type BackupObject, type BackupStore } from '../types.js';
+import {
+  ANCHOR_PREFIX,
+  type BackupDownload,
+  type BackupObject,
+  type BackupStore,
+} from '../types.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
 
 export interface S3Backups {
@@ -83,19 +90,29 @@ export function createS3BackupStore(
       );
     },
     async downloadBackup(key, file) {
+      const where = `s3://${backups.bucket}/${key}`;
       const object = await withAwsRetry(
-        `s3://${backups.bucket}/${key}`,
-        () => options.client.send(new GetObjectCommand({ Bucket: backups.bucket, Key: key })),
+        where,
+        () =>
+          options.client.send(
+            new GetObjectCommand({ Bucket: backups.bucket, Key: key, ChecksumMode: 'ENABLED' }),
+          ),
         options.retry,
       );
       if (!(object.Body instanceof Readable))
-        throw new ProviderError(
-          `s3://${backups.bucket}/${key}`,
-          'GetObject returned no body',
-          false,
-        );
-      await pipeline(object.Body, createWriteStream(file));
-      return statSync(file).size;
+        throw new ProviderError(where, 'GetObject returned no body', false);
+      const md5 = createHash('md5');
+      const sha256 = createHash('sha256');
+      const hashing = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          md5.update(chunk);
+          sha256.update(chunk);
+          done(null, chunk);
+        },
+      });
+      await pipeline(object.Body, hashing, createWriteStream(file));
+      const bytes = statSync(file).size;
+      return { bytes, integrity: checkIntegrity(where, object, bytes, md5, sha256) };
     },
     async putAnchor(name, body) {
       const key = `${ANCHOR_PREFIX}${name}`;
@@ -138,5 +155,65 @@ export function createS3BackupStore(
         checksum,
       };
     },
+  };
+}
+
+/**
+ * The downloaded bytes against the store's own record: length, then the full-object SHA-256 when
+ * the store keeps one, else the ETag when it is a plain MD5 (single-part upload, not SSE-KMS).
+ */
+export function checkIntegrity(
+  where: string,
+  object: Pick<
+    GetObjectCommandOutput,
+    'ContentLength' | 'ChecksumSHA256' | 'ChecksumType' | 'ETag' | 'ServerSideEncryption'
+  >,
+  bytes: number,
+  md5: Hash,
+  sha256: Hash,
+): BackupDownload['integrity'] {
+  if (object.ContentLength !== undefined && object.ContentLength !== bytes)
+    throw new ProviderError(
+      where,
+      `downloaded ${bytes} bytes, the store says the object has ${object.ContentLength}: the download is incomplete`,
+      false,
+    );
+  if (
+    object.ChecksumSHA256 &&
+    object.ChecksumType !== 'COMPOSITE' &&
+    !object.ChecksumSHA256.includes('-')
+  ) {
+    const actual = sha256.digest('base64');
+    if (actual !== object.ChecksumSHA256)
+      throw new ProviderError(
+        where,
+        `checksum mismatch: the downloaded bytes hash to SHA-256 ${actual}, the store recorded ${object.ChecksumSHA256}. The backup is corrupt (or was replaced without its checksum).`,
+        true,
+      );
+    return {
+      verified: true,
+      method: 'sha256',
+      detail: `SHA-256 ${actual} matches the store's checksum`,
+    };
+  }
+  const etag = object.ETag?.replace(/"/g, '') ?? '';
+  if (
+    /^[0-9a-f]{32}$/i.test(etag) &&
+    object.ServerSideEncryption !== 'aws:kms' &&
+    object.ServerSideEncryption !== 'aws:kms:dsse'
+  ) {
+    const actual = md5.digest('hex');
+    if (actual !== etag.toLowerCase())
+      throw new ProviderError(
+        where,
+        `checksum mismatch: the downloaded bytes hash to MD5 ${actual}, the store's ETag says ${etag}. The backup is corrupt.`,
+        true,
+      );
+    return { verified: true, method: 'md5-etag', detail: `MD5 ${actual} matches the ETag` };
+  }
+  return {
+    verified: false,
+    method: null,
+    detail: `integrity not checked: the store keeps no full-object SHA-256 for it and its ETag (${etag || 'none'}) is not a plain MD5 (multipart upload or KMS encryption); upload backups with a SHA-256 checksum to have them checked`,
   };
 }

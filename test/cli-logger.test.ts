@@ -1,0 +1,35 @@
+// The CLI's logger: an engine failure the CLI would otherwise never show is one readable line on
+// stderr, and counts, so the command exits 1.
+
+import { describe, expect, it } from 'vitest';
+import { createCliLogger } from '../src/cli/logger.js';
+
+describe('the CLI logger', () => {
+  it('prints errors and warnings as lines, counts errors, and keeps info quiet by default', () => {
+    const err: string[] = [];
+    const { logger, errors } = createCliLogger({
+      out: () => undefined,
+      err: (text) => err.push(text),
+    });
+    logger.info({ run: 'r-1' }, 'step started');
+    expect(err).toEqual([]);
+    expect(errors()).toBe(0);
+    logger.warn('slow answer from Slack');
+    logger.error({ err: new Error('database is locked'), run: 'r-1' }, 'run walker failed');
+    expect(err).toEqual([
+      'lifeboat: slow answer from Slack',
+      'lifeboat: error: run walker failed: database is locked',
+    ]);
+    expect(errors()).toBe(1);
+  });
+
+  it('LOG_LEVEL=info shows the rest', () => {
+    const err: string[] = [];
+    const { logger } = createCliLogger(
+      { out: () => undefined, err: (text) => err.push(text) },
+      'info',
+    );
+    logger.info('step started');
+    expect(err).toEqual(['lifeboat: step started']);
+  });
+});
