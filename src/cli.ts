@@ -3,7 +3,8 @@
 // Exit codes: 0 ok, 1 a user mistake (one line saying what to fix), 2 a bug (logged with its stack).
 
 import { Command, CommanderError } from 'commander';
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isLifeboatError } from './errors.js';
 import { processIo, type Io } from './cli/io.js';
@@ -30,9 +31,10 @@ export interface CliOptions {
 /** Runs the CLI on `argv` (without `node` and the script) and resolves to the exit code. */
 export async function runCli(argv: readonly string[], options: CliOptions = {}): Promise<number> {
   const io = options.io ?? processIo;
-  const env = options.env ?? process.env;
+  let env = options.env ?? process.env;
   const clock = options.clock ?? (() => new Date());
   const identity = options.identity ?? currentOsIdentity();
+  env = withLocalConfig(argv, env, io);
   let exitCode = 0;
   const program = buildProgram(io, env, clock, identity, (code) => (exitCode = code));
   try {
@@ -50,6 +52,23 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     );
     return 2;
   }
+}
+
+/**
+ * After `npm start` in local mode, the CLI's commands work from the checkout without setting
+ * LIFEBOAT_CONFIG: with no ./lifeboat.yml and local mode's .lifeboat/lifeboat.yml present, that
+ * one is used, and the CLI says so on stderr.
+ */
+function withLocalConfig(argv: readonly string[], env: Env, io: Io): Env {
+  if (env.LIFEBOAT_CONFIG || ['local', 'keygen', 'help'].includes(argv[0] ?? '')) return env;
+  if (argv.some((arg) => arg === '--help' || arg === '-h' || arg === '--version')) return env;
+  if (existsSync(path.resolve('lifeboat.yml'))) return env;
+  const local = path.resolve('.lifeboat', 'lifeboat.yml');
+  if (!existsSync(local)) return env;
+  io.err(
+    `lifeboat: using local mode's config ${path.relative(process.cwd(), local)} (there is no ./lifeboat.yml)`,
+  );
+  return { ...env, LIFEBOAT_CONFIG: local };
 }
 
 function buildProgram(

@@ -84,7 +84,7 @@ export function loadConfig(env: Env = process.env): Config {
   } catch {
     throw new ConfigError(
       '',
-      `no config file at ${file}: copy lifeboat.example.yml to lifeboat.yml, or set LIFEBOAT_CONFIG`,
+      `no config file at ${file}: run \`npm start\` once for local mode (the CLI then uses .lifeboat/lifeboat.yml), or copy lifeboat.example.yml to lifeboat.yml and edit it for your services, or set LIFEBOAT_CONFIG`,
     );
   }
   return parseConfig(text, file, env);

@@ -5,35 +5,56 @@ import { loadConfig } from './config.js';
 import { loadRunbookLibrary } from './runbook/library.js';
 import { checkRunbookReferences, isStale } from './runbook/references.js';
 import { verifyAuditLog } from './store/audit.js';
-import { openStore } from './store/db.js';
+import { inspectStore, openStore, type Store } from './store/db.js';
 
 export interface Readiness {
   problems: string[];
   lines: string[];
 }
 
-/** Loads and cross-checks config, runbooks and store; lists what is ready and what is wrong. */
-export function checkReadiness(env: Record<string, string | undefined>, now: Date): Readiness {
+/**
+ * Loads and cross-checks config, runbooks and store; lists what is ready and what is wrong. With
+ * `inspectOnly` (`lifeboat check config`) the store is read, never created or migrated.
+ */
+export function checkReadiness(
+  env: Record<string, string | undefined>,
+  now: Date,
+  options: { inspectOnly?: boolean } = {},
+): Readiness {
   const config = loadConfig(env);
   const library = loadRunbookLibrary(config.runbooksDir);
   const problems = [
     ...library.errors.map((error) => error.message),
     ...checkRunbookReferences(config, library.runbooks),
   ];
-  const store = openStore(config.storePath);
+  const stale = library.runbooks.filter((runbook) => isStale(runbook, now)).map((r) => r.name);
+  const lines = [
+    `config      ${config.file}`,
+    `services    ${Object.keys(config.services).join(', ') || 'none'}`,
+    `runbooks    ${library.runbooks.length} in ${config.runbooksDir}${stale.length ? ` (not reviewed for 180 days: ${stale.join(', ')})` : ''}`,
+    storeLine(config.storePath, problems, options.inspectOnly === true),
+    `approvers   ${config.approvals.approvers.length ? config.approvals.approvers.join(', ') : 'none: every approval will be refused until approvals.approvers is set'}`,
+    `schedules   ${config.schedules.map((s) => s.name).join(', ') || 'none'}`,
+  ];
+  return { problems, lines };
+}
+
+function storeLine(file: string, problems: string[], inspectOnly: boolean): string {
+  const store = inspectOnly ? inspectStore(file) : openStore(file);
+  if (!store) return `store       ${file} (none yet: the first start creates it)`;
   try {
+    const pending = inspectOnly ? (store as Store & { latest: number }).latest - store.version : 0;
+    if (pending < 0) {
+      problems.push(
+        `${store.file} was written by a newer lifeboat (schema version ${store.version}): upgrade lifeboat, or point \`store:\` at another file`,
+      );
+      return `store       ${store.file} (schema ${store.version}: newer than this lifeboat)`;
+    }
+    if (pending > 0)
+      return `store       ${store.file} (schema ${store.version}; the next start applies ${pending} migration${pending === 1 ? '' : 's'}, then checks the audit chain)`;
     const audit = verifyAuditLog(store.db);
     if (!audit.ok) problems.push(`audit log broken at event #${audit.brokenAt}: ${audit.reason}`);
-    const stale = library.runbooks.filter((runbook) => isStale(runbook, now)).map((r) => r.name);
-    const lines = [
-      `config      ${config.file}`,
-      `services    ${Object.keys(config.services).join(', ') || 'none'}`,
-      `runbooks    ${library.runbooks.length} in ${config.runbooksDir}${stale.length ? ` (not reviewed for 180 days: ${stale.join(', ')})` : ''}`,
-      `store       ${store.file} (schema ${store.version}, ${audit.count} audit events)`,
-      `approvers   ${config.approvals.approvers.length ? config.approvals.approvers.join(', ') : 'none: every approval will be refused until approvals.approvers is set'}`,
-      `schedules   ${config.schedules.map((s) => s.name).join(', ') || 'none'}`,
-    ];
-    return { problems, lines };
+    return `store       ${store.file} (schema ${store.version}, ${audit.count} audit events)`;
   } finally {
     store.close();
   }

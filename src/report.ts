@@ -57,7 +57,8 @@ export function renderReport(
     '',
     h('Timeline'),
     ...listStepEvents(db, run.id).map(
-      (event) => `- ${event.at} step ${event.stepIndex + 1} ${event.event} by ${who(event.actor)}`,
+      (event) =>
+        `- ${event.at} step ${event.stepIndex + 1} ${event.event} by ${who(event.actor)}${event.event === 'run.aborted' && typeof event.details.reason === 'string' ? `: ${t(event.details.reason)}` : ''}`,
     ),
   ];
   const approvals = view.steps.flatMap((step) => step.approvals);

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startPostgresPair } from '../src/local/postgres-pair.js';
@@ -102,6 +102,9 @@ describe('lifeboat check', () => {
     });
     expect(example.code).toBe(0);
     expect(example.stdout).toMatch(/^ok {4}config {6}.*lifeboat\.yml$/m);
+    // It reads the store, never creates one.
+    expect(example.stdout).toMatch(/^ok {4}store {7}.*\(none yet: the first start creates it\)$/m);
+    expect(readdirSync(copy).filter((name) => name.endsWith('.db'))).toEqual([]);
     expect(example.stdout).toMatch(/^ok {4}runbooks {4}6 in /m);
 
     const env = workspace(

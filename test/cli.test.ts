@@ -371,4 +371,31 @@ describe('the lifeboat command', () => {
     expect(result.stdout).toContain('runbooks/broken.md:1: unknown action "db.promot"');
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it("after npm start, finds local mode's config from the checkout and says so; without any, says how to get one", () => {
+    const dir = makeTempDir();
+    mkdirSync(path.join(dir, '.lifeboat', 'runbooks'), { recursive: true });
+    writeFileSync(
+      path.join(dir, '.lifeboat', 'lifeboat.yml'),
+      'store: ./lifeboat.db\nrunbooks_dir: ./runbooks\n',
+    );
+    const run = (cwd: string) =>
+      spawnSync(process.execPath, nodeTsArgs('src/cli.ts', 'history'), {
+        cwd,
+        encoding: 'utf8',
+        env: { ...process.env, LIFEBOAT_CONFIG: '' },
+      });
+    const found = run(dir);
+    expect(found.stderr).toBe(
+      "lifeboat: using local mode's config .lifeboat/lifeboat.yml (there is no ./lifeboat.yml)\n",
+    );
+    expect(found.stdout).toContain('no runs yet');
+    expect(found.status).toBe(0);
+
+    const none = run(makeTempDir());
+    expect(none.status).toBe(1);
+    expect(none.stderr).toMatch(
+      /^lifeboat: no config file at .*lifeboat\.yml: run `npm start` once for local mode \(the CLI then uses \.lifeboat\/lifeboat\.yml\), or copy lifeboat\.example\.yml to lifeboat\.yml and edit it for your services, or set LIFEBOAT_CONFIG\n$/,
+    );
+  });
 });

@@ -222,7 +222,7 @@ describe('loadConfig', () => {
   it('says how to make a config when there is none', () => {
     const dir = makeTempDir();
     expect(() => loadConfig({ LIFEBOAT_CONFIG: path.join(dir, 'missing.yml') })).toThrow(
-      /no config file at .*missing\.yml: copy lifeboat\.example\.yml to lifeboat\.yml, or set LIFEBOAT_CONFIG/,
+      /no config file at .*missing\.yml: .*copy lifeboat\.example\.yml to lifeboat\.yml and edit it for your services, or set LIFEBOAT_CONFIG/,
     );
   });
 });

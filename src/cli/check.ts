@@ -98,7 +98,7 @@ function nothingToCheck(what: string, service: string | undefined): string {
  * the references between them, the store's schema and the audit chain — without serving.
  */
 function checkStartup(io: Io, env: Env): number {
-  const { problems, lines } = checkReadiness(env, new Date());
+  const { problems, lines } = checkReadiness(env, new Date(), { inspectOnly: true });
   for (const line of lines) io.out(`ok    ${line}`);
   for (const problem of problems) io.out(`FAIL  ${problem}`);
   return problems.length === 0 ? 0 : 1;

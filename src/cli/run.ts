@@ -230,6 +230,7 @@ export function describeRun(view: RunView): string {
       const marker = {
         done: '[x]',
         skipped: '[-]',
+        aborted: '[!]',
         executing: '[~]',
         active: '[>]',
         pending: '[ ]',

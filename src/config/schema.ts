@@ -124,6 +124,10 @@ const backups = z.strictObject({
   prefix: z.string().default(''),
   region: awsRegion,
   endpoint: z.url().optional(),
+  /** aws: the SDK's default chain; s3rver: s3rver's fixed key pair (local mode, tests). */
+  credentials: z
+    .enum(['aws', 's3rver'], { error: 'must be aws (the SDK default chain) or s3rver' })
+    .default('aws'),
   max_age: duration,
   /** What a restore test checks in the restored copy. */
   restore_test: restoreTest.default({ expected_tables: [], row_tolerance: 0.1 }),
@@ -278,6 +282,7 @@ export const KNOWN_KEYS = [
   'bucket',
   'prefix',
   'endpoint',
+  'credentials',
   'max_age',
   'schedules',
   'name',

@@ -11,8 +11,9 @@ import {
   setApprovalStatus,
   type ApprovalRecord,
 } from '../store/approvals.js';
-import { getRun, updateRun, isInFlight, type RunRecord } from '../store/runs.js';
+import { getRun, isInFlight, type RunRecord } from '../store/runs.js';
 import { GATE_OVERRIDES, getStep } from '../store/steps.js';
+import { endAborted } from './run-commands.js';
 import { approveCount, refusalFor } from './approval.js';
 import {
   audited,
@@ -73,7 +74,13 @@ export function decideApprovalChange(
   if (input.decision === 'deny') {
     const outcome = `denied by ${input.actor.user}${input.reason ? `: ${input.reason}` : ''}`;
     setApprovalStatus(core.store.db, approval.id, 'denied', now, input.reason);
-    updateRun(core.store.db, run.id, { status: 'aborted', outcome, finishedAt: now });
+    endAborted(core.store.db, run, {
+      outcome,
+      actor: input.actor.user,
+      reason: input.reason ?? 'denied',
+      at: now,
+      executing: null,
+    });
     return {
       runId: run.id,
       message: `denied: run ${run.id} is stopped`,

@@ -5,8 +5,9 @@ import { GateRefused, UsageError } from '../errors.js';
 import type { NodeName } from '../providers/types.js';
 import { allSteps, type RunKind } from '../runbook/model.js';
 import type { AuditEvent } from '../store/audit.js';
+import type { Db } from '../store/db.js';
 import { getRun, insertRun, updateRun, isInFlight, type RunRecord } from '../store/runs.js';
-import { getSteps, insertSteps } from '../store/steps.js';
+import { getSteps, insertSteps, recordStepEvent, updateStep } from '../store/steps.js';
 import { changesInfrastructure, startConflicts } from './conflicts.js';
 import { requirePermission } from './permissions.js';
 import { promoteFor } from './direction.js';
@@ -84,10 +85,12 @@ export function startRunChange(
   const events: EngineEvent[] = [];
   for (const exercise of exercisesToAbort) {
     const outcome = `aborted: a real ${kind} of ${service?.name} started (run ${runId})`;
-    updateRun(core.store.db, exercise.id, {
-      status: 'aborted',
+    endAborted(core.store.db, exercise, {
       outcome,
-      finishedAt: now.toISOString(),
+      actor: 'system',
+      reason: outcome,
+      at: now.toISOString(),
+      executing: null,
     });
     audit.push({
       actor: 'system',
@@ -147,7 +150,13 @@ export function abortRunChange(
   const unfence = input.unfence ? unfenceTarget(core, run) : undefined;
   const now = core.clock().toISOString();
   const outcome = `aborted by ${input.actor.user}${input.reason.trim() ? `: ${input.reason.trim()}` : ''}`;
-  updateRun(core.store.db, run.id, { status: 'aborted', outcome, finishedAt: now });
+  endAborted(core.store.db, run, {
+    outcome,
+    actor: input.actor.user,
+    reason: input.reason.trim(),
+    at: now,
+    executing: executing?.action ?? null,
+  });
   return {
     runId: run.id,
     message: `run ${run.id} aborted${unfence ? '; lifting the fence of the old primary' : ''}`,
@@ -160,6 +169,35 @@ export function abortRunChange(
     events: [{ type: 'run.finished', runId: run.id, run: getRun(core.store.db, run.id)! }],
     unfence,
   };
+}
+
+/**
+ * Ends a run as aborted, with the step it was on: not done (no buttons left in its thread), and
+ * the abort in its timeline. A step whose action is still executing (a forced abort) keeps its
+ * state until the action's result is recorded.
+ */
+export function endAborted(
+  db: Db,
+  run: RunRecord,
+  how: { outcome: string; actor: string; reason: string; at: string; executing: string | null },
+): void {
+  updateRun(db, run.id, { status: 'aborted', outcome: how.outcome, finishedAt: how.at });
+  const current = getSteps(db, run.id)[run.currentStep];
+  if (current?.state === 'active')
+    updateStep(db, run.id, run.currentStep, {
+      state: 'aborted',
+      waitingOn: null,
+      finishedAt: how.at,
+      summary: `not done: ${how.outcome}`,
+    });
+  recordStepEvent(db, {
+    runId: run.id,
+    stepIndex: run.currentStep,
+    event: 'run.aborted',
+    actor: how.actor,
+    at: how.at,
+    details: { reason: how.reason, ...(how.executing ? { executing: how.executing } : {}) },
+  });
 }
 
 /** The step of the run whose action is executing right now, if any. */

@@ -62,8 +62,10 @@ export function getRunView(db: Db, runId: string, now: Date): RunView | null {
       approvals: approvals.filter((approval) => approval.stepIndex === step.index),
     };
   });
+  // An ended run's phases stop where it ended (an aborted phase does not go on counting).
+  const ended = run.finishedAt ? new Date(run.finishedAt) : null;
   const phases = runbook.phases.map((phase) =>
-    phaseView(phase.index, phase.title, phase.budgetMinutes, steps, now),
+    phaseView(phase.index, phase.title, phase.budgetMinutes, steps, ended ?? now),
   );
   const current = isInFlight(run) ? (steps[run.currentStep] ?? null) : null;
   const end =

@@ -355,6 +355,7 @@ services:
       prefix: postgres/
       region: us-west-2
       endpoint: ${s3Endpoint}
+      credentials: s3rver
       max_age: 1d
       restore_test: { expected_tables: [payments] }
 ${healthCheckUrl ? `    health_check: { url: ${JSON.stringify(healthCheckUrl)}, expect_status: 200, timeout: 2s }\n` : ''}schedules:

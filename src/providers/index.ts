@@ -13,7 +13,7 @@ import type { NodeName } from './types.js';
 import { createRoutingControlProvider } from './aws/arc.js';
 import { createRdsProvider } from './aws/rds.js';
 import { createRoute53Provider } from './aws/route53.js';
-import { createS3BackupStore, createS3Client } from './aws/s3.js';
+import { createS3BackupStore, createS3Client, S3RVER_CREDENTIALS } from './aws/s3.js';
 import { createPostgresProvider } from './postgres/index.js';
 
 export interface ProviderOptions {
@@ -56,7 +56,11 @@ export function createServiceProviders(
     : null;
   const backups = service.backups
     ? createS3BackupStore(service.backups, {
-        client: createS3Client(service.backups, options.s3Credentials),
+        client: createS3Client(
+          service.backups,
+          options.s3Credentials ??
+            (service.backups.credentials === 's3rver' ? S3RVER_CREDENTIALS : undefined),
+        ),
       })
     : null;
   return { database, dns, backups };

@@ -21,7 +21,7 @@ import { ThreadPublisher } from './thread-publisher.js';
 import { publishAppHome } from './app-home.js';
 import { UserGroups } from './usergroups.js';
 import type { Actor } from '../engine/core.js';
-import { parseImpactTime } from './impact-time.js';
+import { describeImpact, parseImpactTime } from '../impact-time.js';
 import { confirmationModal, reasonModal } from './blocks/modals.js';
 import { escape } from './blocks/kit.js';
 
@@ -139,12 +139,13 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     reply: Extract<Reply, { type: 'confirm' }>,
   ) {
     const preview = engine.previewPlan(reply.runbook, reply.service, reply.kind);
-    const metadata = JSON.stringify({
+    const meta: ConfirmationMeta = {
       kind: reply.kind,
       service: reply.service,
       runbook: reply.runbook,
       channel,
-    });
+    };
+    const metadata = JSON.stringify(meta);
     const opened = await client.views.open({
       trigger_id: triggerId,
       view: confirmationModal(reply, preview.lines, 'measuring replication lag…', metadata),
@@ -157,26 +158,49 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
       await client.views.update({
         view_id: opened.view.id,
         hash: opened.view.hash,
-        view: confirmationModal(reply, preview.lines, lag, metadata),
+        view: confirmationModal(reply, preview.lines, lag, JSON.stringify({ ...meta, lag })),
       });
     }
   }
 
+  /** What the confirmation modal carries between its submissions. */
+  interface ConfirmationMeta {
+    kind: RunKind;
+    service: string;
+    runbook: string;
+    channel: string;
+    lag?: string;
+    /** The impact time as typed and as read, once shown back to the person. */
+    echoed?: { text: string; at: string };
+  }
+
   app.view(ViewId.failoverConfirm, async ({ ack, view, body }) => {
     const values = view.state.values;
-    const impactText = values[BlockId.impactTime]?.value?.value ?? '';
-    const impact = parseImpactTime(impactText, engine.clock());
+    const impactText = (values[BlockId.impactTime]?.value?.value ?? '').trim();
+    const now = engine.clock();
+    const impact = parseImpactTime(impactText, now);
     if (typeof impact === 'string') {
       await ack({ response_action: 'errors', errors: { [BlockId.impactTime]: impact } });
       return;
     }
+    const meta = JSON.parse(view.private_metadata) as ConfirmationMeta;
+    if (impact !== null && meta.echoed?.text !== impactText) {
+      // Show the time as read before anything starts: "23:59" must not quietly mean yesterday.
+      const echoed = { text: impactText, at: impact.toISOString() };
+      await ack({
+        response_action: 'update',
+        view: confirmationModal(
+          meta,
+          engine.previewPlan(meta.runbook, meta.service, meta.kind).lines,
+          meta.lag ?? 'not measured',
+          JSON.stringify({ ...meta, echoed }),
+          { text: impactText, reading: describeImpact(impact, now) },
+        ),
+      });
+      return;
+    }
     await ack();
-    const meta = JSON.parse(view.private_metadata) as {
-      kind: RunKind;
-      service: string;
-      runbook: string;
-      channel: string;
-    };
+    const impactAt = impact === null ? undefined : new Date(meta.echoed?.at ?? impact);
     try {
       const result = engine.startRun({
         key: `view:${view.id}`,
@@ -184,7 +208,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
         runbook: meta.runbook,
         service: meta.service,
         kind: meta.kind,
-        impactAt: impact ?? undefined,
+        impactAt,
       });
       publisher.bindChannel(result.runId, meta.channel);
     } catch (error) {
@@ -260,19 +284,44 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
       'Why stop? The run ends and the old primary takes writes again (the replica was not promoted).',
     ],
   ] as const;
+  /** Names what a reason is for: the step (with its text) or the run. */
+  const subjectOf = (value: string): string | undefined => {
+    const [runId = '', step] = value.split(':');
+    try {
+      const view = engine.getRun(runId);
+      if (step === undefined) return `Run ${runId}: ${view.runbook.title}`;
+      const target = view.steps[Number(step)];
+      return target ? `Step ${target.index + 1} of ${runId}: ${target.text}` : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   for (const [actionId, viewId, title, label] of asks) {
     onButton(actionId, (value, _user, _key, triggerId) =>
       app.client.views.open({
         trigger_id: triggerId,
-        view: reasonModal(viewId, title, label, value),
+        view: reasonModal(viewId, title, label, value, subjectOf(value)),
       }),
     );
   }
   const askViews: string[] = asks.map(([, viewId]) => viewId);
   app.view(exactly(askViews), async ({ ack, view, body }) => {
     const viewId = view.callback_id;
+    const reason = (view.state.values[BlockId.reason]?.value?.value ?? '').trim();
+    if (!reason) {
+      // Slack requires the field, but spaces pass: say so in the modal, never close it silently.
+      await ack({
+        response_action: 'errors',
+        errors: {
+          [BlockId.reason]:
+            viewId === ViewId.stepNote
+              ? 'Write the note: an empty one is not saved.'
+              : 'Write a reason: it goes into the report and the audit log.',
+        },
+      });
+      return;
+    }
     await ack();
-    const reason = view.state.values[BlockId.reason]?.value?.value ?? '';
     const user = body.user.id;
     const key = `view:${view.id}`;
     const actor = await usergroups.actorOf(user);

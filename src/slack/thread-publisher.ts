@@ -121,6 +121,9 @@ export class ThreadPublisher {
         await this.post(view, `:loudspeaker: ${clip(event.text, 2000)}`);
         break;
       case 'run.finished': {
+        // The step it was on loses its buttons: Done or Skip on an ended run would only be refused.
+        for (const step of view.steps)
+          if (step.state === 'aborted') await this.showStep(view, step.index);
         const notes = this.deps.engine.store.db
           .prepare('SELECT author, text FROM notes WHERE run_id = ? ORDER BY id')
           .all(runId) as { author: string; text: string }[];

@@ -3,7 +3,7 @@
 // lifeboat instead of guessing at its tables.
 
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { StoreError } from '../errors.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
@@ -48,6 +48,39 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
         'is not a SQLite database: point `store:` in lifeboat.yml at a lifeboat store',
       );
     }
+    throw error;
+  }
+}
+
+/**
+ * Opens an existing store read-only, without migrating it (`lifeboat check config`): its schema
+ * version against the newest this lifeboat knows. Null when there is no store file yet.
+ */
+export function inspectStore(
+  file: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+): (Store & { latest: number }) | null {
+  if (file === ':memory:' || !existsSync(file)) return null;
+  let db: Db;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+  } catch (error) {
+    throw new StoreError(file, `cannot open the store: ${(error as Error).message}`);
+  }
+  try {
+    db.pragma('busy_timeout = 5000');
+    const hasTable = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+      .get();
+    const version = hasTable ? currentVersion(db) : 0;
+    return { db, file, version, latest: migrations.at(-1)?.version ?? 0, close: () => db.close() };
+  } catch (error) {
+    db.close();
+    if ((error as { code?: string }).code === 'SQLITE_NOTADB')
+      throw new StoreError(
+        file,
+        'is not a SQLite database: point `store:` in lifeboat.yml at a lifeboat store',
+      );
     throw error;
   }
 }

@@ -298,4 +298,27 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 9,
+    name: 'steps can end as aborted: the step a run was on when it was aborted',
+    rebuildsTables: true,
+    sql: `
+      CREATE TABLE run_steps_new (
+        run_id TEXT NOT NULL REFERENCES runs (id),
+        step_index INTEGER NOT NULL,
+        state TEXT NOT NULL
+          CHECK (state IN ('pending', 'active', 'executing', 'done', 'skipped', 'aborted')),
+        waiting_on TEXT,
+        started_at TEXT,
+        finished_at TEXT,
+        actor TEXT,
+        summary TEXT,
+        details TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (run_id, step_index)
+      );
+      INSERT INTO run_steps_new SELECT * FROM run_steps;
+      DROP TABLE run_steps;
+      ALTER TABLE run_steps_new RENAME TO run_steps;
+    `,
+  },
 ];

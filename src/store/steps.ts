@@ -2,7 +2,8 @@
 
 import type { Db } from './db.js';
 
-export type StepState = 'pending' | 'active' | 'executing' | 'done' | 'skipped';
+/** `aborted`: the step the run was on when it was aborted (not done, and never will be). */
+export type StepState = 'pending' | 'active' | 'executing' | 'done' | 'skipped' | 'aborted';
 /**
  * Why an active step is not moving: a person, an approval, the RPO gate, the fence gate (the old
  * primary still accepts writes), or a failed action.

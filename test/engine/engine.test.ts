@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GateRefused, UsageError } from '../../src/errors.js';
 import { verifyAuditLog } from '../../src/store/audit.js';
 import { listRuns } from '../../src/store/runs.js';
+import { renderReport } from '../../src/report.js';
 import { makeEngine, testClock } from '../support/engine.js';
 
 const drill = `---
@@ -228,6 +229,37 @@ describe('one failover or failback per service', () => {
       { actor: 'U0BOB', action: 'run.start.refused' },
       { actor: 'U0BOB', action: 'run.start.refused' },
     ]);
+  });
+
+  it('an aborted run stops where it stopped: the step it was on is aborted, the phases stop counting, the report says who and why', async () => {
+    const t = makeEngine({ runbooks: { drill }, configYaml: config() });
+    const { runId } = t.engine.startRun({ key: 'k1', actor: alice, runbook: 'drill' });
+    t.engine.completeStep({ key: 'd0', actor: alice, runId, stepIndex: 0 });
+    await t.engine.idle();
+    t.clock.advance(120_000);
+    t.engine.abortRun({ key: 'abort', actor: alice, runId, reason: 'wrong service' });
+    await t.engine.idle();
+    const at = t.engine.getRun(runId);
+    expect(at.steps[1]).toMatchObject({
+      state: 'aborted',
+      waitingOn: null,
+      summary: 'not done: aborted by U0ALICE: wrong service',
+    });
+    expect(at.steps[2]!.state).toBe('pending');
+    const phaseAtAbort = at.phases[1]!.elapsedSeconds;
+    expect(phaseAtAbort).toBe(120);
+    t.clock.advance(3_600_000); // an hour later, nothing has moved
+    const later = t.engine.getRun(runId);
+    expect(later.phases[1]!.elapsedSeconds).toBe(phaseAtAbort);
+    expect(later.elapsedSeconds).toBe(at.elapsedSeconds);
+    const report = renderReport(later, t.store.db, t.config, 'markdown');
+    expect(report).toContain(
+      '2. [aborted] Look at the dashboards — not done: aborted by U0ALICE: wrong service',
+    );
+    expect(report).toMatch(/- \S+ step 2 run\.aborted by U0ALICE: wrong service/);
+    expect(() =>
+      t.engine.completeStep({ key: 'late', actor: alice, runId, stepIndex: 1 }),
+    ).toThrow();
   });
 
   it('aborts a drill in flight when a real failover starts, saying why', () => {

@@ -178,6 +178,14 @@ describe('the local console in Chromium', () => {
     expect(impact).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     await page.fill('#modal-content input[name="impact-time"]', impact!);
     await page.click('#modal-content button[type=submit]');
+    // The time as read comes back before anything starts; a second Start begins the run.
+    await expect
+      .poll(() => page.locator('#modal-content').innerText())
+      .toContain(`The RTO clock starts at ${impact!.slice(0, 10)} ${impact!.slice(11, 19)} UTC`);
+    expect(await page.locator('#modal-content input[name="impact-time"]').inputValue()).toBe(
+      impact,
+    );
+    await page.click('#modal-content button[type=submit]');
     await page.waitForSelector('#modal', { state: 'hidden' });
     await expect.poll(() => runHeader().innerText()).toMatch(/FAILOVER · Regional failover/);
 
@@ -281,9 +289,20 @@ describe('the local console in Chromium', () => {
     const tabletop = page.locator('.message:not(.ephemeral)', { hasText: 'TABLETOP' }).last();
     await expect.poll(() => tabletop.innerText()).toMatch(/TABLETOP — nothing is executed/);
 
-    // Add note… opens a modal for this person only; what is typed reaches the run.
+    // Add note… opens a modal for this person only, naming the step; an empty note is refused
+    // in the modal; what is typed reaches the run.
     await tabletop.locator('button[data-action-id="step-note"]').first().click();
     await page.waitForSelector('#modal:not([hidden]) textarea[name="reason"]');
+    await expect(page.locator('#modal-content').innerText()).resolves.toMatch(/Step 1 of r-/);
+    await page.click('#modal-content button[type=submit]');
+    await expect
+      .poll(() =>
+        page
+          .locator('.field-error')
+          .innerText()
+          .catch(() => ''),
+      )
+      .toContain('Write the note');
     await page.fill(
       '#modal-content textarea[name="reason"]',
       'Nobody knew who opens the bridge <!channel>',
@@ -309,6 +328,11 @@ describe('the local console in Chromium', () => {
     await expect(tabletop.innerText()).resolves.toMatch(
       /Findings[\s\S]*Nobody knew who opens the bridge <!channel> — @alice/,
     );
+    // The step it was on says so, and no Done/Skip/Note buttons are left on the ended run.
+    await expect
+      .poll(() => tabletop.innerText())
+      .toMatch(/not done: aborted by @alice: time is up, findings noted/);
+    expect(await tabletop.locator('button[data-action-id="step-done"]').count()).toBe(0);
   }, 60_000);
 
   it('rebuilds the pair: a fresh primary takes the writes again', async () => {
@@ -343,6 +367,10 @@ describe('the local console in Chromium', () => {
       /Fence primary 127\.0\.0\.1:\d+: ALTER SYSTEM SET default_transaction_read_only = on/,
     );
     await page.fill('#modal-content input[name="impact-time"]', impact!);
+    await page.click('#modal-content button[type=submit]');
+    await expect
+      .poll(() => page.locator('#modal-content').innerText())
+      .toContain('RTO clock starts at');
     await page.click('#modal-content button[type=submit]');
     await page.waitForSelector('#modal', { state: 'hidden' });
     await expect

@@ -169,6 +169,25 @@ describe('the /dr command', () => {
     h.slack.failNext('chat.postMessage', [429, 500]);
     h.slack.failNext('chat.update', [500]);
     await click(1);
+    // The note modal names the step; an empty note is refused in the modal, not dropped.
+    await sendToSlackApp(
+      h.url,
+      buttonClick(ActionId.stepNote, `${runId}:2`, 'U0BOB', h.responseUrl),
+      SECRET,
+    );
+    await waitFor(() => h.slack.callsTo('views.open').length === 1, 'the note modal');
+    expect(JSON.stringify(h.slack.callsTo('views.open')[0]!.body.view)).toContain(
+      `*Step 3 of ${runId}: `,
+    );
+    const empty = await sendToSlackApp(
+      h.url,
+      viewSubmission(ViewId.stepNote, `${runId}:2`, { reason: '   ' }, 'U0BOB'),
+      SECRET,
+    );
+    expect(JSON.parse(empty.text)).toEqual({
+      response_action: 'errors',
+      errors: { reason: 'Write the note: an empty one is not saved.' },
+    });
     await sendToSlackApp(
       h.url,
       viewSubmission(
@@ -413,12 +432,37 @@ describe('/dr failover on a real PostgreSQL pair', () => {
         response_action: 'errors',
         errors: { 'impact-time': expect.stringContaining('HH:MM') },
       });
-      await sendToSlackApp(
+      // A time that reads is shown back in full before anything starts.
+      const echoed = await sendToSlackApp(
         h.url,
         viewSubmission(
           ViewId.failoverConfirm,
           JSON.stringify(metadata),
-          { 'impact-time': '' },
+          { 'impact-time': '2 min ago' },
+          'U0ALICE',
+          'V2',
+        ),
+        SECRET,
+      );
+      const update = JSON.parse(echoed.text) as {
+        response_action: string;
+        view: { private_metadata: string };
+      };
+      expect(update.response_action).toBe('update');
+      expect(JSON.stringify(update.view)).toMatch(
+        /The RTO clock starts at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, 2 min ago\.\* Press \*Start failover\* again/,
+      );
+      expect(JSON.stringify(update.view)).toContain('"initial_value":"2 min ago"');
+      expect(h.t.store.db.prepare('SELECT count(*) AS n FROM runs').get()).toEqual({ n: 0 });
+      const readAs = (JSON.parse(update.view.private_metadata) as { echoed: { at: string } }).echoed
+        .at;
+      h.t.clock.advance(30_000); // the person reads it, then presses Start again
+      await sendToSlackApp(
+        h.url,
+        viewSubmission(
+          ViewId.failoverConfirm,
+          update.view.private_metadata,
+          { 'impact-time': '2 min ago' },
           'U0ALICE',
           'V2',
         ),
@@ -429,6 +473,10 @@ describe('/dr failover on a real PostgreSQL pair', () => {
           (h.t.store.db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n === 1,
         'the run',
       );
+      // The run counts from the time shown, not from "2 min ago" read again 30 s later.
+      expect(h.t.store.db.prepare('SELECT impact_at FROM runs').get()).toEqual({
+        impact_at: readAs,
+      });
       await settle(h);
       const runId = (h.t.store.db.prepare('SELECT id FROM runs').get() as { id: string }).id;
 

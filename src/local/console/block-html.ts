@@ -15,6 +15,7 @@ interface Element {
   style?: 'primary' | 'danger';
   multiline?: boolean;
   placeholder?: TextObject;
+  initial_value?: string;
 }
 
 export interface Block {
@@ -83,9 +84,10 @@ function renderInput(block: Block): string {
   const placeholder = element?.placeholder
     ? ` placeholder="${escapeAttribute(element.placeholder.text)}"`
     : '';
+  const initial = element?.initial_value ?? '';
   const field = element?.multiline
-    ? `<textarea name="${name}"${placeholder}></textarea>`
-    : `<input type="text" name="${name}"${placeholder}>`;
+    ? `<textarea name="${name}"${placeholder}>${escapeHtml(initial)}</textarea>`
+    : `<input type="text" name="${name}"${placeholder}${initial ? ` value="${escapeAttribute(initial)}"` : ''}>`;
   const optional = block.optional ? ' <span class="optional">(optional)</span>' : '';
   const hint = block.hint ? `<div class="hint">${escapeHtml(block.hint.text)}</div>` : '';
   return `<label class="block input"><span class="label">${escapeHtml(block.label?.text ?? '')}${optional}</span>${field}${hint}</label>`;

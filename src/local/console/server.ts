@@ -186,10 +186,15 @@ export async function startConsoleServer(deps: ConsoleDeps, port: number): Promi
       const reply = parseJson(answer.text) as {
         response_action?: string;
         errors?: Record<string, string>;
+        view?: typeof modal.view;
       } | null;
       if (reply?.response_action === 'errors') {
         modal.errors = reply.errors ?? {};
         workspace.changed();
+        return {};
+      }
+      if (reply?.response_action === 'update' && reply.view) {
+        workspace.replaceModal(as, reply.view);
         return {};
       }
       workspace.closeModal(as);

@@ -131,6 +131,16 @@ export class Workspace extends EventEmitter {
     if (this.modals.delete(user)) this.changed();
   }
 
+  /** A submission answered with `response_action: update`: the same modal shows the new view. */
+  replaceModal(user: string, view: OpenModal['view']): void {
+    const modal = this.modals.get(user);
+    if (!modal) return;
+    modal.view = view;
+    modal.hash = `${Date.now()}.${++this.sequence}`;
+    modal.errors = {};
+    this.changed();
+  }
+
   modalById(id: string): OpenModal | undefined {
     return [...this.modals.values()].find((modal) => modal.id === id);
   }

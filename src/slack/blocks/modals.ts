@@ -19,6 +19,8 @@ export function confirmationModal(
   planLines: string[],
   lag: string,
   privateMetadata: string,
+  /** The impact time as typed and as read, shown back before the run can start. */
+  impactEcho?: { text: string; reading: string },
 ): ModalView {
   const verb = VERBS[reply.kind] ?? `Run a ${reply.kind} on`;
   // Only a failover or failback measures from an outage; a switchover or a drill is planned.
@@ -39,14 +41,22 @@ export function confirmationModal(
             },
             hint: {
               type: 'plain_text',
-              text: 'HH:MM today, or an ISO time. Empty: now. The RTO clock starts here.',
+              text: 'HH:MM or HH:MM:SS (UTC, today), "15 min ago", or an ISO time. Empty: now. The RTO clock starts here; you will see the time as read before anything starts.',
             },
             element: {
               type: 'plain_text_input',
               action_id: 'value',
               placeholder: { type: 'plain_text', text: '03:12' },
+              ...(impactEcho ? { initial_value: impactEcho.text } : {}),
             },
           },
+          ...(impactEcho
+            ? [
+                section(
+                  `:clock3: *The RTO clock starts at ${escape(impactEcho.reading)}.* Press *Start ${reply.kind}* again to begin, or change the time.`,
+                ),
+              ]
+            : []),
         ];
   return {
     type: 'modal',
@@ -74,6 +84,8 @@ export function reasonModal(
   title: string,
   label: string,
   privateMetadata: string,
+  /** What the reason is about, shown above the field: "Step 3 of r-1a2b: Promote the replica". */
+  subject?: string,
 ): ModalView {
   return {
     type: 'modal',
@@ -83,6 +95,7 @@ export function reasonModal(
     submit: { type: 'plain_text', text: 'Submit' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
+      ...(subject ? [section(`*${escape(subject)}*`)] : []),
       {
         type: 'input',
         block_id: BlockId.reason,

@@ -4,7 +4,17 @@
 import { isInFlight } from '../../store/runs.js';
 import type { RunView, StepView } from '../../engine/run-view.js';
 import { ActionId } from '../ids.js';
-import { actions, button, clip, context, escape, mention, section, type Block } from './kit.js';
+import {
+  actions,
+  button,
+  clip,
+  context,
+  escape,
+  mention,
+  outcomeText,
+  section,
+  type Block,
+} from './kit.js';
 
 export function renderStep(
   view: RunView,
@@ -63,6 +73,10 @@ function stateBlocks(view: RunView, step: StepView): Block[] {
     ];
   if (step.state === 'skipped')
     return [context(`:fast_forward: ${escape(step.summary ?? 'skipped')}`)];
+  if (step.state === 'aborted')
+    return [
+      context(`:no_entry: not done: ${outcomeText(view.run.outcome ?? 'the run was aborted')}`),
+    ];
   if (step.state === 'executing') return [context(':hourglass_flowing_sand: running…')];
   if (!inFlight || step.state !== 'active') return [];
   if (step.waitingOn === 'operator') {
