@@ -298,27 +298,48 @@ async function ensureBackup(port: number, endpoint: string, dir: string): Promis
     new ListObjectsV2Command({ Bucket: LOCAL_BUCKET, Prefix: 'postgres/' }),
   );
   if ((listed.Contents ?? []).length > 0) return;
-  const file = path.join(dir, 'first.dump');
-  await run(path.join(PG_BIN, 'pg_dump'), [
-    '-Fc',
-    '-h',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-U',
-    'postgres',
-    '-f',
-    file,
-    'postgres',
-  ]);
-  await client.send(
-    new PutObjectCommand({
-      Bucket: LOCAL_BUCKET,
-      Key: `postgres/${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.dump`,
-      Body: readFileSync(file),
-    }),
-  );
-  rmSync(file);
+  await dumpToStore(port, endpoint, dir);
+}
+
+/**
+ * What a backup job does: a pg_dump of the server on `port` into the store, under a key named
+ * by the time, with its SHA-256 so a restore test can check the bytes. Returns the key and size.
+ */
+export async function dumpToStore(
+  port: number,
+  endpoint: string,
+  dir: string,
+): Promise<{ key: string; bytes: number }> {
+  const client = createS3Client({ region: 'us-west-2', endpoint }, S3RVER_CREDENTIALS);
+  const file = path.join(dir, `backup-${process.pid}-${Date.now()}.dump`);
+  try {
+    await run(path.join(PG_BIN, 'pg_dump'), [
+      '-Fc',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-U',
+      'postgres',
+      '-f',
+      file,
+      'postgres',
+    ]);
+    const body = readFileSync(file);
+    const key = `postgres/${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.dump`;
+    await client.send(
+      new PutObjectCommand({
+        Bucket: LOCAL_BUCKET,
+        Key: key,
+        Body: body,
+        ChecksumSHA256: createHash('sha256').update(body).digest('base64'),
+      }),
+    );
+    return { key, bytes: body.length };
+  } finally {
+    rmSync(file, { force: true });
+    client.destroy();
+  }
 }
 
 function localConfig(

@@ -20,6 +20,8 @@ import {
   killPrimary,
   partitionPrimary,
   rebuildOldPrimary,
+  dumpToStore,
+  LOCAL_BUCKET,
   rebuildPair,
   startLocalEnvironment,
   type LocalEnvironment,
@@ -155,6 +157,23 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
             demo.start();
             await recordProtection();
             return `A fresh primary (port ${environment!.pair.primary.port}) and streaming standby (port ${environment!.pair.standby.port}) are up; the demo app writes to the primary again.`;
+          }),
+        backup: () =>
+          exclusive('taking a backup…', async () => {
+            const writer =
+              states.standby === 'primary' && states.primary !== 'primary'
+                ? ('standby' as const)
+                : states.primary === 'primary' && states.standby !== 'primary'
+                  ? ('primary' as const)
+                  : null;
+            if (writer === null)
+              return 'A backup needs one server that takes writes: none does, or both do.';
+            const { key, bytes } = await dumpToStore(
+              environment!.pair[writer].port,
+              environment!.s3Endpoint,
+              environment!.dir,
+            );
+            return `pg_dump of the ${writer} (port ${environment!.pair[writer].port}): ${bytes} bytes in s3://${LOCAL_BUCKET}/${key}. /dr backups check sees it now.`;
           }),
         rebuildOldPrimary: () =>
           exclusive('rebuilding the old writer as a standby…', async () => {

@@ -3,8 +3,8 @@
 // equal to the RPO) passes. No timing: the fake answers what it is told.
 
 import { describe, expect, it } from 'vitest';
-import type { DatabaseProvider, LagMeasurement, NodeName } from '../../src/providers/types.js';
 import { makeEngine, playThrough, postgresConfig } from '../support/engine.js';
+import { fakeDatabase } from '../support/fake-database.js';
 
 const runbook = `---
 title: Failover
@@ -17,67 +17,6 @@ service: payments-db
 ## Fail over
 1. Promote the DR replica \`action: db.promote\`
 `;
-
-interface FakeDatabase {
-  provider: DatabaseProvider;
-  lag: LagMeasurement;
-  promotions: number;
-}
-
-function fakeDatabase(lagSeconds: number | null): FakeDatabase {
-  const fake: FakeDatabase = {
-    lag: {
-      lagSeconds,
-      lagBytes: lagSeconds === null ? null : lagSeconds * 1000,
-      source: 'replica',
-      primaryReachable: false,
-      targetIsReplica: true,
-      bound: 'lower-bound',
-      detail: 'fake',
-    },
-    promotions: 0,
-    provider: undefined as unknown as DatabaseProvider,
-  };
-  const name = (node: NodeName) => (node === 'primary' ? 'primary fake:1' : 'replica fake:2');
-  const unused = () => {
-    throw new Error('not used by this test');
-  };
-  fake.provider = {
-    target: 'replica',
-    source: 'primary',
-    targetName: name('replica'),
-    sourceName: name('primary'),
-    nameOf: name,
-    probe: (node) =>
-      Promise.resolve({
-        node,
-        name: name(node),
-        role: node === 'primary' ? 'unreachable' : fake.promotions > 0 ? 'writable' : 'standby',
-        streaming: false,
-        streamingFrom: null,
-        walLsn: null,
-        detail: node === 'primary' ? 'does not answer' : 'in recovery',
-      }),
-    describeFence: () => 'fake fence',
-    fenceDisabled: () => null,
-    beforeFence: () => Promise.resolve({}),
-    fence: unused,
-    unfence: unused,
-    waitForReplay: unused,
-    replicaStatus: unused,
-    rebuild: { mode: 'manual', instructions: () => 'by hand' },
-    measureLag: () => Promise.resolve(fake.lag),
-    preflight: () => Promise.resolve(),
-    promote: () => {
-      fake.promotions++;
-      return Promise.resolve({ alreadyPrimary: false, detail: 'promoted (fake)' });
-    },
-    isTargetPrimary: () => Promise.resolve(fake.promotions > 0),
-    verifyWritable: unused,
-    targetEndpoint: () => Promise.resolve('fake'),
-  };
-  return fake;
-}
 
 function setup(lagSeconds: number | null) {
   const fake = fakeDatabase(lagSeconds);

@@ -18,6 +18,7 @@ const controls = {
   restore: () => Promise.resolve('rebuilt'),
   rebuildOldPrimary: () => Promise.resolve('rebuilt as a standby'),
   partition: () => Promise.resolve('partitioned'),
+  backup: () => Promise.resolve('backed up'),
   healthy: () => true,
 };
 

@@ -111,6 +111,15 @@ async function workRun(
     const done = thread.locator('button[data-action-id="step-done"]:not([disabled])');
     if ((await done.count()) > 0) {
       const step = await done.first().locator('xpath=ancestor::article[1]').innerText();
+      if (step.includes('Take a fresh backup')) {
+        // As the runbook says: run the backup job (the panel's button), then say Done.
+        await page.click('#backup');
+        await expect
+          .poll(() => page.locator('#infra-said').innerText(), { timeout: 30_000 })
+          .toMatch(
+            /pg_dump of the \w+ \(port \d+\): \d+ bytes in s3:\/\/lifeboat-local\/postgres\//,
+          );
+      }
       await options.beforeDone?.(step);
       await andRendered(() => done.first().click());
       continue;

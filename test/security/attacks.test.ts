@@ -14,7 +14,7 @@ import { openStore } from '../../src/store/db.js';
 import { cli } from '../support/cli.js';
 import { postgresConfig } from '../support/engine.js';
 import { waitFor } from '../support/pg-pair.js';
-import { putObject, useS3rver } from '../support/s3.js';
+import { putObject, storeNow, useS3rver } from '../support/s3.js';
 import { buttonClick, slashCommand, viewSubmission } from '../support/slack.js';
 import { startSlackHarness, type SlackHarness } from '../support/slack-harness.js';
 import { makeTempDir } from '../support/tmp.js';
@@ -275,6 +275,7 @@ describe('attacks through Slack', () => {
       'pg/<!channel>-2026.dump',
       Buffer.alloc(2000, 1),
     );
+    h.t.clock.set((await storeNow(s3.client(), 'attack-backups')).toISOString());
     const reply = await slash('backups check');
     expect(reply).toContain('pg/&lt;!channel&gt;-2026.dump');
     expect(reply).not.toContain('<!channel>');

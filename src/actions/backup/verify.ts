@@ -1,6 +1,6 @@
 // backup.verify: the newest backup under the prefix — is it fresh (max_age, and against the RPO),
 // not shrunken (a drop of more than half from the previous one is an alarm), with its checksum
-// when the store keeps one.
+// when the store keeps one; after a promotion in the same run, taken after it (of the new primary).
 
 import { formatDuration } from '../../duration.js';
 import { ProviderError } from '../../errors.js';
@@ -76,7 +76,7 @@ export const backupVerify: Action = {
     context.providers.backups && context.service?.backups ? null : noBackups(context),
   plan: (context) =>
     context.providers.backups
-      ? `Check the newest backup in ${context.providers.backups.name}: age against max_age and the RPO, size against the previous backup. Read-only.`
+      ? `Check the newest backup in ${context.providers.backups.name}: age against max_age and the RPO, size against the previous backup${context.earlier('db.promote')?.state === 'done' ? ', taken after the promotion' : ''}. Read-only.`
       : noBackups(context),
   async run(context) {
     const store = context.providers.backups;
@@ -90,6 +90,17 @@ export const backupVerify: Action = {
     );
     if (!assessment.ok) throw new ProviderError(store.name, assessment.problems.join('; '), true);
     const newest = assessment.newest!;
+    // After a promotion in this run, a backup from before it is a backup of the old primary.
+    const promoted = context.earlier('db.promote');
+    if (promoted?.state === 'done' && promoted.finishedAt) {
+      const at = new Date(promoted.finishedAt);
+      if (newest.lastModified < at)
+        throw new ProviderError(
+          store.name,
+          `the newest backup, ${newest.key} (${newest.lastModified.toISOString()}), is from before the promotion at ${promoted.finishedAt}: it is a backup of the old primary. Take a fresh backup of the new primary, then retry`,
+          true,
+        );
+    }
     return {
       summary: `newest backup ${newest.key}: ${newest.size} bytes, ${formatDuration(assessment.ageSeconds ?? 0)} old; ${assessment.notes.join('; ')}`,
       details: {

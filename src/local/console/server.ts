@@ -33,6 +33,8 @@ export interface ConsoleControls {
   /** After a failover: the dead primary rebuilt as a standby of the promoted one (for a failback). */
   rebuildOldPrimary(): Promise<string>;
   partition(): Promise<string>;
+  /** A pg_dump of whichever server takes writes into the store, as a backup job would. */
+  backup(): Promise<string>;
   /** The demo application's health, for the service's health check. */
   healthy(): boolean;
 }
@@ -214,6 +216,9 @@ export async function startConsoleServer(deps: ConsoleDeps, port: number): Promi
     },
     async restore() {
       return { said: await deps.controls.restore() };
+    },
+    async backup() {
+      return { said: await deps.controls.backup() };
     },
     async 'rebuild-old-primary'() {
       return { said: await deps.controls.rebuildOldPrimary() };

@@ -172,6 +172,7 @@ function renderInfra(infra) {
   const idle = !infra.busy && infra.ready;
   $('disaster').disabled = !idle;
   $('restore').disabled = !idle;
+  $('backup').disabled = !idle;
   $('partition').disabled = !idle || infra.primary.state !== 'primary' || partitioned;
   // A planned switchover needs a standby following the writer.
   $('switchover').hidden = protection?.state !== 'protected';
@@ -273,6 +274,7 @@ for (const [id, path] of [
   ['disaster', '/console/disaster'],
   ['partition', '/console/partition'],
   ['restore', '/console/restore'],
+  ['backup', '/console/backup'],
   ['rebuild-old-primary', '/console/rebuild-old-primary'],
 ]) {
   $(id).addEventListener('click', () => {
