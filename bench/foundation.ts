@@ -1,6 +1,8 @@
 // Foundation figures: parsing a 1,000-step runbook, and appending 100,000 audit events in batches
-// and one at a time. Each is set against a bare baseline run in the same process: mdast alone for
-// the parser, plain INSERTs (same table shape and pragmas, no hashing, no chain) for the audit log.
+// and 10,000 one at a time. Each is set against a bare baseline run in the same process, the two
+// sides alternating round by round after a warm-up: mdast alone for the parser, plain INSERTs
+// (same table shape and pragmas, no hashing, no chain) for the audit log. Prints min / median /
+// max of each side and the ratio of the medians.
 //
 //   npm run bench            (or: npx tsx bench/foundation.ts [events])
 
@@ -18,9 +20,11 @@ import {
   type AuditEvent,
 } from '../src/store/audit.js';
 import { openStore, type Db } from '../src/store/db.js';
+import { formatRatio, formatSummary, summarize } from './stats.js';
 
 const EVENTS = Number(process.argv[2] ?? 100_000);
 const BATCH = 1000;
+const ROUNDS = 7;
 const HEX64 = 'f'.repeat(64);
 
 function timeMs(fn: () => void): number {
@@ -29,11 +33,17 @@ function timeMs(fn: () => void): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-/** Median of `runs` timings, after one warm-up. */
-function medianMs(runs: number, fn: () => void): number {
-  fn();
-  const times = Array.from({ length: runs }, () => timeMs(fn)).sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] ?? 0;
+/** Both sides `rounds` times, alternating, after one warm-up of each; the timings of each side. */
+function alternate(rounds: number, ours: () => void, bare: () => void): [number[], number[]] {
+  ours();
+  bare();
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    a.push(timeMs(ours));
+    b.push(timeMs(bare));
+  }
+  return [a, b];
 }
 
 function bigRunbook(steps: number): string {
@@ -59,17 +69,21 @@ function benchParser(): void {
   const source = bigRunbook(1000);
   const parsed = parseRunbook(source, 'synthetic.md');
   const steps = parsed.phases.reduce((sum, phase) => sum + phase.steps.length, 0);
-  const ours = medianMs(21, () => parseRunbook(source, 'synthetic.md'));
-  const bare = medianMs(21, () =>
-    fromMarkdown(source, {
-      extensions: [gfmTaskListItem()],
-      mdastExtensions: [gfmTaskListItemFromMarkdown()],
-    }),
+  const [ours, bare] = alternate(
+    21,
+    () => parseRunbook(source, 'synthetic.md'),
+    () =>
+      fromMarkdown(source, {
+        extensions: [gfmTaskListItem()],
+        mdastExtensions: [gfmTaskListItemFromMarkdown()],
+      }),
   );
-  console.log(`parse a ${steps}-step runbook (${(source.length / 1024).toFixed(0)} KiB)`);
-  console.log(`  lifeboat parseRunbook   ${ours.toFixed(1)} ms`);
-  console.log(`  bare mdast fromMarkdown ${bare.toFixed(1)} ms`);
-  console.log(`  ratio                   ${(ours / bare).toFixed(2)}x`);
+  console.log(
+    `parse a ${steps}-step runbook (${(source.length / 1024).toFixed(0)} KiB), 21 rounds`,
+  );
+  console.log(formatSummary('lifeboat parseRunbook', ours));
+  console.log(formatSummary('bare mdast fromMarkdown', bare));
+  console.log(formatRatio(ours, bare));
 }
 
 function events(count: number): AuditEvent[] {
@@ -98,37 +112,46 @@ function bareTable(db: Db): (rows: AuditEvent[]) => void {
 }
 
 function benchAudit(dir: string, mode: 'batched' | 'single'): void {
-  const all = events(EVENTS);
+  const total = mode === 'batched' ? EVENTS : Math.max(ROUNDS, Math.floor(EVENTS / 10));
+  const perRound = Math.floor(total / (ROUNDS + 1)); // + 1: the warm-up round
+  const all = events(perRound);
   const store = openStore(path.join(dir, `${mode}.db`));
   const bare = bareTable(store.db);
   const step = mode === 'batched' ? BATCH : 1;
-  const ours = timeMs(() => {
-    for (let i = 0; i < all.length; i += step) {
-      if (step === 1) recordAuditEvent(store.db, all[i]!);
-      else recordAuditEvents(store.db, all.slice(i, i + step));
-    }
-  });
-  const baseline = timeMs(() => {
-    for (let i = 0; i < all.length; i += step) bare(all.slice(i, i + step));
-  });
+  const [ours, baseline] = alternate(
+    ROUNDS,
+    () => {
+      for (let i = 0; i < all.length; i += step) {
+        if (step === 1) recordAuditEvent(store.db, all[i]!);
+        else recordAuditEvents(store.db, all.slice(i, i + step));
+      }
+    },
+    () => {
+      for (let i = 0; i < all.length; i += step) bare(all.slice(i, i + step));
+    },
+  );
+  const appended = perRound * (ROUNDS + 1);
   const verifyMs = timeMs(() => {
     const result = verifyAuditLog(store.db);
-    if (!result.ok || result.count !== EVENTS)
+    if (!result.ok || result.count !== appended)
       throw new Error(`chain broken after the bench: ${JSON.stringify(result)}`);
   });
   store.close();
-  const rate = (ms: number) => Math.round((EVENTS / ms) * 1000).toLocaleString('en');
   const label = mode === 'batched' ? `in batches of ${BATCH}` : 'one per transaction';
   console.log(
-    `append ${EVENTS.toLocaleString('en')} audit events ${label} (WAL, synchronous=FULL)`,
+    `append ${perRound.toLocaleString('en')} audit events ${label} per round, ${ROUNDS} rounds each side (WAL, synchronous=FULL)`,
   );
-  console.log(`  lifeboat hash-chained   ${rate(ours)} events/s (${(ours / 1000).toFixed(2)} s)`);
+  console.log(formatSummary('lifeboat hash-chained', ours));
+  console.log(formatSummary('bare INSERT', baseline));
+  console.log(formatRatio(ours, baseline));
+  const rate = (ms: number) => Math.round((perRound / ms) * 1000).toLocaleString('en');
   console.log(
-    `  bare INSERT             ${rate(baseline)} events/s (${(baseline / 1000).toFixed(2)} s)`,
+    `  median rates: ${rate(summarize(ours).median)} vs ${rate(summarize(baseline).median)} events/s`,
   );
-  console.log(`  ratio                   ${(ours / baseline).toFixed(2)}x the bare time`);
   if (mode === 'batched')
-    console.log(`  audit verify of the chain ${(verifyMs / 1000).toFixed(2)} s`);
+    console.log(
+      `  audit verify of the whole chain (${appended.toLocaleString('en')} events) ${(verifyMs / 1000).toFixed(2)} s`,
+    );
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'lifeboat-bench-'));

@@ -1,8 +1,10 @@
-// Restore-test figures: lifeboat's restore test of a ~200 MB pg_dump (download from S3 — s3rver on
-// loopback — to disk, throwaway PostgreSQL, pg_restore, sanity counts, drop) against a bare
-// `pg_restore` of the same file into an identical fresh instance, in the same run.
+// Restore-test figures: lifeboat's restore test of a pg_dump (download from S3 — s3rver on
+// loopback — to disk with its MD5 checked, throwaway PostgreSQL, pg_restore, row counts against
+// the dump's own data, drop) against a bare `pg_restore` with the same flags of the same local file
+// into an identical fresh instance. The two sides alternate, after a warm-up of each, for ROUNDS
+// rounds; min / median / max of each side and the ratio of the medians.
 //
-//   npx tsx bench/restore.ts [megabytes]
+//   npm run bench            (or: npx tsx bench/restore.ts [megabytes] [rounds]; default 50 MB, 5)
 
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -12,16 +14,23 @@ import { promisify } from 'node:util';
 import S3rver from 's3rver';
 import pg from 'pg';
 import { parseConfig } from '../src/config.js';
-import { restoreTest } from '../src/checks/restore.js';
-import { PG_BIN, startPostgresPair, startThrowawayServer } from '../src/local/postgres-pair.js';
+import { pgRestoreArgs, restoreTest } from '../src/checks/restore.js';
+import {
+  localServerArgs,
+  PG_BIN,
+  startPostgresPair,
+  startThrowawayServer,
+} from '../src/local/postgres-pair.js';
 import {
   createS3BackupStore,
   createS3Client,
   S3RVER_CREDENTIALS,
 } from '../src/providers/aws/s3.js';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { formatRatio, formatSummary } from './stats.js';
 
-const MEGABYTES = Number(process.argv[2] ?? 200);
+const MEGABYTES = Number(process.argv[2] ?? 50);
+const ROUNDS = Number(process.argv[3] ?? 5);
 const run = promisify(execFile);
 
 const pair = await startPostgresPair();
@@ -50,12 +59,7 @@ try {
     '-Fc',
     '-Z',
     '0',
-    '-h',
-    '127.0.0.1',
-    '-p',
-    String(pair.primary.port),
-    '-U',
-    'postgres',
+    ...localServerArgs(pair.primary.port),
     '-f',
     dump,
     'postgres',
@@ -76,45 +80,40 @@ try {
   const service = config.services['payments-db']!;
   const store = createS3BackupStore(service.backups!, { client: s3client });
 
-  const bareStart = Date.now();
-  const bare = await startThrowawayServer();
-  const restoreStart = Date.now();
-  await run(path.join(PG_BIN, 'pg_restore'), [
-    '--exit-on-error',
-    '--no-owner',
-    '-h',
-    '127.0.0.1',
-    '-p',
-    String(bare.server.port),
-    '-U',
-    'postgres',
-    '-d',
-    'postgres',
-    dump,
-  ]);
-  const bareRestoreMs = Date.now() - restoreStart;
-  await bare.stop();
-  const bareTotalMs = Date.now() - bareStart;
-
-  const oursStart = Date.now();
-  const report = await restoreTest(service, store, {
-    pick: 'newest',
-    withinSeconds: null,
-    now: new Date(),
-  });
-  const oursMs = Date.now() - oursStart;
-  if (!report.ok) throw new Error(report.summary);
-
-  console.log(`restore test of a ${(bytes / 1e6).toFixed(0)} MB pg_dump (${rows} rows)`);
+  const bareSide = async (): Promise<number> => {
+    const started = Date.now();
+    const bare = await startThrowawayServer();
+    try {
+      await run(path.join(PG_BIN, 'pg_restore'), pgRestoreArgs(dump, bare.server.port));
+    } finally {
+      await bare.stop();
+    }
+    return Date.now() - started;
+  };
+  const oursSide = async (): Promise<number> => {
+    const started = Date.now();
+    const report = await restoreTest(service, store, {
+      pick: 'newest',
+      withinSeconds: null,
+      now: new Date(),
+    });
+    if (!report.ok || !report.rowsCompared) throw new Error(report.summary);
+    return Date.now() - started;
+  };
+  await oursSide(); // warm-up: page cache, binaries
+  await bareSide();
+  const ours: number[] = [];
+  const bareTimes: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    ours.push(await oursSide());
+    bareTimes.push(await bareSide());
+  }
   console.log(
-    `  lifeboat restore test (S3 download + instance + pg_restore + counts + drop)  ${(oursMs / 1000).toFixed(1)} s (pg_restore itself ${report.restoreSeconds.toFixed(1)} s)`,
+    `restore test of a ${(bytes / 1e6).toFixed(0)} MB pg_dump (${rows} rows), ${ROUNDS} rounds each side, alternating`,
   );
-  console.log(
-    `  bare: instance + pg_restore of the local file + drop                          ${(bareTotalMs / 1000).toFixed(1)} s (pg_restore itself ${(bareRestoreMs / 1000).toFixed(1)} s)`,
-  );
-  console.log(
-    `  ratio ${(oursMs / bareTotalMs).toFixed(2)}x end to end; pg_restore alone ${((report.restoreSeconds * 1000) / bareRestoreMs).toFixed(2)}x`,
-  );
+  console.log(formatSummary('lifeboat: S3 + MD5 + instance + restore + counts + drop', ours));
+  console.log(formatSummary('bare: instance + pg_restore of the local file + drop', bareTimes));
+  console.log(formatRatio(ours, bareTimes));
 } finally {
   await s3.close().catch(() => undefined);
   await pair.stop();

@@ -250,8 +250,13 @@ function buildProgram(
     .description(
       "a run's report: RTO and RPO against objectives, phases, steps, timeline, approvals, notes",
     )
-    .option('--markdown', 'Markdown for a postmortem (the default output is the same text)')
-    .action(async (id: string) => setExit(await showReport(id, io, env)));
+    .option(
+      '--markdown',
+      'Markdown with UTC times, for a postmortem document (default: text with local times)',
+    )
+    .action(async (id: string, opts: { markdown?: boolean }) =>
+      setExit(await showReport(id, opts, io, env)),
+    );
 
   program
     .command('status')
@@ -316,5 +321,10 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
+  // `lifeboat history | head`: the reader is gone, so stop writing, quietly — not a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
   process.exitCode = await runCli(process.argv.slice(2));
 }

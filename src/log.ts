@@ -7,3 +7,20 @@ export type { Logger };
 export function createLogger(options: { level?: string; destination?: number } = {}): Logger {
   return pino({ level: options.level ?? 'info' }, pino.destination(options.destination ?? 2));
 }
+
+/**
+ * Local mode's logger: everything at `level` into `file` (the terminal shows the console's URL and
+ * what the person does, not a JSON line a minute), and errors on stderr too.
+ */
+export function createFileLogger(file: string, level = 'info'): Logger {
+  return pino(
+    { level },
+    pino.multistream([
+      {
+        level: level,
+        stream: pino.destination({ dest: file, mkdir: true, sync: false }),
+      },
+      { level: 'error', stream: pino.destination(2) },
+    ]),
+  );
+}

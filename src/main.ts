@@ -7,7 +7,7 @@ import path from 'node:path';
 import { loadConfig, parseEnvironment } from './config.js';
 import { isLifeboatError } from './errors.js';
 import { startLocalMode } from './local/mode.js';
-import { createLogger, type Logger } from './log.js';
+import { createFileLogger, createLogger, type Logger } from './log.js';
 import { checkReadiness } from './readiness.js';
 import { serve, type Serving } from './serve.js';
 import { VERSION } from './version.js';
@@ -19,10 +19,20 @@ const root = path.resolve(
 );
 
 async function main(): Promise<number> {
-  const logger = createLogger();
+  const level = process.env.LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(level)) {
+    console.error(
+      `lifeboat: not starting: LOG_LEVEL: "${level}" is not one of ${LOG_LEVELS.join(', ')}`,
+    );
+    return 1;
+  }
+  const logger = createLogger({ level });
   try {
     const env = parseEnvironment(process.env);
-    if (!env.slackBotToken) return await local(logger, env.port);
+    if (!env.slackBotToken) {
+      const logFile = path.join(root, '.lifeboat', 'lifeboat.log');
+      return await local(createFileLogger(logFile, level), env.port, logFile);
+    }
     const { problems, lines } = checkReadiness(process.env, new Date());
     console.log(`lifeboat ${VERSION}: startup checks`);
     for (const line of lines) console.log(`  ${line}`);
@@ -48,8 +58,13 @@ async function main(): Promise<number> {
   }
 }
 
-async function local(logger: Logger, port: number): Promise<number> {
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+async function local(logger: Logger, port: number, logFile: string): Promise<number> {
   console.log(`lifeboat ${VERSION}: SLACK_BOT_TOKEN is not set, so this is local mode`);
+  console.log(
+    `  logs go to ${path.relative(process.cwd(), logFile) || logFile} (errors to this terminal too; LOG_LEVEL=debug for more)`,
+  );
   if (process.env.LIFEBOAT_CONFIG)
     console.log(
       `  (LIFEBOAT_CONFIG=${process.env.LIFEBOAT_CONFIG} is for serving Slack; local mode writes its own config to .lifeboat/lifeboat.yml)`,

@@ -1,6 +1,7 @@
 // A run's report: the facts (RTO against the objective, RPO exposure), each phase against its
-// budget, the timeline of every step event with who did it, approvals, and notes. Markdown for a
-// postmortem (`lifeboat report RUN --markdown`), Slack mrkdwn for `/dr report`.
+// budget, the timeline of every step event with who did it, approvals, and notes. Plain text with
+// local times for a terminal (`lifeboat report RUN`), Markdown for a postmortem (`--markdown`, UTC
+// ISO times, as written to the store), Slack mrkdwn for `/dr report`.
 
 import type { Config } from './config.js';
 import { formatDuration } from './duration.js';
@@ -8,16 +9,24 @@ import type { Db } from './store/db.js';
 import { listStepEvents } from './store/steps.js';
 import { describeExposure, type RunView } from './engine/run-view.js';
 import { clip, outcomeText } from './slack/blocks/kit.js';
+import { formatLocal } from './time.js';
 
 export function renderReport(
   view: RunView,
   db: Db,
   config: Config,
-  style: 'markdown' | 'slack',
+  style: 'text' | 'markdown' | 'slack',
 ): string {
   const { run, runbook } = view;
+  // A terminal shows times in its own zone, named; documents and Slack keep the stored UTC.
+  const when = (iso: string) => (style === 'text' ? formatLocal(new Date(iso)) : iso);
   const service = run.service ? config.services[run.service] : undefined;
-  const h = (text: string) => (style === 'markdown' ? `## ${text}` : `*${text}*`);
+  const h = (text: string) =>
+    style === 'markdown'
+      ? `## ${text}`
+      : style === 'text'
+        ? `${text}\n${'-'.repeat(text.length)}`
+        : `*${text}*`;
   // In Slack every piece of runbook or typed text is escaped and long ones cut; the markdown
   // report keeps everything as written.
   const t = (text: string, max = 1000) => (style === 'slack' ? clip(text, max) : text);
@@ -30,16 +39,18 @@ export function renderReport(
   const lines = [
     style === 'markdown'
       ? `# ${runbook.title} — ${run.kind} ${run.id}`
-      : `*${t(runbook.title, 150)}* — ${run.kind} \`${run.id}\``,
+      : style === 'text'
+        ? `${runbook.title} — ${run.kind} ${run.id}`
+        : `*${t(runbook.title, 150)}* — ${run.kind} \`${run.id}\``,
     '',
     `- Status: ${run.status}${run.outcome ? ` (${style === 'slack' ? outcomeText(run.outcome) : run.outcome})` : ''}`,
     `- Service: ${t(run.service ?? 'none')} · runbook \`${t(runbook.name)}\` (${t(runbook.file)})`,
-    `- Impact: ${run.impactAt} · started ${run.startedAt} by ${who(run.startedBy)}${run.startedVia ? ` (${run.startedVia})` : ''}${run.finishedAt ? ` · finished ${run.finishedAt}` : ''}`,
+    `- Impact: ${when(run.impactAt)} · started ${when(run.startedAt)} by ${who(run.startedBy)}${run.startedVia ? ` (${run.startedVia})` : ''}${run.finishedAt ? ` · finished ${when(run.finishedAt)}` : ''}`,
     `- Achieved RTO: ${run.rtoSeconds === null ? 'recovery not verified' : formatDuration(run.rtoSeconds)}${service ? ` (objective ${formatDuration(service.rtoSeconds)}${run.rtoSeconds === null ? '' : run.rtoSeconds <= service.rtoSeconds ? ', met' : ', MISSED'})` : ''}`,
     `- RPO exposure: ${t(describeExposure(run) ?? 'no promotion')}${service ? ` (objective ${formatDuration(service.rpoSeconds)})` : ''}`,
     ...(view.unprotected
       ? [
-          `- Unprotected after promotion: ${formatDuration(view.unprotected.seconds)}${view.unprotected.ongoing ? ' so far — no replica follows the new primary yet' : ', until a replica was verified'} (since ${view.unprotected.since})`,
+          `- Unprotected after promotion: ${formatDuration(view.unprotected.seconds)}${view.unprotected.ongoing ? ' so far — no replica follows the new primary yet' : ', until a replica was verified'} (since ${when(view.unprotected.since)})`,
         ]
       : []),
     '',
@@ -58,7 +69,7 @@ export function renderReport(
     h('Timeline'),
     ...listStepEvents(db, run.id).map(
       (event) =>
-        `- ${event.at} step ${event.stepIndex + 1} ${event.event} by ${who(event.actor)}${event.event === 'run.aborted' && typeof event.details.reason === 'string' ? `: ${t(event.details.reason)}` : ''}`,
+        `- ${when(event.at)} step ${event.stepIndex + 1} ${event.event} by ${who(event.actor)}${event.event === 'run.aborted' && typeof event.details.reason === 'string' ? `: ${t(event.details.reason)}` : ''}`,
     ),
   ];
   const approvals = view.steps.flatMap((step) => step.approvals);
@@ -69,7 +80,7 @@ export function renderReport(
         approval.votes
           .map(
             (vote) =>
-              `${vote.decision} by ${who(vote.approver)}${vote.via ? ` (${vote.via})` : ''} at ${vote.at}`,
+              `${vote.decision} by ${who(vote.approver)}${vote.via ? ` (${vote.via})` : ''} at ${when(vote.at)}`,
           )
           .join(', ') || 'no decisions';
       lines.push(

@@ -107,6 +107,14 @@ describe('lifeboat run (break-glass)', () => {
       expect(report.stdout).toMatch(
         /## Approvals\n- step 2 two-person, requested by U0ALICE: approved \(approve by U0BOB \(cli:bob\) at /,
       );
+      // Without --markdown: text for a terminal, times in the machine's zone, named.
+      const text = await cli(['report', runId], env);
+      expect(text.stdout).toMatch(/^Failover — failover r-\w+\n/);
+      expect(text.stdout).toContain('Approvals\n---------\n');
+      expect(text.stdout).toMatch(
+        /- Impact: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC([+-]\d+(:\d\d)?)? · started/,
+      );
+      expect(text.stdout).not.toContain('## ');
     } finally {
       await pair.stop();
     }

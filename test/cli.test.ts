@@ -398,4 +398,28 @@ describe('the lifeboat command', () => {
       /^lifeboat: no config file at .*lifeboat\.yml: run `npm start` once for local mode \(the CLI then uses \.lifeboat\/lifeboat\.yml\), or copy lifeboat\.example\.yml to lifeboat\.yml and edit it for your services, or set LIFEBOAT_CONFIG\n$/,
     );
   });
+
+  it('piped into head, stops quietly: no EPIPE stack trace', () => {
+    const dir = makeTempDir();
+    mkdirSync(path.join(dir, 'runbooks'));
+    const steps = Array.from(
+      { length: 3000 },
+      (_, i) => `${i + 1}. Check item ${i} of the long list`,
+    );
+    writeFileSync(
+      path.join(dir, 'runbooks', 'long.md'),
+      `# Long\n## Phase 1\n${steps.join('\n')}\n`,
+    );
+    writeFileSync(path.join(dir, 'lifeboat.yml'), 'runbooks_dir: ./runbooks\n');
+    const cliArgs = nodeTsArgs('src/cli.ts', 'runbooks', 'show', 'long')
+      .map((arg) => `'${arg}'`)
+      .join(' ');
+    const result = spawnSync('sh', ['-c', `'${process.execPath}' ${cliArgs} | head -c 20`], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, LIFEBOAT_CONFIG: path.join(dir, 'lifeboat.yml') },
+    });
+    expect(result.stdout).toHaveLength(20);
+    expect(result.stderr).not.toMatch(/EPIPE|\n\s+at /);
+  });
 });

@@ -112,6 +112,24 @@ describe('config errors name the key path, the value and what was expected', () 
     );
   });
 
+  it('a bad database URL, without its password', () => {
+    const error = configError(
+      minimalService.replace(
+        'primary: postgres://127.0.0.1:5432/postgres',
+        'primary: "postgresql:/app:hunter2@db.internal:5432/payments"',
+      ),
+    );
+    expect(error).toContain('services.payments-db.database');
+    const withScheme = configError(
+      minimalService.replace(
+        'primary: postgres://127.0.0.1:5432/postgres',
+        'primary: "mysql://app:hunter2@db.internal:5432/payments"',
+      ),
+    );
+    expect(withScheme).toContain('"mysql://app:***@db.internal:5432/payments"');
+    expect(`${error}${withScheme}`).not.toContain('hunter2');
+  });
+
   it('a missing key', () => {
     expect(configError(minimalService.replace('    rto: 15m\n', ''))).toContain(
       'services.payments-db.rto: is required (a duration like 15m, 90s, 6h or 1d)',

@@ -15,7 +15,7 @@ import type { ServiceProviders } from '../actions/types.js';
 import type { RunKind } from '../runbook/model.js';
 import { formatDuration } from '../duration.js';
 import { isLifeboatError } from '../errors.js';
-import { PG_BIN, startThrowawayServer } from '../local/postgres-pair.js';
+import { localServerArgs, PG_BIN, startThrowawayServer } from '../local/postgres-pair.js';
 import type { BackupDownload, BackupObject, BackupStore } from '../providers/types.js';
 import type { Db } from '../store/db.js';
 import type { CheckResult } from './backups.js';
@@ -228,29 +228,25 @@ export function pickBackup(listing: BackupObject[], options: RestoreOptions): Ba
   return window[Math.floor((options.random ?? Math.random)() * window.length)] ?? null;
 }
 
+/** How the restore test runs pg_restore (the benchmark's bare side uses the same). */
+export function pgRestoreArgs(file: string, port: number): string[] {
+  return [
+    '--exit-on-error',
+    '--no-owner',
+    '--no-privileges',
+    ...localServerArgs(port),
+    '-d',
+    'postgres',
+    file,
+  ];
+}
+
 /** Null when pg_restore succeeded, else its first error line. */
 async function pgRestore(file: string, port: number): Promise<string | null> {
   try {
-    await run(
-      path.join(PG_BIN, 'pg_restore'),
-      [
-        '--exit-on-error',
-        '--no-owner',
-        '--no-privileges',
-        '-h',
-        '127.0.0.1',
-        '-p',
-        String(port),
-        '-U',
-        'postgres',
-        '-d',
-        'postgres',
-        file,
-      ],
-      {
-        maxBuffer: 16 * 1024 * 1024,
-      },
-    );
+    await run(path.join(PG_BIN, 'pg_restore'), pgRestoreArgs(file, port), {
+      maxBuffer: 16 * 1024 * 1024,
+    });
     return null;
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? (error as Error).message;

@@ -31,12 +31,17 @@ export async function showHistory(
   });
 }
 
-export function showReport(runId: string, io: Io, env: Env): Promise<number> {
+export function showReport(
+  runId: string,
+  options: { markdown?: boolean },
+  io: Io,
+  env: Env,
+): Promise<number> {
   const config = loadConfig(env);
   return withStore(config.storePath, (store) => {
     const view = getRunView(store.db, runId, new Date());
     if (!view) throw new NotFound(`no run "${runId}": lifeboat history lists the recent ones`);
-    io.out(renderReport(view, store.db, config, 'markdown'));
+    io.out(renderReport(view, store.db, config, options.markdown ? 'markdown' : 'text'));
     return 0;
   });
 }

@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../store/db.js';
+import { isAlive } from '../pid.js';
 
 export const STALE_AFTER_MS = 120_000;
 export const HEARTBEAT_MS = 15_000;
@@ -75,13 +76,4 @@ function isStale(executor: string, seen: string | null, now: Date): boolean {
   const [host, pid] = executor.split(':');
   if (host === hostname() && pid && !isAlive(Number(pid))) return true;
   return seen === null || now.getTime() - Date.parse(seen) > STALE_AFTER_MS;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

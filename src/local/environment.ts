@@ -16,6 +16,7 @@ import { currentOsIdentity } from '../cli/identity.js';
 import { createS3Client, S3RVER_CREDENTIALS } from '../providers/aws/s3.js';
 import {
   PG_BIN,
+  localServerArgs,
   assertBinaries,
   freePort,
   rebuildAsStandby,
@@ -26,6 +27,7 @@ import {
   type PostgresPair,
   type PostgresServer,
 } from './postgres-pair.js';
+import { isAlive } from '../pid.js';
 
 const run = promisify(execFile);
 
@@ -219,6 +221,7 @@ async function removePair(pgRoot: string): Promise<void> {
  * that was killed are stopped first, so no PostgreSQL keeps writing into a deleted folder.
  */
 export async function resetLocalEnvironment(dir: string): Promise<void> {
+  assertNotRunning(dir, 'wipe its data');
   const stateFile = path.join(dir, 'state.json');
   let saved: Partial<LocalState> = {};
   try {
@@ -265,6 +268,27 @@ async function pgRootFor(dir: string): Promise<string> {
   return path.join('/var/tmp', `lifeboat-pg-${id}`);
 }
 
+/**
+ * Local mode running from this checkout (its marker, .lifeboat/running.json, names a live
+ * process): refuses `what` with the console's URL and how to stop it — never "local reset", which
+ * would wipe the running instance's data.
+ */
+export function assertNotRunning(dir: string, what: string): void {
+  const markerFile = path.join(dir, 'running.json');
+  if (!existsSync(markerFile)) return;
+  let running: { pid?: number; url?: string };
+  try {
+    running = JSON.parse(readFileSync(markerFile, 'utf8')) as typeof running;
+  } catch {
+    return;
+  }
+  if (!running.pid || running.pid === process.pid || !isAlive(running.pid)) return;
+  throw new ConfigError(
+    '',
+    `local mode is running from this checkout (process ${running.pid}${running.url ? `, console at ${running.url}` : ''}), so lifeboat will not ${what}: use that one, or stop it first (Ctrl-C in its terminal, or kill ${running.pid}).${what === 'start another' ? ' Do not run "lifeboat local reset" while it runs: that wipes its databases.' : ''}`,
+  );
+}
+
 async function assertPortFree(port: number, name: string): Promise<void> {
   const free = await new Promise<boolean>((resolve) => {
     const probe = createServer();
@@ -274,7 +298,7 @@ async function assertPortFree(port: number, name: string): Promise<void> {
   if (!free) {
     throw new ConfigError(
       '',
-      `port ${port} (${name}) is taken: stop what uses it (another lifeboat local mode?), or run "lifeboat local reset" to pick new ports`,
+      `port ${port} (${name}) is taken: stop what uses it (local mode running from another checkout?). If nothing of lifeboat's uses it and this .lifeboat/ holds nothing you need, "lifeboat local reset" starts over with new ports`,
     );
   }
 }
@@ -315,12 +339,7 @@ export async function dumpToStore(
   try {
     await run(path.join(PG_BIN, 'pg_dump'), [
       '-Fc',
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(port),
-      '-U',
-      'postgres',
+      ...localServerArgs(port),
       '-f',
       file,
       'postgres',

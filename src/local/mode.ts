@@ -4,7 +4,7 @@
 // the Bolt app (its Web API) and a channel for the person at the browser.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
@@ -20,6 +20,7 @@ import {
   killPrimary,
   partitionPrimary,
   rebuildOldPrimary,
+  assertNotRunning,
   dumpToStore,
   LOCAL_BUCKET,
   rebuildPair,
@@ -72,6 +73,8 @@ export interface LocalMode {
 
 export async function startLocalMode(options: LocalModeOptions): Promise<LocalMode> {
   const print = options.print ?? (() => undefined);
+  const markerFile = path.join(options.dir, 'running.json');
+  assertNotRunning(options.dir, 'start another');
   const savedFile = path.join(options.dir, 'console.json');
   const workspace = new Workspace(PEOPLE, readSaved(savedFile));
   const saver = debounce(() => writeAtomically(savedFile, JSON.stringify(workspace.save())), 200);
@@ -272,11 +275,13 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
   }
 
   const started = { environment, serving };
+  writeAtomically(markerFile, JSON.stringify({ pid: process.pid, url: server.url }));
   return {
     url: server.url,
     ...started,
     workspace,
     stop: async () => {
+      rmSync(markerFile, { force: true });
       if (monitor) clearInterval(monitor);
       await demo.stop();
       await started.serving.stop();

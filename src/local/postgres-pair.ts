@@ -16,6 +16,11 @@ const run = promisify(execFile);
 
 export const PG_BIN = pgBinDir();
 
+/** How the client tools (pg_dump, pg_restore, pg_basebackup) reach a throwaway server on `port`. */
+export function localServerArgs(port: number): string[] {
+  return ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres'];
+}
+
 export interface PostgresServer {
   port: number;
   dataDir: string;
@@ -138,12 +143,7 @@ async function startStandbyOf(
   root: string,
 ): Promise<void> {
   await asPostgres('pg_basebackup', [
-    '-h',
-    '127.0.0.1',
-    '-p',
-    String(source.port),
-    '-U',
-    'postgres',
+    ...localServerArgs(source.port),
     '-D',
     standby.dataDir,
     '-R',

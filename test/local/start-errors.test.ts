@@ -1,12 +1,16 @@
 // `npm start` in local mode, as a newcomer meets its errors: one line saying what to do, exit 1,
 // nothing left behind.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { assertNotRunning, resetLocalEnvironment } from '../../src/local/environment.js';
 import { freePort } from '../../src/local/postgres-pair.js';
 import { nodeTsArgs } from '../support/node-ts.js';
+import { makeTempDir } from '../support/tmp.js';
 
 const run = promisify(execFile);
 
@@ -44,5 +48,29 @@ describe('npm start in local mode, when it cannot start', () => {
     } finally {
       busy.close();
     }
+  });
+});
+
+describe('local mode already running from this checkout', () => {
+  it('refuses a second start and a reset, naming the process and the console, and never advises a reset', async () => {
+    const dir = makeTempDir();
+    // The marker a running local mode writes; the test runner's parent process is alive.
+    writeFileSync(
+      path.join(dir, 'running.json'),
+      JSON.stringify({ pid: process.ppid, url: 'http://127.0.0.1:3000' }),
+    );
+    expect(() => assertNotRunning(dir, 'start another')).toThrow(
+      `local mode is running from this checkout (process ${process.ppid}, console at http://127.0.0.1:3000), so lifeboat will not start another: use that one, or stop it first (Ctrl-C in its terminal, or kill ${process.ppid}). Do not run "lifeboat local reset" while it runs: that wipes its databases.`,
+    );
+    await expect(resetLocalEnvironment(dir)).rejects.toThrow('so lifeboat will not wipe its data');
+    expect(existsSync(path.join(dir, 'running.json'))).toBe(true);
+
+    // A marker left by a process that died (kill -9) does not block anything.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    writeFileSync(
+      path.join(dir, 'running.json'),
+      JSON.stringify({ pid: Number(dead.stdout.toString()), url: 'http://127.0.0.1:3000' }),
+    );
+    expect(() => assertNotRunning(dir, 'start another')).not.toThrow();
   });
 });

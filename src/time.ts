@@ -1,0 +1,23 @@
+// Times as people read them outside Slack (which renders its own): the machine's local time with
+// the zone named, so "03:12" is never a guess between UTC and here.
+
+/** "2026-11-24 04:12:00 UTC+1" — in `timeZone` (default: this machine's), seconds included. */
+export function formatLocal(date: Date, timeZone?: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'shortOffset',
+    })
+      .formatToParts(date)
+      .map((part) => [part.type, part.value]),
+  ) as Record<string, string>;
+  const zone = (parts.timeZoneName ?? 'GMT').replace(/^GMT(\+0)?/, 'UTC');
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${zone}`;
+}
