@@ -122,6 +122,43 @@ describe('lifeboat runbooks', () => {
     expect(stdout + stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('check lists every problem of a file, front matter lines included, not only the first', async () => {
+    const dir = makeTempDir();
+    writeFileSync(
+      path.join(dir, 'many.md'),
+      [
+        '---', // 1
+        'title: Many problems', // 2
+        'kind: sometimes', // 3
+        'reviewd: 2026-10-01', // 4
+        '---', // 5
+        '# Many', // 6
+        '## Phase 1 (10 minuets)', // 7
+        '1. Promote `action: db.promot`', // 8
+        '2. Fence `action: db.fence` `approval: none`', // 9
+        '3. Wait `action: wait soon`', // 10
+        '', // 11
+      ].join('\n'),
+    );
+    const { code, stdout, stderr } = await cli(['runbooks', 'check', '--dir', dir]);
+    expect(code).toBe(1);
+    const lines = stdout.trim().split('\n');
+    expect(lines.map((line) => /many\.md:(\d+):/.exec(line)?.[1])).toEqual([
+      '3',
+      '4',
+      '7',
+      '8',
+      '9',
+      '10',
+    ]);
+    expect(lines[0]).toContain('unknown kind "sometimes"');
+    expect(lines[1]).toContain('unknown front matter key "reviewd" (did you mean reviewed?)');
+    expect(lines[4]).toContain(
+      'db.fence changes infrastructure and always needs two-person approval',
+    );
+    expect(stderr).toContain('1 runbook checked: 6 problems');
+  });
+
   it('check catches config references to runbooks that do not exist', async () => {
     const { dir, env } = workspace();
     const file = path.join(dir, 'lifeboat.yml');

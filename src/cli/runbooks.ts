@@ -3,9 +3,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { configPath, loadConfig, type Config } from '../config.js';
-import { RunbookError } from '../errors.js';
 import { runbookToJson } from '../runbook/json.js';
-import { loadRunbookFile, loadRunbookLibrary, resolveRunbook } from '../runbook/library.js';
+import { checkRunbookFile, loadRunbookLibrary, resolveRunbook } from '../runbook/library.js';
 import { allSteps, type Runbook } from '../runbook/model.js';
 import { checkRunbookReferences, isStale } from '../runbook/references.js';
 import { formatTable, type Io } from './io.js';
@@ -62,15 +61,12 @@ export function checkRunbooks(files: string[], options: RunbooksOptions, io: Io,
   const errors: string[] = library.errors.map((error) => error.message);
   const extra: Runbook[] = [];
   for (const file of files) {
-    try {
-      extra.push(loadRunbookFile(file));
-    } catch (error) {
-      if (!(error instanceof RunbookError)) throw error;
-      errors.push(error.message);
-    }
+    const checked = checkRunbookFile(file);
+    if (checked.runbook) extra.push(checked.runbook);
+    errors.push(...checked.problems.map((problem) => problem.message));
   }
   if (config) errors.push(...checkRunbookReferences(config, library.runbooks, extra));
-  const checked = library.runbooks.length + library.errors.length + files.length;
+  const checked = library.fileCount + files.length;
   for (const line of errors) io.out(line);
   const summary = `${checked} runbook${checked === 1 ? '' : 's'} checked: ${
     errors.length === 0

@@ -32,35 +32,40 @@ const EMPTY: FrontMatter = {
 export function splitFrontMatter(
   source: string,
   file: string,
+  problems: RunbookError[],
 ): { data: FrontMatter; body: string } {
   const lines = source.split('\n');
   if (lines[0]?.trimEnd() !== '---') return { data: EMPTY, body: source };
   const end = lines.findIndex((line, i) => i > 0 && /^(---|\.\.\.)\s*$/.test(line));
   if (end === -1) {
-    throw new RunbookError(
-      file,
-      1,
-      'front matter opened with "---" is never closed by a "---" line',
+    problems.push(
+      new RunbookError(file, 1, 'front matter opened with "---" is never closed by a "---" line'),
     );
+    return { data: EMPTY, body: lines.map(() => '').join('\n') };
   }
   const yamlText = lines.slice(1, end).join('\n');
   const body = [...lines.slice(0, end + 1).map(() => ''), ...lines.slice(end + 1)].join('\n');
-  return { data: parseFrontMatter(yamlText, file), body };
+  return { data: parseFrontMatter(yamlText, file, problems), body };
 }
 
-function parseFrontMatter(yamlText: string, file: string): FrontMatter {
+function parseFrontMatter(yamlText: string, file: string, problems: RunbookError[]): FrontMatter {
   const lineCounter = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter, prettyErrors: false, uniqueKeys: true });
   // The YAML starts on the file's line 2.
   const lineOf = (offset: number | undefined): number => lineCounter.linePos(offset ?? 0).line + 1;
-  const firstError = doc.errors[0];
-  if (firstError) {
-    const reason = firstError.message.split('\n')[0] ?? 'invalid YAML';
-    throw new RunbookError(file, lineOf(firstError.pos[0]), `malformed front matter: ${reason}`);
+  if (doc.errors.length > 0) {
+    for (const error of doc.errors) {
+      const reason = error.message.split('\n')[0] ?? 'invalid YAML';
+      problems.push(
+        new RunbookError(file, lineOf(error.pos[0]), `malformed front matter: ${reason}`),
+      );
+    }
+    return EMPTY;
   }
   if (doc.contents === null) return EMPTY;
   if (!isMap(doc.contents)) {
-    throw new RunbookError(file, 2, 'malformed front matter: expected "key: value" lines');
+    problems.push(new RunbookError(file, 2, 'malformed front matter: expected "key: value" lines'));
+    return EMPTY;
   }
   const data: FrontMatter = { ...EMPTY };
   for (const pair of doc.contents.items) {
@@ -69,16 +74,24 @@ function parseFrontMatter(yamlText: string, file: string): FrontMatter {
     const key = isScalar(keyNode) ? String(keyNode.value) : '';
     if (!(KEYS as readonly string[]).includes(key)) {
       const hint = closestNames(key, KEYS);
-      throw new RunbookError(
-        file,
-        keyLine,
-        `unknown front matter key "${key}"${hint.length ? ` (did you mean ${hint[0]}?)` : ''} (known: ${KEYS.join(', ')})`,
+      problems.push(
+        new RunbookError(
+          file,
+          keyLine,
+          `unknown front matter key "${key}"${hint.length ? ` (did you mean ${hint[0]}?)` : ''} (known: ${KEYS.join(', ')})`,
+        ),
       );
+      continue;
     }
     const valueNode = pair.value;
     const value = isScalar(valueNode) ? valueNode.value : valueNode;
     const valueLine = isScalar(valueNode) ? lineOf(valueNode.range?.[0]) : keyLine;
-    Object.assign(data, { [key]: checkValue(key as Key, value, file, valueLine) });
+    try {
+      Object.assign(data, { [key]: checkValue(key as Key, value, file, valueLine) });
+    } catch (error) {
+      if (!(error instanceof RunbookError)) throw error;
+      problems.push(error);
+    }
     if (key === 'service') data.serviceLine = keyLine;
   }
   return data;

@@ -4,12 +4,14 @@ import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { NotFound, RunbookError } from '../errors.js';
 import type { Runbook } from './model.js';
-import { parseRunbook, runbookNameOf } from './parse.js';
+import { checkRunbook, parseRunbook, runbookNameOf } from './parse.js';
 
 export interface RunbookLibrary {
   dir: string;
   runbooks: Runbook[];
   errors: RunbookError[];
+  /** How many runbook files were read (broken ones included). */
+  fileCount: number;
 }
 
 /**
@@ -30,19 +32,39 @@ export function runbookFilesIn(dir: string): string[] {
     .filter((file) => isFile(file) && isInside(file, dir));
 }
 
-/** Parses every runbook in `dir`; a broken file is reported in `errors`, the others still load. */
+/**
+ * Parses every runbook in `dir`; every problem of a broken file is reported in `errors`, the
+ * others still load.
+ */
 export function loadRunbookLibrary(dir: string): RunbookLibrary {
   const runbooks: Runbook[] = [];
   const errors: RunbookError[] = [];
-  for (const file of runbookFilesIn(dir)) {
-    try {
-      runbooks.push(loadRunbookFile(file));
-    } catch (error) {
-      if (!(error instanceof RunbookError)) throw error;
-      errors.push(error);
-    }
+  const files = runbookFilesIn(dir);
+  for (const file of files) {
+    const checked = checkRunbookFile(file);
+    if (checked.runbook) runbooks.push(checked.runbook);
+    errors.push(...checked.problems);
   }
-  return { dir, runbooks, errors };
+  return { dir, runbooks, errors, fileCount: files.length };
+}
+
+/** One runbook file, with every problem it has (an unreadable file is one). */
+export function checkRunbookFile(file: string): {
+  runbook: Runbook | null;
+  problems: RunbookError[];
+} {
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (error) {
+    return {
+      runbook: null,
+      problems: [
+        new RunbookError(displayPath(file), 1, `cannot read: ${(error as Error).message}`),
+      ],
+    };
+  }
+  return checkRunbook(source, displayPath(file), runbookNameOf(file));
 }
 
 export function loadRunbookFile(file: string): Runbook {

@@ -17,34 +17,57 @@ import { RunbookError, closestNames } from '../errors.js';
 import { splitFrontMatter } from './front-matter.js';
 import { APPROVAL_MODES, type ApprovalMode, type Phase, type Runbook, type Step } from './model.js';
 
-/** Parses `source` (the text of `file`) into a Runbook named `name`. */
+/** Parses `source` (the text of `file`) into a Runbook named `name`; the first problem throws. */
 export function parseRunbook(source: string, file: string, name = runbookNameOf(file)): Runbook {
+  const { runbook, problems } = checkRunbook(source, file, name);
+  if (problems[0]) throw problems[0];
+  return runbook!;
+}
+
+/**
+ * Every problem of a runbook, in line order, each naming file:line (what `lifeboat runbooks check`
+ * lists), and the runbook when there are none. Parsing goes on past a problem where it can: an
+ * unknown action makes that step manual, a bad budget makes none, an unknown key is skipped.
+ */
+export function checkRunbook(
+  source: string,
+  file: string,
+  name = runbookNameOf(file),
+): { runbook: Runbook | null; problems: RunbookError[] } {
+  const problems: RunbookError[] = [];
   const text = source.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
-  const { data, body } = splitFrontMatter(text, file);
+  const { data, body } = splitFrontMatter(text, file, problems);
   const tree = fromMarkdown(body, {
     extensions: [gfmTaskListItem()],
     mdastExtensions: [gfmTaskListItemFromMarkdown()],
   });
-  const builder = new PhaseBuilder(file, body);
+  const builder = new PhaseBuilder(file, body, problems);
   for (const node of tree.children) builder.add(node);
   const phases = builder.finish();
-  if (phases.length === 0) {
-    throw new RunbookError(
-      file,
-      1,
-      'no steps at all: write steps as list items ("1. Promote the replica") under a heading',
+  if (phases.length === 0 && problems.length === 0) {
+    problems.push(
+      new RunbookError(
+        file,
+        1,
+        'no steps at all: write steps as list items ("1. Promote the replica") under a heading',
+      ),
     );
   }
+  problems.sort((a, b) => a.line - b.line);
+  if (problems.length > 0) return { runbook: null, problems };
   return {
-    name,
-    file,
-    title: data.title ?? builder.documentTitle ?? name,
-    kind: data.kind ?? 'drill',
-    service: data.service,
-    serviceLine: data.serviceLine,
-    owner: data.owner,
-    reviewed: data.reviewed,
-    phases,
+    runbook: {
+      name,
+      file,
+      title: data.title ?? builder.documentTitle ?? name,
+      kind: data.kind ?? 'drill',
+      service: data.service,
+      serviceLine: data.serviceLine,
+      owner: data.owner,
+      reviewed: data.reviewed,
+      phases,
+    },
+    problems,
   };
 }
 
@@ -70,6 +93,7 @@ class PhaseBuilder {
   constructor(
     private readonly file: string,
     private readonly body: string,
+    private readonly problems: RunbookError[],
   ) {}
 
   add(node: RootContent): void {
@@ -96,7 +120,12 @@ class PhaseBuilder {
 
   private addHeading(heading: Heading): void {
     const line = lineOf(heading);
-    const { title, budgetMinutes } = splitBudget(plainText(heading.children), this.file, line);
+    const { title, budgetMinutes } = splitBudget(
+      plainText(heading.children),
+      this.file,
+      line,
+      this.problems,
+    );
     if (heading.depth === 1 && this.documentTitle === null) {
       this.documentTitle = title;
       this.current = null;
@@ -132,10 +161,8 @@ class PhaseBuilder {
     const parsed = paragraph ? this.parseStepText(paragraph, line) : null;
     const steps: Section['steps'] = [];
     if (parsed === null && first?.type !== 'list') {
-      throw new RunbookError(
-        this.file,
-        line,
-        'empty step: a list item needs text saying what to do',
+      this.problems.push(
+        new RunbookError(this.file, line, 'empty step: a list item needs text saying what to do'),
       );
     }
     if (parsed !== null) {
@@ -174,30 +201,38 @@ class PhaseBuilder {
         continue;
       }
       const where = node.position ? node.position.start.line : line;
-      if (directive.key === 'action') {
-        if (action !== null)
+      try {
+        if (directive.key === 'action') {
+          if (action !== null)
+            throw new RunbookError(
+              this.file,
+              where,
+              `a step binds one action; this one also names "${directive.value}"`,
+            );
+          ({ action, argument: actionArgument } = checkAction(directive.value, this.file, where));
+        } else if (directive.key === 'approval') {
+          approvalWord = checkApproval(directive.value, this.file, where);
+        } else {
+          const hint = closestNames(directive.key, ['action', 'approval'])[0];
           throw new RunbookError(
             this.file,
             where,
-            `a step binds one action; this one also names "${directive.value}"`,
+            `unknown directive "${directive.key}:"${hint ? ` (did you mean ${hint}:?)` : ''}`,
           );
-        ({ action, argument: actionArgument } = checkAction(directive.value, this.file, where));
-      } else if (directive.key === 'approval') {
-        approvalWord = checkApproval(directive.value, this.file, where);
-      } else {
-        const hint = closestNames(directive.key, ['action', 'approval'])[0];
-        throw new RunbookError(
-          this.file,
-          where,
-          `unknown directive "${directive.key}:"${hint ? ` (did you mean ${hint}:?)` : ''}`,
-        );
+        }
+      } catch (error) {
+        // Noted; the step is read on without that directive, to find the next problem.
+        if (!(error instanceof RunbookError)) throw error;
+        this.problems.push(error);
       }
     }
     if (approvalWord === 'none' && action !== null && MUTATING_ACTIONS.has(action)) {
-      throw new RunbookError(
-        this.file,
-        line,
-        `${action} changes infrastructure and always needs two-person approval: remove "approval: none"`,
+      this.problems.push(
+        new RunbookError(
+          this.file,
+          line,
+          `${action} changes infrastructure and always needs two-person approval: remove "approval: none"`,
+        ),
       );
     }
     const mutating = action !== null && MUTATING_ACTIONS.has(action);
@@ -299,6 +334,7 @@ function splitBudget(
   heading: string,
   file: string,
   line: number,
+  problems: RunbookError[],
 ): { title: string; budgetMinutes: number | null } {
   const text = heading.replace(/\s+/g, ' ').trim();
   const match = TRAILING_PARENS.exec(text);
@@ -308,11 +344,14 @@ function splitBudget(
   const budget = BUDGET.exec(inner);
   const amount = Number(budget?.[1]);
   if (!budget || !(amount > 0)) {
-    throw new RunbookError(
-      file,
-      line,
-      `budget "(${inner})" is not a duration: write it like (15 minutes), (15 min) or (2 hours)`,
+    problems.push(
+      new RunbookError(
+        file,
+        line,
+        `budget "(${inner})" is not a duration: write it like (15 minutes), (15 min) or (2 hours)`,
+      ),
     );
+    return { title: text.slice(0, match.index).trim(), budgetMinutes: null };
   }
   const hours = /^h/i.test(budget[2] ?? '');
   return { title: text.slice(0, match.index).trim(), budgetMinutes: hours ? amount * 60 : amount };
