@@ -66,7 +66,7 @@ function start(name: string, kind: RunKind, context: CommandContext): Reply {
     runId: result.runId,
     text: result.replayed
       ? `already started: run ${result.runId}`
-      : `${kind} of ${name} started: run \`${result.runId}\``,
+      : `${kind} started with runbook ${name}: run \`${result.runId}\``,
   };
 }
 

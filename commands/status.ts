@@ -9,6 +9,7 @@ import { clip, escape } from '../src/slack/blocks/kit.js';
 import type { Schedule } from '../src/config.js';
 import { previousSlot } from '../src/schedule/cron-time.js';
 import { listRuns, listRunsInFlight, type RunRecord } from '../src/store/runs.js';
+import { getSteps } from '../src/store/steps.js';
 import { pickService } from './failover.js';
 import { nextDue } from './schedule.js';
 import { needEngine, type Command, type Reply } from './command.js';
@@ -70,8 +71,12 @@ export const status: Command<Reply> = {
     }
     const reminders = context.config.schedules.filter((entry) => entry.remind !== null);
     if (reminders.length) {
+      // A DR test counts when it was done: a run whose every step was skipped proves nothing.
       const finished = listRuns(context.store.db, 500).filter(
-        (run) => run.status === 'succeeded' && run.finishedAt,
+        (run) =>
+          run.status === 'succeeded' &&
+          run.finishedAt &&
+          getSteps(context.store.db, run.id).some((step) => step?.state === 'done'),
       );
       lines.push(
         '*DR tests*',

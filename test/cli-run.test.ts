@@ -86,7 +86,7 @@ describe('lifeboat run (break-glass)', () => {
       const approved = await cli(['run', 'approve', runId], env, undefined, 'bob');
       expect(approved.code).toBe(0);
       expect(approved.stdout).toContain(
-        `run ${runId}: failover of failover for payments-db, succeeded`,
+        `run ${runId}: failover, runbook failover for payments-db, succeeded`,
       );
       expect(await sql(pair.standby.url, 'SELECT pg_is_in_recovery() AS r')).toEqual([
         { r: false },

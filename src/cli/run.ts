@@ -218,7 +218,7 @@ export function describeRun(view: RunView): string {
       ? `RTO ${formatDuration(run.rtoSeconds)}`
       : `elapsed ${formatDuration(view.elapsedSeconds)}`;
   const lines = [
-    `run ${run.id}: ${run.kind} of ${run.runbook}${run.service ? ` for ${run.service}` : ''}, ${run.status}${run.outcome ? ` (${run.outcome})` : ''}, ${clock}`,
+    `run ${run.id}: ${run.kind}, runbook ${run.runbook}${run.service ? ` for ${run.service}` : ''}, ${run.status}${run.outcome ? ` (${run.outcome})` : ''}, ${clock}`,
   ];
   for (const phase of view.phases) {
     const budget =

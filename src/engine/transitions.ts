@@ -21,7 +21,7 @@ import {
   updateRun,
   type RunRecord,
 } from '../store/runs.js';
-import { recordStepEvent, updateStep } from '../store/steps.js';
+import { getSteps, recordStepEvent, updateStep } from '../store/steps.js';
 import type { EngineEvent } from './events.js';
 import { recoveryStepIndex } from './run-view.js';
 
@@ -82,9 +82,14 @@ export class Transitions {
     const runbook = this.runbookOf(run.id);
     const now = this.deps.clock();
     const sinceImpact = (now.getTime() - Date.parse(run.impactAt)) / 1000;
-    const isRecovery = stepIndex === recoveryStepIndex(runbook) && run.rtoSeconds === null;
+    // The RTO clock stops when recovery is verified: the recovery step done, not skipped. A run
+    // whose verification was skipped has no achieved RTO ("recovery not verified").
+    const isRecovery =
+      stepIndex === recoveryStepIndex(runbook) &&
+      run.rtoSeconds === null &&
+      getSteps(db, run.id)[stepIndex]?.state === 'done';
     const isLast = stepIndex + 1 >= allSteps(runbook).length;
-    const rtoSeconds = isRecovery || (isLast && run.rtoSeconds === null) ? sinceImpact : undefined;
+    const rtoSeconds = isRecovery ? sinceImpact : undefined;
     updateRun(db, run.id, {
       currentStep: stepIndex + 1,
       status: isLast ? 'succeeded' : 'running',

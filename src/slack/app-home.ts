@@ -20,7 +20,7 @@ export async function renderAppHome(engine: Engine, user: string): Promise<Block
   const recent = listRuns(engine.store.db, 10);
   const runs = recent.map(
     (run) =>
-      `• \`${run.id}\` ${run.startedAt.slice(0, 16).replace('T', ' ')} — ${run.kind} of \`${escape(run.runbook)}\`${run.service ? ` (${escape(run.service)})` : ''}: *${run.status}*${run.rtoSeconds === null ? '' : `, RTO ${formatDuration(run.rtoSeconds)}`}`,
+      `• \`${run.id}\` ${run.startedAt.slice(0, 16).replace('T', ' ')} — ${run.kind}, runbook \`${escape(run.runbook)}\`${run.service ? ` (${escape(run.service)})` : ''}: *${run.status}*${run.rtoSeconds === null ? '' : `, RTO ${formatDuration(run.rtoSeconds)}`}`,
   );
   return [
     header('lifeboat — disaster recovery readiness'),

@@ -402,7 +402,7 @@ function toReply(name: string, result: unknown): Reply {
   if (runs.length === 0) return { type: 'message', text: 'No runs yet.' };
   const lines = runs.map(
     (run) =>
-      `• \`${run.id}\` ${run.startedAt.slice(0, 16).replace('T', ' ')} ${run.kind} of \`${escape(run.runbook)}\` — ${run.status}${run.rtoSeconds === null ? '' : `, RTO ${formatDuration(run.rtoSeconds)}`}${run.rpoExposureSeconds === null && !run.rpoExposureDetail ? '' : `, RPO ${shortExposure(run)}`}`,
+      `• \`${run.id}\` ${run.startedAt.slice(0, 16).replace('T', ' ')} ${run.kind}, runbook \`${escape(run.runbook)}\` — ${run.status}${run.rtoSeconds === null ? '' : `, RTO ${formatDuration(run.rtoSeconds)}`}${run.rpoExposureSeconds === null && !run.rpoExposureDetail ? '' : `, RPO ${shortExposure(run)}`}`,
   );
   return { type: 'message', text: ['*Recent runs*', ...lines].join('\n') };
 }

@@ -158,7 +158,7 @@ export class ThreadPublisher {
       view,
       'header',
       renderRunHeader(view, this.rtoObjective(view)),
-      `${view.run.kind} of ${view.runbook.title}`,
+      `${view.run.kind}: ${view.runbook.title}`,
     );
   }
 

@@ -26,6 +26,29 @@ describe('/dr status', () => {
       /\*DR tests\*\n• `dr-test`: \*OVERDUE\* — no successful run since 20\d\d-03-15 10:00 UTC; last run never; next reminder 20\d\d-03-15 10:00 UTC \(annual-full-failover\)/,
     );
 
+    // A DR test whose every step was skipped proves nothing: not done, and no RTO.
+    const skipped = t.engine.startRun({ key: 's', actor: { user: 'U0ALICE' }, runbook: 'dr-test' });
+    t.engine.skipStep({
+      key: 'skip',
+      actor: { user: 'U0ALICE' },
+      runId: skipped.runId,
+      stepIndex: 0,
+      reason: 'no time',
+    });
+    await t.engine.idle();
+    expect(t.engine.getRun(skipped.runId).run).toMatchObject({
+      status: 'succeeded',
+      rtoSeconds: null,
+    });
+    const afterSkip = (await status.run([], {
+      config: t.config,
+      store: t.store,
+      user: 'U0ALICE',
+      clock: t.clock,
+      engine: t.engine,
+    })) as { text: string };
+    expect(afterSkip.text).toMatch(/• `dr-test`: \*OVERDUE\*/);
+
     const { runId } = t.engine.startRun({
       key: 'k',
       actor: { user: 'U0ALICE' },

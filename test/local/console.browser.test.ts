@@ -444,7 +444,7 @@ describe('the local console in Chromium', () => {
     await expect.poll(() => runHeader().innerText()).toMatch(/FAILOVER[\s\S]*recovered/);
     await andRendered(() => type('/dr history'));
     await expect(lastEphemeral().innerText()).resolves.toMatch(
-      /failover of `?failover`? — succeeded, RTO/,
+      /failover, runbook `?failover`? — succeeded, RTO/,
     );
   }, 90_000);
 });

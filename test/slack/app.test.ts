@@ -245,7 +245,9 @@ describe('the /dr command', () => {
     expect(report).toContain('*Notes*');
     expect(report).toContain('- the alert runbook link was dead — <@U0BOB>, step 3');
     expect(report).toMatch(/step 1 done by <@U0BOB>/);
-    expect(history).toMatch(new RegExp(`\`${runId}\` .* drill of \`drill\` — succeeded, RTO`));
+    expect(history).toMatch(
+      new RegExp(`\`${runId}\` .* drill, runbook \`drill\` — succeeded, RTO`),
+    );
   });
 
   it('publishes App Home with readiness and recent runs when the tab is opened', async () => {

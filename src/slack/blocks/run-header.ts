@@ -30,7 +30,10 @@ export function renderRunHeader(view: RunView, rtoObjectiveSeconds: number | nul
     rtoObjectiveSeconds === null ? '' : ` of ${formatDuration(rtoObjectiveSeconds)} objective`;
   const lines = [
     `*Status:* ${statusText(view)}`,
-    `${clock}${objective} since impact (${run.impactAt.slice(11, 16)} UTC)`,
+    // A tabletop executes nothing and recovers nothing: it has a duration, not an RTO.
+    isTabletop
+      ? `running for *${formatDuration(view.elapsedSeconds)}* (a tabletop measures no RTO)`
+      : `${clock}${objective} since impact (${run.impactAt.slice(11, 16)} UTC)`,
   ];
   if (phase) {
     const used = phase.elapsedSeconds === null ? '0s' : formatDuration(phase.elapsedSeconds);

@@ -127,8 +127,16 @@ function stateBlocks(view: RunView, step: StepView): Block[] {
   return [];
 }
 
-function duration(step: StepView): string {
+/** How long the step took; a gated step says apart how long it waited for its approval. */
+export function duration(step: StepView): string {
   if (!step.startedAt || !step.finishedAt) return '';
-  const seconds = Math.round((Date.parse(step.finishedAt) - Date.parse(step.startedAt)) / 1000);
-  return ` (${seconds}s)`;
+  const seconds = (from: string, to: string) =>
+    Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000));
+  const approved = step.approvals
+    .filter((approval) => approval.status === 'approved' && approval.decidedAt)
+    .map((approval) => approval.decidedAt!)
+    .sort()
+    .at(-1);
+  if (!approved) return ` (${seconds(step.startedAt, step.finishedAt)}s)`;
+  return ` (waited ${seconds(step.startedAt, approved)}s for approval, then took ${seconds(approved, step.finishedAt)}s)`;
 }

@@ -187,6 +187,46 @@ describe('step messages', () => {
   });
 });
 
+describe('a gated step and a tabletop', () => {
+  it('say apart how long a promotion waited for its approval and how long it took', () => {
+    const v = view({ currentStep: 2 }, [
+      { state: 'done' },
+      {
+        state: 'done',
+        actor: 'lifeboat',
+        summary: 'promoted',
+        startedAt: '2026-11-24T03:20:00.000Z',
+        finishedAt: '2026-11-24T03:24:12.000Z',
+        approvals: [
+          {
+            id: 'a-1',
+            runId: 'r-1a2b3c4d',
+            stepIndex: 1,
+            gate: 'two-person',
+            requestedBy: 'U0ALICE',
+            requestedAt: '2026-11-24T03:20:00.000Z',
+            expiresAt: '2026-11-24T03:35:00.000Z',
+            required: 1,
+            status: 'approved',
+            decidedAt: '2026-11-24T03:24:00.000Z',
+            reason: null,
+            votes: [],
+          } as unknown as ApprovalRecord,
+        ],
+      },
+    ]);
+    expect(text(renderStep(v, v.steps[1]!, null))).toContain(
+      'promoted (waited 240s for approval, then took 12s)',
+    );
+  });
+
+  it('a tabletop header shows how long it has run, not an RTO clock', () => {
+    const shown = text(renderRunHeader(view({ kind: 'tabletop' }), 900));
+    expect(shown).toContain('running for *14m* (a tabletop measures no RTO)');
+    expect(shown).not.toContain('since impact');
+  });
+});
+
 describe('approval requests', () => {
   const approval: ApprovalRecord = {
     id: 'a-99',
