@@ -10,7 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { parseConfig } from '../src/config.js';
 import { createEngine } from '../src/engine/create.js';
-import { startPostgresPair, type PostgresPair } from '../src/local/postgres-pair.js';
+import { startPostgresPair, type PostgresPair } from '../src/providers/postgres/servers.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const runbook = `---

@@ -20,7 +20,7 @@ import {
   PG_BIN,
   startPostgresPair,
   startThrowawayServer,
-} from '../src/local/postgres-pair.js';
+} from '../src/providers/postgres/servers.js';
 import {
   createS3BackupStore,
   createS3Client,

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../src/config.js';
 import { createEngine } from '../src/engine/create.js';
-import { freePort } from '../src/local/postgres-pair.js';
+import { freePort } from '../src/providers/postgres/servers.js';
 import { createSlackApp } from '../src/slack/app.js';
 import { nodeTsArgs } from '../test/support/node-ts.js';
 import { sendToSlackApp, slashCommand } from '../test/support/slack.js';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { parseConfig } from '../src/config.js';
 import { createEngine } from '../src/engine/create.js';
-import { startPostgresPair, type PostgresPair } from '../src/local/postgres-pair.js';
+import { startPostgresPair, type PostgresPair } from '../src/providers/postgres/servers.js';
 import { lsnToBigInt } from '../src/providers/postgres/connect.js';
 import { formatRatio, formatSummary } from './stats.js';
 

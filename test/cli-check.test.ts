@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startPostgresPair } from '../src/local/postgres-pair.js';
+import { startPostgresPair } from '../src/providers/postgres/servers.js';
 import { cli } from './support/cli.js';
 import { postgresConfig } from './support/engine.js';
 import { sql } from './support/pg-pair.js';

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateApproverKey, signChallenge } from '../src/cli/approval-token.js';
-import { startPostgresPair } from '../src/local/postgres-pair.js';
+import { startPostgresPair } from '../src/providers/postgres/servers.js';
 import { openStore } from '../src/store/db.js';
 import { cli } from './support/cli.js';
 import { postgresConfig } from './support/engine.js';

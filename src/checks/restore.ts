@@ -15,7 +15,7 @@ import type { ServiceProviders } from '../actions/types.js';
 import type { RunKind } from '../runbook/model.js';
 import { formatDuration } from '../duration.js';
 import { isLifeboatError } from '../errors.js';
-import { localServerArgs, PG_BIN, startThrowawayServer } from '../local/postgres-pair.js';
+import { localServerArgs, PG_BIN, startThrowawayServer } from '../providers/postgres/servers.js';
 import type { BackupDownload, BackupObject, BackupStore } from '../providers/types.js';
 import type { Db } from '../store/db.js';
 import type { CheckResult } from './backups.js';

@@ -19,7 +19,7 @@ import { GATE_OVERRIDES, updateStep } from '../store/steps.js';
 import { describeLag } from '../actions/db/describe-lag.js';
 import type { ActionContext } from '../actions/types.js';
 import type { EngineEvent } from './events.js';
-import type { StepRunnerDeps } from './step-runner.js';
+import type { StepRunnerDeps } from './transitions.js';
 
 /** What the gates need from the step runner. */
 export interface GateKit {

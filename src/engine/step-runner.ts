@@ -3,15 +3,11 @@
 // before each side effect and "finished" after it, so a crash between them re-runs an idempotent
 // action and a crash after them never runs it again.
 
-import type { Service } from '../config.js';
 import { LifeboatError } from '../errors.js';
-import type { Logger } from '../log.js';
-import { allSteps, type RunKind, type Step } from '../runbook/model.js';
-import type { NodeName } from '../providers/types.js';
+import { allSteps, type Step } from '../runbook/model.js';
 import { recordProtection } from '../store/protection.js';
 import { getRun, updateRun, type RunRecord, isInFlight } from '../store/runs.js';
 import { getStep, getSteps, recordStepEvent, updateStep, type StepRecord } from '../store/steps.js';
-import type { ActionRegistry } from '../actions/registry.js';
 import type {
   ActionContext,
   ActionOutcome,
@@ -26,22 +22,11 @@ import {
   hasAuditedVotes,
   hashPlan,
   type ApprovalBinding,
-  type TransitionDeps,
+  type StepRunnerDeps,
 } from './transitions.js';
 import { approvalsFor, setApprovalStatus } from '../store/approvals.js';
 
-export type ProvidersFor = (
-  service: Service | null,
-  kind: RunKind,
-  promote?: NodeName,
-) => ServiceProviders;
-
-export interface StepRunnerDeps extends TransitionDeps {
-  actions: ActionRegistry;
-  providersFor: ProvidersFor;
-  sleep: (ms: number) => Promise<void>;
-  logger?: Logger;
-}
+export type { ProvidersFor, StepRunnerDeps } from './transitions.js';
 
 export class StepRunner extends Transitions implements GateKit {
   private readonly providers = new Map<string, ServiceProviders>();

@@ -3,7 +3,12 @@
 // after the last step), an approval is requested. Shared by the step runner and the commands.
 
 import { createHash } from 'node:crypto';
-import type { Config } from '../config.js';
+import type { Config, Service } from '../config.js';
+import type { ActionRegistry } from '../actions/registry.js';
+import type { ServiceProviders } from '../actions/types.js';
+import type { Logger } from '../log.js';
+import type { NodeName } from '../providers/types.js';
+import type { RunKind } from '../runbook/model.js';
 import { allSteps, type Runbook, type Step } from '../runbook/model.js';
 import { recordAuditEvents, type AuditEvent } from '../store/audit.js';
 import {
@@ -57,6 +62,21 @@ export interface TransitionDeps {
   clock: () => Date;
   newId: (prefix: 'r' | 'a') => string;
   emit: (event: EngineEvent) => void;
+}
+
+/** Which providers a run of `kind` on `service` uses (real ones, or a test's). */
+export type ProvidersFor = (
+  service: Service | null,
+  kind: RunKind,
+  promote?: NodeName,
+) => ServiceProviders;
+
+/** What the step runner (and its gates) need besides the transitions'. */
+export interface StepRunnerDeps extends TransitionDeps {
+  actions: ActionRegistry;
+  providersFor: ProvidersFor;
+  sleep: (ms: number) => Promise<void>;
+  logger?: Logger;
 }
 
 type Commit = (events: EngineEvent[], audit: AuditEvent[]) => void;

@@ -4,7 +4,7 @@
 // can watch, and a failover visibly brings the writes back.
 
 import pg from 'pg';
-import type { PostgresPair } from './postgres-pair.js';
+import type { PostgresPair } from '../providers/postgres/servers.js';
 
 export interface DemoAppState {
   /** Where the last write went, or null while no database accepts writes. */

@@ -26,7 +26,7 @@ import {
   stopServer,
   type PostgresPair,
   type PostgresServer,
-} from './postgres-pair.js';
+} from '../providers/postgres/servers.js';
 import { isAlive } from '../pid.js';
 
 const run = promisify(execFile);

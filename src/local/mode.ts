@@ -27,7 +27,7 @@ import {
   startLocalEnvironment,
   type LocalEnvironment,
 } from './environment.js';
-import { freePort } from './postgres-pair.js';
+import { freePort } from '../providers/postgres/servers.js';
 import { currentOsIdentity, osAccountOf } from '../cli/identity.js';
 import { S3RVER_CREDENTIALS } from '../providers/aws/s3.js';
 import { checkReplication, classifyNodes } from '../checks/lag.js';

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { restoreTest } from '../../src/checks/restore.js';
-import { PG_BIN, startPostgresPair } from '../../src/local/postgres-pair.js';
+import { PG_BIN, startPostgresPair } from '../../src/providers/postgres/servers.js';
 import { createS3BackupStore } from '../../src/providers/aws/s3.js';
 import { sql } from '../support/pg-pair.js';
 import { putObject, storeNow, useS3rver } from '../support/s3.js';

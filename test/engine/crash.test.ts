@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startPostgresPair } from '../../src/local/postgres-pair.js';
+import { startPostgresPair } from '../../src/providers/postgres/servers.js';
 import { verifyAuditLog } from '../../src/store/audit.js';
 import { openStore } from '../../src/store/db.js';
 import { listRuns } from '../../src/store/runs.js';

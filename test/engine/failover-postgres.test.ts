@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startPostgresPair } from '../../src/local/postgres-pair.js';
+import { startPostgresPair } from '../../src/providers/postgres/servers.js';
 import { lsnToBigInt } from '../../src/providers/postgres/connect.js';
 import { verifyAuditLog } from '../../src/store/audit.js';
 import { makeEngine, playThrough, postgresConfig } from '../support/engine.js';

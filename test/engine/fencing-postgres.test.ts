@@ -12,7 +12,7 @@ import {
   startServer,
   stopServer,
   type PostgresPair,
-} from '../../src/local/postgres-pair.js';
+} from '../../src/providers/postgres/servers.js';
 import { currentProtection, unprotectedAfter } from '../../src/store/protection.js';
 import { verifyAuditLog } from '../../src/store/audit.js';
 import { makeEngine, playThrough, postgresConfig, type TestEngine } from '../support/engine.js';

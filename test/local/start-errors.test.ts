@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { assertNotRunning, resetLocalEnvironment } from '../../src/local/environment.js';
-import { freePort } from '../../src/local/postgres-pair.js';
+import { freePort } from '../../src/providers/postgres/servers.js';
 import { nodeTsArgs } from '../support/node-ts.js';
 import { makeTempDir } from '../support/tmp.js';
 

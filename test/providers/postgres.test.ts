@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProviderError } from '../../src/errors.js';
-import { startPostgresPair } from '../../src/local/postgres-pair.js';
+import { startPostgresPair } from '../../src/providers/postgres/servers.js';
 import { lsnToBigInt } from '../../src/providers/postgres/connect.js';
 import { createPostgresProvider } from '../../src/providers/postgres/index.js';
 import { sql, usePostgresPair, waitFor } from '../support/pg-pair.js';

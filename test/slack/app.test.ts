@@ -2,7 +2,7 @@
 // stand-in on loopback.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freePort, startPostgresPair } from '../../src/local/postgres-pair.js';
+import { freePort, startPostgresPair } from '../../src/providers/postgres/servers.js';
 import { createSlackApp } from '../../src/slack/app.js';
 import { ActionId, ViewId } from '../../src/slack/ids.js';
 import { createSlackNotifier } from '../../src/slack/notifier.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { ConfigError, ProviderError } from '../../src/errors.js';
-import { freePort } from '../../src/local/postgres-pair.js';
+import { freePort } from '../../src/providers/postgres/servers.js';
 import { createLogger } from '../../src/log.js';
 import { serve, type Serving } from '../../src/serve.js';
 import { startSlackStandIn, type SlackStandIn } from '../support/slack.js';

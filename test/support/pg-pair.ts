@@ -1,9 +1,9 @@
 // The real PostgreSQL primary + streaming standby for a test file: started once before its tests,
-// stopped after. The code that starts it is src/local/postgres-pair.ts, shared with local mode.
+// stopped after. The code that starts it is src/providers/postgres/servers.ts, shared with local mode.
 
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
-import { startPostgresPair, type PostgresPair } from '../../src/local/postgres-pair.js';
+import { startPostgresPair, type PostgresPair } from '../../src/providers/postgres/servers.js';
 
 export function usePostgresPair(): { get(): PostgresPair } {
   let pair: PostgresPair | null = null;

@@ -2,7 +2,7 @@
 // what the Slack suites send signed requests to. Every reply a person saw — answered inside the
 // ack or later through response_url — reads from one list.
 
-import { freePort } from '../../src/local/postgres-pair.js';
+import { freePort } from '../../src/providers/postgres/servers.js';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
 import type { ActionRegistry } from '../../src/actions/registry.js';
 import type { ProvidersFor } from '../../src/engine/step-runner.js';

@@ -20,7 +20,20 @@ import { ProviderError } from '../../errors.js';
 import type { FenceResult, NodeName, NodeProbe, ReplicaRebuild, ReplicaStatus } from '../types.js';
 import { otherNode } from '../types.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
-import type { RdsDatabase, RdsInstance } from './rds.js';
+
+export interface RdsInstance {
+  id: string;
+  region: string;
+  /** Optional PostgreSQL URL of the instance, for db.verify-writable. */
+  url?: string;
+}
+
+export interface RdsDatabase {
+  primary: RdsInstance;
+  replica: RdsInstance;
+  fence: RdsFence;
+  rebuild?: { instance_class?: string };
+}
 
 export type RdsFence =
   | { mode: 'security-group'; fence_security_group_ids: string[] }

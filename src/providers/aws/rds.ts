@@ -16,21 +16,9 @@ import { ProviderError } from '../../errors.js';
 import { createPostgresProvider } from '../postgres/index.js';
 import type { DatabaseProvider, LagMeasurement, NodeName } from '../types.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
-import { createRdsNodes, type RdsFence } from './rds-nodes.js';
+import { createRdsNodes, type RdsDatabase, type RdsInstance } from './rds-nodes.js';
 
-export interface RdsInstance {
-  id: string;
-  region: string;
-  /** Optional PostgreSQL URL of the instance, for db.verify-writable. */
-  url?: string;
-}
-
-export interface RdsDatabase {
-  primary: RdsInstance;
-  replica: RdsInstance;
-  fence: RdsFence;
-  rebuild?: { instance_class?: string };
-}
+export type { RdsDatabase, RdsInstance } from './rds-nodes.js';
 
 export interface RdsProviderOptions {
   promote: NodeName;

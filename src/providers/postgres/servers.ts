@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { pgBinDir } from '../config.js';
-import { ConfigError } from '../errors.js';
+import { pgBinDir } from '../../config.js';
+import { ConfigError } from '../../errors.js';
 
 const run = promisify(execFile);
 
