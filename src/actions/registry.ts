@@ -1,6 +1,6 @@
 // Action names -> implementations: exactly the names the runbook parser accepts.
 
-import { ACTION_NAMES, type ActionName } from './names.js';
+import type { ActionName } from './names.js';
 import { backupVerify } from './backup/verify.js';
 import { catchUp } from './db/catch-up.js';
 import { checkLag } from './db/check-lag.js';
@@ -32,8 +32,3 @@ export const ACTIONS: ActionRegistry = {
   wait,
   notify,
 };
-
-export function assertRegistryComplete(registry: ActionRegistry): void {
-  for (const name of ACTION_NAMES)
-    if (!registry[name]) throw new Error(`action ${name} has no implementation`);
-}

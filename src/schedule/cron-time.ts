@@ -2,13 +2,6 @@
 
 import { createTask } from 'node-cron';
 
-export function nextSlot(cron: string, timezone: string): Date | null {
-  const task = createTask(cron, () => undefined, { timezone });
-  const [next] = task.getNextRuns(1); // getNextRun() answers null for a task that is not started
-  void task.destroy();
-  return next ?? null;
-}
-
 /**
  * The latest slot at or before `now`, looking back at most `days`. Walks back an hour at a time and
  * tries the schedule's minutes (and the :15/:30/:45 shifts of zones with such offsets), so a
