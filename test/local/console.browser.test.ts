@@ -344,6 +344,28 @@ describe('the local console in Chromium', () => {
     expect(await tabletop.locator('button[data-action-id="step-done"]').count()).toBe(0);
   }, 60_000);
 
+  it('fits a narrow window and brings a new message into view when the reader scrolled up', async () => {
+    await page.setViewportSize({ width: 600, height: 800 });
+    try {
+      const overflow = await page.evaluate<number>(
+        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+      );
+      expect(overflow).toBeLessThanOrEqual(0);
+      // Scrolled to the top of a long channel, a reply still comes into view.
+      await page.evaluate("document.getElementById('messages').scrollTop = 0");
+      await andRendered(() => type('/dr status'));
+      const visible = await page.evaluate<boolean>(`(() => {
+        const box = document.getElementById('messages').getBoundingClientRect();
+        const last = [...document.querySelectorAll('#messages > article.message')].at(-1);
+        const rect = last.getBoundingClientRect();
+        return rect.top < box.bottom && rect.bottom > box.top;
+      })()`);
+      expect(visible).toBe(true);
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 1000 });
+    }
+  });
+
   it('rebuilds the pair: a fresh primary takes the writes again', async () => {
     await page.click('#restore');
     await expect

@@ -48,6 +48,9 @@ function render({ people, view, infra }) {
   renderPeople();
   const messages = $('messages');
   const atBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 40;
+  const seenTopLevel = new Set(
+    [...messages.querySelectorAll(':scope > article.message')].map((m) => m.dataset.ts),
+  );
   messages.innerHTML =
     view.channel ||
     `<div class="muted empty"><p>Nothing here yet. A first failover, in five moves:</p><ol>
@@ -56,7 +59,15 @@ function render({ people, view, infra }) {
       <li>Type <code>/dr failover payments-db</code> and press <strong>Start failover</strong>.</li>
       <li>Work the steps with <strong>Done</strong>. At the promotion, switch <em>You are</em> to bob and approve.</li>
       <li>Watch the standby take the writes and the thread end with the RTO.</li></ol></div>`;
-  if (atBottom) messages.scrollTop = messages.scrollHeight;
+  // A new thread (a run started, a reply only for you) is brought into view even when the reader
+  // had scrolled up; otherwise stay at the bottom only if already there.
+  const fresh = seenTopLevel.size
+    ? [...messages.querySelectorAll(':scope > article.message')].find(
+        (m) => !seenTopLevel.has(m.dataset.ts),
+      )
+    : null;
+  if (fresh) fresh.scrollIntoView({ block: 'start' });
+  else if (atBottom) messages.scrollTop = messages.scrollHeight;
   $('home-view').innerHTML = view.home || '<p class="muted">Opening…</p>';
   renderModal(view.modal);
   renderInfra(infra);
