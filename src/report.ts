@@ -30,12 +30,17 @@ export function renderReport(
   // In Slack every piece of runbook or typed text is escaped and long ones cut; the markdown
   // report keeps everything as written.
   const t = (text: string, max = 1000) => (style === 'slack' ? clip(text, max) : text);
+  // Slack renders a mention; a terminal shows the person's account name beside the ID when
+  // cli.users knows it ("alice (U0ALICE)").
+  const accountOf = new Map(Object.entries(config.cliUsers).map(([account, id]) => [id, account]));
   const who = (actor: string) =>
     actor === 'lifeboat' || actor === 'system'
       ? 'lifeboat'
       : style === 'slack'
         ? `<@${actor}>`
-        : actor;
+        : style === 'text' && accountOf.has(actor)
+          ? `${accountOf.get(actor)} (${actor})`
+          : actor;
   const lines = [
     style === 'markdown'
       ? `# ${runbook.title} — ${run.kind} ${run.id}`

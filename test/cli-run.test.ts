@@ -115,6 +115,9 @@ describe('lifeboat run (break-glass)', () => {
         /- Impact: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC([+-]\d+(:\d\d)?)? · started/,
       );
       expect(text.stdout).not.toContain('## ');
+      expect(text.stdout).toContain(
+        'requested by alice (U0ALICE): approved (approve by bob (U0BOB)',
+      );
     } finally {
       await pair.stop();
     }
