@@ -31,19 +31,29 @@ export async function checkBackups(
   for (const service of Object.values(config.services)) {
     if (!service.backups || (only && service.name !== only)) continue;
     const result = await checkOne(service, providersFor(service, 'restore-test'), now);
-    db.prepare(
-      'INSERT INTO check_results (check_name, service, ok, summary, details, at) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(
-      'backups',
-      service.name,
-      result.ok ? 1 : 0,
-      result.summary,
-      JSON.stringify({ state: result.state }),
-      result.at,
-    );
+    recordCheckResult(db, 'backups', result, { state: result.state });
     results.push(result);
   }
   return results;
+}
+
+/** Stores one check's result (what /dr status, the alerts and the history read). */
+export function recordCheckResult(
+  db: Db,
+  check: 'backups' | 'restore' | 'lag',
+  result: Pick<CheckResult, 'service' | 'ok' | 'summary' | 'at'>,
+  details: Record<string, unknown>,
+): void {
+  db.prepare(
+    'INSERT INTO check_results (check_name, service, ok, summary, details, at) VALUES (?, ?, ?, ?, ?, ?)',
+  ).run(
+    check,
+    result.service,
+    result.ok ? 1 : 0,
+    result.summary,
+    JSON.stringify(details),
+    result.at,
+  );
 }
 
 export function latestResults(db: Db, check: string): CheckResult[] {

@@ -18,7 +18,7 @@ import {
   type ProtectionEpisode,
   type ProtectionState,
 } from '../store/protection.js';
-import type { CheckResult } from './backups.js';
+import { recordCheckResult, type CheckResult } from './backups.js';
 
 export interface ReplicationResult extends CheckResult {
   protection: ProtectionEpisode | null;
@@ -129,16 +129,7 @@ export async function checkLag(
     if (!providersFor(service, 'failover', 'replica').database) continue;
     const databaseFor = (promote: NodeName) => providersFor(service, 'failover', promote).database!;
     const result = await checkReplication(service, databaseFor, db, now);
-    db.prepare(
-      'INSERT INTO check_results (check_name, service, ok, summary, details, at) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(
-      'lag',
-      service.name,
-      result.ok ? 1 : 0,
-      result.summary,
-      JSON.stringify({ state: result.state }),
-      result.at,
-    );
+    recordCheckResult(db, 'lag', result, { state: result.state });
     results.push(result);
   }
   return results;

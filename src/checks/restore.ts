@@ -18,7 +18,7 @@ import { isLifeboatError } from '../errors.js';
 import { localServerArgs, PG_BIN, startThrowawayServer } from '../providers/postgres/servers.js';
 import type { BackupDownload, BackupObject, BackupStore } from '../providers/types.js';
 import type { Db } from '../store/db.js';
-import type { CheckResult } from './backups.js';
+import { recordCheckResult, type CheckResult } from './backups.js';
 
 const run = promisify(execFile);
 
@@ -193,16 +193,7 @@ export function recordRestore(db: Db, report: RestoreReport): void {
     integrity: report.integrity,
     rowsCompared: report.rowsCompared,
   };
-  db.prepare(
-    'INSERT INTO check_results (check_name, service, ok, summary, details, at) VALUES (?, ?, ?, ?, ?, ?)',
-  ).run(
-    'restore',
-    report.service,
-    report.ok ? 1 : 0,
-    report.summary,
-    JSON.stringify(details),
-    report.at,
-  );
+  recordCheckResult(db, 'restore', report, details);
 }
 
 /** The newest passing restore test of a service that recorded what it restored, or null. */
