@@ -68,7 +68,9 @@ describe('lifeboat run (break-glass)', () => {
 
       const done = await cli(['run', 'step', runId, '1', 'done'], env, undefined, 'alice');
       expect(done.stdout).toMatch(/\[>\] 2\. Promote \(db\.promote\) — waiting on approval/);
-      expect(done.stdout).toMatch(/approval a-[0-9a-f]+ \(two-person\) requested by U0ALICE/);
+      expect(done.stdout).toMatch(
+        /approval a-[0-9a-f]+ \(two-person\) requested by alice \(U0ALICE\), expires \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC([+-]\d+(:\d\d)?)?/,
+      );
       expect(done.stdout).toMatch(
         /approver elsewhere: lifeboat approve-token [A-Za-z0-9_-]+ --key KEYFILE/,
       );

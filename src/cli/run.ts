@@ -11,6 +11,7 @@ import { challengeFor, verifyToken } from './approval-token.js';
 import { cliActor, currentOsIdentity, type OsIdentity } from './identity.js';
 import { createEngine } from '../engine/create.js';
 import { createCliLogger } from './logger.js';
+import { formatLocal } from '../time.js';
 import type { Actor, Engine } from '../engine/engine.js';
 import type { RunView } from '../engine/run-view.js';
 import { RUN_KINDS, type RunKind } from '../runbook/model.js';
@@ -76,7 +77,7 @@ export async function runCommand(
       io.out(result.message);
     }
     await engine.idle();
-    io.out(describeRun(engine.getRun(required(runId, 'RUN'))));
+    io.out(describeRun(engine.getRun(required(runId, 'RUN')), config.cliUsers));
     return log.errors() === 0 ? 0 : 1;
   } finally {
     await engine.idle();
@@ -210,15 +211,23 @@ function printInFlight(engine: Engine, io: Io): number {
   return 0;
 }
 
-/** The run as the person at the terminal needs it: where it stands and what it waits for. */
-export function describeRun(view: RunView): string {
+/**
+ * The run as the person at the terminal needs it: where it stands and what it waits for, people
+ * named by their account in cli.users beside the ID, times in this machine's zone.
+ */
+export function describeRun(view: RunView, cliUsers: Record<string, string> = {}): string {
   const { run } = view;
+  const accountOf = new Map(Object.entries(cliUsers).map(([account, id]) => [id, account]));
+  const named = (text: string) =>
+    text.replace(/\b[UW][A-Z0-9]{2,}\b/g, (id) =>
+      accountOf.has(id) ? `${accountOf.get(id)} (${id})` : id,
+    );
   const clock =
     run.rtoSeconds !== null
       ? `RTO ${formatDuration(run.rtoSeconds)}`
       : `elapsed ${formatDuration(view.elapsedSeconds)}`;
   const lines = [
-    `run ${run.id}: ${run.kind}, runbook ${run.runbook}${run.service ? ` for ${run.service}` : ''}, ${run.status}${run.outcome ? ` (${run.outcome})` : ''}, ${clock}`,
+    `run ${run.id}: ${run.kind}, runbook ${run.runbook}${run.service ? ` for ${run.service}` : ''}, ${run.status}${run.outcome ? ` (${named(run.outcome)})` : ''}, ${clock}`,
   ];
   for (const phase of view.phases) {
     const budget =
@@ -242,7 +251,7 @@ export function describeRun(view: RunView): string {
       );
       for (const approval of step.approvals.filter((a) => a.status === 'pending')) {
         lines.push(
-          `          approval ${approval.id} (${approval.gate}) requested by ${approval.requestedBy}, expires ${approval.expiresAt}`,
+          `          approval ${approval.id} (${approval.gate}) requested by ${named(approval.requestedBy)}, expires ${formatLocal(new Date(approval.expiresAt))}`,
           `          approver elsewhere: lifeboat approve-token ${challengeFor(approval)} --key KEYFILE`,
         );
       }
