@@ -3,6 +3,8 @@
 // time later than now is refused, not moved to yesterday, and loose text ("5") is refused, not
 // read as a date. Whatever is accepted is echoed back in full before the run starts.
 
+import { formatLocal } from './time.js';
+
 const HOW =
   'Write when the outage began as HH:MM or HH:MM:SS (UTC, today), "15 min ago", or a full ISO time like 2026-11-24T03:12:00Z';
 const MAX_AGE_DAYS = 30;
@@ -84,7 +86,7 @@ function readTime(text: string, now: Date): Date | string {
 
 /** "2026-11-24 03:12:00 UTC" */
 export function formatUtc(date: Date): string {
-  return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+  return formatLocal(date, 'UTC');
 }
 
 /** "2026-11-24 03:12:00 UTC, 12 min ago" — what the person is shown before the run starts. */

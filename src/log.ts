@@ -4,6 +4,9 @@ import pino, { type Logger } from 'pino';
 
 export type { Logger };
 
+/** The levels LOG_LEVEL may name: pino's own, and silent. */
+export const LOG_LEVELS: readonly string[] = [...Object.keys(pino.levels.values), 'silent'];
+
 export function createLogger(options: { level?: string; destination?: number } = {}): Logger {
   return pino({ level: options.level ?? 'info' }, pino.destination(options.destination ?? 2));
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { loadConfig, parseEnvironment } from './config.js';
 import { isLifeboatError } from './errors.js';
 import { startLocalMode } from './local/mode.js';
-import { createFileLogger, createLogger, type Logger } from './log.js';
+import { createFileLogger, createLogger, LOG_LEVELS, type Logger } from './log.js';
 import { checkReadiness } from './readiness.js';
 import { serve, type Serving } from './serve.js';
 import { VERSION } from './version.js';
@@ -57,8 +57,6 @@ async function main(): Promise<number> {
     return 2;
   }
 }
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 async function local(logger: Logger, port: number, logFile: string): Promise<number> {
   console.log(`lifeboat ${VERSION}: SLACK_BOT_TOKEN is not set, so this is local mode`);

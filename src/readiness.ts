@@ -5,7 +5,7 @@ import { loadConfig } from './config.js';
 import { loadRunbookLibrary } from './runbook/library.js';
 import { checkRunbookReferences, isStale } from './runbook/references.js';
 import { verifyAuditLog } from './store/audit.js';
-import { inspectStore, openStore, type Store } from './store/db.js';
+import { inspectStore, LATEST_SCHEMA, openStore } from './store/db.js';
 
 export interface Readiness {
   problems: string[];
@@ -43,7 +43,7 @@ function storeLine(file: string, problems: string[], inspectOnly: boolean): stri
   const store = inspectOnly ? inspectStore(file) : openStore(file);
   if (!store) return `store       ${file} (none yet: the first start creates it)`;
   try {
-    const pending = inspectOnly ? (store as Store & { latest: number }).latest - store.version : 0;
+    const pending = LATEST_SCHEMA - store.version;
     if (pending < 0) {
       problems.push(
         `${store.file} was written by a newer lifeboat (schema version ${store.version}): upgrade lifeboat, or point \`store:\` at another file`,

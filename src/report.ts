@@ -3,7 +3,7 @@
 // local times for a terminal (`lifeboat report RUN`), Markdown for a postmortem (`--markdown`, UTC
 // ISO times, as written to the store), Slack mrkdwn for `/dr report`.
 
-import type { Config } from './config.js';
+import { cliPersonName, type Config } from './config.js';
 import { formatDuration } from './duration.js';
 import type { Db } from './store/db.js';
 import { listStepEvents } from './store/steps.js';
@@ -32,14 +32,14 @@ export function renderReport(
   const t = (text: string, max = 1000) => (style === 'slack' ? clip(text, max) : text);
   // Slack renders a mention; a terminal shows the person's account name beside the ID when
   // cli.users knows it ("alice (U0ALICE)").
-  const accountOf = new Map(Object.entries(config.cliUsers).map(([account, id]) => [id, account]));
+  const personName = cliPersonName(config.cliUsers);
   const who = (actor: string) =>
     actor === 'lifeboat' || actor === 'system'
       ? 'lifeboat'
       : style === 'slack'
         ? `<@${actor}>`
-        : style === 'text' && accountOf.has(actor)
-          ? `${accountOf.get(actor)} (${actor})`
+        : style === 'text'
+          ? personName(actor)
           : actor;
   const lines = [
     style === 'markdown'

@@ -287,7 +287,7 @@ async function dumpRowCounts(file: string): Promise<Record<string, number> | { e
   let table: string | null = null;
   for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
     if (table === null) {
-      const copy = /^COPY (\S+) .*FROM stdin;$/.exec(line) ?? /^COPY (\S+) FROM stdin;$/.exec(line);
+      const copy = /^COPY (\S+) (?:.* )?FROM stdin;$/.exec(line);
       if (copy?.[1]) {
         table = copy[1].replace(/^public\./, '');
         // lifeboat's own write checks are not the service's data (countRows skips them too).
@@ -299,7 +299,7 @@ async function dumpRowCounts(file: string): Promise<Record<string, number> | { e
   const code = await exited.catch((error: Error) => error.message);
   if (code !== 0)
     return {
-      error: `pg_restore could not list the dump's data (${typeof code === 'string' ? code : (stderr.trim().split('\n')[0] ?? `exit ${code}`)})`,
+      error: `pg_restore could not list the dump's data (${typeof code === 'string' ? code : stderr.trim().split('\n')[0] || `exit ${code}`})`,
     };
   return counts;
 }

@@ -4,7 +4,7 @@
 // approves with a signed token.
 
 import { randomUUID } from 'node:crypto';
-import { loadConfig } from '../config.js';
+import { cliPersonName, loadConfig } from '../config.js';
 import { formatDuration } from '../duration.js';
 import { GateRefused, UsageError } from '../errors.js';
 import { challengeFor, verifyToken } from './approval-token.js';
@@ -217,11 +217,8 @@ function printInFlight(engine: Engine, io: Io): number {
  */
 export function describeRun(view: RunView, cliUsers: Record<string, string> = {}): string {
   const { run } = view;
-  const accountOf = new Map(Object.entries(cliUsers).map(([account, id]) => [id, account]));
-  const named = (text: string) =>
-    text.replace(/\b[UW][A-Z0-9]{2,}\b/g, (id) =>
-      accountOf.has(id) ? `${accountOf.get(id)} (${id})` : id,
-    );
+  const personName = cliPersonName(cliUsers);
+  const named = (text: string) => text.replace(/\b[UW][A-Z0-9]{2,}\b/g, personName);
   const clock =
     run.rtoSeconds !== null
       ? `RTO ${formatDuration(run.rtoSeconds)}`

@@ -108,6 +108,14 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     s3: environment?.s3Endpoint ?? null,
   });
 
+  /** The one server that takes writes, or null when none does or both do. */
+  const soleWriter = (): 'primary' | 'standby' | null =>
+    states.standby === 'primary' && states.primary !== 'primary'
+      ? 'standby'
+      : states.primary === 'primary' && states.standby !== 'primary'
+        ? 'primary'
+        : null;
+
   const exclusive = async (what: string, work: () => Promise<string>): Promise<string> => {
     if (!environment || !serving) return 'Local mode is still starting.';
     if (busy) return `Busy: ${busy}`;
@@ -163,12 +171,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
           }),
         backup: () =>
           exclusive('taking a backup…', async () => {
-            const writer =
-              states.standby === 'primary' && states.primary !== 'primary'
-                ? ('standby' as const)
-                : states.primary === 'primary' && states.standby !== 'primary'
-                  ? ('primary' as const)
-                  : null;
+            const writer = soleWriter();
             if (writer === null)
               return 'A backup needs one server that takes writes: none does, or both do.';
             const { key, bytes } = await dumpToStore(
@@ -180,12 +183,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
           }),
         rebuildOldPrimary: () =>
           exclusive('rebuilding the old writer as a standby…', async () => {
-            const writer =
-              states.standby === 'primary' && states.primary !== 'primary'
-                ? ('standby' as const)
-                : states.primary === 'primary' && states.standby !== 'primary'
-                  ? ('primary' as const)
-                  : null;
+            const writer = soleWriter();
             if (writer === null || protection?.state !== 'unprotected')
               return 'That is for after a failover or failback: one server writing, nothing following it.';
             await rebuildOldPrimary(environment!, writer);

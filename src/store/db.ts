@@ -54,12 +54,9 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
 
 /**
  * Opens an existing store read-only, without migrating it (`lifeboat check config`): its schema
- * version against the newest this lifeboat knows. Null when there is no store file yet.
+ * version as it is. Null when there is no store file yet.
  */
-export function inspectStore(
-  file: string,
-  migrations: readonly Migration[] = MIGRATIONS,
-): (Store & { latest: number }) | null {
+export function inspectStore(file: string): Store | null {
   if (file === ':memory:' || !existsSync(file)) return null;
   let db: Db;
   try {
@@ -73,7 +70,7 @@ export function inspectStore(
       .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
       .get();
     const version = hasTable ? currentVersion(db) : 0;
-    return { db, file, version, latest: migrations.at(-1)?.version ?? 0, close: () => db.close() };
+    return { db, file, version, close: () => db.close() };
   } catch (error) {
     db.close();
     if ((error as { code?: string }).code === 'SQLITE_NOTADB')
@@ -84,6 +81,9 @@ export function inspectStore(
     throw error;
   }
 }
+
+/** The schema version this lifeboat writes. */
+export const LATEST_SCHEMA = MIGRATIONS.at(-1)?.version ?? 0;
 
 /** Applies the migrations the store lacks; returns the resulting version. */
 function migrate(
