@@ -23,18 +23,12 @@ import {
   type Actor,
   type Change,
   type EngineCore,
+  type ApprovalDecisionInput,
+  type RunInput,
+  type StepReasonInput,
 } from './core.js';
 
-export function decideApprovalChange(
-  core: EngineCore,
-  input: {
-    key: string;
-    actor: Actor;
-    approvalId: string;
-    decision: 'approve' | 'deny';
-    reason?: string;
-  },
-): Change {
+export function decideApprovalChange(core: EngineCore, input: ApprovalDecisionInput): Change {
   const approval = getApproval(core.store.db, input.approvalId);
   if (!approval) throw new NotFound(`no approval request "${input.approvalId}"`);
   const run = runOrThrow(core, approval.runId);
@@ -144,10 +138,7 @@ function sameOsAccount(run: RunRecord, approval: ApprovalRecord, actor: Actor): 
   return null;
 }
 
-export function renewApprovalChange(
-  core: EngineCore,
-  input: { key: string; actor: Actor; runId: string },
-): Change {
+export function renewApprovalChange(core: EngineCore, input: RunInput): Change {
   const run = runOrThrow(core, input.runId);
   requirePermission(
     core.config,
@@ -204,16 +195,7 @@ export function renewApprovalChange(
  * The step is blocked by the RPO gate (lag over the RPO) or the fence gate (the old primary still
  * accepts writes): proceed anyway, with a reason, once a second person approves the override.
  */
-export function overrideGateChange(
-  core: EngineCore,
-  input: {
-    key: string;
-    actor: Actor;
-    runId: string;
-    stepIndex: number;
-    reason: string;
-  },
-): Change {
+export function overrideGateChange(core: EngineCore, input: StepReasonInput): Change {
   if (!input.reason.trim())
     throw new UsageError('an override needs a reason (it goes into the report)');
   const { run, step } = currentStep(core, input.runId, input.stepIndex);

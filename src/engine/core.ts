@@ -33,6 +33,55 @@ export interface Actor {
   groups?: readonly string[];
 }
 
+/** Every command: who gives it, and its idempotency key (a retried request has one effect). */
+export interface CommandInput {
+  key: string;
+  actor: Actor;
+}
+
+export interface RunInput extends CommandInput {
+  runId: string;
+}
+
+export interface StepInput extends RunInput {
+  stepIndex: number;
+}
+
+/** A step skipped or a gate overridden: the reason goes into the report. */
+export interface StepReasonInput extends StepInput {
+  reason: string;
+}
+
+export interface StartRunInput extends CommandInput {
+  runbook: string;
+  service?: string | null;
+  kind?: RunKind;
+  impactAt?: Date;
+}
+
+export interface CompleteStepInput extends StepInput {
+  note?: string;
+}
+
+/** A note on a step, or on the run as a whole when `stepIndex` is null. */
+export interface NoteInput extends RunInput {
+  stepIndex?: number | null;
+  text: string;
+}
+
+export interface ApprovalDecisionInput extends CommandInput {
+  approvalId: string;
+  decision: 'approve' | 'deny';
+  reason?: string;
+}
+
+export interface AbortInput extends RunInput {
+  reason: string;
+  /** Also lift the fence the run put on the old primary (not after a promotion). */
+  unfence?: boolean;
+  force?: boolean;
+}
+
 /** A command's effect, computed inside its transaction: committed with its audit, then emitted. */
 export interface Change {
   runId: string;

@@ -30,6 +30,14 @@ import {
   type Actor,
   type Change,
   type EngineCore,
+  type StartRunInput,
+  type CompleteStepInput,
+  type StepReasonInput,
+  type NoteInput,
+  type ApprovalDecisionInput,
+  type RunInput,
+  type StepInput,
+  type AbortInput,
 } from './core.js';
 
 export type { Actor };
@@ -189,62 +197,31 @@ export class Engine {
     for (const { id } of rows) this.drive(id);
   }
 
-  startRun(input: {
-    key: string;
-    actor: Actor;
-    runbook: string;
-    service?: string | null;
-    kind?: RunKind;
-    impactAt?: Date;
-  }): CommandResult {
+  startRun(input: StartRunInput): CommandResult {
     return this.command(input.key, 'run.start', null, input.actor, () =>
       startRunChange(this.core, input),
     );
   }
 
-  completeStep(input: {
-    key: string;
-    actor: Actor;
-    runId: string;
-    stepIndex: number;
-    note?: string;
-  }): CommandResult {
+  completeStep(input: CompleteStepInput): CommandResult {
     return this.command(input.key, 'step.done', input.runId, input.actor, () =>
       completeStepChange(this.core, input),
     );
   }
 
-  skipStep(input: {
-    key: string;
-    actor: Actor;
-    runId: string;
-    stepIndex: number;
-    reason: string;
-  }): CommandResult {
+  skipStep(input: StepReasonInput): CommandResult {
     return this.command(input.key, 'step.skip', input.runId, input.actor, () =>
       skipStepChange(this.core, input),
     );
   }
 
-  addNote(input: {
-    key: string;
-    actor: Actor;
-    runId: string;
-    stepIndex?: number | null;
-    text: string;
-  }): CommandResult {
+  addNote(input: NoteInput): CommandResult {
     return this.command(input.key, 'note.add', input.runId, input.actor, () =>
       addNoteChange(this.core, input),
     );
   }
 
-  decideApproval(input: {
-    key: string;
-    actor: Actor;
-    approvalId: string;
-    decision: 'approve' | 'deny';
-    reason?: string;
-  }): CommandResult {
+  decideApproval(input: ApprovalDecisionInput): CommandResult {
     expireIfDue(this.core, input.approvalId);
     return this.command(input.key, `approval.${input.decision}`, null, input.actor, () =>
       decideApprovalChange(this.core, input),
@@ -252,7 +229,7 @@ export class Engine {
   }
 
   /** Asks again after a request expired. */
-  renewApproval(input: { key: string; actor: Actor; runId: string }): CommandResult {
+  renewApproval(input: RunInput): CommandResult {
     return this.command(input.key, 'approval.renew', input.runId, input.actor, () =>
       renewApprovalChange(this.core, input),
     );
@@ -262,33 +239,20 @@ export class Engine {
    * A promotion is blocked by the RPO gate or the fence gate: proceed anyway, with a reason, once
    * a second person approves.
    */
-  overrideGate(input: {
-    key: string;
-    actor: Actor;
-    runId: string;
-    stepIndex: number;
-    reason: string;
-  }): CommandResult {
+  overrideGate(input: StepReasonInput): CommandResult {
     return this.command(input.key, 'gate.override', input.runId, input.actor, () =>
       overrideGateChange(this.core, input),
     );
   }
 
-  retryStep(input: { key: string; actor: Actor; runId: string; stepIndex: number }): CommandResult {
+  retryStep(input: StepInput): CommandResult {
     return this.command(input.key, 'step.retry', input.runId, input.actor, () =>
       retryStepChange(this.core, input),
     );
   }
 
   /** Stops a run; with `unfence`, also lifts the fence it put on the old primary (not after a promotion). */
-  abortRun(input: {
-    key: string;
-    actor: Actor;
-    runId: string;
-    reason: string;
-    unfence?: boolean;
-    force?: boolean;
-  }): CommandResult {
+  abortRun(input: AbortInput): CommandResult {
     return this.command(input.key, 'run.abort', input.runId, input.actor, () =>
       abortRunChange(this.core, input),
     );

@@ -3,7 +3,7 @@
 
 import { GateRefused, UsageError } from '../errors.js';
 import type { NodeName } from '../providers/types.js';
-import { allSteps, type RunKind } from '../runbook/model.js';
+import { allSteps } from '../runbook/model.js';
 import type { AuditEvent } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import { getRun, insertRun, updateRun, isInFlight, type RunRecord } from '../store/runs.js';
@@ -15,23 +15,14 @@ import {
   audited,
   resolveService,
   runOrThrow,
-  type Actor,
   type Change,
   type EngineCore,
+  type StartRunInput,
+  type AbortInput,
 } from './core.js';
 import type { EngineEvent } from './events.js';
 
-export function startRunChange(
-  core: EngineCore,
-  input: {
-    key: string;
-    actor: Actor;
-    runbook: string;
-    service?: string | null;
-    kind?: RunKind;
-    impactAt?: Date;
-  },
-): Change {
+export function startRunChange(core: EngineCore, input: StartRunInput): Change {
   const runbook = core.loadRunbook(input.runbook);
   const kind = input.kind ?? runbook.kind;
   const service = resolveService(core, runbook, input.service ?? null, kind);
@@ -114,17 +105,7 @@ export function startRunChange(
   };
 }
 
-export function abortRunChange(
-  core: EngineCore,
-  input: {
-    key: string;
-    actor: Actor;
-    runId: string;
-    reason: string;
-    unfence?: boolean;
-    force?: boolean;
-  },
-): Change {
+export function abortRunChange(core: EngineCore, input: AbortInput): Change {
   const run = runOrThrow(core, input.runId);
   if (!isInFlight(run)) throw new UsageError(`run ${run.id} is already ${run.status}`);
   if (!input.reason.trim())

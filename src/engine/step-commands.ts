@@ -9,22 +9,16 @@ import {
   audited,
   currentStep,
   runOrThrow,
-  type Actor,
   type Change,
   type EngineCore,
+  type CompleteStepInput,
+  type StepReasonInput,
+  type NoteInput,
+  type StepInput,
 } from './core.js';
 import type { EngineEvent } from './events.js';
 
-export function completeStepChange(
-  core: EngineCore,
-  input: {
-    key: string;
-    actor: Actor;
-    runId: string;
-    stepIndex: number;
-    note?: string;
-  },
-): Change {
+export function completeStepChange(core: EngineCore, input: CompleteStepInput): Change {
   const { run, step } = currentStep(core, input.runId, input.stepIndex);
   requireStepPermission(core.config, run, step, input.actor, 'complete');
   if (
@@ -64,16 +58,7 @@ export function completeStepChange(
   };
 }
 
-export function skipStepChange(
-  core: EngineCore,
-  input: {
-    key: string;
-    actor: Actor;
-    runId: string;
-    stepIndex: number;
-    reason: string;
-  },
-): Change {
+export function skipStepChange(core: EngineCore, input: StepReasonInput): Change {
   if (!input.reason.trim())
     throw new UsageError('skipping a step needs a reason (it goes into the report)');
   const { run, step } = currentStep(core, input.runId, input.stepIndex);
@@ -107,16 +92,7 @@ export function skipStepChange(
   };
 }
 
-export function addNoteChange(
-  core: EngineCore,
-  input: {
-    key: string;
-    actor: Actor;
-    runId: string;
-    stepIndex?: number | null;
-    text: string;
-  },
-): Change {
+export function addNoteChange(core: EngineCore, input: NoteInput): Change {
   if (!input.text.trim()) throw new UsageError('a note needs some text');
   const run = runOrThrow(core, input.runId);
   if (!isInFlight(run))
@@ -152,10 +128,7 @@ export function addNoteChange(
   };
 }
 
-export function retryStepChange(
-  core: EngineCore,
-  input: { key: string; actor: Actor; runId: string; stepIndex: number },
-): Change {
+export function retryStepChange(core: EngineCore, input: StepInput): Change {
   const { run, step } = currentStep(core, input.runId, input.stepIndex);
   requireStepPermission(core.config, run, step, input.actor, 'retry');
   const record = getStep(core.store.db, run.id, step.index);
