@@ -116,7 +116,12 @@ export async function checkReplication(
   }
 }
 
-export async function checkLag(
+/**
+ * The replication check of every service with a database (or of `only`), each result recorded:
+ * what `lifeboat check lag` and the scheduled `lag` check run. (The runbook action `db.check-lag`
+ * is a different thing: one replica's lag against the RPO, inside a run.)
+ */
+export async function checkServicesReplication(
   config: Config,
   db: Db,
   providersFor: (service: Service, kind: RunKind, promote?: NodeName) => ServiceProviders,

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { createEngine } from '../engine/create.js';
 import { checkBackups } from '../checks/backups.js';
 import { runRestoreTests } from '../checks/restore.js';
-import { checkLag } from '../checks/lag.js';
+import { checkServicesReplication } from '../checks/lag.js';
 import type { CheckResult } from '../checks/backups.js';
 import type { Service } from '../config.js';
 import type { RunKind } from '../runbook/model.js';
@@ -46,7 +46,13 @@ export async function runCheck(
     if (what === 'backups') {
       results = await checkBackups(config, engine.store.db, providersFor, now, options.service);
     } else if (what === 'lag') {
-      results = await checkLag(config, engine.store.db, providersFor, now, options.service);
+      results = await checkServicesReplication(
+        config,
+        engine.store.db,
+        providersFor,
+        now,
+        options.service,
+      );
     } else if (what === 'restore') {
       results = await runRestoreTests(
         config,

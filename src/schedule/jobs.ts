@@ -9,7 +9,7 @@ import { ConfigError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import { isLocking } from '../engine/conflicts.js';
 import { checkBackups } from '../checks/backups.js';
-import { checkLag } from '../checks/lag.js';
+import { checkServicesReplication } from '../checks/lag.js';
 import { runRestoreTests } from '../checks/restore.js';
 import { loadRunbookLibrary } from '../runbook/library.js';
 import { checkRunbookReferences, isStale } from '../runbook/references.js';
@@ -121,7 +121,7 @@ async function backupsCheck(only: string | null, context: JobContext): Promise<s
 
 async function lagCheck(only: string | null, context: JobContext): Promise<string> {
   const db = context.engine.store.db;
-  const results = await checkLag(
+  const results = await checkServicesReplication(
     context.config,
     db,
     (service, kind, promote) => context.engine.providersFor(service, kind, promote),

@@ -3,7 +3,7 @@
 // a missing replica are found and said out loud.
 
 import { describe, expect, it } from 'vitest';
-import { checkLag } from '../../src/checks/lag.js';
+import { checkServicesReplication } from '../../src/checks/lag.js';
 import { buildJobs } from '../../src/schedule/jobs.js';
 import type { Notice } from '../../src/schedule/notifier.js';
 import {
@@ -120,7 +120,7 @@ describe('fencing before promotion', () => {
         writer: 'replica',
         runId,
       });
-      const [check] = await checkLag(
+      const [check] = await checkServicesReplication(
         t.config,
         t.store.db,
         t.engine.providersFor.bind(t.engine),
@@ -339,7 +339,12 @@ describe('the UNPROTECTED alarm', () => {
       await waitFor(
         async () =>
           (
-            await checkLag(t.config, t.store.db, t.engine.providersFor.bind(t.engine), t.clock())
+            await checkServicesReplication(
+              t.config,
+              t.store.db,
+              t.engine.providersFor.bind(t.engine),
+              t.clock(),
+            )
           )[0]!.ok,
         'the standby streaming again',
       );
