@@ -39,6 +39,11 @@ export interface Command<Result> {
   usage: string;
   summary: string;
   run(args: readonly string[], context: CommandContext): Result | Promise<Result>;
+  /**
+   * How a chat shows a command that returns data (`history`: the CLI prints its own table from the
+   * same data). A command without one returns a Reply.
+   */
+  reply?(result: Result): Reply;
 }
 
 export function needEngine(context: CommandContext): Engine {

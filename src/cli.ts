@@ -6,7 +6,9 @@ import { Command, CommanderError } from 'commander';
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isLifeboatError } from './errors.js';
+import { GateRefused, isLifeboatError } from './errors.js';
+import { loadConfig } from './config.js';
+import { cliPeopleNamed } from './people.js';
 import { processIo, type Io } from './cli/io.js';
 import { checkRunbooks, listRunbooks, showRunbook } from './cli/runbooks.js';
 import { runCheck, showStatus } from './cli/check.js';
@@ -43,7 +45,10 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 1;
     if (isLifeboatError(error)) {
-      io.err(`lifeboat: ${error.message}`);
+      // A refusal names people by ID ("U0MALLORY is not an approver"): say who they are here.
+      const message =
+        error instanceof GateRefused ? peopleNamed(env)(error.message) : error.message;
+      io.err(`lifeboat: ${message}`);
       return 1;
     }
     createLogger().error({ err: error, argv }, 'internal error');
@@ -51,6 +56,15 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
       `lifeboat: internal error: ${(error as Error).message} — this is a bug; the log above has the details`,
     );
     return 2;
+  }
+}
+
+/** "alice (U0ALICE) may not …": people named from cli.users, when the config can be read. */
+function peopleNamed(env: Env): (text: string) => string {
+  try {
+    return cliPeopleNamed(loadConfig(env).cliUsers);
+  } catch {
+    return (text) => text;
   }
 }
 

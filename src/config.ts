@@ -75,18 +75,6 @@ export function configPath(env: Env = process.env): string {
   return path.resolve(env.LIFEBOAT_CONFIG || './lifeboat.yml');
 }
 
-/**
- * How a terminal names a person: their OS account from `cli.users` beside the Slack ID
- * ("alice (U0ALICE)"), or the ID alone when cli.users does not know it.
- */
-export function cliPersonName(cliUsers: Record<string, string>): (id: string) => string {
-  const accountOf = new Map(Object.entries(cliUsers).map(([account, id]) => [id, account]));
-  return (id) => {
-    const account = accountOf.get(id);
-    return account === undefined ? id : `${account} (${id})`;
-  };
-}
-
 /** Reads and validates the config named by the environment. Throws ConfigError. */
 export function loadConfig(env: Env = process.env): Config {
   const file = configPath(env);

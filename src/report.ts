@@ -3,7 +3,8 @@
 // local times for a terminal (`lifeboat report RUN`), Markdown for a postmortem (`--markdown`, UTC
 // ISO times, as written to the store), Slack mrkdwn for `/dr report`.
 
-import { cliPersonName, type Config } from './config.js';
+import type { Config } from './config.js';
+import { cliPersonName } from './people.js';
 import { formatDuration } from './duration.js';
 import type { Db } from './store/db.js';
 import { listStepEvents } from './store/steps.js';

@@ -1,8 +1,15 @@
 // Times as people read them outside Slack (which renders its own): the machine's local time with
 // the zone named, so "03:12" is never a guess between UTC and here.
 
-/** "2026-11-24 04:12:00 UTC+1" — in `timeZone` (default: this machine's), seconds included. */
-export function formatLocal(date: Date, timeZone?: string): string {
+/**
+ * "2026-11-24 04:12:00 UTC+1" — in `timeZone` (default: this machine's); to the `minute` for a
+ * table ("2026-11-24 04:12 UTC+1").
+ */
+export function formatLocal(
+  date: Date,
+  timeZone?: string,
+  precision: 'second' | 'minute' = 'second',
+): string {
   const parts = Object.fromEntries(
     new Intl.DateTimeFormat('en-GB', {
       timeZone,
@@ -19,5 +26,6 @@ export function formatLocal(date: Date, timeZone?: string): string {
       .map((part) => [part.type, part.value]),
   ) as Record<string, string>;
   const zone = (parts.timeZoneName ?? 'GMT').replace(/^GMT(\+0)?/, 'UTC');
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${zone}`;
+  const seconds = precision === 'second' ? `:${parts.second}` : '';
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}${seconds} ${zone}`;
 }

@@ -75,6 +75,13 @@ describe('lifeboat run (break-glass)', () => {
         /approver elsewhere: lifeboat approve-token [A-Za-z0-9_-]+ --key KEYFILE/,
       );
 
+      // What is in flight names people as the terminal knows them, times in its zone.
+      const inFlight = await cli(['run', 'status'], env, undefined, 'alice');
+      expect(inFlight.stdout).toMatch(
+        new RegExp(
+          `^RUN +STARTED +BY +KIND +RUNBOOK +SERVICE +STATUS\n${runId}  \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC\\S*  alice \\(U0ALICE\\)  failover  failover  payments-db  waiting\n$`,
+        ),
+      );
       const self = await cli(['run', 'approve', runId], env, undefined, 'alice');
       expect(self.code).toBe(1);
       expect(self.stderr).toBe(
@@ -159,6 +166,20 @@ describe('lifeboat run (break-glass)', () => {
     expect(notRoot.stderr).toContain('the OS account "mallory" has no entry in cli.users');
   });
 
+  it('names the people in a refusal by their account in cli.users', async () => {
+    const { env } = workspace(
+      `${postgresConfig(
+        'postgres://postgres@127.0.0.1:1/postgres',
+        'postgres://postgres@127.0.0.1:2/postgres',
+      )}\npermissions:\n  start_failover: [U0ALICE, U0BOB]\n`,
+    );
+    const refused = await cli(['run', 'start', 'failover'], env, undefined, 'carol');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /^lifeboat: carol \(U0CAROL\) may not start failover .*permissions\.start_failover \(alice \(U0ALICE\), bob \(U0BOB\)\) may\n$/,
+    );
+  });
+
   it('refuses a second approval from the account that started the run, or that already approved, whatever it maps to', async () => {
     const { dir, env } = workspace(
       postgresConfig(
@@ -219,8 +240,8 @@ describe('lifeboat run (break-glass)', () => {
     const token = signed.stdout.trim().split('\n').at(-1)!;
 
     const refusals: [string, string][] = [
-      [`${token.slice(0, -4)}AAAA`, "the token's signature is not U0BOB's"],
-      [signChallenge(challenge, carolKey.keyFile), 'U0CAROL has no key in approvals.keys'],
+      [`${token.slice(0, -4)}AAAA`, "the token's signature is not bob (U0BOB)'s"],
+      [signChallenge(challenge, carolKey.keyFile), 'carol (U0CAROL) has no key in approvals.keys'],
       ['not-a-token', 'that is not an approval token'],
     ];
     for (const [bad, reason] of refusals) {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { formatLocal } from '../src/time.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -266,9 +267,12 @@ describe('lifeboat history', () => {
         unprotected_ongoing: false,
       },
     ]);
+    // People by their account in cli.users, times in this machine's zone, named.
     const table = await cli(['history'], env);
-    expect(table.stdout).toMatch(
-      /r-old\s+2026-11-01 03:00\s+failover\s+failover\s+payments-db\s+succeeded\s+11m 30s\s+≥ 2\.1 s\s+2h 10m\n/,
+    const started = formatLocal(new Date('2026-11-01T03:00:00Z'), undefined, 'minute');
+    expect(table.stdout.split('\n')[0]).toMatch(/^RUN\s+STARTED\s+BY\s+KIND/);
+    expect(table.stdout).toContain(
+      `r-old  ${started}  alice (U0ALICE)  failover  failover  payments-db  succeeded  11m 30s  ≥ 2.1 s  2h 10m\n`,
     );
   });
 

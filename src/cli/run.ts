@@ -4,7 +4,8 @@
 // approves with a signed token.
 
 import { randomUUID } from 'node:crypto';
-import { cliPersonName, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
+import { cliPeopleNamed, cliPersonName } from '../people.js';
 import { formatDuration } from '../duration.js';
 import { GateRefused, UsageError } from '../errors.js';
 import { challengeFor, verifyToken } from './approval-token.js';
@@ -16,7 +17,7 @@ import type { Actor, Engine } from '../engine/engine.js';
 import type { RunView } from '../engine/run-view.js';
 import { RUN_KINDS, type RunKind } from '../runbook/model.js';
 import { listRunsInFlight } from '../store/runs.js';
-import type { Io } from './io.js';
+import { formatTable, type Io } from './io.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -67,7 +68,7 @@ export async function runCommand(
       runId = result.runId;
       io.out(result.message);
     } else if (verb === 'status') {
-      if (!args[0]) return printInFlight(engine, io);
+      if (!args[0]) return printInFlight(engine, io, config.cliUsers);
     } else {
       const result =
         verb === 'approve' && options.token
@@ -197,16 +198,24 @@ function parseTime(text: string): Date {
   return date;
 }
 
-function printInFlight(engine: Engine, io: Io): number {
+function printInFlight(engine: Engine, io: Io, cliUsers: Record<string, string>): number {
   const runs = listRunsInFlight(engine.store.db);
+  const personName = cliPersonName(cliUsers);
   io.out(
     runs.length === 0
       ? 'no runs in flight'
-      : runs
-          .map(
-            (run) => `${run.id}  ${run.kind}  ${run.runbook}  ${run.service ?? '-'}  ${run.status}`,
-          )
-          .join('\n'),
+      : formatTable([
+          ['RUN', 'STARTED', 'BY', 'KIND', 'RUNBOOK', 'SERVICE', 'STATUS'],
+          ...runs.map((run) => [
+            run.id,
+            formatLocal(new Date(run.startedAt), undefined, 'minute'),
+            personName(run.startedBy),
+            run.kind,
+            run.runbook,
+            run.service ?? '-',
+            run.status,
+          ]),
+        ]),
   );
   return 0;
 }
@@ -217,8 +226,7 @@ function printInFlight(engine: Engine, io: Io): number {
  */
 export function describeRun(view: RunView, cliUsers: Record<string, string> = {}): string {
   const { run } = view;
-  const personName = cliPersonName(cliUsers);
-  const named = (text: string) => text.replace(/\b[UW][A-Z0-9]{2,}\b/g, personName);
+  const named = cliPeopleNamed(cliUsers);
   const clock =
     run.rtoSeconds !== null
       ? `RTO ${formatDuration(run.rtoSeconds)}`

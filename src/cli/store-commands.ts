@@ -11,6 +11,8 @@ import { findAuditHash, verifyAuditLog } from '../store/audit.js';
 import { openStore, type Store } from '../store/db.js';
 import type { RunRecord } from '../store/runs.js';
 import { formatTable, type Io } from './io.js';
+import { cliPersonName } from '../people.js';
+import { formatLocal } from '../time.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -26,7 +28,11 @@ export async function showHistory(
     const runs = await history.run(args, { config, store, user: 'cli', clock });
     const now = clock();
     const rows = runs.map((run) => ({ run, unprotected: unprotectedAfter(store.db, run.id, now) }));
-    io.out(options.json ? JSON.stringify(rows.map(historyJson), null, 2) : historyTable(rows));
+    io.out(
+      options.json
+        ? JSON.stringify(rows.map(historyJson), null, 2)
+        : historyTable(rows, cliPersonName(config.cliUsers)),
+    );
     return 0;
   });
 }
@@ -98,13 +104,15 @@ function historyJson({ run, unprotected }: HistoryRow) {
   };
 }
 
-function historyTable(rows: HistoryRow[]): string {
+/** People by their account in cli.users, times in this machine's zone, named. */
+function historyTable(rows: HistoryRow[], personName: (id: string) => string): string {
   if (rows.length === 0) return 'no runs yet';
   return formatTable([
-    ['RUN', 'STARTED', 'KIND', 'RUNBOOK', 'SERVICE', 'STATUS', 'RTO', 'RPO', 'UNPROTECTED'],
+    ['RUN', 'STARTED', 'BY', 'KIND', 'RUNBOOK', 'SERVICE', 'STATUS', 'RTO', 'RPO', 'UNPROTECTED'],
     ...rows.map(({ run, unprotected }) => [
       run.id,
-      run.startedAt.replace('T', ' ').slice(0, 16),
+      formatLocal(new Date(run.startedAt), undefined, 'minute'),
+      personName(run.startedBy),
       run.kind,
       run.runbook,
       run.service ?? '-',

@@ -7,7 +7,7 @@ import type { Reply } from '../../commands/command.js';
 import { formatDuration } from '../duration.js';
 import type { Engine } from '../engine/engine.js';
 import { listRuns } from '../store/runs.js';
-import { context, divider, escape, header, section, type Block } from './blocks/kit.js';
+import { context, divider, escape, header, section, slackTime, type Block } from './blocks/kit.js';
 
 export async function renderAppHome(engine: Engine, user: string): Promise<Block[]> {
   const readiness = (await status.run([], {
@@ -20,7 +20,7 @@ export async function renderAppHome(engine: Engine, user: string): Promise<Block
   const recent = listRuns(engine.store.db, 10);
   const runs = recent.map(
     (run) =>
-      `• \`${run.id}\` ${run.startedAt.slice(0, 16).replace('T', ' ')} — ${run.kind}, runbook \`${escape(run.runbook)}\`${run.service ? ` (${escape(run.service)})` : ''}: *${run.status}*${run.rtoSeconds === null ? '' : `, RTO ${formatDuration(run.rtoSeconds)}`}`,
+      `• \`${run.id}\` ${slackTime(run.startedAt)} — ${run.kind}, runbook \`${escape(run.runbook)}\`${run.service ? ` (${escape(run.service)})` : ''}: *${run.status}*${run.rtoSeconds === null ? '' : `, RTO ${formatDuration(run.rtoSeconds)}`}`,
   );
   return [
     header('lifeboat — disaster recovery readiness'),

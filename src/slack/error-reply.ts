@@ -4,15 +4,16 @@
 import { randomBytes } from 'node:crypto';
 import { isLifeboatError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { clip } from './blocks/kit.js';
+import { clip, mentionIds } from './blocks/kit.js';
 
 export function errorReply(
   error: unknown,
   logger: Logger | undefined,
   context: Record<string, unknown>,
 ): string {
-  // A message may echo what was typed (a runbook name, a command): never let it ping anyone.
-  if (isLifeboatError(error)) return `:warning: ${clip(error.message, 2000)}`;
+  // A message may echo what was typed (a runbook name, a command): escaped, it pings no one; the
+  // people it names by ID are shown by name (an ephemeral reply notifies nobody).
+  if (isLifeboatError(error)) return `:warning: ${mentionIds(clip(error.message, 2000))}`;
   const id = randomBytes(4).toString('hex');
   logger?.error(
     { err: error, correlationId: id, ...context },

@@ -42,6 +42,11 @@ export class ThreadPublisher {
     this.channels.set(runId, channel);
   }
 
+  /** Where the run's thread is, or will be: the channel to tell a person about it in. */
+  channelOf(runId: string): string | null {
+    return this.headerOf(runId)?.channel ?? this.channels.get(runId) ?? this.deps.defaultChannel;
+  }
+
   /** After a restart: bring the thread of every run in flight up to date. */
   reattach(runIds: string[]): void {
     for (const runId of runIds) this.enqueue(runId, () => this.refresh(runId));

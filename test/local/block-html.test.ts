@@ -9,7 +9,16 @@ import {
   type ModalView,
 } from '../../src/local/console/block-html.js';
 import { confirmationModal, reasonModal } from '../../src/slack/blocks/modals.js';
-import { actions, button, context, divider, header, section } from '../../src/slack/blocks/kit.js';
+import {
+  actions,
+  button,
+  context,
+  divider,
+  header,
+  section,
+  slackTime,
+} from '../../src/slack/blocks/kit.js';
+import { formatLocal } from '../../src/time.js';
 
 describe('Block Kit to HTML', () => {
   it('renders a header, a mrkdwn section, a context, a divider and buttons', () => {
@@ -87,5 +96,16 @@ describe('Block Kit to HTML', () => {
     );
     expect(html).toContain('<textarea name="reason"></textarea>');
     expect(html).toContain('<span class="label">Why skip it?</span>');
+  });
+
+  it("shows Slack's <!date> in this machine's zone, named, and never as an emoji name", () => {
+    const at = new Date('2026-11-24T03:12:05Z');
+    const html = mrkdwnToHtml(
+      `since ${slackTime(at)} · expires ${slackTime(at, 'time')} · <!date^${at.getTime() / 1000}^{time_secs}|x>`,
+    );
+    const [date, time, zone] = formatLocal(at).split(' ');
+    expect(html).toBe(
+      `since <time>${date} ${time!.slice(0, 5)} ${zone}</time> · expires <time>${time!.slice(0, 5)} ${zone}</time> · <time>${time} ${zone}</time>`,
+    );
   });
 });

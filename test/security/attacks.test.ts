@@ -146,10 +146,10 @@ describe('attacks through Slack', () => {
     const runId = await startDrill('drill');
     const refusedBefore = audited('run.abort.refused');
     expect(await slash(`abort ${runId} I do what I want`, 'U0MALLORY')).toMatch(
-      /^:warning: U0MALLORY may not abort run r-[0-9a-f]+: only the person who started it \(U0ALICE\) or permissions\.abort \(U0ALICE, U0BOB, U0CAROL\) may$/,
+      /^:warning: <@U0MALLORY> may not abort run r-[0-9a-f]+: only the person who started it \(<@U0ALICE>\) or permissions\.abort \(<@U0ALICE>, <@U0BOB>, <@U0CAROL>\) may$/,
     );
     expect(await submitRefused(ViewId.runAbort, runId, 'again', 'U0MALLORY')).toContain(
-      'U0MALLORY may not abort run',
+      '<@U0MALLORY> may not abort run',
     );
     expect(h.t.engine.getRun(runId).run.status).not.toBe('aborted');
     expect(audited('run.abort.refused')).toBe(refusedBefore + 2);
@@ -168,10 +168,10 @@ describe('attacks through Slack', () => {
       'the two-person rule needs someone else',
     );
     expect(await click(ActionId.approvalApprove, approval, 'U0MALLORY', true)).toContain(
-      'U0MALLORY is not an approver',
+      '<@U0MALLORY> is not an approver',
     );
     expect(await submitRefused(ViewId.stepSkip, `${runId}:0`, 'in a hurry', 'U0MALLORY')).toContain(
-      'U0MALLORY may not skip step 1',
+      '<@U0MALLORY> may not skip step 1',
     );
     expect(h.t.engine.getRun(runId).steps[0]!.state).toBe('active');
 
@@ -182,7 +182,7 @@ describe('attacks through Slack', () => {
     await click(ActionId.approvalApprove, announce.approvals[0]!.id, 'U0BOB');
     await waitFor(() => h.t.engine.getRun(runId).current?.waitingOn === 'failure', 'the failure');
     expect(await click(ActionId.stepRetry, `${runId}:1`, 'U0MALLORY', true)).toContain(
-      'U0MALLORY may not retry step 2',
+      '<@U0MALLORY> may not retry step 2',
     );
     await click(ActionId.stepRetry, `${runId}:1`, 'U0ALICE');
     expect(h.t.engine.getRun(runId).run.status).toBe('succeeded');

@@ -246,7 +246,9 @@ describe('the /dr command', () => {
     expect(report).toContain('- the alert runbook link was dead — <@U0BOB>, step 3');
     expect(report).toMatch(/step 1 done by <@U0BOB>/);
     expect(history).toMatch(
-      new RegExp(`\`${runId}\` .* drill, runbook \`drill\` — succeeded, RTO`),
+      new RegExp(
+        `\`${runId}\` <!date\\^\\d+\\^\\{date_num\\} \\{time\\}\\|[-\\d]+ [:\\d]+ UTC> drill, runbook \`drill\` by <@U0ALICE> — succeeded, RTO`,
+      ),
     );
   });
 
@@ -513,7 +515,7 @@ describe('/dr failover on a real PostgreSQL pair', () => {
         SECRET,
       );
       await waitFor(
-        () => replies(h).some((text) => text.includes('U0MALLORY is not an approver')),
+        () => replies(h).some((text) => text.includes('<@U0MALLORY> is not an approver')),
         'the second refusal',
       );
       expect(await sql(pair.standby.url, 'SELECT pg_is_in_recovery() AS r')).toEqual([{ r: true }]);

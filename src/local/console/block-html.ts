@@ -2,6 +2,8 @@
 // context, divider, actions with buttons, inputs in modals) rendered the way Slack shows them, so
 // the console is played through the same messages Slack would receive. Pure; every text escaped.
 
+import { formatLocal } from '../../time.js';
+
 interface TextObject {
   type: 'mrkdwn' | 'plain_text';
   text: string;
@@ -98,9 +100,20 @@ function renderText(text: TextObject | undefined, names: NameOf): string {
   return text.type === 'plain_text' ? escapeHtml(text.text) : mrkdwnToHtml(text.text, names);
 }
 
+/** `!date^EPOCH^TOKENS` in this machine's zone, named: "2026-11-24 04:12 UTC+1". */
+function localTime(target: string): string {
+  const [, epoch = '0', tokens = ''] = target.split('^');
+  const [date = '', time = '', zone = ''] = formatLocal(new Date(Number(epoch) * 1000)).split(' ');
+  const shown = tokens
+    .replace('{date_num}', date)
+    .replace('{time_secs}', time)
+    .replace('{time}', time.slice(0, 5));
+  return `${shown} ${zone}`;
+}
+
 /**
  * Slack mrkdwn: *bold*, _italic_, ~strike~, `code`, ```pre```, <@U123> mentions, <url|label>
- * links, :emoji: names, newlines. The text arrives with &, < and > escaped as Slack wants them.
+ * links, <!date^…> times, :emoji: names, newlines. The text arrives with &, < and > escaped as Slack wants them.
  */
 export function mrkdwnToHtml(text: string, names: NameOf = idsOnly): string {
   const blocks = text.split('```');
@@ -121,9 +134,12 @@ export function mrkdwnToHtml(text: string, names: NameOf = idsOnly): string {
 
 function inline(chunk: string, names: NameOf): string {
   let html = chunk.replace(
-    /<(@[UW][A-Z0-9]+|![a-z]+|https?:\/\/[^|>]+)(?:\|([^>]+))?>/g,
+    /<(@[UW][A-Z0-9]+|!date\^\d+\^[^|>]*|![a-z]+|https?:\/\/[^|>]+)(?:\|([^>]+))?>/g,
     (_, target: string, label?: string) => {
       if (target.startsWith('@')) return `\uE000mention:${target.slice(1)}\uE000`;
+      // <!date^EPOCH^{date_num} {time}|fallback>: Slack shows it in the reader's zone; so do we.
+      if (target.startsWith('!date^'))
+        return `\uE000date:${encodeURIComponent(localTime(target))}\uE000`;
       // <!channel>, <!here>, <!everyone>: Slack notifies everyone and shows "@channel".
       if (target.startsWith('!')) return `\uE000mention:${target.slice(1)}\uE000`;
       return `\uE000link:${encodeURIComponent(target)}:${encodeURIComponent(label ?? target)}\uE000`;
@@ -141,8 +157,9 @@ function inline(chunk: string, names: NameOf): string {
     )
     .replace(/\n/g, '<br>');
   return html.replace(
-    /\uE000(mention|link):([^\uE000]*)\uE000/g,
+    /\uE000(mention|link|date):([^\uE000]*)\uE000/g,
     (_, kind: string, rest: string) => {
+      if (kind === 'date') return `<time>${escapeHtml(decodeURIComponent(rest))}</time>`;
       if (kind === 'mention') return `<span class="mention">@${escapeHtml(names(rest))}</span>`;
       const [target = '', label = ''] = rest.split(':').map(decodeURIComponent);
       return `<a href="${escapeAttribute(target)}" target="_blank" rel="noopener">${escapeHtml(label)}</a>`;

@@ -4,7 +4,16 @@
 import type { ApprovalRecord } from '../../store/approvals.js';
 import type { RunView } from '../../engine/run-view.js';
 import { ActionId } from '../ids.js';
-import { actions, button, context, escape, mention, section, type Block } from './kit.js';
+import {
+  actions,
+  button,
+  context,
+  escape,
+  mention,
+  section,
+  slackTime,
+  type Block,
+} from './kit.js';
 
 export function renderApproval(view: RunView, approval: ApprovalRecord, summary: string): Block[] {
   const step = view.steps[approval.stepIndex];
@@ -19,7 +28,7 @@ export function renderApproval(view: RunView, approval: ApprovalRecord, summary:
       `:lock: *Approval needed* — ${mention(approval.requestedBy)} asks for ${what}${approval.reason ? `: ${escape(approval.reason)}` : ''}\n${escape(summary)}`,
     ),
     context(
-      `needs ${approval.required} approver${approval.required === 1 ? '' : 's'} other than ${mention(approval.requestedBy)} · expires ${approval.expiresAt.slice(11, 16)} UTC · request \`${approval.id}\``,
+      `needs ${approval.required} approver${approval.required === 1 ? '' : 's'} other than ${mention(approval.requestedBy)} · expires ${slackTime(approval.expiresAt, 'time')} · request \`${approval.id}\``,
     ),
   ];
   const approvals = approval.votes

@@ -1,5 +1,7 @@
 // Small builders for the Block Kit we use: pure data, no I/O.
 
+import { USER_ID } from '../../people.js';
+
 export interface Block {
   type: string;
   [key: string]: unknown;
@@ -54,6 +56,21 @@ export function clip(text: string, max = 500): string {
 
 export const mention = (user: string): string =>
   /^[UW][A-Z0-9]+$/.test(user) ? `<@${user}>` : user;
+
+/** Every bare user ID (people.ts) in already-escaped mrkdwn becomes a mention: Slack shows the name. */
+export const mentionIds = (mrkdwn: string): string => mrkdwn.replace(USER_ID, (id) => `<@${id}>`);
+
+/**
+ * A time as Slack shows it to each reader, in their own zone (`<!date^…>`); where a client cannot,
+ * the fallback "2026-11-24 03:12 UTC". `time` shows the time of day alone.
+ */
+export function slackTime(at: string | Date, shape: 'date-time' | 'time' = 'date-time'): string {
+  const date = typeof at === 'string' ? new Date(at) : at;
+  const iso = date.toISOString();
+  const fallback = shape === 'time' ? iso.slice(11, 16) : iso.slice(0, 16).replace('T', ' ');
+  const tokens = shape === 'time' ? '{time}' : '{date_num} {time}';
+  return `<!date^${Math.floor(date.getTime() / 1000)}^${tokens}|${fallback} UTC>`;
+}
 
 /**
  * A run's outcome ("aborted by U0ALICE: time is up") as mrkdwn: the reason escaped (a typed

@@ -14,6 +14,7 @@ import {
   mention,
   outcomeText,
   section,
+  slackTime,
   type Block,
 } from './kit.js';
 
@@ -33,7 +34,7 @@ export function renderRunHeader(view: RunView, rtoObjectiveSeconds: number | nul
     // A tabletop executes nothing and recovers nothing: it has a duration, not an RTO.
     isTabletop
       ? `running for *${formatDuration(view.elapsedSeconds)}* (a tabletop measures no RTO)`
-      : `${clock}${objective} since impact (${run.impactAt.slice(11, 16)} UTC)`,
+      : `${clock}${objective} since impact (${slackTime(run.impactAt, 'time')})`,
   ];
   if (phase) {
     const used = phase.elapsedSeconds === null ? '0s' : formatDuration(phase.elapsedSeconds);

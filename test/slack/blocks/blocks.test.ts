@@ -96,7 +96,9 @@ describe('run header', () => {
     const blocks = renderRunHeader(view({}, [{ state: 'active', waitingOn: 'operator' }]), 900);
     const shown = text(blocks);
     expect(shown).toContain('FAILOVER · Regional failover');
-    expect(shown).toContain('clock *14m* of 15m objective since impact (03:12 UTC)');
+    expect(shown).toContain(
+      'clock *14m* of 15m objective since impact (<!date^1795489920^{time}|03:12 UTC>)',
+    );
     expect(shown).toContain('*Phase:* Assess — 12m of 10 min budget *OVER BUDGET*');
     expect(shown).toContain('*Step 1/2:* Look at the dashboards');
     expect(shown).toContain('started by <@U0ALICE>');
@@ -254,7 +256,9 @@ describe('approval requests', () => {
     const shown = text(blocks);
     expect(shown).toContain('<@U0ALICE> asks for step 2 (`db.promote`)');
     expect(shown).toContain('within the RPO (1m)');
-    expect(shown).toContain('needs 1 approver other than <@U0ALICE> · expires 03:35 UTC');
+    expect(shown).toContain(
+      'needs 1 approver other than <@U0ALICE> · expires <!date^1795491300^{time}|03:35 UTC>',
+    );
     expect(buttons(blocks as never)).toEqual(['approval-approve', 'approval-deny']);
   });
 
