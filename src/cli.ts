@@ -38,7 +38,7 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
   const identity = options.identity ?? currentOsIdentity();
   env = withLocalConfig(argv, env, io);
   let exitCode = 0;
-  const program = buildProgram(io, env, clock, identity, (code) => (exitCode = code));
+  const program = buildProgram({ io, env, clock, identity, setExit: (code) => (exitCode = code) });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
@@ -85,13 +85,22 @@ function withLocalConfig(argv: readonly string[], env: Env, io: Io): Env {
   return { ...env, LIFEBOAT_CONFIG: local };
 }
 
-function buildProgram(
-  io: Io,
-  env: Env,
-  clock: () => Date,
-  identity: OsIdentity,
-  setExit: (code: number) => void,
-): Command {
+/** What every command's action needs: where to write, the environment, the clock, who runs it. */
+interface CliContext {
+  io: Io;
+  env: Env;
+  clock: () => Date;
+  identity: OsIdentity;
+  setExit: (code: number) => void;
+}
+
+const DIR_OPTION = [
+  '--dir <dir>',
+  'runbooks folder (default: runbooks_dir from lifeboat.yml, else ./runbooks)',
+] as const;
+
+function buildProgram(context: CliContext): Command {
+  const { io } = context;
   const program = new Command('lifeboat')
     .description(
       'Disaster recovery runbooks, checks and failover — the command line beside the Slack app.',
@@ -100,7 +109,17 @@ function buildProgram(
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
     .exitOverride();
+  addRunbookCommands(program, context);
+  addStoreCommands(program, context);
+  addRunCommands(program, context);
+  addKeyCommands(program, context);
+  addCheckCommands(program, context);
+  addLocalCommands(program, context);
+  return program;
+}
 
+/** `lifeboat runbooks list|check|show`. */
+function addRunbookCommands(program: Command, { io, env, clock, setExit }: CliContext): void {
   const runbooks = program
     .command('runbooks')
     .description('list, lint and show the markdown runbooks')
@@ -109,10 +128,7 @@ function buildProgram(
     .command('list')
     .description('list the runbooks in the runbooks folder')
     .option('--json', 'print JSON')
-    .option(
-      '--dir <dir>',
-      'runbooks folder (default: runbooks_dir from lifeboat.yml, else ./runbooks)',
-    )
+    .option(...DIR_OPTION)
     .action((opts: { json?: boolean; dir?: string }) =>
       setExit(listRunbooks(opts, io, env, clock())),
     );
@@ -120,10 +136,7 @@ function buildProgram(
     .command('check')
     .description('lint every runbook in the folder and the files given; exit 1 on any problem')
     .argument('[files...]', 'more runbook files to check')
-    .option(
-      '--dir <dir>',
-      'runbooks folder (default: runbooks_dir from lifeboat.yml, else ./runbooks)',
-    )
+    .option(...DIR_OPTION)
     .action((files: string[], opts: { dir?: string }) =>
       setExit(checkRunbooks(files, opts, io, env)),
     );
@@ -132,14 +145,14 @@ function buildProgram(
     .description('show one runbook: its phases, budgets, steps, actions and approvals')
     .argument('<file>', 'a runbook file, or the name of one in the runbooks folder')
     .option('--json', 'print JSON: {title, kind, phases: [{title, budget_minutes, steps}]}')
-    .option(
-      '--dir <dir>',
-      'runbooks folder (default: runbooks_dir from lifeboat.yml, else ./runbooks)',
-    )
+    .option(...DIR_OPTION)
     .action((file: string, opts: { json?: boolean; dir?: string }) =>
       setExit(showRunbook(file, opts, io, env)),
     );
+}
 
+/** What the store remembers: `history`, `report RUN`, `audit verify`. */
+function addStoreCommands(program: Command, { io, env, clock, setExit }: CliContext): void {
   program
     .command('history')
     .description('recent runs, newest first, with their achieved RTO')
@@ -152,6 +165,32 @@ function buildProgram(
       setExit(await showHistory(opts, io, env, clock)),
     );
 
+  program
+    .command('report')
+    .argument('<run>', 'a run id (lifeboat history lists them)')
+    .description(
+      "a run's report: RTO and RPO against objectives, phases, steps, timeline, approvals, notes",
+    )
+    .option(
+      '--markdown',
+      'Markdown with UTC times, for a postmortem document (default: text with local times)',
+    )
+    .action(async (id: string, opts: { markdown?: boolean }) =>
+      setExit(await showReport(id, opts, io, env)),
+    );
+
+  const audit = program.command('audit').description('the hash-chained audit log').exitOverride();
+  audit
+    .command('verify')
+    .description(
+      'walk the chain; exit 1 naming the first event edited, deleted or reordered; print the head hash',
+    )
+    .option('--since <hash>', 'also prove that a head hash published earlier is still in the chain')
+    .action(async (opts: { since?: string }) => setExit(await verifyAudit(opts, io, env)));
+}
+
+/** `lifeboat run …`: the break-glass path. */
+function addRunCommands(program: Command, { io, env, clock, identity, setExit }: CliContext): void {
   const run = program
     .command('run')
     .description(
@@ -242,7 +281,10 @@ function buildProgram(
     .action(async (id: string, opts: RunCliOptions) =>
       setExit(await runCommand('abort', [id], opts, io, env, identity, clock)),
     );
+}
 
+/** Signed approvals from a person elsewhere: `keygen`, `approve-token`. */
+function addKeyCommands(program: Command, { io, setExit }: CliContext): void {
   program
     .command('keygen')
     .description('make an Ed25519 key for signed approvals; prints the line for approvals.keys')
@@ -257,21 +299,10 @@ function buildProgram(
     )
     .requiredOption('--key <file>', 'your key file from `lifeboat keygen`')
     .action((challenge: string, opts: { key: string }) => setExit(makeToken(challenge, opts, io)));
+}
 
-  program
-    .command('report')
-    .argument('<run>', 'a run id (lifeboat history lists them)')
-    .description(
-      "a run's report: RTO and RPO against objectives, phases, steps, timeline, approvals, notes",
-    )
-    .option(
-      '--markdown',
-      'Markdown with UTC times, for a postmortem document (default: text with local times)',
-    )
-    .action(async (id: string, opts: { markdown?: boolean }) =>
-      setExit(await showReport(id, opts, io, env)),
-    );
-
+/** `status` and `check config|backups|restore|lag`. */
+function addCheckCommands(program: Command, { io, env, setExit }: CliContext): void {
   program
     .command('status')
     .argument('[service]', 'one service (default: all)')
@@ -298,7 +329,10 @@ function buildProgram(
         opts: { service?: string; pick?: 'newest' | 'random'; within?: string },
       ) => setExit(await runCheck(what, opts, io, env)),
     );
+}
 
+/** `local reset`. */
+function addLocalCommands(program: Command, { io, setExit }: CliContext): void {
   const local = program
     .command('local')
     .description("local mode's PostgreSQL pair, S3 stand-in and config under .lifeboat/")
@@ -312,17 +346,6 @@ function buildProgram(
       io.out(`removed ${opts.dir}`);
       setExit(0);
     });
-
-  const audit = program.command('audit').description('the hash-chained audit log').exitOverride();
-  audit
-    .command('verify')
-    .description(
-      'walk the chain; exit 1 naming the first event edited, deleted or reordered; print the head hash',
-    )
-    .option('--since <hash>', 'also prove that a head hash published earlier is still in the chain')
-    .action(async (opts: { since?: string }) => setExit(await verifyAudit(opts, io, env)));
-
-  return program;
 }
 
 function isMain(): boolean {

@@ -469,7 +469,7 @@ describe('the local console in Chromium', () => {
     await expect.poll(() => runHeader().innerText()).toMatch(/FAILOVER[\s\S]*recovered/);
     await andRendered(() => type('/dr history'));
     await expect(lastEphemeral().innerText()).resolves.toMatch(
-      /failover, runbook `?failover`? — succeeded, RTO/,
+      /\d\d:\d\d UTC\S* failover, runbook `?failover`? by @alice — succeeded, RTO/,
     );
   }, 90_000);
 });

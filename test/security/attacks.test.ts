@@ -387,12 +387,12 @@ describe('attacks through the break-glass CLI', () => {
     [
       'a token with a bad signature',
       (token: string) => `${token.slice(0, -6)}AAAAAA`,
-      "signature is not U0BOB's",
+      "signature is not bob (U0BOB)'s",
     ],
     [
       'a token signed by a key nobody configured',
       (_t: string, c: string) => signChallenge(c, generateApproverKey('U0BOB').keyFile),
-      "signature is not U0BOB's",
+      "signature is not bob (U0BOB)'s",
     ],
     [
       'a token for another run',
@@ -410,7 +410,7 @@ describe('attacks through the break-glass CLI', () => {
             }),
           ).toString('base64url'),
         ),
-      "signature is not U0BOB's",
+      "signature is not bob (U0BOB)'s",
     ],
   ] as const)('refuses %s, and audits it', async (_, tamper, message) => {
     const { dir, env } = workspace();

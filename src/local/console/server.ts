@@ -12,32 +12,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import {
-  appHomeOpenedBody,
-  buttonClickBody,
-  sendToSlackApp,
-  slashCommandBody,
-  viewSubmissionBody,
-} from './slack-requests.js';
-import { viewFor } from './view.js';
-import { CHANNEL, readApiRequest, readBody, str, type Workspace } from './workspace.js';
 import type { Block } from './block-html.js';
+import { HttpError, isLocalHost, parseJson, send, sendText } from './http.js';
+import { knownPerson, pageActions, type AppAnswer, type ConsoleControls } from './page-actions.js';
+import { ResponseUrls } from './response-urls.js';
+import { sendToSlackApp } from './slack-requests.js';
+import { viewFor } from './view.js';
+import { CHANNEL, readApiRequest, readBody, type Workspace } from './workspace.js';
 
-export interface ConsoleControls {
-  /** What the infrastructure panel shows (JSON). */
-  infra(): unknown;
-  /** Kills the primary; resolves to a sentence for the page. */
-  disaster(): Promise<string>;
-  /** Rebuilds the pair; resolves to a sentence for the page. */
-  restore(): Promise<string>;
-  /** After a failover: the dead primary rebuilt as a standby of the promoted one (for a failback). */
-  rebuildOldPrimary(): Promise<string>;
-  partition(): Promise<string>;
-  /** A pg_dump of whichever server takes writes into the store, as a backup job would. */
-  backup(): Promise<string>;
-  /** The demo application's health, for the service's health check. */
-  healthy(): boolean;
-}
+export type { ConsoleControls } from './page-actions.js';
 
 export interface ConsoleDeps {
   workspace: Workspace;
@@ -62,11 +45,6 @@ const SLACK_TIMEOUT_MS = 3000;
 export async function startConsoleServer(deps: ConsoleDeps, port: number): Promise<ConsoleServer> {
   const { workspace } = deps;
   const streams = new Set<ServerResponse>();
-  const responseUrls = new Map<
-    string,
-    { user: string; command?: string; expiresAt: number; usesLeft: number }
-  >();
-  let responseSeq = 0;
   let consoleUrl = '';
   const page = loadPage();
 
@@ -76,157 +54,10 @@ export async function startConsoleServer(deps: ConsoleDeps, port: number): Promi
   };
   workspace.on('change', (version: number) => broadcast('workspace', version));
 
-  // Slack's response_url: good for 30 minutes and 5 uses.
-  const responseUrl = (user: string, command?: string) => {
-    const now = Date.now();
-    for (const [id, entry] of responseUrls) if (entry.expiresAt < now) responseUrls.delete(id);
-    const id = String(++responseSeq);
-    responseUrls.set(id, {
-      user,
-      ...(command ? { command } : {}),
-      expiresAt: now + 30 * 60_000,
-      usesLeft: 5,
-    });
-    return `${consoleUrl}/response/${id}`;
-  };
+  const responseUrls = new ResponseUrls(() => consoleUrl);
 
-  /** Sends a signed request to the app as Slack does; the app's answer or what Slack would say. */
-  const toApp = async (body: string, contentType?: string) => {
-    try {
-      const answer = await sendToSlackApp(deps.appUrl, body, deps.signingSecret, {
-        ...(contentType ? { contentType } : {}),
-        timeoutMs: SLACK_TIMEOUT_MS,
-      });
-      return answer.status === 200
-        ? { ok: true as const, text: answer.text }
-        : { ok: false as const, error: `the app answered HTTP ${answer.status}` };
-    } catch (error) {
-      const timedOut = (error as Error).name === 'TimeoutError';
-      return {
-        ok: false as const,
-        error: timedOut ? 'operation_timeout' : `dispatch_failed (${(error as Error).message})`,
-      };
-    }
-  };
-
-  const person = (id: unknown): string => {
-    const found = workspace.people.find((p) => p.id === id);
-    if (!found) throw new HttpError(400, `unknown person ${JSON.stringify(id)}`);
-    return found.id;
-  };
-
-  const actions: Record<string, (input: Record<string, unknown>) => Promise<unknown>> = {
-    async command(input) {
-      const as = person(input.as);
-      const text = str(input.text).trim();
-      if (!text) return {};
-      if (!text.startsWith('/')) {
-        workspace.say(as, text);
-        return {};
-      }
-      const [command = '', ...rest] = text.split(/\s+/);
-      if (command !== '/dr') {
-        workspace.ephemeral(
-          as,
-          `\`${command}\` is not a valid command. This console knows \`/dr\`.`,
-        );
-        return {};
-      }
-      const answer = await toApp(
-        slashCommandBody({
-          text: rest.join(' '),
-          user: as,
-          channel: CHANNEL,
-          responseUrl: responseUrl(as, text),
-          triggerId: workspace.trigger(as),
-        }),
-      );
-      if (!answer.ok) {
-        workspace.ephemeral(as, `\`/dr\` failed with the error "${answer.error}"`, undefined, text);
-      } else if (answer.text) {
-        const reply = parseJson(answer.text) as { text?: string; blocks?: Block[] } | null;
-        workspace.ephemeral(as, reply?.text ?? answer.text, reply?.blocks, text);
-      }
-      return {};
-    },
-    async click(input) {
-      const as = person(input.as);
-      const answer = await toApp(
-        buttonClickBody({
-          actionId: str(input.actionId),
-          value: str(input.value),
-          user: as,
-          channel: CHANNEL,
-          messageTs: str(input.messageTs),
-          responseUrl: responseUrl(as),
-          triggerId: workspace.trigger(as),
-        }),
-      );
-      if (!answer.ok) workspace.ephemeral(as, `That did not work: "${answer.error}"`);
-      return {};
-    },
-    async submit(input) {
-      const as = person(input.as);
-      const modal = workspace.modals.get(as);
-      if (!modal || modal.id !== input.viewId) return { closed: true };
-      const values = (input.values ?? {}) as Record<string, string>;
-      const answer = await toApp(
-        viewSubmissionBody({
-          viewId: modal.id,
-          callbackId: modal.view.callback_id ?? '',
-          privateMetadata: modal.view.private_metadata ?? '',
-          values,
-          user: as,
-          triggerId: workspace.trigger(as),
-        }),
-      );
-      if (!answer.ok) {
-        modal.errors = { '': `We had some trouble connecting: ${answer.error}` };
-        workspace.changed();
-        return {};
-      }
-      const reply = parseJson(answer.text) as {
-        response_action?: string;
-        errors?: Record<string, string>;
-        view?: typeof modal.view;
-      } | null;
-      if (reply?.response_action === 'errors') {
-        modal.errors = reply.errors ?? {};
-        workspace.changed();
-        return {};
-      }
-      if (reply?.response_action === 'update' && reply.view) {
-        workspace.replaceModal(as, reply.view);
-        return {};
-      }
-      workspace.closeModal(as);
-      return { closed: true };
-    },
-    close(input) {
-      workspace.closeModal(person(input.as));
-      return Promise.resolve({});
-    },
-    async home(input) {
-      const as = person(input.as);
-      const answer = await toApp(appHomeOpenedBody(as, `Ev${Date.now()}`), 'application/json');
-      return answer.ok ? {} : { error: answer.error };
-    },
-    async disaster() {
-      return { said: await deps.controls.disaster() };
-    },
-    async restore() {
-      return { said: await deps.controls.restore() };
-    },
-    async backup() {
-      return { said: await deps.controls.backup() };
-    },
-    async 'rebuild-old-primary'() {
-      return { said: await deps.controls.rebuildOldPrimary() };
-    },
-    async partition() {
-      return { said: await deps.controls.partition() };
-    },
-  };
+  const toApp = appSender(deps.appUrl, deps.signingSecret);
+  const actions = pageActions({ workspace, controls: deps.controls, responseUrls, toApp });
 
   const server: Server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -242,35 +73,10 @@ export async function startConsoleServer(deps: ConsoleDeps, port: number): Promi
     if (!isLocalHost(request.headers.host)) throw new HttpError(403, 'not a local request');
     const route = `${request.method ?? 'GET'} ${url.pathname}`;
 
-    if (url.pathname.startsWith('/api/') && request.method === 'POST') {
-      const { method, body } = await readApiRequest(request);
-      const answer = workspace.api(method, body);
-      if (!answer.ok) deps.logger?.warn({ method, error: answer.error }, 'Web API call refused');
-      send(response, 200, answer);
+    if (
+      await serveSlackSide(request, response, url, { workspace, responseUrls, logger: deps.logger })
+    )
       return;
-    }
-    if (url.pathname.startsWith('/response/') && request.method === 'POST') {
-      const target = responseUrls.get(url.pathname.slice('/response/'.length));
-      if (!target || target.expiresAt < Date.now() || target.usesLeft <= 0)
-        throw new HttpError(404, 'expired_url');
-      target.usesLeft -= 1;
-      const body = parseJson(await readBody(request)) as {
-        text?: string;
-        blocks?: Block[];
-        response_type?: string;
-      } | null;
-      if (body?.response_type === 'in_channel') {
-        workspace.api('chat.postMessage', {
-          channel: CHANNEL.id,
-          text: body.text ?? '',
-          ...(body.blocks ? { blocks: body.blocks } : {}),
-        });
-      } else {
-        workspace.ephemeral(target.user, body?.text ?? '', body?.blocks, target.command);
-      }
-      send(response, 200, { ok: true });
-      return;
-    }
     switch (route) {
       case 'GET /':
         sendText(response, 200, 'text/html; charset=utf-8', page.html);
@@ -287,7 +93,7 @@ export async function startConsoleServer(deps: ConsoleDeps, port: number): Promi
       case 'GET /console/state':
         send(response, 200, {
           people: workspace.people,
-          view: viewFor(workspace, person(url.searchParams.get('as'))),
+          view: viewFor(workspace, knownPerson(workspace, url.searchParams.get('as'))),
           infra: deps.controls.infra(),
         });
         return;
@@ -320,20 +126,7 @@ export async function startConsoleServer(deps: ConsoleDeps, port: number): Promi
     throw new HttpError(404, `nothing at ${route}`);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new ConfigError(
-              'PORT',
-              `${port} is taken: stop what uses it, or start with PORT set to a free port`,
-            )
-          : error,
-      ),
-    );
-    server.listen(port, '127.0.0.1', resolve);
-  });
-  const actual = (server.address() as AddressInfo).port;
+  const actual = await listen(server, port);
   consoleUrl = `http://localhost:${actual}`;
   return {
     url: consoleUrl,
@@ -348,40 +141,87 @@ export async function startConsoleServer(deps: ConsoleDeps, port: number): Promi
   };
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
+/**
+ * Slack's side, as the bot meets it: the Web API under /api/ (the bot's SLACK_API_URL) and the
+ * response_url endpoints under /response/. False when the request is for neither.
+ */
+async function serveSlackSide(
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+  {
+    workspace,
+    responseUrls,
+    logger,
+  }: { workspace: Workspace; responseUrls: ResponseUrls; logger?: Logger },
+): Promise<boolean> {
+  if (url.pathname.startsWith('/api/') && request.method === 'POST') {
+    const { method, body } = await readApiRequest(request);
+    const answer = workspace.api(method, body);
+    if (!answer.ok) logger?.warn({ method, error: answer.error }, 'Web API call refused');
+    send(response, 200, answer);
+    return true;
   }
-}
-
-function isLocalHost(host: string | undefined): boolean {
-  const name = (host ?? '').replace(/:\d+$/, '');
-  return name === 'localhost' || name === '127.0.0.1' || name === '[::1]';
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
+  if (url.pathname.startsWith('/response/') && request.method === 'POST') {
+    const target = responseUrls.use(url.pathname.slice('/response/'.length));
+    if (!target) throw new HttpError(404, 'expired_url');
+    const body = parseJson(await readBody(request)) as {
+      text?: string;
+      blocks?: Block[];
+      response_type?: string;
+    } | null;
+    if (body?.response_type === 'in_channel') {
+      workspace.api('chat.postMessage', {
+        channel: CHANNEL.id,
+        text: body.text ?? '',
+        ...(body.blocks ? { blocks: body.blocks } : {}),
+      });
+    } else {
+      workspace.ephemeral(target.user, body?.text ?? '', body?.blocks, target.command);
+    }
+    send(response, 200, { ok: true });
+    return true;
   }
+  return false;
 }
 
-function send(response: ServerResponse, status: number, body: unknown): void {
-  sendText(response, status, 'application/json', JSON.stringify(body));
+/** Sends a signed request to the app as Slack does; the app's answer, or what Slack would say. */
+function appSender(appUrl: string, signingSecret: string) {
+  return async (body: string, contentType?: string): Promise<AppAnswer> => {
+    try {
+      const answer = await sendToSlackApp(appUrl, body, signingSecret, {
+        ...(contentType ? { contentType } : {}),
+        timeoutMs: SLACK_TIMEOUT_MS,
+      });
+      return answer.status === 200
+        ? { ok: true, text: answer.text }
+        : { ok: false, error: `the app answered HTTP ${answer.status}` };
+    } catch (error) {
+      const timedOut = (error as Error).name === 'TimeoutError';
+      return {
+        ok: false,
+        error: timedOut ? 'operation_timeout' : `dispatch_failed (${(error as Error).message})`,
+      };
+    }
+  };
 }
 
-function sendText(response: ServerResponse, status: number, type: string, body: string): void {
-  response.writeHead(status, {
-    'content-type': type,
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'x-frame-options': 'DENY',
+/** Listens on loopback; resolves to the port. A taken port is a ConfigError naming PORT. */
+async function listen(server: Server, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new ConfigError(
+              'PORT',
+              `${port} is taken: stop what uses it, or start with PORT set to a free port`,
+            )
+          : error,
+      ),
+    );
+    server.listen(port, '127.0.0.1', resolve);
   });
-  response.end(body);
+  return (server.address() as AddressInfo).port;
 }
 
 /**
