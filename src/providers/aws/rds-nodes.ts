@@ -4,7 +4,7 @@
 // primary's changes to reach the replica, and a replica rebuilt in the old region.
 // Calls into a region that may be the failed one run on a short budget and never hang a step.
 
-import { GetMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import {
   CreateDBInstanceReadReplicaCommand,
   DescribeDBInstancesCommand,
@@ -19,6 +19,7 @@ import { formatDuration } from '../../duration.js';
 import { ProviderError } from '../../errors.js';
 import type { FenceResult, NodeName, NodeProbe, ReplicaRebuild, ReplicaStatus } from '../types.js';
 import { otherNode } from '../types.js';
+import { latestReplicaLag } from './replica-lag.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
 
 export interface RdsInstance {
@@ -374,37 +375,9 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
     since: Date,
   ): Promise<{ value: number; at: Date } | null> {
     if (!deps.cloudwatch) return null;
+    const now = deps.clock();
     const instance = instanceOf(node);
-    const output = await withAwsRetry(
-      `CloudWatch ReplicaLag of ${instance.id}`,
-      () =>
-        deps.cloudwatch!(instance.region).send(
-          new GetMetricDataCommand({
-            StartTime: since,
-            EndTime: deps.clock(),
-            ScanBy: 'TimestampDescending',
-            MetricDataQueries: [
-              {
-                Id: 'lag',
-                MetricStat: {
-                  Metric: {
-                    Namespace: 'AWS/RDS',
-                    MetricName: 'ReplicaLag',
-                    Dimensions: [{ Name: 'DBInstanceIdentifier', Value: instance.id }],
-                  },
-                  Period: 60,
-                  Stat: 'Maximum',
-                },
-              },
-            ],
-          }),
-        ),
-      deps.retry,
-    );
-    const result = output.MetricDataResults?.[0];
-    const value = result?.Values?.[0];
-    const at = result?.Timestamps?.[0];
-    return value === undefined ? null : { value, at: at ?? deps.clock() };
+    return latestReplicaLag(deps.cloudwatch(instance.region), instance.id, since, now, deps.retry);
   }
 
   async function rebuildReplica(standby: NodeName, writer: NodeName): Promise<{ detail: string }> {

@@ -4,7 +4,7 @@
 // The fence (security groups that let no client in, or StopDBInstance) and the rebuilt replica
 // live in rds-nodes.ts.
 
-import { GetMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeDBInstancesCommand,
   PromoteReadReplicaCommand,
@@ -15,6 +15,7 @@ import {
 import { ProviderError } from '../../errors.js';
 import { createPostgresProvider } from '../postgres/index.js';
 import type { DatabaseProvider, LagMeasurement, NodeName } from '../types.js';
+import { latestReplicaLag } from './replica-lag.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
 import { createRdsNodes, type RdsDatabase, type RdsInstance } from './rds-nodes.js';
 
@@ -61,8 +62,6 @@ export function createRdsProvider(
       options.retry,
     );
 
-  const isStandalone = (instance: DBInstance) => !instance.ReadReplicaSourceDBInstanceIdentifier;
-
   const nodes = createRdsNodes(database, {
     rds: options.rds,
     cloudwatch: options.cloudwatch,
@@ -75,50 +74,25 @@ export function createRdsProvider(
     sleep,
   });
 
+  const rds: RdsTarget = {
+    target,
+    sourceNode,
+    name,
+    describe,
+    nodes,
+    options,
+    clock,
+    sleep,
+    maxWaitSeconds,
+    pollSeconds,
+  };
   return {
     ...nodes,
     target: options.promote,
     source: sourceNode,
     targetName: name(target),
     sourceName: name(source),
-    async measureLag(): Promise<LagMeasurement> {
-      const replica = await describe(target);
-      if (isStandalone(replica)) {
-        return {
-          lagSeconds: 0,
-          lagBytes: 0,
-          source: 'replica',
-          primaryReachable: false,
-          targetIsReplica: false,
-          bound: 'exact',
-          detail: `${name(target)} is not a read replica: it is already standalone`,
-        };
-      }
-      const primary = await nodes.probe(sourceNode);
-      const lagSeconds = await replicaLagSeconds(
-        options.cloudwatch(target.region),
-        target,
-        clock(),
-        options.retry,
-      );
-      const replication = replica.StatusInfos?.find(
-        (info) => info.StatusType === 'read replication',
-      );
-      const state = replication
-        ? `replication ${replication.Status}${replication.Message ? ` (${replication.Message})` : ''}`
-        : 'replication state unknown';
-      const primaryAnswers = primary.role !== 'unreachable';
-      return {
-        lagSeconds,
-        lagBytes: null,
-        source: primaryAnswers ? 'primary' : 'replica',
-        primaryReachable: primaryAnswers,
-        targetIsReplica: true,
-        // A fenced primary takes no writes: what the replica lacks now is all it will ever lack.
-        bound: primary.role === 'fenced' ? 'exact' : 'lower-bound',
-        detail: `${name(target)}: ReplicaLag ${lagSeconds === null ? 'has no recent datapoint' : `${lagSeconds} s`}, ${state}; ${primary.detail}`,
-      };
-    },
+    measureLag: () => measureRdsLag(rds),
     async preflight() {
       const replica = await describe(target);
       const status = replica.DBInstanceStatus ?? 'unknown';
@@ -130,56 +104,7 @@ export function createRdsProvider(
         );
       }
     },
-    async promote() {
-      const before = await describe(target);
-      if (isStandalone(before))
-        return {
-          alreadyPrimary: true,
-          detail: `${name(target)} is already standalone: nothing to promote`,
-        };
-      await withAwsRetry(
-        name(target),
-        () =>
-          options
-            .rds(target.region)
-            .send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: target.id })),
-        options.retry,
-      );
-      await waitUntilDBInstanceAvailable(
-        {
-          client: options.rds(target.region),
-          maxWaitTime: maxWaitSeconds,
-          minDelay: pollSeconds,
-          maxDelay: pollSeconds,
-        },
-        { DBInstanceIdentifier: target.id },
-      ).catch((error: unknown) => {
-        throw new ProviderError(
-          name(target),
-          `did not become available within ${maxWaitSeconds} s after PromoteReadReplica: ${(error as Error).message}`,
-          false,
-          { cause: error },
-        );
-      });
-      // Right after the call the instance can still read as an available replica: wait until
-      // RDS reports it standalone too.
-      const deadline = Date.now() + maxWaitSeconds * 1000;
-      for (;;) {
-        const after = await describe(target);
-        if (isStandalone(after) && after.DBInstanceStatus === 'available') break;
-        if (Date.now() > deadline)
-          throw new ProviderError(
-            name(target),
-            `is still a replica ${maxWaitSeconds} s after PromoteReadReplica`,
-            false,
-          );
-        await sleep(pollSeconds * 1000);
-      }
-      return {
-        alreadyPrimary: false,
-        detail: `${name(target)} promoted with PromoteReadReplica and available`,
-      };
-    },
+    promote: () => promoteRds(rds),
     async isTargetPrimary() {
       const instance = await describe(target);
       return isStandalone(instance) && instance.DBInstanceStatus === 'available';
@@ -204,38 +129,113 @@ export function createRdsProvider(
   };
 }
 
-async function replicaLagSeconds(
-  client: CloudWatchClient,
-  instance: RdsInstance,
-  now: Date,
-  retry?: RetryOptions,
-): Promise<number | null> {
-  const output = await withAwsRetry(
-    `CloudWatch ReplicaLag of ${instance.id}`,
-    () =>
-      client.send(
-        new GetMetricDataCommand({
-          StartTime: new Date(now.getTime() - 10 * 60_000),
-          EndTime: now,
-          ScanBy: 'TimestampDescending',
-          MetricDataQueries: [
-            {
-              Id: 'lag',
-              MetricStat: {
-                Metric: {
-                  Namespace: 'AWS/RDS',
-                  MetricName: 'ReplicaLag',
-                  Dimensions: [{ Name: 'DBInstanceIdentifier', Value: instance.id }],
-                },
-                Period: 60,
-                Stat: 'Maximum',
-              },
-            },
-          ],
-        }),
-      ),
-    retry,
+/** What the provider's steps share: the instance to promote, its partner, and how to reach them. */
+interface RdsTarget {
+  target: RdsInstance;
+  sourceNode: NodeName;
+  name: (instance: RdsInstance) => string;
+  describe: (instance: RdsInstance) => Promise<DBInstance>;
+  nodes: ReturnType<typeof createRdsNodes>;
+  options: RdsProviderOptions;
+  clock: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  maxWaitSeconds: number;
+  pollSeconds: number;
+}
+
+const isStandalone = (instance: DBInstance) => !instance.ReadReplicaSourceDBInstanceIdentifier;
+
+/** ReplicaLag from CloudWatch and the replication state, bounded by what the source says. */
+async function measureRdsLag(rds: RdsTarget): Promise<LagMeasurement> {
+  const { target, name, describe, nodes, options } = rds;
+  const replica = await describe(target);
+  if (isStandalone(replica)) {
+    return {
+      lagSeconds: 0,
+      lagBytes: 0,
+      source: 'replica',
+      primaryReachable: false,
+      targetIsReplica: false,
+      bound: 'exact',
+      detail: `${name(target)} is not a read replica: it is already standalone`,
+    };
+  }
+  const primary = await nodes.probe(rds.sourceNode);
+  const now = rds.clock();
+  const lag = await latestReplicaLag(
+    options.cloudwatch(target.region),
+    target.id,
+    new Date(now.getTime() - 10 * 60_000),
+    now,
+    options.retry,
   );
-  const value = output.MetricDataResults?.[0]?.Values?.[0];
-  return value === undefined ? null : value;
+  const lagSeconds = lag?.value ?? null;
+  const replication = replica.StatusInfos?.find((info) => info.StatusType === 'read replication');
+  const state = replication
+    ? `replication ${replication.Status}${replication.Message ? ` (${replication.Message})` : ''}`
+    : 'replication state unknown';
+  const primaryAnswers = primary.role !== 'unreachable';
+  return {
+    lagSeconds,
+    lagBytes: null,
+    source: primaryAnswers ? 'primary' : 'replica',
+    primaryReachable: primaryAnswers,
+    targetIsReplica: true,
+    // A fenced primary takes no writes: what the replica lacks now is all it will ever lack.
+    bound: primary.role === 'fenced' ? 'exact' : 'lower-bound',
+    detail: `${name(target)}: ReplicaLag ${lagSeconds === null ? 'has no recent datapoint' : `${lagSeconds} s`}, ${state}; ${primary.detail}`,
+  };
+}
+
+/** PromoteReadReplica, then wait until RDS reports the instance available and standalone. */
+async function promoteRds(rds: RdsTarget): Promise<{ alreadyPrimary: boolean; detail: string }> {
+  const { target, name, describe, options, maxWaitSeconds, pollSeconds } = rds;
+  const before = await describe(target);
+  if (isStandalone(before))
+    return {
+      alreadyPrimary: true,
+      detail: `${name(target)} is already standalone: nothing to promote`,
+    };
+  await withAwsRetry(
+    name(target),
+    () =>
+      options
+        .rds(target.region)
+        .send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: target.id })),
+    options.retry,
+  );
+  await waitUntilDBInstanceAvailable(
+    {
+      client: options.rds(target.region),
+      maxWaitTime: maxWaitSeconds,
+      minDelay: pollSeconds,
+      maxDelay: pollSeconds,
+    },
+    { DBInstanceIdentifier: target.id },
+  ).catch((error: unknown) => {
+    throw new ProviderError(
+      name(target),
+      `did not become available within ${maxWaitSeconds} s after PromoteReadReplica: ${(error as Error).message}`,
+      false,
+      { cause: error },
+    );
+  });
+  // Right after the call the instance can still read as an available replica: wait until
+  // RDS reports it standalone too.
+  const deadline = Date.now() + maxWaitSeconds * 1000;
+  for (;;) {
+    const after = await describe(target);
+    if (isStandalone(after) && after.DBInstanceStatus === 'available') break;
+    if (Date.now() > deadline)
+      throw new ProviderError(
+        name(target),
+        `is still a replica ${maxWaitSeconds} s after PromoteReadReplica`,
+        false,
+      );
+    await rds.sleep(pollSeconds * 1000);
+  }
+  return {
+    alreadyPrimary: false,
+    detail: `${name(target)} promoted with PromoteReadReplica and available`,
+  };
 }
