@@ -3,7 +3,7 @@
 import { UsageError } from '../src/errors.js';
 import { checkBackups, latestResults, type CheckResult } from '../src/checks/backups.js';
 import { createServiceProviders } from '../src/providers/index.js';
-import { clip, escape } from '../src/slack/blocks/kit.js';
+import { clip, escape } from '../src/mrkdwn.js';
 import type { Command, Reply } from './command.js';
 
 export const backups: Command<Reply> = {

@@ -3,7 +3,7 @@
 // here still goes through the confirmation.
 
 import { formatDuration } from '../src/duration.js';
-import { clip, escape } from '../src/slack/blocks/kit.js';
+import { clip, escape } from '../src/mrkdwn.js';
 import { UsageError } from '../src/errors.js';
 import { loadRunbookLibrary, resolveRunbookByName } from '../src/runbook/library.js';
 import type { RunKind } from '../src/runbook/model.js';

@@ -3,7 +3,7 @@
 import { formatDuration } from '../src/duration.js';
 import { shortExposure } from '../src/engine/run-view.js';
 import { UsageError } from '../src/errors.js';
-import { escape, mention, slackTime } from '../src/slack/blocks/kit.js';
+import { escape, mention, slackTime } from '../src/mrkdwn.js';
 import { listRuns, type RunRecord } from '../src/store/runs.js';
 import type { Command } from './command.js';
 

@@ -5,7 +5,7 @@
 import { formatDuration } from '../src/duration.js';
 import { latestResults } from '../src/checks/backups.js';
 import { checkReplication } from '../src/checks/lag.js';
-import { clip, escape } from '../src/slack/blocks/kit.js';
+import { clip, escape } from '../src/mrkdwn.js';
 import type { Schedule } from '../src/config.js';
 import { previousSlot } from '../src/schedule/cron-time.js';
 import { listRuns, listRunsInFlight, type RunRecord } from '../src/store/runs.js';

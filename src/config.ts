@@ -8,7 +8,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { parseDurationSeconds } from './duration.js';
 import { ConfigError, closestNames } from './errors.js';
-import type { RunKind } from './runbook/model.js';
+import type { RunKind } from './run-kind.js';
 import { KNOWN_KEYS, configFileSchema, type ConfigFile } from './config/schema.js';
 
 type ServiceFile = ConfigFile['services'][string];

@@ -1,5 +1,8 @@
 // People as the engine knows them — Slack user IDs — and as each reader should see them: Slack
-// mentions them (slack/blocks/kit.ts), a terminal names their OS account from `cli.users`.
+// mentions them (mrkdwn.ts), a terminal names their OS account from `cli.users` — and the OS
+// account the break-glass CLI acts for.
+
+import { userInfo } from 'node:os';
 
 /**
  * A Slack user ID (U…/W… with a digit in it: never a word like UNPROTECTED) standing alone in a
@@ -23,4 +26,20 @@ export function cliPersonName(cliUsers: Record<string, string>): (id: string) =>
 export function cliPeopleNamed(cliUsers: Record<string, string>): (text: string) => string {
   const personName = cliPersonName(cliUsers);
   return (text) => text.replace(USER_ID, personName);
+}
+
+export interface OsIdentity {
+  uid: number;
+  username: string;
+}
+
+export function currentOsIdentity(): OsIdentity {
+  const info = userInfo();
+  return { uid: info.uid, username: info.username };
+}
+
+/** The OS account a person is: SUDO_USER when root runs us under sudo, else the real one. */
+export function osAccountOf(identity: OsIdentity, env: Record<string, string | undefined>): string {
+  if (identity.uid === 0 && env.SUDO_USER && env.SUDO_USER !== 'root') return env.SUDO_USER;
+  return identity.username;
 }

@@ -9,7 +9,7 @@ import { formatDuration } from './duration.js';
 import type { Db } from './store/db.js';
 import { listStepEvents } from './store/steps.js';
 import { describeExposure, type RunView } from './engine/run-view.js';
-import { clip, outcomeText } from './slack/blocks/kit.js';
+import { clip, outcomeText } from './mrkdwn.js';
 import { formatLocal } from './time.js';
 
 export function renderReport(

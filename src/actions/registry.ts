@@ -1,6 +1,6 @@
 // Action names -> implementations: exactly the names the runbook parser accepts.
 
-import type { ActionName } from './names.js';
+import type { ActionName } from '../runbook/action-names.js';
 import { backupVerify } from './backup/verify.js';
 import { catchUp } from './db/catch-up.js';
 import { checkLag } from './db/check-lag.js';

@@ -4,14 +4,10 @@
 
 import type { Service } from '../config.js';
 import type { RunKind, Step } from '../runbook/model.js';
-import type { ActionName } from './names.js';
-import type { BackupStore, DatabaseProvider, DnsProvider, NodeName } from '../providers/types.js';
+import type { ActionName } from '../runbook/action-names.js';
+import type { NodeName, ServiceProviders } from '../providers/types.js';
 
-export interface ServiceProviders {
-  database: DatabaseProvider | null;
-  dns: DnsProvider | null;
-  backups: BackupStore | null;
-}
+export type { ServiceProviders } from '../providers/types.js';
 
 export interface ActionContext {
   run: { id: string; kind: RunKind };

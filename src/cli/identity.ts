@@ -3,26 +3,12 @@
 // mapping. Under sudo the person is SUDO_USER (root could be anyone anyway); root without a
 // mapping is refused.
 
-import { userInfo } from 'node:os';
 import type { Config } from '../config.js';
 import type { Actor } from '../engine/core.js';
 import { UsageError } from '../errors.js';
+import { osAccountOf, type OsIdentity } from '../people.js';
 
-export interface OsIdentity {
-  uid: number;
-  username: string;
-}
-
-export function currentOsIdentity(): OsIdentity {
-  const info = userInfo();
-  return { uid: info.uid, username: info.username };
-}
-
-/** The OS account a person is: SUDO_USER when root runs us under sudo, else the real one. */
-export function osAccountOf(identity: OsIdentity, env: Record<string, string | undefined>): string {
-  if (identity.uid === 0 && env.SUDO_USER && env.SUDO_USER !== 'root') return env.SUDO_USER;
-  return identity.username;
-}
+export { currentOsIdentity, osAccountOf, type OsIdentity } from '../people.js';
 
 export function cliActor(
   config: Config,

@@ -4,7 +4,7 @@
 import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDurationSeconds } from '../duration.js';
-import { RUN_KINDS } from '../runbook/model.js';
+import { RUN_KINDS } from '../run-kind.js';
 
 const NOT_A_DURATION = 'is not a duration like 15m, 90s, 6h or 1d';
 const duration = z

@@ -2,7 +2,7 @@
 // failover ends any exercise in flight on the same service. A service with two primaries takes no
 // new promotion until one side is fenced; a failback or switchover needs a replica to promote.
 
-import { MUTATING_ACTIONS } from '../actions/names.js';
+import { MUTATING_ACTIONS } from '../runbook/action-names.js';
 import { allSteps, type Runbook, type RunKind } from '../runbook/model.js';
 import type { Db } from '../store/db.js';
 import { currentProtection } from '../store/protection.js';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import S3rver from 's3rver';
 import { ConfigError } from '../errors.js';
-import { currentOsIdentity } from '../cli/identity.js';
+import { currentOsIdentity } from '../people.js';
 import { createS3Client, S3RVER_CREDENTIALS } from '../providers/aws/s3.js';
 import {
   PG_BIN,

@@ -28,7 +28,7 @@ import {
   type LocalEnvironment,
 } from './environment.js';
 import { freePort } from '../providers/postgres/servers.js';
-import { currentOsIdentity, osAccountOf } from '../cli/identity.js';
+import { currentOsIdentity, osAccountOf } from '../people.js';
 import { S3RVER_CREDENTIALS } from '../providers/aws/s3.js';
 import { checkReplication, classifyNodes } from '../checks/lag.js';
 import { isLocking } from '../engine/conflicts.js';

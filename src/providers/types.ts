@@ -174,3 +174,10 @@ export interface BackupStore {
 
 /** Where audit anchors go in a backups bucket; listBackups never counts them. */
 export const ANCHOR_PREFIX = 'lifeboat-audit/';
+
+/** The providers of one service, as one run uses them; null where the service has none. */
+export interface ServiceProviders {
+  database: DatabaseProvider | null;
+  dns: DnsProvider | null;
+  backups: BackupStore | null;
+}

@@ -1,17 +1,10 @@
 // The parsed shape of a runbook. Pure data: the engine snapshots it into a run when the run starts,
 // so editing the markdown file never changes a run in flight.
 
-import type { ActionName } from '../actions/names.js';
+import type { RunKind } from '../run-kind.js';
+import type { ActionName } from './action-names.js';
 
-export const RUN_KINDS = [
-  'failover',
-  'failback',
-  'switchover',
-  'drill',
-  'tabletop',
-  'restore-test',
-] as const;
-export type RunKind = (typeof RUN_KINDS)[number];
+export { RUN_KINDS, type RunKind } from '../run-kind.js';
 
 export const APPROVAL_MODES = ['two-person', 'none'] as const;
 export type ApprovalMode = 'two-person';

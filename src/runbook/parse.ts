@@ -11,7 +11,7 @@ import {
   MUTATING_ACTIONS,
   isActionName,
   type ActionName,
-} from '../actions/names.js';
+} from './action-names.js';
 import { parseDurationSeconds } from '../duration.js';
 import { RunbookError, closestNames } from '../errors.js';
 import { splitFrontMatter } from './front-matter.js';

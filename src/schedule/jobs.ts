@@ -15,7 +15,7 @@ import { loadRunbookLibrary } from '../runbook/library.js';
 import { checkRunbookReferences, isStale } from '../runbook/references.js';
 import { listRuns, listRunsInFlight } from '../store/runs.js';
 import { REMIND_EVERY_MS, nextAlert, type AlertDecision } from './alerts.js';
-import { clip, escape } from '../slack/blocks/kit.js';
+import { clip, escape } from '../mrkdwn.js';
 import { auditHead, verifyAuditLog } from '../store/audit.js';
 import type { Notifier } from './notifier.js';
 

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import { previousSlot } from './cron-time.js';
-import { clip } from '../slack/blocks/kit.js';
+import { clip } from '../mrkdwn.js';
 import type { Job, JobContext } from './jobs.js';
 
 export interface SchedulerDeps {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ACTION_NAMES } from '../../src/actions/names.js';
+import { ACTION_NAMES } from '../../src/runbook/action-names.js';
 import { RunbookError } from '../../src/errors.js';
 import { runbookToJson } from '../../src/runbook/json.js';
 import { loadRunbookLibrary } from '../../src/runbook/library.js';
