@@ -3,6 +3,7 @@
 // of each kind. It looks, and records what it saw; it never acts.
 
 import { formatDuration } from '../src/duration.js';
+import { RUN_KINDS } from '../src/run-kind.js';
 import { latestResults } from '../src/checks/backups.js';
 import { checkReplication } from '../src/checks/lag.js';
 import { clip, escape } from '../src/mrkdwn.js';
@@ -55,14 +56,7 @@ export const status: Command<Reply> = {
       const recent = listRuns(context.store.db, 200).filter(
         (run) => run.service === name && run.finishedAt,
       );
-      for (const kind of [
-        'failover',
-        'failback',
-        'switchover',
-        'drill',
-        'tabletop',
-        'restore-test',
-      ] as const) {
+      for (const kind of RUN_KINDS) {
         const last = recent.find((run) => run.kind === kind);
         lines.push(
           `• last ${kind}: ${last ? `${last.finishedAt!.slice(0, 10)} ${last.status}${last.rtoSeconds === null ? '' : `, RTO ${formatDuration(last.rtoSeconds)}`}` : 'never'}`,

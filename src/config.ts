@@ -9,7 +9,13 @@ import type { z } from 'zod';
 import { parseDurationSeconds } from './duration.js';
 import { ConfigError, closestNames } from './errors.js';
 import type { RunKind } from './run-kind.js';
-import { KNOWN_KEYS, configFileSchema, type ConfigFile } from './config/schema.js';
+import {
+  KNOWN_KEYS,
+  PERMISSIONS,
+  configFileSchema,
+  type ConfigFile,
+  type Permission,
+} from './config/schema.js';
 
 type ServiceFile = ConfigFile['services'][string];
 
@@ -130,15 +136,7 @@ export function parseConfig(text: string, file: string, env: Env = {}): Config {
   };
 }
 
-export const PERMISSIONS = [
-  'start_failover',
-  'start_exercise',
-  'steps',
-  'gated_steps',
-  'abort',
-  'force_abort',
-] as const;
-export type Permission = (typeof PERMISSIONS)[number];
+export { PERMISSIONS, type Permission } from './config/schema.js';
 
 /**
  * Each permission's list as configured, else the approvers and their user group — but exercises

@@ -18,6 +18,7 @@ import type { RunView } from '../engine/run-view.js';
 import { RUN_KINDS, type RunKind } from '../runbook/model.js';
 import { listRunsInFlight } from '../store/runs.js';
 import { formatTable, type Io } from './io.js';
+import { RUN_COLUMNS, runCells } from './store-commands.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -204,18 +205,7 @@ function printInFlight(engine: Engine, io: Io, cliUsers: Record<string, string>)
   io.out(
     runs.length === 0
       ? 'no runs in flight'
-      : formatTable([
-          ['RUN', 'STARTED', 'BY', 'KIND', 'RUNBOOK', 'SERVICE', 'STATUS'],
-          ...runs.map((run) => [
-            run.id,
-            formatLocal(new Date(run.startedAt), undefined, 'minute'),
-            personName(run.startedBy),
-            run.kind,
-            run.runbook,
-            run.service ?? '-',
-            run.status,
-          ]),
-        ]),
+      : formatTable([RUN_COLUMNS, ...runs.map((run) => runCells(run, personName))]),
   );
   return 0;
 }

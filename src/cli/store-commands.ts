@@ -104,19 +104,28 @@ function historyJson({ run, unprotected }: HistoryRow) {
   };
 }
 
-/** People by their account in cli.users, times in this machine's zone, named. */
+/** The columns every table of runs starts with. */
+export const RUN_COLUMNS = ['RUN', 'STARTED', 'BY', 'KIND', 'RUNBOOK', 'SERVICE', 'STATUS'];
+
+/** A run's first columns: the person by their account in cli.users, the time in this zone, named. */
+export function runCells(run: RunRecord, personName: (id: string) => string): string[] {
+  return [
+    run.id,
+    formatLocal(new Date(run.startedAt), undefined, 'minute'),
+    personName(run.startedBy),
+    run.kind,
+    run.runbook,
+    run.service ?? '-',
+    run.status,
+  ];
+}
+
 function historyTable(rows: HistoryRow[], personName: (id: string) => string): string {
   if (rows.length === 0) return 'no runs yet';
   return formatTable([
-    ['RUN', 'STARTED', 'BY', 'KIND', 'RUNBOOK', 'SERVICE', 'STATUS', 'RTO', 'RPO', 'UNPROTECTED'],
+    [...RUN_COLUMNS, 'RTO', 'RPO', 'UNPROTECTED'],
     ...rows.map(({ run, unprotected }) => [
-      run.id,
-      formatLocal(new Date(run.startedAt), undefined, 'minute'),
-      personName(run.startedBy),
-      run.kind,
-      run.runbook,
-      run.service ?? '-',
-      run.status,
+      ...runCells(run, personName),
       run.rtoSeconds === null ? '-' : formatDuration(run.rtoSeconds),
       shortExposure(run),
       unprotected

@@ -236,6 +236,17 @@ export const configFileSchema = z.strictObject({
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
 
+/** What `permissions:` may list people for; each defaults as DESIGN.md says. */
+export const PERMISSIONS = [
+  'start_failover',
+  'start_exercise',
+  'steps',
+  'gated_steps',
+  'abort',
+  'force_abort',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
 /** Every key the file may hold, for "did you mean" on an unknown key. */
 export const KNOWN_KEYS = [
   'slack',
@@ -250,12 +261,7 @@ export const KNOWN_KEYS = [
   'users',
   'store',
   'permissions',
-  'start_failover',
-  'start_exercise',
-  'steps',
-  'gated_steps',
-  'abort',
-  'force_abort',
+  ...PERMISSIONS,
   'alerts',
   'unprotected_repeat',
   'runbooks_dir',
