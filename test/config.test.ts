@@ -148,6 +148,22 @@ describe('config errors name the key path, the value and what was expected', () 
     );
   });
 
+  it('a store that is a URL, not a file: refused, its password redacted', () => {
+    const postgres = configError(
+      `store: postgres://lifeboat:hunter2@db.example.com/lifeboat\n${minimalService}`,
+    );
+    expect(postgres).toContain(
+      'store: "postgres://lifeboat:***@db.example.com/lifeboat" is a PostgreSQL URL, and this lifeboat keeps its store in SQLite only: give a file path like ./lifeboat.db',
+    );
+    expect(postgres).not.toContain('hunter2');
+    expect(configError(`store: s3://bucket/lifeboat.db\n${minimalService}`)).toContain(
+      'store: "s3://bucket/lifeboat.db" is a s3: URL, not a file path: give the store\'s path, like ./lifeboat.db',
+    );
+    expect(configError(`store: { url: x }\n${minimalService}`)).toContain(
+      'store: must be the path of the SQLite store file, like ./lifeboat.db',
+    );
+  });
+
   it('a display name instead of a Slack user ID', () => {
     expect(configError(`approvals: { approvers: [alice] }\n${minimalService}`)).toContain(
       'approvals.approvers[0]: "alice" is not a Slack user ID like U0ALICE (display names are not accepted)',

@@ -170,6 +170,26 @@ const schedule = z
       'needs exactly one of check: (backups, restore, lag, staleness, audit) or remind: RUNBOOK',
   });
 
+/**
+ * The store is a SQLite file. A URL is refused, never taken for a path (`postgres://…` would
+ * otherwise become a folder named `postgres:` beside the config). The error shows the value with
+ * any password redacted.
+ */
+const storeFile = z
+  .string({ error: 'must be the path of the SQLite store file, like ./lifeboat.db' })
+  .min(1)
+  .superRefine((text, context) => {
+    const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]+):/.exec(text)?.[1]?.toLowerCase();
+    if (scheme === undefined) return;
+    context.addIssue({
+      code: 'custom',
+      message:
+        scheme === 'postgres' || scheme === 'postgresql'
+          ? 'is a PostgreSQL URL, and this lifeboat keeps its store in SQLite only: give a file path like ./lifeboat.db'
+          : `is a ${scheme}: URL, not a file path: give the store's path, like ./lifeboat.db`,
+    });
+  });
+
 export const configFileSchema = z.strictObject({
   slack: z
     .strictObject({
@@ -228,7 +248,7 @@ export const configFileSchema = z.strictObject({
       force_abort: z.array(slackUserOrGroup).optional(),
     })
     .default({}),
-  store: z.string().min(1).default('./lifeboat.db'),
+  store: storeFile.default('./lifeboat.db'),
   runbooks_dir: z.string().min(1).default('./runbooks'),
   services: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), service).default({}),
   schedules: z.array(schedule).default([]),
