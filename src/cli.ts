@@ -16,7 +16,13 @@ import { resetLocalEnvironment } from './local/environment.js';
 import { runCommand, type RunCliOptions } from './cli/run.js';
 import { currentOsIdentity, type OsIdentity } from './cli/identity.js';
 import { makeKey, makeToken } from './cli/keys.js';
-import { showHistory, showReport, verifyAudit } from './cli/store-commands.js';
+import {
+  backupStoreTo,
+  restoreStoreFrom,
+  showHistory,
+  showReport,
+  verifyAudit,
+} from './cli/store-commands.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
 
@@ -151,7 +157,7 @@ function addRunbookCommands(program: Command, { io, env, clock, setExit }: CliCo
     );
 }
 
-/** What the store remembers: `history`, `report RUN`, `audit verify`. */
+/** What the store remembers: `history`, `report RUN`, `store backup|restore`, `audit verify`. */
 function addStoreCommands(program: Command, { io, env, clock, setExit }: CliContext): void {
   program
     .command('history')
@@ -178,6 +184,25 @@ function addStoreCommands(program: Command, { io, env, clock, setExit }: CliCont
     .action(async (id: string, opts: { markdown?: boolean }) =>
       setExit(await showReport(id, opts, io, env)),
     );
+
+  const store = program
+    .command('store')
+    .description("a copy of the whole store (the team's memory: runs, approvals, the audit log)")
+    .exitOverride();
+  store
+    .command('backup')
+    .argument('<file>', 'a new file for the copy')
+    .description(
+      'snapshot the store while lifeboat runs, and prove the copy (schema, audit chain) before naming it',
+    )
+    .action(async (file: string) => setExit(await backupStoreTo(file, io, env)));
+  store
+    .command('restore')
+    .argument('<file>', 'a copy made by lifeboat store backup')
+    .description(
+      'prove the copy, keep the current store aside (never deleted) and put the copy in its place; stop lifeboat first',
+    )
+    .action((file: string) => setExit(restoreStoreFrom(file, io, env, clock)));
 
   const audit = program.command('audit').description('the hash-chained audit log').exitOverride();
   audit

@@ -1,4 +1,5 @@
-// `lifeboat history` and `lifeboat audit verify`: read the store named by the config.
+// `lifeboat history`, `report`, `audit verify` read the store named by the config; `store backup`
+// and `store restore` copy it whole.
 
 import { history } from '../../commands/history.js';
 import { loadConfig } from '../config.js';
@@ -10,6 +11,9 @@ import { formatDuration } from '../duration.js';
 import { findAuditHash, verifyAuditLog } from '../store/audit.js';
 import { openStore, type Store } from '../store/db.js';
 import type { RunRecord } from '../store/runs.js';
+import path from 'node:path';
+import { assertNotRunning } from '../local/environment.js';
+import { backupStore, restoreStore, type StoreCopy } from '../store/copy.js';
 import { formatTable, type Io } from './io.js';
 import { cliPersonName } from '../people.js';
 import { formatLocal } from '../time.js';
@@ -78,6 +82,34 @@ export function verifyAudit(options: { since?: string }, io: Io, env: Env): Prom
     }
     return 0;
   });
+}
+
+/** `lifeboat store backup FILE`: an online snapshot, proven before it gets its name. */
+export function backupStoreTo(destination: string, io: Io, env: Env): Promise<number> {
+  const config = loadConfig(env);
+  return withStore(config.storePath, async (store) => {
+    const copy = await backupStore(store, path.resolve(destination));
+    io.out(`store backed up to ${copy.file}: ${describeCopy(copy)}`);
+    return 0;
+  });
+}
+
+/** `lifeboat store restore FILE`: the proven copy in place of the store; the old one kept. */
+export function restoreStoreFrom(source: string, io: Io, env: Env, clock: () => Date): number {
+  const config = loadConfig(env);
+  assertNotRunning(path.dirname(config.storePath), 'restore its store');
+  const { restored, keptAt } = restoreStore(config.storePath, path.resolve(source), clock());
+  io.out(`store ${restored.file} restored from ${source}: ${describeCopy(restored)}`);
+  io.out(
+    keptAt
+      ? `the store it replaced is kept at ${keptAt}`
+      : 'there was no store there before: nothing was replaced',
+  );
+  return 0;
+}
+
+function describeCopy(copy: StoreCopy): string {
+  return `schema version ${copy.schemaVersion}, ${copy.runs} runs, ${copy.auditEvents} audit events, chain intact${copy.headHash ? ` (head ${copy.headHash})` : ''}`;
 }
 
 interface HistoryRow {
