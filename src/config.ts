@@ -34,12 +34,15 @@ export interface Service {
 export interface Schedule {
   name: string;
   cron: string;
-  check: 'backups' | 'restore' | 'lag' | 'staleness' | 'audit' | null;
+  check: 'backups' | 'restore' | 'lag' | 'staleness' | 'audit' | 'store-backup' | null;
   remind: string | null;
   service: string | null;
   timezone: string;
   pick: 'newest' | 'random';
   withinSeconds: number | null;
+  /** store-backup: the folder for the copies (absolute), and how many to keep. */
+  to: string | null;
+  keep: number;
 }
 
 export interface Environment {
@@ -131,6 +134,8 @@ export function parseConfig(text: string, file: string, env: Env = {}): Config {
       timezone: entry.timezone,
       pick: entry.pick ?? 'newest',
       withinSeconds: entry.within ? seconds(entry.within) : null,
+      to: entry.to === undefined ? null : path.resolve(dir, entry.to),
+      keep: entry.keep,
     })),
     env: parseEnvironment(env),
   };

@@ -155,7 +155,7 @@ const schedule = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a short name like backup-check'),
     cron: z.string().refine(isValidCron, { error: 'is not a cron expression like "*/30 * * * *"' }),
-    check: z.enum(['backups', 'restore', 'lag', 'staleness', 'audit']).optional(),
+    check: z.enum(['backups', 'restore', 'lag', 'staleness', 'audit', 'store-backup']).optional(),
     remind: z.string().min(1).optional(),
     service: z.string().optional(),
     timezone: z
@@ -164,10 +164,18 @@ const schedule = z
       .default('UTC'),
     pick: z.enum(['newest', 'random']).optional(),
     within: duration.optional(),
+    /** store-backup: the folder the copies go to, and how many of them to keep. */
+    to: z.string().min(1).optional(),
+    keep: z.number().int().min(1).default(7),
   })
   .refine((entry) => (entry.check === undefined) !== (entry.remind === undefined), {
     error:
-      'needs exactly one of check: (backups, restore, lag, staleness, audit) or remind: RUNBOOK',
+      'needs exactly one of check: (backups, restore, lag, staleness, audit, store-backup) or remind: RUNBOOK',
+  })
+  .refine((entry) => entry.check !== 'store-backup' || entry.to !== undefined, {
+    error:
+      'a store-backup needs to: the folder for the copies (another disk or a mount in another region)',
+    path: ['to'],
   });
 
 /**
@@ -326,6 +334,8 @@ export const KNOWN_KEYS = [
   'rebuild',
   'instance_class',
   'restore_test',
+  'to',
+  'keep',
   'expected_tables',
   'row_tolerance',
   'expect_status',

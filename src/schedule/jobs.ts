@@ -3,6 +3,9 @@
 // real failover is in flight. A job's own failure (S3 unreachable) is reported as that check
 // failing; it never stops the scheduler.
 
+import { readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { backupStore } from '../store/copy.js';
 import type { Config, Schedule } from '../config.js';
 import { formatDuration } from '../duration.js';
 import { ConfigError } from '../errors.js';
@@ -45,6 +48,8 @@ export const DEFAULT_STALENESS: Schedule = {
   timezone: 'UTC',
   pick: 'newest',
   withinSeconds: null,
+  to: null,
+  keep: 7,
 };
 
 /** The audit log's head is published daily (00:05 UTC) unless `schedules:` says otherwise. */
@@ -57,6 +62,8 @@ export const DEFAULT_AUDIT_ANCHOR: Schedule = {
   timezone: 'UTC',
   pick: 'newest',
   withinSeconds: null,
+  to: null,
+  keep: 7,
 };
 
 export function buildJobs(config: Config): Job[] {
@@ -88,6 +95,8 @@ async function runEntry(entry: Schedule, context: JobContext): Promise<string> {
       return restoreCheck(entry, context);
     case 'audit':
       return anchorAuditLog(context);
+    case 'store-backup':
+      return storeBackup(entry, context);
     default:
       throw new ConfigError(`schedules.${entry.name}.check`, `"${entry.check}" has no job`);
   }
@@ -217,6 +226,22 @@ async function anchorAuditLog(context: JobContext): Promise<string> {
       (failed.length ? ` Could not write it to ${clip(failed.join('; '), 500)}.` : ''),
   });
   return `anchored #${head.seq}${failed.length ? `, ${failed.length} bucket(s) failed` : ''}`;
+}
+
+/**
+ * A proven copy of the whole store into `to:`, named by its time; the oldest beyond `keep:` are
+ * removed. A failure throws: the scheduler posts it to the channel.
+ */
+async function storeBackup(entry: Schedule, context: JobContext): Promise<string> {
+  const folder = entry.to!;
+  const stamp = context.now.toISOString().replace(/[-:]/g, '').slice(0, 15);
+  const copy = await backupStore(context.engine.store, path.join(folder, `lifeboat-${stamp}Z.db`));
+  const copies = readdirSync(folder)
+    .filter((name) => /^lifeboat-\d{8}T\d{6}Z\.db$/.test(name))
+    .sort();
+  const removed = copies.slice(0, Math.max(0, copies.length - entry.keep));
+  for (const name of removed) rmSync(path.join(folder, name));
+  return `backed up to ${copy.file}: ${copy.runs} runs, ${copy.auditEvents} audit events, chain intact; ${removed.length} older cop${removed.length === 1 ? 'y' : 'ies'} removed`;
 }
 
 async function stalenessCheck(context: JobContext): Promise<string> {

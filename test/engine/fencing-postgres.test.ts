@@ -181,6 +181,8 @@ describe('fencing before promotion', () => {
             timezone: 'UTC',
             pick: 'newest',
             withinSeconds: null,
+            to: null,
+            keep: 7,
           },
         ],
       }).find((job) => job.name === 'lag-watch')!;
@@ -307,6 +309,8 @@ describe('the UNPROTECTED alarm', () => {
             timezone: 'UTC',
             pick: 'newest',
             withinSeconds: null,
+            to: null,
+            keep: 7,
           },
         ],
       }).find((job) => job.name === 'lag-watch')!;

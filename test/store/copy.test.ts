@@ -4,9 +4,11 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildJobs } from '../../src/schedule/jobs.js';
+import type { Notice } from '../../src/schedule/notifier.js';
 import { openStore } from '../../src/store/db.js';
 import { cli } from '../support/cli.js';
-import { makeEngine, type TestEngine } from '../support/engine.js';
+import { makeEngine, testClock, type TestEngine } from '../support/engine.js';
 
 const drill = `---
 title: Drill
@@ -120,5 +122,54 @@ describe('lifeboat store restore', () => {
     expect(countRuns(t.config.storePath)).toBe(1);
     expect(readdirSync(t.dir).some((name) => name.includes('.replaced-'))).toBe(false);
     expect(existsSync(`${t.config.storePath}.partial`)).toBe(false);
+  });
+});
+
+describe('the scheduled store backup', () => {
+  it('writes a proven copy named by its time into to:, keeps the newest keep: copies, and says when it fails', async () => {
+    const schedules = `slack: { channel: C0DR }
+schedules:
+  - { name: store-copy, cron: "0 * * * *", check: store-backup, to: ./copies, keep: 2 }
+`;
+    const t = makeEngine({ runbooks: { drill }, configYaml: configYaml + schedules });
+    t.engine.startRun({ key: 'k1', actor: { user: 'U0ALICE' }, runbook: 'drill' });
+    const [job] = buildJobs(t.config).filter((j) => j.name === 'store-copy');
+    const posts: Notice[] = [];
+    const notifier = { post: (notice: Notice) => Promise.resolve(void posts.push(notice)) };
+    const clock = testClock('2026-11-24T03:00:00.000Z');
+    const said: string[] = [];
+    for (let hour = 0; hour < 3; hour += 1) {
+      said.push(await job!.run({ config: t.config, engine: t.engine, notifier, now: clock() }));
+      clock.advance(3600_000);
+    }
+    const folder = path.join(t.dir, 'copies');
+    expect(said[0]).toBe(
+      `backed up to ${folder}/lifeboat-20261124T030000Z.db: 1 runs, ${said[0]!.match(/(\d+) audit events/)![1]} audit events, chain intact; 0 older copies removed`,
+    );
+    expect(said[2]).toMatch(/; 1 older copy removed$/);
+    expect(readdirSync(folder).sort()).toEqual([
+      'lifeboat-20261124T040000Z.db',
+      'lifeboat-20261124T050000Z.db',
+    ]);
+    expect(countRuns(path.join(folder, 'lifeboat-20261124T050000Z.db'))).toBe(1);
+    expect(posts).toEqual([]); // quiet while it works
+
+    // A copy that cannot be proven is not kept, and the job fails (the scheduler posts why).
+    t.store.db.exec('DROP TRIGGER IF EXISTS audit_log_no_update');
+    t.store.db.prepare("UPDATE audit_log SET actor = 'U0MALLORY' WHERE seq = 1").run();
+    await expect(
+      job!.run({ config: t.config, engine: t.engine, notifier, now: clock() }),
+    ).rejects.toThrow(/its audit log is broken at event #1/);
+    expect(readdirSync(folder)).toHaveLength(2);
+    t.store.close();
+  });
+
+  it('needs a folder to write to', () => {
+    expect(() =>
+      makeEngine({
+        runbooks: { drill },
+        configYaml: `${configYaml}slack: { channel: C0DR }\nschedules:\n  - { name: store-copy, cron: "0 * * * *", check: store-backup }\n`,
+      }),
+    ).toThrow(/schedules\[0\]\.to: is required \(a store-backup needs to: the folder for the copies/);
   });
 });
