@@ -170,6 +170,8 @@ schedules:
         runbooks: { drill },
         configYaml: `${configYaml}slack: { channel: C0DR }\nschedules:\n  - { name: store-copy, cron: "0 * * * *", check: store-backup }\n`,
       }),
-    ).toThrow(/schedules\[0\]\.to: is required \(a store-backup needs to: the folder for the copies/);
+    ).toThrow(
+      /schedules\[0\]\.to: is required \(a store-backup needs to: the folder for the copies/,
+    );
   });
 });
