@@ -49,7 +49,7 @@ import {
   skipStepChange,
 } from './step-commands.js';
 import { StepRunner, type ProvidersFor } from './step-runner.js';
-import { claimRun, releaseRun } from './executor-lease.js';
+import { SELF, claimRun, releaseRun } from './executor-lease.js';
 import { recordStepEvent, updateStep } from '../store/steps.js';
 import { promoteFor } from './direction.js';
 import type { NodeName } from '../providers/types.js';
@@ -64,6 +64,8 @@ export interface EngineDeps {
   sleep?: (ms: number) => Promise<void>;
   newId?: (prefix: 'r' | 'a') => string;
   logger?: Logger;
+  /** Who this process is when it walks a run (default: host, pid and a random tag). */
+  executorId?: string;
 }
 
 export interface CommandResult {
@@ -77,6 +79,7 @@ export class Engine {
   readonly store: Store;
   readonly config: Config;
   readonly clock: () => Date;
+  private readonly executorId: string;
   private readonly deps: EngineDeps;
   private readonly listeners: EngineListener[] = [];
   private readonly driving = new Map<string, Promise<void>>();
@@ -89,6 +92,7 @@ export class Engine {
     this.store = deps.store;
     this.config = deps.config;
     this.clock = deps.clock ?? (() => new Date());
+    this.executorId = deps.executorId ?? SELF;
     this.newId = deps.newId ?? ((prefix) => `${prefix}-${randomBytes(4).toString('hex')}`);
     this.runner = new StepRunner({
       store: deps.store,
@@ -100,6 +104,7 @@ export class Engine {
       newId: this.newId,
       emit: (event) => this.emit(event),
       logger: deps.logger,
+      executorId: this.executorId,
     });
     this.core = {
       store: deps.store,
@@ -272,7 +277,7 @@ export class Engine {
       )
       .all() as { runId: string; stepIndex: number }[];
     for (const { runId, stepIndex } of stuck) {
-      if (!claimRun(db, runId, this.clock())) continue;
+      if (claimRun(db, runId, this.clock(), this.executorId) === null) continue;
       const summary =
         'interrupted: the run was aborted while this action ran, and lifeboat stopped before it ended — its effect is unknown: check the resource by hand';
       db.transaction(() => {
@@ -304,7 +309,7 @@ export class Engine {
           this.clock,
         );
       }).immediate();
-      releaseRun(db, runId);
+      releaseRun(db, runId, this.executorId);
     }
   }
 

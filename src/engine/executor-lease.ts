@@ -1,7 +1,10 @@
 // One process walks a run at a time, across processes sharing the store (the bot and a
 // break-glass CLI): the walker claims the run, refreshes the claim while an action runs, and
 // releases it when the run waits for people. A claim left by a process that died (kill -9) is
-// taken over at once on the same host, and after STALE_AFTER_MS from another host.
+// taken over at once on the same host; one not refreshed for STALE_AFTER_MS (another host, or a
+// process paused) is taken over too. Every new holder raises the run's epoch, the fencing token:
+// the walker's commits check it, so a paused or partitioned old holder that wakes up cannot
+// commit over the new one.
 
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -13,12 +16,27 @@ export const HEARTBEAT_MS = 15_000;
 
 export const SELF = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
-export function claimRun(db: Db, runId: string, now: Date, self = SELF): boolean {
+/** The walker of a run lost its claim to another process: it stops without committing. */
+export class LeaseLost extends Error {
+  constructor(
+    readonly runId: string,
+    readonly holder: string | null,
+  ) {
+    super(`lost the walk of run ${runId} to ${holder ?? 'nobody'}`);
+    this.name = 'LeaseLost';
+  }
+}
+
+/** Claims the run for `self`; its epoch (the fencing token) when claimed, else null. */
+export function claimRun(db: Db, runId: string, now: Date, self = SELF): number | null {
   return db
     .transaction(() => {
-      const row = db.prepare('SELECT executor, executor_seen FROM runs WHERE id = ?').get(runId) as
-        { executor: string | null; executor_seen: string | null } | undefined;
-      if (!row) return false;
+      const row = db
+        .prepare('SELECT executor, executor_seen, executor_epoch FROM runs WHERE id = ?')
+        .get(runId) as
+        | { executor: string | null; executor_seen: string | null; executor_epoch: number }
+        | undefined;
+      if (!row) return null;
       if (
         row.executor !== null &&
         row.executor !== self &&
@@ -26,24 +44,39 @@ export function claimRun(db: Db, runId: string, now: Date, self = SELF): boolean
       ) {
         // Tell the holder something changed, in case it is about to let go: it walks once more.
         db.prepare('UPDATE runs SET executor_poked = 1 WHERE id = ?').run(runId);
-        return false;
+        return null;
       }
-      db.prepare('UPDATE runs SET executor = ?, executor_seen = ? WHERE id = ?').run(
-        self,
-        now.toISOString(),
-        runId,
-      );
-      return true;
+      const epoch = row.executor === self ? row.executor_epoch : row.executor_epoch + 1;
+      db.prepare(
+        'UPDATE runs SET executor = ?, executor_seen = ?, executor_epoch = ? WHERE id = ?',
+      ).run(self, now.toISOString(), epoch, runId);
+      return epoch;
     })
     .immediate();
 }
 
-export function refreshClaim(db: Db, runId: string, now: Date, self = SELF): void {
-  db.prepare('UPDATE runs SET executor_seen = ? WHERE id = ? AND executor = ?').run(
-    now.toISOString(),
-    runId,
-    self,
-  );
+/** Keeps the claim fresh while an action runs; false when it was taken over meanwhile. */
+export function refreshClaim(
+  db: Db,
+  runId: string,
+  now: Date,
+  epoch: number,
+  self = SELF,
+): boolean {
+  const changed = db
+    .prepare(
+      'UPDATE runs SET executor_seen = ? WHERE id = ? AND executor = ? AND executor_epoch = ?',
+    )
+    .run(now.toISOString(), runId, self, epoch).changes;
+  return changed === 1;
+}
+
+/** Inside the walker's transaction: refuses (LeaseLost) unless `self` still holds `epoch`. */
+export function assertHolds(db: Db, runId: string, epoch: number, self = SELF): void {
+  const row = db.prepare('SELECT executor, executor_epoch FROM runs WHERE id = ?').get(runId) as
+    { executor: string | null; executor_epoch: number } | undefined;
+  if (!row || row.executor !== self || row.executor_epoch !== epoch)
+    throw new LeaseLost(runId, row?.executor ?? null);
 }
 
 /** Lets go of the run, unless another process poked it meanwhile: then false, walk again. */

@@ -24,7 +24,7 @@ import type { StepRunnerDeps } from './transitions.js';
 /** What the gates need from the step runner. */
 export interface GateKit {
   deps: StepRunnerDeps;
-  commit(change: (events: EngineEvent[], audit: AuditEvent[]) => void): void;
+  commit(runId: string, change: (events: EngineEvent[], audit: AuditEvent[]) => void): void;
   requestApproval(
     run: RunRecord,
     stepIndex: number,
@@ -79,7 +79,7 @@ export async function askForApproval(
     lag === null
       ? ''
       : ` Replication lag now: ${lag.measurement ? describeLag(lag.measurement, context.service?.rpoSeconds ?? null) : lag.error}.`;
-  kit.commit((events, audit) => {
+  kit.commit(run.id, (events, audit) => {
     const now = kit.deps.clock().toISOString();
     for (const stale of pending)
       setApprovalStatus(db, stale.id, 'expired', now, 'the plan changed since it was asked');
@@ -185,7 +185,7 @@ function block(
 ): void {
   const overrides = approvalsFor(kit.deps.store.db, run.id, step.index, GATE_OVERRIDES[gate]);
   if (overrides.some((approval) => approval.status === 'pending')) return;
-  kit.commit((events, audit) => {
+  kit.commit(run.id, (events, audit) => {
     updateStep(kit.deps.store.db, run.id, step.index, {
       waitingOn: gate,
       summary: reason,

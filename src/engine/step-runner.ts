@@ -15,7 +15,14 @@ import type {
   ServiceProviders,
   Verification,
 } from '../actions/types.js';
-import { HEARTBEAT_MS, claimRun, holderOf, refreshClaim, releaseRun } from './executor-lease.js';
+import {
+  HEARTBEAT_MS,
+  LeaseLost,
+  claimRun,
+  holderOf,
+  refreshClaim,
+  releaseRun,
+} from './executor-lease.js';
 import { askForApproval, fenceGate, rpoGate, type GateKit, type RpoExposure } from './gates.js';
 import {
   Transitions,
@@ -38,19 +45,32 @@ export class StepRunner extends Transitions implements GateKit {
   /** Walks the run while this process holds its claim; another live walker means hands off. */
   async drive(runId: string): Promise<void> {
     const db = this.deps.store.db;
-    if (!claimRun(db, runId, new Date())) {
+    const self = this.executorId;
+    const epoch = claimRun(db, runId, new Date(), self);
+    if (epoch === null) {
       this.deps.logger?.info(
-        { run: runId, holder: holderOf(db, runId) },
+        { run: runId, holder: holderOf(db, runId, self) },
         'another process is walking this run',
       );
       return;
     }
+    this.held.set(runId, epoch);
     try {
       do await this.walk(runId);
-      while (!releaseRun(db, runId));
+      while (!releaseRun(db, runId, self));
     } catch (error) {
-      releaseRun(db, runId);
+      if (error instanceof LeaseLost) {
+        // Taken over while paused or cut off: the new holder walks on from what the store says.
+        this.deps.logger?.warn(
+          { run: runId, holder: error.holder, epoch },
+          'lost the run to another process: stopped without committing',
+        );
+        return;
+      }
+      releaseRun(db, runId, self);
       throw error;
+    } finally {
+      this.held.delete(runId);
     }
   }
 
@@ -67,7 +87,7 @@ export class StepRunner extends Transitions implements GateKit {
       if (!step) return;
       const record = getStep(this.deps.store.db, runId, step.index)!;
       if (record.state === 'done' || record.state === 'skipped') {
-        this.commit((events) => this.advance(run, step.index, events));
+        this.commit(run.id, (events) => this.advance(run, step.index, events));
         continue;
       }
       if (!(await this.progress(run, step, record))) return;
@@ -142,7 +162,7 @@ export class StepRunner extends Transitions implements GateKit {
     );
     if (forged.length === 0) return false;
     const ids = forged.map((approval) => approval.id).join(', ');
-    this.commit((_events, audit) => {
+    this.commit(run.id, (_events, audit) => {
       const now = this.deps.clock().toISOString();
       for (const approval of forged)
         setApprovalStatus(
@@ -176,7 +196,7 @@ export class StepRunner extends Transitions implements GateKit {
   ): void {
     if (record.waitingOn === 'operator') return;
     const plan = step.action ? this.deps.actions[step.action].plan(context) : null;
-    this.commit((events) => {
+    this.commit(run.id, (events) => {
       updateStep(this.deps.store.db, run.id, step.index, { waitingOn: 'operator' });
       updateRun(this.deps.store.db, run.id, { status: 'waiting' });
       events.push({ type: 'step.started', runId: run.id, stepIndex: step.index, plan });
@@ -199,7 +219,7 @@ export class StepRunner extends Transitions implements GateKit {
     const instructions =
       action && run.kind !== 'tabletop' ? (action.instructions?.(context) ?? null) : null;
     const isManual = this.isManual(run, step);
-    this.commit((events) => {
+    this.commit(run.id, (events) => {
       const now = this.deps.clock().toISOString();
       updateStep(this.deps.store.db, run.id, step.index, {
         state: 'active',
@@ -233,7 +253,7 @@ export class StepRunner extends Transitions implements GateKit {
       ? (record.details.prepared as Record<string, unknown>)
       : ((await action.prepare?.(context)) ?? {});
     const plan = action.plan(context);
-    this.commit((events) => {
+    this.commit(run.id, (events) => {
       const now = this.deps.clock().toISOString();
       updateStep(this.deps.store.db, run.id, step.index, {
         state: 'executing',
@@ -253,10 +273,11 @@ export class StepRunner extends Transitions implements GateKit {
     });
     let outcome: ActionOutcome;
     let verification: Verification | null;
-    const heartbeat = setInterval(
-      () => refreshClaim(this.deps.store.db, run.id, new Date()),
-      HEARTBEAT_MS,
-    );
+    const epoch = this.held.get(run.id);
+    const heartbeat = setInterval(() => {
+      if (epoch !== undefined)
+        refreshClaim(this.deps.store.db, run.id, new Date(), epoch, this.executorId);
+    }, HEARTBEAT_MS);
     heartbeat.unref();
     const attemptContext = { ...context, previous: prepared, attempt };
     try {
@@ -272,7 +293,7 @@ export class StepRunner extends Transitions implements GateKit {
       this.fail(run, step, `verification failed: ${verification.summary}`);
       return false;
     }
-    this.commit((events, audit) => {
+    this.commit(run.id, (events, audit) => {
       const db = this.deps.store.db;
       if (exposure !== undefined)
         updateRun(db, run.id, {
@@ -326,7 +347,7 @@ export class StepRunner extends Transitions implements GateKit {
   }
 
   private skipInapplicable(run: RunRecord, step: Step, reason: string): void {
-    this.commit((events, audit) => {
+    this.commit(run.id, (events, audit) => {
       audit.push({
         actor: 'system',
         action: 'step.skipped',
@@ -349,7 +370,7 @@ export class StepRunner extends Transitions implements GateKit {
   }
 
   private fail(run: RunRecord, step: Step, reason: string): void {
-    this.commit((events, audit) => {
+    this.commit(run.id, (events, audit) => {
       const now = this.deps.clock().toISOString();
       updateStep(this.deps.store.db, run.id, step.index, {
         state: 'active',

@@ -2,6 +2,7 @@
 // after commit: a step finishes, the run moves on (stopping the RTO clock at recovery, finishing
 // after the last step), an approval is requested. Shared by the step runner and the commands.
 
+import { SELF, assertHolds } from './executor-lease.js';
 import { createHash } from 'node:crypto';
 import type { Config, Service } from '../config.js';
 import type { ActionRegistry } from '../actions/registry.js';
@@ -62,6 +63,8 @@ export interface TransitionDeps {
   clock: () => Date;
   newId: (prefix: 'r' | 'a') => string;
   emit: (event: EngineEvent) => void;
+  /** Who this process is when it claims a run to walk (tests run two in one process). */
+  executorId?: string;
 }
 
 /** Which providers a run of `kind` on `service` uses (real ones, or a test's). */
@@ -83,8 +86,13 @@ type Commit = (events: EngineEvent[], audit: AuditEvent[]) => void;
 
 export class Transitions {
   private readonly snapshots = new Map<string, Runbook>();
+  /** The runs this process walks now, with the epoch of its claim on each (the fencing token). */
+  protected readonly held = new Map<string, number>();
+  protected readonly executorId: string;
 
-  constructor(readonly deps: TransitionDeps) {}
+  constructor(readonly deps: TransitionDeps) {
+    this.executorId = deps.executorId ?? SELF;
+  }
 
   runbookOf(runId: string): Runbook {
     let runbook = this.snapshots.get(runId);
@@ -246,11 +254,17 @@ export class Transitions {
   }
 
   /** One transaction: the change, its audit events; then the events go out. */
-  commit(change: Commit): void {
+  /**
+   * The walker's commit for `runId`: refused (LeaseLost) unless this process still holds the run
+   * at the epoch it claimed, so a walker that was paused and taken over commits nothing.
+   */
+  commit(runId: string, change: Commit): void {
     const events: EngineEvent[] = [];
     const audit: AuditEvent[] = [];
     this.deps.store.db
       .transaction(() => {
+        const epoch = this.held.get(runId);
+        if (epoch !== undefined) assertHolds(this.deps.store.db, runId, epoch, this.executorId);
         change(events, audit);
         if (audit.length > 0) recordAuditEvents(this.deps.store.db, audit, this.deps.clock);
       })

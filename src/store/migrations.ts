@@ -321,4 +321,9 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE run_steps_new RENAME TO run_steps;
     `,
   },
+  {
+    version: 10,
+    name: "the run walker's claim carries a fencing epoch, raised at every new holder",
+    sql: `ALTER TABLE runs ADD COLUMN executor_epoch INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];

@@ -44,10 +44,14 @@ export function makeEngine(options: {
   sleep?: (ms: number) => Promise<void>;
   env?: Record<string, string>;
   actions?: ActionRegistry;
+  /** Who this engine is when it walks a run (two engines play two processes). */
+  executorId?: string;
+  /** Another instance on the same store, config and runbooks: its own connection to the file. */
+  sameStoreAs?: TestEngine;
 }): TestEngine {
-  const dir = makeTempDir();
+  const dir = options.sameStoreAs?.dir ?? makeTempDir();
   const runbooksDir = path.join(dir, 'runbooks');
-  mkdirSync(runbooksDir);
+  mkdirSync(runbooksDir, { recursive: true });
   for (const [name, text] of Object.entries(options.runbooks))
     writeFileSync(path.join(runbooksDir, `${name}.md`), text);
   const config = parseConfig(options.configYaml, path.join(dir, 'lifeboat.yml'), options.env ?? {});
@@ -63,6 +67,7 @@ export function makeEngine(options: {
       ((service, kind, promote) => createServiceProviders(service, kind, { promote })),
     sleep: options.sleep ?? (() => Promise.resolve()),
     actions: options.actions,
+    ...(options.executorId ? { executorId: options.executorId } : {}),
   });
   const events: EngineEvent[] = [];
   engine.on((event) => {

@@ -1,0 +1,105 @@
+// The fencing token of a run's walker: a walker paused past its lease (SIGSTOP, a long GC, a
+// partition) is taken over by another instance, which resumes the run where the store says it
+// stands; when the old walker wakes up, none of its commits land.
+
+import { describe, expect, it } from 'vitest';
+import { ACTIONS, type ActionRegistry } from '../../src/actions/registry.js';
+import { refreshClaim } from '../../src/engine/executor-lease.js';
+import { verifyAuditLog } from '../../src/store/audit.js';
+import { makeEngine } from '../support/engine.js';
+import { waitFor } from '../support/pg-pair.js';
+
+const drill = `---
+title: Drill
+kind: drill
+---
+## Go (10 minutes)
+1. Tell the channel \`action: notify\`
+2. Look at the dashboards
+`;
+const configYaml = `approvals:
+  approvers: [U0ALICE, U0BOB]
+`;
+
+/** `notify` whose first attempt hangs until released (the paused walker); later ones answer. */
+function hangingNotify() {
+  const attempts: string[] = [];
+  let release: (summary: string) => void = () => undefined;
+  const actions: ActionRegistry = {
+    ...ACTIONS,
+    notify: {
+      name: 'notify',
+      plan: () => 'post to the channel',
+      run: (context) => {
+        attempts.push(`attempt ${context.attempt}`);
+        if (context.attempt === 1)
+          return new Promise((resolve) => {
+            release = (summary) => resolve({ summary, details: {} });
+          });
+        return Promise.resolve({ summary: 'posted by the instance that took over', details: {} });
+      },
+    },
+  };
+  return { actions, attempts, wake: (summary: string) => release(summary) };
+}
+
+describe('a walker paused past its lease', () => {
+  it('is taken over, and when it wakes up commits nothing over the new holder', async () => {
+    const notify = hangingNotify();
+    const a = makeEngine({
+      runbooks: { drill },
+      configYaml,
+      actions: notify.actions,
+      executorId: 'host-a:101:aaaaaa',
+    });
+    const { runId } = a.engine.startRun({ key: 's', actor: { user: 'U0ALICE' }, runbook: 'drill' });
+    await waitFor(() => notify.attempts.length === 1, 'the first attempt');
+    const claim = () =>
+      a.store.db
+        .prepare('SELECT executor, executor_epoch AS epoch FROM runs WHERE id = ?')
+        .get(runId);
+    expect(claim()).toEqual({ executor: 'host-a:101:aaaaaa', epoch: 1 });
+
+    // A stops refreshing its claim (paused): after the lease it is stale, and B takes over.
+    a.store.db
+      .prepare("UPDATE runs SET executor_seen = '2026-01-01T00:00:00.000Z' WHERE id = ?")
+      .run(runId);
+    const b = makeEngine({
+      runbooks: { drill },
+      configYaml,
+      actions: notify.actions,
+      executorId: 'host-b:202:bbbbbb',
+      sameStoreAs: a,
+    });
+    b.engine.resume();
+    await b.engine.idle();
+    expect(notify.attempts).toEqual(['attempt 1', 'attempt 2']);
+    expect(b.engine.getRun(runId).current).toMatchObject({ index: 1, waitingOn: 'operator' });
+
+    // A wakes up with its action's result: its commit is refused, the store keeps B's.
+    notify.wake('posted by the paused instance');
+    await a.engine.idle();
+    const step = b.engine.getRun(runId).steps[0]!;
+    expect(step).toMatchObject({
+      state: 'done',
+      summary: 'posted by the instance that took over',
+    });
+    const done = b.store.db
+      .prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'action.done'")
+      .get();
+    expect(done).toEqual({ n: 1 });
+    expect(b.engine.getRun(runId).current).toMatchObject({ index: 1, waitingOn: 'operator' });
+    expect(refreshClaim(a.store.db, runId, new Date(), 1, 'host-a:101:aaaaaa')).toBe(false);
+    expect(
+      b.store.db.prepare('SELECT executor_epoch AS epoch FROM runs WHERE id = ?').get(runId),
+    ).toEqual({ epoch: 2 });
+
+    // The run goes on from B (or any instance) as the store says.
+    b.engine.completeStep({ key: 'd', actor: { user: 'U0ALICE' }, runId, stepIndex: 1 });
+    await b.engine.idle();
+    expect(b.engine.getRun(runId).run.status).toBe('succeeded');
+    expect(verifyAuditLog(b.store.db).ok).toBe(true);
+    a.store.close();
+    b.store.close();
+  });
+});
