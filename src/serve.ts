@@ -4,6 +4,7 @@
 import type { ListenOptions } from 'node:net';
 import type { Config } from './config.js';
 import { createEngine } from './engine/create.js';
+import { ADOPT_EVERY_MS } from './engine/executor-lease.js';
 import type { Engine } from './engine/engine.js';
 import type { Logger } from './log.js';
 import type { ProviderOptions } from './providers/index.js';
@@ -51,11 +52,21 @@ export async function serve(
       })
     : null;
   await scheduler?.start();
+  // Another instance on this store may die or stall mid-run: walk on from where the store says.
+  const adopting = setInterval(() => {
+    try {
+      engine.adoptOrphans();
+    } catch (error) {
+      logger.error({ err: error }, 'could not look for runs whose walker is gone');
+    }
+  }, ADOPT_EVERY_MS);
+  adopting.unref();
   return {
     engine,
     slack,
     reattached: inFlight.length,
     stop: async () => {
+      clearInterval(adopting);
       await scheduler?.stop();
       await slack.app.stop();
       await engine.idle();

@@ -49,7 +49,7 @@ import {
   skipStepChange,
 } from './step-commands.js';
 import { StepRunner, type ProvidersFor } from './step-runner.js';
-import { SELF, claimRun, releaseRun } from './executor-lease.js';
+import { SELF, claimRun, orphanedRuns, releaseRun } from './executor-lease.js';
 import { recordStepEvent, updateStep } from '../store/steps.js';
 import { promoteFor } from './direction.js';
 import type { NodeName } from '../providers/types.js';
@@ -189,6 +189,22 @@ export class Engine {
   /** Resolves when no run is being driven: tests and shutdown wait on it. */
   async idle(): Promise<void> {
     while (this.driving.size > 0) await Promise.allSettled([...this.driving.values()]);
+  }
+
+  /**
+   * While serving, every few seconds: walk on any run whose walker died or was cut off (another
+   * instance killed, paused past its lease), from where the store says it stands. Returns the runs
+   * taken up.
+   */
+  adoptOrphans(): string[] {
+    const orphans = orphanedRuns(this.store.db, new Date(), this.executorId).filter(
+      (runId) => !this.driving.has(runId),
+    );
+    for (const runId of orphans) {
+      this.deps.logger?.warn({ run: runId }, 'taking over a run whose walker is gone');
+      this.drive(runId);
+    }
+    return orphans;
   }
 
   /** After a restart: pick up every run in flight where it stopped. */

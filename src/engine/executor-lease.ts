@@ -13,6 +13,8 @@ import { isAlive } from '../pid.js';
 
 export const STALE_AFTER_MS = 120_000;
 export const HEARTBEAT_MS = 15_000;
+/** How often a serving instance looks for runs whose walker is gone (Engine.adoptOrphans). */
+export const ADOPT_EVERY_MS = 5_000;
 
 export const SELF = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
@@ -96,6 +98,36 @@ export function releaseRun(db: Db, runId: string, self = SELF): boolean {
       return true;
     })
     .immediate();
+}
+
+/**
+ * Runs in flight that need a walker and have none alive: claimed by a process that died or
+ * stopped refreshing its claim, or unclaimed while their current step waits on lifeboat, not on
+ * people (a process died between a commit and its walk). A run waiting for people needs no walker.
+ */
+export function orphanedRuns(db: Db, now: Date, self = SELF): string[] {
+  const rows = db
+    .prepare(
+      `SELECT r.id, r.executor, r.executor_seen AS seen, s.state, s.waiting_on AS waitingOn
+       FROM runs r LEFT JOIN run_steps s ON s.run_id = r.id AND s.step_index = r.current_step
+       WHERE r.status IN ('running', 'waiting')`,
+    )
+    .all() as {
+    id: string;
+    executor: string | null;
+    seen: string | null;
+    state: string | null;
+    waitingOn: string | null;
+  }[];
+  const waitsOnLifeboat = (row: (typeof rows)[number]) =>
+    row.state !== null && (row.state !== 'active' || row.waitingOn === null);
+  return rows
+    .filter((row) =>
+      row.executor === null
+        ? waitsOnLifeboat(row)
+        : row.executor !== self && isStale(row.executor, row.seen, now),
+    )
+    .map((row) => row.id);
 }
 
 /** Who holds the run, when it is not this process. */

@@ -60,6 +60,17 @@ describe('a walker paused past its lease', () => {
         .get(runId);
     expect(claim()).toEqual({ executor: 'host-a:101:aaaaaa', epoch: 1 });
 
+    // While A's claim is fresh, another instance leaves the run alone.
+    const fresh = makeEngine({
+      runbooks: { drill },
+      configYaml,
+      actions: notify.actions,
+      executorId: 'host-c:303:cccccc',
+      sameStoreAs: a,
+    });
+    expect(fresh.engine.adoptOrphans()).toEqual([]);
+    fresh.store.close();
+
     // A stops refreshing its claim (paused): after the lease it is stale, and B takes over.
     a.store.db
       .prepare("UPDATE runs SET executor_seen = '2026-01-01T00:00:00.000Z' WHERE id = ?")
@@ -71,7 +82,7 @@ describe('a walker paused past its lease', () => {
       executorId: 'host-b:202:bbbbbb',
       sameStoreAs: a,
     });
-    b.engine.resume();
+    expect(b.engine.adoptOrphans()).toEqual([runId]);
     await b.engine.idle();
     expect(notify.attempts).toEqual(['attempt 1', 'attempt 2']);
     expect(b.engine.getRun(runId).current).toMatchObject({ index: 1, waitingOn: 'operator' });
@@ -94,11 +105,42 @@ describe('a walker paused past its lease', () => {
       b.store.db.prepare('SELECT executor_epoch AS epoch FROM runs WHERE id = ?').get(runId),
     ).toEqual({ epoch: 2 });
 
+    // Waiting for people, the run needs no walker: nobody adopts it.
+    expect(a.engine.adoptOrphans()).toEqual([]);
+    expect(b.engine.adoptOrphans()).toEqual([]);
+
     // The run goes on from B (or any instance) as the store says.
     b.engine.completeStep({ key: 'd', actor: { user: 'U0ALICE' }, runId, stepIndex: 1 });
     await b.engine.idle();
     expect(b.engine.getRun(runId).run.status).toBe('succeeded');
     expect(verifyAuditLog(b.store.db).ok).toBe(true);
+    a.store.close();
+    b.store.close();
+  });
+
+  it('walks on a run nobody holds whose current step waits on lifeboat, not on people', async () => {
+    const manual = drill.replace('Tell the channel `action: notify`', 'Open the bridge');
+    const a = makeEngine({
+      runbooks: { drill: manual },
+      configYaml,
+      executorId: 'host-a:1:aaaaaa',
+    });
+    const { runId } = a.engine.startRun({ key: 's', actor: { user: 'U0ALICE' }, runbook: 'drill' });
+    await a.engine.idle();
+    expect(a.engine.adoptOrphans()).toEqual([]); // waiting on the operator: nothing to walk
+    // As if a process committed the step done and died before walking on to the next one.
+    a.store.db
+      .prepare("UPDATE run_steps SET state = 'done' WHERE run_id = ? AND step_index = 0")
+      .run(runId);
+    const b = makeEngine({
+      runbooks: { drill: manual },
+      configYaml,
+      executorId: 'host-b:2:bbbbbb',
+      sameStoreAs: a,
+    });
+    expect(b.engine.adoptOrphans()).toEqual([runId]);
+    await b.engine.idle();
+    expect(b.engine.getRun(runId).current).toMatchObject({ index: 1, waitingOn: 'operator' });
     a.store.close();
     b.store.close();
   });
