@@ -6,7 +6,10 @@ import { formatDuration } from '../src/duration.js';
 import { RUN_KINDS } from '../src/run-kind.js';
 import { latestResults } from '../src/checks/backups.js';
 import { checkReplication } from '../src/checks/lag.js';
-import { clip, escape } from '../src/mrkdwn.js';
+import { clip, escape, slackTime } from '../src/mrkdwn.js';
+import { STALE_AFTER_MS } from '../src/engine/executor-lease.js';
+import type { Db } from '../src/store/db.js';
+import { listInstances, walkerOf } from '../src/store/instances.js';
 import type { Schedule } from '../src/config.js';
 import { previousSlot } from '../src/schedule/cron-time.js';
 import { listRuns, listRunsInFlight, type RunRecord } from '../src/store/runs.js';
@@ -51,7 +54,7 @@ export const status: Command<Reply> = {
       }
       for (const run of listRunsInFlight(context.store.db, name))
         lines.push(
-          `• in flight: ${run.kind} \`${run.id}\` (${run.status}), started by <@${run.startedBy}>`,
+          `• in flight: ${run.kind} \`${run.id}\` (${run.status}), started by <@${run.startedBy}>, ${walkerText(context.store.db, run.id, context.clock())}`,
         );
       const recent = listRuns(context.store.db, 200).filter(
         (run) => run.service === name && run.finishedAt,
@@ -77,9 +80,34 @@ export const status: Command<Reply> = {
         ...reminders.map((entry) => testLine(entry, finished, context.clock())),
       );
     }
+    if (args.length === 0) lines.push(...instanceLines(context.store.db, context.clock()));
     return { type: 'message', text: lines.join('\n') || 'no services configured', alarms };
   },
 };
+
+/** Who walks a run in flight: the instance holding it and its fencing epoch, or nobody. */
+function walkerText(db: Db, runId: string, now: Date): string {
+  const walker = walkerOf(db, runId);
+  if (!walker) return 'no instance walking it (it waits for people)';
+  return `walked by \`${escape(walker.executor)}\` (epoch ${walker.epoch}${walker.seen ? `, seen ${ago(walker.seen, now)}` : ''})`;
+}
+
+/** The instances serving this store, and whether each is still seen. */
+function instanceLines(db: Db, now: Date): string[] {
+  const instances = listInstances(db);
+  if (instances.length === 0)
+    return ['*Instances*', '• none serving this store (the bot is not running)'];
+  return [
+    '*Instances*',
+    ...instances.map((instance) => {
+      const silent = now.getTime() - Date.parse(instance.lastSeen) > STALE_AFTER_MS;
+      return `• \`${escape(instance.id)}\` lifeboat ${escape(instance.version)}, up since ${slackTime(instance.startedAt)}, ${silent ? `*not seen for ${ago(instance.lastSeen, now).replace(/ ago$/, '')}*: stopped or cut off` : `seen ${ago(instance.lastSeen, now)}`}`;
+    }),
+  ];
+}
+
+const ago = (at: string, now: Date): string =>
+  `${formatDuration(Math.max(0, Math.round((now.getTime() - Date.parse(at)) / 1000)))} ago`;
 
 /**
  * One DR test's standing: done for this period, due since its last slot, or OVERDUE when a whole

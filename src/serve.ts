@@ -4,7 +4,9 @@
 import type { ListenOptions } from 'node:net';
 import type { Config } from './config.js';
 import { createEngine } from './engine/create.js';
-import { ADOPT_EVERY_MS } from './engine/executor-lease.js';
+import { ADOPT_EVERY_MS, SELF } from './engine/executor-lease.js';
+import { registerInstance, removeInstance, touchInstance } from './store/instances.js';
+import { VERSION } from './version.js';
 import type { Engine } from './engine/engine.js';
 import type { Logger } from './log.js';
 import type { ProviderOptions } from './providers/index.js';
@@ -52,9 +54,12 @@ export async function serve(
       })
     : null;
   await scheduler?.start();
-  // Another instance on this store may die or stall mid-run: walk on from where the store says.
+  // Seen by the other instances; and another instance on this store may die or stall mid-run:
+  // walk on from where the store says.
+  registerInstance(engine.store.db, SELF, VERSION, new Date());
   const adopting = setInterval(() => {
     try {
+      touchInstance(engine.store.db, SELF, new Date());
       engine.adoptOrphans();
     } catch (error) {
       logger.error({ err: error }, 'could not look for runs whose walker is gone');
@@ -70,6 +75,7 @@ export async function serve(
       await scheduler?.stop();
       await slack.app.stop();
       await engine.idle();
+      removeInstance(engine.store.db, SELF);
       engine.store.close();
     },
   };

@@ -326,4 +326,14 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "the run walker's claim carries a fencing epoch, raised at every new holder",
     sql: `ALTER TABLE runs ADD COLUMN executor_epoch INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 11,
+    name: 'instances: each serving lifeboat process and when it was last seen',
+    sql: `CREATE TABLE instances (
+      id TEXT PRIMARY KEY,
+      version TEXT NOT NULL,
+      started_at TEXT NOT NULL,
+      last_seen TEXT NOT NULL
+    );`,
+  },
 ];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { status } from '../../commands/status.js';
+import { registerInstance, removeInstance, touchInstance } from '../../src/store/instances.js';
 import { makeEngine, postgresConfig } from '../support/engine.js';
 
 describe('/dr status', () => {
@@ -64,5 +65,57 @@ describe('/dr status', () => {
       engine: t.engine,
     })) as { text: string };
     expect(after.text).toMatch(/• `dr-test`: done for this period; last run 2026-11-24 03:00;/);
+  });
+
+  it('shows which instance walks each run in flight and when each instance was last seen', async () => {
+    const t = makeEngine({
+      runbooks: { drill: '---\ntitle: Drill\nkind: drill\nservice: payments-db\n---\n- Look\n' },
+      configYaml: postgresConfig(
+        'postgres://postgres@127.0.0.1:1/postgres',
+        'postgres://postgres@127.0.0.1:2/postgres',
+      ),
+      executorId: 'eu-west-1a:4242:abcdef',
+    });
+    const show = async () =>
+      (
+        (await status.run([], {
+          config: t.config,
+          store: t.store,
+          user: 'U0ALICE',
+          clock: t.clock,
+          engine: t.engine,
+        })) as { text: string }
+      ).text;
+    expect(await show()).toContain(
+      '*Instances*\n• none serving this store (the bot is not running)',
+    );
+
+    const now = t.clock();
+    registerInstance(t.store.db, 'eu-west-1a:4242:abcdef', '1.4.0', now);
+    registerInstance(
+      t.store.db,
+      'us-east-1b:77:fedcba',
+      '1.4.0',
+      new Date(now.getTime() - 600_000),
+    );
+    touchInstance(t.store.db, 'us-east-1b:77:fedcba', new Date(now.getTime() - 300_000));
+    const { runId } = t.engine.startRun({ key: 'k', actor: { user: 'U0ALICE' }, runbook: 'drill' });
+    await t.engine.idle();
+    expect(await show()).toContain(
+      `• in flight: drill \`${runId}\` (running), started by <@U0ALICE>, no instance walking it (it waits for people)`,
+    );
+    // While a walker holds it (an action running), status names it and its fencing epoch.
+    t.store.db
+      .prepare('UPDATE runs SET executor = ?, executor_seen = ?, executor_epoch = 3 WHERE id = ?')
+      .run('eu-west-1a:4242:abcdef', new Date(now.getTime() - 4000).toISOString(), runId);
+    const text = await show();
+    expect(text).toContain(
+      `started by <@U0ALICE>, walked by \`eu-west-1a:4242:abcdef\` (epoch 3, seen 4s ago)`,
+    );
+    expect(text).toMatch(
+      /\*Instances\*\n• `us-east-1b:77:fedcba` lifeboat 1\.4\.0, up since <!date[^>]+>, \*not seen for 5m\*: stopped or cut off\n• `eu-west-1a:4242:abcdef` lifeboat 1\.4\.0, up since <!date\^\d+\^\{date_num\} \{time\}\|2026-11-24 03:00 UTC>, seen 0s ago/,
+    );
+    removeInstance(t.store.db, 'us-east-1b:77:fedcba');
+    expect(await show()).not.toContain('us-east-1b');
   });
 });
