@@ -1,0 +1,109 @@
+// Two lifeboat instances serving one store (two bot processes behind one load balancer): a run
+// started through one is worked through the other, its thread updated in place by whichever
+// handles the event; a click Slack delivers to both has one effect.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/providers/postgres/servers.js';
+import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
+import { ActionId } from '../../src/slack/ids.js';
+import { makeEngine, postgresConfig, type TestEngine } from '../support/engine.js';
+import { waitFor } from '../support/pg-pair.js';
+import { SECRET, startSlackHarness, type SlackHarness } from '../support/slack-harness.js';
+import { buttonClick, sendToSlackApp, slashCommand } from '../support/slack.js';
+
+const drill = `---
+title: Quarterly drill
+kind: drill
+---
+## Work (10 minutes)
+1. Look at the dashboards
+2. Read the alerts
+`;
+const configYaml = postgresConfig(
+  'postgres://postgres@127.0.0.1:1/postgres',
+  'postgres://postgres@127.0.0.1:2/postgres',
+);
+
+let a: SlackHarness | null = null;
+let b: { t: TestEngine; app: SlackApp; url: string } | null = null;
+
+afterEach(async () => {
+  await b?.t.engine.idle();
+  await b?.app.publisher.flushed();
+  await b?.app.app.stop();
+  b?.t.store.close();
+  await a?.stop();
+  a = b = null;
+});
+
+describe('two instances on one store', () => {
+  it('works a run started through one instance through the other, and counts a click delivered to both once', async () => {
+    a = await startSlackHarness({ configYaml, runbooks: { drill } });
+    const port = await freePort();
+    const t = makeEngine({
+      runbooks: { drill },
+      configYaml: `slack: { channel: C0DROPS }\n${configYaml}`,
+      clock: a.t.clock,
+      env: {
+        SLACK_BOT_TOKEN: 'xoxb-test',
+        SLACK_SIGNING_SECRET: SECRET,
+        SLACK_API_URL: a.slack.url,
+        PORT: String(port),
+      },
+      executorId: 'instance-b:2:bbbbbb',
+      sameStoreAs: a.t,
+    });
+    const app = createSlackApp({ config: t.config, engine: t.engine });
+    await app.app.start(port);
+    b = { t, app, url: `http://127.0.0.1:${port}` };
+
+    // Started through A: A posts the thread.
+    await a.send(slashCommand('drill drill', 'U0ALICE', a.responseUrl));
+    await waitFor(() => a!.t.store.db.prepare('SELECT id FROM runs').all().length === 1, 'run');
+    await a.settle();
+    const { id: runId } = a.t.store.db.prepare('SELECT id FROM runs').get() as { id: string };
+    const header = a.t.store.db
+      .prepare("SELECT channel, ts FROM slack_messages WHERE run_id = ? AND ref = 'header'")
+      .get(runId) as { channel: string; ts: string };
+    expect(header.ts).toBeTruthy();
+
+    // Slack delivers the same click to both (a retry that reached the other instance): one Done.
+    const click = buttonClick(ActionId.stepDone, `${runId}:0`, 'U0ALICE', a.responseUrl, header);
+    const answers = await Promise.all([
+      sendToSlackApp(a.url, click, SECRET),
+      sendToSlackApp(b.url, click, SECRET),
+    ]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    await a.settle();
+    await b.t.engine.idle();
+    await b.app.publisher.flushed();
+    const view = b.t.engine.getRun(runId);
+    expect(view.steps.map((step) => step.state)).toEqual(['done', 'active']);
+    expect(
+      a.t.store.db
+        .prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'step.done' AND subject = ?")
+        .get(runId),
+    ).toEqual({ n: 1 });
+
+    // The next click goes to B only: B updates the thread A posted, in place.
+    const updatesBefore = a.slack.callsTo('chat.update').length;
+    await sendToSlackApp(
+      b.url,
+      buttonClick(ActionId.stepDone, `${runId}:1`, 'U0ALICE', a.responseUrl, header),
+      SECRET,
+    );
+    await waitFor(() => b!.t.engine.getRun(runId).run.status === 'succeeded', 'the run to end');
+    await b.t.engine.idle();
+    await b.app.publisher.flushed();
+    const updates = a.slack.callsTo('chat.update').slice(updatesBefore);
+    expect(
+      updates.some(
+        (call) =>
+          call.body.ts === header.ts && JSON.stringify(call.body.blocks).includes('recovered'),
+      ),
+    ).toBe(true);
+    expect(a.slack.callsTo('chat.postMessage').filter((call) => !call.body.thread_ts)).toHaveLength(
+      1,
+    ); // one thread: B never posted a second header
+  });
+});
