@@ -109,11 +109,15 @@ function migrate(
   const record = db.prepare(
     'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
   );
+  const applied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?');
   for (const migration of migrations.filter((m) => m.version > current)) {
     // PRAGMA foreign_keys is a no-op inside a transaction: switched around it, never inside.
     if (migration.rebuildsTables) db.pragma('foreign_keys = OFF');
     try {
       db.transaction(() => {
+        // Several instances starting at once: each migration is applied by whichever takes the
+        // write lock first; the others find it recorded and move on.
+        if (applied.get(migration.version)) return;
         db.exec(migration.sql);
         const broken = db.pragma('foreign_key_check') as unknown[];
         if (broken.length > 0)

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +9,8 @@ import { openStore } from '../../src/store/db.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { parseRunbook } from '../../src/runbook/parse.js';
 import { insertRun, listRuns } from '../../src/store/runs.js';
+import { nodeTsArgs } from '../support/node-ts.js';
+import { waitFor } from '../support/pg-pair.js';
 import { makeTempDir } from '../support/tmp.js';
 
 const runbook = parseRunbook('# Drill\n- Check the dashboards', 'runbooks/drill.md');
@@ -109,6 +112,41 @@ describe('the store', () => {
         .run(),
     ).toThrow(/FOREIGN KEY/);
     upgraded.close();
+  });
+
+  it('is migrated once when several instances open a new store at the same moment', async () => {
+    const dir = makeTempDir();
+    const file = path.join(dir, 'lifeboat.db');
+    const go = path.join(dir, 'go');
+    const children = Array.from({ length: 4 }, () => {
+      const child = spawn(
+        process.execPath,
+        nodeTsArgs('test/support/open-store-child.ts', file, go),
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      return {
+        ready: () => out.startsWith('READY\n'),
+        done: new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
+          child.on('exit', (code) => resolve({ code, out: out.replace('READY\n', ''), err })),
+        ),
+      };
+    });
+    await waitFor(() => children.every((child) => child.ready()), 'all four to be waiting');
+    writeFileSync(go, '');
+    const latest = MIGRATIONS.at(-1)!.version;
+    for (const result of await Promise.all(children.map((child) => child.done)))
+      expect(result).toEqual({ code: 0, out: `${latest}\n`, err: '' });
+    const store = openStore(file);
+    expect(
+      store.db
+        .prepare('SELECT version, count(*) AS n FROM schema_migrations GROUP BY version')
+        .all(),
+    ).toEqual(MIGRATIONS.map((m) => ({ version: m.version, n: 1 })));
+    store.close();
   });
 
   it('refuses a store written by a newer lifeboat, and leaves it untouched', () => {
