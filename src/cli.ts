@@ -7,24 +7,19 @@ import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GateRefused, isLifeboatError } from './errors.js';
-import { loadConfig } from './config.js';
-import { cliPeopleNamed } from './people.js';
 import { processIo, type Io } from './cli/io.js';
-import { checkRunbooks, listRunbooks, showRunbook } from './cli/runbooks.js';
-import { runCheck, showStatus } from './cli/check.js';
-import { resetLocalEnvironment } from './local/environment.js';
-import { runCommand, type RunCliOptions } from './cli/run.js';
-import { currentOsIdentity, type OsIdentity } from './cli/identity.js';
-import { makeKey, makeToken } from './cli/keys.js';
-import {
-  backupStoreTo,
-  restoreStoreFrom,
-  showHistory,
-  showReport,
-  verifyAudit,
-} from './cli/store-commands.js';
-import { createLogger } from './log.js';
+import type { RunCliOptions } from './cli/run.js';
+import { currentOsIdentity, type OsIdentity } from './people.js';
 import { VERSION } from './version.js';
+
+// Each command loads only the modules it uses, when it runs: `lifeboat --help` or `run status`
+// does not load the AWS SDK, and nothing loads local mode's S3 stand-in but `local reset`.
+const runbooksCli = () => import('./cli/runbooks.js');
+const checkCli = () => import('./cli/check.js');
+const runCommands = () => import('./cli/run.js');
+const keysCli = () => import('./cli/keys.js');
+const storeCli = () => import('./cli/store-commands.js');
+const localEnvironment = () => import('./local/environment.js');
 
 type Env = Record<string, string | undefined>;
 
@@ -53,10 +48,11 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     if (isLifeboatError(error)) {
       // A refusal names people by ID ("U0MALLORY is not an approver"): say who they are here.
       const message =
-        error instanceof GateRefused ? peopleNamed(env)(error.message) : error.message;
+        error instanceof GateRefused ? (await peopleNamed(env))(error.message) : error.message;
       io.err(`lifeboat: ${message}`);
       return 1;
     }
+    const { createLogger } = await import('./log.js');
     createLogger().error({ err: error, argv }, 'internal error');
     io.err(
       `lifeboat: internal error: ${(error as Error).message} — this is a bug; the log above has the details`,
@@ -66,7 +62,11 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
 }
 
 /** "alice (U0ALICE) may not …": people named from cli.users, when the config can be read. */
-function peopleNamed(env: Env): (text: string) => string {
+async function peopleNamed(env: Env): Promise<(text: string) => string> {
+  const [{ loadConfig }, { cliPeopleNamed }] = await Promise.all([
+    import('./config.js'),
+    import('./people.js'),
+  ]);
   try {
     return cliPeopleNamed(loadConfig(env).cliUsers);
   } catch {
@@ -135,16 +135,16 @@ function addRunbookCommands(program: Command, { io, env, clock, setExit }: CliCo
     .description('list the runbooks in the runbooks folder')
     .option('--json', 'print JSON')
     .option(...DIR_OPTION)
-    .action((opts: { json?: boolean; dir?: string }) =>
-      setExit(listRunbooks(opts, io, env, clock())),
+    .action(async (opts: { json?: boolean; dir?: string }) =>
+      setExit((await runbooksCli()).listRunbooks(opts, io, env, clock())),
     );
   runbooks
     .command('check')
     .description('lint every runbook in the folder and the files given; exit 1 on any problem')
     .argument('[files...]', 'more runbook files to check')
     .option(...DIR_OPTION)
-    .action((files: string[], opts: { dir?: string }) =>
-      setExit(checkRunbooks(files, opts, io, env)),
+    .action(async (files: string[], opts: { dir?: string }) =>
+      setExit((await runbooksCli()).checkRunbooks(files, opts, io, env)),
     );
   runbooks
     .command('show')
@@ -152,8 +152,8 @@ function addRunbookCommands(program: Command, { io, env, clock, setExit }: CliCo
     .argument('<file>', 'a runbook file, or the name of one in the runbooks folder')
     .option('--json', 'print JSON: {title, kind, phases: [{title, budget_minutes, steps}]}')
     .option(...DIR_OPTION)
-    .action((file: string, opts: { json?: boolean; dir?: string }) =>
-      setExit(showRunbook(file, opts, io, env)),
+    .action(async (file: string, opts: { json?: boolean; dir?: string }) =>
+      setExit((await runbooksCli()).showRunbook(file, opts, io, env)),
     );
 }
 
@@ -168,7 +168,7 @@ function addStoreCommands(program: Command, { io, env, clock, setExit }: CliCont
     )
     .option('--limit <n>', 'how many runs (default 20)')
     .action(async (opts: { json?: boolean; limit?: string }) =>
-      setExit(await showHistory(opts, io, env, clock)),
+      setExit(await (await storeCli()).showHistory(opts, io, env, clock)),
     );
 
   program
@@ -182,7 +182,7 @@ function addStoreCommands(program: Command, { io, env, clock, setExit }: CliCont
       'Markdown with UTC times, for a postmortem document (default: text with local times)',
     )
     .action(async (id: string, opts: { markdown?: boolean }) =>
-      setExit(await showReport(id, opts, io, env)),
+      setExit(await (await storeCli()).showReport(id, opts, io, env)),
     );
 
   const store = program
@@ -195,14 +195,16 @@ function addStoreCommands(program: Command, { io, env, clock, setExit }: CliCont
     .description(
       'snapshot the store while lifeboat runs, and prove the copy (schema, audit chain) before naming it',
     )
-    .action(async (file: string) => setExit(await backupStoreTo(file, io, env)));
+    .action(async (file: string) => setExit(await (await storeCli()).backupStoreTo(file, io, env)));
   store
     .command('restore')
     .argument('<file>', 'a copy made by lifeboat store backup')
     .description(
       'prove the copy, keep the current store aside (never deleted) and put the copy in its place; stop lifeboat first',
     )
-    .action((file: string) => setExit(restoreStoreFrom(file, io, env, clock)));
+    .action(async (file: string) =>
+      setExit((await storeCli()).restoreStoreFrom(file, io, env, clock)),
+    );
 
   const audit = program.command('audit').description('the hash-chained audit log').exitOverride();
   audit
@@ -211,7 +213,9 @@ function addStoreCommands(program: Command, { io, env, clock, setExit }: CliCont
       'walk the chain; exit 1 naming the first event edited, deleted or reordered; print the head hash',
     )
     .option('--since <hash>', 'also prove that a head hash published earlier is still in the chain')
-    .action(async (opts: { since?: string }) => setExit(await verifyAudit(opts, io, env)));
+    .action(async (opts: { since?: string }) =>
+      setExit(await (await storeCli()).verifyAudit(opts, io, env)),
+    );
 }
 
 /** `lifeboat run …`: the break-glass path. */
@@ -242,14 +246,20 @@ function addRunCommands(program: Command, { io, env, clock, identity, setExit }:
     )
     .option('--impact-at <time>', 'when the outage began (ISO time); the RTO clock starts there')
     .action(async (name: string, opts: RunCliOptions) =>
-      setExit(await runCommand('start', [name], opts, io, env, identity, clock)),
+      setExit(
+        await (await runCommands()).runCommand('start', [name], opts, io, env, identity, clock),
+      ),
     );
   run
     .command('status')
     .argument('[run]', 'a run id (default: list the runs in flight)')
     .description('where a run stands and what it waits for')
     .action(async (id: string | undefined, opts: RunCliOptions) =>
-      setExit(await runCommand('status', id ? [id] : [], opts, io, env, identity, clock)),
+      setExit(
+        await (
+          await runCommands()
+        ).runCommand('status', id ? [id] : [], opts, io, env, identity, clock),
+      ),
     );
   common(
     run
@@ -262,7 +272,11 @@ function addRunCommands(program: Command, { io, env, clock, identity, setExit }:
     .option('--reason <text>', 'why (required to skip)')
     .option('--note <text>', 'a note for the report')
     .action(async (id: string, step: string, what: string, opts: RunCliOptions) =>
-      setExit(await runCommand('step', [id, step, what], opts, io, env, identity, clock)),
+      setExit(
+        await (
+          await runCommands()
+        ).runCommand('step', [id, step, what], opts, io, env, identity, clock),
+      ),
     );
   for (const verb of ['approve', 'deny'] as const) {
     common(
@@ -279,7 +293,9 @@ function addRunCommands(program: Command, { io, env, clock, identity, setExit }:
       )
       .action(async (id: string, approval: string | undefined, opts: RunCliOptions) =>
         setExit(
-          await runCommand(verb, approval ? [id, approval] : [id], opts, io, env, identity, clock),
+          await (
+            await runCommands()
+          ).runCommand(verb, approval ? [id, approval] : [id], opts, io, env, identity, clock),
         ),
       );
   }
@@ -289,12 +305,18 @@ function addRunCommands(program: Command, { io, env, clock, identity, setExit }:
     )
     .option('--reason <text>', 'why (required)')
     .action(async (id: string, step: string, opts: RunCliOptions) =>
-      setExit(await runCommand('override', [id, step], opts, io, env, identity, clock)),
+      setExit(
+        await (
+          await runCommands()
+        ).runCommand('override', [id, step], opts, io, env, identity, clock),
+      ),
     );
   common(run.command('renew').argument('<run>'))
     .description('ask for approval again after a request expired')
     .action(async (id: string, opts: RunCliOptions) =>
-      setExit(await runCommand('renew', [id], opts, io, env, identity, clock)),
+      setExit(
+        await (await runCommands()).runCommand('renew', [id], opts, io, env, identity, clock),
+      ),
     );
   common(run.command('abort').argument('<run>'))
     .description(
@@ -304,7 +326,9 @@ function addRunCommands(program: Command, { io, env, clock, identity, setExit }:
     .option('--unfence', 'the old primary takes writes again (refused once a promotion started)')
     .option('--force', 'abort even while an infrastructure action runs (permissions.force_abort)')
     .action(async (id: string, opts: RunCliOptions) =>
-      setExit(await runCommand('abort', [id], opts, io, env, identity, clock)),
+      setExit(
+        await (await runCommands()).runCommand('abort', [id], opts, io, env, identity, clock),
+      ),
     );
 }
 
@@ -315,7 +339,9 @@ function addKeyCommands(program: Command, { io, setExit }: CliContext): void {
     .description('make an Ed25519 key for signed approvals; prints the line for approvals.keys')
     .requiredOption('--user <user>', 'your Slack user ID')
     .requiredOption('--out <file>', 'where to keep the private key (written 0600)')
-    .action((opts: { user: string; out: string }) => setExit(makeKey(opts, io)));
+    .action(async (opts: { user: string; out: string }) =>
+      setExit((await keysCli()).makeKey(opts, io)),
+    );
   program
     .command('approve-token')
     .argument('<challenge>', 'the challenge `lifeboat run status` shows for the pending request')
@@ -323,7 +349,9 @@ function addKeyCommands(program: Command, { io, setExit }: CliContext): void {
       'sign a pending request on your own machine; give the token to the break-glass host',
     )
     .requiredOption('--key <file>', 'your key file from `lifeboat keygen`')
-    .action((challenge: string, opts: { key: string }) => setExit(makeToken(challenge, opts, io)));
+    .action(async (challenge: string, opts: { key: string }) =>
+      setExit((await keysCli()).makeToken(challenge, opts, io)),
+    );
 }
 
 /** `status` and `check config|backups|restore|lag`. */
@@ -334,7 +362,9 @@ function addCheckCommands(program: Command, { io, env, setExit }: CliContext): v
     .description(
       'readiness: lag against the RPO, last backup check, runs in flight, DR tests due or OVERDUE',
     )
-    .action(async (service: string | undefined) => setExit(await showStatus(service, io, env)));
+    .action(async (service: string | undefined) =>
+      setExit(await (await checkCli()).showStatus(service, io, env)),
+    );
 
   program
     .command('check')
@@ -352,7 +382,7 @@ function addCheckCommands(program: Command, { io, env, setExit }: CliContext): v
       async (
         what: string,
         opts: { service?: string; pick?: 'newest' | 'random'; within?: string },
-      ) => setExit(await runCheck(what, opts, io, env)),
+      ) => setExit(await (await checkCli()).runCheck(what, opts, io, env)),
     );
 }
 
@@ -367,7 +397,7 @@ function addLocalCommands(program: Command, { io, setExit }: CliContext): void {
     .description('wipe .lifeboat/ (stop local mode first); the next local start builds it afresh')
     .option('--dir <dir>', 'the local mode folder', '.lifeboat')
     .action(async (opts: { dir: string }) => {
-      await resetLocalEnvironment(opts.dir);
+      await (await localEnvironment()).resetLocalEnvironment(opts.dir);
       io.out(`removed ${opts.dir}`);
       setExit(0);
     });

@@ -10,3 +10,8 @@ const tsxLoader = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mj
 export function nodeTsArgs(file: string, ...args: string[]): string[] {
   return ['--import', tsxLoader, path.resolve(root, file), ...args];
 }
+
+/** Just the loader: for `node --input-type=module -e` scripts that import our TypeScript. */
+export function nodeTsLoaderArgs(): string[] {
+  return ['--import', tsxLoader];
+}
