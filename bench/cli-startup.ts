@@ -4,7 +4,8 @@
 //   npm run build && npx tsx bench/cli-startup.ts [rounds]
 
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatRatio, formatSummary } from './stats.js';
 
@@ -13,15 +14,34 @@ const root = path.resolve(import.meta.dirname, '..');
 const cli = path.join(root, 'dist/src/cli.js');
 if (!existsSync(cli)) throw new Error('no dist/: run npm run build first');
 
+// A break-glass host's config: one service on PostgreSQL (no AWS), a store with nothing in flight.
+const dir = mkdtempSync(path.join(tmpdir(), 'lifeboat-bench-cli-'));
+const config = path.join(dir, 'lifeboat.yml');
+writeFileSync(
+  config,
+  `approvals: { approvers: [U0ALICE, U0BOB] }
+cli: { users: { ${process.env.USER ?? 'root'}: U0ALICE } }
+services:
+  payments-db:
+    rto: 15m
+    rpo: 1m
+    database: { provider: postgres, primary: "postgres://postgres@127.0.0.1:1/postgres", replica: "postgres://postgres@127.0.0.1:2/postgres" }
+`,
+);
 const commands: [string, string[]][] = [
   ['lifeboat --version', ['--version']],
   ['lifeboat runbooks list', ['runbooks', 'list', '--dir', path.join(root, 'runbooks')]],
   ['lifeboat runbooks check', ['runbooks', 'check', '--dir', path.join(root, 'runbooks')]],
+  ['lifeboat run status (a PostgreSQL service)', ['run', 'status']],
 ];
 
 function timed(args: string[]): number {
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'ignore' });
+  const result = spawnSync(process.execPath, args, {
+    cwd: root,
+    stdio: 'ignore',
+    env: { ...process.env, LIFEBOAT_CONFIG: config },
+  });
   if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}`);
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
@@ -41,3 +61,4 @@ for (const [label, args] of commands) {
   console.log(formatSummary('node -e 0', baseline));
   console.log(formatRatio(ours, baseline));
 }
+rmSync(dir, { recursive: true, force: true });

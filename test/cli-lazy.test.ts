@@ -3,19 +3,22 @@
 // figures themselves are in bench/cli-startup.ts).
 
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { postgresConfig } from './support/engine.js';
 import { nodeTsLoaderArgs } from './support/node-ts.js';
+import { makeTempDir } from './support/tmp.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 
 /** The CommonJS packages loaded by `lifeboat ARGS` (the AWS SDK and s3rver are CommonJS). */
-function packagesLoadedBy(...args: string[]): string[] {
+function packagesLoadedBy(args: string[], env: Record<string, string> = {}): string[] {
   const script = `
     import { createRequire } from 'node:module';
     const { runCli } = await import(${JSON.stringify(path.join(root, 'src/cli.ts'))});
     const io = { out() {}, err() {} };
-    const code = await runCli(${JSON.stringify(args)}, { io });
+    const code = await runCli(${JSON.stringify(args)}, { io, env: ${JSON.stringify(env)} });
     const loaded = Object.keys(createRequire(import.meta.url).cache)
       .map((file) => /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(file)?.[1])
       .filter(Boolean);
@@ -40,10 +43,26 @@ describe('lifeboat start-up', () => {
       ['--version'],
       ['runbooks', 'list', '--dir', path.join(root, 'runbooks')],
     ]) {
-      const packages = packagesLoadedBy(...args);
+      const packages = packagesLoadedBy(args);
       expect(packages.filter((name) => name.startsWith('@aws-sdk/') || name === 's3rver')).toEqual(
         [],
       );
     }
+  });
+
+  it('loads no AWS SDK for the break-glass path of a service on PostgreSQL', () => {
+    const dir = makeTempDir();
+    writeFileSync(
+      path.join(dir, 'lifeboat.yml'),
+      postgresConfig(
+        'postgres://postgres@127.0.0.1:1/postgres',
+        'postgres://postgres@127.0.0.1:2/postgres',
+      ),
+    );
+    const packages = packagesLoadedBy(['run', 'status'], {
+      LIFEBOAT_CONFIG: path.join(dir, 'lifeboat.yml'),
+    });
+    expect(packages).toContain('better-sqlite3'); // it did open the store
+    expect(packages.filter((name) => name.startsWith('@aws-sdk/'))).toEqual([]);
   });
 });

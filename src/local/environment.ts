@@ -3,7 +3,7 @@
 // it. A second start reuses what exists (same ports, same data); reset wipes it. Errors say what
 // to do: binaries missing, a port taken, a .lifeboat/ from an incompatible version.
 
-import { PutObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { s3Sdk } from '../providers/aws/sdk.js';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -319,7 +319,7 @@ async function ensureDemoData(url: string): Promise<void> {
 async function ensureBackup(port: number, endpoint: string, dir: string): Promise<void> {
   const client = createS3Client({ region: 'us-west-2', endpoint }, S3RVER_CREDENTIALS);
   const listed = await client.send(
-    new ListObjectsV2Command({ Bucket: LOCAL_BUCKET, Prefix: 'postgres/' }),
+    new (s3Sdk().ListObjectsV2Command)({ Bucket: LOCAL_BUCKET, Prefix: 'postgres/' }),
   );
   if ((listed.Contents ?? []).length > 0) return;
   await dumpToStore(port, endpoint, dir);
@@ -347,7 +347,7 @@ export async function dumpToStore(
     const body = readFileSync(file);
     const key = `postgres/${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.dump`;
     await client.send(
-      new PutObjectCommand({
+      new (s3Sdk().PutObjectCommand)({
         Bucket: LOCAL_BUCKET,
         Key: key,
         Body: body,

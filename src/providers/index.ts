@@ -2,10 +2,6 @@
 // the configured primary (rebuilt as a replica) and sets the routing control back Off; a switchover
 // promotes whichever node is not the writer now.
 
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { RDSClient } from '@aws-sdk/client-rds';
-import { Route53Client } from '@aws-sdk/client-route-53';
-import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
 import type { Service } from '../config.js';
 import type { RunKind } from '../runbook/model.js';
 import type { NodeName, ServiceProviders } from './types.js';
@@ -13,6 +9,7 @@ import { createRoutingControlProvider } from './aws/arc.js';
 import { createRdsProvider } from './aws/rds.js';
 import { createRoute53Provider } from './aws/route53.js';
 import { createS3BackupStore, createS3Client, S3RVER_CREDENTIALS } from './aws/s3.js';
+import { cloudWatchSdk, rdsSdk, recoveryClusterSdk, route53Sdk } from './aws/sdk.js';
 import { createPostgresProvider } from './postgres/index.js';
 
 export interface ProviderOptions {
@@ -35,18 +32,20 @@ export function createServiceProviders(
       ? createPostgresProvider(service.database, { promote })
       : createRdsProvider(service.database, {
           promote,
-          rds: cached((region) => new RDSClient({ region, maxAttempts: 1 })),
-          cloudwatch: cached((region) => new CloudWatchClient({ region, maxAttempts: 1 })),
+          rds: cached((region) => new (rdsSdk().RDSClient)({ region, maxAttempts: 1 })),
+          cloudwatch: cached(
+            (region) => new (cloudWatchSdk().CloudWatchClient)({ region, maxAttempts: 1 }),
+          ),
         });
   const dns = service.dns
     ? service.dns.mode === 'upsert'
       ? createRoute53Provider(service.dns, {
-          client: new Route53Client({ region: 'us-east-1', maxAttempts: 1 }),
+          client: new (route53Sdk().Route53Client)({ region: 'us-east-1', maxAttempts: 1 }),
         })
       : createRoutingControlProvider(service.dns, {
           state,
           clientFor: (endpoint) =>
-            new Route53RecoveryClusterClient({
+            new (recoveryClusterSdk().Route53RecoveryClusterClient)({
               region: endpoint.region,
               endpoint: endpoint.url,
               maxAttempts: 1,

@@ -2,11 +2,8 @@
 // control through the data-plane cluster, trying each cluster endpoint in turn — the data plane is
 // spread over five regions, which is why it is the right switch in a regional disaster.
 
-import {
-  GetRoutingControlStateCommand,
-  UpdateRoutingControlStateCommand,
-  type Route53RecoveryClusterClient,
-} from '@aws-sdk/client-route53-recovery-cluster';
+import type { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
+import { recoveryClusterSdk } from './sdk.js';
 import { ProviderError } from '../../errors.js';
 import type { DnsProvider } from '../types.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
@@ -53,7 +50,9 @@ export function createRoutingControlProvider(
       async (client) =>
         (
           await client.send(
-            new GetRoutingControlStateCommand({ RoutingControlArn: dns.routing_control_arn }),
+            new (recoveryClusterSdk().GetRoutingControlStateCommand)({
+              RoutingControlArn: dns.routing_control_arn,
+            }),
           )
         ).RoutingControlState,
     );
@@ -72,7 +71,7 @@ export function createRoutingControlProvider(
     async switchTo() {
       await onAnyEndpoint((client) =>
         client.send(
-          new UpdateRoutingControlStateCommand({
+          new (recoveryClusterSdk().UpdateRoutingControlStateCommand)({
             RoutingControlArn: dns.routing_control_arn,
             RoutingControlState: options.state,
           }),

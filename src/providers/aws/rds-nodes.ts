@@ -5,16 +5,8 @@
 // Calls into a region that may be the failed one run on a short budget and never hang a step.
 
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import {
-  CreateDBInstanceReadReplicaCommand,
-  DescribeDBInstancesCommand,
-  ModifyDBInstanceCommand,
-  StartDBInstanceCommand,
-  StopDBInstanceCommand,
-  waitUntilDBInstanceAvailable,
-  type DBInstance,
-  type RDSClient,
-} from '@aws-sdk/client-rds';
+import type { DBInstance, RDSClient } from '@aws-sdk/client-rds';
+import { rdsSdk } from './sdk.js';
 import { formatDuration } from '../../duration.js';
 import { ProviderError } from '../../errors.js';
 import type { FenceResult, NodeName, NodeProbe, ReplicaRebuild, ReplicaStatus } from '../types.js';
@@ -73,7 +65,7 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
       async () => {
         const output = await deps
           .rds(instance.region)
-          .send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instance.id }), {
+          .send(new (rdsSdk().DescribeDBInstancesCommand)({ DBInstanceIdentifier: instance.id }), {
             abortSignal: AbortSignal.timeout(budgetMs),
           });
         const found = output.DBInstances?.[0];
@@ -229,7 +221,7 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
           if (fence.mode === 'security-group')
             await send(node, (client) =>
               client.send(
-                new ModifyDBInstanceCommand({
+                new (rdsSdk().ModifyDBInstanceCommand)({
                   DBInstanceIdentifier: instance.id,
                   VpcSecurityGroupIds: fence.fence_security_group_ids,
                   ApplyImmediately: true,
@@ -239,9 +231,12 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
             );
           else
             await send(node, (client) =>
-              client.send(new StopDBInstanceCommand({ DBInstanceIdentifier: instance.id }), {
-                abortSignal: AbortSignal.timeout(budgetMs),
-              }),
+              client.send(
+                new (rdsSdk().StopDBInstanceCommand)({ DBInstanceIdentifier: instance.id }),
+                {
+                  abortSignal: AbortSignal.timeout(budgetMs),
+                },
+              ),
             );
         } catch (error) {
           if (error instanceof ProviderError && !error.permanent)
@@ -267,7 +262,7 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
       const instance = instanceOf(node);
       if (fence.mode === 'stop') {
         await send(node, (client) =>
-          client.send(new StartDBInstanceCommand({ DBInstanceIdentifier: instance.id })),
+          client.send(new (rdsSdk().StartDBInstanceCommand)({ DBInstanceIdentifier: instance.id })),
         );
         await waitFor(node, (found) => found.DBInstanceStatus === 'available', 'starting');
         return { detail: `${nameOf(node)} started again: it accepts writes` };
@@ -283,7 +278,7 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
         );
       await send(node, (client) =>
         client.send(
-          new ModifyDBInstanceCommand({
+          new (rdsSdk().ModifyDBInstanceCommand)({
             DBInstanceIdentifier: instance.id,
             VpcSecurityGroupIds: groups,
             ApplyImmediately: true,
@@ -394,7 +389,7 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
       keptAs = `${instance.id}-old-${deps.clock().toISOString().slice(0, 16).replace(/[-:T]/g, '')}`;
       await send(standby, (client) =>
         client.send(
-          new ModifyDBInstanceCommand({
+          new (rdsSdk().ModifyDBInstanceCommand)({
             DBInstanceIdentifier: instance.id,
             NewDBInstanceIdentifier: keptAs!,
             ApplyImmediately: true,
@@ -405,7 +400,7 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
     }
     await send(standby, (client) =>
       client.send(
-        new CreateDBInstanceReadReplicaCommand({
+        new (rdsSdk().CreateDBInstanceReadReplicaCommand)({
           DBInstanceIdentifier: instance.id,
           SourceDBInstanceIdentifier: source.DBInstanceArn ?? instanceOf(writer).id,
           ...(database.rebuild?.instance_class
@@ -414,22 +409,24 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
         }),
       ),
     );
-    await waitUntilDBInstanceAvailable(
-      {
-        client: deps.rds(instance.region),
-        maxWaitTime: deps.maxWaitSeconds,
-        minDelay: deps.pollSeconds,
-        maxDelay: deps.pollSeconds,
-      },
-      { DBInstanceIdentifier: instance.id },
-    ).catch((error: unknown) => {
-      throw new ProviderError(
-        nameOf(standby),
-        `the new read replica did not become available within ${deps.maxWaitSeconds} s: ${(error as Error).message}`,
-        false,
-        { cause: error },
-      );
-    });
+    await rdsSdk()
+      .waitUntilDBInstanceAvailable(
+        {
+          client: deps.rds(instance.region),
+          maxWaitTime: deps.maxWaitSeconds,
+          minDelay: deps.pollSeconds,
+          maxDelay: deps.pollSeconds,
+        },
+        { DBInstanceIdentifier: instance.id },
+      )
+      .catch((error: unknown) => {
+        throw new ProviderError(
+          nameOf(standby),
+          `the new read replica did not become available within ${deps.maxWaitSeconds} s: ${(error as Error).message}`,
+          false,
+          { cause: error },
+        );
+      });
     return {
       detail: `${nameOf(standby)} rebuilt as a read replica of ${nameOf(writer)}${keptAs ? ` (the old instance is kept as ${keptAs})` : ''}`,
     };

@@ -5,13 +5,8 @@
 // live in rds-nodes.ts.
 
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import {
-  DescribeDBInstancesCommand,
-  PromoteReadReplicaCommand,
-  waitUntilDBInstanceAvailable,
-  type DBInstance,
-  type RDSClient,
-} from '@aws-sdk/client-rds';
+import type { DBInstance, RDSClient } from '@aws-sdk/client-rds';
+import { rdsSdk } from './sdk.js';
 import { ProviderError } from '../../errors.js';
 import { createPostgresProvider } from '../postgres/index.js';
 import type { DatabaseProvider, LagMeasurement, NodeName } from '../types.js';
@@ -53,7 +48,7 @@ export function createRdsProvider(
       async () => {
         const output = await options
           .rds(instance.region)
-          .send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instance.id }));
+          .send(new (rdsSdk().DescribeDBInstancesCommand)({ DBInstanceIdentifier: instance.id }));
         const found = output.DBInstances?.[0];
         if (!found)
           throw new ProviderError(name(instance), 'DescribeDBInstances returned no instance', true);
@@ -201,25 +196,27 @@ async function promoteRds(rds: RdsTarget): Promise<{ alreadyPrimary: boolean; de
     () =>
       options
         .rds(target.region)
-        .send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: target.id })),
+        .send(new (rdsSdk().PromoteReadReplicaCommand)({ DBInstanceIdentifier: target.id })),
     options.retry,
   );
-  await waitUntilDBInstanceAvailable(
-    {
-      client: options.rds(target.region),
-      maxWaitTime: maxWaitSeconds,
-      minDelay: pollSeconds,
-      maxDelay: pollSeconds,
-    },
-    { DBInstanceIdentifier: target.id },
-  ).catch((error: unknown) => {
-    throw new ProviderError(
-      name(target),
-      `did not become available within ${maxWaitSeconds} s after PromoteReadReplica: ${(error as Error).message}`,
-      false,
-      { cause: error },
-    );
-  });
+  await rdsSdk()
+    .waitUntilDBInstanceAvailable(
+      {
+        client: options.rds(target.region),
+        maxWaitTime: maxWaitSeconds,
+        minDelay: pollSeconds,
+        maxDelay: pollSeconds,
+      },
+      { DBInstanceIdentifier: target.id },
+    )
+    .catch((error: unknown) => {
+      throw new ProviderError(
+        name(target),
+        `did not become available within ${maxWaitSeconds} s after PromoteReadReplica: ${(error as Error).message}`,
+        false,
+        { cause: error },
+      );
+    });
   // Right after the call the instance can still read as an available replica: wait until
   // RDS reports it standalone too.
   const deadline = Date.now() + maxWaitSeconds * 1000;

@@ -1,7 +1,8 @@
 // RDS ReplicaLag is a CloudWatch metric, not a DescribeDBInstances field: the newest datapoint
 // of the per-minute maximum since `since`, or null when CloudWatch has none.
 
-import { GetMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { cloudWatchSdk } from './sdk.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
 
 export async function latestReplicaLag(
@@ -15,7 +16,7 @@ export async function latestReplicaLag(
     `CloudWatch ReplicaLag of ${instanceId}`,
     () =>
       client.send(
-        new GetMetricDataCommand({
+        new (cloudWatchSdk().GetMetricDataCommand)({
           StartTime: since,
           EndTime: now,
           ScanBy: 'TimestampDescending',

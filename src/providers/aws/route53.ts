@@ -2,12 +2,8 @@
 // wait until the change is INSYNC. Route 53's control plane lives in one region (us-east-1): in a
 // regional disaster prefer `mode: routing-control` (arc.ts).
 
-import {
-  ChangeResourceRecordSetsCommand,
-  ListResourceRecordSetsCommand,
-  waitUntilResourceRecordSetsChanged,
-  type Route53Client,
-} from '@aws-sdk/client-route-53';
+import type { Route53Client } from '@aws-sdk/client-route-53';
+import { route53Sdk } from './sdk.js';
 import { ProviderError } from '../../errors.js';
 import type { DnsProvider } from '../types.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
@@ -36,7 +32,7 @@ export function createRoute53Provider(
       name,
       () =>
         options.client.send(
-          new ListResourceRecordSetsCommand({
+          new (route53Sdk().ListResourceRecordSetsCommand)({
             HostedZoneId: dns.zone_id,
             StartRecordName: fqdn,
             StartRecordType: dns.type,
@@ -74,7 +70,7 @@ export function createRoute53Provider(
         name,
         () =>
           options.client.send(
-            new ChangeResourceRecordSetsCommand({
+            new (route53Sdk().ChangeResourceRecordSetsCommand)({
               HostedZoneId: dns.zone_id,
               ChangeBatch: {
                 Comment: 'lifeboat failover',
@@ -98,22 +94,24 @@ export function createRoute53Provider(
       if (!id)
         throw new ProviderError(name, 'ChangeResourceRecordSets returned no change id', false);
       const maxWaitSeconds = options.maxWaitSeconds ?? 300;
-      await waitUntilResourceRecordSetsChanged(
-        {
-          client: options.client,
-          maxWaitTime: maxWaitSeconds,
-          minDelay: options.pollSeconds ?? 5,
-          maxDelay: options.pollSeconds ?? 5,
-        },
-        { Id: id },
-      ).catch((error: unknown) => {
-        throw new ProviderError(
-          name,
-          `change ${id} was not INSYNC within ${maxWaitSeconds} s: ${(error as Error).message}`,
-          false,
-          { cause: error },
-        );
-      });
+      await route53Sdk()
+        .waitUntilResourceRecordSetsChanged(
+          {
+            client: options.client,
+            maxWaitTime: maxWaitSeconds,
+            minDelay: options.pollSeconds ?? 5,
+            maxDelay: options.pollSeconds ?? 5,
+          },
+          { Id: id },
+        )
+        .catch((error: unknown) => {
+          throw new ProviderError(
+            name,
+            `change ${id} was not INSYNC within ${maxWaitSeconds} s: ${(error as Error).message}`,
+            false,
+            { cause: error },
+          );
+        });
       return { detail: `${dns.record} now points at ${endpoint} (change ${id} INSYNC)` };
     },
   };

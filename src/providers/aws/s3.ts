@@ -3,14 +3,8 @@
 // (requestChecksumCalculation: WHEN_REQUIRED): with the SDK default, streamed uploads to
 // S3-compatible stores keep the chunk framing inside the object.
 
-import {
-  GetObjectCommand,
-  type GetObjectCommandOutput,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import type { GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
+import { s3Sdk } from './sdk.js';
 import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream, statSync } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
@@ -39,7 +33,7 @@ export function createS3Client(
   backups: Pick<S3Backups, 'region' | 'endpoint'>,
   credentials?: { accessKeyId: string; secretAccessKey: string },
 ): S3Client {
-  return new S3Client({
+  return new (s3Sdk().S3Client)({
     region: backups.region,
     maxAttempts: 1,
     ...(credentials ? { credentials } : {}),
@@ -64,7 +58,7 @@ export function createS3BackupStore(
           name,
           () =>
             options.client.send(
-              new ListObjectsV2Command({
+              new (s3Sdk().ListObjectsV2Command)({
                 Bucket: backups.bucket,
                 Prefix: backups.prefix || undefined,
                 ContinuationToken: token,
@@ -95,7 +89,11 @@ export function createS3BackupStore(
         where,
         () =>
           options.client.send(
-            new GetObjectCommand({ Bucket: backups.bucket, Key: key, ChecksumMode: 'ENABLED' }),
+            new (s3Sdk().GetObjectCommand)({
+              Bucket: backups.bucket,
+              Key: key,
+              ChecksumMode: 'ENABLED',
+            }),
           ),
         options.retry,
       );
@@ -120,7 +118,7 @@ export function createS3BackupStore(
         `s3://${backups.bucket}/${key}`,
         () =>
           options.client.send(
-            new PutObjectCommand({
+            new (s3Sdk().PutObjectCommand)({
               Bucket: backups.bucket,
               Key: key,
               Body: body,
@@ -136,7 +134,11 @@ export function createS3BackupStore(
         `s3://${backups.bucket}/${key}`,
         () =>
           options.client.send(
-            new HeadObjectCommand({ Bucket: backups.bucket, Key: key, ChecksumMode: 'ENABLED' }),
+            new (s3Sdk().HeadObjectCommand)({
+              Bucket: backups.bucket,
+              Key: key,
+              ChecksumMode: 'ENABLED',
+            }),
           ),
         options.retry,
       );
