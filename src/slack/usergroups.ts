@@ -1,8 +1,9 @@
 // Which of the configured user groups (approvals.usergroup, and S… entries in permissions) a person
 // belongs to, from usergroups.users.list, cached briefly: a click must not wait on Slack more than
-// once a minute per group, and a removal takes effect within that minute. A person listed by ID
-// among the approvers needs no lookup at all, and a lookup that fails or is slow counts as "not a
-// member" (with a warning): a Slack outage never blocks a listed approver.
+// once a minute per group, and a removal takes effect within that minute. Only the groups that
+// could admit the person to something their ID does not are asked about, and a lookup that fails
+// or is slow counts as "not a member" (with a warning): a Slack outage never blocks a person
+// listed by ID.
 
 import type { WebClient } from '@slack/web-api';
 import type { Config } from '../config.js';
@@ -11,7 +12,8 @@ import type { Logger } from '../log.js';
 
 export class UserGroups {
   private readonly members = new Map<string, { users: Set<string>; fetchedAt: number }>();
-  private readonly groups: string[];
+  /** The lists a group can admit someone to: the approvers (with their group) and each permission. */
+  private readonly lists: readonly (readonly string[])[];
 
   constructor(
     private readonly client: WebClient,
@@ -23,20 +25,35 @@ export class UserGroups {
       now?: () => number;
     } = {},
   ) {
-    const configured = [
-      config.approvals.usergroup,
-      ...Object.values(config.permissions).flat(),
-    ].filter((id): id is string => id !== null && id.startsWith('S'));
-    this.groups = [...new Set(configured)];
+    this.lists = [
+      [
+        ...config.approvals.approvers,
+        ...(config.approvals.usergroup ? [config.approvals.usergroup] : []),
+      ],
+      ...Object.values(config.permissions),
+    ];
   }
 
   /** The actor for a Slack user: their ID, `slack`, and the configured groups they are in. */
   async actorOf(user: string): Promise<Actor> {
-    if (this.groups.length === 0 || this.config.approvals.approvers.includes(user))
-      return { user, via: 'slack', groups: [] };
     const groups: string[] = [];
-    for (const group of this.groups) if (await this.isMember(group, user)) groups.push(group);
+    for (const group of this.groupsThatMatter(user))
+      if (await this.isMember(group, user)) groups.push(group);
     return { user, via: 'slack', groups };
+  }
+
+  /**
+   * The groups worth asking Slack about for `user`: those named in a list that does not already
+   * admit them by ID (or `*`). A listed approver is asked nothing for approving — but still for a
+   * permission that names only a group (`abort: [S0ONCALL]`).
+   */
+  private groupsThatMatter(user: string): string[] {
+    const groups = new Set<string>();
+    for (const list of this.lists) {
+      if (list.includes('*') || list.includes(user)) continue;
+      for (const id of list) if (id.startsWith('S')) groups.add(id);
+    }
+    return [...groups];
   }
 
   private async isMember(group: string, user: string): Promise<boolean> {
