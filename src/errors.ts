@@ -103,6 +103,14 @@ export class ProviderError extends LifeboatError {
   }
 }
 
+/** A backup's bytes do not hash to what its store recorded: the backup is corrupt. */
+export class ChecksumMismatch extends ProviderError {
+  constructor(resource: string, reason: string) {
+    super(resource, `checksum mismatch: ${reason}`, true);
+    this.name = 'ChecksumMismatch';
+  }
+}
+
 export function isLifeboatError(error: unknown): error is LifeboatError {
   return error instanceof LifeboatError;
 }

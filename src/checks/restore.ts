@@ -14,7 +14,7 @@ import type { Config, Service } from '../config.js';
 import type { ServiceProviders } from '../actions/types.js';
 import type { RunKind } from '../runbook/model.js';
 import { formatDuration } from '../duration.js';
-import { isLifeboatError } from '../errors.js';
+import { ChecksumMismatch, isLifeboatError } from '../errors.js';
 import { localServerArgs, PG_BIN, startThrowawayServer } from '../providers/postgres/servers.js';
 import type { BackupDownload, BackupObject, BackupStore } from '../providers/types.js';
 import type { Db } from '../store/db.js';
@@ -99,9 +99,7 @@ export async function restoreTest(
         lastModified,
         ok: false,
         summary: `${backup.key}: ${error.message}`,
-        state: error.message.includes('checksum mismatch')
-          ? 'checksum mismatch'
-          : 'download failed',
+        state: error instanceof ChecksumMismatch ? 'checksum mismatch' : 'download failed',
       });
     }
     const { bytes, integrity } = download;

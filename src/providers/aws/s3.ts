@@ -9,7 +9,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream, statSync } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ProviderError } from '../../errors.js';
+import { ChecksumMismatch, ProviderError } from '../../errors.js';
 import {
   ANCHOR_PREFIX,
   type BackupDownload,
@@ -187,10 +187,9 @@ export function checkIntegrity(
   ) {
     const actual = sha256.digest('base64');
     if (actual !== object.ChecksumSHA256)
-      throw new ProviderError(
+      throw new ChecksumMismatch(
         where,
-        `checksum mismatch: the downloaded bytes hash to SHA-256 ${actual}, the store recorded ${object.ChecksumSHA256}. The backup is corrupt (or was replaced without its checksum).`,
-        true,
+        `the downloaded bytes hash to SHA-256 ${actual}, the store recorded ${object.ChecksumSHA256}. The backup is corrupt (or was replaced without its checksum).`,
       );
     return {
       verified: true,
@@ -206,10 +205,9 @@ export function checkIntegrity(
   ) {
     const actual = md5.digest('hex');
     if (actual !== etag.toLowerCase())
-      throw new ProviderError(
+      throw new ChecksumMismatch(
         where,
-        `checksum mismatch: the downloaded bytes hash to MD5 ${actual}, the store's ETag says ${etag}. The backup is corrupt.`,
-        true,
+        `the downloaded bytes hash to MD5 ${actual}, the store's ETag says ${etag}. The backup is corrupt.`,
       );
     return { verified: true, method: 'md5-etag', detail: `MD5 ${actual} matches the ETag` };
   }
