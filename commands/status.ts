@@ -2,7 +2,7 @@
 // PRIMARIES, UNPROTECTED, NO WRITER) and its lag against the RPO, runs in flight, and the last run
 // of each kind. It looks, and records what it saw; it never acts.
 
-import { formatDuration } from '../src/duration.js';
+import { formatAgo, formatDuration } from '../src/duration.js';
 import { RUN_KINDS } from '../src/run-kind.js';
 import { latestResults } from '../src/checks/backups.js';
 import { checkReplication } from '../src/checks/lag.js';
@@ -89,7 +89,7 @@ export const status: Command<Reply> = {
 function walkerText(db: Db, runId: string, now: Date): string {
   const walker = walkerOf(db, runId);
   if (!walker) return 'no instance walking it (it waits for people)';
-  return `walked by \`${escape(walker.executor)}\` (epoch ${walker.epoch}${walker.seen ? `, seen ${ago(walker.seen, now)}` : ''})`;
+  return `walked by \`${escape(walker.executor)}\` (epoch ${walker.epoch}${walker.seen ? `, seen ${formatAgo(walker.seen, now)}` : ''})`;
 }
 
 /** The instances serving this store, and whether each is still seen. */
@@ -101,13 +101,10 @@ function instanceLines(db: Db, now: Date): string[] {
     '*Instances*',
     ...instances.map((instance) => {
       const silent = now.getTime() - Date.parse(instance.lastSeen) > STALE_AFTER_MS;
-      return `• \`${escape(instance.id)}\` lifeboat ${escape(instance.version)}, up since ${slackTime(instance.startedAt)}, ${silent ? `*not seen for ${ago(instance.lastSeen, now).replace(/ ago$/, '')}*: stopped or cut off` : `seen ${ago(instance.lastSeen, now)}`}`;
+      return `• \`${escape(instance.id)}\` lifeboat ${escape(instance.version)}, up since ${slackTime(instance.startedAt)}, ${silent ? `*not seen for ${formatAgo(instance.lastSeen, now).replace(/ ago$/, '')}*: stopped or cut off` : `seen ${formatAgo(instance.lastSeen, now)}`}`;
     }),
   ];
 }
-
-const ago = (at: string, now: Date): string =>
-  `${formatDuration(Math.max(0, Math.round((now.getTime() - Date.parse(at)) / 1000)))} ago`;
 
 /**
  * One DR test's standing: done for this period, due since its last slot, or OVERDUE when a whole

@@ -31,3 +31,10 @@ export function formatDuration(totalSeconds: number): string {
   ];
   return parts.filter(Boolean).join(' ');
 }
+
+/** "37s ago", "12m ago", "15h 8m ago": how long before `now`, to the minute past the first one. */
+export function formatAgo(then: Date | string, now: Date): string {
+  const at = typeof then === 'string' ? Date.parse(then) : then.getTime();
+  const seconds = Math.max(0, Math.round((now.getTime() - at) / 1000));
+  return `${formatDuration(seconds < 60 ? seconds : Math.floor(seconds / 60) * 60)} ago`;
+}

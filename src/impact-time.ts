@@ -3,6 +3,7 @@
 // time later than now is refused, not moved to yesterday, and loose text ("5") is refused, not
 // read as a date. Whatever is accepted is echoed back in full before the run starts.
 
+import { formatAgo } from './duration.js';
 import { formatLocal } from './time.js';
 
 const HOW =
@@ -91,16 +92,7 @@ export function formatUtc(date: Date): string {
 
 /** "2026-11-24 03:12:00 UTC, 12 min ago" — what the person is shown before the run starts. */
 export function describeImpact(date: Date, now: Date): string {
-  const seconds = Math.max(0, Math.round((now.getTime() - date.getTime()) / 1000));
-  const ago =
-    seconds < 60
-      ? `${seconds} s ago`
-      : seconds < 3600
-        ? `${Math.floor(seconds / 60)} min ago`
-        : seconds < 86_400
-          ? `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min ago`
-          : `${Math.floor(seconds / 86_400)} d ${Math.floor((seconds % 86_400) / 3600)} h ago`;
-  return `${formatUtc(date)}, ${ago}`;
+  return `${formatUtc(date)}, ${formatAgo(date, now)}`;
 }
 
 function isoMinute(date: Date): string {

@@ -55,10 +55,10 @@ describe('the impact time', () => {
 
   it('is shown back in full, with how long ago', () => {
     expect(describeImpact(new Date('2026-12-02T14:55:00Z'), now)).toBe(
-      '2026-12-02 14:55:00 UTC, 12 min ago',
+      '2026-12-02 14:55:00 UTC, 12m ago',
     );
     expect(describeImpact(new Date('2026-12-01T23:59:00Z'), now)).toBe(
-      '2026-12-01 23:59:00 UTC, 15 h 8 min ago',
+      '2026-12-01 23:59:00 UTC, 15h 8m ago',
     );
   });
 });

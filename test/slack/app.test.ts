@@ -454,7 +454,7 @@ describe('/dr failover on a real PostgreSQL pair', () => {
       };
       expect(update.response_action).toBe('update');
       expect(JSON.stringify(update.view)).toMatch(
-        /The RTO clock starts at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, 2 min ago\.\* Press \*Start failover\* again/,
+        /The RTO clock starts at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, 2m ago\.\* Press \*Start failover\* again/,
       );
       expect(JSON.stringify(update.view)).toContain('"initial_value":"2 min ago"');
       expect(h.t.store.db.prepare('SELECT count(*) AS n FROM runs').get()).toEqual({ n: 0 });
