@@ -106,11 +106,31 @@ export function hashAuditRow(
   prevHash: string,
   row: Pick<AuditRow, 'seq' | 'at' | 'actor' | 'action' | 'subject' | 'details'>,
 ): string {
+  return hashAuditFields(
+    prevHash,
+    row.seq,
+    row.at,
+    row.actor,
+    row.action,
+    row.subject,
+    row.details,
+  );
+}
+
+function hashAuditFields(
+  prevHash: string,
+  seq: number,
+  at: string,
+  actor: string,
+  action: string,
+  subject: string,
+  details: string,
+): string {
   // canonicalJson of the row, written out by hand on this hot path (keys in sorted order); a test
   // holds it equal to canonicalJson.
   const content =
-    `{"action":${JSON.stringify(row.action)},"actor":${JSON.stringify(row.actor)},"at":${JSON.stringify(row.at)},` +
-    `"details":${JSON.stringify(row.details)},"seq":${row.seq},"subject":${JSON.stringify(row.subject)}}`;
+    `{"action":${JSON.stringify(action)},"actor":${JSON.stringify(actor)},"at":${JSON.stringify(at)},` +
+    `"details":${JSON.stringify(details)},"seq":${seq},"subject":${JSON.stringify(subject)}}`;
   return createHash('sha256').update(prevHash).update(content).digest('hex');
 }
 
@@ -131,24 +151,39 @@ export function findAuditHash(db: Db, hash: string): number | null {
   return row?.seq ?? null;
 }
 
-/** Walks the whole chain; names the first event that was edited, deleted or reordered. */
+type RawAuditRow = [number, string, string, string, string, string, string, string];
+
+/**
+ * Walks the whole chain once, in order, holding one event at a time (constant memory whatever
+ * the log's length); names the first event that was edited, deleted or reordered.
+ */
 export function verifyAuditLog(db: Db): AuditVerification {
-  const seqOfHash = new Map<string, number>();
-  for (const { seq, hash } of db.prepare('SELECT seq, hash FROM audit_log').iterate() as Iterable<{
-    seq: number;
-    hash: string;
-  }>) {
-    seqOfHash.set(hash, seq);
-  }
   let previous: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH };
   let count = 0;
-  for (const row of db
-    .prepare('SELECT * FROM audit_log ORDER BY seq')
-    .iterate() as Iterable<AuditRow>) {
-    const problem = findBreak(row, previous, seqOfHash);
-    if (problem) return { ok: false, count, ...problem };
-    previous = row;
+  let broken: AuditRow | null = null;
+  const rows = db
+    .prepare(
+      'SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit_log ORDER BY seq',
+    )
+    .raw()
+    .iterate() as IterableIterator<RawAuditRow>;
+  for (const [seq, at, actor, action, subject, details, prevHash, hash] of rows) {
+    if (
+      seq !== previous.seq + 1 ||
+      prevHash !== previous.hash ||
+      hashAuditFields(prevHash, seq, at, actor, action, subject, details) !== hash
+    ) {
+      broken = { seq, at, actor, action, subject, details, prev_hash: prevHash, hash };
+      rows.return?.();
+      break;
+    }
+    previous = { seq, hash };
     count += 1;
+  }
+  if (broken) {
+    // Only now, with the walk closed, look up where the broken event links to.
+    const problem = findBreak(broken, previous, (linked) => findAuditHash(db, linked))!;
+    return { ok: false, count, ...problem };
   }
   const head = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as
     { seq: number; hash: string } | undefined;
@@ -174,7 +209,7 @@ export function verifyAuditLog(db: Db): AuditVerification {
 function findBreak(
   row: AuditRow,
   previous: { seq: number; hash: string },
-  seqOfHash: Map<string, number>,
+  seqOfHash: (hash: string) => number | null,
 ): { brokenAt: number; reason: string } | null {
   const expectedSeq = previous.seq + 1;
   if (row.seq !== expectedSeq) {
@@ -193,8 +228,8 @@ function findBreak(
       reason: `event #${row.seq} was edited: its content no longer matches its hash`,
     };
   }
-  const linkedTo = seqOfHash.get(row.prev_hash);
-  if (linkedTo !== undefined) {
+  const linkedTo = seqOfHash(row.prev_hash);
+  if (linkedTo !== null) {
     return {
       brokenAt: row.seq,
       reason: `event #${row.seq} is out of order: it was written after event #${linkedTo}, not #${previous.seq}`,
