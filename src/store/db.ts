@@ -82,6 +82,17 @@ export function inspectStore(file: string): Store | null {
   }
 }
 
+const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/** `db.prepare(sql)`, compiled once per connection: for the queries every request runs. */
+export function prepared(db: Db, sql: string): Database.Statement {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map<string, Database.Statement>()));
+  let statement = cache.get(sql);
+  if (!statement) cache.set(sql, (statement = db.prepare(sql)));
+  return statement;
+}
+
 /** The schema version this lifeboat writes. */
 export const LATEST_SCHEMA = MIGRATIONS.at(-1)?.version ?? 0;
 

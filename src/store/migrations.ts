@@ -336,4 +336,9 @@ export const MIGRATIONS: readonly Migration[] = [
       last_seen TEXT NOT NULL
     );`,
   },
+  {
+    version: 12,
+    name: 'an index of the runs in flight: status and run starts read it, not every run',
+    sql: `CREATE INDEX runs_in_flight ON runs (started_at) WHERE status IN ('running', 'waiting');`,
+  },
 ];

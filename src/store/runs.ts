@@ -3,7 +3,7 @@
 
 import type { NodeName } from '../providers/types.js';
 import type { Runbook, RunKind } from '../runbook/model.js';
-import type { Db } from './db.js';
+import { prepared, type Db } from './db.js';
 
 export const RUN_STATUSES = ['running', 'waiting', 'succeeded', 'failed', 'aborted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -49,6 +49,11 @@ export interface NewRun {
   mutates?: boolean;
   startedVia?: string | null;
 }
+
+/** The columns a RunRecord is made of: never the runbook snapshot (kilobytes per run). */
+const RUN_FIELDS = `id, runbook, runbook_file, service, kind, status, started_by, started_at, impact_at,
+  finished_at, rto_seconds, rpo_exposure_seconds, rpo_exposure_bytes, rpo_exposure_bound,
+  rpo_exposure_detail, current_step, outcome, promote, mutates, started_via`;
 
 interface RunRow {
   id: string;
@@ -158,12 +163,14 @@ export function updateRun(
 }
 
 /** Runs not finished yet, oldest first. */
+/** The runs in flight (of one service, or all), oldest first; from the in-flight index. */
 export function listRunsInFlight(db: Db, service?: string | null): RunRecord[] {
-  const rows = db
-    .prepare(
-      `SELECT * FROM runs WHERE status IN ('running', 'waiting') AND (? IS NULL OR service = ?) ORDER BY started_at, rowid`,
-    )
-    .all(service ?? null, service ?? null) as RunRow[];
+  const inFlight = `SELECT ${RUN_FIELDS} FROM runs WHERE status IN ('running', 'waiting')`;
+  const rows = (
+    service
+      ? prepared(db, `${inFlight} AND service = ? ORDER BY started_at, rowid`).all(service)
+      : prepared(db, `${inFlight} ORDER BY started_at, rowid`).all()
+  ) as RunRow[];
   return rows.map(toRecord);
 }
 
@@ -174,7 +181,7 @@ export function listRunsInFlight(db: Db, service?: string | null): RunRecord[] {
 export function listRunsHoldingLock(db: Db, service: string): RunRecord[] {
   const rows = db
     .prepare(
-      `SELECT * FROM runs WHERE service = ? AND (status IN ('running', 'waiting')
+      `SELECT ${RUN_FIELDS} FROM runs WHERE service = ? AND (status IN ('running', 'waiting')
          OR (status = 'aborted' AND EXISTS (
            SELECT 1 FROM run_steps s WHERE s.run_id = runs.id AND s.state = 'executing')))
        ORDER BY started_at, rowid`,
@@ -191,14 +198,15 @@ export function getRunbookSnapshot(db: Db, id: string): Runbook | null {
 }
 
 export function getRun(db: Db, id: string): RunRecord | null {
-  const row = db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+  const row = prepared(db, `SELECT ${RUN_FIELDS} FROM runs WHERE id = ?`).get(id) as
+    RunRow | undefined;
   return row ? toRecord(row) : null;
 }
 
 /** Newest first. */
 export function listRuns(db: Db, limit = 50): RunRecord[] {
   const rows = db
-    .prepare('SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?')
+    .prepare(`SELECT ${RUN_FIELDS} FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?`)
     .all(limit) as RunRow[];
   return rows.map(toRecord);
 }
