@@ -6,7 +6,7 @@
 
 import { App, LogLevel } from '@slack/bolt';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../src/config.js';
@@ -20,12 +20,17 @@ const ROUNDS = Number(process.argv[2] ?? 20);
 const CONCURRENT = 50;
 const SECRET = 'bench-secret';
 
-async function burst(url: string, responseUrl: string, round: number): Promise<number[]> {
+async function burst(
+  url: string,
+  responseUrl: string,
+  round: number,
+  text: string,
+): Promise<number[]> {
   const results = await Promise.all(
     Array.from({ length: CONCURRENT }, (_, i) =>
       sendToSlackApp(
         url,
-        slashCommand('help', 'U0ALICE', responseUrl, `t-${round}-${i}-${Math.random()}`),
+        slashCommand(text, 'U0ALICE', responseUrl, `t-${round}-${i}-${Math.random()}`),
         SECRET,
       ),
     ),
@@ -41,14 +46,15 @@ async function measureBoth(
   ourUrl: string,
   bareUrl: string,
   responseUrl: string,
+  text: string,
 ): Promise<{ ours: number[]; bare: number[] }> {
   const ours: number[] = [];
   const bare: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? [true, false] : [false, true];
     for (const isOurs of order) {
-      if (isOurs) ours.push(...(await burst(ourUrl, responseUrl, round)));
-      else bare.push(...(await burst(bareUrl, responseUrl, round)));
+      if (isOurs) ours.push(...(await burst(ourUrl, responseUrl, round, text)));
+      else bare.push(...(await burst(bareUrl, responseUrl, round, text)));
     }
   }
   return { ours: ours.sort((a, b) => a - b), bare: bare.sort((a, b) => a - b) };
@@ -67,7 +73,10 @@ const slackUrl = await new Promise<string>((resolve) =>
 const slack = { url: slackUrl, close: () => Promise.resolve(void standIn.kill()) };
 const dir = mkdtempSync(path.join(tmpdir(), 'lifeboat-bench-ack-'));
 mkdirSync(path.join(dir, 'runbooks'));
-writeFileSync(path.join(dir, 'runbooks', 'drill.md'), '# Drill\n- Look at the dashboards\n');
+// The shipped runbooks: what `/dr runbook list` lists.
+cpSync(path.join(import.meta.dirname, '..', 'runbooks'), path.join(dir, 'runbooks'), {
+  recursive: true,
+});
 const [ourPort, barePort] = [await freePort(), await freePort()];
 const config = parseConfig(
   `services:\n  payments-db:\n    rto: 15m\n    rpo: 1m\n    database: { provider: postgres, primary: "postgres://127.0.0.1:1/p", replica: "postgres://127.0.0.1:2/p" }\n`,
@@ -97,23 +106,30 @@ try {
   const responseUrl = `${slack.url}response/bench`;
   const ourUrl = `http://127.0.0.1:${ourPort}`;
   const bareUrl = `http://127.0.0.1:${barePort}`;
-  await burst(ourUrl, responseUrl, -1); // warm-up, both
-  await burst(bareUrl, responseUrl, -1);
-  const { ours: ourTimes, bare: bareTimes } = await measureBoth(ourUrl, bareUrl, responseUrl);
-  const [p50, p99, b50, b99] = [
-    percentile(ourTimes, 50),
-    percentile(ourTimes, 99),
-    percentile(bareTimes, 50),
-    percentile(bareTimes, 99),
-  ];
   console.log(
     `/dr ack latency, ${CONCURRENT} concurrent requests x ${ROUNDS} rounds (HTTP receiver, signed requests)`,
   );
-  console.log(`  lifeboat /dr help     p50 ${p50} ms   p99 ${p99} ms`);
-  console.log(`  bare Bolt, empty ack  p50 ${b50} ms   p99 ${b99} ms`);
-  console.log(
-    `  ratio                 p50 ${(p50 / Math.max(1, b50)).toFixed(2)}x   p99 ${(p99 / Math.max(1, b99)).toFixed(2)}x`,
-  );
+  for (const text of ['help', 'runbook list']) {
+    await burst(ourUrl, responseUrl, -1, text); // warm-up, both
+    await burst(bareUrl, responseUrl, -1, text);
+    const { ours: ourTimes, bare: bareTimes } = await measureBoth(
+      ourUrl,
+      bareUrl,
+      responseUrl,
+      text,
+    );
+    const [p50, p99, b50, b99] = [
+      percentile(ourTimes, 50),
+      percentile(ourTimes, 99),
+      percentile(bareTimes, 50),
+      percentile(bareTimes, 99),
+    ];
+    console.log(`  lifeboat /dr ${text.padEnd(13)} p50 ${p50} ms   p99 ${p99} ms`);
+    console.log(`  bare Bolt, empty ack       p50 ${b50} ms   p99 ${b99} ms`);
+    console.log(
+      `  ratio                      p50 ${(p50 / Math.max(1, b50)).toFixed(2)}x   p99 ${(p99 / Math.max(1, b99)).toFixed(2)}x`,
+    );
+  }
 } finally {
   await ours.publisher.flushed();
   await ours.app.stop();

@@ -4,7 +4,7 @@ import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { NotFound, RunbookError } from '../errors.js';
 import type { Runbook } from './model.js';
-import { checkRunbook, parseRunbook, runbookNameOf } from './parse.js';
+import { checkRunbook, runbookNameOf } from './parse.js';
 
 export interface RunbookLibrary {
   dir: string;
@@ -53,28 +53,59 @@ export function checkRunbookFile(file: string): {
   runbook: Runbook | null;
   problems: RunbookError[];
 } {
+  const { runbook, problems } = readChecked(file);
+  return { runbook, problems };
+}
+
+export function loadRunbookFile(file: string): Runbook {
+  const checked = readChecked(file);
+  if (checked.unreadable) throw new NotFound(`no runbook file at ${displayPath(file)}`);
+  if (checked.problems[0]) throw checked.problems[0];
+  return checked.runbook!;
+}
+
+interface Checked {
+  runbook: Runbook | null;
+  problems: RunbookError[];
+  unreadable: boolean;
+}
+
+/**
+ * Files parsed before, kept while they are unchanged (same inode, size and times): `/dr runbook
+ * list` or a drill start answers inside Slack's 3 seconds without parsing every runbook again. The
+ * parsed runbooks are never changed by their readers.
+ */
+const parsed = new Map<string, { stamp: string; checked: Checked }>();
+
+function readChecked(file: string): Checked {
+  const shown = displayPath(file);
+  const stamp = stampOf(file);
+  const key = `${path.resolve(file)}\0${shown}`;
+  const known = parsed.get(key);
+  if (stamp !== null && known?.stamp === stamp) return known.checked;
   let source: string;
   try {
     source = readFileSync(file, 'utf8');
   } catch (error) {
+    parsed.delete(key);
     return {
       runbook: null,
-      problems: [
-        new RunbookError(displayPath(file), 1, `cannot read: ${(error as Error).message}`),
-      ],
+      problems: [new RunbookError(shown, 1, `cannot read: ${(error as Error).message}`)],
+      unreadable: true,
     };
   }
-  return checkRunbook(source, displayPath(file), runbookNameOf(file));
+  const checked = { ...checkRunbook(source, shown, runbookNameOf(file)), unreadable: false };
+  if (stamp !== null) parsed.set(key, { stamp, checked });
+  return checked;
 }
 
-export function loadRunbookFile(file: string): Runbook {
-  let source: string;
+function stampOf(file: string): string | null {
   try {
-    source = readFileSync(file, 'utf8');
+    const stat = statSync(file);
+    return `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
   } catch {
-    throw new NotFound(`no runbook file at ${displayPath(file)}`);
+    return null;
   }
-  return parseRunbook(source, displayPath(file), runbookNameOf(file));
 }
 
 /**
