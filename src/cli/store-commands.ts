@@ -8,7 +8,7 @@ import { renderReport } from '../report.js';
 import { getRunView, shortExposure } from '../engine/run-view.js';
 import { unprotectedAfter } from '../store/protection.js';
 import { formatDuration } from '../duration.js';
-import { findAuditHash, verifyAuditLog } from '../store/audit.js';
+import { findAuditHash, recordAuditCheckpoint, verifyAuditLog } from '../store/audit.js';
 import { openStore, type Store } from '../store/db.js';
 import type { RunRecord } from '../store/runs.js';
 import path from 'node:path';
@@ -66,6 +66,7 @@ export function verifyAudit(options: { since?: string }, io: Io, env: Env): Prom
       );
       return 1;
     }
+    recordAuditCheckpoint(store.db, { seq: result.count, hash: result.headHash }, new Date());
     io.out(`audit log intact: ${result.count} events (store ${store.file})`);
     io.out(`head ${result.headHash}`);
     if (options.since) {

@@ -19,7 +19,7 @@ import { checkRunbookReferences, isStale } from '../runbook/references.js';
 import { listRuns, listRunsInFlight } from '../store/runs.js';
 import { REMIND_EVERY_MS, nextAlert, type AlertDecision } from './alerts.js';
 import { clip, escape } from '../mrkdwn.js';
-import { auditHead, verifyAuditLog } from '../store/audit.js';
+import { auditHead, recordAuditCheckpoint, verifyAuditLog } from '../store/audit.js';
 import type { Notifier } from './notifier.js';
 
 export interface JobContext {
@@ -200,6 +200,7 @@ async function anchorAuditLog(context: JobContext): Promise<string> {
     });
     return `broken at #${verified.brokenAt}`;
   }
+  recordAuditCheckpoint(db, { seq: verified.count, hash: verified.headHash }, context.now);
   const head = auditHead(db);
   const at = context.now.toISOString();
   const record = JSON.stringify({ seq: head.seq, hash: head.hash, events: verified.count, at });

@@ -134,6 +134,44 @@ function hashAuditFields(
   return createHash('sha256').update(prevHash).update(content).digest('hex');
 }
 
+/** How far a whole-chain verify got intact: start-up walks on from there. Null before the first. */
+export function auditCheckpoint(db: Db): { seq: number; hash: string; verifiedAt: string } | null {
+  const row = db
+    .prepare('SELECT seq, hash, verified_at AS verifiedAt FROM audit_checkpoint WHERE id = 1')
+    .get() as { seq: number; hash: string; verifiedAt: string } | undefined;
+  return row ?? null;
+}
+
+/** After a verify found the chain intact up to `head`: start-up need not walk it again. */
+export function recordAuditCheckpoint(db: Db, head: { seq: number; hash: string }, at: Date): void {
+  db.prepare(
+    `INSERT INTO audit_checkpoint (id, seq, hash, verified_at) VALUES (1, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
+       verified_at = excluded.verified_at WHERE excluded.seq >= audit_checkpoint.seq`,
+  ).run(head.seq, head.hash, at.toISOString());
+}
+
+/**
+ * What start-up verifies: from the checkpoint — its event still there and unchanged — to the head,
+ * so start-up does not grow with the log. The whole chain is walked by `lifeboat audit verify` and
+ * the daily `audit` check, which move the checkpoint.
+ */
+export function verifyAuditLogSinceCheckpoint(db: Db): AuditVerification & { from: number } {
+  const checkpoint = auditCheckpoint(db);
+  if (!checkpoint) return { ...verifyAuditLog(db), from: 0 };
+  const row = db.prepare('SELECT * FROM audit_log WHERE seq = ?').get(checkpoint.seq) as
+    AuditRow | undefined;
+  if (!row || row.hash !== checkpoint.hash || hashAuditRow(row.prev_hash, row) !== row.hash)
+    return {
+      ok: false,
+      count: checkpoint.seq - 1,
+      brokenAt: checkpoint.seq,
+      reason: `event #${checkpoint.seq}, verified intact on ${checkpoint.verifiedAt.slice(0, 10)}, was ${row ? 'edited' : 'deleted'} since: run lifeboat audit verify`,
+      from: checkpoint.seq,
+    };
+  return { ...verifyAuditLog(db, checkpoint), from: checkpoint.seq };
+}
+
 /** The newest event's number and hash, as the head row records them (what gets published). */
 export function auditHead(db: Db): { seq: number; hash: string } {
   const head = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as
@@ -154,19 +192,23 @@ export function findAuditHash(db: Db, hash: string): number | null {
 type RawAuditRow = [number, string, string, string, string, string, string, string];
 
 /**
- * Walks the whole chain once, in order, holding one event at a time (constant memory whatever
- * the log's length); names the first event that was edited, deleted or reordered.
+ * Walks the chain once, in order, holding one event at a time (constant memory whatever the log's
+ * length); names the first event that was edited, deleted or reordered. From the start, or from
+ * `from`: an event already proven (a checkpoint), whose successors are walked.
  */
-export function verifyAuditLog(db: Db): AuditVerification {
-  let previous: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH };
-  let count = 0;
+export function verifyAuditLog(
+  db: Db,
+  from: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH },
+): AuditVerification {
+  let previous = from;
+  let count = from.seq;
   let broken: AuditRow | null = null;
   const rows = db
     .prepare(
-      'SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit_log ORDER BY seq',
+      'SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit_log WHERE seq > ? ORDER BY seq',
     )
     .raw()
-    .iterate() as IterableIterator<RawAuditRow>;
+    .iterate(from.seq) as IterableIterator<RawAuditRow>;
   for (const [seq, at, actor, action, subject, details, prevHash, hash] of rows) {
     if (
       seq !== previous.seq + 1 ||

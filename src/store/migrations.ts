@@ -341,4 +341,23 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'an index of the runs in flight: status and run starts read it, not every run',
     sql: `CREATE INDEX runs_in_flight ON runs (started_at) WHERE status IN ('running', 'waiting');`,
   },
+  {
+    version: 13,
+    name: 'audit checkpoint: how far a whole-chain verify got, so start-up verifies only what is new',
+    sql: `
+      CREATE TABLE audit_checkpoint (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        verified_at TEXT NOT NULL
+      );
+      CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint BEGIN
+        SELECT RAISE(ABORT, 'audit_checkpoint is append-only');
+      END;
+      CREATE TRIGGER audit_checkpoint_forward_only BEFORE UPDATE ON audit_checkpoint
+        WHEN NEW.seq < OLD.seq BEGIN
+        SELECT RAISE(ABORT, 'audit_checkpoint only moves forward');
+      END;
+    `,
+  },
 ];
