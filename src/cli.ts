@@ -251,9 +251,20 @@ function addRunCommands(program: Command, { io, env, clock, identity, setExit }:
       ),
     );
   run
+    .command('resume')
+    .argument('<run>', 'a run id')
+    .description(
+      'walk a run on whose walker died (a crashed CLI or bot): says what runs next, then runs it',
+    )
+    .action(async (id: string, opts: RunCliOptions) =>
+      setExit(
+        await (await runCommands()).runCommand('resume', [id], opts, io, env, identity, clock),
+      ),
+    );
+  run
     .command('status')
     .argument('[run]', 'a run id (default: list the runs in flight)')
-    .description('where a run stands and what it waits for')
+    .description('where a run stands and what it waits for; reads only, runs nothing')
     .action(async (id: string | undefined, opts: RunCliOptions) =>
       setExit(
         await (

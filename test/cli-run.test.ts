@@ -2,6 +2,7 @@
 
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateApproverKey, signChallenge } from '../src/cli/approval-token.js';
@@ -10,7 +11,7 @@ import { openStore } from '../src/store/db.js';
 import { cli } from './support/cli.js';
 import { postgresConfig } from './support/engine.js';
 import { nodeTsArgs } from './support/node-ts.js';
-import { sql } from './support/pg-pair.js';
+import { sql, waitFor } from './support/pg-pair.js';
 import { makeTempDir } from './support/tmp.js';
 
 const failover = `---
@@ -130,6 +131,52 @@ describe('lifeboat run (break-glass)', () => {
     } finally {
       await pair.stop();
     }
+  });
+
+  it('reads only on run status, and resumes a run whose walker died only when told to', async () => {
+    // The CLI in a child process acts for this machine's account: map it to alice's Slack ID.
+    const me = userInfo().username;
+    const { dir, env } = workspace(
+      postgresConfig(
+        'postgres://postgres@127.0.0.1:1/postgres',
+        'postgres://postgres@127.0.0.1:2/postgres',
+      ).replace('carol: U0CAROL }', `carol: U0CAROL, ${me}: U0ALICE }`),
+    );
+    writeFileSync(
+      path.join(dir, 'runbooks', 'hold.md'),
+      '---\ntitle: Hold\nkind: drill\n---\n## Go\n1. Hold `action: wait 2s`\n2. Look\n',
+    );
+    // A break-glass CLI dies (kill -9) while the wait runs.
+    const child = spawn(process.execPath, nodeTsArgs('src/cli.ts', 'run', 'start', 'hold'), {
+      env: { ...process.env, ...env },
+    });
+    const store = openStore(path.join(dir, 'lifeboat.db'));
+    const executing = () =>
+      store.db.prepare("SELECT run_id AS runId FROM run_steps WHERE state = 'executing'").get() as
+        { runId: string } | undefined;
+    await waitFor(() => executing() !== undefined, 'the wait to start');
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    const runId = executing()!.runId;
+
+    // The dead CLI ran on the real clock: so do these (the wait's deadline is a real time).
+    const status = await cli(['run', 'status', runId], env, () => new Date(), 'alice');
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('[~] 1. Hold (wait)');
+    expect(status.stdout).toContain(
+      `no process walks this run, and its next step is lifeboat's to run: "lifeboat run resume ${runId}" runs it`,
+    );
+    expect(executing()).toEqual({ runId }); // status ran nothing
+
+    const resumed = await cli(['run', 'resume', runId], env, () => new Date(), 'alice');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout.split('\n')[0]).toBe(
+      `resuming run ${runId}: next, step 1. Hold (wait, interrupted: it runs again as its resume allows)`,
+    );
+    expect(resumed.stdout).toMatch(/\[x\] 1\. Hold \(wait\): waited 2s/);
+    expect(resumed.stdout).toContain('[>] 2. Look — waiting on operator');
+    store.close();
   });
 
   it('acts only for the OS account that runs it: unmapped, root and sudo', async () => {

@@ -17,6 +17,7 @@ import type { Actor, Engine } from '../engine/engine.js';
 import type { RunView } from '../engine/run-view.js';
 import { RUN_KINDS, type RunKind } from '../runbook/model.js';
 import { listRunsInFlight } from '../store/runs.js';
+import { orphanedRuns } from '../engine/executor-lease.js';
 import { formatTable, type Io } from './io.js';
 import { RUN_COLUMNS, runCells } from './store-commands.js';
 
@@ -37,7 +38,8 @@ export interface RunCliOptions {
 
 /** Opens the engine, gives one command, lets the run go as far as it can, prints where it stands. */
 export async function runCommand(
-  verb: 'start' | 'status' | 'step' | 'approve' | 'deny' | 'abort' | 'override' | 'renew',
+  verb:
+    'start' | 'status' | 'resume' | 'step' | 'approve' | 'deny' | 'abort' | 'override' | 'renew',
   args: string[],
   options: RunCliOptions,
   io: Io,
@@ -50,7 +52,8 @@ export async function runCommand(
   const engine = createEngine(config, { clock, logger: log.logger });
   const actorOf = (opts: RunCliOptions) => cliActor(config, identity, env, opts.as);
   try {
-    engine.resume();
+    // Nothing is resumed behind the person's back: `status` only reads; a command walks the run
+    // it acts on; `resume` walks the one run it names, after saying what runs next.
     const key = options.key ?? `cli:${randomUUID()}`;
     let runId = args[0] ?? '';
     if (verb === 'start') {
@@ -70,6 +73,23 @@ export async function runCommand(
       io.out(result.message);
     } else if (verb === 'status') {
       if (!args[0]) return printInFlight(engine, io, config.cliUsers);
+      io.out(describeRun(engine.getRun(runId), config.cliUsers));
+      const orphaned = orphanedRuns(engine.store.db, clock()).includes(runId);
+      if (orphaned)
+        io.out(
+          `no process walks this run, and its next step is lifeboat's to run: "lifeboat run resume ${runId}" runs it`,
+        );
+      return 0;
+    } else if (verb === 'resume') {
+      actorOf(options); // an account cli.users knows, as for every command that acts
+      const view = engine.getRun(required(args[0], 'RUN'));
+      const next = view.current;
+      io.out(
+        next
+          ? `resuming run ${runId}: next, step ${next.index + 1}. ${next.text}${next.action ? ` (${next.action}${next.state === 'executing' ? ', interrupted: it runs again as its resume allows' : ''})` : ''}${next.waitingOn ? `, waiting on ${next.waitingOn}` : ''}`
+          : `resuming run ${runId}: no step left to run`,
+      );
+      engine.resumeRun(runId);
     } else {
       const result =
         verb === 'approve' && options.token

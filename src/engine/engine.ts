@@ -207,6 +207,16 @@ export class Engine {
     return orphans;
   }
 
+  /**
+   * `lifeboat run resume RUN`: walk this one run on from where the store says it stands (an
+   * aborted run's interrupted action is recorded as of unknown effect). Nothing else is walked.
+   */
+  resumeRun(runId: string): void {
+    this.getRun(runId); // NotFound for a run that does not exist
+    this.closeInterruptedAborts(runId);
+    this.drive(runId);
+  }
+
   /** After a restart: pick up every run in flight where it stopped. */
   resume(): void {
     this.closeInterruptedAborts();
@@ -284,14 +294,14 @@ export class Engine {
    * walker will ever record its result, so it is recorded as interrupted (its effect unknown) and
    * the service's lock is released. A run some live process still walks is left to it.
    */
-  private closeInterruptedAborts(): void {
+  private closeInterruptedAborts(only: string | null = null): void {
     const db = this.store.db;
     const stuck = db
       .prepare(
         `SELECT s.run_id AS runId, s.step_index AS stepIndex FROM run_steps s JOIN runs r ON r.id = s.run_id
-         WHERE r.status = 'aborted' AND s.state = 'executing'`,
+         WHERE r.status = 'aborted' AND s.state = 'executing' AND (? IS NULL OR r.id = ?)`,
       )
-      .all() as { runId: string; stepIndex: number }[];
+      .all(only, only) as { runId: string; stepIndex: number }[];
     for (const { runId, stepIndex } of stuck) {
       if (claimRun(db, runId, this.clock(), this.executorId) === null) continue;
       const summary =

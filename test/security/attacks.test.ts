@@ -500,8 +500,9 @@ describe('attacks through the break-glass CLI', () => {
       expect(verified.code).toBe(1);
       expect(verified.stderr).toContain(verifyMessage);
     } else if (sql.includes('approvals')) {
-      // The chain is intact — the forgery is in another table — but the step will not run on it.
-      const status = await cli(['run', 'status', runId], env, undefined, 'alice');
+      // The chain is intact — the forgery is in another table — but the step will not run on it:
+      // walking the run on (here: resuming it) refuses it and says why.
+      const status = await cli(['run', 'resume', runId], env, undefined, 'alice');
       expect(status.stdout).toMatch(
         /marked approved in the store, but the audit log holds no approving vote/,
       );
