@@ -82,31 +82,20 @@ try {
   console.log(
     `runs in flight on a store of ${RUNS.toLocaleString('en')} finished runs (snapshots ${(snapshotKb / 1024).toFixed(1)} KB each), per call, ${ROUNDS} rounds of ${CALLS}`,
   );
-  const fmt = (label: string, values: number[]) => formatSummary(label, values, 'µs');
-  console.log(
-    fmt(
-      'listRunsInFlight() — every service',
-      figures.ours.map((v) => v * 1000),
-    ).replace(' ms', ' µs'),
-  );
-  console.log(
-    fmt(
-      "listRunsInFlight('payments-db')",
-      figures.ourService.map((v) => v * 1000),
-    ).replace(' ms', ' µs'),
-  );
-  console.log(
-    fmt(
-      'the query it replaced (scan, snapshots read)',
-      figures.before.map((v) => v * 1000),
-    ).replace(' ms', ' µs'),
-  );
-  console.log(
-    fmt(
-      'bare primary-key lookup',
-      figures.bare.map((v) => v * 1000),
-    ).replace(' ms', ' µs'),
-  );
+  const rows: [string, number[]][] = [
+    ['listRunsInFlight() — every service', figures.ours],
+    ["listRunsInFlight('payments-db')", figures.ourService],
+    ['the query it replaced (scan, snapshots read)', figures.before],
+    ['bare primary-key lookup', figures.bare],
+  ];
+  for (const [label, values] of rows)
+    console.log(
+      formatSummary(
+        label,
+        values.map((ms) => ms * 1000),
+        'µs',
+      ),
+    );
   console.log(
     `  against the bare lookup:${formatRatio(figures.ours, figures.bare).replace(/\(.*\)/, '')}`,
   );

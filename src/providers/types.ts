@@ -76,6 +76,19 @@ export interface LagMeasurement {
   detail: string;
 }
 
+/** The lag of a target that is no replica at all (already a primary): nothing to lose by it. */
+export function notAReplica(detail: string): LagMeasurement {
+  return {
+    lagSeconds: 0,
+    lagBytes: 0,
+    source: 'replica',
+    primaryReachable: false,
+    targetIsReplica: false,
+    bound: 'exact',
+    detail,
+  };
+}
+
 export interface PromotionResult {
   alreadyPrimary: boolean;
   detail: string;

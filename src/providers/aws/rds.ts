@@ -9,7 +9,12 @@ import type { DBInstance, RDSClient } from '@aws-sdk/client-rds';
 import { rdsSdk } from './sdk.js';
 import { ProviderError } from '../../errors.js';
 import { createPostgresProvider } from '../postgres/index.js';
-import type { DatabaseProvider, LagMeasurement, NodeName } from '../types.js';
+import {
+  notAReplica,
+  type DatabaseProvider,
+  type LagMeasurement,
+  type NodeName,
+} from '../types.js';
 import { latestReplicaLag } from './replica-lag.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
 import { createRdsNodes, type RdsDatabase, type RdsInstance } from './rds-nodes.js';
@@ -145,15 +150,7 @@ async function measureRdsLag(rds: RdsTarget): Promise<LagMeasurement> {
   const { target, name, describe, nodes, options } = rds;
   const replica = await describe(target);
   if (isStandalone(replica)) {
-    return {
-      lagSeconds: 0,
-      lagBytes: 0,
-      source: 'replica',
-      primaryReachable: false,
-      targetIsReplica: false,
-      bound: 'exact',
-      detail: `${name(target)} is not a read replica: it is already standalone`,
-    };
+    return notAReplica(`${name(target)} is not a read replica: it is already standalone`);
   }
   const primary = await nodes.probe(rds.sourceNode);
   const now = rds.clock();

@@ -3,7 +3,7 @@
 // disaster case — from what the replica itself received and replayed, which is only a lower bound:
 // WAL the primary never shipped cannot be seen from here.
 
-import type { LagMeasurement } from '../types.js';
+import { notAReplica, type LagMeasurement } from '../types.js';
 import { lsnToBigInt, withClient } from './connect.js';
 
 interface ReplicaState {
@@ -27,15 +27,7 @@ export async function measureLag(
     return rows[0] as ReplicaState;
   });
   if (!replica.in_recovery) {
-    return {
-      lagSeconds: 0,
-      lagBytes: 0,
-      source: 'replica',
-      primaryReachable: false,
-      targetIsReplica: false,
-      bound: 'exact',
-      detail: `${target.name} is not in recovery: it is already a primary`,
-    };
+    return notAReplica(`${target.name} is not in recovery: it is already a primary`);
   }
   const primaryState = await withClient(
     primary.url,
