@@ -144,6 +144,7 @@ export function auditCheckpoint(db: Db): { seq: number; hash: string; verifiedAt
 
 /** After a verify found the chain intact up to `head`: start-up need not walk it again. */
 export function recordAuditCheckpoint(db: Db, head: { seq: number; hash: string }, at: Date): void {
+  if (head.seq === 0) return; // an empty log: nothing to remember
   db.prepare(
     `INSERT INTO audit_checkpoint (id, seq, hash, verified_at) VALUES (1, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
@@ -158,7 +159,7 @@ export function recordAuditCheckpoint(db: Db, head: { seq: number; hash: string 
  */
 export function verifyAuditLogSinceCheckpoint(db: Db): AuditVerification & { from: number } {
   const checkpoint = auditCheckpoint(db);
-  if (!checkpoint) return { ...verifyAuditLog(db), from: 0 };
+  if (!checkpoint || checkpoint.seq === 0) return { ...verifyAuditLog(db), from: 0 };
   const row = db.prepare('SELECT * FROM audit_log WHERE seq = ?').get(checkpoint.seq) as
     AuditRow | undefined;
   if (!row || row.hash !== checkpoint.hash || hashAuditRow(row.prev_hash, row) !== row.hash)

@@ -40,6 +40,9 @@ function tamper(store: Store, seq: number): void {
 describe('the audit checkpoint', () => {
   it('lets start-up walk only what came after the last whole-chain verify', () => {
     const store = openStore(path.join(makeTempDir(), 'lifeboat.db'));
+    // A start on an empty log remembers nothing, and the next start still checks everything.
+    recordAuditCheckpoint(store.db, auditHead(store.db), new Date('2026-11-24T02:00:00Z'));
+    expect(auditCheckpoint(store.db)).toBeNull();
     append(store, 100);
     expect(verifyAuditLogSinceCheckpoint(store.db)).toMatchObject({
       ok: true,
