@@ -130,11 +130,23 @@ export function orphanedRuns(db: Db, now: Date, self = SELF): string[] {
     .map((row) => row.id);
 }
 
+/** Who walks the run now (its claim and fencing epoch), or null when nobody does. */
+export function walkerOf(
+  db: Db,
+  runId: string,
+): { executor: string; seen: string | null; epoch: number } | null {
+  const row = db
+    .prepare(
+      'SELECT executor, executor_seen AS seen, executor_epoch AS epoch FROM runs WHERE id = ?',
+    )
+    .get(runId) as { executor: string | null; seen: string | null; epoch: number } | undefined;
+  return row?.executor ? { executor: row.executor, seen: row.seen, epoch: row.epoch } : null;
+}
+
 /** Who holds the run, when it is not this process. */
 export function holderOf(db: Db, runId: string, self = SELF): string | null {
-  const row = db.prepare('SELECT executor FROM runs WHERE id = ?').get(runId) as
-    { executor: string | null } | undefined;
-  return row?.executor && row.executor !== self ? row.executor : null;
+  const walker = walkerOf(db, runId);
+  return walker && walker.executor !== self ? walker.executor : null;
 }
 
 function isStale(executor: string, seen: string | null, now: Date): boolean {

@@ -1,6 +1,6 @@
 // The lifeboat processes serving this store (one per host or region), each seen every few
-// seconds, and who walks which run: what `/dr status` and `lifeboat status` show, so the team
-// knows which instance would carry on if this one died.
+// seconds: what `/dr status` and `lifeboat status` show (beside who walks each run, from
+// engine/executor-lease.ts), so the team knows which instance would carry on if this one died.
 
 import type { Db } from './db.js';
 
@@ -41,17 +41,4 @@ export function listInstances(db: Db): InstanceRecord[] {
        ORDER BY started_at`,
     )
     .all() as InstanceRecord[];
-}
-
-/** Who walks the run now (its claim and fencing epoch), or null when nobody does. */
-export function walkerOf(
-  db: Db,
-  runId: string,
-): { executor: string; seen: string | null; epoch: number } | null {
-  const row = db
-    .prepare(
-      'SELECT executor, executor_seen AS seen, executor_epoch AS epoch FROM runs WHERE id = ?',
-    )
-    .get(runId) as { executor: string | null; seen: string | null; epoch: number } | undefined;
-  return row?.executor ? { executor: row.executor, seen: row.seen, epoch: row.epoch } : null;
 }
