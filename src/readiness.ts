@@ -4,7 +4,7 @@
 import { loadConfig } from './config.js';
 import { loadRunbookLibrary } from './runbook/library.js';
 import { checkRunbookReferences, isStale } from './runbook/references.js';
-import { auditHead, recordAuditCheckpoint, verifyAuditLogSinceCheckpoint } from './store/audit.js';
+import { recordAuditCheckpoint, verifyAuditLogSinceCheckpoint } from './store/audit.js';
 import { inspectStore, LATEST_SCHEMA, openStore } from './store/db.js';
 
 export interface Readiness {
@@ -58,7 +58,9 @@ function storeLine(file: string, problems: string[], inspectOnly: boolean, now: 
       problems.push(`audit log broken at event #${audit.brokenAt}: ${audit.reason}`);
       return `store       ${store.file} (schema ${store.version}, audit log BROKEN)`;
     }
-    if (!inspectOnly) recordAuditCheckpoint(store.db, auditHead(store.db), now);
+    // What was verified, not the head now: another instance may have appended since.
+    if (!inspectOnly)
+      recordAuditCheckpoint(store.db, { seq: audit.count, hash: audit.headHash }, now);
     const checked =
       audit.from === 0 ? 'all checked' : `checked from #${audit.from}, verified before`;
     return `store       ${store.file} (schema ${store.version}, ${audit.count} audit events, ${checked})`;
