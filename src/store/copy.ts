@@ -94,11 +94,17 @@ export function restoreStore(
   source: string,
   now: Date,
 ): { restored: StoreCopy; keptAt: string | null } {
+  if (path.resolve(source) === path.resolve(target))
+    throw new StoreError(
+      source,
+      'is the store itself: restore from a copy made by lifeboat store backup',
+    );
   const restored = proveStoreCopy(source);
   let keptAt: string | null = null;
   if (existsSync(target)) {
-    const current = openStore(target);
-    current.db.pragma('wal_checkpoint(TRUNCATE)');
+    // Kept as it is: its WAL folded in, never migrated (a store of another version stays one).
+    const current = new Database(target);
+    current.pragma('wal_checkpoint(TRUNCATE)');
     current.close();
     keptAt = `${target}.replaced-${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z`;
     renameSync(target, keptAt);

@@ -117,6 +117,10 @@ describe('lifeboat store restore', () => {
     const refused = await cli(['store', 'restore', notAStore], env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('is not a SQLite database');
+    const itself = await cli(['store', 'restore', t.config.storePath], env);
+    expect(itself.stderr).toContain(
+      'is the store itself: restore from a copy made by lifeboat store backup',
+    );
     const missing = await cli(['store', 'restore', path.join(t.dir, 'nowhere.db')], env);
     expect(missing.stderr).toContain('does not exist');
     expect(countRuns(t.config.storePath)).toBe(1);
