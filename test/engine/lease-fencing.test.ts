@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { ACTIONS, type ActionRegistry } from '../../src/actions/registry.js';
-import { refreshClaim } from '../../src/engine/executor-lease.js';
+import { STALE_AFTER_MS, refreshClaim } from '../../src/engine/executor-lease.js';
 import { verifyAuditLog } from '../../src/store/audit.js';
 import { makeEngine } from '../support/engine.js';
 import { waitFor } from '../support/pg-pair.js';
@@ -72,9 +72,10 @@ describe('a walker paused past its lease', () => {
     fresh.store.close();
 
     // A stops refreshing its claim (paused): after the lease it is stale, and B takes over.
+    // (the claim is judged on the real clock: its last refresh is put one lease and a minute back)
     a.store.db
-      .prepare("UPDATE runs SET executor_seen = '2026-01-01T00:00:00.000Z' WHERE id = ?")
-      .run(runId);
+      .prepare('UPDATE runs SET executor_seen = ? WHERE id = ?')
+      .run(new Date(Date.now() - STALE_AFTER_MS - 60_000).toISOString(), runId);
     const b = makeEngine({
       runbooks: { drill },
       configYaml,
