@@ -27,7 +27,7 @@ if (mode === '--verify' || mode === '--bare') {
   const start = process.hrtime.bigint();
   let count = 0;
   if (mode === '--verify') {
-    const result = verifyAuditLog(store.db);
+    const result = await verifyAuditLog(store);
     if (!result.ok) throw new Error(`chain broken: ${JSON.stringify(result)}`);
     count = result.count;
   } else {
@@ -41,7 +41,7 @@ if (mode === '--verify' || mode === '--bare') {
     }
   }
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  store.close();
+  await store.close();
   process.stdout.write(
     JSON.stringify({ ms, count, peakMiB: process.resourceUsage().maxRSS / 1024 }) + '\n',
   );
@@ -66,9 +66,9 @@ try {
         summary: `promoted replica ${i} with pg_promote and verified it writable`,
       },
     }));
-    recordAuditEvents(store.db, batch, () => new Date((tick += 1000)));
+    await recordAuditEvents(store, batch, () => new Date((tick += 1000)));
   }
-  store.close();
+  await store.close();
   console.log(
     `audit verify of ${EVENTS.toLocaleString('en')} events (seeded in ${((Date.now() - seedStart) / 1000).toFixed(1)} s), a fresh process each round, ${ROUNDS} rounds each side`,
   );
@@ -130,9 +130,9 @@ try {
   // Start-up verifies from the checkpoint the last whole-chain verify left: time it with 1,000
   // events appended since, against that whole-chain verify, in this process.
   const store2 = openStore(storeFile);
-  recordAuditCheckpoint(store2.db, auditHead(store2.db), new Date());
-  recordAuditEvents(
-    store2.db,
+  await recordAuditCheckpoint(store2, await auditHead(store2), new Date());
+  await recordAuditEvents(
+    store2,
     Array.from({ length: 1000 }, (_, i) => ({
       actor: 'U0ALICE',
       action: 'step.done',
@@ -141,19 +141,19 @@ try {
     })),
     () => new Date((tick += 1000)),
   );
-  const timeMs = (work: () => unknown) => {
+  const timeMs = async (work: () => Promise<{ ok: boolean }>) => {
     const start = process.hrtime.bigint();
-    const result = work() as { ok: boolean };
+    const result = await work();
     if (!result.ok) throw new Error('chain broken');
     return Number(process.hrtime.bigint() - start) / 1e6;
   };
   const since: number[] = [];
   const whole: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    since.push(timeMs(() => verifyAuditLogSinceCheckpoint(store2.db)));
-    whole.push(timeMs(() => verifyAuditLog(store2.db)));
+    since.push(await timeMs(() => verifyAuditLogSinceCheckpoint(store2)));
+    whole.push(await timeMs(() => verifyAuditLog(store2)));
   }
-  store2.close();
+  await store2.close();
   console.log(formatSummary('start-up: from the checkpoint, 1,000 events new', since));
   console.log(formatSummary('the whole chain (as start-up did before)', whole));
 } finally {

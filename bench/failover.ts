@@ -51,16 +51,16 @@ services:
     database: { provider: postgres, primary: "${pair.primary.url}", replica: "${pair.standby.url}" }
 `;
   const config = parseConfig(yaml, path.join(dir, 'lifeboat.yml'));
-  const engine = createEngine(config);
-  const { runId } = engine.startRun({
+  const engine = await createEngine(config);
+  const { runId } = await engine.startRun({
     key: 'bench',
     actor: { user: 'U0ALICE' },
     runbook: 'failover',
   });
   await engine.idle();
-  const approval = engine.getRun(runId).steps[0]!.approvals[0]!;
+  const approval = (await engine.getRun(runId)).steps[0]!.approvals[0]!;
   const start = process.hrtime.bigint();
-  engine.decideApproval({
+  await engine.decideApproval({
     key: 'approve',
     actor: { user: 'U0BOB' },
     approvalId: approval.id,
@@ -68,9 +68,9 @@ services:
   });
   await engine.idle();
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (engine.getRun(runId).run.status !== 'succeeded')
-    throw new Error(`run did not succeed: ${JSON.stringify(engine.getRun(runId).current)}`);
-  engine.store.close();
+  if ((await engine.getRun(runId)).run.status !== 'succeeded')
+    throw new Error(`run did not succeed: ${JSON.stringify((await engine.getRun(runId)).current)}`);
+  await engine.store.close();
   return ms;
 }
 

@@ -27,21 +27,25 @@ const BATCH = 1000;
 const ROUNDS = 7;
 const HEX64 = 'f'.repeat(64);
 
-function timeMs(fn: () => void): number {
+async function timeMs(fn: () => unknown): Promise<number> {
   const start = process.hrtime.bigint();
-  fn();
+  await fn();
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
 /** Both sides `rounds` times, alternating, after one warm-up of each; the timings of each side. */
-function alternate(rounds: number, ours: () => void, bare: () => void): [number[], number[]] {
-  ours();
-  bare();
+async function alternate(
+  rounds: number,
+  ours: () => unknown,
+  bare: () => unknown,
+): Promise<[number[], number[]]> {
+  await ours();
+  await bare();
   const a: number[] = [];
   const b: number[] = [];
   for (let round = 0; round < rounds; round++) {
-    a.push(timeMs(ours));
-    b.push(timeMs(bare));
+    a.push(await timeMs(ours));
+    b.push(await timeMs(bare));
   }
   return [a, b];
 }
@@ -65,11 +69,11 @@ function bigRunbook(steps: number): string {
   return lines.join('\n');
 }
 
-function benchParser(): void {
+async function benchParser(): Promise<void> {
   const source = bigRunbook(1000);
   const parsed = parseRunbook(source, 'synthetic.md');
   const steps = parsed.phases.reduce((sum, phase) => sum + phase.steps.length, 0);
-  const [ours, bare] = alternate(
+  const [ours, bare] = await alternate(
     21,
     () => parseRunbook(source, 'synthetic.md'),
     () =>
@@ -111,19 +115,19 @@ function bareTable(db: Db): (rows: AuditEvent[]) => void {
   });
 }
 
-function benchAudit(dir: string, mode: 'batched' | 'single'): void {
+async function benchAudit(dir: string, mode: 'batched' | 'single'): Promise<void> {
   const total = mode === 'batched' ? EVENTS : Math.max(ROUNDS, Math.floor(EVENTS / 10));
   const perRound = Math.floor(total / (ROUNDS + 1)); // + 1: the warm-up round
   const all = events(perRound);
   const store = openStore(path.join(dir, `${mode}.db`));
   const bare = bareTable(store.db);
   const step = mode === 'batched' ? BATCH : 1;
-  const [ours, baseline] = alternate(
+  const [ours, baseline] = await alternate(
     ROUNDS,
-    () => {
+    async () => {
       for (let i = 0; i < all.length; i += step) {
-        if (step === 1) recordAuditEvent(store.db, all[i]!);
-        else recordAuditEvents(store.db, all.slice(i, i + step));
+        if (step === 1) await recordAuditEvent(store, all[i]!);
+        else await recordAuditEvents(store, all.slice(i, i + step));
       }
     },
     () => {
@@ -131,12 +135,12 @@ function benchAudit(dir: string, mode: 'batched' | 'single'): void {
     },
   );
   const appended = perRound * (ROUNDS + 1);
-  const verifyMs = timeMs(() => {
-    const result = verifyAuditLog(store.db);
+  const verifyMs = await timeMs(async () => {
+    const result = await verifyAuditLog(store);
     if (!result.ok || result.count !== appended)
       throw new Error(`chain broken after the bench: ${JSON.stringify(result)}`);
   });
-  store.close();
+  await store.close();
   const label = mode === 'batched' ? `in batches of ${BATCH}` : 'one per transaction';
   console.log(
     `append ${perRound.toLocaleString('en')} audit events ${label} per round, ${ROUNDS} rounds each side (WAL, synchronous=FULL)`,
@@ -156,9 +160,9 @@ function benchAudit(dir: string, mode: 'batched' | 'single'): void {
 
 const dir = mkdtempSync(path.join(tmpdir(), 'lifeboat-bench-'));
 try {
-  benchParser();
-  benchAudit(dir, 'batched');
-  benchAudit(dir, 'single');
+  await benchParser();
+  await benchAudit(dir, 'batched');
+  await benchAudit(dir, 'single');
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -31,10 +31,10 @@ const dir = mkdtempSync(path.join(tmpdir(), 'lifeboat-bench-inflight-'));
 try {
   const store = openStore(path.join(dir, 'lifeboat.db'));
   const db = store.db;
-  db.transaction(() => {
+  await store.transaction(async () => {
     for (let i = 0; i <= RUNS; i++) {
       const startedAt = new Date(Date.parse('2025-01-01T00:00:00Z') + i * 3_600_000);
-      insertRun(db, {
+      await insertRun(store, {
         id: `r-${i}`,
         runbook,
         service: i % 50 === 0 ? 'payments-db' : `service-${i % 50}`,
@@ -45,9 +45,13 @@ try {
         idempotencyKey: `k-${i}`,
       });
       if (i < RUNS)
-        finishRun(db, `r-${i}`, { status: 'succeeded', finishedAt: startedAt, rtoSeconds: 600 });
+        await finishRun(store, `r-${i}`, {
+          status: 'succeeded',
+          finishedAt: startedAt,
+          rtoSeconds: 600,
+        });
     }
-  })();
+  });
   const snapshotKb = (
     db.prepare('SELECT avg(length(runbook_snapshot)) AS n FROM runs').get() as { n: number }
   ).n;
@@ -56,18 +60,18 @@ try {
     "SELECT * FROM runs NOT INDEXED WHERE status IN ('running', 'waiting') AND (? IS NULL OR service = ?) ORDER BY started_at, rowid",
   );
   const bare = db.prepare('SELECT id FROM runs WHERE id = ?');
-  const time = (work: () => unknown) => {
+  const time = async (work: () => unknown) => {
     const start = process.hrtime.bigint();
-    for (let i = 0; i < CALLS; i++) work();
+    for (let i = 0; i < CALLS; i++) await work();
     return Number(process.hrtime.bigint() - start) / 1e6 / CALLS;
   };
   const sides = {
-    ours: () => listRunsInFlight(db),
-    ourService: () => listRunsInFlight(db, 'payments-db'),
+    ours: () => listRunsInFlight(store),
+    ourService: () => listRunsInFlight(store, 'payments-db'),
     before: () => before.all(null, null),
     bare: () => bare.get(`r-${RUNS}`),
   };
-  for (const work of Object.values(sides)) time(work); // warm-up
+  for (const work of Object.values(sides)) await time(work); // warm-up
   const figures: Record<keyof typeof sides, number[]> = {
     ours: [],
     ourService: [],
@@ -76,9 +80,9 @@ try {
   };
   for (let round = 0; round < ROUNDS; round++)
     for (const [name, work] of Object.entries(sides))
-      figures[name as keyof typeof sides].push(time(work));
-  if (listRunsInFlight(db).length !== 1) throw new Error('expected one run in flight');
-  store.close();
+      figures[name as keyof typeof sides].push(await time(work));
+  if ((await listRunsInFlight(store)).length !== 1) throw new Error('expected one run in flight');
+  await store.close();
   console.log(
     `runs in flight on a store of ${RUNS.toLocaleString('en')} finished runs (snapshots ${(snapshotKb / 1024).toFixed(1)} KB each), per call, ${ROUNDS} rounds of ${CALLS}`,
   );

@@ -88,7 +88,7 @@ const config = parseConfig(
     PORT: String(ourPort),
   },
 );
-const engine = createEngine(config);
+const engine = await createEngine(config);
 const ours = createSlackApp({ config, engine });
 await ours.app.start(ourPort);
 const bare = new App({
@@ -135,6 +135,6 @@ try {
   await ours.app.stop();
   await bare.stop();
   await slack.close();
-  engine.store.close();
+  await engine.store.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -87,11 +87,11 @@ services:
     rpo: 1m
     database: { provider: postgres, primary: "${pair.primary.url}", replica: "${pair.standby.url}" }
 `;
-  const engine = createEngine(parseConfig(yaml, path.join(dir, 'lifeboat.yml')));
+  const engine = await createEngine(parseConfig(yaml, path.join(dir, 'lifeboat.yml')));
   // The second person approves the moment a request appears.
-  engine.on((event) => {
+  engine.on(async (event) => {
     if (event.type !== 'approval.requested') return;
-    engine.decideApproval({
+    await engine.decideApproval({
       key: `approve-${event.approval.id}`,
       actor: { user: 'U0BOB' },
       approvalId: event.approval.id,
@@ -99,19 +99,19 @@ services:
     });
   });
   const start = process.hrtime.bigint();
-  const { runId } = engine.startRun({
+  const { runId } = await engine.startRun({
     key: 'bench',
     actor: { user: 'U0ALICE' },
     runbook: 'switchover',
   });
   await engine.idle();
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  const view = engine.getRun(runId);
+  const view = await engine.getRun(runId);
   if (view.run.status !== 'succeeded' || view.run.rpoExposureBytes !== 0)
     throw new Error(
       `the switchover did not succeed with 0 bytes lost: ${JSON.stringify(view.current ?? view.run)}`,
     );
-  engine.store.close();
+  await engine.store.close();
   return ms;
 }
 

@@ -6,9 +6,9 @@ import { loadConfig } from '../src/config.js';
 import { createEngine } from '../src/engine/create.js';
 
 const config = loadConfig({ LIFEBOAT_CONFIG: process.argv[2] });
-const engine = createEngine(config);
+const engine = await createEngine(config);
 engine.on((event) => {
   if (event.type === 'action.started') process.stdout.write('WALKING\n');
 });
-engine.startRun({ key: 'takeover', actor: { user: 'U0ALICE' }, runbook: 'hold' });
+await engine.startRun({ key: 'takeover', actor: { user: 'U0ALICE' }, runbook: 'hold' });
 await engine.idle();

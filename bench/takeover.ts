@@ -32,7 +32,7 @@ async function round(dir: string): Promise<{ claimed: number; finished: number }
   writeFileSync(path.join(dir, 'runbooks', 'hold.md'), runbook);
   const configFile = path.join(dir, 'lifeboat.yml');
   writeFileSync(configFile, 'approvals: { approvers: [U0ALICE, U0BOB] }\n');
-  const survivor = createEngine(loadConfig({ LIFEBOAT_CONFIG: configFile }));
+  const survivor = await createEngine(loadConfig({ LIFEBOAT_CONFIG: configFile }));
   let claimed = 0;
   let finished = 0;
   survivor.on((event) => {
@@ -42,7 +42,7 @@ async function round(dir: string): Promise<{ claimed: number; finished: number }
   });
   // A serving instance sweeps on its own timer: start it at a random phase of the interval.
   await new Promise((resolve) => setTimeout(resolve, Math.random() * ADOPT_EVERY_MS));
-  const sweep = setInterval(() => survivor.adoptOrphans(), ADOPT_EVERY_MS);
+  const sweep = setInterval(() => void survivor.adoptOrphans(), ADOPT_EVERY_MS);
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', path.join(import.meta.dirname, 'takeover-walker.ts'), configFile],
@@ -60,7 +60,7 @@ async function round(dir: string): Promise<{ claimed: number; finished: number }
   while (!finished) await new Promise((resolve) => setTimeout(resolve, 10));
   clearInterval(sweep);
   await survivor.idle();
-  survivor.store.close();
+  await survivor.store.close();
   return { claimed: claimed - killedAt, finished: finished - killedAt };
 }
 

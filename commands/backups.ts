@@ -20,14 +20,14 @@ export const backups: Command<Reply> = {
       args[0] === 'check'
         ? await checkBackups(
             context.config,
-            context.store.db,
+            context.store,
             // The engine's providers carry local mode's S3 keys; without it, the SDK's chain.
             context.engine
               ? (service, kind) => context.engine!.providersFor(service, kind)
               : createServiceProviders,
             context.clock(),
           )
-        : latestResults(context.store.db, 'backups');
+        : await latestResults(context.store, 'backups');
     const checked = new Set(results.map((result) => result.service));
     const never = withBackups
       .filter((service) => !checked.has(service.name))

@@ -46,7 +46,11 @@ export const runbook: Command<Reply> = {
  * A run that changes infrastructure — a failover, or a drill that promotes and switches DNS —
  * starts only from the confirmation with its plan; anything else starts at once.
  */
-function startOrConfirm(name: string, kind: RunKind | null, context: CommandContext): Reply {
+function startOrConfirm(
+  name: string,
+  kind: RunKind | null,
+  context: CommandContext,
+): Reply | Promise<Reply> {
   const found = resolveRunbookByName(name, context.config.runbooksDir);
   const runKind = kind ?? found.kind;
   if (changesInfrastructure(found, runKind) && found.service)
@@ -54,8 +58,8 @@ function startOrConfirm(name: string, kind: RunKind | null, context: CommandCont
   return start(name, runKind, context);
 }
 
-function start(name: string, kind: RunKind, context: CommandContext): Reply {
-  const result = needEngine(context).startRun({
+async function start(name: string, kind: RunKind, context: CommandContext): Promise<Reply> {
+  const result = await needEngine(context).startRun({
     key: context.key ?? `${context.user}:${name}:${Date.now()}`,
     actor: context.actor ?? { user: context.user, via: 'slack' },
     runbook: name,

@@ -17,7 +17,7 @@ export const history: Command<RunRecord[]> = {
     if (extra.length > 0 || !Number.isInteger(limit) || limit < 1) {
       throw new UsageError(`usage: ${history.usage} (N is a number of runs, like 20)`);
     }
-    return listRuns(store.db, limit);
+    return listRuns(store, limit);
   },
   reply(runs) {
     if (runs.length === 0) return { type: 'message', text: 'No runs yet.' };

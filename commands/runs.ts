@@ -8,12 +8,12 @@ export const abort: Command<Reply> = {
   name: 'abort',
   usage: '/dr abort <run> [--force] <reason>',
   summary: 'stop a run, saying why (--force: even while an infrastructure action runs)',
-  run(args, context) {
+  async run(args, context) {
     const [runId, ...rest] = args;
     const force = rest[0] === '--force';
     const reason = force ? rest.slice(1) : rest;
     if (!runId || reason.length === 0) throw new UsageError(`usage: ${abort.usage}`);
-    const result = needEngine(context).abortRun({
+    const result = await needEngine(context).abortRun({
       key: context.key ?? `abort:${runId}:${context.user}`,
       actor: context.actor ?? { user: context.user, via: 'slack' },
       runId,
@@ -28,9 +28,12 @@ export const report: Command<Reply> = {
   name: 'report',
   usage: '/dr report <run>',
   summary: "a run's report: RTO and RPO against objectives, phases, timeline, approvals, notes",
-  run(args, context) {
+  async run(args, context) {
     if (args.length !== 1) throw new UsageError(`usage: ${report.usage}`);
-    const view = needEngine(context).getRun(args[0]!);
-    return { type: 'message', text: renderReport(view, context.store.db, context.config, 'slack') };
+    const view = await needEngine(context).getRun(args[0]!);
+    return {
+      type: 'message',
+      text: await renderReport(view, context.store, context.config, 'slack'),
+    };
   },
 };

@@ -8,7 +8,7 @@ import { latestResults } from '../src/checks/backups.js';
 import { checkReplication } from '../src/checks/lag.js';
 import { clip, escape, slackTime } from '../src/mrkdwn.js';
 import { STALE_AFTER_MS, walkerOf } from '../src/engine/executor-lease.js';
-import type { Db } from '../src/store/db.js';
+import type { Sql } from '../src/store/db.js';
 import { listInstances } from '../src/store/instances.js';
 import type { Schedule } from '../src/config.js';
 import { previousSlot } from '../src/schedule/cron-time.js';
@@ -35,12 +35,12 @@ export const status: Command<Reply> = {
       const replication = await checkReplication(
         service,
         (promote) => engine.providersFor(service, 'failover', promote).database!,
-        context.store.db,
+        context.store,
         context.clock(),
       );
       if (['TWO PRIMARIES', 'UNPROTECTED', 'NO WRITER'].includes(replication.state))
         alarms.push(`${name}: ${replication.state}`);
-      const backup = latestResults(context.store.db, 'backups').find(
+      const backup = (await latestResults(context.store, 'backups')).find(
         (result) => result.service === name,
       );
       lines.push(
@@ -52,11 +52,11 @@ export const status: Command<Reply> = {
           `• backups: ${backup ? `${backup.ok ? 'ok' : 'FAILING'} — ${clip(backup.summary, 1000)} (checked ${backup.at.slice(0, 16).replace('T', ' ')} UTC)` : 'never checked: /dr backups check'}`,
         );
       }
-      for (const run of listRunsInFlight(context.store.db, name))
+      for (const run of await listRunsInFlight(context.store, name))
         lines.push(
-          `• in flight: ${run.kind} \`${run.id}\` (${run.status}), started by <@${run.startedBy}>, ${walkerText(context.store.db, run.id, context.clock())}`,
+          `• in flight: ${run.kind} \`${run.id}\` (${run.status}), started by <@${run.startedBy}>, ${await walkerText(context.store, run.id, context.clock())}`,
         );
-      const recent = listRuns(context.store.db, 200).filter(
+      const recent = (await listRuns(context.store, 200)).filter(
         (run) => run.service === name && run.finishedAt,
       );
       for (const kind of RUN_KINDS) {
@@ -69,32 +69,34 @@ export const status: Command<Reply> = {
     const reminders = context.config.schedules.filter((entry) => entry.remind !== null);
     if (reminders.length) {
       // A DR test counts when it was done: a run whose every step was skipped proves nothing.
-      const finished = listRuns(context.store.db, 500).filter(
-        (run) =>
+      const finished: RunRecord[] = [];
+      for (const run of await listRuns(context.store, 500))
+        if (
           run.status === 'succeeded' &&
           run.finishedAt &&
-          getSteps(context.store.db, run.id).some((step) => step?.state === 'done'),
-      );
+          (await getSteps(context.store, run.id)).some((step) => step.state === 'done')
+        )
+          finished.push(run);
       lines.push(
         '*DR tests*',
         ...reminders.map((entry) => testLine(entry, finished, context.clock())),
       );
     }
-    if (args.length === 0) lines.push(...instanceLines(context.store.db, context.clock()));
+    if (args.length === 0) lines.push(...(await instanceLines(context.store, context.clock())));
     return { type: 'message', text: lines.join('\n') || 'no services configured', alarms };
   },
 };
 
 /** Who walks a run in flight: the instance holding it and its fencing epoch, or nobody. */
-function walkerText(db: Db, runId: string, now: Date): string {
-  const walker = walkerOf(db, runId);
+async function walkerText(db: Sql, runId: string, now: Date): Promise<string> {
+  const walker = await walkerOf(db, runId);
   if (!walker) return 'no instance walking it (it waits for people)';
   return `walked by \`${escape(walker.executor)}\` (epoch ${walker.epoch}${walker.seen ? `, seen ${formatAgo(walker.seen, now)}` : ''})`;
 }
 
 /** The instances serving this store, and whether each is still seen. */
-function instanceLines(db: Db, now: Date): string[] {
-  const instances = listInstances(db);
+async function instanceLines(db: Sql, now: Date): Promise<string[]> {
+  const instances = await listInstances(db);
   if (instances.length === 0)
     return ['*Instances*', '• none serving this store (the bot is not running)'];
   return [

@@ -197,13 +197,23 @@ function addStoreCommands(program: Command, { io, env, clock, setExit }: CliCont
     )
     .action(async (file: string) => setExit(await (await storeCli()).backupStoreTo(file, io, env)));
   store
+    .command('migrate')
+    .requiredOption('--to <url>', 'the PostgreSQL database: postgres://user@host:5432/database')
+    .option('--schema <name>', 'the schema to keep the tables in (created if missing)')
+    .description(
+      'copy the SQLite store, whole, into an empty PostgreSQL database (the audit chain verified on both sides); stop lifeboat first',
+    )
+    .action(async (opts: { to: string; schema?: string }) =>
+      setExit(await (await storeCli()).migrateStoreTo(opts, io, env)),
+    );
+  store
     .command('restore')
     .argument('<file>', 'a copy made by lifeboat store backup')
     .description(
       'prove the copy, keep the current store aside (never deleted) and put the copy in its place; stop lifeboat first',
     )
     .action(async (file: string) =>
-      setExit((await storeCli()).restoreStoreFrom(file, io, env, clock)),
+      setExit(await (await storeCli()).restoreStoreFrom(file, io, env, clock)),
     );
 
   const audit = program.command('audit').description('the hash-chained audit log').exitOverride();

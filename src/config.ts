@@ -12,6 +12,7 @@ import type { RunKind } from './run-kind.js';
 import {
   KNOWN_KEYS,
   PERMISSIONS,
+  POSTGRES_URL,
   configFileSchema,
   type ConfigFile,
   type Permission,
@@ -70,7 +71,8 @@ export interface Config {
   /** Who may do what: Slack user IDs and user group IDs, defaults filled in. */
   permissions: Record<Permission, string[]>;
   alerts: { unprotectedRepeatSeconds: number };
-  storePath: string;
+  /** Where the store is: a SQLite file beside the config, or a PostgreSQL database. */
+  store: StoreLocation;
   runbooksDir: string;
   services: Record<string, Service>;
   schedules: Schedule[];
@@ -78,6 +80,16 @@ export interface Config {
 }
 
 type Env = Record<string, string | undefined>;
+
+export type StoreLocation =
+  { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; schema: string | null };
+
+function storeLocation(setting: ConfigFile['store'], dir: string): StoreLocation {
+  if (typeof setting === 'object')
+    return { kind: 'postgres', url: setting.url, schema: setting.schema ?? null };
+  if (POSTGRES_URL.test(setting)) return { kind: 'postgres', url: setting, schema: null };
+  return { kind: 'sqlite', file: path.resolve(dir, setting) };
+}
 
 /** The config file's path: `LIFEBOAT_CONFIG`, else ./lifeboat.yml. */
 export function configPath(env: Env = process.env): string {
@@ -120,7 +132,7 @@ export function parseConfig(text: string, file: string, env: Env = {}): Config {
     cliUsers: checked.cli.users,
     permissions: permissionsOf(checked),
     alerts: { unprotectedRepeatSeconds: seconds(checked.alerts.unprotected_repeat) },
-    storePath: path.resolve(dir, checked.store),
+    store: storeLocation(checked.store, dir),
     runbooksDir: path.resolve(dir, checked.runbooks_dir),
     services: Object.fromEntries(
       Object.entries(checked.services).map(([name, service]) => [name, toService(name, service)]),

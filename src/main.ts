@@ -33,7 +33,7 @@ async function main(): Promise<number> {
       const logFile = path.join(root, '.lifeboat', 'lifeboat.log');
       return await local(createFileLogger(logFile, level), env.port, logFile);
     }
-    const { problems, lines } = checkReadiness(process.env, new Date());
+    const { problems, lines } = await checkReadiness(process.env, new Date());
     console.log(`lifeboat ${VERSION}: startup checks`);
     for (const line of lines) console.log(`  ${line}`);
     if (problems.length > 0) {

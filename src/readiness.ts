@@ -1,11 +1,13 @@
 // Everything lifeboat checks before it serves anyone: config, runbooks and their references, the
 // store's schema and the audit chain. Used by `npm start`; never throws for a problem it can list.
 
-import { loadConfig } from './config.js';
+import { loadConfig, type StoreLocation } from './config.js';
 import { loadRunbookLibrary } from './runbook/library.js';
 import { checkRunbookReferences, isStale } from './runbook/references.js';
 import { recordAuditCheckpoint, verifyAuditLogSinceCheckpoint } from './store/audit.js';
-import { inspectStore, LATEST_SCHEMA, openStore } from './store/db.js';
+import { StoreError } from './errors.js';
+import { LATEST_SCHEMA, type Store } from './store/db.js';
+import { describeStore, openStoreAt } from './store/open.js';
 
 export interface Readiness {
   problems: string[];
@@ -16,11 +18,11 @@ export interface Readiness {
  * Loads and cross-checks config, runbooks and store; lists what is ready and what is wrong. With
  * `inspectOnly` (`lifeboat check config`) the store is read, never created or migrated.
  */
-export function checkReadiness(
+export async function checkReadiness(
   env: Record<string, string | undefined>,
   now: Date,
   options: { inspectOnly?: boolean } = {},
-): Readiness {
+): Promise<Readiness> {
   const config = loadConfig(env);
   const library = loadRunbookLibrary(config.runbooksDir);
   const problems = [
@@ -32,39 +34,59 @@ export function checkReadiness(
     `config      ${config.file}`,
     `services    ${Object.keys(config.services).join(', ') || 'none'}`,
     `runbooks    ${library.runbooks.length} in ${config.runbooksDir}${stale.length ? ` (not reviewed for 180 days: ${stale.join(', ')})` : ''}`,
-    storeLine(config.storePath, problems, options.inspectOnly === true, now),
+    ...(await storeLine(config.store, problems, options.inspectOnly === true, now)),
     `approvers   ${config.approvals.approvers.length ? config.approvals.approvers.join(', ') : 'none: every approval will be refused until approvals.approvers is set'}`,
     `schedules   ${config.schedules.map((s) => s.name).join(', ') || 'none'}`,
   ];
   return { problems, lines };
 }
 
-function storeLine(file: string, problems: string[], inspectOnly: boolean, now: Date): string {
-  const store = inspectOnly ? inspectStore(file) : openStore(file);
-  if (!store) return `store       ${file} (none yet: the first start creates it)`;
+async function storeLine(
+  location: StoreLocation,
+  problems: string[],
+  inspectOnly: boolean,
+  now: Date,
+): Promise<string[]> {
+  const where = describeStore(location);
+  let store: Store | null;
+  try {
+    store = inspectOnly
+      ? await openStoreAt(location, { inspectOnly: true })
+      : await openStoreAt(location, { clock: () => now });
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    problems.push(error.message);
+    return []; // nothing about it is ok: the problem says why
+  }
+  if (!store || store.version === 0)
+    return [`store       ${where} (none yet: the first start creates it)`];
   try {
     const pending = LATEST_SCHEMA - store.version;
     if (pending < 0) {
       problems.push(
-        `${store.file} was written by a newer lifeboat (schema version ${store.version}): upgrade lifeboat, or point \`store:\` at another file`,
+        `${where} was written by a newer lifeboat (schema version ${store.version}): upgrade lifeboat, or point \`store:\` at another store`,
       );
-      return `store       ${store.file} (schema ${store.version}: newer than this lifeboat)`;
+      return [`store       ${where} (schema ${store.version}: newer than this lifeboat)`];
     }
     if (pending > 0)
-      return `store       ${store.file} (schema ${store.version}; the next start applies ${pending} migration${pending === 1 ? '' : 's'}, then checks the audit chain)`;
+      return [
+        `store       ${where} (schema ${store.version}; the next start applies ${pending} migration${pending === 1 ? '' : 's'}, then checks the audit chain)`,
+      ];
     // From the last whole-chain verify on: start-up does not grow with the log.
-    const audit = verifyAuditLogSinceCheckpoint(store.db);
+    const audit = await verifyAuditLogSinceCheckpoint(store);
     if (!audit.ok) {
       problems.push(`audit log broken at event #${audit.brokenAt}: ${audit.reason}`);
-      return `store       ${store.file} (schema ${store.version}, audit log BROKEN)`;
+      return [`store       ${where} (schema ${store.version}, audit log BROKEN)`];
     }
     // What was verified, not the head now: another instance may have appended since.
     if (!inspectOnly)
-      recordAuditCheckpoint(store.db, { seq: audit.count, hash: audit.headHash }, now);
+      await recordAuditCheckpoint(store, { seq: audit.count, hash: audit.headHash }, now);
     const checked =
       audit.from === 0 ? 'all checked' : `checked from #${audit.from}, verified before`;
-    return `store       ${store.file} (schema ${store.version}, ${audit.count} audit events, ${checked})`;
+    return [
+      `store       ${where} (schema ${store.version}, ${audit.count} audit events, ${checked})`,
+    ];
   } finally {
-    store.close();
+    await store.close();
   }
 }

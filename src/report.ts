@@ -6,18 +6,25 @@
 import type { Config } from './config.js';
 import { cliPersonName } from './people.js';
 import { formatDuration } from './duration.js';
-import type { Db } from './store/db.js';
+import type { Sql } from './store/db.js';
 import { listStepEvents } from './store/steps.js';
 import { describeExposure, type RunView } from './engine/run-view.js';
 import { clip, outcomeText } from './mrkdwn.js';
 import { formatLocal } from './time.js';
 
-export function renderReport(
+export async function renderReport(
   view: RunView,
-  db: Db,
+  db: Sql,
   config: Config,
   style: 'text' | 'markdown' | 'slack',
-): string {
+): Promise<string> {
+  const events = await listStepEvents(db, view.run.id);
+  const notes = await db.all<{
+    step_index: number | null;
+    author: string;
+    text: string;
+    at: string;
+  }>('SELECT step_index, author, text, at FROM notes WHERE run_id = ? ORDER BY id', view.run.id);
   const { run, runbook } = view;
   // A terminal shows times in its own zone, named; documents and Slack keep the stored UTC.
   const when = (iso: string) => (style === 'text' ? formatLocal(new Date(iso)) : iso);
@@ -73,7 +80,7 @@ export function renderReport(
     ),
     '',
     h('Timeline'),
-    ...listStepEvents(db, run.id).map(
+    ...events.map(
       (event) =>
         `- ${when(event.at)} step ${event.stepIndex + 1} ${event.event} by ${who(event.actor)}${event.event === 'run.aborted' && typeof event.details.reason === 'string' ? `: ${t(event.details.reason)}` : ''}`,
     ),
@@ -94,9 +101,6 @@ export function renderReport(
       );
     }
   }
-  const notes = db
-    .prepare('SELECT step_index, author, text, at FROM notes WHERE run_id = ? ORDER BY id')
-    .all(run.id) as { step_index: number | null; author: string; text: string; at: string }[];
   if (notes.length) {
     lines.push('', h(run.kind === 'tabletop' ? 'Findings' : 'Notes'));
     for (const note of notes)

@@ -34,15 +34,15 @@ export async function serve(
 ): Promise<Serving> {
   checkSlackEnvironment(config.env);
   await verifySlackToken(config.env.slackBotToken!, config.env.slackApiUrl, logger, tokenCheck);
-  const engine = createEngine(config, { logger, providers });
+  const engine = await createEngine(config, { logger, providers });
   const slack = createSlackApp({ config, engine, logger });
-  const inFlight = listRunsInFlight(engine.store.db).map((run) => run.id);
-  engine.resume();
+  const inFlight = (await listRunsInFlight(engine.store)).map((run) => run.id);
+  await engine.resume();
   slack.publisher.reattach(inFlight);
   await slack.app.start(listen);
   const scheduler = config.slackChannel
     ? new Scheduler({
-        db: engine.store.db,
+        db: engine.store,
         jobs: buildJobs(config),
         logger,
         context: (now) => ({
@@ -56,14 +56,17 @@ export async function serve(
   await scheduler?.start();
   // Seen by the other instances; and another instance on this store may die or stall mid-run:
   // walk on from where the store says.
-  registerInstance(engine.store.db, SELF, VERSION, new Date());
+  await registerInstance(engine.store, SELF, VERSION, new Date());
+  let looking: Promise<void> = Promise.resolve();
   const adopting = setInterval(() => {
-    try {
-      touchInstance(engine.store.db, SELF, new Date());
-      engine.adoptOrphans();
-    } catch (error) {
-      logger.error({ err: error }, 'could not look for runs whose walker is gone');
-    }
+    looking = looking.then(async () => {
+      try {
+        await touchInstance(engine.store, SELF, new Date());
+        await engine.adoptOrphans();
+      } catch (error) {
+        logger.error({ err: error }, 'could not look for runs whose walker is gone');
+      }
+    });
   }, ADOPT_EVERY_MS);
   adopting.unref();
   return {
@@ -72,11 +75,12 @@ export async function serve(
     reattached: inFlight.length,
     stop: async () => {
       clearInterval(adopting);
+      await looking;
       await scheduler?.stop();
       await slack.app.stop();
       await engine.idle();
-      removeInstance(engine.store.db, SELF);
-      engine.store.close();
+      await removeInstance(engine.store, SELF);
+      await engine.store.close();
     },
   };
 }

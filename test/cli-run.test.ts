@@ -106,7 +106,7 @@ describe('lifeboat run (break-glass)', () => {
       const granted = store.db
         .prepare("SELECT actor, details FROM audit_log WHERE action = 'approval.granted'")
         .get() as { actor: string; details: string };
-      store.close();
+      await store.close();
       expect(granted.actor).toBe('U0BOB');
       expect(JSON.parse(granted.details)).toMatchObject({ via: 'cli:bob' });
 
@@ -176,7 +176,7 @@ describe('lifeboat run (break-glass)', () => {
     );
     expect(resumed.stdout).toMatch(/\[x\] 1\. Hold \(wait\): waited 2s/);
     expect(resumed.stdout).toContain('[>] 2. Look — waiting on operator');
-    store.close();
+    await store.close();
   });
 
   it('acts only for the OS account that runs it: unmapped, root and sudo', async () => {
@@ -316,7 +316,7 @@ describe('lifeboat run (break-glass)', () => {
     const refused = store.db
       .prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'approval.token.refused'")
       .get();
-    store.close();
+    await store.close();
     expect(votes).toEqual([{ approver: 'U0BOB', via: 'token:U0BOB' }]);
     expect(refused).toEqual({ n: 4 });
 
@@ -364,7 +364,7 @@ describe('lifeboat run (break-glass)', () => {
     const store = openStore(path.join(path.dirname(env.LIFEBOAT_CONFIG!), 'lifeboat.db'));
     const votes = store.db.prepare('SELECT approver FROM approval_votes ORDER BY approver').all();
     const status = store.db.prepare('SELECT status FROM approvals').get();
-    store.close();
+    await store.close();
     expect(votes).toEqual([{ approver: 'U0BOB' }, { approver: 'U0CAROL' }]);
     expect(status).toEqual({ status: 'pending' });
   });

@@ -192,8 +192,8 @@ describe('lifeboat history', () => {
       '---\nkind: failover\n---\n- Promote `action: db.promote`',
       'runbooks/failover.md',
     );
-    const start = (id: string, at: string) =>
-      insertRun(store.db, {
+    const start = async (id: string, at: string) =>
+      await insertRun(store, {
         id,
         runbook,
         service: 'payments-db',
@@ -203,20 +203,20 @@ describe('lifeboat history', () => {
         impactAt: new Date(at),
         idempotencyKey: id,
       });
-    start('r-old', '2026-11-01T03:00:00Z');
-    start('r-new', '2026-11-20T03:00:00Z');
-    finishRun(store.db, 'r-old', {
+    await start('r-old', '2026-11-01T03:00:00Z');
+    await start('r-new', '2026-11-20T03:00:00Z');
+    await finishRun(store, 'r-old', {
       status: 'succeeded',
       finishedAt: new Date('2026-11-01T03:11:30Z'),
       rtoSeconds: 690,
     });
-    updateRun(store.db, 'r-old', {
+    await updateRun(store, 'r-old', {
       rpoExposureSeconds: 2.1,
       rpoExposureBytes: 4096,
       rpoExposureBound: 'lower-bound',
       rpoExposureDetail: '≥ 2.1 s (4096 bytes) — primary unreachable, measured on the replica',
     });
-    recordProtection(store.db, {
+    await recordProtection(store, {
       service: 'payments-db',
       state: 'unprotected',
       writer: 'replica',
@@ -224,14 +224,14 @@ describe('lifeboat history', () => {
       at: new Date('2026-11-01T03:08:00Z'),
       runId: 'r-old',
     });
-    recordProtection(store.db, {
+    await recordProtection(store, {
       service: 'payments-db',
       state: 'protected',
       writer: 'replica',
       detail: 'primary streams from replica',
       at: new Date('2026-11-01T05:18:00Z'),
     });
-    store.close();
+    await store.close();
 
     const { code, stdout } = await cli(['history', '--json'], env);
     expect(code).toBe(0);
@@ -305,13 +305,13 @@ describe('lifeboat audit verify', () => {
     const { dir, env } = workspace();
     const store = openStore(path.join(dir, 'lifeboat.db'));
     for (let i = 0; i < 5; i++)
-      recordAuditEvent(store.db, {
+      await recordAuditEvent(store, {
         actor: 'U0ALICE',
         action: 'step.done',
         subject: 'r-1',
         details: { step: i },
       });
-    store.close();
+    await store.close();
 
     const intact = await cli(['audit', 'verify'], env);
     expect(intact.code).toBe(0);
@@ -321,8 +321,8 @@ describe('lifeboat audit verify', () => {
     // Later: more events, then the tail is cut back, head row included.
     const more = openStore(path.join(dir, 'lifeboat.db'));
     for (let i = 5; i < 8; i++)
-      recordAuditEvent(more.db, { actor: 'U0BOB', action: 'step.done', subject: 'r-1' });
-    more.close();
+      await recordAuditEvent(more, { actor: 'U0BOB', action: 'step.done', subject: 'r-1' });
+    await more.close();
     const since = await cli(['audit', 'verify', '--since', published], env);
     expect(since.code).toBe(0);
     expect(since.stdout).toContain(
@@ -332,7 +332,7 @@ describe('lifeboat audit verify', () => {
     cut.db.exec(
       'DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_head_no_delete; DELETE FROM audit_log WHERE seq >= 4; DELETE FROM audit_head;',
     );
-    cut.close();
+    await cut.close();
     const headless = await cli(['audit', 'verify'], env);
     expect(headless.code).toBe(1);
     expect(headless.stderr).toContain("the log's head row is missing");
@@ -344,7 +344,7 @@ describe('lifeboat audit verify', () => {
     rebuilt.db
       .prepare('INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)')
       .run(last.seq, last.hash);
-    rebuilt.close();
+    await rebuilt.close();
     expect((await cli(['audit', 'verify'], env)).code).toBe(0);
     const anchored = await cli(['audit', 'verify', '--since', published], env);
     expect(anchored.code).toBe(1);
@@ -356,7 +356,7 @@ describe('lifeboat audit verify', () => {
     raw.db.exec(
       "DROP TRIGGER IF EXISTS audit_log_no_update; UPDATE audit_log SET actor = 'U0MALLORY' WHERE seq = 2;",
     );
-    raw.close();
+    await raw.close();
     const broken = await cli(['audit', 'verify'], env);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(/^audit log broken at event #2: event #2 was edited/);

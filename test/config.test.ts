@@ -68,7 +68,7 @@ describe('lifeboat.example.yml', () => {
 
   it('resolves the store and runbooks folder next to the config file', () => {
     const config = parseConfig(example, '/srv/lifeboat/lifeboat.yml');
-    expect(config.storePath).toBe('/srv/lifeboat/lifeboat.db');
+    expect(config.store).toEqual({ kind: 'sqlite', file: '/srv/lifeboat/lifeboat.db' });
     expect(config.runbooksDir).toBe('/srv/lifeboat/runbooks');
   });
 
@@ -148,20 +148,43 @@ describe('config errors name the key path, the value and what was expected', () 
     );
   });
 
-  it('a store that is a URL, not a file: refused, its password redacted', () => {
-    const postgres = configError(
-      `store: postgres://lifeboat:hunter2@db.example.com/lifeboat\n${minimalService}`,
-    );
-    expect(postgres).toContain(
-      'store: "postgres://lifeboat:***@db.example.com/lifeboat" is a PostgreSQL URL, and this lifeboat keeps its store in SQLite only: give a file path like ./lifeboat.db',
-    );
-    expect(postgres).not.toContain('hunter2');
+  it('a store URL that is not PostgreSQL, or a PostgreSQL URL lifeboat cannot use: refused, any password redacted', () => {
     expect(configError(`store: s3://bucket/lifeboat.db\n${minimalService}`)).toContain(
-      'store: "s3://bucket/lifeboat.db" is a s3: URL, not a file path: give the store\'s path, like ./lifeboat.db',
+      'store: "s3://bucket/lifeboat.db" is a s3: URL: give the SQLite store\'s path (./lifeboat.db) or a postgres:// URL',
     );
+    const noDatabase = configError(
+      `store: postgres://lifeboat:hunter2@db.example.com\n${minimalService}`,
+    );
+    expect(noDatabase).toContain(
+      'store: "postgres://lifeboat:***@db.example.com" is not a PostgreSQL URL lifeboat can use: write postgres://user@host:5432/database',
+    );
+    expect(noDatabase).not.toContain('hunter2');
     expect(configError(`store: { url: x }\n${minimalService}`)).toContain(
-      'store: must be the path of the SQLite store file, like ./lifeboat.db',
+      'store.url: "x" must be a postgres:// URL',
     );
+    expect(
+      configError(
+        `store: { url: "postgres://db/ops", schema: "Robert'); DROP" }\n${minimalService}`,
+      ),
+    ).toContain('store.schema');
+  });
+
+  it('a PostgreSQL store: a URL, or a URL and the schema to keep the tables in', () => {
+    const url =
+      'postgres://lifeboat@db-a.internal:5432,db-b.internal:5432/ops?target_session_attrs=read-write';
+    expect(
+      parseConfig(`store: "${url}"\n${minimalService}`, '/srv/lifeboat/lifeboat.yml').store,
+    ).toEqual({
+      kind: 'postgres',
+      url,
+      schema: null,
+    });
+    expect(
+      parseConfig(
+        `store: { url: "${url}", schema: lifeboat }\n${minimalService}`,
+        '/srv/lifeboat/lifeboat.yml',
+      ).store,
+    ).toEqual({ kind: 'postgres', url, schema: 'lifeboat' });
   });
 
   it('a display name instead of a Slack user ID', () => {

@@ -8,7 +8,7 @@ import { assessNewestBackup } from '../actions/backup/verify.js';
 import type { ServiceProviders } from '../actions/types.js';
 import type { RunKind } from '../runbook/model.js';
 import { formatDuration } from '../duration.js';
-import type { Db } from '../store/db.js';
+import type { Sql } from '../store/db.js';
 
 export interface CheckResult {
   check: string;
@@ -22,7 +22,7 @@ export interface CheckResult {
 
 export async function checkBackups(
   config: Config,
-  db: Db,
+  db: Sql,
   providersFor: (service: Service, kind: RunKind) => ServiceProviders,
   now: Date,
   only?: string,
@@ -31,22 +31,21 @@ export async function checkBackups(
   for (const service of Object.values(config.services)) {
     if (!service.backups || (only && service.name !== only)) continue;
     const result = await checkOne(service, providersFor(service, 'restore-test'), now);
-    recordCheckResult(db, 'backups', result, { state: result.state });
+    await recordCheckResult(db, 'backups', result, { state: result.state });
     results.push(result);
   }
   return results;
 }
 
 /** Stores one check's result (what /dr status, the alerts and the history read). */
-export function recordCheckResult(
-  db: Db,
+export async function recordCheckResult(
+  db: Sql,
   check: 'backups' | 'restore' | 'lag',
   result: Pick<CheckResult, 'service' | 'ok' | 'summary' | 'at'>,
   details: Record<string, unknown>,
-): void {
-  db.prepare(
+): Promise<void> {
+  await db.run(
     'INSERT INTO check_results (check_name, service, ok, summary, details, at) VALUES (?, ?, ?, ?, ?, ?)',
-  ).run(
     check,
     result.service,
     result.ok ? 1 : 0,
@@ -56,21 +55,20 @@ export function recordCheckResult(
   );
 }
 
-export function latestResults(db: Db, check: string): CheckResult[] {
-  const rows = db
-    .prepare(
-      `SELECT check_name, service, ok, summary, details, at FROM check_results c
-       WHERE check_name = ? AND id = (SELECT MAX(id) FROM check_results WHERE check_name = c.check_name AND service = c.service)
-       ORDER BY service`,
-    )
-    .all(check) as {
+export async function latestResults(db: Sql, check: string): Promise<CheckResult[]> {
+  const rows = await db.all<{
     check_name: string;
     service: string;
     ok: number;
     summary: string;
     details: string;
     at: string;
-  }[];
+  }>(
+    `SELECT check_name, service, ok, summary, details, at FROM check_results c
+     WHERE check_name = ? AND id = (SELECT MAX(id) FROM check_results WHERE check_name = c.check_name AND service = c.service)
+     ORDER BY service`,
+    check,
+  );
   return rows.map((row) => ({
     check: row.check_name,
     service: row.service,

@@ -12,7 +12,7 @@ import type { ServiceProviders } from '../actions/types.js';
 import type { DatabaseProvider, NodeName, NodeProbe } from '../providers/types.js';
 import { otherNode } from '../providers/types.js';
 import type { RunKind } from '../runbook/model.js';
-import type { Db } from '../store/db.js';
+import type { Sql } from '../store/db.js';
 import {
   recordProtection,
   type ProtectionEpisode,
@@ -60,7 +60,7 @@ export function classifyNodes(
 export async function checkReplication(
   service: Service,
   databaseFor: (promote: NodeName) => DatabaseProvider,
-  db: Db,
+  db: Sql,
   now: Date,
 ): Promise<ReplicationResult> {
   const database = databaseFor('replica');
@@ -84,7 +84,7 @@ export async function checkReplication(
       database.probe('replica'),
     ]);
     const seen = classifyNodes(primary, replica);
-    const { episode } = recordProtection(db, { service: service.name, ...seen, at: now });
+    const { episode } = await recordProtection(db, { service: service.name, ...seen, at: now });
     const since = sinceText(episode.startedAt, now);
     if (seen.state === 'two-primaries')
       return result(
@@ -123,7 +123,7 @@ export async function checkReplication(
  */
 export async function checkServicesReplication(
   config: Config,
-  db: Db,
+  db: Sql,
   providersFor: (service: Service, kind: RunKind, promote?: NodeName) => ServiceProviders,
   now: Date,
   only?: string | null,
@@ -134,7 +134,7 @@ export async function checkServicesReplication(
     if (!providersFor(service, 'failover', 'replica').database) continue;
     const databaseFor = (promote: NodeName) => providersFor(service, 'failover', promote).database!;
     const result = await checkReplication(service, databaseFor, db, now);
-    recordCheckResult(db, 'lag', result, { state: result.state });
+    await recordCheckResult(db, 'lag', result, { state: result.state });
     results.push(result);
   }
   return results;

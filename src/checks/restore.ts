@@ -17,7 +17,7 @@ import { formatDuration } from '../duration.js';
 import { ChecksumMismatch, isLifeboatError } from '../errors.js';
 import { localServerArgs, PG_BIN, startThrowawayServer } from '../providers/postgres/servers.js';
 import type { BackupDownload, BackupObject, BackupStore } from '../providers/types.js';
-import type { Db } from '../store/db.js';
+import type { Sql } from '../store/db.js';
 import { recordCheckResult, type CheckResult } from './backups.js';
 
 const run = promisify(execFile);
@@ -159,7 +159,7 @@ export async function restoreTest(
 /** Restore tests of every service with backups (or one), each result stored. */
 export async function runRestoreTests(
   config: Config,
-  db: Db,
+  db: Sql,
   providersFor: (service: Service, kind: RunKind) => ServiceProviders,
   options: RestoreOptions,
   only?: string | null,
@@ -171,16 +171,16 @@ export async function runRestoreTests(
     if (!store) continue;
     const report = await restoreTest(service, store, {
       ...options,
-      previous: options.previous ?? lastPassingRestore(db, service.name),
+      previous: options.previous ?? (await lastPassingRestore(db, service.name)),
     });
-    recordRestore(db, report);
+    await recordRestore(db, report);
     reports.push(report);
   }
   return reports;
 }
 
 /** Stores a restore test's result with its duration, size and table counts. */
-export function recordRestore(db: Db, report: RestoreReport): void {
+export async function recordRestore(db: Sql, report: RestoreReport): Promise<void> {
   const details = {
     state: report.state,
     key: report.key,
@@ -191,16 +191,18 @@ export function recordRestore(db: Db, report: RestoreReport): void {
     integrity: report.integrity,
     rowsCompared: report.rowsCompared,
   };
-  recordCheckResult(db, 'restore', report, details);
+  await recordCheckResult(db, 'restore', report, details);
 }
 
 /** The newest passing restore test of a service that recorded what it restored, or null. */
-export function lastPassingRestore(db: Db, service: string): PreviousRestore | null {
-  const rows = db
-    .prepare<[string], { details: string }>(
-      "SELECT details FROM check_results WHERE check_name = 'restore' AND service = ? AND ok = 1 ORDER BY at DESC, id DESC LIMIT 20",
-    )
-    .all(service);
+export async function lastPassingRestore(
+  db: Sql,
+  service: string,
+): Promise<PreviousRestore | null> {
+  const rows = await db.all<{ details: string }>(
+    "SELECT details FROM check_results WHERE check_name = 'restore' AND service = ? AND ok = 1 ORDER BY at DESC, id DESC LIMIT 20",
+    service,
+  );
   for (const row of rows) {
     const details = JSON.parse(row.details) as Partial<PreviousRestore>;
     if (details.key && details.lastModified && details.tables)

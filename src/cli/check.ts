@@ -37,18 +37,18 @@ export async function runCheck(
   }
   const withinSeconds = parseWithin(options);
   const log = createCliLogger(io, env.LOG_LEVEL);
-  const engine = createEngine(config, { logger: log.logger });
+  const engine = await createEngine(config, { logger: log.logger });
   try {
     const providersFor = (service: Service, kind: RunKind, promote?: NodeName) =>
       engine.providersFor(service, kind, promote);
     const now = new Date();
     let results: CheckResult[];
     if (what === 'backups') {
-      results = await checkBackups(config, engine.store.db, providersFor, now, options.service);
+      results = await checkBackups(config, engine.store, providersFor, now, options.service);
     } else if (what === 'lag') {
       results = await checkServicesReplication(
         config,
-        engine.store.db,
+        engine.store,
         providersFor,
         now,
         options.service,
@@ -56,7 +56,7 @@ export async function runCheck(
     } else if (what === 'restore') {
       results = await runRestoreTests(
         config,
-        engine.store.db,
+        engine.store,
         providersFor,
         { pick: options.pick ?? 'newest', withinSeconds, now },
         options.service,
@@ -73,7 +73,7 @@ export async function runCheck(
       io.out(`${result.ok ? 'ok  ' : 'FAIL'}  ${result.service}: ${result.summary}`);
     return results.every((result) => result.ok) && log.errors() === 0 ? 0 : 1;
   } finally {
-    engine.store.close();
+    await engine.store.close();
   }
 }
 
@@ -103,8 +103,8 @@ function nothingToCheck(what: string, service: string | undefined): string {
  * `lifeboat check config`: what `npm start` checks before it serves Slack — config, runbooks and
  * the references between them, the store's schema and the audit chain — without serving.
  */
-function checkStartup(io: Io, env: Env): number {
-  const { problems, lines } = checkReadiness(env, new Date(), { inspectOnly: true });
+async function checkStartup(io: Io, env: Env): Promise<number> {
+  const { problems, lines } = await checkReadiness(env, new Date(), { inspectOnly: true });
   for (const line of lines) io.out(`ok    ${line}`);
   for (const problem of problems) io.out(`FAIL  ${problem}`);
   return problems.length === 0 ? 0 : 1;
@@ -116,7 +116,7 @@ function checkStartup(io: Io, env: Env): number {
  */
 export async function showStatus(service: string | undefined, io: Io, env: Env): Promise<number> {
   const config = loadConfig(env);
-  const engine = createEngine(config);
+  const engine = await createEngine(config);
   try {
     const reply = await status.run(service ? [service] : [], {
       config,
@@ -129,6 +129,6 @@ export async function showStatus(service: string | undefined, io: Io, env: Env):
     io.out(text.replace(/\*/g, ''));
     return alarms.length === 0 ? 0 : 1;
   } finally {
-    engine.store.close();
+    await engine.store.close();
   }
 }

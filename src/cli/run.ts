@@ -13,7 +13,7 @@ import { cliActor, currentOsIdentity, type OsIdentity } from './identity.js';
 import { createEngine } from '../engine/create.js';
 import { createCliLogger } from './logger.js';
 import { formatLocal } from '../time.js';
-import type { Actor, Engine } from '../engine/engine.js';
+import type { Actor, CommandResult, Engine } from '../engine/engine.js';
 import type { RunView } from '../engine/run-view.js';
 import { RUN_KINDS, type RunKind } from '../runbook/model.js';
 import { listRunsInFlight } from '../store/runs.js';
@@ -49,7 +49,7 @@ export async function runCommand(
 ): Promise<number> {
   const config = loadConfig(env);
   const log = createCliLogger(io, env.LOG_LEVEL);
-  const engine = createEngine(config, { clock, logger: log.logger });
+  const engine = await createEngine(config, { clock, logger: log.logger });
   const actorOf = (opts: RunCliOptions) => cliActor(config, identity, env, opts.as);
   try {
     // Nothing is resumed behind the person's back: `status` only reads; a command walks the run
@@ -61,7 +61,7 @@ export async function runCommand(
       if (kind && !RUN_KINDS.includes(kind))
         throw new UsageError(`--kind must be one of ${RUN_KINDS.join(', ')}`);
       const impactAt = options.impactAt ? parseTime(options.impactAt) : undefined;
-      const result = engine.startRun({
+      const result = await engine.startRun({
         key,
         actor: actorOf(options),
         runbook: required(args[0], 'RUNBOOK'),
@@ -72,9 +72,9 @@ export async function runCommand(
       runId = result.runId;
       io.out(result.message);
     } else if (verb === 'status') {
-      if (!args[0]) return printInFlight(engine, io, config.cliUsers);
-      io.out(describeRun(engine.getRun(runId), config.cliUsers));
-      const orphaned = orphanedRuns(engine.store.db, clock()).includes(runId);
+      if (!args[0]) return await printInFlight(engine, io, config.cliUsers);
+      io.out(describeRun(await engine.getRun(runId), config.cliUsers));
+      const orphaned = (await orphanedRuns(engine.store, clock())).includes(runId);
       if (orphaned)
         io.out(
           `no process walks this run, and its next step is lifeboat's to run: "lifeboat run resume ${runId}" runs it`,
@@ -82,39 +82,39 @@ export async function runCommand(
       return 0;
     } else if (verb === 'resume') {
       actorOf(options); // an account cli.users knows, as for every command that acts
-      const view = engine.getRun(required(args[0], 'RUN'));
+      const view = await engine.getRun(required(args[0], 'RUN'));
       const next = view.current;
       io.out(
         next
           ? `resuming run ${runId}: next, step ${next.index + 1}. ${next.text}${next.action ? ` (${next.action}${next.state === 'executing' ? ', interrupted: it runs again as its resume allows' : ''})` : ''}${next.waitingOn ? `, waiting on ${next.waitingOn}` : ''}`
           : `resuming run ${runId}: no step left to run`,
       );
-      engine.resumeRun(runId);
+      await engine.resumeRun(runId);
     } else {
       const result =
         verb === 'approve' && options.token
-          ? approveWithToken(engine, args, options.token, key, actorOf)
-          : give(engine, verb, args, options, key, actorOf(options));
+          ? await approveWithToken(engine, args, options.token, key, actorOf)
+          : await give(engine, verb, args, options, key, actorOf(options));
       runId = result.runId;
       io.out(result.message);
     }
     await engine.idle();
-    io.out(describeRun(engine.getRun(required(runId, 'RUN')), config.cliUsers));
+    io.out(describeRun(await engine.getRun(required(runId, 'RUN')), config.cliUsers));
     return log.errors() === 0 ? 0 : 1;
   } finally {
     await engine.idle();
-    engine.store.close();
+    await engine.store.close();
   }
 }
 
-function give(
+async function give(
   engine: Engine,
   verb: string,
   args: string[],
   options: RunCliOptions,
   key: string,
   actor: Actor,
-) {
+): Promise<CommandResult> {
   const runId = required(args[0], 'RUN');
   if (verb === 'abort')
     return engine.abortRun({
@@ -127,7 +127,7 @@ function give(
     });
   if (verb === 'renew') return engine.renewApproval({ key, actor, runId });
   if (verb === 'approve' || verb === 'deny') {
-    const view = engine.getRun(runId);
+    const view = await engine.getRun(runId);
     const pending = view.steps
       .flatMap((step) => step.approvals)
       .filter((approval) => approval.status === 'pending');
@@ -162,13 +162,13 @@ function give(
  * `run approve RUN --token T`: the approval of a person elsewhere, proved by their signature on
  * the pending request's challenge. A refused token is audited like any refusal.
  */
-function approveWithToken(
+async function approveWithToken(
   engine: Engine,
   args: string[],
   token: string,
   key: string,
   actorOf: (opts: RunCliOptions) => Actor,
-) {
+): Promise<CommandResult> {
   const runId = required(args[0], 'RUN');
   let pasted: Actor;
   try {
@@ -178,9 +178,8 @@ function approveWithToken(
   }
   try {
     const { user, challenge } = verifyToken(token, engine.config, engine.clock());
-    const pending = engine
-      .getRun(runId)
-      .steps.flatMap((step) => step.approvals)
+    const pending = (await engine.getRun(runId)).steps
+      .flatMap((step) => step.approvals)
       .find((approval) => approval.id === challenge.approval && approval.status === 'pending');
     const binds =
       pending !== undefined &&
@@ -194,7 +193,7 @@ function approveWithToken(
         'token',
         `the token is for request ${challenge.approval} of run ${challenge.run} (step ${challenge.step + 1}, attempt ${challenge.attempt}), which is not the pending request of run ${runId} as it stands now: sign the current challenge from \`lifeboat run status ${runId}\``,
       );
-    return engine.decideApproval({
+    return await engine.decideApproval({
       key,
       actor: { user, via: `token:${user}` },
       approvalId: pending.id,
@@ -202,7 +201,7 @@ function approveWithToken(
     });
   } catch (error) {
     if (error instanceof GateRefused && error.gate === 'token')
-      engine.recordRefusal(key, 'approval.token', runId, pasted, error);
+      await engine.recordRefusal(key, 'approval.token', runId, pasted, error);
     throw error;
   }
 }
@@ -219,8 +218,12 @@ function parseTime(text: string): Date {
   return date;
 }
 
-function printInFlight(engine: Engine, io: Io, cliUsers: Record<string, string>): number {
-  const runs = listRunsInFlight(engine.store.db);
+async function printInFlight(
+  engine: Engine,
+  io: Io,
+  cliUsers: Record<string, string>,
+): Promise<number> {
+  const runs = await listRunsInFlight(engine.store);
   const personName = cliPersonName(cliUsers);
   io.out(
     runs.length === 0

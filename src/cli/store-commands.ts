@@ -2,14 +2,17 @@
 // and `store restore` copy it whole.
 
 import { history } from '../../commands/history.js';
-import { loadConfig } from '../config.js';
-import { NotFound } from '../errors.js';
+import { loadConfig, redact, type StoreLocation } from '../config.js';
+import { NotFound, UsageError } from '../errors.js';
 import { renderReport } from '../report.js';
 import { getRunView, shortExposure } from '../engine/run-view.js';
 import { unprotectedAfter } from '../store/protection.js';
 import { formatDuration } from '../duration.js';
 import { findAuditHash, recordAuditCheckpoint, verifyAuditLog } from '../store/audit.js';
 import { openStore, type Store } from '../store/db.js';
+import { describeStore, openStoreAt } from '../store/open.js';
+import { copyToPostgres } from '../store/to-postgres.js';
+import { POSTGRES_URL } from '../config/schema.js';
 import type { RunRecord } from '../store/runs.js';
 import path from 'node:path';
 import { assertNotRunning } from '../local/environment.js';
@@ -27,11 +30,13 @@ export async function showHistory(
   clock: () => Date,
 ): Promise<number> {
   const config = loadConfig(env);
-  return withStore(config.storePath, async (store) => {
+  return withStore(config.store, async (store) => {
     const args = options.limit === undefined ? [] : [options.limit];
     const runs = await history.run(args, { config, store, user: 'cli', clock });
     const now = clock();
-    const rows = runs.map((run) => ({ run, unprotected: unprotectedAfter(store.db, run.id, now) }));
+    const rows = await Promise.all(
+      runs.map(async (run) => ({ run, unprotected: await unprotectedAfter(store, run.id, now) })),
+    );
     io.out(
       options.json
         ? JSON.stringify(rows.map(historyJson), null, 2)
@@ -48,29 +53,29 @@ export function showReport(
   env: Env,
 ): Promise<number> {
   const config = loadConfig(env);
-  return withStore(config.storePath, (store) => {
-    const view = getRunView(store.db, runId, new Date());
+  return withStore(config.store, async (store) => {
+    const view = await getRunView(store, runId, new Date());
     if (!view) throw new NotFound(`no run "${runId}": lifeboat history lists the recent ones`);
-    io.out(renderReport(view, store.db, config, options.markdown ? 'markdown' : 'text'));
+    io.out(await renderReport(view, store, config, options.markdown ? 'markdown' : 'text'));
     return 0;
   });
 }
 
 export function verifyAudit(options: { since?: string }, io: Io, env: Env): Promise<number> {
   const config = loadConfig(env);
-  return withStore(config.storePath, (store) => {
-    const result = verifyAuditLog(store.db);
+  return withStore(config.store, async (store) => {
+    const result = await verifyAuditLog(store);
     if (!result.ok) {
       io.err(
-        `audit log broken at event #${result.brokenAt}: ${result.reason} (${result.count} events before it are intact; store ${store.file})`,
+        `audit log broken at event #${result.brokenAt}: ${result.reason} (${result.count} events before it are intact; store ${store.location})`,
       );
       return 1;
     }
-    recordAuditCheckpoint(store.db, { seq: result.count, hash: result.headHash }, new Date());
-    io.out(`audit log intact: ${result.count} events (store ${store.file})`);
+    await recordAuditCheckpoint(store, { seq: result.count, hash: result.headHash }, new Date());
+    io.out(`audit log intact: ${result.count} events (store ${store.location})`);
     io.out(`head ${result.headHash}`);
     if (options.since) {
-      const seq = findAuditHash(store.db, options.since);
+      const seq = await findAuditHash(store, options.since);
       if (seq === null) {
         io.err(
           `${options.since} is not in the chain: the log was cut or rewritten after that hash was published`,
@@ -88,7 +93,7 @@ export function verifyAudit(options: { since?: string }, io: Io, env: Env): Prom
 /** `lifeboat store backup FILE`: an online snapshot, proven before it gets its name. */
 export function backupStoreTo(destination: string, io: Io, env: Env): Promise<number> {
   const config = loadConfig(env);
-  return withStore(config.storePath, async (store) => {
+  return withStore(config.store, async (store) => {
     const copy = await backupStore(store, path.resolve(destination));
     io.out(`store backed up to ${copy.file}: ${describeCopy(copy)}`);
     return 0;
@@ -96,10 +101,20 @@ export function backupStoreTo(destination: string, io: Io, env: Env): Promise<nu
 }
 
 /** `lifeboat store restore FILE`: the proven copy in place of the store; the old one kept. */
-export function restoreStoreFrom(source: string, io: Io, env: Env, clock: () => Date): number {
+export async function restoreStoreFrom(
+  source: string,
+  io: Io,
+  env: Env,
+  clock: () => Date,
+): Promise<number> {
   const config = loadConfig(env);
-  assertNotRunning(path.dirname(config.storePath), 'restore its store');
-  const { restored, keptAt } = restoreStore(config.storePath, path.resolve(source), clock());
+  if (config.store.kind !== 'sqlite')
+    throw new UsageError(
+      "lifeboat store restore puts a SQLite copy in place of a SQLite store; a PostgreSQL store is restored with the database server's own tools (pg_restore, point-in-time recovery)",
+    );
+  const file = config.store.file;
+  assertNotRunning(path.dirname(file), 'restore its store');
+  const { restored, keptAt } = await restoreStore(file, path.resolve(source), clock());
   io.out(`store ${restored.file} restored from ${source}: ${describeCopy(restored)}`);
   io.out(
     keptAt
@@ -109,13 +124,53 @@ export function restoreStoreFrom(source: string, io: Io, env: Env, clock: () => 
   return 0;
 }
 
+/** `lifeboat store migrate --to URL`: the SQLite store, whole and proven, into PostgreSQL. */
+export async function migrateStoreTo(
+  options: { to: string; schema?: string },
+  io: Io,
+  env: Env,
+): Promise<number> {
+  const config = loadConfig(env);
+  if (config.store.kind !== 'sqlite')
+    throw new UsageError(
+      `the store is already in PostgreSQL (${describeStore(config.store)}): there is nothing to migrate`,
+    );
+  if (!POSTGRES_URL.test(options.to))
+    throw new UsageError(
+      `--to must be a PostgreSQL URL like postgres://lifeboat@db.internal:5432/ops, not ${JSON.stringify(redact(options.to))}`,
+    );
+  if (options.schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(options.schema))
+    throw new UsageError(`--schema must be a plain lower-case name like lifeboat`);
+  const file = config.store.file;
+  assertNotRunning(path.dirname(file), 'copy its store');
+  const target = { kind: 'postgres' as const, url: options.to, schema: options.schema ?? null };
+  const source = openStore(file);
+  try {
+    const report = await copyToPostgres(source, target);
+    const rows = report.rows;
+    io.out(
+      `copied ${file} to ${describeStore(target)}: ${rows.runs} runs, ${rows.run_steps} steps, ${rows.approvals} approvals, ${rows.check_results} check results, ${report.auditEvents} audit events — chain verified in PostgreSQL${report.headHash ? `, head ${report.headHash}` : ''}`,
+    );
+    const url = describeStore(target);
+    const setting = options.schema
+      ? `store: { url: "${url}", schema: ${options.schema} }`
+      : `store: "${url}"`;
+    io.out(
+      `next: in lifeboat.yml, ${setting} (the password in PGPASSWORD or ~/.pgpass, not in the file), then start lifeboat. ${file} is left as it was.`,
+    );
+    return 0;
+  } finally {
+    await source.close();
+  }
+}
+
 function describeCopy(copy: StoreCopy): string {
   return `schema version ${copy.schemaVersion}, ${copy.runs} runs, ${copy.auditEvents} audit events, chain intact${copy.headHash ? ` (head ${copy.headHash})` : ''}`;
 }
 
 interface HistoryRow {
   run: RunRecord;
-  unprotected: ReturnType<typeof unprotectedAfter>;
+  unprotected: Awaited<ReturnType<typeof unprotectedAfter>>;
 }
 
 /** DESIGN.md's `lifeboat history --json` shape (the RPO and protection fields came later). */
@@ -168,11 +223,14 @@ function historyTable(rows: HistoryRow[], personName: (id: string) => string): s
   ]);
 }
 
-async function withStore<T>(file: string, use: (store: Store) => T | Promise<T>): Promise<T> {
-  const store = openStore(file);
+async function withStore<T>(
+  location: StoreLocation,
+  use: (store: Store) => T | Promise<T>,
+): Promise<T> {
+  const store = await openStoreAt(location);
   try {
     return await use(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }

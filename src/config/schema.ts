@@ -178,25 +178,50 @@ const schedule = z
     path: ['to'],
   });
 
+/** A PostgreSQL URL, one host or several (`postgres://u@a:5432,b:5432/db?target_session_attrs=…`). */
+export const POSTGRES_URL = /^postgres(ql)?:\/\/[^/?]+\/[^/?]+(\?.*)?$/i;
+
 /**
- * The store is a SQLite file. A URL is refused, never taken for a path (`postgres://…` would
- * otherwise become a folder named `postgres:` beside the config). The error shows the value with
- * any password redacted.
+ * The store: the path of a SQLite file, or a PostgreSQL URL (the store shared by several
+ * instances). Any other URL is refused, never taken for a path (`mysql://…` would otherwise
+ * become a folder named `mysql:` beside the config). Errors show the value with any password
+ * redacted.
  */
-const storeFile = z
-  .string({ error: 'must be the path of the SQLite store file, like ./lifeboat.db' })
+const storeText = z
+  .string({
+    error: 'must be the path of the SQLite store file (./lifeboat.db) or a postgres:// URL',
+  })
   .min(1)
   .superRefine((text, context) => {
     const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]+):/.exec(text)?.[1]?.toLowerCase();
     if (scheme === undefined) return;
+    if (scheme === 'postgres' || scheme === 'postgresql') {
+      if (!POSTGRES_URL.test(text))
+        context.addIssue({
+          code: 'custom',
+          message:
+            'is not a PostgreSQL URL lifeboat can use: write postgres://user@host:5432/database (several hosts: host1:5432,host2:5432)',
+        });
+      return;
+    }
     context.addIssue({
       code: 'custom',
-      message:
-        scheme === 'postgres' || scheme === 'postgresql'
-          ? 'is a PostgreSQL URL, and this lifeboat keeps its store in SQLite only: give a file path like ./lifeboat.db'
-          : `is a ${scheme}: URL, not a file path: give the store's path, like ./lifeboat.db`,
+      message: `is a ${scheme}: URL: give the SQLite store's path (./lifeboat.db) or a postgres:// URL`,
     });
   });
+
+const storeSetting = z.union([
+  storeText,
+  z.strictObject({
+    url: z
+      .string()
+      .regex(POSTGRES_URL, 'must be a postgres:// URL, like postgres://lifeboat@db:5432/ops'),
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/, 'must be a plain lower-case name, like lifeboat')
+      .optional(),
+  }),
+]);
 
 export const configFileSchema = z.strictObject({
   slack: z
@@ -256,7 +281,7 @@ export const configFileSchema = z.strictObject({
       force_abort: z.array(slackUserOrGroup).optional(),
     })
     .default({}),
-  store: storeFile.default('./lifeboat.db'),
+  store: storeSetting.default('./lifeboat.db'),
   runbooks_dir: z.string().min(1).default('./runbooks'),
   services: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), service).default({}),
   schedules: z.array(schedule).default([]),

@@ -28,10 +28,13 @@ import {
   type StepReasonInput,
 } from './core.js';
 
-export function decideApprovalChange(core: EngineCore, input: ApprovalDecisionInput): Change {
-  const approval = getApproval(core.store.db, input.approvalId);
+export async function decideApprovalChange(
+  core: EngineCore,
+  input: ApprovalDecisionInput,
+): Promise<Change> {
+  const approval = await getApproval(core.store, input.approvalId);
   if (!approval) throw new NotFound(`no approval request "${input.approvalId}"`);
-  const run = runOrThrow(core, approval.runId);
+  const run = await runOrThrow(core, approval.runId);
   if (!isInFlight(run)) {
     throw new GateRefused(
       'two-person',
@@ -51,7 +54,7 @@ export function decideApprovalChange(core: EngineCore, input: ApprovalDecisionIn
   const sameAccount = sameOsAccount(run, approval, input.actor);
   if (sameAccount) throw new GateRefused(approval.gate, sameAccount);
   const now = core.clock().toISOString();
-  const counted = addVote(core.store.db, approval.id, {
+  const counted = await addVote(core.store, approval.id, {
     approver: input.actor.user,
     decision: input.decision,
     at: now,
@@ -67,8 +70,8 @@ export function decideApprovalChange(core: EngineCore, input: ApprovalDecisionIn
   const decided = { approval: approval.id, gate: approval.gate, step: approval.stepIndex };
   if (input.decision === 'deny') {
     const outcome = `denied by ${input.actor.user}${input.reason ? `: ${input.reason}` : ''}`;
-    setApprovalStatus(core.store.db, approval.id, 'denied', now, input.reason);
-    endAborted(core.store.db, run, {
+    await setApprovalStatus(core.store, approval.id, 'denied', now, input.reason);
+    await endAborted(core.store, run, {
       outcome,
       actor: input.actor.user,
       reason: input.reason ?? 'denied',
@@ -88,17 +91,17 @@ export function decideApprovalChange(core: EngineCore, input: ApprovalDecisionIn
         {
           type: 'approval.decided',
           runId: run.id,
-          approval: getApproval(core.store.db, approval.id)!,
+          approval: (await getApproval(core.store, approval.id))!,
           by: input.actor.user,
           decision: 'deny',
         },
-        { type: 'run.finished', runId: run.id, run: getRun(core.store.db, run.id)! },
+        { type: 'run.finished', runId: run.id, run: (await getRun(core.store, run.id))! },
       ],
     };
   }
-  const approvals = approveCount(getApproval(core.store.db, approval.id)!);
+  const approvals = approveCount((await getApproval(core.store, approval.id))!);
   const isApproved = approvals >= approval.required;
-  if (isApproved) setApprovalStatus(core.store.db, approval.id, 'approved', now);
+  if (isApproved) await setApprovalStatus(core.store, approval.id, 'approved', now);
   return {
     runId: run.id,
     message: isApproved ? 'approved' : `approval ${approvals} of ${approval.required} counted`,
@@ -113,7 +116,7 @@ export function decideApprovalChange(core: EngineCore, input: ApprovalDecisionIn
       {
         type: 'approval.decided',
         runId: run.id,
-        approval: getApproval(core.store.db, approval.id)!,
+        approval: (await getApproval(core.store, approval.id))!,
         by: input.actor.user,
         decision: 'approve',
       },
@@ -138,8 +141,8 @@ function sameOsAccount(run: RunRecord, approval: ApprovalRecord, actor: Actor): 
   return null;
 }
 
-export function renewApprovalChange(core: EngineCore, input: RunInput): Change {
-  const run = runOrThrow(core, input.runId);
+export async function renewApprovalChange(core: EngineCore, input: RunInput): Promise<Change> {
+  const run = await runOrThrow(core, input.runId);
   requirePermission(
     core.config,
     'gated_steps',
@@ -150,26 +153,26 @@ export function renewApprovalChange(core: EngineCore, input: RunInput): Change {
       who: `the person who started it (${run.startedBy})`,
     },
   );
-  const step = getStep(core.store.db, run.id, run.currentStep);
-  const pending = approvalsFor(core.store.db, run.id, run.currentStep).filter(
+  const step = await getStep(core.store, run.id, run.currentStep);
+  const pending = (await approvalsFor(core.store, run.id, run.currentStep)).filter(
     (a) => a.status === 'pending',
   );
-  for (const approval of pending) expireIfDue(core, approval.id);
-  const stillOpen = approvalsFor(core.store.db, run.id, run.currentStep).some(
+  for (const approval of pending) await expireIfDue(core, approval.id);
+  const stillOpen = (await approvalsFor(core.store, run.id, run.currentStep)).some(
     (a) => a.status === 'pending',
   );
   if (stillOpen || step?.waitingOn !== 'approval') {
     throw new UsageError(`run ${run.id} has no expired approval request to renew`);
   }
-  const currentStep = allSteps(core.runner.runbookOf(run.id))[run.currentStep]!;
-  const approval = core.runner.requestApproval(
+  const currentStep = allSteps(await core.runner.runbookOf(run.id))[run.currentStep]!;
+  const approval = await core.runner.requestApproval(
     run,
     run.currentStep,
     'two-person',
     run.startedBy,
     core.config.approvals.required,
     null,
-    core.runner.approvalBinding(run, currentStep),
+    await core.runner.approvalBinding(run, currentStep),
   );
   return {
     runId: run.id,
@@ -195,17 +198,20 @@ export function renewApprovalChange(core: EngineCore, input: RunInput): Change {
  * The step is blocked by the RPO gate (lag over the RPO) or the fence gate (the old primary still
  * accepts writes): proceed anyway, with a reason, once a second person approves the override.
  */
-export function overrideGateChange(core: EngineCore, input: StepReasonInput): Change {
+export async function overrideGateChange(
+  core: EngineCore,
+  input: StepReasonInput,
+): Promise<Change> {
   if (!input.reason.trim())
     throw new UsageError('an override needs a reason (it goes into the report)');
-  const { run, step } = currentStep(core, input.runId, input.stepIndex);
+  const { run, step } = await currentStep(core, input.runId, input.stepIndex);
   requirePermission(
     core.config,
     'gated_steps',
     input.actor,
     `override the gate of step ${step.index + 1} of run ${run.id}`,
   );
-  const record = getStep(core.store.db, run.id, step.index);
+  const record = await getStep(core.store, run.id, step.index);
   const blockedBy = record?.waitingOn;
   if (blockedBy !== 'rpo-gate' && blockedBy !== 'fence-gate')
     throw new UsageError(`step ${step.index + 1} is not blocked by the RPO gate or the fence gate`);
@@ -214,7 +220,7 @@ export function overrideGateChange(core: EngineCore, input: StepReasonInput): Ch
     blockedBy === 'rpo-gate'
       ? 'override the RPO gate'
       : 'promote UNFENCED (the old primary still accepts writes: two primaries until it is fenced)';
-  const approval = core.runner.requestApproval(
+  const approval = await core.runner.requestApproval(
     run,
     step.index,
     gate,

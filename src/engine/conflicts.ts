@@ -4,7 +4,7 @@
 
 import { MUTATING_ACTIONS } from '../runbook/action-names.js';
 import { allSteps, type Runbook, type RunKind } from '../runbook/model.js';
-import type { Db } from '../store/db.js';
+import type { Sql } from '../store/db.js';
 import { currentProtection } from '../store/protection.js';
 import { listRunsHoldingLock, type RunRecord } from '../store/runs.js';
 
@@ -28,15 +28,15 @@ export function isLocking(run: RunRecord): boolean {
   return run.mutates || REAL_KINDS.includes(run.kind);
 }
 
-export function startConflicts(
-  db: Db,
+export async function startConflicts(
+  db: Sql,
   service: string | null,
   kind: RunKind,
   runbook?: Runbook,
-): { refusal: string | null; exercisesToAbort: RunRecord[] } {
+): Promise<{ refusal: string | null; exercisesToAbort: RunRecord[] }> {
   if (service === null) return { refusal: null, exercisesToAbort: [] };
   const mutates = runbook ? changesInfrastructure(runbook, kind) : REAL_KINDS.includes(kind);
-  const holding = listRunsHoldingLock(db, service);
+  const holding = await listRunsHoldingLock(db, service);
   const inFlight = holding.filter((run) => run.status === 'running' || run.status === 'waiting');
   const real = holding.find(isLocking);
   if (real && real.status === 'aborted') {
@@ -57,19 +57,19 @@ export function startConflicts(
       exercisesToAbort: [],
     };
   }
-  const refusal = mutates ? protectionRefusal(db, service, kind, runbook) : null;
+  const refusal = mutates ? await protectionRefusal(db, service, kind, runbook) : null;
   if (refusal) return { refusal, exercisesToAbort: [] };
   const exercisesToAbort = mutates ? inFlight : [];
   return { refusal: null, exercisesToAbort };
 }
 
-function protectionRefusal(
-  db: Db,
+async function protectionRefusal(
+  db: Sql,
   service: string,
   kind: RunKind,
   runbook: Runbook | undefined,
-): string | null {
-  const protection = currentProtection(db, service);
+): Promise<string | null> {
+  const protection = await currentProtection(db, service);
   if (protection?.state === 'two-primaries') {
     return `${service} has TWO PRIMARIES since ${protection.startedAt} (${protection.detail}): lifeboat cannot tell which one holds the data you keep, so no ${kind} starts until one side is fenced. Fence the one whose writes you give up (ALTER SYSTEM SET default_transaction_read_only = on and reload, or stop it), then /dr status looks again.`;
   }

@@ -93,26 +93,24 @@ export interface Change {
   unfence?: { stepIndex: number; node: NodeName; saved: Record<string, unknown> };
 }
 
-export function expireIfDue(core: EngineCore, approvalId: string): void {
-  const approval = getApproval(core.store.db, approvalId);
+export async function expireIfDue(core: EngineCore, approvalId: string): Promise<void> {
+  const approval = await getApproval(core.store, approvalId);
   if (!approval || !isExpired(approval, core.clock())) return;
-  core.store.db
-    .transaction(() => {
-      setApprovalStatus(core.store.db, approval.id, 'expired', core.clock().toISOString());
-      recordAuditEvents(
-        core.store.db,
-        [
-          {
-            actor: 'system',
-            action: 'approval.expired',
-            subject: approval.runId,
-            details: { approval: approval.id },
-          },
-        ],
-        core.clock,
-      );
-    })
-    .immediate();
+  await core.store.transaction(async () => {
+    await setApprovalStatus(core.store, approval.id, 'expired', core.clock().toISOString());
+    await recordAuditEvents(
+      core.store,
+      [
+        {
+          actor: 'system',
+          action: 'approval.expired',
+          subject: approval.runId,
+          details: { approval: approval.id },
+        },
+      ],
+      core.clock,
+    );
+  });
 }
 
 export function resolveService(
@@ -143,16 +141,16 @@ export function resolveService(
   return service;
 }
 
-export function runOrThrow(core: EngineCore, runId: string): RunRecord {
-  const run = getRun(core.store.db, runId);
+export async function runOrThrow(core: EngineCore, runId: string): Promise<RunRecord> {
+  const run = await getRun(core.store, runId);
   if (!run) throw new NotFound(`no run "${runId}": /dr history lists the recent ones`);
   return run;
 }
 
-export function currentStep(core: EngineCore, runId: string, stepIndex: number) {
-  const run = runOrThrow(core, runId);
+export async function currentStep(core: EngineCore, runId: string, stepIndex: number) {
+  const run = await runOrThrow(core, runId);
   if (!isInFlight(run)) throw new UsageError(`run ${run.id} is ${run.status}`);
-  const runbook = core.runner.runbookOf(run.id);
+  const runbook = await core.runner.runbookOf(run.id);
   const step = allSteps(runbook)[stepIndex];
   if (!step) throw new UsageError(`run ${run.id} has no step ${stepIndex + 1}`);
   if (stepIndex !== run.currentStep) {
@@ -160,7 +158,7 @@ export function currentStep(core: EngineCore, runId: string, stepIndex: number) 
       `step ${stepIndex + 1} is not the current step of run ${run.id} (the current one is ${run.currentStep + 1})`,
     );
   }
-  const record = getStep(core.store.db, run.id, stepIndex);
+  const record = await getStep(core.store, run.id, stepIndex);
   if (record?.state === 'executing')
     throw new UsageError(`step ${stepIndex + 1} is running ${step.action}: wait for it to finish`);
   return { run, step };

@@ -5,11 +5,11 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { resolveRunbookByName } from '../runbook/library.js';
 import { createServiceProviders, type ProviderOptions } from '../providers/index.js';
-import { openStore } from '../store/db.js';
+import { openStoreAt } from '../store/open.js';
 import type { ActionRegistry } from '../actions/registry.js';
 import { Engine } from './engine.js';
 
-export function createEngine(
+export async function createEngine(
   config: Config,
   options: {
     logger?: Logger;
@@ -17,8 +17,8 @@ export function createEngine(
     clock?: () => Date;
     providers?: ProviderOptions;
   } = {},
-): Engine {
-  const store = openStore(config.storePath);
+): Promise<Engine> {
+  const store = await openStoreAt(config.store, { clock: options.clock });
   return new Engine({
     store,
     config,

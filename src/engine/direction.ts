@@ -4,11 +4,11 @@
 
 import type { NodeName } from '../providers/types.js';
 import type { RunKind } from '../runbook/model.js';
-import type { Db } from '../store/db.js';
+import type { Sql } from '../store/db.js';
 import { currentProtection } from '../store/protection.js';
 
-export function promoteFor(db: Db, service: string, kind: RunKind): NodeName {
+export async function promoteFor(db: Sql, service: string, kind: RunKind): Promise<NodeName> {
   if (kind === 'failback') return 'primary';
   if (kind !== 'switchover') return 'replica';
-  return currentProtection(db, service)?.writer === 'replica' ? 'primary' : 'replica';
+  return (await currentProtection(db, service))?.writer === 'replica' ? 'primary' : 'replica';
 }

@@ -121,8 +121,8 @@ export class Engine {
     return () => this.listeners.splice(this.listeners.indexOf(listener), 1);
   }
 
-  getRun(runId: string): RunView {
-    const view = getRunView(this.store.db, runId, this.clock());
+  async getRun(runId: string): Promise<RunView> {
+    const view = await getRunView(this.store, runId, this.clock());
     if (!view) throw new NotFound(`no run "${runId}": /dr history lists the recent ones`);
     return view;
   }
@@ -131,17 +131,17 @@ export class Engine {
    * What a run would do, before it exists: each action step with its plan. No side effects;
    * for confirmations ("this will promote replica X").
    */
-  previewPlan(
+  async previewPlan(
     runbookName: string,
     serviceName: string | null,
     kind: RunKind,
-  ): { runbook: Runbook; lines: string[] } {
+  ): Promise<{ runbook: Runbook; lines: string[] }> {
     const runbook = this.deps.loadRunbook(runbookName);
     const service = resolveService(this.core, runbook, serviceName, kind);
     const providers = this.deps.providersFor(
       service,
       kind,
-      service ? this.promoteFor(service.name, kind) : undefined,
+      service ? await this.promoteFor(service.name, kind) : undefined,
     );
     const actions = this.deps.actions ?? ACTIONS;
     const lines = allSteps(runbook)
@@ -168,20 +168,32 @@ export class Engine {
   }
 
   /** The providers of a service, as a run of `kind` would use them (checks use these too). */
-  providersFor(service: Service, kind: RunKind, promote?: NodeName): ServiceProviders {
-    return this.deps.providersFor(service, kind, promote ?? this.promoteFor(service.name, kind));
+  /**
+   * The providers of a service, as a run of `kind` promoting `promote` would use them (checks use
+   * these too). A switchover's direction depends on who writes now: ask promoteFor first.
+   */
+  providersFor(
+    service: Service,
+    kind: RunKind,
+    promote: NodeName = kind === 'failback' ? 'primary' : 'replica',
+  ): ServiceProviders {
+    return this.deps.providersFor(service, kind, promote);
   }
 
   /** The node a run of `kind` on the service would promote now. */
-  promoteFor(serviceName: string, kind: RunKind): NodeName {
-    return promoteFor(this.store.db, serviceName, kind);
+  promoteFor(serviceName: string, kind: RunKind): Promise<NodeName> {
+    return promoteFor(this.store, serviceName, kind);
   }
 
   /** Replication lag of the database a run of `kind` would promote, as one line against the RPO. */
   async measureLagFor(serviceName: string, kind: RunKind): Promise<string> {
     const service = this.config.services[serviceName];
     if (!service) throw new NotFound(`no service "${serviceName}"`);
-    const database = this.providersFor(service, kind).database;
+    const database = this.providersFor(
+      service,
+      kind,
+      await this.promoteFor(service.name, kind),
+    ).database;
     if (!database) return 'no database configured';
     return describeLag(await database.measureLag(), service.rpoSeconds);
   }
@@ -196,8 +208,8 @@ export class Engine {
    * instance killed, paused past its lease), from where the store says it stands. Returns the runs
    * taken up.
    */
-  adoptOrphans(): string[] {
-    const orphans = orphanedRuns(this.store.db, new Date(), this.executorId).filter(
+  async adoptOrphans(): Promise<string[]> {
+    const orphans = (await orphanedRuns(this.store, new Date(), this.executorId)).filter(
       (runId) => !this.driving.has(runId),
     );
     for (const runId of orphans) {
@@ -211,56 +223,54 @@ export class Engine {
    * `lifeboat run resume RUN`: walk this one run on from where the store says it stands (an
    * aborted run's interrupted action is recorded as of unknown effect). Nothing else is walked.
    */
-  resumeRun(runId: string): void {
-    this.getRun(runId); // NotFound for a run that does not exist
-    this.closeInterruptedAborts(runId);
+  async resumeRun(runId: string): Promise<void> {
+    await this.getRun(runId); // NotFound for a run that does not exist
+    await this.closeInterruptedAborts(runId);
     this.drive(runId);
   }
 
   /** After a restart: pick up every run in flight where it stopped. */
-  resume(): void {
-    this.closeInterruptedAborts();
-    const rows = this.store.db
-      .prepare("SELECT id FROM runs WHERE status IN ('running', 'waiting')")
-      .all() as {
-      id: string;
-    }[];
+  async resume(): Promise<void> {
+    await this.closeInterruptedAborts();
+    const rows = await this.store.all<{ id: string }>(
+      "SELECT id FROM runs WHERE status IN ('running', 'waiting')",
+    );
     for (const { id } of rows) this.drive(id);
   }
 
-  startRun(input: StartRunInput): CommandResult {
+  startRun(input: StartRunInput): Promise<CommandResult> {
     return this.command(input.key, 'run.start', null, input.actor, () =>
       startRunChange(this.core, input),
     );
   }
 
-  completeStep(input: CompleteStepInput): CommandResult {
+  completeStep(input: CompleteStepInput): Promise<CommandResult> {
     return this.command(input.key, 'step.done', input.runId, input.actor, () =>
       completeStepChange(this.core, input),
     );
   }
 
-  skipStep(input: StepReasonInput): CommandResult {
+  skipStep(input: StepReasonInput): Promise<CommandResult> {
     return this.command(input.key, 'step.skip', input.runId, input.actor, () =>
       skipStepChange(this.core, input),
     );
   }
 
-  addNote(input: NoteInput): CommandResult {
+  addNote(input: NoteInput): Promise<CommandResult> {
     return this.command(input.key, 'note.add', input.runId, input.actor, () =>
       addNoteChange(this.core, input),
     );
   }
 
-  decideApproval(input: ApprovalDecisionInput): CommandResult {
-    expireIfDue(this.core, input.approvalId);
+  async decideApproval(input: ApprovalDecisionInput): Promise<CommandResult> {
+    await expireIfDue(this.core, input.approvalId);
     return this.command(input.key, `approval.${input.decision}`, null, input.actor, () =>
       decideApprovalChange(this.core, input),
     );
   }
 
   /** Asks again after a request expired. */
-  renewApproval(input: RunInput): CommandResult {
+  renewApproval(input: RunInput): Promise<CommandResult> {
     return this.command(input.key, 'approval.renew', input.runId, input.actor, () =>
       renewApprovalChange(this.core, input),
     );
@@ -270,20 +280,20 @@ export class Engine {
    * A promotion is blocked by the RPO gate or the fence gate: proceed anyway, with a reason, once
    * a second person approves.
    */
-  overrideGate(input: StepReasonInput): CommandResult {
+  overrideGate(input: StepReasonInput): Promise<CommandResult> {
     return this.command(input.key, 'gate.override', input.runId, input.actor, () =>
       overrideGateChange(this.core, input),
     );
   }
 
-  retryStep(input: StepInput): CommandResult {
+  retryStep(input: StepInput): Promise<CommandResult> {
     return this.command(input.key, 'step.retry', input.runId, input.actor, () =>
       retryStepChange(this.core, input),
     );
   }
 
   /** Stops a run; with `unfence`, also lifts the fence it put on the old primary (not after a promotion). */
-  abortRun(input: AbortInput): CommandResult {
+  abortRun(input: AbortInput): Promise<CommandResult> {
     return this.command(input.key, 'run.abort', input.runId, input.actor, () =>
       abortRunChange(this.core, input),
     );
@@ -294,27 +304,27 @@ export class Engine {
    * walker will ever record its result, so it is recorded as interrupted (its effect unknown) and
    * the service's lock is released. A run some live process still walks is left to it.
    */
-  private closeInterruptedAborts(only: string | null = null): void {
-    const db = this.store.db;
-    const stuck = db
-      .prepare(
-        `SELECT s.run_id AS runId, s.step_index AS stepIndex FROM run_steps s JOIN runs r ON r.id = s.run_id
-         WHERE r.status = 'aborted' AND s.state = 'executing' AND (? IS NULL OR r.id = ?)`,
-      )
-      .all(only, only) as { runId: string; stepIndex: number }[];
+  private async closeInterruptedAborts(only: string | null = null): Promise<void> {
+    const db = this.store;
+    const stuck = await db.all<{ runId: string; stepIndex: number }>(
+      `SELECT s.run_id AS "runId", s.step_index AS "stepIndex" FROM run_steps s JOIN runs r ON r.id = s.run_id
+       WHERE r.status = 'aborted' AND s.state = 'executing' AND (r.id = ? OR CAST(? AS TEXT) IS NULL)`,
+      only,
+      only,
+    );
     for (const { runId, stepIndex } of stuck) {
-      if (claimRun(db, runId, this.clock(), this.executorId) === null) continue;
+      if ((await claimRun(db, runId, this.clock(), this.executorId)) === null) continue;
       const summary =
         'interrupted: the run was aborted while this action ran, and lifeboat stopped before it ended — its effect is unknown: check the resource by hand';
-      db.transaction(() => {
+      await db.transaction(async () => {
         const now = this.clock().toISOString();
-        updateStep(db, runId, stepIndex, {
+        await updateStep(db, runId, stepIndex, {
           state: 'skipped',
           finishedAt: now,
           actor: 'lifeboat',
           summary,
         });
-        recordStepEvent(db, {
+        await recordStepEvent(db, {
           runId,
           stepIndex,
           event: 'interrupted',
@@ -322,7 +332,7 @@ export class Engine {
           at: now,
           details: {},
         });
-        recordAuditEvents(
+        await recordAuditEvents(
           db,
           [
             {
@@ -334,8 +344,8 @@ export class Engine {
           ],
           this.clock,
         );
-      }).immediate();
-      releaseRun(db, runId, this.executorId);
+      });
+      await releaseRun(db, runId, this.executorId);
     }
   }
 
@@ -353,34 +363,32 @@ export class Engine {
     this.driving.set(runId, next);
   }
 
-  private command(
+  private async command(
     key: string,
     name: string,
     runId: string | null,
     actor: Actor,
-    change: () => Change,
-  ): CommandResult {
-    const db = this.store.db;
+    change: () => Promise<Change>,
+  ): Promise<CommandResult> {
+    const db = this.store;
     type Applied = { seen: StoredOutcome; result?: never } | { seen?: never; result: Change };
     let applied: Applied;
     try {
-      applied = db
-        .transaction((): Applied => {
-          const seen = findOutcome(db, key);
-          if (seen) return { seen };
-          const result = change();
-          recordAuditEvents(db, result.audit, this.clock);
-          storeOutcome(
-            db,
-            key,
-            { command: name, runId: result.runId, result: { ok: true, message: result.message } },
-            this.clock().toISOString(),
-          );
-          return { result };
-        })
-        .immediate();
+      applied = await db.transaction(async (): Promise<Applied> => {
+        const seen = await findOutcome(db, key);
+        if (seen) return { seen };
+        const result = await change();
+        await recordAuditEvents(db, result.audit, this.clock);
+        await storeOutcome(
+          db,
+          key,
+          { command: name, runId: result.runId, result: { ok: true, message: result.message } },
+          this.clock().toISOString(),
+        );
+        return { result };
+      });
     } catch (error) {
-      if (error instanceof GateRefused) this.recordRefusal(key, name, runId, actor, error);
+      if (error instanceof GateRefused) await this.recordRefusal(key, name, runId, actor, error);
       throw error;
     }
     if (applied.seen) {
@@ -412,7 +420,7 @@ export class Engine {
     target: NonNullable<Change['unfence']>,
     actor: Actor,
   ): Promise<void> {
-    const run = this.getRun(runId).run;
+    const run = (await this.getRun(runId)).run;
     const service = run.service ? (this.config.services[run.service] ?? null) : null;
     const database = this.deps.providersFor(service, run.kind, run.promote).database;
     let text: string;
@@ -427,15 +435,11 @@ export class Engine {
       text = `:x: the fence could not be lifted: ${message}. The old primary stays read-only until someone lifts it by hand (ALTER SYSTEM RESET default_transaction_read_only; SELECT pg_reload_conf();).`;
       audit = { action: 'fence.lift-failed', details: { node: target.node, error: message } };
     }
-    this.store.db
-      .transaction(() => {
-        recordAuditEvents(
-          this.store.db,
-          [audited(actor, audit.action, runId, { step: target.stepIndex, ...audit.details })],
-          this.clock,
-        );
-      })
-      .immediate();
+    await recordAuditEvents(
+      this.store,
+      [audited(actor, audit.action, runId, { step: target.stepIndex, ...audit.details })],
+      this.clock,
+    );
     this.emit({ type: 'notify', runId, text });
   }
 
@@ -449,11 +453,11 @@ export class Engine {
     runId: string | null,
     actor: Actor,
     error: GateRefused,
-  ): void {
-    const db = this.store.db;
-    db.transaction(() => {
-      if (findOutcome(db, key)) return;
-      recordAuditEvents(
+  ): Promise<void> {
+    const db = this.store;
+    return db.transaction(async () => {
+      if (await findOutcome(db, key)) return;
+      await recordAuditEvents(
         db,
         [
           audited(actor, `${name}.refused`, runId ?? 'lifeboat', {
@@ -463,13 +467,13 @@ export class Engine {
         ],
         this.clock,
       );
-      storeOutcome(
+      await storeOutcome(
         db,
         key,
         { command: name, runId, result: { ok: false, gate: error.gate, reason: error.reason } },
         this.clock().toISOString(),
       );
-    }).immediate();
+    });
   }
 
   private emit(event: EngineEvent): void {

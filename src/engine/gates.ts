@@ -19,12 +19,16 @@ import { GATE_OVERRIDES, updateStep } from '../store/steps.js';
 import { describeLag } from '../actions/db/describe-lag.js';
 import type { ActionContext } from '../actions/types.js';
 import type { EngineEvent } from './events.js';
-import type { StepRunnerDeps } from './transitions.js';
+import type { Seen, StepRunnerDeps } from './transitions.js';
 
 /** What the gates need from the step runner. */
 export interface GateKit {
   deps: StepRunnerDeps;
-  commit(runId: string, change: (events: EngineEvent[], audit: AuditEvent[]) => void): void;
+  commit(
+    runId: string,
+    change: (events: EngineEvent[], audit: AuditEvent[]) => Promise<void>,
+    seen?: Seen,
+  ): Promise<void>;
   requestApproval(
     run: RunRecord,
     stepIndex: number,
@@ -33,8 +37,8 @@ export interface GateKit {
     required: number,
     reason: string | null,
     binding?: Binding,
-  ): ApprovalRecord;
-  isApproved(runId: string, stepIndex: number, gate: ApprovalGate): boolean;
+  ): Promise<ApprovalRecord>;
+  isApproved(runId: string, stepIndex: number, gate: ApprovalGate): Promise<boolean>;
 }
 
 /** What an approval covers: the plan shown (its hash) and the attempt of the step. */
@@ -61,11 +65,12 @@ export async function askForApproval(
   kit: GateKit,
   run: RunRecord,
   step: Step,
+  seen: Seen,
   context: ActionContext,
   binding: Binding,
 ): Promise<void> {
-  const db = kit.deps.store.db;
-  const open = approvalsFor(db, run.id, step.index, 'two-person');
+  const db = kit.deps.store;
+  const open = await approvalsFor(db, run.id, step.index, 'two-person');
   const pending = open.filter((approval) => approval.status === 'pending');
   if (pending.some((approval) => approval.planHash === binding.planHash)) return;
   const latest = open.at(-1);
@@ -79,39 +84,49 @@ export async function askForApproval(
     lag === null
       ? ''
       : ` Replication lag now: ${lag.measurement ? describeLag(lag.measurement, context.service?.rpoSeconds ?? null) : lag.error}.`;
-  kit.commit(run.id, (events, audit) => {
-    const now = kit.deps.clock().toISOString();
-    for (const stale of pending)
-      setApprovalStatus(db, stale.id, 'expired', now, 'the plan changed since it was asked');
-    const approval = kit.requestApproval(
-      run,
-      step.index,
-      'two-person',
-      run.startedBy,
-      kit.deps.config.approvals.required,
-      null,
-      binding,
-    );
-    audit.push({
-      actor: 'system',
-      action: 'approval.requested',
-      subject: run.id,
-      details: {
-        step: step.index,
-        approval: approval.id,
-        action: step.action,
-        required: approval.required,
-        attempt: binding.attempt,
-        plan: binding.planHash,
-      },
-    });
-    events.push({
-      type: 'approval.requested',
-      runId: run.id,
-      approval,
-      summary: `${plan}${lagLine}`,
-    });
-  });
+  await kit.commit(
+    run.id,
+    async (events, audit) => {
+      const now = kit.deps.clock().toISOString();
+      for (const stale of pending)
+        await setApprovalStatus(
+          db,
+          stale.id,
+          'expired',
+          now,
+          'the plan changed since it was asked',
+        );
+      const approval = await kit.requestApproval(
+        run,
+        step.index,
+        'two-person',
+        run.startedBy,
+        kit.deps.config.approvals.required,
+        null,
+        binding,
+      );
+      audit.push({
+        actor: 'system',
+        action: 'approval.requested',
+        subject: run.id,
+        details: {
+          step: step.index,
+          approval: approval.id,
+          action: step.action,
+          required: approval.required,
+          attempt: binding.attempt,
+          plan: binding.planHash,
+        },
+      });
+      events.push({
+        type: 'approval.requested',
+        runId: run.id,
+        approval,
+        summary: `${plan}${lagLine}`,
+      });
+    },
+    seen,
+  );
 }
 
 /**
@@ -123,16 +138,17 @@ export async function fenceGate(
   kit: GateKit,
   run: RunRecord,
   step: Step,
+  seen: Seen,
   context: ActionContext,
   service: Service,
 ): Promise<{ blocked: boolean; source: NodeProbe | null }> {
   const database = context.providers.database;
   if (!database) return { blocked: false, source: null };
   const source = await database.probe(database.source);
-  if (source.role !== 'writable' || kit.isApproved(run.id, step.index, 'fence-override'))
+  if (source.role !== 'writable' || (await kit.isApproved(run.id, step.index, 'fence-override')))
     return { blocked: false, source };
   const reason = `${service.name}'s ${database.sourceName} still accepts writes: fence it first (a db.fence step before the promotion), or override — promote unfenced, with a reason a second person approves. Promoting now would leave two writable primaries.`;
-  block(kit, run, step, 'fence-gate', reason, { source }, 'gate.fence-blocked', {
+  await block(kit, run, step, seen, 'fence-gate', reason, { source }, 'gate.fence-blocked', {
     source: database.sourceName,
     role: source.role,
   });
@@ -144,6 +160,7 @@ export async function rpoGate(
   kit: GateKit,
   run: RunRecord,
   step: Step,
+  seen: Seen,
   context: ActionContext,
   service: Service,
 ): Promise<{ blocked: boolean; exposure: RpoExposure | null }> {
@@ -155,7 +172,7 @@ export async function rpoGate(
   const lag = await measureLag(context, fencedAt);
   const measurement = lag.measurement;
   const exposure = measurement ? exposureOf(measurement, fencedAt) : null;
-  const isOverridden = kit.isApproved(run.id, step.index, 'rpo-override');
+  const isOverridden = await kit.isApproved(run.id, step.index, 'rpo-override');
   const problem =
     measurement === null
       ? `replication lag could not be measured (${lag.error})`
@@ -165,7 +182,7 @@ export async function rpoGate(
         : null;
   if (problem === null || isOverridden) return { blocked: false, exposure };
   const reason = `${problem}. Promoting now could lose that much committed data. Wait and retry, or override with a reason (a second person must approve).`;
-  block(kit, run, step, 'rpo-gate', reason, { lag: measurement }, 'gate.rpo-blocked', {
+  await block(kit, run, step, seen, 'rpo-gate', reason, { lag: measurement }, 'gate.rpo-blocked', {
     lagSeconds: measurement?.lagSeconds ?? null,
     rpoSeconds: service.rpoSeconds,
   });
@@ -173,39 +190,45 @@ export async function rpoGate(
 }
 
 /** The step waits on `gate` with `reason`, unless an override of it is already pending. */
-function block(
+async function block(
   kit: GateKit,
   run: RunRecord,
   step: Step,
+  seen: Seen,
   gate: keyof typeof GATE_OVERRIDES,
   reason: string,
   details: Record<string, unknown>,
   auditAction: string,
   auditDetails: Record<string, unknown>,
-): void {
-  const overrides = approvalsFor(kit.deps.store.db, run.id, step.index, GATE_OVERRIDES[gate]);
+): Promise<void> {
+  const db = kit.deps.store;
+  const overrides = await approvalsFor(db, run.id, step.index, GATE_OVERRIDES[gate]);
   if (overrides.some((approval) => approval.status === 'pending')) return;
-  kit.commit(run.id, (events, audit) => {
-    updateStep(kit.deps.store.db, run.id, step.index, {
-      waitingOn: gate,
-      summary: reason,
-      details,
-    });
-    updateRun(kit.deps.store.db, run.id, { status: 'waiting' });
-    audit.push({
-      actor: 'system',
-      action: auditAction,
-      subject: run.id,
-      details: { step: step.index, ...auditDetails },
-    });
-    events.push({
-      type: 'step.blocked',
-      runId: run.id,
-      stepIndex: step.index,
-      reason,
-      waitingOn: gate,
-    });
-  });
+  await kit.commit(
+    run.id,
+    async (events, audit) => {
+      await updateStep(db, run.id, step.index, {
+        waitingOn: gate,
+        summary: reason,
+        details,
+      });
+      await updateRun(db, run.id, { status: 'waiting' });
+      audit.push({
+        actor: 'system',
+        action: auditAction,
+        subject: run.id,
+        details: { step: step.index, ...auditDetails },
+      });
+      events.push({
+        type: 'step.blocked',
+        runId: run.id,
+        stepIndex: step.index,
+        reason,
+        waitingOn: gate,
+      });
+    },
+    seen,
+  );
 }
 
 /** What a promotion now would lose, with whether that is all or only what can be seen. */

@@ -5,7 +5,7 @@ import { GateRefused, UsageError } from '../errors.js';
 import type { NodeName } from '../providers/types.js';
 import { allSteps } from '../runbook/model.js';
 import type { AuditEvent } from '../store/audit.js';
-import type { Db } from '../store/db.js';
+import type { Sql } from '../store/db.js';
 import { getRun, insertRun, updateRun, isInFlight, type RunRecord } from '../store/runs.js';
 import { getSteps, insertSteps, recordStepEvent, updateStep } from '../store/steps.js';
 import { changesInfrastructure, startConflicts } from './conflicts.js';
@@ -22,7 +22,7 @@ import {
 } from './core.js';
 import type { EngineEvent } from './events.js';
 
-export function startRunChange(core: EngineCore, input: StartRunInput): Change {
+export async function startRunChange(core: EngineCore, input: StartRunInput): Promise<Change> {
   const runbook = core.loadRunbook(input.runbook);
   const kind = input.kind ?? runbook.kind;
   const service = resolveService(core, runbook, input.service ?? null, kind);
@@ -42,16 +42,16 @@ export function startRunChange(core: EngineCore, input: StartRunInput): Change {
       `the impact time ${impactAt.toISOString()} is in the future: it is when the outage began`,
     );
   }
-  const { refusal, exercisesToAbort } = startConflicts(
-    core.store.db,
+  const { refusal, exercisesToAbort } = await startConflicts(
+    core.store,
     service?.name ?? null,
     kind,
     runbook,
   );
   if (refusal) throw new GateRefused('one-at-a-time', refusal);
   const runId = core.newId('r');
-  const promote = service ? promoteFor(core.store.db, service.name, kind) : undefined;
-  insertRun(core.store.db, {
+  const promote = service ? await promoteFor(core.store, service.name, kind) : undefined;
+  await insertRun(core.store, {
     id: runId,
     runbook,
     service: service?.name ?? null,
@@ -64,7 +64,7 @@ export function startRunChange(core: EngineCore, input: StartRunInput): Change {
     mutates,
     startedVia: input.actor.via ?? null,
   });
-  insertSteps(core.store.db, runId, allSteps(runbook).length);
+  await insertSteps(core.store, runId, allSteps(runbook).length);
   const audit: AuditEvent[] = [
     audited(input.actor, 'run.started', runId, {
       runbook: runbook.name,
@@ -76,7 +76,7 @@ export function startRunChange(core: EngineCore, input: StartRunInput): Change {
   const events: EngineEvent[] = [];
   for (const exercise of exercisesToAbort) {
     const outcome = `aborted: a real ${kind} of ${service?.name} started (run ${runId})`;
-    endAborted(core.store.db, exercise, {
+    await endAborted(core.store, exercise, {
       outcome,
       actor: 'system',
       reason: outcome,
@@ -92,10 +92,10 @@ export function startRunChange(core: EngineCore, input: StartRunInput): Change {
     events.push({
       type: 'run.finished',
       runId: exercise.id,
-      run: getRun(core.store.db, exercise.id)!,
+      run: (await getRun(core.store, exercise.id))!,
     });
   }
-  events.unshift({ type: 'run.started', runId, run: getRun(core.store.db, runId)! });
+  events.unshift({ type: 'run.started', runId, run: (await getRun(core.store, runId))! });
   return {
     runId,
     message: `started ${kind} run ${runId} of ${runbook.name}`,
@@ -105,8 +105,8 @@ export function startRunChange(core: EngineCore, input: StartRunInput): Change {
   };
 }
 
-export function abortRunChange(core: EngineCore, input: AbortInput): Change {
-  const run = runOrThrow(core, input.runId);
+export async function abortRunChange(core: EngineCore, input: AbortInput): Promise<Change> {
+  const run = await runOrThrow(core, input.runId);
   if (!isInFlight(run)) throw new UsageError(`run ${run.id} is already ${run.status}`);
   if (!input.reason.trim())
     throw new UsageError('aborting a run needs a reason (it goes into the report)');
@@ -114,7 +114,7 @@ export function abortRunChange(core: EngineCore, input: AbortInput): Change {
     user: run.startedBy,
     who: `the person who started it (${run.startedBy})`,
   });
-  const executing = executingStep(core, run);
+  const executing = await executingStep(core, run);
   if (executing && run.mutates) {
     if (!input.force)
       throw new GateRefused(
@@ -128,10 +128,10 @@ export function abortRunChange(core: EngineCore, input: AbortInput): Change {
       `force the abort of run ${run.id} while it runs ${executing.action}`,
     );
   }
-  const unfence = input.unfence ? unfenceTarget(core, run) : undefined;
+  const unfence = input.unfence ? await unfenceTarget(core, run) : undefined;
   const now = core.clock().toISOString();
   const outcome = `aborted by ${input.actor.user}${input.reason.trim() ? `: ${input.reason.trim()}` : ''}`;
-  endAborted(core.store.db, run, {
+  await endAborted(core.store, run, {
     outcome,
     actor: input.actor.user,
     reason: input.reason.trim(),
@@ -147,7 +147,7 @@ export function abortRunChange(core: EngineCore, input: AbortInput): Change {
         ...(unfence ? { unfence: unfence.node } : {}),
       }),
     ],
-    events: [{ type: 'run.finished', runId: run.id, run: getRun(core.store.db, run.id)! }],
+    events: [{ type: 'run.finished', runId: run.id, run: (await getRun(core.store, run.id))! }],
     unfence,
   };
 }
@@ -157,21 +157,21 @@ export function abortRunChange(core: EngineCore, input: AbortInput): Change {
  * the abort in its timeline. A step whose action is still executing (a forced abort) keeps its
  * state until the action's result is recorded.
  */
-export function endAborted(
-  db: Db,
+export async function endAborted(
+  db: Sql,
   run: RunRecord,
   how: { outcome: string; actor: string; reason: string; at: string; executing: string | null },
-): void {
-  updateRun(db, run.id, { status: 'aborted', outcome: how.outcome, finishedAt: how.at });
-  const current = getSteps(db, run.id)[run.currentStep];
+): Promise<void> {
+  await updateRun(db, run.id, { status: 'aborted', outcome: how.outcome, finishedAt: how.at });
+  const current = (await getSteps(db, run.id))[run.currentStep];
   if (current?.state === 'active')
-    updateStep(db, run.id, run.currentStep, {
+    await updateStep(db, run.id, run.currentStep, {
       state: 'aborted',
       waitingOn: null,
       finishedAt: how.at,
       summary: `not done: ${how.outcome}`,
     });
-  recordStepEvent(db, {
+  await recordStepEvent(db, {
     runId: run.id,
     stepIndex: run.currentStep,
     event: 'run.aborted',
@@ -182,10 +182,10 @@ export function endAborted(
 }
 
 /** The step of the run whose action is executing right now, if any. */
-function executingStep(core: EngineCore, run: RunRecord) {
-  const records = getSteps(core.store.db, run.id);
+async function executingStep(core: EngineCore, run: RunRecord) {
+  const records = await getSteps(core.store, run.id);
   return (
-    allSteps(core.runner.runbookOf(run.id)).find(
+    allSteps(await core.runner.runbookOf(run.id)).find(
       (step) => records[step.index]?.state === 'executing',
     ) ?? null
   );
@@ -195,9 +195,12 @@ function executingStep(core: EngineCore, run: RunRecord) {
  * What stopping with "unfence" would undo: the fence this run put up. Refused once a promotion
  * may have happened — lifting the fence then could leave two writable primaries.
  */
-function unfenceTarget(core: EngineCore, run: RunRecord): NonNullable<Change['unfence']> {
-  const steps = allSteps(core.runner.runbookOf(run.id));
-  const records = getSteps(core.store.db, run.id);
+async function unfenceTarget(
+  core: EngineCore,
+  run: RunRecord,
+): Promise<NonNullable<Change['unfence']>> {
+  const steps = allSteps(await core.runner.runbookOf(run.id));
+  const records = await getSteps(core.store, run.id);
   const promotion = steps.find(
     (step) =>
       step.action === 'db.promote' &&

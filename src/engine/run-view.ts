@@ -3,7 +3,7 @@
 
 import { allSteps, type Runbook, type Step } from '../runbook/model.js';
 import { approvalsOfRun, type ApprovalRecord } from '../store/approvals.js';
-import type { Db } from '../store/db.js';
+import type { Sql } from '../store/db.js';
 import { getRun, getRunbookSnapshot, type RunRecord, isInFlight } from '../store/runs.js';
 import { getSteps, type StepRecord } from '../store/steps.js';
 import { unprotectedAfter } from '../store/protection.js';
@@ -42,12 +42,12 @@ export interface RunView {
   unprotected: { seconds: number; ongoing: boolean; since: string } | null;
 }
 
-export function getRunView(db: Db, runId: string, now: Date): RunView | null {
-  const run = getRun(db, runId);
-  const runbook = getRunbookSnapshot(db, runId);
+export async function getRunView(db: Sql, runId: string, now: Date): Promise<RunView | null> {
+  const run = await getRun(db, runId);
+  const runbook = await getRunbookSnapshot(db, runId);
   if (!run || !runbook) return null;
-  const records = getSteps(db, runId);
-  const approvals = approvalsOfRun(db, runId);
+  const records = await getSteps(db, runId);
+  const approvals = await approvalsOfRun(db, runId);
   const steps = allSteps(runbook).map((step): StepView => {
     const record = records[step.index];
     return {
@@ -72,7 +72,7 @@ export function getRunView(db: Db, runId: string, now: Date): RunView | null {
     run.rtoSeconds !== null ? null : run.finishedAt ? Date.parse(run.finishedAt) : now.getTime();
   const elapsedSeconds =
     run.rtoSeconds ?? ((end ?? now.getTime()) - Date.parse(run.impactAt)) / 1000;
-  const unprotected = unprotectedAfter(db, runId, now);
+  const unprotected = await unprotectedAfter(db, runId, now);
   return { run, runbook, steps, phases, current, elapsedSeconds, unprotected };
 }
 

@@ -18,26 +18,33 @@ import {
 } from './core.js';
 import type { EngineEvent } from './events.js';
 
-export function completeStepChange(core: EngineCore, input: CompleteStepInput): Change {
-  const { run, step } = currentStep(core, input.runId, input.stepIndex);
+export async function completeStepChange(
+  core: EngineCore,
+  input: CompleteStepInput,
+): Promise<Change> {
+  const { run, step } = await currentStep(core, input.runId, input.stepIndex);
   requireStepPermission(core.config, run, step, input.actor, 'complete');
   if (
     step.approval === 'two-person' &&
     run.kind !== 'tabletop' &&
-    !core.runner.validApproval(run, step.index, core.runner.approvalBinding(run, step))
+    !(await core.runner.validApproval(
+      run,
+      step.index,
+      await core.runner.approvalBinding(run, step),
+    ))
   ) {
     throw new GateRefused(
       'two-person',
       `step ${step.index + 1} needs a second person's approval before it is done: approve the request in the thread first (the requester cannot approve it)`,
     );
   }
-  if (!core.runner.isManual(run, step)) {
+  if (!(await core.runner.isManual(run, step))) {
     throw new UsageError(
       `step ${step.index + 1} runs ${step.action}: it finishes when the action does (retry or skip it instead)`,
     );
   }
   const events: EngineEvent[] = [];
-  core.runner.finishStep(
+  await core.runner.finishStep(
     run,
     step,
     {
@@ -58,18 +65,18 @@ export function completeStepChange(core: EngineCore, input: CompleteStepInput): 
   };
 }
 
-export function skipStepChange(core: EngineCore, input: StepReasonInput): Change {
+export async function skipStepChange(core: EngineCore, input: StepReasonInput): Promise<Change> {
   if (!input.reason.trim())
     throw new UsageError('skipping a step needs a reason (it goes into the report)');
-  const { run, step } = currentStep(core, input.runId, input.stepIndex);
+  const { run, step } = await currentStep(core, input.runId, input.stepIndex);
   requireStepPermission(core.config, run, step, input.actor, 'skip');
   const now = core.clock().toISOString();
-  for (const approval of approvalsFor(core.store.db, run.id, step.index)) {
+  for (const approval of await approvalsFor(core.store, run.id, step.index)) {
     if (approval.status === 'pending')
-      setApprovalStatus(core.store.db, approval.id, 'expired', now, 'step skipped');
+      await setApprovalStatus(core.store, approval.id, 'expired', now, 'step skipped');
   }
   const events: EngineEvent[] = [];
-  core.runner.finishStep(
+  await core.runner.finishStep(
     run,
     step,
     {
@@ -92,9 +99,9 @@ export function skipStepChange(core: EngineCore, input: StepReasonInput): Change
   };
 }
 
-export function addNoteChange(core: EngineCore, input: NoteInput): Change {
+export async function addNoteChange(core: EngineCore, input: NoteInput): Promise<Change> {
   if (!input.text.trim()) throw new UsageError('a note needs some text');
-  const run = runOrThrow(core, input.runId);
+  const run = await runOrThrow(core, input.runId);
   if (!isInFlight(run))
     requirePermission(
       core.config,
@@ -107,9 +114,14 @@ export function addNoteChange(core: EngineCore, input: NoteInput): Change {
       },
     );
   const stepIndex = input.stepIndex ?? null;
-  core.store.db
-    .prepare('INSERT INTO notes (run_id, step_index, author, text, at) VALUES (?, ?, ?, ?, ?)')
-    .run(run.id, stepIndex, input.actor.user, input.text.trim(), core.clock().toISOString());
+  await core.store.run(
+    'INSERT INTO notes (run_id, step_index, author, text, at) VALUES (?, ?, ?, ?, ?)',
+    run.id,
+    stepIndex,
+    input.actor.user,
+    input.text.trim(),
+    core.clock().toISOString(),
+  );
   return {
     runId: run.id,
     message: 'note added',
@@ -128,16 +140,16 @@ export function addNoteChange(core: EngineCore, input: NoteInput): Change {
   };
 }
 
-export function retryStepChange(core: EngineCore, input: StepInput): Change {
-  const { run, step } = currentStep(core, input.runId, input.stepIndex);
+export async function retryStepChange(core: EngineCore, input: StepInput): Promise<Change> {
+  const { run, step } = await currentStep(core, input.runId, input.stepIndex);
   requireStepPermission(core.config, run, step, input.actor, 'retry');
-  const record = getStep(core.store.db, run.id, step.index);
+  const record = await getStep(core.store, run.id, step.index);
   const waiting = record?.waitingOn;
   if (waiting !== 'failure' && waiting !== 'rpo-gate' && waiting !== 'fence-gate') {
     throw new UsageError(`step ${step.index + 1} has not failed: there is nothing to retry`);
   }
-  updateStep(core.store.db, run.id, step.index, { waitingOn: null });
-  updateRun(core.store.db, run.id, { status: 'running' });
+  await updateStep(core.store, run.id, step.index, { waitingOn: null });
+  await updateRun(core.store, run.id, { status: 'running' });
   return {
     runId: run.id,
     message: `retrying step ${step.index + 1}`,

@@ -25,13 +25,15 @@ import {
 } from './executor-lease.js';
 import { askForApproval, fenceGate, rpoGate, type GateKit, type RpoExposure } from './gates.js';
 import {
+  Moved,
   Transitions,
   hasAuditedVotes,
+  type Seen,
   hashPlan,
   type ApprovalBinding,
   type StepRunnerDeps,
 } from './transitions.js';
-import { approvalsFor, setApprovalStatus } from '../store/approvals.js';
+import { approvalsFor, setApprovalStatus, type ApprovalRecord } from '../store/approvals.js';
 
 export type { ProvidersFor, StepRunnerDeps } from './transitions.js';
 
@@ -44,12 +46,12 @@ export class StepRunner extends Transitions implements GateKit {
 
   /** Walks the run while this process holds its claim; another live walker means hands off. */
   async drive(runId: string): Promise<void> {
-    const db = this.deps.store.db;
+    const db = this.deps.store;
     const self = this.executorId;
-    const epoch = claimRun(db, runId, new Date(), self);
+    const epoch = await claimRun(db, runId, new Date(), self);
     if (epoch === null) {
       this.deps.logger?.info(
-        { run: runId, holder: holderOf(db, runId, self) },
+        { run: runId, holder: await holderOf(db, runId, self) },
         'another process is walking this run',
       );
       return;
@@ -57,7 +59,7 @@ export class StepRunner extends Transitions implements GateKit {
     this.held.set(runId, epoch);
     try {
       do await this.walk(runId);
-      while (!releaseRun(db, runId, self));
+      while (!(await releaseRun(db, runId, self)));
     } catch (error) {
       if (error instanceof LeaseLost) {
         // Taken over while paused or cut off: the new holder walks on from what the store says.
@@ -67,7 +69,7 @@ export class StepRunner extends Transitions implements GateKit {
         );
         return;
       }
-      releaseRun(db, runId, self);
+      await releaseRun(db, runId, self);
       throw error;
     } finally {
       this.held.delete(runId);
@@ -76,57 +78,68 @@ export class StepRunner extends Transitions implements GateKit {
 
   private async walk(runId: string): Promise<void> {
     for (;;) {
-      const run = getRun(this.deps.store.db, runId);
+      const run = await getRun(this.deps.store, runId);
       if (!run || !isInFlight(run)) {
         // A long-lived bot walks thousands of runs: keep nothing of one that ended.
         this.forget(runId);
         this.providers.delete(runId);
         return;
       }
-      const step = allSteps(this.runbookOf(runId))[run.currentStep];
+      const step = allSteps(await this.runbookOf(runId))[run.currentStep];
       if (!step) return;
-      const record = getStep(this.deps.store.db, runId, step.index)!;
-      if (record.state === 'done' || record.state === 'skipped') {
-        this.commit(run.id, (events) => this.advance(run, step.index, events));
-        continue;
+      const record = (await getStep(this.deps.store, runId, step.index))!;
+      try {
+        if (record.state === 'done' || record.state === 'skipped') {
+          await this.commit(
+            run.id,
+            (events) => this.advance(run, step.index, events),
+            Transitions.seen(record),
+          );
+          continue;
+        }
+        if (!(await this.progress(run, step, record))) return;
+      } catch (error) {
+        // A person acted between what the walker read and its commit: read the store again.
+        if (!(error instanceof Moved)) throw error;
       }
-      if (!(await this.progress(run, step, record))) return;
     }
   }
 
   /** Takes the current step as far as it can go; true when it finished and the walk goes on. */
   private async progress(run: RunRecord, step: Step, initial: StepRecord): Promise<boolean> {
-    const context = this.contextFor(run, step);
+    const context = await this.contextFor(run, step);
     const action = step.action ? this.deps.actions[step.action] : null;
-    if (initial.state === 'pending') this.activate(run, step, context);
-    const record = getStep(this.deps.store.db, run.id, step.index)!;
+    if (initial.state === 'pending') await this.activate(run, step, initial, context);
+    const record = (await getStep(this.deps.store, run.id, step.index))!;
     if (record.waitingOn === 'failure') return false;
-    const isManual = this.isManual(run, step);
+    const seen = Transitions.seen(record);
+    const isManual = this.isManualIn(run, step, context);
     if (action && run.kind !== 'tabletop') {
       const skipReason = action.skipReason?.(context) ?? null;
       if (skipReason !== null) {
-        this.skipInapplicable(run, step, skipReason);
+        await this.skipInapplicable(run, step, seen, skipReason);
         return true;
       }
     }
     const service = context.service;
     const isPromotion = step.action === 'db.promote' && service !== null && !isManual;
-    if (isPromotion && (await fenceGate(this, run, step, context, service)).blocked) return false;
+    if (isPromotion && (await fenceGate(this, run, step, seen, context, service)).blocked)
+      return false;
     if (step.approval === 'two-person' && run.kind !== 'tabletop') {
-      const binding = this.approvalBinding(run, step, record, context);
-      if (this.refuseForgedApprovals(run, step)) return false;
-      if (!this.validApproval(run, step.index, binding)) {
-        await askForApproval(this, run, step, context, binding);
+      const binding = await this.approvalBinding(run, step, record, context);
+      if (await this.refuseForgedApprovals(run, step, seen)) return false;
+      if (!(await this.validApproval(run, step.index, binding))) {
+        await askForApproval(this, run, step, seen, context, binding);
         return false;
       }
     }
     if (isManual) {
-      this.readyForPeople(run, step, record, context);
+      await this.readyForPeople(run, step, record, context);
       return false;
     }
     let exposure: RpoExposure | null | undefined;
     if (isPromotion) {
-      const gate = await rpoGate(this, run, step, context, service);
+      const gate = await rpoGate(this, run, step, seen, context, service);
       if (gate.blocked) return false;
       exposure = gate.exposure;
     }
@@ -134,12 +147,14 @@ export class StepRunner extends Transitions implements GateKit {
   }
 
   /** What a two-person approval of this step covers now: the plan as shown, and the attempt. */
-  approvalBinding(
+  async approvalBinding(
     run: RunRecord,
     step: Step,
-    record: StepRecord | null = getStep(this.deps.store.db, run.id, step.index),
-    context: ActionContext = this.contextFor(run, step),
-  ): ApprovalBinding {
+    known?: StepRecord | null,
+    knownContext?: ActionContext,
+  ): Promise<ApprovalBinding> {
+    const record = known === undefined ? await getStep(this.deps.store, run.id, step.index) : known;
+    const context = knownContext ?? (await this.contextFor(run, step));
     const action = step.action ? this.deps.actions[step.action] : null;
     const plan = action
       ? `${action.plan(context)}\n${action.instructions?.(context) ?? ''}`
@@ -155,88 +170,105 @@ export class StepRunner extends Transitions implements GateKit {
    * An approval the store calls approved, with no approving vote in the audit log, was set by
    * someone editing the database: the step does not run, and says so.
    */
-  private refuseForgedApprovals(run: RunRecord, step: Step): boolean {
-    const forged = approvalsFor(this.deps.store.db, run.id, step.index).filter(
-      (approval) =>
-        approval.status === 'approved' && !hasAuditedVotes(this.deps.store.db, approval),
-    );
+  private async refuseForgedApprovals(run: RunRecord, step: Step, seen: Seen): Promise<boolean> {
+    const db = this.deps.store;
+    const forged: ApprovalRecord[] = [];
+    for (const approval of await approvalsFor(db, run.id, step.index))
+      if (approval.status === 'approved' && !(await hasAuditedVotes(db, approval)))
+        forged.push(approval);
     if (forged.length === 0) return false;
     const ids = forged.map((approval) => approval.id).join(', ');
-    this.commit(run.id, (_events, audit) => {
-      const now = this.deps.clock().toISOString();
-      for (const approval of forged)
-        setApprovalStatus(
-          this.deps.store.db,
-          approval.id,
-          'expired',
-          now,
-          'no votes in the audit log',
-        );
-      audit.push({
-        actor: 'system',
-        action: 'approval.forged',
-        subject: run.id,
-        details: { step: step.index, approvals: forged.map((approval) => approval.id) },
-      });
-    });
-    this.fail(
+    await this.commit(
+      run.id,
+      async (_events, audit) => {
+        const now = this.deps.clock().toISOString();
+        for (const approval of forged)
+          await setApprovalStatus(db, approval.id, 'expired', now, 'no votes in the audit log');
+        audit.push({
+          actor: 'system',
+          action: 'approval.forged',
+          subject: run.id,
+          details: { step: step.index, approvals: forged.map((approval) => approval.id) },
+        });
+      },
+      seen,
+    );
+    await this.fail(
       run,
       step,
       `approval ${ids} is marked approved in the store, but the audit log holds no approving vote for it: it was not given through lifeboat, so the step will not run. Run "lifeboat audit verify", then retry to ask for a new approval.`,
+      seen,
     );
     return true;
   }
 
   /** A manual step whose approval (if any) is given: back to waiting for Done. */
-  private readyForPeople(
+  private async readyForPeople(
     run: RunRecord,
     step: Step,
     record: StepRecord,
     context: ActionContext,
-  ): void {
+  ): Promise<void> {
     if (record.waitingOn === 'operator') return;
     const plan = step.action ? this.deps.actions[step.action].plan(context) : null;
-    this.commit(run.id, (events) => {
-      updateStep(this.deps.store.db, run.id, step.index, { waitingOn: 'operator' });
-      updateRun(this.deps.store.db, run.id, { status: 'waiting' });
-      events.push({ type: 'step.started', runId: run.id, stepIndex: step.index, plan });
-    });
+    await this.commit(
+      run.id,
+      async (events) => {
+        await updateStep(this.deps.store, run.id, step.index, { waitingOn: 'operator' });
+        await updateRun(this.deps.store, run.id, { status: 'waiting' });
+        events.push({ type: 'step.started', runId: run.id, stepIndex: step.index, plan });
+      },
+      Transitions.seen(record),
+    );
   }
 
   /**
    * Done by a person, not lifeboat: a step with no action, any step of a tabletop, and an action
    * whose work is a person's here (rebuilding a self-managed standby: the commands are shown).
    */
-  isManual(run: RunRecord, step: Step): boolean {
+  async isManual(run: RunRecord, step: Step): Promise<boolean> {
     if (step.action === null || run.kind === 'tabletop') return true;
-    const action = this.deps.actions[step.action];
-    return (action.instructions?.(this.contextFor(run, step)) ?? null) !== null;
+    return this.isManualIn(run, step, await this.contextFor(run, step));
   }
 
-  private activate(run: RunRecord, step: Step, context: ActionContext): void {
+  private isManualIn(run: RunRecord, step: Step, context: ActionContext): boolean {
+    if (step.action === null || run.kind === 'tabletop') return true;
+    return (this.deps.actions[step.action].instructions?.(context) ?? null) !== null;
+  }
+
+  private async activate(
+    run: RunRecord,
+    step: Step,
+    initial: StepRecord,
+    context: ActionContext,
+  ): Promise<void> {
     const action = step.action ? this.deps.actions[step.action] : null;
     const plan = action ? action.plan(context) : null;
     const instructions =
       action && run.kind !== 'tabletop' ? (action.instructions?.(context) ?? null) : null;
-    const isManual = this.isManual(run, step);
-    this.commit(run.id, (events) => {
-      const now = this.deps.clock().toISOString();
-      updateStep(this.deps.store.db, run.id, step.index, {
-        state: 'active',
-        startedAt: now,
-        waitingOn: isManual ? 'operator' : null,
-        ...(instructions ? { details: { instructions } } : {}),
-      });
-      recordStepEvent(this.deps.store.db, {
-        runId: run.id,
-        stepIndex: step.index,
-        event: 'started',
-        actor: 'lifeboat',
-        at: now,
-        details: { plan },
-      });
-      events.push({ type: 'step.started', runId: run.id, stepIndex: step.index, plan });
-    });
+    const isManual = this.isManualIn(run, step, context);
+    await this.commit(
+      run.id,
+      async (events) => {
+        const now = this.deps.clock().toISOString();
+        await updateStep(this.deps.store, run.id, step.index, {
+          state: 'active',
+          startedAt: now,
+          waitingOn: isManual ? 'operator' : null,
+          ...(instructions ? { details: { instructions } } : {}),
+        });
+        await recordStepEvent(this.deps.store, {
+          runId: run.id,
+          stepIndex: step.index,
+          event: 'started',
+          actor: 'lifeboat',
+          at: now,
+          details: { plan },
+        });
+        events.push({ type: 'step.started', runId: run.id, stepIndex: step.index, plan });
+      },
+      Transitions.seen(initial),
+    );
   }
 
   private async execute(
@@ -253,30 +285,43 @@ export class StepRunner extends Transitions implements GateKit {
       ? (record.details.prepared as Record<string, unknown>)
       : ((await action.prepare?.(context)) ?? {});
     const plan = action.plan(context);
-    this.commit(run.id, (events) => {
-      const now = this.deps.clock().toISOString();
-      updateStep(this.deps.store.db, run.id, step.index, {
-        state: 'executing',
-        waitingOn: null,
-        details: { ...record.details, prepared, attempts: attempt },
-      });
-      updateRun(this.deps.store.db, run.id, { status: 'running' });
-      recordStepEvent(this.deps.store.db, {
-        runId: run.id,
-        stepIndex: step.index,
-        event: 'action.started',
-        actor: 'lifeboat',
-        at: now,
-        details: { action: step.action, attempt, plan },
-      });
-      events.push({ type: 'action.started', runId: run.id, stepIndex: step.index, plan, attempt });
-    });
+    await this.commit(
+      run.id,
+      async (events) => {
+        const now = this.deps.clock().toISOString();
+        await updateStep(this.deps.store, run.id, step.index, {
+          state: 'executing',
+          waitingOn: null,
+          details: { ...record.details, prepared, attempts: attempt },
+        });
+        await updateRun(this.deps.store, run.id, { status: 'running' });
+        await recordStepEvent(this.deps.store, {
+          runId: run.id,
+          stepIndex: step.index,
+          event: 'action.started',
+          actor: 'lifeboat',
+          at: now,
+          details: { action: step.action, attempt, plan },
+        });
+        events.push({
+          type: 'action.started',
+          runId: run.id,
+          stepIndex: step.index,
+          plan,
+          attempt,
+        });
+      },
+      Transitions.seen(record),
+    );
     let outcome: ActionOutcome;
     let verification: Verification | null;
     const epoch = this.held.get(run.id);
     const heartbeat = setInterval(() => {
       if (epoch !== undefined)
-        refreshClaim(this.deps.store.db, run.id, new Date(), epoch, this.executorId);
+        refreshClaim(this.deps.store, run.id, new Date(), epoch, this.executorId).catch(
+          (error: unknown) =>
+            this.deps.logger?.warn({ err: error, run: run.id }, 'could not refresh the claim'),
+        );
     }, HEARTBEAT_MS);
     heartbeat.unref();
     const attemptContext = { ...context, previous: prepared, attempt };
@@ -284,26 +329,26 @@ export class StepRunner extends Transitions implements GateKit {
       outcome = await action.run(attemptContext);
       verification = action.verify ? await action.verify(attemptContext, outcome) : null;
     } catch (error) {
-      this.fail(run, step, this.describeFailure(error, run, step));
+      await this.fail(run, step, this.describeFailure(error, run, step));
       return false;
     } finally {
       clearInterval(heartbeat);
     }
     if (verification && !verification.ok) {
-      this.fail(run, step, `verification failed: ${verification.summary}`);
+      await this.fail(run, step, `verification failed: ${verification.summary}`);
       return false;
     }
-    this.commit(run.id, (events, audit) => {
-      const db = this.deps.store.db;
+    await this.commit(run.id, async (events, audit) => {
+      const db = this.deps.store;
       if (exposure !== undefined)
-        updateRun(db, run.id, {
+        await updateRun(db, run.id, {
           rpoExposureSeconds: exposure?.seconds ?? null,
           rpoExposureBytes: exposure?.bytes ?? null,
           rpoExposureBound: exposure?.bound ?? null,
           rpoExposureDetail: exposure?.detail ?? 'replication lag could not be measured',
         });
       if (outcome.protection && run.service) {
-        const { changed } = recordProtection(db, {
+        const { changed } = await recordProtection(db, {
           service: run.service,
           ...outcome.protection,
           at: this.deps.clock(),
@@ -323,7 +368,7 @@ export class StepRunner extends Transitions implements GateKit {
         subject: run.id,
         details: { step: step.index, action: step.action, summary: outcome.summary },
       });
-      this.finishStep(
+      await this.finishStep(
         run,
         step,
         {
@@ -346,61 +391,76 @@ export class StepRunner extends Transitions implements GateKit {
     return true;
   }
 
-  private skipInapplicable(run: RunRecord, step: Step, reason: string): void {
-    this.commit(run.id, (events, audit) => {
-      audit.push({
-        actor: 'system',
-        action: 'step.skipped',
-        subject: run.id,
-        details: { step: step.index, action: step.action, reason },
-      });
-      this.finishStep(
-        run,
-        step,
-        {
-          state: 'skipped',
-          actor: 'lifeboat',
-          summary: reason,
-          event: 'skipped',
-          eventDetails: { reason },
-        },
-        events,
-      );
-    });
+  private async skipInapplicable(
+    run: RunRecord,
+    step: Step,
+    seen: Seen,
+    reason: string,
+  ): Promise<void> {
+    await this.commit(
+      run.id,
+      async (events, audit) => {
+        audit.push({
+          actor: 'system',
+          action: 'step.skipped',
+          subject: run.id,
+          details: { step: step.index, action: step.action, reason },
+        });
+        await this.finishStep(
+          run,
+          step,
+          {
+            state: 'skipped',
+            actor: 'lifeboat',
+            summary: reason,
+            event: 'skipped',
+            eventDetails: { reason },
+          },
+          events,
+        );
+      },
+      seen,
+    );
   }
 
-  private fail(run: RunRecord, step: Step, reason: string): void {
-    this.commit(run.id, (events, audit) => {
-      const now = this.deps.clock().toISOString();
-      updateStep(this.deps.store.db, run.id, step.index, {
-        state: 'active',
-        waitingOn: 'failure',
-        summary: reason,
-      });
-      const fresh = getRun(this.deps.store.db, run.id)!;
-      if (fresh.status === 'running') updateRun(this.deps.store.db, run.id, { status: 'waiting' });
-      recordStepEvent(this.deps.store.db, {
-        runId: run.id,
-        stepIndex: step.index,
-        event: 'action.failed',
-        actor: 'lifeboat',
-        at: now,
-        details: { reason },
-      });
-      audit.push({
-        actor: 'system',
-        action: 'action.failed',
-        subject: run.id,
-        details: { step: step.index, action: step.action, reason },
-      });
-      events.push({
-        type: 'step.blocked',
-        runId: run.id,
-        stepIndex: step.index,
-        reason,
-        waitingOn: 'failure',
-      });
-    });
+  /** The step waits on a failure; `seen` unless the action ran (an executing step is its own). */
+  private async fail(run: RunRecord, step: Step, reason: string, seen?: Seen): Promise<void> {
+    const db = this.deps.store;
+    await this.commit(
+      run.id,
+      async (events, audit) => {
+        const now = this.deps.clock().toISOString();
+        await updateStep(db, run.id, step.index, {
+          state: 'active',
+          waitingOn: 'failure',
+          summary: reason,
+        });
+        const fresh = (await getRun(db, run.id))!;
+        if (fresh.status === 'running') await updateRun(db, run.id, { status: 'waiting' });
+        await recordStepEvent(db, {
+          runId: run.id,
+          stepIndex: step.index,
+          event: 'action.failed',
+          actor: 'lifeboat',
+          at: now,
+          details: { reason },
+        });
+        audit.push({
+          actor: 'system',
+          action: 'action.failed',
+          subject: run.id,
+          details: { step: step.index, action: step.action, reason },
+        });
+        events.push({
+          type: 'step.blocked',
+          runId: run.id,
+          stepIndex: step.index,
+          reason,
+          waitingOn: 'failure',
+        });
+      },
+      seen,
+    );
   }
 
   private describeFailure(error: unknown, run: RunRecord, step: Step): string {
@@ -412,7 +472,13 @@ export class StepRunner extends Transitions implements GateKit {
     return `internal error in ${step.action}: ${(error as Error).message} (logged; retry or skip the step)`;
   }
 
-  private contextFor(run: RunRecord, step: Step): ActionContext {
+  /**
+   * What an action is handed. Earlier steps' outcomes are read now: they do not change while this
+   * step is taken.
+   */
+  private async contextFor(run: RunRecord, step: Step): Promise<ActionContext> {
+    const steps = allSteps(await this.runbookOf(run.id));
+    const records = await getSteps(this.deps.store, run.id);
     const service = run.service ? (this.deps.config.services[run.service] ?? null) : null;
     let providers = this.providers.get(run.id);
     if (!providers) {
@@ -429,25 +495,29 @@ export class StepRunner extends Transitions implements GateKit {
       notify: (text) => this.deps.emit({ type: 'notify', runId: run.id, text }),
       previous: {}, // execute() hands the action what an interrupted attempt prepared
       attempt: 1, // and which attempt this is
-      earlier: (action) => this.earlierOutcome(run.id, step.index, action),
+      earlier: (action) => earlierOutcome(steps, records, step.index, action),
       progress: (text) =>
         this.deps.emit({ type: 'action.progress', runId: run.id, stepIndex: step.index, text }),
     };
   }
+}
 
-  private earlierOutcome(runId: string, before: number, action: string): EarlierOutcome | null {
-    const steps = allSteps(this.runbookOf(runId));
-    const records = getSteps(this.deps.store.db, runId);
-    for (let index = before - 1; index >= 0; index--) {
-      const record = records[index];
-      if (steps[index]?.action !== action || !record) continue;
-      if (record.state !== 'done' && record.state !== 'skipped') continue;
-      return {
-        state: record.state,
-        finishedAt: record.finishedAt,
-        details: (record.details.outcome as Record<string, unknown> | undefined) ?? {},
-      };
-    }
-    return null;
+/** The latest step before `before` that ran `action` and ended (done or skipped). */
+function earlierOutcome(
+  steps: Step[],
+  records: StepRecord[],
+  before: number,
+  action: string,
+): EarlierOutcome | null {
+  for (let index = before - 1; index >= 0; index--) {
+    const record = records[index];
+    if (steps[index]?.action !== action || !record) continue;
+    if (record.state !== 'done' && record.state !== 'skipped') continue;
+    return {
+      state: record.state,
+      finishedAt: record.finishedAt,
+      details: (record.details.outcome as Record<string, unknown> | undefined) ?? {},
+    };
   }
+  return null;
 }

@@ -19,7 +19,7 @@ import {
   type ApprovalGate,
   type ApprovalRecord,
 } from '../store/approvals.js';
-import type { Store } from '../store/db.js';
+import type { Sql, Store } from '../store/db.js';
 import {
   getRun,
   getRunbookSnapshot,
@@ -27,7 +27,7 @@ import {
   updateRun,
   type RunRecord,
 } from '../store/runs.js';
-import { getSteps, recordStepEvent, updateStep } from '../store/steps.js';
+import { getStep, getSteps, recordStepEvent, updateStep, type StepRecord } from '../store/steps.js';
 import type { EngineEvent } from './events.js';
 import { recoveryStepIndex } from './run-view.js';
 
@@ -46,13 +46,13 @@ export function hashPlan(runId: string, stepIndex: number, plan: string): string
  * The store says approved; the audit log must agree: approving votes by enough people other than
  * the requester. A status set by hand in the database has none.
  */
-export function hasAuditedVotes(db: Store['db'], approval: ApprovalRecord): boolean {
-  const rows = db
-    .prepare(
-      `SELECT DISTINCT actor FROM audit_log
-       WHERE action = 'approval.granted' AND subject = ? AND json_extract(details, '$.approval') = ?`,
-    )
-    .all(approval.runId, approval.id) as { actor: string }[];
+export async function hasAuditedVotes(db: Sql, approval: ApprovalRecord): Promise<boolean> {
+  const rows = await db.all<{ actor: string }>(
+    `SELECT DISTINCT actor FROM audit_log
+     WHERE action = 'approval.granted' AND subject = ? AND json_extract(details, '$.approval') = ?`,
+    approval.runId,
+    approval.id,
+  );
   const voters = rows.map((row) => row.actor).filter((actor) => actor !== approval.requestedBy);
   return voters.length >= approval.required;
 }
@@ -82,7 +82,27 @@ export interface StepRunnerDeps extends TransitionDeps {
   logger?: Logger;
 }
 
-type Commit = (events: EngineEvent[], audit: AuditEvent[]) => void;
+type Commit = (events: EngineEvent[], audit: AuditEvent[]) => Promise<void>;
+
+/**
+ * The step as the walker read it when it decided what to do. Between that read and its commit, a
+ * person may have acted (a command committed, or a run was aborted): the commit then goes ahead
+ * only if the run is still in flight on that step, in that state — else it throws Moved and the
+ * walker reads the store again.
+ */
+export interface Seen {
+  stepIndex: number;
+  state: StepRecord['state'];
+  waitingOn: StepRecord['waitingOn'];
+}
+
+/** The step moved on since the walker read it: nothing was committed; walk again. */
+export class Moved extends Error {
+  constructor(runId: string, stepIndex: number) {
+    super(`step ${stepIndex + 1} of run ${runId} changed while lifeboat was deciding what to do`);
+    this.name = 'Moved';
+  }
+}
 
 export class Transitions {
   private readonly snapshots = new Map<string, Runbook>();
@@ -94,10 +114,10 @@ export class Transitions {
     this.executorId = deps.executorId ?? SELF;
   }
 
-  runbookOf(runId: string): Runbook {
+  async runbookOf(runId: string): Promise<Runbook> {
     let runbook = this.snapshots.get(runId);
     if (!runbook) {
-      runbook = getRunbookSnapshot(this.deps.store.db, runId) ?? undefined;
+      runbook = (await getRunbookSnapshot(this.deps.store, runId)) ?? undefined;
       if (!runbook) throw new Error(`run ${runId} has no runbook snapshot`);
       this.snapshots.set(runId, runbook);
     }
@@ -105,9 +125,9 @@ export class Transitions {
   }
 
   /** Moves the run past `stepIndex`; stops the RTO clock at recovery; finishes after the last step. */
-  advance(run: RunRecord, stepIndex: number, events: EngineEvent[]): void {
-    const db = this.deps.store.db;
-    const runbook = this.runbookOf(run.id);
+  async advance(run: RunRecord, stepIndex: number, events: EngineEvent[]): Promise<void> {
+    const db = this.deps.store;
+    const runbook = await this.runbookOf(run.id);
     const now = this.deps.clock();
     const sinceImpact = (now.getTime() - Date.parse(run.impactAt)) / 1000;
     // The RTO clock stops when recovery is verified: the recovery step done, not skipped. A run
@@ -115,18 +135,18 @@ export class Transitions {
     const isRecovery =
       stepIndex === recoveryStepIndex(runbook) &&
       run.rtoSeconds === null &&
-      getSteps(db, run.id)[stepIndex]?.state === 'done';
+      (await getSteps(db, run.id))[stepIndex]?.state === 'done';
     const isLast = stepIndex + 1 >= allSteps(runbook).length;
     const rtoSeconds = isRecovery ? sinceImpact : undefined;
-    updateRun(db, run.id, {
+    await updateRun(db, run.id, {
       currentStep: stepIndex + 1,
       status: isLast ? 'succeeded' : 'running',
       rtoSeconds,
       finishedAt: isLast ? now.toISOString() : undefined,
     });
     if (!isLast) return;
-    const finished = getRun(db, run.id)!;
-    recordAuditEvents(
+    const finished = (await getRun(db, run.id))!;
+    await recordAuditEvents(
       db,
       [
         {
@@ -145,7 +165,7 @@ export class Transitions {
    * Inside a transaction: the step is done or skipped — by a person or by lifeboat — its event is
    * recorded, and the run moves on. The one way a step finishes.
    */
-  finishStep(
+  async finishStep(
     run: RunRecord,
     step: Step,
     finish: {
@@ -157,10 +177,10 @@ export class Transitions {
       details?: Record<string, unknown>;
     },
     events: EngineEvent[],
-  ): void {
-    const db = this.deps.store.db;
+  ): Promise<void> {
+    const db = this.deps.store;
     const now = this.deps.clock().toISOString();
-    updateStep(db, run.id, step.index, {
+    await updateStep(db, run.id, step.index, {
       state: finish.state,
       waitingOn: null,
       finishedAt: now,
@@ -168,7 +188,7 @@ export class Transitions {
       summary: finish.summary,
       details: finish.details,
     });
-    recordStepEvent(db, {
+    await recordStepEvent(db, {
       runId: run.id,
       stepIndex: step.index,
       event: finish.event,
@@ -184,12 +204,12 @@ export class Transitions {
       summary: finish.summary,
       by: finish.actor,
     });
-    const fresh = getRun(db, run.id)!;
-    if (isInFlight(fresh)) this.advance(fresh, step.index, events);
+    const fresh = (await getRun(db, run.id))!;
+    if (isInFlight(fresh)) await this.advance(fresh, step.index, events);
   }
 
   /** Inside a transaction: a new approval request for the step (for `binding`'s plan and attempt). */
-  requestApproval(
+  async requestApproval(
     run: RunRecord,
     stepIndex: number,
     gate: ApprovalGate,
@@ -197,10 +217,11 @@ export class Transitions {
     required: number,
     reason: string | null,
     binding: ApprovalBinding = { planHash: null, attempt: 1 },
-  ): ApprovalRecord {
+  ): Promise<ApprovalRecord> {
     const now = this.deps.clock();
     const id = this.deps.newId('a');
-    insertApproval(this.deps.store.db, {
+    const db = this.deps.store;
+    await insertApproval(db, {
       id,
       runId: run.id,
       stepIndex,
@@ -215,18 +236,19 @@ export class Transitions {
       planHash: binding.planHash,
       attempt: binding.attempt,
     });
-    updateStep(this.deps.store.db, run.id, stepIndex, {
+    await updateStep(db, run.id, stepIndex, {
       waitingOn: gate === 'two-person' ? 'approval' : 'rpo-gate',
     });
-    updateRun(this.deps.store.db, run.id, { status: 'waiting' });
-    return getApproval(this.deps.store.db, id)!;
+    await updateRun(db, run.id, { status: 'waiting' });
+    return (await getApproval(db, id))!;
   }
 
   /** An override of a gate (RPO, fence) was approved, with its vote in the audit log. */
-  isApproved(runId: string, stepIndex: number, gate: ApprovalGate): boolean {
-    return approvalsFor(this.deps.store.db, runId, stepIndex, gate).some(
-      (approval) => approval.status === 'approved' && hasAuditedVotes(this.deps.store.db, approval),
-    );
+  async isApproved(runId: string, stepIndex: number, gate: ApprovalGate): Promise<boolean> {
+    const db = this.deps.store;
+    for (const approval of await approvalsFor(db, runId, stepIndex, gate))
+      if (approval.status === 'approved' && (await hasAuditedVotes(db, approval))) return true;
+    return false;
   }
 
   /**
@@ -234,46 +256,68 @@ export class Transitions {
    * shown now (its hash), given for this attempt — or for an earlier one, if no older than
    * approvals.expires_after — and backed by approving votes in the audit log.
    */
-  validApproval(
+  async validApproval(
     run: RunRecord,
     stepIndex: number,
     binding: ApprovalBinding,
-  ): ApprovalRecord | null {
+  ): Promise<ApprovalRecord | null> {
+    const db = this.deps.store;
     const now = this.deps.clock().getTime();
     const maxAgeMs = this.deps.config.approvals.expiresAfterSeconds * 1000;
-    return (
-      approvalsFor(this.deps.store.db, run.id, stepIndex, 'two-person').find(
-        (approval) =>
-          approval.status === 'approved' &&
-          approval.planHash === binding.planHash &&
-          (approval.attempt === binding.attempt ||
-            now - Date.parse(approval.decidedAt ?? approval.requestedAt) <= maxAgeMs) &&
-          hasAuditedVotes(this.deps.store.db, approval),
-      ) ?? null
-    );
+    for (const approval of await approvalsFor(db, run.id, stepIndex, 'two-person'))
+      if (
+        approval.status === 'approved' &&
+        approval.planHash === binding.planHash &&
+        (approval.attempt === binding.attempt ||
+          now - Date.parse(approval.decidedAt ?? approval.requestedAt) <= maxAgeMs) &&
+        (await hasAuditedVotes(db, approval))
+      )
+        return approval;
+    return null;
   }
 
-  /** One transaction: the change, its audit events; then the events go out. */
   /**
-   * The walker's commit for `runId`: refused (LeaseLost) unless this process still holds the run
-   * at the epoch it claimed, so a walker that was paused and taken over commits nothing.
+   * One transaction: the change, its audit events; then the events go out. The walker's commit
+   * for `runId`: refused (LeaseLost) unless this process still holds the run at the epoch it
+   * claimed, so a walker that was paused and taken over commits nothing.
    */
-  commit(runId: string, change: Commit): void {
+  async commit(runId: string, change: Commit, seen?: Seen): Promise<void> {
     const events: EngineEvent[] = [];
     const audit: AuditEvent[] = [];
-    this.deps.store.db
-      .transaction(() => {
-        const epoch = this.held.get(runId);
-        if (epoch !== undefined) assertHolds(this.deps.store.db, runId, epoch, this.executorId);
-        change(events, audit);
-        if (audit.length > 0) recordAuditEvents(this.deps.store.db, audit, this.deps.clock);
-      })
-      .immediate();
+    const db = this.deps.store;
+    await db.transaction(async () => {
+      // A transaction retried after the store failed over starts again from nothing.
+      events.length = 0;
+      audit.length = 0;
+      const epoch = this.held.get(runId);
+      if (epoch !== undefined) await assertHolds(db, runId, epoch, this.executorId);
+      if (seen && !(await stillStands(db, runId, seen))) throw new Moved(runId, seen.stepIndex);
+      await change(events, audit);
+      if (audit.length > 0) await recordAuditEvents(db, audit, this.deps.clock);
+    });
     for (const event of events) this.deps.emit(event);
+  }
+
+  /** The walker's view of a step, to commit against (see Seen). */
+  static seen(record: StepRecord): Seen {
+    return { stepIndex: record.stepIndex, state: record.state, waitingOn: record.waitingOn };
   }
 
   /** Drops what is cached of a run that ended (a long-lived bot walks thousands of runs). */
   protected forget(runId: string): void {
     this.snapshots.delete(runId);
   }
+}
+
+/** Inside the commit: the run is still in flight on the step, which is as the walker saw it. */
+async function stillStands(db: Sql, runId: string, seen: Seen): Promise<boolean> {
+  const run = await getRun(db, runId);
+  const step = await getStep(db, runId, seen.stepIndex);
+  return (
+    run !== null &&
+    isInFlight(run) &&
+    run.currentStep === seen.stepIndex &&
+    step?.state === seen.state &&
+    step.waitingOn === seen.waitingOn
+  );
 }

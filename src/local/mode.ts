@@ -160,7 +160,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
           }),
         restore: () =>
           exclusive('rebuilding the pair…', async () => {
-            const running = listRunsInFlight(serving!.engine.store.db).filter(isLocking);
+            const running = (await listRunsInFlight(serving!.engine.store)).filter(isLocking);
             if (running.length > 0)
               return `Run ${running[0]!.id} (${running[0]!.kind}) is still in flight: finish or abort it before rebuilding the pair.`;
             await demo.stop();
@@ -207,7 +207,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       database().probe('replica'),
     ]);
     const seen = classifyNodes(primary, replica);
-    const episode = currentProtection(serving.engine.store.db, SERVICE);
+    const episode = await currentProtection(serving.engine.store, SERVICE);
     const next = {
       state: seen.state,
       detail: seen.detail,
@@ -229,7 +229,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     await checkReplication(
       service,
       (promote) => engine.providersFor(service, 'failover', promote).database!,
-      engine.store.db,
+      engine.store,
       new Date(),
     );
   };
@@ -253,7 +253,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       SLACK_API_URL: `${server.url}/api/`,
       PORT: String(server.port),
     };
-    const readiness = checkReadiness(env, new Date());
+    const readiness = await checkReadiness(env, new Date());
     for (const line of readiness.lines) print(`  ${line}`);
     if (readiness.problems.length > 0)
       throw new ConfigError('', `local mode is not ready:\n${readiness.problems.join('\n')}`);

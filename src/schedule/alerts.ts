@@ -1,7 +1,7 @@
 // Alerting without noise: a failing check is posted once, again when what fails changes, again
 // as a daily reminder while it lasts; its recovery is posted once. Never once per cron tick.
 
-import type { Db } from '../store/db.js';
+import type { Sql } from '../store/db.js';
 
 export const REMIND_EVERY_MS = 24 * 3_600_000;
 
@@ -29,31 +29,34 @@ export function decideAlert(
 
 /** Decides, and records what will be posted, in one transaction. */
 export function nextAlert(
-  db: Db,
+  db: Sql,
   check: string,
   service: string,
   result: { ok: boolean; state: string },
   now: Date,
   repeatMs = REMIND_EVERY_MS,
-): AlertDecision {
-  return db
-    .transaction(() => {
-      const row = db
-        .prepare(
-          'SELECT failing, summary, posted_at FROM check_alerts WHERE check_name = ? AND service = ?',
-        )
-        .get(check, service) as { failing: number; summary: string; posted_at: string } | undefined;
-      const previous = row
-        ? { failing: row.failing === 1, state: row.summary, postedAt: row.posted_at }
-        : null;
-      const decision = decideAlert(previous, result, now, repeatMs);
-      if (decision !== null || !previous) {
-        db.prepare(
-          `INSERT INTO check_alerts (check_name, service, failing, summary, posted_at) VALUES (?, ?, ?, ?, ?)
+): Promise<AlertDecision> {
+  return db.transaction(async () => {
+    const row = await db.get<{ failing: number; summary: string; posted_at: string }>(
+      'SELECT failing, summary, posted_at FROM check_alerts WHERE check_name = ? AND service = ?',
+      check,
+      service,
+    );
+    const previous = row
+      ? { failing: row.failing === 1, state: row.summary, postedAt: row.posted_at }
+      : null;
+    const decision = decideAlert(previous, result, now, repeatMs);
+    if (decision !== null || !previous) {
+      await db.run(
+        `INSERT INTO check_alerts (check_name, service, failing, summary, posted_at) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (check_name, service) DO UPDATE SET failing = excluded.failing, summary = excluded.summary, posted_at = excluded.posted_at`,
-        ).run(check, service, result.ok ? 0 : 1, result.state, now.toISOString());
-      }
-      return decision;
-    })
-    .immediate();
+        check,
+        service,
+        result.ok ? 0 : 1,
+        result.state,
+        now.toISOString(),
+      );
+    }
+    return decision;
+  });
 }

@@ -110,7 +110,7 @@ const HEADLINE: Record<Exclude<AlertDecision, null>, string> = {
 };
 
 async function backupsCheck(only: string | null, context: JobContext): Promise<string> {
-  const db = context.engine.store.db;
+  const db = context.engine.store;
   const results = await checkBackups(
     context.config,
     db,
@@ -119,7 +119,7 @@ async function backupsCheck(only: string | null, context: JobContext): Promise<s
     only ?? undefined,
   );
   for (const result of results) {
-    const decision = nextAlert(db, 'backups', result.service, result, context.now);
+    const decision = await nextAlert(db, 'backups', result.service, result, context.now);
     if (decision)
       await context.notifier.post({
         text: `${HEADLINE[decision]} backup check of *${escape(result.service)}*: ${clip(result.summary, 1000)}`,
@@ -129,7 +129,7 @@ async function backupsCheck(only: string | null, context: JobContext): Promise<s
 }
 
 async function lagCheck(only: string | null, context: JobContext): Promise<string> {
-  const db = context.engine.store.db;
+  const db = context.engine.store;
   const results = await checkServicesReplication(
     context.config,
     db,
@@ -140,13 +140,13 @@ async function lagCheck(only: string | null, context: JobContext): Promise<strin
   for (const result of results) {
     // A failover, failback or switchover in flight passes through "no writer" and "unprotected"
     // on purpose: its thread says so. Two primaries are never on purpose.
-    const isRunInFlight = listRunsInFlight(db, result.service).some(isLocking);
+    const isRunInFlight = (await listRunsInFlight(db, result.service)).some(isLocking);
     if (isRunInFlight && result.state !== 'TWO PRIMARIES') continue;
     const repeatMs =
       result.state === 'UNPROTECTED'
         ? context.config.alerts.unprotectedRepeatSeconds * 1000
         : REMIND_EVERY_MS;
-    const decision = nextAlert(db, 'lag', result.service, result, context.now, repeatMs);
+    const decision = await nextAlert(db, 'lag', result.service, result, context.now, repeatMs);
     if (!decision) continue;
     const headline =
       result.state === 'TWO PRIMARIES' && decision !== 'recovered'
@@ -165,7 +165,7 @@ async function lagCheck(only: string | null, context: JobContext): Promise<strin
 }
 
 async function restoreCheck(entry: Schedule, context: JobContext): Promise<string> {
-  const db = context.engine.store.db;
+  const db = context.engine.store;
   const reports = await runRestoreTests(
     context.config,
     db,
@@ -174,7 +174,7 @@ async function restoreCheck(entry: Schedule, context: JobContext): Promise<strin
     entry.service,
   );
   for (const report of reports) {
-    const decision = nextAlert(db, 'restore', report.service, report, context.now);
+    const decision = await nextAlert(db, 'restore', report.service, report, context.now);
     if (decision)
       await context.notifier.post({
         text: `${HEADLINE[decision]} restore test of *${escape(report.service)}*: ${clip(report.summary, 1000)}`,
@@ -192,16 +192,16 @@ async function restoreCheck(entry: Schedule, context: JobContext): Promise<strin
  * nothing after it was cut, even by someone who rebuilt the head row to match.
  */
 async function anchorAuditLog(context: JobContext): Promise<string> {
-  const db = context.engine.store.db;
-  const verified = verifyAuditLog(db);
+  const db = context.engine.store;
+  const verified = await verifyAuditLog(db);
   if (!verified.ok) {
     await context.notifier.post({
       text: `:rotating_light: *The audit log is broken* at event #${verified.brokenAt}: ${escape(verified.reason)}. Run \`lifeboat audit verify\`.`,
     });
     return `broken at #${verified.brokenAt}`;
   }
-  recordAuditCheckpoint(db, { seq: verified.count, hash: verified.headHash }, context.now);
-  const head = auditHead(db);
+  await recordAuditCheckpoint(db, { seq: verified.count, hash: verified.headHash }, context.now);
+  const head = await auditHead(db);
   const at = context.now.toISOString();
   const record = JSON.stringify({ seq: head.seq, hash: head.hash, events: verified.count, at });
   const written: string[] = [];
@@ -263,14 +263,16 @@ async function stalenessCheck(context: JobContext): Promise<string> {
 }
 
 async function remind(name: string, context: JobContext): Promise<string> {
-  const db = context.engine.store.db;
+  const db = context.engine.store;
   const runbook = loadRunbookLibrary(context.config.runbooksDir).runbooks.find(
     (r) => r.name === name,
   );
   if (!runbook) throw new Error(`reminder for runbook "${name}", which does not exist`);
-  const real = listRunsInFlight(db, runbook.service).filter(isLocking);
+  const real = (await listRunsInFlight(db, runbook.service)).filter(isLocking);
   if (real.length > 0) return `quiet: ${real[0]!.kind} ${real[0]!.id} in flight`;
-  const last = listRuns(db, 500).find((run) => run.runbook === name && run.finishedAt !== null);
+  const last = (await listRuns(db, 500)).find(
+    (run) => run.runbook === name && run.finishedAt !== null,
+  );
   const objective = runbook.service
     ? context.config.services[runbook.service]?.rtoSeconds
     : undefined;

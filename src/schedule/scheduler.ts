@@ -6,13 +6,13 @@
 import { createTask, type ScheduledTask } from 'node-cron';
 import { hostname } from 'node:os';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
+import type { Sql } from '../store/db.js';
 import { previousSlot } from './cron-time.js';
 import { clip } from '../mrkdwn.js';
 import type { Job, JobContext } from './jobs.js';
 
 export interface SchedulerDeps {
-  db: Db;
+  db: Sql;
   jobs: Job[];
   context: (now: Date) => JobContext;
   clock?: () => Date;
@@ -54,7 +54,7 @@ export class Scheduler {
    * Returns what the job said, or null when it was not ours to run.
    */
   async fire(job: Job, slot: Date): Promise<string | null> {
-    if (!this.claim(job.name, slot)) return null;
+    if (!(await this.claim(job.name, slot))) return null;
     const now = this.clock();
     let outcome: string;
     try {
@@ -74,12 +74,13 @@ export class Scheduler {
           ),
         );
     }
-    this.deps.db
-      .prepare(
-        `INSERT INTO schedule_slots (schedule, last_slot) VALUES (?, ?)
-         ON CONFLICT (schedule) DO UPDATE SET last_slot = MAX(last_slot, excluded.last_slot)`,
-      )
-      .run(job.name, slot.toISOString());
+    await this.deps.db.run(
+      `INSERT INTO schedule_slots (schedule, last_slot) VALUES (?, ?)
+       ON CONFLICT (schedule) DO UPDATE SET last_slot = excluded.last_slot
+       WHERE excluded.last_slot > schedule_slots.last_slot`,
+      job.name,
+      slot.toISOString(),
+    );
     this.deps.logger?.info({ job: job.name, slot, outcome }, 'scheduled job ran');
     return outcome;
   }
@@ -88,16 +89,19 @@ export class Scheduler {
   async catchUp(): Promise<void> {
     const now = this.clock();
     for (const job of this.deps.jobs.filter((j) => j.catchesUp)) {
-      const last = this.deps.db
-        .prepare('SELECT last_slot FROM schedule_slots WHERE schedule = ?')
-        .get(job.name) as { last_slot: string } | undefined;
+      const last = await this.deps.db.get<{ last_slot: string }>(
+        'SELECT last_slot FROM schedule_slots WHERE schedule = ?',
+        job.name,
+      );
       const missed = previousSlot(job.cron, job.timezone, now);
       if (!missed) continue;
       if (!last) {
         // First start: remember where we are; there is no downtime to make up for.
-        this.deps.db
-          .prepare('INSERT OR IGNORE INTO schedule_slots (schedule, last_slot) VALUES (?, ?)')
-          .run(job.name, missed.toISOString());
+        await this.deps.db.run(
+          'INSERT INTO schedule_slots (schedule, last_slot) VALUES (?, ?) ON CONFLICT DO NOTHING',
+          job.name,
+          missed.toISOString(),
+        );
         continue;
       }
       if (missed.getTime() > Date.parse(last.last_slot)) await this.fire(job, missed);
@@ -110,28 +114,27 @@ export class Scheduler {
    * window is never claimed (its row may be gone): whether a slot fires once depends only on the
    * slots themselves, never on how far the clock has moved past them.
    */
-  private claim(name: string, slot: Date): boolean {
+  private claim(name: string, slot: Date): Promise<boolean> {
     const db = this.deps.db;
-    return db.transaction(() => {
-      const { newest } = db
-        .prepare('SELECT MAX(slot) AS newest FROM schedule_leases WHERE schedule = ?')
-        .get(name) as { newest: string | null };
+    return db.transaction(async () => {
+      const { newest } = (await db.get<{ newest: string | null }>(
+        'SELECT MAX(slot) AS newest FROM schedule_leases WHERE schedule = ?',
+        name,
+      ))!;
       const newestMs = Math.max(slot.getTime(), newest ? Date.parse(newest) : 0);
       const horizon = new Date(newestMs - LEASE_WINDOW_MS).toISOString();
       if (slot.toISOString() < horizon) return false;
-      const result = db
-        .prepare(
-          'INSERT OR IGNORE INTO schedule_leases (schedule, slot, owner, expires_at) VALUES (?, ?, ?, ?)',
-        )
-        .run(
-          name,
-          slot.toISOString(),
-          this.owner,
-          new Date(slot.getTime() + LEASE_WINDOW_MS).toISOString(),
-        );
-      db.prepare('DELETE FROM schedule_leases WHERE schedule = ? AND slot < ?').run(name, horizon);
+      const result = await db.run(
+        `INSERT INTO schedule_leases (schedule, slot, owner, expires_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+        name,
+        slot.toISOString(),
+        this.owner,
+        new Date(slot.getTime() + LEASE_WINDOW_MS).toISOString(),
+      );
+      await db.run('DELETE FROM schedule_leases WHERE schedule = ? AND slot < ?', name, horizon);
       return result.changes === 1;
-    })();
+    });
   }
 }
 

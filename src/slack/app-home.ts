@@ -17,7 +17,7 @@ export async function renderAppHome(engine: Engine, user: string): Promise<Block
     clock: engine.clock,
     engine,
   })) as Extract<Reply, { type: 'message' }>;
-  const recent = listRuns(engine.store.db, 10);
+  const recent = await listRuns(engine.store, 10);
   const runs = recent.map(
     (run) =>
       `• \`${run.id}\` ${slackTime(run.startedAt)} — ${run.kind}, runbook \`${escape(run.runbook)}\`${run.service ? ` (${escape(run.service)})` : ''}: *${run.status}*${run.rtoSeconds === null ? '' : `, RTO ${formatDuration(run.rtoSeconds)}`}`,

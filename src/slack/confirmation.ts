@@ -39,7 +39,7 @@ export function registerConfirmation(wiring: SlackWiring): OpenConfirmation {
     channel: string,
     reply: Extract<Reply, { type: 'confirm' }>,
   ) {
-    const preview = engine.previewPlan(reply.runbook, reply.service, reply.kind);
+    const preview = await engine.previewPlan(reply.runbook, reply.service, reply.kind);
     const meta: ConfirmationMeta = {
       kind: reply.kind,
       service: reply.service,
@@ -81,7 +81,7 @@ export function registerConfirmation(wiring: SlackWiring): OpenConfirmation {
         response_action: 'update',
         view: confirmationModal(
           meta,
-          engine.previewPlan(meta.runbook, meta.service, meta.kind).lines,
+          (await engine.previewPlan(meta.runbook, meta.service, meta.kind)).lines,
           meta.lag ?? 'not measured',
           JSON.stringify({ ...meta, echoed }),
           { text: impactText, reading: describeImpact(impact, now) },
@@ -92,7 +92,7 @@ export function registerConfirmation(wiring: SlackWiring): OpenConfirmation {
     await ack();
     const impactAt = impact === null ? undefined : new Date(meta.echoed?.at ?? impact);
     try {
-      const result = engine.startRun({
+      const result = await engine.startRun({
         key: `view:${view.id}`,
         actor: await usergroups.actorOf(body.user.id),
         runbook: meta.runbook,

@@ -34,10 +34,10 @@ export function registerReasonModals(wiring: SlackWiring): Map<string, ButtonHan
     ],
   ] as const;
   /** Names what a reason is for: the step (with its text) or the run. */
-  const subjectOf = (value: string): string | undefined => {
+  const subjectOf = async (value: string): Promise<string | undefined> => {
     const [runId = '', step] = value.split(':');
     try {
-      const view = engine.getRun(runId);
+      const view = await engine.getRun(runId);
       if (step === undefined) return `Run ${runId}: ${view.runbook.title}`;
       const target = view.steps[Number(step)];
       return target ? `Step ${target.index + 1} of ${runId}: ${target.text}` : undefined;
@@ -46,10 +46,10 @@ export function registerReasonModals(wiring: SlackWiring): Map<string, ButtonHan
     }
   };
   for (const [actionId, viewId, title, label] of asks) {
-    buttons.set(actionId, (value, _user, _key, triggerId) =>
+    buttons.set(actionId, async (value, _user, _key, triggerId) =>
       app.client.views.open({
         trigger_id: triggerId,
-        view: reasonModal(viewId, title, label, value, subjectOf(value)),
+        view: reasonModal(viewId, title, label, value, await subjectOf(value)),
       }),
     );
   }
@@ -76,7 +76,7 @@ export function registerReasonModals(wiring: SlackWiring): Map<string, ButtonHan
     const actor = await usergroups.actorOf(user);
     try {
       if (viewId === ViewId.runAbort || viewId === ViewId.stopUnfence)
-        engine.abortRun({
+        await engine.abortRun({
           key,
           actor,
           runId: view.private_metadata,
@@ -85,13 +85,14 @@ export function registerReasonModals(wiring: SlackWiring): Map<string, ButtonHan
         });
       else {
         const target = runStep(view.private_metadata);
-        if (viewId === ViewId.stepSkip) engine.skipStep({ key, actor, ...target, reason });
-        if (viewId === ViewId.stepNote) engine.addNote({ key, actor, ...target, text: reason });
+        if (viewId === ViewId.stepSkip) await engine.skipStep({ key, actor, ...target, reason });
+        if (viewId === ViewId.stepNote)
+          await engine.addNote({ key, actor, ...target, text: reason });
         if (viewId === ViewId.gateOverride || viewId === ViewId.fenceOverride)
-          engine.overrideGate({ key, actor, ...target, reason });
+          await engine.overrideGate({ key, actor, ...target, reason });
       }
     } catch (error) {
-      const channel = publisher.channelOf(runStep(view.private_metadata).runId);
+      const channel = await publisher.channelOf(runStep(view.private_metadata).runId);
       if (channel)
         await app.client.chat.postEphemeral({
           channel,

@@ -43,8 +43,10 @@ export class ThreadPublisher {
   }
 
   /** Where the run's thread is, or will be: the channel to tell a person about it in. */
-  channelOf(runId: string): string | null {
-    return this.headerOf(runId)?.channel ?? this.channels.get(runId) ?? this.deps.defaultChannel;
+  async channelOf(runId: string): Promise<string | null> {
+    return (
+      (await this.headerOf(runId))?.channel ?? this.channels.get(runId) ?? this.deps.defaultChannel
+    );
   }
 
   /** After a restart: bring the thread of every run in flight up to date. */
@@ -75,7 +77,7 @@ export class ThreadPublisher {
 
   private async apply(event: EngineEvent): Promise<void> {
     const runId = event.runId;
-    const view = this.deps.engine.getRun(runId);
+    const view = await this.deps.engine.getRun(runId);
     switch (event.type) {
       case 'run.started':
         await this.showHeader(view);
@@ -106,7 +108,7 @@ export class ThreadPublisher {
         break;
       case 'approval.decided': {
         const approval =
-          getApproval(this.deps.engine.store.db, event.approval.id) ?? event.approval;
+          (await getApproval(this.deps.engine.store, event.approval.id)) ?? event.approval;
         await this.show(
           view,
           `approval:${approval.id}`,
@@ -129,9 +131,10 @@ export class ThreadPublisher {
         // The step it was on loses its buttons: Done or Skip on an ended run would only be refused.
         for (const step of view.steps)
           if (step.state === 'aborted') await this.showStep(view, step.index);
-        const notes = this.deps.engine.store.db
-          .prepare('SELECT author, text FROM notes WHERE run_id = ? ORDER BY id')
-          .all(runId) as { author: string; text: string }[];
+        const notes = await this.deps.engine.store.all<{ author: string; text: string }>(
+          'SELECT author, text FROM notes WHERE run_id = ? ORDER BY id',
+          runId,
+        );
         const service = view.run.service
           ? this.deps.engine.config.services[view.run.service]
           : undefined;
@@ -142,7 +145,7 @@ export class ThreadPublisher {
           view,
           'summary',
           // The head hash, published in the channel: a later cut of the log cannot hide it.
-          renderRunSummary(view, objectives, notes, auditHead(this.deps.engine.store.db)),
+          renderRunSummary(view, objectives, notes, await auditHead(this.deps.engine.store)),
           `Run ${view.run.status}`,
           true,
         );
@@ -153,7 +156,7 @@ export class ThreadPublisher {
   }
 
   private async refresh(runId: string): Promise<void> {
-    const view = this.deps.engine.getRun(runId);
+    const view = await this.deps.engine.getRun(runId);
     await this.showHeader(view);
     if (view.current) await this.showStep(view, view.current.index);
   }
@@ -193,18 +196,20 @@ export class ThreadPublisher {
     inThread = false,
   ): Promise<void> {
     const text = clip(fallback, 300);
-    const db = this.deps.engine.store.db;
-    const known = db
-      .prepare('SELECT channel, ts FROM slack_messages WHERE run_id = ? AND ref = ?')
-      .get(view.run.id, ref) as { channel: string; ts: string } | undefined;
+    const db = this.deps.engine.store;
+    const known = await db.get<{ channel: string; ts: string }>(
+      'SELECT channel, ts FROM slack_messages WHERE run_id = ? AND ref = ?',
+      view.run.id,
+      ref,
+    );
     if (known) {
       await this.deps.client.chat.update({ channel: known.channel, ts: known.ts, blocks, text });
       return;
     }
-    let parent = inThread ? this.headerOf(view.run.id) : null;
+    let parent = inThread ? await this.headerOf(view.run.id) : null;
     if (inThread && !parent) {
       await this.showHeader(view); // the thread's first message was lost (Slack was down): post it now
-      parent = this.headerOf(view.run.id);
+      parent = await this.headerOf(view.run.id);
     }
     const channel = parent?.channel ?? this.channels.get(view.run.id) ?? this.deps.defaultChannel;
     if (!channel)
@@ -216,13 +221,18 @@ export class ThreadPublisher {
       ...(parent ? { thread_ts: parent.ts } : {}),
     });
     if (!posted.ts || !posted.channel) throw new Error('chat.postMessage returned no ts');
-    db.prepare(
-      'INSERT OR REPLACE INTO slack_messages (run_id, ref, channel, ts) VALUES (?, ?, ?, ?)',
-    ).run(view.run.id, ref, posted.channel, posted.ts);
+    await db.run(
+      `INSERT INTO slack_messages (run_id, ref, channel, ts) VALUES (?, ?, ?, ?)
+       ON CONFLICT (run_id, ref) DO UPDATE SET channel = excluded.channel, ts = excluded.ts`,
+      view.run.id,
+      ref,
+      posted.channel,
+      posted.ts,
+    );
   }
 
   private async post(view: RunView, text: string): Promise<void> {
-    const parent = this.headerOf(view.run.id);
+    const parent = await this.headerOf(view.run.id);
     const channel = parent?.channel ?? this.channels.get(view.run.id) ?? this.deps.defaultChannel;
     if (!channel) return;
     await this.deps.client.chat.postMessage({
@@ -232,10 +242,11 @@ export class ThreadPublisher {
     });
   }
 
-  private headerOf(runId: string): { channel: string; ts: string } | null {
-    const row = this.deps.engine.store.db
-      .prepare("SELECT channel, ts FROM slack_messages WHERE run_id = ? AND ref = 'header'")
-      .get(runId) as { channel: string; ts: string } | undefined;
+  private async headerOf(runId: string): Promise<{ channel: string; ts: string } | null> {
+    const row = await this.deps.engine.store.get<{ channel: string; ts: string }>(
+      "SELECT channel, ts FROM slack_messages WHERE run_id = ? AND ref = 'header'",
+      runId,
+    );
     return row ?? null;
   }
 

@@ -1,7 +1,7 @@
 // Approval requests and the votes on them. The primary key (approval, approver) is what makes a
 // double click count once.
 
-import type { Db } from './db.js';
+import type { Sql } from './db.js';
 
 export type ApprovalGate = 'two-person' | 'rpo-override' | 'fence-override';
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
@@ -49,14 +49,13 @@ interface ApprovalRow {
   attempt: number;
 }
 
-export function insertApproval(
-  db: Db,
+export async function insertApproval(
+  db: Sql,
   approval: Omit<ApprovalRecord, 'votes' | 'status' | 'decidedAt'>,
-): void {
-  db.prepare(
+): Promise<void> {
+  await db.run(
     `INSERT INTO approvals (id, run_id, step_index, gate, requested_by, requested_at, expires_at, required, status, reason, plan_hash, attempt)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
-  ).run(
     approval.id,
     approval.runId,
     approval.stepIndex,
@@ -71,63 +70,71 @@ export function insertApproval(
   );
 }
 
-export function getApproval(db: Db, id: string): ApprovalRecord | null {
-  const row = db.prepare('SELECT * FROM approvals WHERE id = ?').get(id) as ApprovalRow | undefined;
+export async function getApproval(db: Sql, id: string): Promise<ApprovalRecord | null> {
+  const row = await db.get<ApprovalRow>('SELECT * FROM approvals WHERE id = ?', id);
   return row ? withVotes(db, row) : null;
 }
 
 /** The requests for one step and gate, newest last. */
-export function approvalsFor(
-  db: Db,
+export async function approvalsFor(
+  db: Sql,
   runId: string,
   stepIndex: number,
   gate?: ApprovalGate,
-): ApprovalRecord[] {
-  const rows = db
-    .prepare(
-      'SELECT * FROM approvals WHERE run_id = ? AND step_index = ? ORDER BY requested_at, rowid',
-    )
-    .all(runId, stepIndex) as ApprovalRow[];
-  return rows
-    .filter((row) => gate === undefined || row.gate === gate)
-    .map((row) => withVotes(db, row));
+): Promise<ApprovalRecord[]> {
+  const rows = await db.all<ApprovalRow>(
+    'SELECT * FROM approvals WHERE run_id = ? AND step_index = ? ORDER BY requested_at, rowid',
+    runId,
+    stepIndex,
+  );
+  return Promise.all(
+    rows.filter((row) => gate === undefined || row.gate === gate).map((row) => withVotes(db, row)),
+  );
 }
 
-export function approvalsOfRun(db: Db, runId: string): ApprovalRecord[] {
-  const rows = db
-    .prepare('SELECT * FROM approvals WHERE run_id = ? ORDER BY requested_at, rowid')
-    .all(runId) as ApprovalRow[];
-  return rows.map((row) => withVotes(db, row));
+export async function approvalsOfRun(db: Sql, runId: string): Promise<ApprovalRecord[]> {
+  const rows = await db.all<ApprovalRow>(
+    'SELECT * FROM approvals WHERE run_id = ? ORDER BY requested_at, rowid',
+    runId,
+  );
+  return Promise.all(rows.map((row) => withVotes(db, row)));
 }
 
 /** Returns false when this approver has already voted on this request. */
-export function addVote(db: Db, approvalId: string, vote: ApprovalVote): boolean {
-  const result = db
-    .prepare(
-      'INSERT OR IGNORE INTO approval_votes (approval_id, approver, decision, at, via) VALUES (?, ?, ?, ?, ?)',
-    )
-    .run(approvalId, vote.approver, vote.decision, vote.at, vote.via ?? null);
+export async function addVote(db: Sql, approvalId: string, vote: ApprovalVote): Promise<boolean> {
+  const result = await db.run(
+    `INSERT INTO approval_votes (approval_id, approver, decision, at, via) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT DO NOTHING`,
+    approvalId,
+    vote.approver,
+    vote.decision,
+    vote.at,
+    vote.via ?? null,
+  );
   return result.changes === 1;
 }
 
-export function setApprovalStatus(
-  db: Db,
+export async function setApprovalStatus(
+  db: Sql,
   id: string,
   status: ApprovalStatus,
   at: string,
   reason?: string,
-): void {
-  db.prepare(
+): Promise<void> {
+  await db.run(
     'UPDATE approvals SET status = ?, decided_at = ?, reason = COALESCE(?, reason) WHERE id = ?',
-  ).run(status, at, reason ?? null, id);
+    status,
+    at,
+    reason ?? null,
+    id,
+  );
 }
 
-function withVotes(db: Db, row: ApprovalRow): ApprovalRecord {
-  const votes = db
-    .prepare(
-      'SELECT approver, decision, at, via FROM approval_votes WHERE approval_id = ? ORDER BY at, rowid',
-    )
-    .all(row.id) as ApprovalVote[];
+async function withVotes(db: Sql, row: ApprovalRow): Promise<ApprovalRecord> {
+  const votes = await db.all<ApprovalVote>(
+    'SELECT approver, decision, at, via FROM approval_votes WHERE approval_id = ? ORDER BY at, rowid',
+    row.id,
+  );
   return {
     id: row.id,
     runId: row.run_id,

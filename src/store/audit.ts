@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
-import type { Db } from './db.js';
+import type { Sql } from './db.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -34,71 +34,71 @@ export type AuditVerification =
   | { ok: false; count: number; brokenAt: number; reason: string };
 
 /** Appends one event in its own transaction; returns its row. */
-export function recordAuditEvent(
-  db: Db,
+export async function recordAuditEvent(
+  db: Sql,
   event: AuditEvent,
   clock: () => Date = () => new Date(),
-): AuditRow {
-  const [row] = recordAuditEvents(db, [event], clock);
-  return row as AuditRow;
+): Promise<AuditRow> {
+  const [row] = await recordAuditEvents(db, [event], clock);
+  return row!;
 }
 
 /**
- * Appends events in one transaction. IMMEDIATE takes the write lock before reading the head, so
- * two processes appending at once still form one chain.
+ * Appends events in one transaction, which holds the write lock before it reads the head, so two
+ * processes appending at once still form one chain.
  */
 export function recordAuditEvents(
-  db: Db,
+  db: Sql,
   events: readonly AuditEvent[],
   clock: () => Date = () => new Date(),
-): AuditRow[] {
-  const head = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-  const insert = db.prepare(
-    `INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, hash)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const moveHead = db.prepare(
-    `INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`,
-  );
-  return db
-    .transaction(() => {
-      const last = head.get() as { seq: number; hash: string } | undefined;
-      let seq = last?.seq ?? 0;
-      let prevHash = last?.hash ?? GENESIS_HASH;
-      const at = clock().toISOString();
-      const rows = events.map((event) => {
-        seq += 1;
-        const content = {
-          seq,
-          at,
-          actor: event.actor,
-          action: event.action,
-          subject: event.subject,
-          details: canonicalJson(event.details ?? {}),
-        };
-        const row: AuditRow = {
-          ...content,
-          prev_hash: prevHash,
-          hash: hashAuditRow(prevHash, content),
-        };
-        insert.run(
-          row.seq,
-          row.at,
-          row.actor,
-          row.action,
-          row.subject,
-          row.details,
-          row.prev_hash,
-          row.hash,
-        );
-        prevHash = row.hash;
-        return row;
-      });
-      if (rows.length > 0) moveHead.run(seq, prevHash);
-      return rows;
-    })
-    .immediate();
+): Promise<AuditRow[]> {
+  return db.transaction(async () => {
+    const last = await db.get<{ seq: number; hash: string }>(
+      'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
+    );
+    let seq = last?.seq ?? 0;
+    let prevHash = last?.hash ?? GENESIS_HASH;
+    const at = clock().toISOString();
+    const rows = events.map((event) => {
+      seq += 1;
+      const content = {
+        seq,
+        at,
+        actor: event.actor,
+        action: event.action,
+        subject: event.subject,
+        details: canonicalJson(event.details ?? {}),
+      };
+      const row: AuditRow = {
+        ...content,
+        prev_hash: prevHash,
+        hash: hashAuditRow(prevHash, content),
+      };
+      prevHash = row.hash;
+      return row;
+    });
+    for (const row of rows)
+      await db.run(
+        `INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, hash)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        row.seq,
+        row.at,
+        row.actor,
+        row.action,
+        row.subject,
+        row.details,
+        row.prev_hash,
+        row.hash,
+      );
+    if (rows.length > 0)
+      await db.run(
+        `INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`,
+        seq,
+        prevHash,
+      );
+    return rows;
+  });
 }
 
 /** sha256(previous hash + canonical JSON of the row's content). */
@@ -135,21 +135,30 @@ function hashAuditFields(
 }
 
 /** How far a whole-chain verify got intact: start-up walks on from there. Null before the first. */
-export function auditCheckpoint(db: Db): { seq: number; hash: string; verifiedAt: string } | null {
-  const row = db
-    .prepare('SELECT seq, hash, verified_at AS verifiedAt FROM audit_checkpoint WHERE id = 1')
-    .get() as { seq: number; hash: string; verifiedAt: string } | undefined;
+export async function auditCheckpoint(
+  db: Sql,
+): Promise<{ seq: number; hash: string; verifiedAt: string } | null> {
+  const row = await db.get<{ seq: number; hash: string; verifiedAt: string }>(
+    'SELECT seq, hash, verified_at AS "verifiedAt" FROM audit_checkpoint WHERE id = 1',
+  );
   return row ?? null;
 }
 
 /** After a verify found the chain intact up to `head`: start-up need not walk it again. */
-export function recordAuditCheckpoint(db: Db, head: { seq: number; hash: string }, at: Date): void {
+export async function recordAuditCheckpoint(
+  db: Sql,
+  head: { seq: number; hash: string },
+  at: Date,
+): Promise<void> {
   if (head.seq === 0) return; // an empty log: nothing to remember
-  db.prepare(
+  await db.run(
     `INSERT INTO audit_checkpoint (id, seq, hash, verified_at) VALUES (1, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
        verified_at = excluded.verified_at WHERE excluded.seq >= audit_checkpoint.seq`,
-  ).run(head.seq, head.hash, at.toISOString());
+    head.seq,
+    head.hash,
+    at.toISOString(),
+  );
 }
 
 /**
@@ -157,11 +166,12 @@ export function recordAuditCheckpoint(db: Db, head: { seq: number; hash: string 
  * so start-up does not grow with the log. The whole chain is walked by `lifeboat audit verify` and
  * the daily `audit` check, which move the checkpoint.
  */
-export function verifyAuditLogSinceCheckpoint(db: Db): AuditVerification & { from: number } {
-  const checkpoint = auditCheckpoint(db);
-  if (!checkpoint || checkpoint.seq === 0) return { ...verifyAuditLog(db), from: 0 };
-  const row = db.prepare('SELECT * FROM audit_log WHERE seq = ?').get(checkpoint.seq) as
-    AuditRow | undefined;
+export async function verifyAuditLogSinceCheckpoint(
+  db: Sql,
+): Promise<AuditVerification & { from: number }> {
+  const checkpoint = await auditCheckpoint(db);
+  if (!checkpoint || checkpoint.seq === 0) return { ...(await verifyAuditLog(db)), from: 0 };
+  const row = await db.get<AuditRow>('SELECT * FROM audit_log WHERE seq = ?', checkpoint.seq);
   if (!row || row.hash !== checkpoint.hash || hashAuditRow(row.prev_hash, row) !== row.hash)
     return {
       ok: false,
@@ -170,13 +180,14 @@ export function verifyAuditLogSinceCheckpoint(db: Db): AuditVerification & { fro
       reason: `event #${checkpoint.seq}, verified intact on ${checkpoint.verifiedAt.slice(0, 10)}, was ${row ? 'edited' : 'deleted'} since: run lifeboat audit verify`,
       from: checkpoint.seq,
     };
-  return { ...verifyAuditLog(db, checkpoint), from: checkpoint.seq };
+  return { ...(await verifyAuditLog(db, checkpoint)), from: checkpoint.seq };
 }
 
 /** The newest event's number and hash, as the head row records them (what gets published). */
-export function auditHead(db: Db): { seq: number; hash: string } {
-  const head = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as
-    { seq: number; hash: string } | undefined;
+export async function auditHead(db: Sql): Promise<{ seq: number; hash: string }> {
+  const head = await db.get<{ seq: number; hash: string }>(
+    'SELECT seq, hash FROM audit_head WHERE id = 1',
+  );
   return head ?? { seq: 0, hash: GENESIS_HASH };
 }
 
@@ -184,52 +195,68 @@ export function auditHead(db: Db): { seq: number; hash: string } {
  * Whether a hash remembered earlier (published in the channel, in the backups bucket) is still an
  * event of the chain: with an intact chain, this proves nothing was cut off after it.
  */
-export function findAuditHash(db: Db, hash: string): number | null {
-  const row = db.prepare('SELECT seq FROM audit_log WHERE hash = ?').get(hash.toLowerCase()) as
-    { seq: number } | undefined;
+export async function findAuditHash(db: Sql, hash: string): Promise<number | null> {
+  const row = await db.get<{ seq: number }>(
+    'SELECT seq FROM audit_log WHERE hash = ?',
+    hash.toLowerCase(),
+  );
   return row?.seq ?? null;
 }
 
-type RawAuditRow = [number, string, string, string, string, string, string, string];
+/** Events read per query while verifying: memory stays flat whatever the log's length. */
+const VERIFY_BATCH = 5000;
 
 /**
  * Walks the chain once, in order, holding one event at a time (constant memory whatever the log's
  * length); names the first event that was edited, deleted or reordered. From the start, or from
  * `from`: an event already proven (a checkpoint), whose successors are walked.
  */
-export function verifyAuditLog(
-  db: Db,
+export async function verifyAuditLog(
+  db: Sql,
   from: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH },
-): AuditVerification {
+): Promise<AuditVerification> {
   let previous = from;
   let count = from.seq;
   let broken: AuditRow | null = null;
-  const rows = db
-    .prepare(
-      'SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit_log WHERE seq > ? ORDER BY seq',
-    )
-    .raw()
-    .iterate(from.seq) as IterableIterator<RawAuditRow>;
-  for (const [seq, at, actor, action, subject, details, prevHash, hash] of rows) {
-    if (
-      seq !== previous.seq + 1 ||
-      prevHash !== previous.hash ||
-      hashAuditFields(prevHash, seq, at, actor, action, subject, details) !== hash
-    ) {
-      broken = { seq, at, actor, action, subject, details, prev_hash: prevHash, hash };
-      rows.return?.();
-      break;
+  let after = from.seq;
+  for (;;) {
+    // Batches by position (seq > last seen), never OFFSET: each query starts where the last ended.
+    const rows = await db.all<AuditRow>(
+      'SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?',
+      after,
+      VERIFY_BATCH,
+    );
+    for (const row of rows) {
+      if (
+        row.seq !== previous.seq + 1 ||
+        row.prev_hash !== previous.hash ||
+        hashAuditFields(
+          row.prev_hash,
+          row.seq,
+          row.at,
+          row.actor,
+          row.action,
+          row.subject,
+          row.details,
+        ) !== row.hash
+      ) {
+        broken = row;
+        break;
+      }
+      previous = { seq: row.seq, hash: row.hash };
+      count += 1;
     }
-    previous = { seq, hash };
-    count += 1;
+    if (broken || rows.length < VERIFY_BATCH) break;
+    after = rows.at(-1)!.seq;
   }
   if (broken) {
-    // Only now, with the walk closed, look up where the broken event links to.
-    const problem = findBreak(broken, previous, (linked) => findAuditHash(db, linked))!;
+    const linkedTo = await findAuditHash(db, broken.prev_hash);
+    const problem = findBreak(broken, previous, linkedTo)!;
     return { ok: false, count, ...problem };
   }
-  const head = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as
-    { seq: number; hash: string } | undefined;
+  const head = await db.get<{ seq: number; hash: string }>(
+    'SELECT seq, hash FROM audit_head WHERE id = 1',
+  );
   if (!head && count > 0) {
     return {
       ok: false,
@@ -249,10 +276,11 @@ export function verifyAuditLog(
   return { ok: true, count, headHash: previous.hash };
 }
 
+/** Why `row` does not follow `previous`; `linkedTo` is the event its prev_hash names, if any. */
 function findBreak(
   row: AuditRow,
   previous: { seq: number; hash: string },
-  seqOfHash: (hash: string) => number | null,
+  linkedTo: number | null,
 ): { brokenAt: number; reason: string } | null {
   const expectedSeq = previous.seq + 1;
   if (row.seq !== expectedSeq) {
@@ -271,7 +299,6 @@ function findBreak(
       reason: `event #${row.seq} was edited: its content no longer matches its hash`,
     };
   }
-  const linkedTo = seqOfHash(row.prev_hash);
   if (linkedTo !== null) {
     return {
       brokenAt: row.seq,

@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs
 import path from 'node:path';
 import { StoreError } from '../errors.js';
 import { verifyAuditLog } from './audit.js';
-import { LATEST_SCHEMA, inspectStore, openStore, type Store } from './db.js';
+import { LATEST_SCHEMA, inspectStore, openStore, sqliteOf, type Store } from './db.js';
 
 /** What a copy holds, read back from the copy itself. */
 export interface StoreCopy {
@@ -27,18 +27,24 @@ export interface StoreCopy {
  * only once proven, so a failed backup never leaves a file that looks like a good one.
  */
 export async function backupStore(store: Store, destination: string): Promise<StoreCopy> {
+  const sqlite = sqliteOf(store);
+  if (!sqlite)
+    throw new StoreError(
+      store.location,
+      "is a PostgreSQL store: back it up with the database server's own backups (pg_dump, snapshots, PITR)",
+    );
   if (existsSync(destination))
     throw new StoreError(destination, 'exists already: give the backup a new file name');
   const partial = `${destination}.partial`;
   removeWithJournal(partial);
   try {
     mkdirSync(path.dirname(destination), { recursive: true });
-    await store.db.backup(partial);
+    await sqlite.db.backup(partial);
     // One self-contained file: no WAL beside it to lose when it is copied elsewhere.
     const copy = new Database(partial);
     copy.pragma('journal_mode = DELETE');
     copy.close();
-    const proven = proveStoreCopy(partial);
+    const proven = await proveStoreCopy(partial);
     renameSync(partial, destination);
     return { ...proven, file: destination };
   } catch (error) {
@@ -52,7 +58,7 @@ export async function backupStore(store: Store, destination: string): Promise<St
  * Opens a copy read-only and proves it: a lifeboat store of a schema this lifeboat reads, with an
  * intact audit chain. Throws StoreError saying what is wrong.
  */
-export function proveStoreCopy(file: string): StoreCopy {
+export async function proveStoreCopy(file: string): Promise<StoreCopy> {
   const copy = inspectStore(file);
   if (!copy) throw new StoreError(file, 'does not exist');
   try {
@@ -63,15 +69,13 @@ export function proveStoreCopy(file: string): StoreCopy {
         file,
         `was written by a newer lifeboat (schema version ${copy.version}; this lifeboat knows up to ${LATEST_SCHEMA})`,
       );
-    const audit = verifyAuditLog(copy.db);
+    const audit = await verifyAuditLog(copy);
     if (!audit.ok)
       throw new StoreError(
         file,
         `its audit log is broken at event #${audit.brokenAt}: ${audit.reason}`,
       );
-    const { runs } = copy.db.prepare('SELECT count(*) AS runs FROM runs').get() as {
-      runs: number;
-    };
+    const { runs } = (await copy.get<{ runs: number }>('SELECT count(*) AS runs FROM runs'))!;
     return {
       file,
       schemaVersion: copy.version,
@@ -80,7 +84,7 @@ export function proveStoreCopy(file: string): StoreCopy {
       headHash: audit.count > 0 ? audit.headHash : null,
     };
   } finally {
-    copy.close();
+    await copy.close();
   }
 }
 
@@ -89,17 +93,17 @@ export function proveStoreCopy(file: string): StoreCopy {
  * checkpointed (its WAL folded in) and kept at `<target>.replaced-<time>`; the copy is brought to
  * this lifeboat's schema. Stop lifeboat first: a running instance would keep the replaced file.
  */
-export function restoreStore(
+export async function restoreStore(
   target: string,
   source: string,
   now: Date,
-): { restored: StoreCopy; keptAt: string | null } {
+): Promise<{ restored: StoreCopy; keptAt: string | null }> {
   if (path.resolve(source) === path.resolve(target))
     throw new StoreError(
       source,
       'is the store itself: restore from a copy made by lifeboat store backup',
     );
-  const restored = proveStoreCopy(source);
+  const restored = await proveStoreCopy(source);
   let keptAt: string | null = null;
   if (existsSync(target)) {
     // Kept as it is: its WAL folded in, never migrated (a store of another version stays one).
@@ -113,7 +117,7 @@ export function restoreStore(
   const partial = `${target}.partial`;
   copyFileSync(source, partial);
   renameSync(partial, target);
-  openStore(target).close(); // migrate an older copy now, not at the next start
+  await openStore(target).close(); // migrate an older copy now, not at the next start
   return { restored: { ...restored, file: target }, keptAt };
 }
 

@@ -1,8 +1,10 @@
-// Opens the SQLite store: WAL, foreign keys, full fsync on commit (a DR step recorded as done must
-// survive a power cut), and brings the schema up to date. Refuses a store written by a newer
+// The store's interface, asynchronous so that a store on a server (PostgreSQL) can sit behind it,
+// and its SQLite backend: WAL, foreign keys, full fsync on commit (a DR step recorded as done must
+// survive a power cut), the schema brought up to date on open. Refuses a store written by a newer
 // lifeboat instead of guessing at its tables.
 
 import Database from 'better-sqlite3';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { StoreError } from '../errors.js';
@@ -10,12 +12,35 @@ import { MIGRATIONS, type Migration } from './migrations.js';
 
 export type Db = Database.Database;
 
-export interface Store {
-  db: Db;
-  file: string;
+/**
+ * What the engine and the checks read and write through: SQL with `?` placeholders. Inside
+ * `transaction(work)`, every call made by `work` — however deep — joins that transaction; outside,
+ * a call waits for this process's open transaction to commit, so nothing reads a half-made change.
+ */
+export interface Sql {
+  all<T = unknown>(sql: string, ...params: unknown[]): Promise<T[]>;
+  get<T = unknown>(sql: string, ...params: unknown[]): Promise<T | undefined>;
+  run(sql: string, ...params: unknown[]): Promise<{ changes: number }>;
+  /**
+   * `work` in one transaction that holds the store's write lock from its start (two instances
+   * appending to the audit chain still form one chain). Called inside a transaction, it joins it.
+   * `work` awaits the store and nothing else: side effects happen after commit.
+   */
+  transaction<T>(work: () => Promise<T>): Promise<T>;
+}
+
+export interface Store extends Sql {
+  /** The file (or URL, password hidden) it was opened from: for messages. */
+  readonly location: string;
   /** Schema version after opening. */
-  version: number;
-  close(): void;
+  readonly version: number;
+  close(): Promise<void>;
+}
+
+/** The embedded store: one SQLite file, and the connection to it for what only SQLite has. */
+export interface SqliteStore extends Store {
+  readonly db: Db;
+  readonly file: string;
 }
 
 export interface OpenStoreOptions {
@@ -23,7 +48,7 @@ export interface OpenStoreOptions {
   clock?: () => Date;
 }
 
-export function openStore(file: string, options: OpenStoreOptions = {}): Store {
+export function openStore(file: string, options: OpenStoreOptions = {}): SqliteStore {
   const migrations = options.migrations ?? MIGRATIONS;
   const clock = options.clock ?? (() => new Date());
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -39,7 +64,7 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     const version = migrate(db, file, migrations, clock);
-    return { db, file, version, close: () => db.close() };
+    return new SqliteBackend(db, file, version);
   } catch (error) {
     db.close();
     if ((error as { code?: string }).code === 'SQLITE_NOTADB') {
@@ -56,7 +81,7 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
  * Opens an existing store read-only, without migrating it (`lifeboat check config`): its schema
  * version as it is. Null when there is no store file yet.
  */
-export function inspectStore(file: string): Store | null {
+export function inspectStore(file: string): SqliteStore | null {
   if (file === ':memory:' || !existsSync(file)) return null;
   let db: Db;
   try {
@@ -70,7 +95,7 @@ export function inspectStore(file: string): Store | null {
       .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
       .get();
     const version = hasTable ? currentVersion(db) : 0;
-    return { db, file, version, close: () => db.close() };
+    return new SqliteBackend(db, file, version);
   } catch (error) {
     db.close();
     if ((error as { code?: string }).code === 'SQLITE_NOTADB')
@@ -82,15 +107,90 @@ export function inspectStore(file: string): Store | null {
   }
 }
 
-const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+/** The SQLite store behind `store`, or null when it is on a server. */
+export function sqliteOf(store: Store): SqliteStore | null {
+  return store instanceof SqliteBackend ? store : null;
+}
 
-/** `db.prepare(sql)`, compiled once per connection: for the queries every request runs. */
-export function prepared(db: Db, sql: string): Database.Statement {
-  let cache = statements.get(db);
-  if (!cache) statements.set(db, (cache = new Map<string, Database.Statement>()));
-  let statement = cache.get(sql);
-  if (!statement) cache.set(sql, (statement = db.prepare(sql)));
-  return statement;
+/**
+ * better-sqlite3 behind the asynchronous interface. Its calls are synchronous, so each resolves at
+ * once; what the interface adds is the transaction: BEGIN IMMEDIATE, `work` awaited, COMMIT — and,
+ * while it is open, this process's other callers queued behind it (one connection: anything they
+ * ran would otherwise land inside it). Statements are compiled once per connection.
+ */
+class SqliteBackend implements SqliteStore {
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly inside = new AsyncLocalStorage<{ open: boolean }>();
+  /** Settles when this process's open transaction ends; null when none is open. */
+  private lock: Promise<void> | null = null;
+
+  constructor(
+    readonly db: Db,
+    readonly file: string,
+    readonly version: number,
+  ) {}
+
+  get location(): string {
+    return this.file;
+  }
+
+  async all<T>(sql: string, ...params: unknown[]): Promise<T[]> {
+    if (this.mustWait()) await this.afterLock();
+    return this.statement(sql).all(...params) as T[];
+  }
+
+  async get<T>(sql: string, ...params: unknown[]): Promise<T | undefined> {
+    if (this.mustWait()) await this.afterLock();
+    return this.statement(sql).get(...params) as T | undefined;
+  }
+
+  async run(sql: string, ...params: unknown[]): Promise<{ changes: number }> {
+    if (this.mustWait()) await this.afterLock();
+    return { changes: this.statement(sql).run(...params).changes };
+  }
+
+  async transaction<T>(work: () => Promise<T>): Promise<T> {
+    if (this.inside.getStore()?.open) return work();
+    while (this.lock) await this.lock;
+    let release!: () => void;
+    this.lock = new Promise<void>((resolve) => (release = resolve));
+    const frame = { open: true };
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await this.inside.run(frame, work);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+    } finally {
+      frame.open = false;
+      this.lock = null;
+      release();
+    }
+  }
+
+  close(): Promise<void> {
+    this.db.close();
+    return Promise.resolve();
+  }
+
+  private mustWait(): boolean {
+    return this.lock !== null && !this.inside.getStore()?.open;
+  }
+
+  /** Until this process has no transaction open that the caller is outside of. */
+  private async afterLock(): Promise<void> {
+    while (this.mustWait()) await this.lock;
+  }
+
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
 }
 
 /** The schema version this lifeboat writes. */

@@ -1,7 +1,7 @@
 // Every command into the engine carries a key; a key seen before returns the first answer instead
 // of acting again (Slack redelivers, people double-click).
 
-import type { Db } from './db.js';
+import type { Sql } from './db.js';
 
 export interface StoredOutcome {
   command: string;
@@ -9,10 +9,11 @@ export interface StoredOutcome {
   result: { ok: true; message: string } | { ok: false; gate: string; reason: string };
 }
 
-export function findOutcome(db: Db, key: string): StoredOutcome | null {
-  const row = db
-    .prepare('SELECT command, run_id, result FROM idempotency_keys WHERE key = ?')
-    .get(key) as { command: string; run_id: string | null; result: string } | undefined;
+export async function findOutcome(db: Sql, key: string): Promise<StoredOutcome | null> {
+  const row = await db.get<{ command: string; run_id: string | null; result: string }>(
+    'SELECT command, run_id, result FROM idempotency_keys WHERE key = ?',
+    key,
+  );
   if (!row) return null;
   return {
     command: row.command,
@@ -21,8 +22,18 @@ export function findOutcome(db: Db, key: string): StoredOutcome | null {
   };
 }
 
-export function storeOutcome(db: Db, key: string, outcome: StoredOutcome, at: string): void {
-  db.prepare(
+export async function storeOutcome(
+  db: Sql,
+  key: string,
+  outcome: StoredOutcome,
+  at: string,
+): Promise<void> {
+  await db.run(
     'INSERT INTO idempotency_keys (key, command, run_id, result, at) VALUES (?, ?, ?, ?, ?)',
-  ).run(key, outcome.command, outcome.runId, JSON.stringify(outcome.result), at);
+    key,
+    outcome.command,
+    outcome.runId,
+    JSON.stringify(outcome.result),
+    at,
+  );
 }

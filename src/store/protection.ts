@@ -3,7 +3,7 @@
 // replica closes it; checks record what they see. The open episode says since when.
 
 import type { NodeName } from '../providers/types.js';
-import type { Db } from './db.js';
+import type { Sql } from './db.js';
 
 export const PROTECTION_STATES = [
   'protected',
@@ -37,12 +37,14 @@ interface EpisodeRow {
   checked_at: string;
 }
 
-export function currentProtection(db: Db, service: string): ProtectionEpisode | null {
-  const row = db
-    .prepare(
-      'SELECT * FROM protection_episodes WHERE service = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1',
-    )
-    .get(service) as EpisodeRow | undefined;
+export async function currentProtection(
+  db: Sql,
+  service: string,
+): Promise<ProtectionEpisode | null> {
+  const row = await db.get<EpisodeRow>(
+    'SELECT * FROM protection_episodes WHERE service = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1',
+    service,
+  );
   return row ? toEpisode(row) : null;
 }
 
@@ -51,7 +53,7 @@ export function currentProtection(db: Db, service: string): ProtectionEpisode | 
  * else ends it and opens a new one. Returns the open episode and whether it changed.
  */
 export function recordProtection(
-  db: Db,
+  db: Sql,
   seen: {
     service: string;
     state: ProtectionState;
@@ -60,54 +62,58 @@ export function recordProtection(
     at: Date;
     runId?: string | null;
   },
-): { episode: ProtectionEpisode; changed: boolean } {
+): Promise<{ episode: ProtectionEpisode; changed: boolean }> {
   const at = seen.at.toISOString();
-  const current = currentProtection(db, seen.service);
-  if (current && current.state === seen.state && current.writer === seen.writer) {
-    db.prepare('UPDATE protection_episodes SET detail = ?, checked_at = ? WHERE id = ?').run(
+  return db.transaction(async () => {
+    const current = await currentProtection(db, seen.service);
+    if (current && current.state === seen.state && current.writer === seen.writer) {
+      await db.run(
+        'UPDATE protection_episodes SET detail = ?, checked_at = ? WHERE id = ?',
+        seen.detail,
+        at,
+        current.id,
+      );
+      return { episode: { ...current, detail: seen.detail, checkedAt: at }, changed: false };
+    }
+    if (current)
+      await db.run('UPDATE protection_episodes SET ended_at = ? WHERE id = ?', at, current.id);
+    const row = await db.get<EpisodeRow>(
+      `INSERT INTO protection_episodes (service, state, writer, detail, started_at, run_id, checked_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      seen.service,
+      seen.state,
+      seen.writer,
       seen.detail,
       at,
-      current.id,
+      seen.runId ?? null,
+      at,
     );
-    return { episode: { ...current, detail: seen.detail, checkedAt: at }, changed: false };
-  }
-  if (current)
-    db.prepare('UPDATE protection_episodes SET ended_at = ? WHERE id = ?').run(at, current.id);
-  const { lastInsertRowid } = db
-    .prepare(
-      `INSERT INTO protection_episodes (service, state, writer, detail, started_at, run_id, checked_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(seen.service, seen.state, seen.writer, seen.detail, at, seen.runId ?? null, at);
-  const row = db
-    .prepare('SELECT * FROM protection_episodes WHERE id = ?')
-    .get(lastInsertRowid) as EpisodeRow;
-  return { episode: toEpisode(row), changed: true };
+    return { episode: toEpisode(row!), changed: true };
+  });
 }
 
 /**
  * How long the service was left without a replica after this run's promotion: from the promotion
  * to the moment a replica was verified (or to `now`, still going).
  */
-export function unprotectedAfter(
-  db: Db,
+export async function unprotectedAfter(
+  db: Sql,
   runId: string,
   now: Date,
-): { seconds: number; ongoing: boolean; since: string } | null {
-  const row = db
-    .prepare(
-      "SELECT * FROM protection_episodes WHERE run_id = ? AND state = 'unprotected' ORDER BY id LIMIT 1",
-    )
-    .get(runId) as EpisodeRow | undefined;
+): Promise<{ seconds: number; ongoing: boolean; since: string } | null> {
+  const row = await db.get<EpisodeRow>(
+    "SELECT * FROM protection_episodes WHERE run_id = ? AND state = 'unprotected' ORDER BY id LIMIT 1",
+    runId,
+  );
   if (!row) return null;
   const start = Date.parse(row.started_at);
   // The episode may have been followed by others that were still unprotected in effect (two
   // primaries, no writer): it ends only when a later episode is "protected".
-  const protectedRow = db
-    .prepare(
-      "SELECT started_at FROM protection_episodes WHERE service = ? AND id > ? AND state = 'protected' ORDER BY id LIMIT 1",
-    )
-    .get(row.service, row.id) as { started_at: string } | undefined;
+  const protectedRow = await db.get<{ started_at: string }>(
+    "SELECT started_at FROM protection_episodes WHERE service = ? AND id > ? AND state = 'protected' ORDER BY id LIMIT 1",
+    row.service,
+    row.id,
+  );
   const end = protectedRow ? Date.parse(protectedRow.started_at) : now.getTime();
   return { seconds: (end - start) / 1000, ongoing: !protectedRow, since: row.started_at };
 }

@@ -3,7 +3,7 @@
 
 import type { NodeName } from '../providers/types.js';
 import type { Runbook, RunKind } from '../runbook/model.js';
-import { prepared, type Db } from './db.js';
+import type { Sql } from './db.js';
 
 export const RUN_STATUSES = ['running', 'waiting', 'succeeded', 'failed', 'aborted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -83,12 +83,11 @@ export function isInFlight(run: Pick<RunRecord, 'status'>): boolean {
   return run.status === 'running' || run.status === 'waiting';
 }
 
-export function insertRun(db: Db, run: NewRun): RunRecord {
-  db.prepare(
+export async function insertRun(db: Sql, run: NewRun): Promise<RunRecord> {
+  await db.run(
     `INSERT INTO runs (id, runbook, runbook_file, runbook_snapshot, service, kind, status, started_by,
                        started_at, impact_at, idempotency_key, promote, mutates, started_via)
      VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
     run.id,
     run.runbook.name,
     run.runbook.file,
@@ -103,21 +102,22 @@ export function insertRun(db: Db, run: NewRun): RunRecord {
     run.mutates ? 1 : 0,
     run.startedVia ?? null,
   );
-  return getRun(db, run.id) as RunRecord;
+  return (await getRun(db, run.id))!;
 }
 
 /** Marks a run finished with the RTO the engine measured (null when recovery was never verified). */
-export function finishRun(
-  db: Db,
+export async function finishRun(
+  db: Sql,
   id: string,
   outcome: {
     status: Exclude<RunStatus, 'running' | 'waiting'>;
     finishedAt: Date;
     rtoSeconds: number | null;
   },
-): void {
+): Promise<void> {
   const { status, finishedAt, rtoSeconds } = outcome;
-  db.prepare('UPDATE runs SET status = ?, finished_at = ?, rto_seconds = ? WHERE id = ?').run(
+  await db.run(
+    'UPDATE runs SET status = ?, finished_at = ?, rto_seconds = ? WHERE id = ?',
     status,
     finishedAt.toISOString(),
     rtoSeconds,
@@ -125,8 +125,8 @@ export function finishRun(
   );
 }
 
-export function updateRun(
-  db: Db,
+export async function updateRun(
+  db: Sql,
   id: string,
   patch: Partial<
     Pick<
@@ -142,7 +142,7 @@ export function updateRun(
       | 'finishedAt'
     >
   >,
-): void {
+): Promise<void> {
   const columns: Record<string, unknown> = {
     status: patch.status,
     current_step: patch.currentStep,
@@ -156,21 +156,19 @@ export function updateRun(
   };
   const set = Object.entries(columns).filter(([, value]) => value !== undefined);
   if (set.length === 0) return;
-  db.prepare(`UPDATE runs SET ${set.map(([name]) => `${name} = ?`).join(', ')} WHERE id = ?`).run(
+  await db.run(
+    `UPDATE runs SET ${set.map(([name]) => `${name} = ?`).join(', ')} WHERE id = ?`,
     ...set.map(([, value]) => value),
     id,
   );
 }
 
-/** Runs not finished yet, oldest first. */
 /** The runs in flight (of one service, or all), oldest first; from the in-flight index. */
-export function listRunsInFlight(db: Db, service?: string | null): RunRecord[] {
+export async function listRunsInFlight(db: Sql, service?: string | null): Promise<RunRecord[]> {
   const inFlight = `SELECT ${RUN_FIELDS} FROM runs WHERE status IN ('running', 'waiting')`;
-  const rows = (
-    service
-      ? prepared(db, `${inFlight} AND service = ? ORDER BY started_at, rowid`).all(service)
-      : prepared(db, `${inFlight} ORDER BY started_at, rowid`).all()
-  ) as RunRow[];
+  const rows = service
+    ? await db.all<RunRow>(`${inFlight} AND service = ? ORDER BY started_at, rowid`, service)
+    : await db.all<RunRow>(`${inFlight} ORDER BY started_at, rowid`);
   return rows.map(toRecord);
 }
 
@@ -178,36 +176,37 @@ export function listRunsInFlight(db: Db, service?: string | null): RunRecord[] {
  * The runs that hold a service's one-at-a-time lock: those in flight, and those aborted while an
  * action was still executing (the lock is released only once its result is recorded).
  */
-export function listRunsHoldingLock(db: Db, service: string): RunRecord[] {
-  const rows = db
-    .prepare(
-      `SELECT ${RUN_FIELDS} FROM runs WHERE service = ? AND (status IN ('running', 'waiting')
+export async function listRunsHoldingLock(db: Sql, service: string): Promise<RunRecord[]> {
+  const rows = await db.all<RunRow>(
+    `SELECT ${RUN_FIELDS} FROM runs WHERE service = ? AND (status IN ('running', 'waiting')
          OR (status = 'aborted' AND EXISTS (
            SELECT 1 FROM run_steps s WHERE s.run_id = runs.id AND s.state = 'executing')))
        ORDER BY started_at, rowid`,
-    )
-    .all(service) as RunRow[];
+    service,
+  );
   return rows.map(toRecord);
 }
 
 /** The runbook as it was when the run started. */
-export function getRunbookSnapshot(db: Db, id: string): Runbook | null {
-  const row = db.prepare('SELECT runbook_snapshot FROM runs WHERE id = ?').get(id) as
-    { runbook_snapshot: string } | undefined;
+export async function getRunbookSnapshot(db: Sql, id: string): Promise<Runbook | null> {
+  const row = await db.get<{ runbook_snapshot: string }>(
+    'SELECT runbook_snapshot FROM runs WHERE id = ?',
+    id,
+  );
   return row ? (JSON.parse(row.runbook_snapshot) as Runbook) : null;
 }
 
-export function getRun(db: Db, id: string): RunRecord | null {
-  const row = prepared(db, `SELECT ${RUN_FIELDS} FROM runs WHERE id = ?`).get(id) as
-    RunRow | undefined;
+export async function getRun(db: Sql, id: string): Promise<RunRecord | null> {
+  const row = await db.get<RunRow>(`SELECT ${RUN_FIELDS} FROM runs WHERE id = ?`, id);
   return row ? toRecord(row) : null;
 }
 
 /** Newest first. */
-export function listRuns(db: Db, limit = 50): RunRecord[] {
-  const rows = db
-    .prepare(`SELECT ${RUN_FIELDS} FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?`)
-    .all(limit) as RunRow[];
+export async function listRuns(db: Sql, limit = 50): Promise<RunRecord[]> {
+  const rows = await db.all<RunRow>(
+    `SELECT ${RUN_FIELDS} FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?`,
+    limit,
+  );
   return rows.map(toRecord);
 }
 

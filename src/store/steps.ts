@@ -1,6 +1,6 @@
 // The state of each step of a run (run_steps) and the history of what happened to it (step_events).
 
-import type { Db } from './db.js';
+import type { Sql } from './db.js';
 
 /** `aborted`: the step the run was on when it was aborted (not done, and never will be). */
 export type StepState = 'pending' | 'active' | 'executing' | 'done' | 'skipped' | 'aborted';
@@ -50,33 +50,42 @@ interface StepRow {
   details: string;
 }
 
-export function insertSteps(db: Db, runId: string, count: number): void {
-  const insert = db.prepare(
-    "INSERT INTO run_steps (run_id, step_index, state) VALUES (?, ?, 'pending')",
-  );
-  for (let i = 0; i < count; i++) insert.run(runId, i);
+export async function insertSteps(db: Sql, runId: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i++)
+    await db.run(
+      "INSERT INTO run_steps (run_id, step_index, state) VALUES (?, ?, 'pending')",
+      runId,
+      i,
+    );
 }
 
-export function getSteps(db: Db, runId: string): StepRecord[] {
-  const rows = db
-    .prepare('SELECT * FROM run_steps WHERE run_id = ? ORDER BY step_index')
-    .all(runId) as StepRow[];
+export async function getSteps(db: Sql, runId: string): Promise<StepRecord[]> {
+  const rows = await db.all<StepRow>(
+    'SELECT * FROM run_steps WHERE run_id = ? ORDER BY step_index',
+    runId,
+  );
   return rows.map(toStep);
 }
 
-export function getStep(db: Db, runId: string, stepIndex: number): StepRecord | null {
-  const row = db
-    .prepare('SELECT * FROM run_steps WHERE run_id = ? AND step_index = ?')
-    .get(runId, stepIndex) as StepRow | undefined;
+export async function getStep(
+  db: Sql,
+  runId: string,
+  stepIndex: number,
+): Promise<StepRecord | null> {
+  const row = await db.get<StepRow>(
+    'SELECT * FROM run_steps WHERE run_id = ? AND step_index = ?',
+    runId,
+    stepIndex,
+  );
   return row ? toStep(row) : null;
 }
 
-export function updateStep(
-  db: Db,
+export async function updateStep(
+  db: Sql,
   runId: string,
   stepIndex: number,
   patch: Partial<Omit<StepRecord, 'runId' | 'stepIndex'>>,
-): void {
+): Promise<void> {
   const columns: Record<string, unknown> = {
     state: patch.state,
     waiting_on: patch.waitingOn,
@@ -88,15 +97,17 @@ export function updateStep(
   };
   const set = Object.entries(columns).filter(([, value]) => value !== undefined);
   if (set.length === 0) return;
-  db.prepare(
+  await db.run(
     `UPDATE run_steps SET ${set.map(([name]) => `${name} = ?`).join(', ')} WHERE run_id = ? AND step_index = ?`,
-  ).run(...set.map(([, value]) => value), runId, stepIndex);
+    ...set.map(([, value]) => value),
+    runId,
+    stepIndex,
+  );
 }
 
-export function recordStepEvent(db: Db, event: Omit<StepEvent, 'id'>): void {
-  db.prepare(
+export async function recordStepEvent(db: Sql, event: Omit<StepEvent, 'id'>): Promise<void> {
+  await db.run(
     'INSERT INTO step_events (run_id, step_index, event, actor, at, details) VALUES (?, ?, ?, ?, ?, ?)',
-  ).run(
     event.runId,
     event.stepIndex,
     event.event,
@@ -106,8 +117,8 @@ export function recordStepEvent(db: Db, event: Omit<StepEvent, 'id'>): void {
   );
 }
 
-export function listStepEvents(db: Db, runId: string): StepEvent[] {
-  const rows = db.prepare('SELECT * FROM step_events WHERE run_id = ? ORDER BY id').all(runId) as {
+export async function listStepEvents(db: Sql, runId: string): Promise<StepEvent[]> {
+  const rows = await db.all<{
     id: number;
     run_id: string;
     step_index: number;
@@ -115,7 +126,7 @@ export function listStepEvents(db: Db, runId: string): StepEvent[] {
     actor: string;
     at: string;
     details: string;
-  }[];
+  }>('SELECT * FROM step_events WHERE run_id = ? ORDER BY id', runId);
   return rows.map((row) => ({
     id: row.id,
     runId: row.run_id,

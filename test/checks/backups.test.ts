@@ -1,3 +1,4 @@
+import { storeFileOf } from '../support/engine.js';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { checkBackups, latestResults } from '../../src/checks/backups.js';
@@ -27,14 +28,14 @@ describe('the backup check', () => {
 `,
       `${makeTempDir()}/lifeboat.yml`,
     );
-    const store = openStore(config.storePath);
+    const store = openStore(storeFileOf(config));
     const providersFor = (service: (typeof config.services)[string] | null) => ({
       database: null,
       dns: null,
       backups: createS3BackupStore(service!.backups!, { client, retry: { attempts: 1 } }),
     });
     const now = await storeNow(client, 'backups-a');
-    const results = await checkBackups(config, store.db, providersFor, now);
+    const results = await checkBackups(config, store, providersFor, now);
     expect(results.map((r) => [r.service, r.ok])).toEqual([
       ['payments-db', true],
       ['orders-db', false],
@@ -46,17 +47,17 @@ describe('the backup check', () => {
 
     await checkBackups(
       config,
-      store.db,
+      store,
       providersFor,
       new Date(now.getTime() + 7 * 3600_000),
       'payments-db',
     );
-    const latest = latestResults(store.db, 'backups');
+    const latest = await latestResults(store, 'backups');
     expect(latest.map((r) => [r.service, r.ok])).toEqual([
       ['orders-db', false],
       ['payments-db', false],
     ]);
     expect(latest[1]!.summary).toContain('older than max_age 6h');
-    store.close();
+    await store.close();
   });
 });

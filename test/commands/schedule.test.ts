@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { storeFileOf } from '../support/engine.js';
 import { describe, expect, it } from 'vitest';
 import { schedule } from '../../commands/schedule.js';
 import { parseConfig } from '../../src/config.js';
@@ -7,15 +8,15 @@ import { openStore } from '../../src/store/db.js';
 import { makeTempDir } from '../support/tmp.js';
 
 describe('/dr schedule', () => {
-  it('lists every scheduled entry with its next due time in UTC', () => {
+  it('lists every scheduled entry with its next due time in UTC', async () => {
     const example = readFileSync(
       path.resolve(import.meta.dirname, '../../lifeboat.example.yml'),
       'utf8',
     );
     const config = parseConfig(example, path.join(makeTempDir(), 'lifeboat.yml'));
-    const store = openStore(config.storePath);
+    const store = openStore(storeFileOf(config));
     const reply = schedule.run([], { config, store, user: 'U0ALICE', clock: () => new Date() });
-    store.close();
+    await store.close();
     expect(reply).toMatchObject({ type: 'message' });
     const text = (reply as { text: string }).text;
     expect(text).toMatch(

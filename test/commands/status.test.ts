@@ -28,8 +28,12 @@ describe('/dr status', () => {
     );
 
     // A DR test whose every step was skipped proves nothing: not done, and no RTO.
-    const skipped = t.engine.startRun({ key: 's', actor: { user: 'U0ALICE' }, runbook: 'dr-test' });
-    t.engine.skipStep({
+    const skipped = await t.engine.startRun({
+      key: 's',
+      actor: { user: 'U0ALICE' },
+      runbook: 'dr-test',
+    });
+    await t.engine.skipStep({
       key: 'skip',
       actor: { user: 'U0ALICE' },
       runId: skipped.runId,
@@ -37,7 +41,7 @@ describe('/dr status', () => {
       reason: 'no time',
     });
     await t.engine.idle();
-    expect(t.engine.getRun(skipped.runId).run).toMatchObject({
+    expect((await t.engine.getRun(skipped.runId)).run).toMatchObject({
       status: 'succeeded',
       rtoSeconds: null,
     });
@@ -50,12 +54,12 @@ describe('/dr status', () => {
     })) as { text: string };
     expect(afterSkip.text).toMatch(/• `dr-test`: \*OVERDUE\*/);
 
-    const { runId } = t.engine.startRun({
+    const { runId } = await t.engine.startRun({
       key: 'k',
       actor: { user: 'U0ALICE' },
       runbook: 'dr-test',
     });
-    t.engine.completeStep({ key: 'd', actor: { user: 'U0ALICE' }, runId, stepIndex: 0 });
+    await t.engine.completeStep({ key: 'd', actor: { user: 'U0ALICE' }, runId, stepIndex: 0 });
     await t.engine.idle();
     const after = (await status.run([], {
       config: t.config,
@@ -91,15 +95,19 @@ describe('/dr status', () => {
     );
 
     const now = t.clock();
-    registerInstance(t.store.db, 'eu-west-1a:4242:abcdef', '1.4.0', now);
-    registerInstance(
-      t.store.db,
+    await registerInstance(t.store, 'eu-west-1a:4242:abcdef', '1.4.0', now);
+    await registerInstance(
+      t.store,
       'us-east-1b:77:fedcba',
       '1.4.0',
       new Date(now.getTime() - 600_000),
     );
-    touchInstance(t.store.db, 'us-east-1b:77:fedcba', new Date(now.getTime() - 300_000));
-    const { runId } = t.engine.startRun({ key: 'k', actor: { user: 'U0ALICE' }, runbook: 'drill' });
+    await touchInstance(t.store, 'us-east-1b:77:fedcba', new Date(now.getTime() - 300_000));
+    const { runId } = await t.engine.startRun({
+      key: 'k',
+      actor: { user: 'U0ALICE' },
+      runbook: 'drill',
+    });
     await t.engine.idle();
     expect(await show()).toContain(
       `• in flight: drill \`${runId}\` (running), started by <@U0ALICE>, no instance walking it (it waits for people)`,
@@ -115,7 +123,7 @@ describe('/dr status', () => {
     expect(text).toMatch(
       /\*Instances\*\n• `us-east-1b:77:fedcba` lifeboat 1\.4\.0, up since <!date[^>]+>, \*not seen for 5m\*: stopped or cut off\n• `eu-west-1a:4242:abcdef` lifeboat 1\.4\.0, up since <!date\^\d+\^\{date_num\} \{time\}\|2026-11-24 03:00 UTC>, seen 0s ago/,
     );
-    removeInstance(t.store.db, 'us-east-1b:77:fedcba');
+    await removeInstance(t.store, 'us-east-1b:77:fedcba');
     expect(await show()).not.toContain('us-east-1b');
   });
 });

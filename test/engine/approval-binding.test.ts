@@ -54,34 +54,40 @@ function flakyNotify(failures: number, plan: { text: string }) {
 describe('two-person approval on a manual step', () => {
   it('refuses Done until a second person approves, then takes it', async () => {
     const t = makeEngine({ runbooks: { drill: gatedManual }, configYaml: config });
-    const { runId } = t.engine.startRun({ key: 's', actor: alice, runbook: 'drill' });
+    const { runId } = await t.engine.startRun({ key: 's', actor: alice, runbook: 'drill' });
     await t.engine.idle();
-    const step = t.engine.getRun(runId).current!;
+    const step = (await t.engine.getRun(runId)).current!;
     expect(step.waitingOn).toBe('approval');
     for (const actor of [alice, bob])
-      expect(() =>
+      await expect(
         t.engine.completeStep({ key: `done-${actor.user}`, actor, runId, stepIndex: 0 }),
-      ).toThrow("step 1 needs a second person's approval before it is done");
+      ).rejects.toThrow("step 1 needs a second person's approval before it is done");
     const approval = step.approvals[0]!;
-    expect(() =>
+    await expect(
       t.engine.decideApproval({
         key: 'self',
         actor: alice,
         approvalId: approval.id,
         decision: 'approve',
       }),
-    ).toThrow(/two-person rule/);
-    t.engine.decideApproval({
+    ).rejects.toThrow(/two-person rule/);
+    await t.engine.decideApproval({
       key: 'bob',
       actor: bob,
       approvalId: approval.id,
       decision: 'approve',
     });
     await t.engine.idle();
-    expect(t.engine.getRun(runId).current).toMatchObject({ index: 0, waitingOn: 'operator' });
-    t.engine.completeStep({ key: 'done', actor: alice, runId, stepIndex: 0 });
+    expect((await t.engine.getRun(runId)).current).toMatchObject({
+      index: 0,
+      waitingOn: 'operator',
+    });
+    await t.engine.completeStep({ key: 'done', actor: alice, runId, stepIndex: 0 });
     await t.engine.idle();
-    expect(t.engine.getRun(runId).steps[0]).toMatchObject({ state: 'done', actor: 'U0ALICE' });
+    expect((await t.engine.getRun(runId)).steps[0]).toMatchObject({
+      state: 'done',
+      actor: 'U0ALICE',
+    });
   });
 });
 
@@ -94,30 +100,35 @@ describe('an approval covers one plan, and a retry only while it is fresh', () =
       configYaml: config,
       actions: flaky.actions,
     });
-    const { runId } = t.engine.startRun({ key: 's', actor: alice, runbook: 'drill' });
+    const { runId } = await t.engine.startRun({ key: 's', actor: alice, runbook: 'drill' });
     await t.engine.idle();
-    const first = t.engine.getRun(runId).current!.approvals[0]!;
-    t.engine.decideApproval({ key: 'a1', actor: bob, approvalId: first.id, decision: 'approve' });
+    const first = (await t.engine.getRun(runId)).current!.approvals[0]!;
+    await t.engine.decideApproval({
+      key: 'a1',
+      actor: bob,
+      approvalId: first.id,
+      decision: 'approve',
+    });
     await t.engine.idle();
-    expect(t.engine.getRun(runId).current).toMatchObject({ waitingOn: 'failure' });
+    expect((await t.engine.getRun(runId)).current).toMatchObject({ waitingOn: 'failure' });
 
     t.clock.advance(5 * 60_000); // fresh: the same approval covers the retry
-    t.engine.retryStep({ key: 'r1', actor: alice, runId, stepIndex: 0 });
+    await t.engine.retryStep({ key: 'r1', actor: alice, runId, stepIndex: 0 });
     await t.engine.idle();
     expect(flaky.calls()).toBe(2);
-    expect(t.engine.getRun(runId).current!.approvals).toHaveLength(1);
+    expect((await t.engine.getRun(runId)).current!.approvals).toHaveLength(1);
 
     t.clock.advance(20 * 60_000); // older than 15m: a retry needs a new approval
-    t.engine.retryStep({ key: 'r2', actor: alice, runId, stepIndex: 0 });
+    await t.engine.retryStep({ key: 'r2', actor: alice, runId, stepIndex: 0 });
     await t.engine.idle();
     expect(flaky.calls()).toBe(2);
-    const view = t.engine.getRun(runId);
+    const view = await t.engine.getRun(runId);
     expect(view.current).toMatchObject({ waitingOn: 'approval' });
     expect(view.current!.approvals.map((a) => [a.status, a.attempt])).toEqual([
       ['approved', 1],
       ['pending', 3],
     ]);
-    t.engine.decideApproval({
+    await t.engine.decideApproval({
       key: 'a2',
       actor: bob,
       approvalId: view.current!.approvals[1]!.id,
@@ -125,7 +136,7 @@ describe('an approval covers one plan, and a retry only while it is fresh', () =
     });
     await t.engine.idle();
     expect(flaky.calls()).toBe(3);
-    expect(t.engine.getRun(runId).run.status).toBe('succeeded');
+    expect((await t.engine.getRun(runId)).run.status).toBe('succeeded');
   });
 
   it('asks again when the plan shown has changed, withdrawing the request for the old one', async () => {
@@ -136,16 +147,21 @@ describe('an approval covers one plan, and a retry only while it is fresh', () =
       configYaml: config,
       actions: flaky.actions,
     });
-    const { runId } = t.engine.startRun({ key: 's', actor: alice, runbook: 'drill' });
+    const { runId } = await t.engine.startRun({ key: 's', actor: alice, runbook: 'drill' });
     await t.engine.idle();
-    const first = t.engine.getRun(runId).current!.approvals[0]!;
-    t.engine.decideApproval({ key: 'a1', actor: bob, approvalId: first.id, decision: 'approve' });
+    const first = (await t.engine.getRun(runId)).current!.approvals[0]!;
+    await t.engine.decideApproval({
+      key: 'a1',
+      actor: bob,
+      approvalId: first.id,
+      decision: 'approve',
+    });
     await t.engine.idle();
     plan.text = 'Post "cut over" to #everyone.'; // the config changed under the run
-    t.engine.retryStep({ key: 'r1', actor: alice, runId, stepIndex: 0 });
+    await t.engine.retryStep({ key: 'r1', actor: alice, runId, stepIndex: 0 });
     await t.engine.idle();
     expect(flaky.calls()).toBe(1);
-    const approvals = t.engine.getRun(runId).current!.approvals;
+    const approvals = (await t.engine.getRun(runId)).current!.approvals;
     expect(approvals).toHaveLength(2);
     expect(approvals[1]!.planHash).not.toBe(approvals[0]!.planHash);
     expect(approvals[1]!.status).toBe('pending');
@@ -160,12 +176,12 @@ describe('a forged approval', () => {
       configYaml: config,
       actions: flaky.actions,
     });
-    const { runId } = t.engine.startRun({ key: 's', actor: alice, runbook: 'drill' });
+    const { runId } = await t.engine.startRun({ key: 's', actor: alice, runbook: 'drill' });
     await t.engine.idle();
     t.store.db.prepare("UPDATE approvals SET status = 'approved'").run();
-    t.engine.resume(); // the walker looks again, as after a restart
+    await t.engine.resume(); // the walker looks again, as after a restart
     await t.engine.idle();
-    const view = t.engine.getRun(runId);
+    const view = await t.engine.getRun(runId);
     expect(flaky.calls()).toBe(0);
     expect(view.current).toMatchObject({ waitingOn: 'failure' });
     expect(view.current!.summary).toMatch(
@@ -176,6 +192,6 @@ describe('a forged approval', () => {
         .prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'approval.forged'")
         .get(),
     ).toEqual({ n: 1 });
-    expect(verifyAuditLog(t.store.db)).toMatchObject({ ok: true });
+    expect(await verifyAuditLog(t.store)).toMatchObject({ ok: true });
   });
 });

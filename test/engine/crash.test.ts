@@ -4,8 +4,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { startPostgresPair } from '../../src/providers/postgres/servers.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { startPostgresPair, startThrowawayServer } from '../../src/providers/postgres/servers.js';
+import { openStoreAt } from '../../src/store/open.js';
 import { verifyAuditLog } from '../../src/store/audit.js';
 import { openStore } from '../../src/store/db.js';
 import { listRuns } from '../../src/store/runs.js';
@@ -57,9 +59,31 @@ async function until(check: () => boolean, what: string, timeoutMs = 30_000): Pr
   }
 }
 
+// The store on SQLite at every boundary; on PostgreSQL (a server of its own, one schema per test)
+// at the boundaries around the promotion.
+const CASES: { boundary: number; store: 'sqlite' | 'postgres' }[] = [
+  ...Array.from({ length: STEPS - 1 }, (_, boundary) => ({ boundary, store: 'sqlite' as const })),
+  { boundary: 1, store: 'postgres' },
+  { boundary: 2, store: 'postgres' },
+];
+
 describe('crash at every step boundary', () => {
-  for (let boundary = 0; boundary < STEPS - 1; boundary++) {
-    it(`resumes after kill -9 right after step ${boundary + 1} and runs each action exactly once`, async () => {
+  let storeServer: Awaited<ReturnType<typeof startThrowawayServer>> | null = null;
+  let schemas = 0;
+  afterAll(async () => {
+    await storeServer?.stop();
+  });
+  /** The `store:` line for a test, and how to open that store from here afterwards. */
+  const storeFor = async (kind: 'sqlite' | 'postgres') => {
+    if (kind === 'sqlite') return 'store: ./lifeboat.db\n';
+    storeServer ??= await startThrowawayServer();
+    return `store: { url: "${storeServer.server.url}", schema: crash_${process.pid}_${++schemas} }\n`;
+  };
+  const openTestStore = (configFile: string) =>
+    openStoreAt(loadConfig({ LIFEBOAT_CONFIG: configFile }).store);
+
+  for (const { boundary, store: storeKind } of CASES) {
+    it(`resumes after kill -9 right after step ${boundary + 1} and runs each action exactly once (${storeKind} store)`, async () => {
       const pair = await startPostgresPair();
       try {
         await pair.killPrimary();
@@ -67,7 +91,10 @@ describe('crash at every step boundary', () => {
         mkdirSync(path.join(dir, 'runbooks'));
         writeFileSync(path.join(dir, 'runbooks', 'failover.md'), failover);
         const config = path.join(dir, 'lifeboat.yml');
-        writeFileSync(config, postgresConfig(pair.primary.url, pair.standby.url));
+        writeFileSync(
+          config,
+          (await storeFor(storeKind)) + postgresConfig(pair.primary.url, pair.standby.url),
+        );
         const execLog = path.join(dir, 'executions.log');
         writeFileSync(execLog, '');
 
@@ -85,10 +112,10 @@ describe('crash at every step boundary', () => {
           .split('\n')
           .map((line) => Number(line.split(' ')[0]));
         expect(executions.sort()).toEqual(ACTION_STEPS);
-        const store = openStore(path.join(dir, 'lifeboat.db'));
-        expect(listRuns(store.db)).toHaveLength(1);
-        expect(verifyAuditLog(store.db)).toMatchObject({ ok: true });
-        store.close();
+        const store = await openTestStore(config);
+        expect(await listRuns(store)).toHaveLength(1);
+        expect(await verifyAuditLog(store)).toMatchObject({ ok: true });
+        await store.close();
         expect(await sql(pair.standby.url, 'SELECT pg_is_in_recovery() AS r')).toEqual([
           { r: false },
         ]);
@@ -133,8 +160,8 @@ describe('crash at every step boundary', () => {
         )
         .get();
       expect(attempts).toEqual({ n: 2 });
-      expect(verifyAuditLog(store.db)).toMatchObject({ ok: true });
-      store.close();
+      expect(await verifyAuditLog(store)).toMatchObject({ ok: true });
+      await store.close();
     } finally {
       await pair.stop();
     }
@@ -188,8 +215,8 @@ service: payments-db
           )
           .get();
         expect(promotions).toEqual({ n: 1 });
-        expect(verifyAuditLog(store.db)).toMatchObject({ ok: true });
-        store.close();
+        expect(await verifyAuditLog(store)).toMatchObject({ ok: true });
+        await store.close();
         expect(await sql(pair.standby.url, 'SELECT pg_is_in_recovery() AS r')).toEqual([
           { r: false },
         ]);

@@ -36,19 +36,19 @@ const bob = { user: 'U0BOB' };
 describe('walking a runbook', () => {
   it('takes manual steps strictly in order and finishes with the RTO at the end of the last budgeted phase', async () => {
     const t = makeEngine({ runbooks: { drill }, configYaml: config() });
-    const { runId } = t.engine.startRun({ key: 'k1', actor: alice, runbook: 'drill' });
+    const { runId } = await t.engine.startRun({ key: 'k1', actor: alice, runbook: 'drill' });
     await t.engine.idle();
-    expect(t.engine.getRun(runId).current?.text).toBe('Channel opened');
-    expect(() => t.engine.completeStep({ key: 'k2', actor: alice, runId, stepIndex: 1 })).toThrow(
-      'step 2 is not the current step of run',
-    );
+    expect((await t.engine.getRun(runId)).current?.text).toBe('Channel opened');
+    await expect(
+      t.engine.completeStep({ key: 'k2', actor: alice, runId, stepIndex: 1 }),
+    ).rejects.toThrow('step 2 is not the current step of run');
     for (let step = 0; step < 3; step++) {
       t.clock.advance(60_000);
-      t.engine.completeStep({ key: `done-${step}`, actor: bob, runId, stepIndex: step });
+      await t.engine.completeStep({ key: `done-${step}`, actor: bob, runId, stepIndex: step });
       await t.engine.idle();
     }
     t.clock.advance(600_000);
-    t.engine.skipStep({
+    await t.engine.skipStep({
       key: 'skip-3',
       actor: bob,
       runId,
@@ -56,7 +56,7 @@ describe('walking a runbook', () => {
       reason: 'postmortem already booked',
     });
     await t.engine.idle();
-    const view = t.engine.getRun(runId);
+    const view = await t.engine.getRun(runId);
     expect(view.run.status).toBe('succeeded');
     expect(view.run.rtoSeconds).toBe(180); // stopped when "Decide" (end of Phase 1) was done
     expect(view.steps.map((s) => s.state)).toEqual(['done', 'done', 'done', 'skipped']);
@@ -66,46 +66,61 @@ describe('walking a runbook', () => {
       elapsedSeconds: 120,
       isOverBudget: false,
     });
-    expect(listRuns(t.store.db)[0]).toMatchObject({
+    expect((await listRuns(t.store))[0]).toMatchObject({
       id: runId,
       status: 'succeeded',
       rtoSeconds: 180,
     });
-    expect(verifyAuditLog(t.store.db)).toMatchObject({ ok: true });
+    expect(await verifyAuditLog(t.store)).toMatchObject({ ok: true });
   });
 
   it('starts the RTO clock at a declared impact time, and refuses one in the future', async () => {
     const clock = testClock('2026-11-24T03:20:00.000Z');
     const t = makeEngine({ runbooks: { drill }, configYaml: config(), clock });
-    const { runId } = t.engine.startRun({
+    const { runId } = await t.engine.startRun({
       key: 'k',
       actor: alice,
       runbook: 'drill',
       impactAt: new Date('2026-11-24T03:12:00Z'),
     });
     for (let step = 0; step < 3; step++)
-      t.engine.completeStep({ key: `d${step}`, actor: alice, runId, stepIndex: step });
+      await t.engine.completeStep({ key: `d${step}`, actor: alice, runId, stepIndex: step });
     await t.engine.idle();
-    expect(t.engine.getRun(runId).run.rtoSeconds).toBe(480);
-    expect(() =>
+    expect((await t.engine.getRun(runId)).run.rtoSeconds).toBe(480);
+    await expect(
       t.engine.startRun({
         key: 'k2',
         actor: alice,
         runbook: 'drill',
         impactAt: new Date('2026-11-24T04:00:00Z'),
       }),
-    ).toThrow(/impact time .* is in the future/);
+    ).rejects.toThrow(/impact time .* is in the future/);
+  });
+
+  it('keeps every step a person finished while lifeboat was still taking it up', async () => {
+    // Done clicked on each step the moment the previous one is done, never waiting for the walker:
+    // its "step started" commits come after the person's, and must not undo them.
+    const t = makeEngine({ runbooks: { drill }, configYaml: config() });
+    const { runId } = await t.engine.startRun({ key: 'k', actor: alice, runbook: 'drill' });
+    for (let step = 0; step < 4; step++)
+      await t.engine.completeStep({ key: `d${step}`, actor: bob, runId, stepIndex: step });
+    await t.engine.idle();
+    const view = await t.engine.getRun(runId);
+    expect(view.run.status).toBe('succeeded');
+    expect(view.steps.map((s) => [s.state, s.actor])).toEqual(
+      Array.from({ length: 4 }, () => ['done', 'U0BOB']),
+    );
   });
 
   it('never starts a second run or completes a step twice for a repeated key', async () => {
     const t = makeEngine({ runbooks: { drill }, configYaml: config() });
-    const first = t.engine.startRun({ key: 'slash-1', actor: alice, runbook: 'drill' });
-    const again = t.engine.startRun({ key: 'slash-1', actor: alice, runbook: 'drill' });
+    const first = await t.engine.startRun({ key: 'slash-1', actor: alice, runbook: 'drill' });
+    const again = await t.engine.startRun({ key: 'slash-1', actor: alice, runbook: 'drill' });
     expect(again).toEqual({ runId: first.runId, replayed: true, message: first.message });
-    expect(listRuns(t.store.db)).toHaveLength(1);
+    expect(await listRuns(t.store)).toHaveLength(1);
     await t.engine.idle();
-    t.engine.completeStep({ key: 'click-1', actor: alice, runId: first.runId, stepIndex: 0 });
-    const twice = t.engine.completeStep({
+    await t.engine.completeStep({ key: 'click-1', actor: alice, runId: first.runId, stepIndex: 0 });
+    const twice = await t.engine.completeStep({
       key: 'click-1',
       actor: alice,
       runId: first.runId,
@@ -113,31 +128,31 @@ describe('walking a runbook', () => {
     });
     await t.engine.idle();
     expect(twice.replayed).toBe(true);
-    expect(t.engine.getRun(first.runId).run.currentStep).toBe(1);
+    expect((await t.engine.getRun(first.runId)).run.currentStep).toBe(1);
     const done = t.store.db
       .prepare("SELECT count(*) AS n FROM step_events WHERE event = 'done'")
       .get() as { n: number };
     expect(done.n).toBe(1);
   });
 
-  it('asks for a reason to skip, and refuses an unknown runbook or service with the known ones', () => {
+  it('asks for a reason to skip, and refuses an unknown runbook or service with the known ones', async () => {
     const t = makeEngine({ runbooks: { drill }, configYaml: config() });
-    const { runId } = t.engine.startRun({ key: 'k', actor: alice, runbook: 'drill' });
-    expect(() =>
+    const { runId } = await t.engine.startRun({ key: 'k', actor: alice, runbook: 'drill' });
+    await expect(
       t.engine.skipStep({ key: 's', actor: alice, runId, stepIndex: 0, reason: ' ' }),
-    ).toThrow(UsageError);
-    expect(() => t.engine.startRun({ key: 'k2', actor: alice, runbook: 'drll' })).toThrow(
+    ).rejects.toThrow(UsageError);
+    await expect(t.engine.startRun({ key: 'k2', actor: alice, runbook: 'drll' })).rejects.toThrow(
       /no runbook "drll" .* \(known: drill\)/,
     );
-    expect(() =>
+    await expect(
       t.engine.startRun({ key: 'k3', actor: alice, runbook: 'drill', service: 'orders-db' }),
-    ).toThrow('no service "orders-db" (known: payments-db)');
+    ).rejects.toThrow('no service "orders-db" (known: payments-db)');
   });
 
-  it('records notes by author and emits them', () => {
+  it('records notes by author and emits them', async () => {
     const t = makeEngine({ runbooks: { drill }, configYaml: config() });
-    const { runId } = t.engine.startRun({ key: 'k', actor: alice, runbook: 'drill' });
-    t.engine.addNote({
+    const { runId } = await t.engine.startRun({ key: 'k', actor: alice, runbook: 'drill' });
+    await t.engine.addNote({
       key: 'n',
       actor: bob,
       runId,
@@ -179,22 +194,22 @@ service: payments-db
 describe('tabletop runs', () => {
   it('never execute an action: they show its plan and wait for the team', async () => {
     const t = makeEngine({ runbooks: { tabletop }, configYaml: config() });
-    const { runId } = t.engine.startRun({ key: 'k', actor: alice, runbook: 'tabletop' });
+    const { runId } = await t.engine.startRun({ key: 'k', actor: alice, runbook: 'tabletop' });
     await t.engine.idle();
-    t.engine.completeStep({ key: 'd0', actor: alice, runId, stepIndex: 0 });
+    await t.engine.completeStep({ key: 'd0', actor: alice, runId, stepIndex: 0 });
     await t.engine.idle();
     const started = t.events.find((e) => e.type === 'step.started' && e.stepIndex === 1);
     expect(started).toMatchObject({
       plan: expect.stringContaining('Promote replica 127.0.0.1:2 to a standalone primary'),
     });
-    expect(t.engine.getRun(runId).current).toMatchObject({
+    expect((await t.engine.getRun(runId)).current).toMatchObject({
       state: 'active',
       waitingOn: 'operator',
     });
     expect(
       t.events.some((e) => e.type === 'action.started' || e.type === 'approval.requested'),
     ).toBe(false);
-    t.engine.completeStep({
+    await t.engine.completeStep({
       key: 'd1',
       actor: bob,
       runId,
@@ -202,12 +217,12 @@ describe('tabletop runs', () => {
       note: 'nobody knew who approves',
     });
     await t.engine.idle();
-    expect(t.engine.getRun(runId).run.status).toBe('succeeded');
+    expect((await t.engine.getRun(runId)).run.status).toBe('succeeded');
   });
 });
 
 describe('one failover or failback per service', () => {
-  it('refuses a second failover, naming the one in flight, and a drill on the same service', () => {
+  it('refuses a second failover, naming the one in flight, and a drill on the same service', async () => {
     const t = makeEngine({
       runbooks: {
         failover,
@@ -215,11 +230,11 @@ describe('one failover or failback per service', () => {
       },
       configYaml: config(),
     });
-    const { runId } = t.engine.startRun({ key: 'k1', actor: alice, runbook: 'failover' });
-    expect(() => t.engine.startRun({ key: 'k2', actor: bob, runbook: 'failover' })).toThrow(
+    const { runId } = await t.engine.startRun({ key: 'k1', actor: alice, runbook: 'failover' });
+    await expect(t.engine.startRun({ key: 'k2', actor: bob, runbook: 'failover' })).rejects.toThrow(
       `a failover of payments-db is already in flight: run ${runId}, started by U0ALICE`,
     );
-    expect(() => t.engine.startRun({ key: 'k3', actor: bob, runbook: 'drill' })).toThrow(
+    await expect(t.engine.startRun({ key: 'k3', actor: bob, runbook: 'drill' })).rejects.toThrow(
       `payments-db has a failover in flight (run ${runId}): a drill cannot start until it is finished.`,
     );
     const refusals = t.store.db
@@ -233,13 +248,13 @@ describe('one failover or failback per service', () => {
 
   it('an aborted run stops where it stopped: the step it was on is aborted, the phases stop counting, the report says who and why', async () => {
     const t = makeEngine({ runbooks: { drill }, configYaml: config() });
-    const { runId } = t.engine.startRun({ key: 'k1', actor: alice, runbook: 'drill' });
-    t.engine.completeStep({ key: 'd0', actor: alice, runId, stepIndex: 0 });
+    const { runId } = await t.engine.startRun({ key: 'k1', actor: alice, runbook: 'drill' });
+    await t.engine.completeStep({ key: 'd0', actor: alice, runId, stepIndex: 0 });
     await t.engine.idle();
     t.clock.advance(120_000);
-    t.engine.abortRun({ key: 'abort', actor: alice, runId, reason: 'wrong service' });
+    await t.engine.abortRun({ key: 'abort', actor: alice, runId, reason: 'wrong service' });
     await t.engine.idle();
-    const at = t.engine.getRun(runId);
+    const at = await t.engine.getRun(runId);
     expect(at.steps[1]).toMatchObject({
       state: 'aborted',
       waitingOn: null,
@@ -249,20 +264,20 @@ describe('one failover or failback per service', () => {
     const phaseAtAbort = at.phases[1]!.elapsedSeconds;
     expect(phaseAtAbort).toBe(120);
     t.clock.advance(3_600_000); // an hour later, nothing has moved
-    const later = t.engine.getRun(runId);
+    const later = await t.engine.getRun(runId);
     expect(later.phases[1]!.elapsedSeconds).toBe(phaseAtAbort);
     expect(later.elapsedSeconds).toBe(at.elapsedSeconds);
-    const report = renderReport(later, t.store.db, t.config, 'markdown');
+    const report = await renderReport(later, t.store, t.config, 'markdown');
     expect(report).toContain(
       '2. [aborted] Look at the dashboards — not done: aborted by U0ALICE: wrong service',
     );
     expect(report).toMatch(/- \S+ step 2 run\.aborted by U0ALICE: wrong service/);
-    expect(() =>
+    await expect(
       t.engine.completeStep({ key: 'late', actor: alice, runId, stepIndex: 1 }),
-    ).toThrow();
+    ).rejects.toThrow();
   });
 
-  it('aborts a drill in flight when a real failover starts, saying why', () => {
+  it('aborts a drill in flight when a real failover starts, saying why', async () => {
     const t = makeEngine({
       runbooks: {
         failover,
@@ -270,9 +285,9 @@ describe('one failover or failback per service', () => {
       },
       configYaml: config(),
     });
-    const exercise = t.engine.startRun({ key: 'k1', actor: alice, runbook: 'drill' });
-    const real = t.engine.startRun({ key: 'k2', actor: bob, runbook: 'failover' });
-    const aborted = t.engine.getRun(exercise.runId).run;
+    const exercise = await t.engine.startRun({ key: 'k1', actor: alice, runbook: 'drill' });
+    const real = await t.engine.startRun({ key: 'k2', actor: bob, runbook: 'failover' });
+    const aborted = (await t.engine.getRun(exercise.runId)).run;
     expect(aborted.status).toBe('aborted');
     expect(aborted.outcome).toBe(
       `aborted: a real failover of payments-db started (run ${real.runId})`,
@@ -283,10 +298,10 @@ describe('one failover or failback per service', () => {
 describe('two-person approval', () => {
   async function waitingForApproval(extra = '') {
     const t = makeEngine({ runbooks: { failover }, configYaml: config(extra) });
-    const { runId } = t.engine.startRun({ key: 'start', actor: alice, runbook: 'failover' });
-    t.engine.completeStep({ key: 'd0', actor: alice, runId, stepIndex: 0 });
+    const { runId } = await t.engine.startRun({ key: 'start', actor: alice, runbook: 'failover' });
+    await t.engine.completeStep({ key: 'd0', actor: alice, runId, stepIndex: 0 });
     await t.engine.idle();
-    const approval = t.engine.getRun(runId).steps[1]!.approvals[0]!;
+    const approval = (await t.engine.getRun(runId)).steps[1]!.approvals[0]!;
     return { t, runId, approval };
   }
 
@@ -302,29 +317,29 @@ describe('two-person approval', () => {
     expect(requested).toMatchObject({
       summary: expect.stringContaining('Replication lag now: replica 127.0.0.1:2: cannot connect'),
     });
-    expect(t.engine.getRun(runId).run.status).toBe('waiting');
+    expect((await t.engine.getRun(runId)).run.status).toBe('waiting');
   });
 
   it('refuses self-approval and a non-approver, with reasons, in the audit log', async () => {
     const { t, approval } = await waitingForApproval();
-    expect(() =>
+    await expect(
       t.engine.decideApproval({
         key: 'a1',
         actor: alice,
         approvalId: approval.id,
         decision: 'approve',
       }),
-    ).toThrow(
+    ).rejects.toThrow(
       'you asked for this, so you cannot approve it: the two-person rule needs someone else',
     );
-    expect(() =>
+    await expect(
       t.engine.decideApproval({
         key: 'a2',
         actor: { user: 'U0MALLORY' },
         approvalId: approval.id,
         decision: 'approve',
       }),
-    ).toThrow(
+    ).rejects.toThrow(
       'U0MALLORY is not an approver: only approvals.approvers (U0ALICE, U0BOB, U0CAROL) may approve',
     );
     const audit = t.store.db
@@ -342,15 +357,15 @@ describe('two-person approval', () => {
   it('accepts a member of the approvers user group, as the adapter resolved it', async () => {
     const { t, approval } = await waitingForApproval();
     t.config.approvals.usergroup = 'S0ONCALL';
-    expect(() =>
+    await expect(
       t.engine.decideApproval({
         key: 'g1',
         actor: { user: 'U0DAVE', groups: [] },
         approvalId: approval.id,
         decision: 'approve',
       }),
-    ).toThrow(GateRefused);
-    const result = t.engine.decideApproval({
+    ).rejects.toThrow(GateRefused);
+    const result = await t.engine.decideApproval({
       key: 'g2',
       actor: { user: 'U0DAVE', groups: ['S0ONCALL'] },
       approvalId: approval.id,
@@ -362,14 +377,14 @@ describe('two-person approval', () => {
   it('fails closed with no approvers configured, saying how to configure them', async () => {
     const { t, approval } = await waitingForApproval();
     t.config.approvals.approvers = [];
-    expect(() =>
+    await expect(
       t.engine.decideApproval({
         key: 'x',
         actor: bob,
         approvalId: approval.id,
         decision: 'approve',
       }),
-    ).toThrow(
+    ).rejects.toThrow(
       /no approvers are configured, so every approval is refused: add Slack user IDs to approvals\.approvers/,
     );
   });
@@ -377,70 +392,76 @@ describe('two-person approval', () => {
   it('refuses a decision on an expired request, and asks again on request', async () => {
     const { t, runId, approval } = await waitingForApproval();
     t.clock.advance(16 * 60_000);
-    expect(() =>
+    await expect(
       t.engine.decideApproval({
         key: 'late',
         actor: bob,
         approvalId: approval.id,
         decision: 'approve',
       }),
-    ).toThrow(/this request is already expired/);
-    t.engine.renewApproval({ key: 'renew', actor: alice, runId });
+    ).rejects.toThrow(/this request is already expired/);
+    await t.engine.renewApproval({ key: 'renew', actor: alice, runId });
     await t.engine.idle();
-    const approvals = t.engine.getRun(runId).steps[1]!.approvals;
+    const approvals = (await t.engine.getRun(runId)).steps[1]!.approvals;
     expect(approvals.map((a) => a.status)).toEqual(['expired', 'pending']);
   });
 
   it('stops the run on deny and refuses a decision on an already decided request', async () => {
     const { t, runId, approval } = await waitingForApproval();
-    t.engine.decideApproval({
+    await t.engine.decideApproval({
       key: 'deny',
       actor: bob,
       approvalId: approval.id,
       decision: 'deny',
       reason: 'the primary is back',
     });
-    const run = t.engine.getRun(runId).run;
+    const run = (await t.engine.getRun(runId)).run;
     expect(run).toMatchObject({
       status: 'aborted',
       outcome: 'denied by U0BOB: the primary is back',
     });
-    expect(() =>
+    await expect(
       t.engine.decideApproval({
         key: 'late',
         actor: { user: 'U0CAROL' },
         approvalId: approval.id,
         decision: 'approve',
       }),
-    ).toThrow(`run ${runId} is aborted: there is nothing left to approve`);
+    ).rejects.toThrow(`run ${runId} is aborted: there is nothing left to approve`);
   });
 
   it('counts a double click once and needs distinct approvers when two are required', async () => {
     const { t, approval } = await waitingForApproval();
     t.store.db.prepare('UPDATE approvals SET required = 2 WHERE id = ?').run(approval.id);
     expect(
-      t.engine.decideApproval({
-        key: 'c1',
-        actor: bob,
-        approvalId: approval.id,
-        decision: 'approve',
-      }).message,
+      (
+        await t.engine.decideApproval({
+          key: 'c1',
+          actor: bob,
+          approvalId: approval.id,
+          decision: 'approve',
+        })
+      ).message,
     ).toBe('approval 1 of 2 counted');
     expect(
-      t.engine.decideApproval({
-        key: 'c2',
-        actor: bob,
-        approvalId: approval.id,
-        decision: 'approve',
-      }).message,
+      (
+        await t.engine.decideApproval({
+          key: 'c2',
+          actor: bob,
+          approvalId: approval.id,
+          decision: 'approve',
+        })
+      ).message,
     ).toBe('your decision was already counted');
     expect(
-      t.engine.decideApproval({
-        key: 'c3',
-        actor: { user: 'U0CAROL' },
-        approvalId: approval.id,
-        decision: 'approve',
-      }).message,
+      (
+        await t.engine.decideApproval({
+          key: 'c3',
+          actor: { user: 'U0CAROL' },
+          approvalId: approval.id,
+          decision: 'approve',
+        })
+      ).message,
     ).toBe('approved');
     const votes = t.store.db.prepare('SELECT approver FROM approval_votes ORDER BY approver').all();
     expect(votes).toEqual([{ approver: 'U0BOB' }, { approver: 'U0CAROL' }]);
@@ -448,14 +469,14 @@ describe('two-person approval', () => {
 
   it('stops a failed action with the resource named and keeps the run resumable', async () => {
     const { t, runId, approval } = await waitingForApproval();
-    t.engine.decideApproval({
+    await t.engine.decideApproval({
       key: 'ok',
       actor: bob,
       approvalId: approval.id,
       decision: 'approve',
     });
     await t.engine.idle();
-    const view = t.engine.getRun(runId);
+    const view = await t.engine.getRun(runId);
     // The replica on port 2 does not exist: the RPO gate cannot measure lag, so it blocks.
     expect(view.run.status).toBe('waiting');
     expect(view.current).toMatchObject({

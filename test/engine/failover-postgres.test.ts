@@ -39,7 +39,7 @@ describe('failover of PostgreSQL through the engine', () => {
         configYaml: postgresConfig(pair.primary.url, pair.standby.url),
       });
       const impactAt = new Date(t.clock().getTime() - 5 * 60_000);
-      const { runId } = t.engine.startRun({
+      const { runId } = await t.engine.startRun({
         key: 'slash',
         actor: { user: 'U0ALICE' },
         runbook: 'failover',
@@ -47,7 +47,7 @@ describe('failover of PostgreSQL through the engine', () => {
       });
       await playThrough(t, runId);
 
-      const view = t.engine.getRun(runId);
+      const view = await t.engine.getRun(runId);
       expect(view.run.status).toBe('succeeded');
       const promote = view.steps.find((s) => s.action === 'db.promote')!;
       expect(promote).toMatchObject({
@@ -90,7 +90,7 @@ describe('failover of PostgreSQL through the engine', () => {
       expect(view.run.rpoExposureDetail).toMatch(
         /^≥ 0 bytes — primary unreachable, measured on the replica/,
       );
-      expect(verifyAuditLog(t.store.db)).toMatchObject({ ok: true });
+      expect(await verifyAuditLog(t.store)).toMatchObject({ ok: true });
     } finally {
       await pair.stop();
     }
@@ -124,7 +124,7 @@ describe('failover of PostgreSQL through the engine', () => {
           'rpo: 1s',
         ),
       });
-      const { runId } = t.engine.startRun({
+      const { runId } = await t.engine.startRun({
         key: 'slash',
         actor: { user: 'U0ALICE' },
         runbook: 'failover',
@@ -141,8 +141,8 @@ describe('failover of PostgreSQL through the engine', () => {
         'lag over the RPO',
       );
       for (const step of [0, 1]) {
-        const approval = t.engine.getRun(runId).steps[step]!.approvals[0]!;
-        t.engine.decideApproval({
+        const approval = (await t.engine.getRun(runId)).steps[step]!.approvals[0]!;
+        await t.engine.decideApproval({
           key: `a${step}`,
           actor: { user: 'U0BOB' },
           approvalId: approval.id,
@@ -151,7 +151,7 @@ describe('failover of PostgreSQL through the engine', () => {
         await t.engine.idle();
       }
 
-      const blocked = t.engine.getRun(runId);
+      const blocked = await t.engine.getRun(runId);
       expect(blocked.run.status).toBe('waiting');
       expect(blocked.current).toMatchObject({ waitingOn: 'rpo-gate', state: 'active' });
       expect(blocked.current!.summary).toMatch(
@@ -161,7 +161,7 @@ describe('failover of PostgreSQL through the engine', () => {
       expect(blocked.steps[0]!.summary).toMatch(/fenced: read-only .*final WAL position/);
       expect(await sql(pair.standby.url, 'SELECT pg_is_in_recovery() AS r')).toEqual([{ r: true }]);
 
-      expect(() =>
+      await expect(
         t.engine.overrideGate({
           key: 'o0',
           actor: { user: 'U0ALICE' },
@@ -169,26 +169,26 @@ describe('failover of PostgreSQL through the engine', () => {
           stepIndex: 1,
           reason: '',
         }),
-      ).toThrow('an override needs a reason');
-      t.engine.overrideGate({
+      ).rejects.toThrow('an override needs a reason');
+      await t.engine.overrideGate({
         key: 'o1',
         actor: { user: 'U0ALICE' },
         runId,
         stepIndex: 1,
         reason: 'the region is gone; waiting loses more',
       });
-      const override = t.engine
-        .getRun(runId)
-        .steps[1]!.approvals.find((a) => a.gate === 'rpo-override')!;
-      expect(() =>
+      const override = (await t.engine.getRun(runId)).steps[1]!.approvals.find(
+        (a) => a.gate === 'rpo-override',
+      )!;
+      await expect(
         t.engine.decideApproval({
           key: 'o2',
           actor: { user: 'U0ALICE' },
           approvalId: override.id,
           decision: 'approve',
         }),
-      ).toThrow(/two-person rule/);
-      t.engine.decideApproval({
+      ).rejects.toThrow(/two-person rule/);
+      await t.engine.decideApproval({
         key: 'o3',
         actor: { user: 'U0CAROL' },
         approvalId: override.id,
@@ -196,7 +196,7 @@ describe('failover of PostgreSQL through the engine', () => {
       });
       await t.engine.idle();
 
-      const done = t.engine.getRun(runId);
+      const done = await t.engine.getRun(runId);
       expect(done.run.status).toBe('succeeded');
       expect(done.run.rpoExposureSeconds).toBeGreaterThan(1);
       // The primary was fenced first: what the replica lacked is all that was lost, exactly.

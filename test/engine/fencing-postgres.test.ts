@@ -47,8 +47,9 @@ function engineFor(pair: PostgresPair, runbooks: Record<string, string>): TestEn
   });
 }
 
-function start(t: TestEngine, runbook: string): string {
-  return t.engine.startRun({ key: `start-${runbook}`, actor: { user: 'U0ALICE' }, runbook }).runId;
+async function start(t: TestEngine, runbook: string): Promise<string> {
+  return (await t.engine.startRun({ key: `start-${runbook}`, actor: { user: 'U0ALICE' }, runbook }))
+    .runId;
 }
 
 async function writeRefusal(url: string): Promise<string> {
@@ -63,9 +64,9 @@ describe('fencing before promotion', () => {
   it('refuses to promote while the old primary still accepts writes, and says so', async () => {
     await withPair(async (pair) => {
       const t = engineFor(pair, { failover: unfencedFailover });
-      const runId = start(t, 'failover');
+      const runId = await start(t, 'failover');
       await t.engine.idle();
-      const view = t.engine.getRun(runId);
+      const view = await t.engine.getRun(runId);
       expect(view.current).toMatchObject({ waitingOn: 'fence-gate', state: 'active' });
       expect(view.current!.summary).toMatch(
         /^payments-db's primary 127\.0\.0\.1:\d+ still accepts writes: fence it first/,
@@ -88,7 +89,7 @@ describe('fencing before promotion', () => {
         'a writable primary',
       );
       const watcher = watchForTwoWriters([pair.primary.url, pair.standby.url]);
-      const runId = start(t, 'failover');
+      const runId = await start(t, 'failover');
       const view = await playThrough(t, runId);
       const watched = await watcher.stop();
       const committed = await app.stop();
@@ -115,20 +116,20 @@ describe('fencing before promotion', () => {
       expect(promoted!.n).toBe(committed.length);
       expect(view.run.rpoExposureBound).toBe('exact');
       expect(view.run.rpoExposureDetail).toMatch(/the primary was fenced at/);
-      expect(currentProtection(t.store.db, 'payments-db')).toMatchObject({
+      expect(await currentProtection(t.store, 'payments-db')).toMatchObject({
         state: 'unprotected',
         writer: 'replica',
         runId,
       });
       const [check] = await checkServicesReplication(
         t.config,
-        t.store.db,
+        t.store,
         t.engine.providersFor.bind(t.engine),
         t.clock(),
       );
       expect(check).toMatchObject({ ok: false, state: 'UNPROTECTED' });
       expect(check!.summary).toMatch(/^UNPROTECTED — no replica since 2026-11-24 \d\d:\d\d UTC/);
-      expect(verifyAuditLog(t.store.db)).toMatchObject({ ok: true });
+      expect(await verifyAuditLog(t.store)).toMatchObject({ ok: true });
     });
   });
 
@@ -136,27 +137,27 @@ describe('fencing before promotion', () => {
     await withPair(async (pair) => {
       const t = engineFor(pair, { failover: unfencedFailover });
       const watcher = watchForTwoWriters([pair.primary.url, pair.standby.url]);
-      const runId = start(t, 'failover');
+      const runId = await start(t, 'failover');
       await t.engine.idle();
-      t.engine.overrideGate({
+      await t.engine.overrideGate({
         key: 'override',
         actor: { user: 'U0ALICE' },
         runId,
         stepIndex: 0,
         reason: 'the primary is partitioned from every client; we accept the risk',
       });
-      const override = t.engine
-        .getRun(runId)
-        .current!.approvals.find((a) => a.gate === 'fence-override')!;
-      expect(() =>
+      const override = (await t.engine.getRun(runId)).current!.approvals.find(
+        (a) => a.gate === 'fence-override',
+      )!;
+      await expect(
         t.engine.decideApproval({
           key: 'self',
           actor: { user: 'U0ALICE' },
           approvalId: override.id,
           decision: 'approve',
         }),
-      ).toThrow(/two-person rule/);
-      t.engine.decideApproval({
+      ).rejects.toThrow(/two-person rule/);
+      await t.engine.decideApproval({
         key: 'carol',
         actor: { user: 'U0CAROL' },
         approvalId: override.id,
@@ -199,9 +200,9 @@ describe('fencing before promotion', () => {
       expect(posts[0]!.text).toMatch(
         /^:rotating_light: \*TWO PRIMARIES\* replication of \*payments-db\*: TWO PRIMARIES since .*: both primary 127\.0\.0\.1:\d+ and replica 127\.0\.0\.1:\d+ accept writes/,
       );
-      expect(() =>
+      await expect(
         t.engine.startRun({ key: 'again', actor: { user: 'U0ALICE' }, runbook: 'failover' }),
-      ).toThrow(
+      ).rejects.toThrow(
         /payments-db has TWO PRIMARIES since .*: lifeboat cannot tell which one holds the data/,
       );
     });
@@ -220,7 +221,7 @@ describe('planned switchover', () => {
           )[0]!.n > 100,
         'the application writing',
       );
-      const runId = start(t, 'switchover');
+      const runId = await start(t, 'switchover');
       const view = await playThrough(t, runId);
       const committed = await app.stop();
 
@@ -259,7 +260,7 @@ describe('planned switchover', () => {
         pair.primary.url,
         'INSERT INTO payments (amount) SELECT 2 FROM generate_series(1, 500)',
       );
-      const runId = start(t, 'switchover');
+      const runId = await start(t, 'switchover');
       const view = await playThrough(t, runId);
       expect(view.current).toMatchObject({ index: 1, waitingOn: 'failure' });
       expect(view.current!.summary).toMatch(/bytes behind\) after 1 s: it did not catch up/);
@@ -268,7 +269,7 @@ describe('planned switchover', () => {
 
       const notices: string[] = [];
       t.engine.on((event) => void (event.type === 'notify' && notices.push(event.text)));
-      t.engine.abortRun({
+      await t.engine.abortRun({
         key: 'stop',
         actor: { user: 'U0ALICE' },
         runId,
@@ -345,7 +346,7 @@ describe('the UNPROTECTED alarm', () => {
           (
             await checkServicesReplication(
               t.config,
-              t.store.db,
+              t.store,
               t.engine.providersFor.bind(t.engine),
               t.clock(),
             )
@@ -369,30 +370,30 @@ describe('protection after a failover', () => {
         failback,
         'bare-failback': bareFailback,
       });
-      const failoverRun = start(t, 'failover');
+      const failoverRun = await start(t, 'failover');
       expect((await playThrough(t, failoverRun)).run.status).toBe('succeeded');
-      expect(currentProtection(t.store.db, 'payments-db')?.state).toBe('unprotected');
-      expect(() =>
+      expect((await currentProtection(t.store, 'payments-db'))?.state).toBe('unprotected');
+      await expect(
         t.engine.startRun({ key: 'bare', actor: { user: 'U0ALICE' }, runbook: 'bare-failback' }),
-      ).toThrow(
+      ).rejects.toThrow(
         /payments-db is UNPROTECTED since .*: no replica follows the writer, so a failback has nothing safe to promote/,
       );
 
-      const failbackRun = start(t, 'failback');
+      const failbackRun = await start(t, 'failback');
       await t.engine.idle();
-      const rebuild = t.engine.getRun(failbackRun).current!;
+      const rebuild = (await t.engine.getRun(failbackRun)).current!;
       // Changing infrastructure by hand is still two-person: approval first, then Done.
       expect(rebuild).toMatchObject({ action: 'db.rebuild-replica', waitingOn: 'approval' });
-      expect(() =>
+      await expect(
         t.engine.completeStep({
           key: 'early',
           actor: { user: 'U0ALICE' },
           runId: failbackRun,
           stepIndex: 0,
         }),
-      ).toThrow("step 1 needs a second person's approval before it is done");
+      ).rejects.toThrow("step 1 needs a second person's approval before it is done");
       expect(String(rebuild.result.instructions)).toContain('pg_basebackup -h 127.0.0.1');
-      t.engine.decideApproval({
+      await t.engine.decideApproval({
         key: 'bob-rebuild',
         actor: { user: 'U0BOB' },
         approvalId: rebuild.approvals[0]!.id,
@@ -407,7 +408,7 @@ describe('protection after a failover', () => {
         /^primary 127\.0\.0\.1:\d+ streams from replica 127\.0\.0\.1:\d+, \d+ bytes behind: within the RPO \(1m\)/,
       );
 
-      const unprotected = unprotectedAfter(t.store.db, failoverRun, t.clock());
+      const unprotected = await unprotectedAfter(t.store, failoverRun, t.clock());
       expect(unprotected).toMatchObject({ ongoing: false });
       expect(unprotected!.seconds).toBeGreaterThanOrEqual(3600);
       const writable = await Promise.all([
@@ -415,7 +416,7 @@ describe('protection after a failover', () => {
         acceptsWrite(pair.standby.url),
       ]);
       expect(writable).toEqual([true, false]);
-      expect(currentProtection(t.store.db, 'payments-db')).toMatchObject({
+      expect(await currentProtection(t.store, 'payments-db')).toMatchObject({
         state: 'unprotected',
         writer: 'primary',
         runId: failbackRun,

@@ -52,7 +52,11 @@ describe('a walker paused past its lease', () => {
       actions: notify.actions,
       executorId: 'host-a:101:aaaaaa',
     });
-    const { runId } = a.engine.startRun({ key: 's', actor: { user: 'U0ALICE' }, runbook: 'drill' });
+    const { runId } = await a.engine.startRun({
+      key: 's',
+      actor: { user: 'U0ALICE' },
+      runbook: 'drill',
+    });
     await waitFor(() => notify.attempts.length === 1, 'the first attempt');
     const claim = () =>
       a.store.db
@@ -68,8 +72,8 @@ describe('a walker paused past its lease', () => {
       executorId: 'host-c:303:cccccc',
       sameStoreAs: a,
     });
-    expect(fresh.engine.adoptOrphans()).toEqual([]);
-    fresh.store.close();
+    expect(await fresh.engine.adoptOrphans()).toEqual([]);
+    await fresh.store.close();
 
     // A stops refreshing its claim (paused): after the lease it is stale, and B takes over.
     // (the claim is judged on the real clock: its last refresh is put one lease and a minute back)
@@ -83,15 +87,18 @@ describe('a walker paused past its lease', () => {
       executorId: 'host-b:202:bbbbbb',
       sameStoreAs: a,
     });
-    expect(b.engine.adoptOrphans()).toEqual([runId]);
+    expect(await b.engine.adoptOrphans()).toEqual([runId]);
     await b.engine.idle();
     expect(notify.attempts).toEqual(['attempt 1', 'attempt 2']);
-    expect(b.engine.getRun(runId).current).toMatchObject({ index: 1, waitingOn: 'operator' });
+    expect((await b.engine.getRun(runId)).current).toMatchObject({
+      index: 1,
+      waitingOn: 'operator',
+    });
 
     // A wakes up with its action's result: its commit is refused, the store keeps B's.
     notify.wake('posted by the paused instance');
     await a.engine.idle();
-    const step = b.engine.getRun(runId).steps[0]!;
+    const step = (await b.engine.getRun(runId)).steps[0]!;
     expect(step).toMatchObject({
       state: 'done',
       summary: 'posted by the instance that took over',
@@ -100,23 +107,26 @@ describe('a walker paused past its lease', () => {
       .prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'action.done'")
       .get();
     expect(done).toEqual({ n: 1 });
-    expect(b.engine.getRun(runId).current).toMatchObject({ index: 1, waitingOn: 'operator' });
-    expect(refreshClaim(a.store.db, runId, new Date(), 1, 'host-a:101:aaaaaa')).toBe(false);
+    expect((await b.engine.getRun(runId)).current).toMatchObject({
+      index: 1,
+      waitingOn: 'operator',
+    });
+    expect(await refreshClaim(a.store, runId, new Date(), 1, 'host-a:101:aaaaaa')).toBe(false);
     expect(
       b.store.db.prepare('SELECT executor_epoch AS epoch FROM runs WHERE id = ?').get(runId),
     ).toEqual({ epoch: 2 });
 
     // Waiting for people, the run needs no walker: nobody adopts it.
-    expect(a.engine.adoptOrphans()).toEqual([]);
-    expect(b.engine.adoptOrphans()).toEqual([]);
+    expect(await a.engine.adoptOrphans()).toEqual([]);
+    expect(await b.engine.adoptOrphans()).toEqual([]);
 
     // The run goes on from B (or any instance) as the store says.
-    b.engine.completeStep({ key: 'd', actor: { user: 'U0ALICE' }, runId, stepIndex: 1 });
+    await b.engine.completeStep({ key: 'd', actor: { user: 'U0ALICE' }, runId, stepIndex: 1 });
     await b.engine.idle();
-    expect(b.engine.getRun(runId).run.status).toBe('succeeded');
-    expect(verifyAuditLog(b.store.db).ok).toBe(true);
-    a.store.close();
-    b.store.close();
+    expect((await b.engine.getRun(runId)).run.status).toBe('succeeded');
+    expect((await verifyAuditLog(b.store)).ok).toBe(true);
+    await a.store.close();
+    await b.store.close();
   });
 
   it('walks on a run nobody holds whose current step waits on lifeboat, not on people', async () => {
@@ -126,9 +136,13 @@ describe('a walker paused past its lease', () => {
       configYaml,
       executorId: 'host-a:1:aaaaaa',
     });
-    const { runId } = a.engine.startRun({ key: 's', actor: { user: 'U0ALICE' }, runbook: 'drill' });
+    const { runId } = await a.engine.startRun({
+      key: 's',
+      actor: { user: 'U0ALICE' },
+      runbook: 'drill',
+    });
     await a.engine.idle();
-    expect(a.engine.adoptOrphans()).toEqual([]); // waiting on the operator: nothing to walk
+    expect(await a.engine.adoptOrphans()).toEqual([]); // waiting on the operator: nothing to walk
     // As if a process committed the step done and died before walking on to the next one.
     a.store.db
       .prepare("UPDATE run_steps SET state = 'done' WHERE run_id = ? AND step_index = 0")
@@ -139,10 +153,13 @@ describe('a walker paused past its lease', () => {
       executorId: 'host-b:2:bbbbbb',
       sameStoreAs: a,
     });
-    expect(b.engine.adoptOrphans()).toEqual([runId]);
+    expect(await b.engine.adoptOrphans()).toEqual([runId]);
     await b.engine.idle();
-    expect(b.engine.getRun(runId).current).toMatchObject({ index: 1, waitingOn: 'operator' });
-    a.store.close();
-    b.store.close();
+    expect((await b.engine.getRun(runId)).current).toMatchObject({
+      index: 1,
+      waitingOn: 'operator',
+    });
+    await a.store.close();
+    await b.store.close();
   });
 });

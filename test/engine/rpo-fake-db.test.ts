@@ -18,14 +18,14 @@ service: payments-db
 1. Promote the DR replica \`action: db.promote\`
 `;
 
-function setup(lagSeconds: number | null) {
+async function setup(lagSeconds: number | null) {
   const fake = fakeDatabase(lagSeconds);
   const t = makeEngine({
     runbooks: { failover: runbook },
     configYaml: postgresConfig('postgres://fake:1/db', 'postgres://fake:2/db'),
     providersFor: () => ({ database: fake.provider, dns: null, backups: null }),
   });
-  const started = t.engine.startRun({
+  const started = await t.engine.startRun({
     key: 'start',
     actor: { user: 'U0ALICE' },
     runbook: 'failover',
@@ -37,7 +37,7 @@ function setup(lagSeconds: number | null) {
 
 describe('lag against the RPO (1m), with a database that answers what it is told', () => {
   it('over the RPO: db.check-lag stops as failed with the numbers, and after a skip the promotion still waits on the RPO gate', async () => {
-    const { fake, t, runId } = setup(95);
+    const { fake, t, runId } = await setup(95);
     const view = await playThrough(t, runId);
     const check = view.steps[0]!;
     expect(check).toMatchObject({ state: 'active', waitingOn: 'failure' });
@@ -46,7 +46,7 @@ describe('lag against the RPO (1m), with a database that answers what it is told
     );
     expect(fake.promotions).toBe(0);
 
-    t.engine.skipStep({
+    await t.engine.skipStep({
       key: 'skip',
       actor: { user: 'U0ALICE' },
       runId,
@@ -60,12 +60,12 @@ describe('lag against the RPO (1m), with a database that answers what it is told
   });
 
   it('unknown lag is not zero lag: db.check-lag fails and the RPO gate blocks', async () => {
-    const { fake, t, runId } = setup(null);
+    const { fake, t, runId } = await setup(null);
     const view = await playThrough(t, runId);
     expect(view.steps[0]).toMatchObject({ state: 'active', waitingOn: 'failure' });
     expect(view.steps[0]!.summary).toContain('lag unknown');
     expect(view.steps[0]!.summary).toContain('Lag unknown is not lag zero');
-    t.engine.skipStep({
+    await t.engine.skipStep({
       key: 'skip',
       actor: { user: 'U0ALICE' },
       runId,
@@ -78,7 +78,7 @@ describe('lag against the RPO (1m), with a database that answers what it is told
   });
 
   it('exactly at the RPO passes, says it is a lower bound, and the promotion runs once approved', async () => {
-    const { fake, t, runId } = setup(60);
+    const { fake, t, runId } = await setup(60);
     const view = await playThrough(t, runId);
     expect(view.steps[0]!.state).toBe('done');
     expect(view.steps[0]!.summary).toBe(
@@ -89,7 +89,7 @@ describe('lag against the RPO (1m), with a database that answers what it is told
   });
 
   it('one second over the RPO is over it', async () => {
-    const { fake, t, runId } = setup(61);
+    const { fake, t, runId } = await setup(61);
     const view = await playThrough(t, runId);
     expect(view.steps[0]).toMatchObject({ state: 'active', waitingOn: 'failure' });
     expect(fake.promotions).toBe(0);

@@ -5,6 +5,7 @@ import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/store/db.js';
 import { formatDuration } from '../../src/duration.js';
 import { createLogger } from '../../src/log.js';
 import { startLocalMode, type LocalMode } from '../../src/local/mode.js';
@@ -216,8 +217,8 @@ describe('the local console in Chromium', () => {
     // Slack shows the impact time in the reader's zone; the console in this machine's, named.
     const [, impactTime, zone] = formatLocal(new Date(impact!), undefined, 'minute').split(' ');
     expect(header).toContain(`since impact (${impactTime} ${zone})`);
-    const run = mode.serving.engine.store.db
-      .prepare("SELECT impact_at, rto_seconds FROM runs WHERE kind = 'failover'")
+    const run = sqliteOf(mode.serving.engine.store)!
+      .db.prepare("SELECT impact_at, rto_seconds FROM runs WHERE kind = 'failover'")
       .get() as { impact_at: string; rto_seconds: number };
     expect(run.impact_at).toBe(new Date(impact!).toISOString());
     expect(run.rto_seconds).toBeGreaterThan(0);

@@ -50,7 +50,7 @@ describe('backup.verify after a promotion', () => {
         }),
       }),
     });
-    const { runId } = t.engine.startRun({
+    const { runId } = await t.engine.startRun({
       key: 'start',
       actor: { user: 'U0ALICE' },
       runbook: 'failover',
@@ -66,7 +66,7 @@ describe('backup.verify after a promotion', () => {
     // The backup job runs; the operator retries.
     await putObject(s3.client(), 'after-promotion', 'pg/after.dump', Buffer.alloc(1000, 2));
     clock.set((await storeNow(s3.client(), 'after-promotion')).toISOString());
-    t.engine.retryStep({ key: 'retry', actor: { user: 'U0ALICE' }, runId, stepIndex: 2 });
+    await t.engine.retryStep({ key: 'retry', actor: { user: 'U0ALICE' }, runId, stepIndex: 2 });
     const done = await playThrough(t, runId);
     expect(done.steps[2]!.state).toBe('done');
     expect(done.steps[2]!.summary).toMatch(/^newest backup pg\/after\.dump: 1000 bytes/);

@@ -163,25 +163,29 @@ describe('backups in an S3-compatible store', () => {
       providersFor,
       clock,
     });
-    const good = t.engine.startRun({ key: 'k1', actor: { user: 'U0ALICE' }, runbook: 'drill' });
+    const good = await t.engine.startRun({
+      key: 'k1',
+      actor: { user: 'U0ALICE' },
+      runbook: 'drill',
+    });
     await t.engine.idle();
-    const passed = t.engine.getRun(good.runId);
+    const passed = await t.engine.getRun(good.runId);
     expect(passed.run.status).toBe('succeeded');
     expect(passed.steps[0]!.summary).toMatch(
       /^newest backup drill\/2026-11-24\.dump: 9000 bytes, \d+s old; .*the store keeps no checksum/,
     );
 
     clock.advance(7 * HOUR * 1000);
-    const stale = t.engine.startRun({
+    const stale = await t.engine.startRun({
       key: 'k-stale',
       actor: { user: 'U0ALICE' },
       runbook: 'drill',
     });
     await t.engine.idle();
-    expect(t.engine.getRun(stale.runId).current?.summary).toMatch(
+    expect((await t.engine.getRun(stale.runId)).current?.summary).toMatch(
       /^s3:\/\/company-backups-dr\/drill\/: newest backup is 7h( \d+s)? old, older than max_age 6h$/,
     );
-    t.engine.abortRun({
+    await t.engine.abortRun({
       key: 'abort-stale',
       actor: { user: 'U0ALICE' },
       runId: stale.runId,
@@ -190,9 +194,13 @@ describe('backups in an S3-compatible store', () => {
     clock.set((await storeNow(client, 'company-backups-dr')).toISOString());
 
     await putObject(client, 'company-backups-dr', 'drill/2026-11-25.dump', Buffer.alloc(100, 1));
-    const bad = t.engine.startRun({ key: 'k2', actor: { user: 'U0ALICE' }, runbook: 'drill' });
+    const bad = await t.engine.startRun({
+      key: 'k2',
+      actor: { user: 'U0ALICE' },
+      runbook: 'drill',
+    });
     await t.engine.idle();
-    const failed = t.engine.getRun(bad.runId);
+    const failed = await t.engine.getRun(bad.runId);
     expect(failed.run.status).toBe('waiting');
     expect(failed.current).toMatchObject({
       waitingOn: 'failure',

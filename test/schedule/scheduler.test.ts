@@ -43,7 +43,7 @@ ${schedulesYaml}`;
   const notifier = { post: (notice: Notice) => Promise.resolve(void posts.push(notice)) };
   const jobs = buildJobs(t.config);
   const scheduler = new Scheduler({
-    db: t.store.db,
+    db: t.store,
     jobs,
     clock,
     context: (now) => ({ config: t.config, engine: t.engine, notifier, now }),
@@ -144,20 +144,20 @@ describe('DR-test reminders', () => {
       startRunbook: 'dr-test',
     });
 
-    const { runId } = t.engine.startRun({
+    const { runId } = await t.engine.startRun({
       key: 'k',
       actor: { user: 'U0ALICE' },
       runbook: 'dr-test',
     });
     t.clock.advance(5 * 60_000);
-    t.engine.completeStep({ key: 'd', actor: { user: 'U0ALICE' }, runId, stepIndex: 0 });
+    await t.engine.completeStep({ key: 'd', actor: { user: 'U0ALICE' }, runId, stepIndex: 0 });
     await t.engine.idle();
     await tick('annual');
     expect(posts[1]?.text).toMatch(
       /Last run \d{4}-\d\d-\d\d: succeeded, RTO 5m \(met the objective\)\./,
     );
 
-    t.engine.startRun({ key: 'real', actor: { user: 'U0ALICE' }, runbook: 'failover' });
+    await t.engine.startRun({ key: 'real', actor: { user: 'U0ALICE' }, runbook: 'failover' });
     expect(await tick('annual')).toMatch(/^quiet: failover r-[0-9a-f]+ in flight$/);
     expect(posts).toHaveLength(2);
   });
@@ -206,7 +206,7 @@ describe('the audit anchor', () => {
       '  - { name: annual, cron: "0 10 15 3 *", remind: dr-test }\n',
     );
     expect(job('audit-anchor')).toMatchObject({ cron: '5 0 * * *', timezone: 'UTC' });
-    t.engine.startRun({ key: 'k', actor: { user: 'U0ALICE' }, runbook: 'dr-test' });
+    await t.engine.startRun({ key: 'k', actor: { user: 'U0ALICE' }, runbook: 'dr-test' });
     await t.engine.idle();
     expect(await tick('audit-anchor')).toMatch(/^anchored #\d+$/);
     const head = /Audit log head #(\d+) `([0-9a-f]{64})`/.exec(posts[0]!.text)!;
@@ -235,8 +235,8 @@ describe('leases', () => {
     };
     const notifier = { post: () => Promise.resolve() };
     const context = (now: Date) => ({ config: t.config, engine: t.engine, notifier, now });
-    const a = new Scheduler({ db: t.store.db, jobs: [job], clock, context, owner: 'bot-a' });
-    const b = new Scheduler({ db: t.store.db, jobs: [job], clock, context, owner: 'bot-b' });
+    const a = new Scheduler({ db: t.store, jobs: [job], clock, context, owner: 'bot-a' });
+    const b = new Scheduler({ db: t.store, jobs: [job], clock, context, owner: 'bot-b' });
     return { a, b, job, runs: () => runs };
   }
 

@@ -151,14 +151,14 @@ describe('attacks through Slack', () => {
     expect(await submitRefused(ViewId.runAbort, runId, 'again', 'U0MALLORY')).toContain(
       '<@U0MALLORY> may not abort run',
     );
-    expect(h.t.engine.getRun(runId).run.status).not.toBe('aborted');
+    expect((await h.t.engine.getRun(runId)).run.status).not.toBe('aborted');
     expect(audited('run.abort.refused')).toBe(refusedBefore + 2);
     expect(await slash(`abort ${runId} done for today`)).toBe(`run ${runId} aborted`);
   });
 
   it("refuses the requester's own Done on a two-person manual step, and a stranger's Approve, Skip and Retry", async () => {
     const runId = await startDrill('gated');
-    const step = h.t.engine.getRun(runId).current!;
+    const step = (await h.t.engine.getRun(runId)).current!;
     expect(step).toMatchObject({ index: 0, waitingOn: 'approval' });
     expect(await click(ActionId.stepDone, `${runId}:0`, 'U0ALICE', true)).toContain(
       "step 1 needs a second person's approval before it is done",
@@ -173,73 +173,79 @@ describe('attacks through Slack', () => {
     expect(await submitRefused(ViewId.stepSkip, `${runId}:0`, 'in a hurry', 'U0MALLORY')).toContain(
       '<@U0MALLORY> may not skip step 1',
     );
-    expect(h.t.engine.getRun(runId).steps[0]!.state).toBe('active');
+    expect((await h.t.engine.getRun(runId)).steps[0]!.state).toBe('active');
 
     await click(ActionId.approvalApprove, approval, 'U0BOB');
     await click(ActionId.stepDone, `${runId}:0`, 'U0ALICE');
     // Step 2's action fails once; only a permitted person may retry a gated step.
-    const announce = h.t.engine.getRun(runId).current!;
+    const announce = (await h.t.engine.getRun(runId)).current!;
     await click(ActionId.approvalApprove, announce.approvals[0]!.id, 'U0BOB');
-    await waitFor(() => h.t.engine.getRun(runId).current?.waitingOn === 'failure', 'the failure');
+    await waitFor(
+      async () => (await h.t.engine.getRun(runId)).current?.waitingOn === 'failure',
+      'the failure',
+    );
     expect(await click(ActionId.stepRetry, `${runId}:1`, 'U0MALLORY', true)).toContain(
       '<@U0MALLORY> may not retry step 2',
     );
     await click(ActionId.stepRetry, `${runId}:1`, 'U0ALICE');
-    expect(h.t.engine.getRun(runId).run.status).toBe('succeeded');
+    expect((await h.t.engine.getRun(runId)).run.status).toBe('succeeded');
   });
 
   it('asks again for an approval that went stale before a retry, and counts only the new one', async () => {
     const runId = await startDrill('gated');
     await click(
       ActionId.approvalApprove,
-      h.t.engine.getRun(runId).current!.approvals[0]!.id,
+      (await h.t.engine.getRun(runId)).current!.approvals[0]!.id,
       'U0BOB',
     );
     await click(ActionId.stepDone, `${runId}:0`, 'U0ALICE');
-    const announce = h.t.engine.getRun(runId).current!;
+    const announce = (await h.t.engine.getRun(runId)).current!;
     await click(ActionId.approvalApprove, announce.approvals[0]!.id, 'U0BOB');
-    await waitFor(() => h.t.engine.getRun(runId).current?.waitingOn === 'failure', 'the failure');
+    await waitFor(
+      async () => (await h.t.engine.getRun(runId)).current?.waitingOn === 'failure',
+      'the failure',
+    );
     h.t.clock.advance(20 * 60_000); // longer than approvals.expires_after (15m)
     await click(ActionId.stepRetry, `${runId}:1`, 'U0ALICE');
-    const asked = h.t.engine.getRun(runId).current!;
+    const asked = (await h.t.engine.getRun(runId)).current!;
     expect(asked.waitingOn).toBe('approval');
     expect(asked.approvals.map((a) => [a.status, a.attempt])).toEqual([
       ['approved', 1],
       ['pending', 2],
     ]);
     await click(ActionId.approvalApprove, asked.approvals[1]!.id, 'U0BOB');
-    expect(h.t.engine.getRun(runId).run.status).toBe('succeeded');
+    expect((await h.t.engine.getRun(runId)).run.status).toBe('succeeded');
   });
 
   it('treats a drill that promotes like a failover: confirmation first, then one at a time', async () => {
-    const runsBefore = h.t.engine.store.db.prepare('SELECT count(*) AS n FROM runs').get();
+    const runsBefore = h.t.store.db.prepare('SELECT count(*) AS n FROM runs').get();
     await h.send(slashCommand('drill dr-test', 'U0ALICE', h.responseUrl, 'trigger-dr'));
     await waitFor(
       () =>
         h.slack.callsTo('views.open').some((c) => JSON.stringify(c.body).includes('Start drill')),
       'the confirmation',
     );
-    expect(h.t.engine.store.db.prepare('SELECT count(*) AS n FROM runs').get()).toEqual(runsBefore);
-    const first = h.t.engine.startRun({
+    expect(h.t.store.db.prepare('SELECT count(*) AS n FROM runs').get()).toEqual(runsBefore);
+    const first = await h.t.engine.startRun({
       key: 'dr-1',
       actor: { user: 'U0ALICE', via: 'slack' },
       runbook: 'dr-test',
     });
-    expect(() =>
+    await expect(
       h.t.engine.startRun({
         key: 'dr-2',
         actor: { user: 'U0BOB', via: 'slack' },
         runbook: 'dr-test',
       }),
-    ).toThrow(new RegExp(`already in flight: run ${first.runId}`));
-    expect(() =>
+    ).rejects.toThrow(new RegExp(`already in flight: run ${first.runId}`));
+    await expect(
       h.t.engine.startRun({
         key: 'dr-3',
         actor: { user: 'U0MALLORY', via: 'slack' },
         runbook: 'dr-test',
       }),
-    ).toThrow(/U0MALLORY may not start dr-test \(a drill that changes infrastructure\)/);
-    h.t.engine.abortRun({
+    ).rejects.toThrow(/U0MALLORY may not start dr-test \(a drill that changes infrastructure\)/);
+    await h.t.engine.abortRun({
       key: 'dr-stop',
       actor: { user: 'U0ALICE' },
       runId: first.runId,
@@ -282,7 +288,7 @@ describe('attacks through Slack', () => {
 
     const runId = await startDrill('drill');
     const before = h.slack.calls.length;
-    h.t.engine.addNote({
+    await h.t.engine.addNote({
       key: 'long',
       actor: { user: 'U0ALICE' },
       runId,
@@ -303,23 +309,26 @@ describe('attacks through Slack', () => {
   it('lets nobody but the requester or the permitted add notes to a run that has ended', async () => {
     const runId = await startDrill('drill');
     await slash(`abort ${runId} over`);
-    expect(() =>
+    await expect(
       h.t.engine.addNote({
         key: 'late',
         actor: { user: 'U0MALLORY' },
         runId,
         text: 'rewrite history',
       }),
-    ).toThrow(/U0MALLORY may not add a note to run r-[0-9a-f]+, which has ended/);
+    ).rejects.toThrow(/U0MALLORY may not add a note to run r-[0-9a-f]+, which has ended/);
   });
 
   it("counts a listed approver's Approve even while Slack's user-group API fails", async () => {
     h.t.config.approvals.usergroup = 'S0ONCALL';
     const runId = await startDrill('gated');
     h.slack.failNext('usergroups.users.list', [500, 500, 500, 500, 500, 500]);
-    const approval = h.t.engine.getRun(runId).current!.approvals[0]!.id;
+    const approval = (await h.t.engine.getRun(runId)).current!.approvals[0]!.id;
     expect(await click(ActionId.approvalApprove, approval, 'U0BOB')).toBe('');
-    expect(h.t.engine.getRun(runId).current).toMatchObject({ index: 0, waitingOn: 'operator' });
+    expect((await h.t.engine.getRun(runId)).current).toMatchObject({
+      index: 0,
+      waitingOn: 'operator',
+    });
     expect(h.slack.callsTo('usergroups.users.list')).toHaveLength(0); // listed: never asked
     h.t.config.approvals.usergroup = null;
   });
@@ -430,7 +439,7 @@ describe('attacks through the break-glass CLI', () => {
         .prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'approval.token.refused'")
         .get(),
     ).toEqual({ n: 1 });
-    store.close();
+    await store.close();
   });
 
   it('refuses a genuine token for another step of the same run', async () => {
@@ -494,7 +503,7 @@ describe('attacks through the break-glass CLI', () => {
     );
     const store = openStore(path.join(dir, 'lifeboat.db'));
     store.db.exec(sql);
-    store.close();
+    await store.close();
     const verified = await cli(['audit', 'verify', '--since', published], env);
     if (verifyMessage) {
       expect(verified.code).toBe(1);

@@ -158,9 +158,9 @@ describe('the /dr command', () => {
         SECRET,
       );
       await waitFor(
-        () =>
-          h.t.engine.getRun(runId).run.currentStep > step ||
-          h.t.engine.getRun(runId).run.status !== 'running',
+        async () =>
+          (await h.t.engine.getRun(runId)).run.currentStep > step ||
+          (await h.t.engine.getRun(runId)).run.status !== 'running',
         `step ${step + 1} done`,
       );
       await settle(h);
@@ -205,7 +205,7 @@ describe('the /dr command', () => {
     );
     await click(2);
 
-    expect(h.t.engine.getRun(runId).run.status).toBe('succeeded');
+    expect((await h.t.engine.getRun(runId)).run.status).toBe('succeeded');
     const failed = h.slack.calls.filter((call) => call.method.includes('!'));
     expect(failed.map((call) => call.method).sort()).toEqual([
       'chat.postMessage!429',
@@ -343,7 +343,10 @@ describe('the /dr command', () => {
         buttonClick(ActionId.stepDone, `${runId}:${step}`, 'U0BOB', h.responseUrl),
         SECRET,
       );
-      await waitFor(() => h.t.engine.getRun(runId).run.currentStep > step, `step ${step + 1}`);
+      await waitFor(
+        async () => (await h.t.engine.getRun(runId)).run.currentStep > step,
+        `step ${step + 1}`,
+      );
       await settle(h);
     }
     const posts = h.slack
@@ -490,11 +493,11 @@ describe('/dr failover on a real PostgreSQL pair', () => {
         SECRET,
       );
       await waitFor(
-        () => h.t.engine.getRun(runId).current?.waitingOn === 'approval',
+        async () => (await h.t.engine.getRun(runId)).current?.waitingOn === 'approval',
         'the approval request',
       );
       await settle(h);
-      const approval = h.t.engine.getRun(runId).steps[1]!.approvals[0]!;
+      const approval = (await h.t.engine.getRun(runId)).steps[1]!.approvals[0]!;
       const request = h.slack
         .callsTo('chat.postMessage')
         .find((call) => JSON.stringify(call.body.blocks ?? '').includes('Approval needed'))!;
@@ -526,7 +529,7 @@ describe('/dr failover on a real PostgreSQL pair', () => {
         SECRET,
       );
       await waitFor(
-        () => h.t.engine.getRun(runId).run.status === 'succeeded',
+        async () => (await h.t.engine.getRun(runId)).run.status === 'succeeded',
         'the failover to finish',
       );
       await settle(h);
@@ -554,7 +557,7 @@ describe('/dr failover on a real PostgreSQL pair', () => {
     const pair = await startPostgresPair();
     try {
       const h = await startHarness(postgresConfig(pair.primary.url, pair.standby.url));
-      const { runId } = h.t.engine.startRun({
+      const { runId } = await h.t.engine.startRun({
         key: 'k',
         actor: { user: 'U0ALICE', via: 'slack' },
         runbook: 'failover',
@@ -566,7 +569,7 @@ describe('/dr failover on a real PostgreSQL pair', () => {
         SECRET,
       );
       await waitFor(
-        () => h.t.engine.getRun(runId).current?.waitingOn === 'fence-gate',
+        async () => (await h.t.engine.getRun(runId)).current?.waitingOn === 'fence-gate',
         'the fence gate',
       );
       await settle(h);
@@ -596,7 +599,10 @@ describe('/dr failover on a real PostgreSQL pair', () => {
         SECRET,
       );
       await waitFor(
-        () => h.t.engine.getRun(runId).steps[1]!.approvals.some((a) => a.gate === 'fence-override'),
+        async () =>
+          (await h.t.engine.getRun(runId)).steps[1]!.approvals.some(
+            (a) => a.gate === 'fence-override',
+          ),
         'the override request',
       );
       await settle(h);
@@ -605,9 +611,9 @@ describe('/dr failover on a real PostgreSQL pair', () => {
         .map((call) => JSON.stringify(call.body.blocks ?? ''))
         .find((blocks) => blocks.includes('asks for a promotion UNFENCED'));
       expect(request).toContain('partitioned from every client');
-      const override = h.t.engine
-        .getRun(runId)
-        .steps[1]!.approvals.find((a) => a.gate === 'fence-override')!;
+      const override = (await h.t.engine.getRun(runId)).steps[1]!.approvals.find(
+        (a) => a.gate === 'fence-override',
+      )!;
       await sendToSlackApp(
         h.url,
         buttonClick(ActionId.approvalApprove, override.id, 'U0ALICE', h.responseUrl),

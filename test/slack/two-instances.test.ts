@@ -31,7 +31,7 @@ afterEach(async () => {
   await b?.t.engine.idle();
   await b?.app.publisher.flushed();
   await b?.app.app.stop();
-  b?.t.store.close();
+  await b?.t.store.close();
   await a?.stop();
   a = b = null;
 });
@@ -77,7 +77,7 @@ describe('two instances on one store', () => {
     await a.settle();
     await b.t.engine.idle();
     await b.app.publisher.flushed();
-    const view = b.t.engine.getRun(runId);
+    const view = await b.t.engine.getRun(runId);
     expect(view.steps.map((step) => step.state)).toEqual(['done', 'active']);
     expect(
       a.t.store.db
@@ -92,7 +92,10 @@ describe('two instances on one store', () => {
       buttonClick(ActionId.stepDone, `${runId}:1`, 'U0ALICE', a.responseUrl, header),
       SECRET,
     );
-    await waitFor(() => b!.t.engine.getRun(runId).run.status === 'succeeded', 'the run to end');
+    await waitFor(
+      async () => (await b!.t.engine.getRun(runId)).run.status === 'succeeded',
+      'the run to end',
+    );
     await b.t.engine.idle();
     await b.app.publisher.flushed();
     const updates = a.slack.callsTo('chat.update').slice(updatesBefore);

@@ -11,15 +11,15 @@ import {
   type AuditRow,
 } from '../../src/store/audit.js';
 import { canonicalJson } from '../../src/store/canonical-json.js';
-import { openStore, type Store } from '../../src/store/db.js';
+import { openStore, type SqliteStore } from '../../src/store/db.js';
 import { nodeTsArgs } from '../support/node-ts.js';
 import { makeTempDir } from '../support/tmp.js';
 
-function storeWithEvents(count: number): Store {
+async function storeWithEvents(count: number): Promise<SqliteStore> {
   const store = openStore(path.join(makeTempDir(), 'lifeboat.db'));
   let tick = Date.parse('2026-11-24T03:00:00Z');
-  recordAuditEvents(
-    store.db,
+  await recordAuditEvents(
+    store,
     Array.from({ length: count }, (_, i) => ({
       actor: i % 2 ? 'U0BOB' : 'U0ALICE',
       action: i % 2 ? 'approval.granted' : 'step.done',
@@ -44,24 +44,24 @@ function row(db: Database.Database, seq: number): AuditRow {
 }
 
 describe('the audit log', () => {
-  it('verifies an intact chain and reports its length', () => {
-    const store = storeWithEvents(10);
-    const result = verifyAuditLog(store.db);
+  it('verifies an intact chain and reports its length', async () => {
+    const store = await storeWithEvents(10);
+    const result = await verifyAuditLog(store);
     expect(result).toMatchObject({ ok: true, count: 10 });
-    store.close();
+    await store.close();
   });
 
-  it('chains each event to the one before it', () => {
-    const store = storeWithEvents(3);
+  it('chains each event to the one before it', async () => {
+    const store = await storeWithEvents(3);
     expect(row(store.db, 2).prev_hash).toBe(row(store.db, 1).hash);
     expect(row(store.db, 3).prev_hash).toBe(row(store.db, 2).hash);
-    store.close();
+    await store.close();
   });
 
-  it('stores actor, action, subject, details and time by field', () => {
+  it('stores actor, action, subject, details and time by field', async () => {
     const store = openStore(path.join(makeTempDir(), 'lifeboat.db'));
-    const written = recordAuditEvent(
-      store.db,
+    const written = await recordAuditEvent(
+      store,
       {
         actor: 'U0ALICE',
         action: 'run.started',
@@ -78,34 +78,34 @@ describe('the audit log', () => {
       at: '2026-11-24T03:12:00.000Z',
     });
     expect(JSON.parse(written.details)).toEqual({ kind: 'failover', service: 'payments-db' });
-    store.close();
+    await store.close();
   });
 
-  it('refuses updates and deletes through SQL', () => {
-    const store = storeWithEvents(2);
+  it('refuses updates and deletes through SQL', async () => {
+    const store = await storeWithEvents(2);
     expect(() =>
       store.db.prepare("UPDATE audit_log SET actor = 'U0MALLORY' WHERE seq = 1").run(),
     ).toThrow(/append-only/);
     expect(() => store.db.prepare('DELETE FROM audit_log WHERE seq = 1').run()).toThrow(
       /append-only/,
     );
-    store.close();
+    await store.close();
   });
 
-  it('names an edited event', () => {
-    const store = storeWithEvents(10);
+  it('names an edited event', async () => {
+    const store = await storeWithEvents(10);
     tamper(store.db, "UPDATE audit_log SET actor = 'U0MALLORY' WHERE seq = 4");
-    expect(verifyAuditLog(store.db)).toEqual({
+    expect(await verifyAuditLog(store)).toEqual({
       ok: false,
       count: 3,
       brokenAt: 4,
       reason: 'event #4 was edited: its content no longer matches its hash',
     });
-    store.close();
+    await store.close();
   });
 
-  it('names an edited event whose hash was forged to match', () => {
-    const store = storeWithEvents(10);
+  it('names an edited event whose hash was forged to match', async () => {
+    const store = await storeWithEvents(10);
     const original = row(store.db, 6);
     const forged = { ...original, details: '{"note":"nothing to see","step":5}' };
     tamper(
@@ -114,56 +114,56 @@ describe('the audit log', () => {
       forged.details,
       hashAuditRow(forged.prev_hash, forged),
     );
-    const result = verifyAuditLog(store.db);
+    const result = await verifyAuditLog(store);
     expect(result).toMatchObject({ ok: false, brokenAt: 6 });
     expect(result.ok ? '' : result.reason).toBe(
       'event #6 was edited and its hash rewritten: event #7 no longer links to it',
     );
-    store.close();
+    await store.close();
   });
 
-  it('names a deleted event', () => {
-    const store = storeWithEvents(10);
+  it('names a deleted event', async () => {
+    const store = await storeWithEvents(10);
     tamper(store.db, 'DELETE FROM audit_log WHERE seq = 5');
-    const result = verifyAuditLog(store.db);
+    const result = await verifyAuditLog(store);
     expect(result).toMatchObject({ ok: false, brokenAt: 5 });
     expect(result.ok ? '' : result.reason).toBe(
       'event #5 was deleted: the log jumps from #4 to #6',
     );
-    store.close();
+    await store.close();
   });
 
-  it('notices events cut off the end of the log', () => {
-    const store = storeWithEvents(10);
+  it('notices events cut off the end of the log', async () => {
+    const store = await storeWithEvents(10);
     tamper(store.db, 'DELETE FROM audit_log WHERE seq > 8');
-    const result = verifyAuditLog(store.db);
+    const result = await verifyAuditLog(store);
     expect(result).toMatchObject({ ok: false, brokenAt: 9 });
     expect(result.ok ? '' : result.reason).toContain('events after #8 were deleted');
-    store.close();
+    await store.close();
   });
 
-  it('protects its head row: never deleted, never moved back', () => {
-    const store = storeWithEvents(3);
+  it('protects its head row: never deleted, never moved back', async () => {
+    const store = await storeWithEvents(3);
     expect(() => store.db.prepare('DELETE FROM audit_head').run()).toThrow(
       'audit_head is append-only',
     );
     expect(() => store.db.prepare('UPDATE audit_head SET seq = 1').run()).toThrow(
       'audit_head only moves forward',
     );
-    store.close();
+    await store.close();
   });
 
-  it('names a deleted event even when later events were renumbered to hide the gap', () => {
-    const store = storeWithEvents(10);
+  it('names a deleted event even when later events were renumbered to hide the gap', async () => {
+    const store = await storeWithEvents(10);
     tamper(store.db, 'DELETE FROM audit_log WHERE seq = 5');
     store.db.prepare('UPDATE audit_log SET seq = seq - 1 WHERE seq > 5').run();
-    const result = verifyAuditLog(store.db);
+    const result = await verifyAuditLog(store);
     expect(result).toMatchObject({ ok: false, brokenAt: 5 });
-    store.close();
+    await store.close();
   });
 
-  it('names reordered events', () => {
-    const store = storeWithEvents(10);
+  it('names reordered events', async () => {
+    const store = await storeWithEvents(10);
     const third = row(store.db, 3);
     const fourth = row(store.db, 4);
     const put =
@@ -179,17 +179,17 @@ describe('the audit log', () => {
     ];
     tamper(store.db, put, ...fields(fourth), 3);
     store.db.prepare(put).run(...fields(third), 4);
-    const result = verifyAuditLog(store.db);
+    const result = await verifyAuditLog(store);
     expect(result).toMatchObject({ ok: false, brokenAt: 3 });
     expect(result.ok ? '' : result.reason).toBe(
       'event #3 is out of order: it was written after event #4, not #2',
     );
-    store.close();
+    await store.close();
   });
 
   it('forms one chain when two processes append at the same time', async () => {
     const file = path.join(makeTempDir(), 'lifeboat.db');
-    openStore(file).close();
+    await openStore(file).close();
     const append = (actor: string) =>
       new Promise<number | null>((resolve, reject) => {
         const child = spawn(
@@ -202,7 +202,7 @@ describe('the audit log', () => {
       });
     expect(await Promise.all([append('U0ALICE'), append('U0BOB')])).toEqual([0, 0]);
     const store = openStore(file);
-    expect(verifyAuditLog(store.db)).toMatchObject({ ok: true, count: 400 });
+    expect(await verifyAuditLog(store)).toMatchObject({ ok: true, count: 400 });
     const actors = store.db
       .prepare('SELECT actor, COUNT(*) AS n FROM audit_log GROUP BY actor ORDER BY actor')
       .all();
@@ -210,7 +210,7 @@ describe('the audit log', () => {
       { actor: 'U0ALICE', n: 200 },
       { actor: 'U0BOB', n: 200 },
     ]);
-    store.close();
+    await store.close();
   });
 });
 

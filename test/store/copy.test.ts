@@ -8,7 +8,7 @@ import { buildJobs } from '../../src/schedule/jobs.js';
 import type { Notice } from '../../src/schedule/notifier.js';
 import { openStore } from '../../src/store/db.js';
 import { cli } from '../support/cli.js';
-import { makeEngine, testClock, type TestEngine } from '../support/engine.js';
+import { makeEngine, testClock, type TestEngine, storeFileOf } from '../support/engine.js';
 
 const drill = `---
 title: Drill
@@ -29,11 +29,19 @@ services:
 `;
 
 /** An engine on a store with one drill in flight, and the config file the CLI reads. */
-function withRunInFlight(): { t: TestEngine; env: Record<string, string>; runId: string } {
+async function withRunInFlight(): Promise<{
+  t: TestEngine;
+  env: Record<string, string>;
+  runId: string;
+}> {
   const t = makeEngine({ runbooks: { drill }, configYaml });
   writeFileSync(path.join(t.dir, 'lifeboat.yml'), configYaml);
-  const { runId } = t.engine.startRun({ key: 'k1', actor: { user: 'U0ALICE' }, runbook: 'drill' });
-  t.engine.completeStep({ key: 'k2', actor: { user: 'U0ALICE' }, runId, stepIndex: 0 });
+  const { runId } = await t.engine.startRun({
+    key: 'k1',
+    actor: { user: 'U0ALICE' },
+    runbook: 'drill',
+  });
+  await t.engine.completeStep({ key: 'k2', actor: { user: 'U0ALICE' }, runId, stepIndex: 0 });
   return { t, env: { LIFEBOAT_CONFIG: path.join(t.dir, 'lifeboat.yml') }, runId };
 }
 
@@ -42,13 +50,13 @@ const countRuns = (file: string): number => {
   try {
     return (store.db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
   } finally {
-    store.close();
+    store.db.close();
   }
 };
 
 describe('lifeboat store backup', () => {
   it('copies the store while it is open, and proves the copy before naming it', async () => {
-    const { t, env, runId } = withRunInFlight();
+    const { t, env, runId } = await withRunInFlight();
     const copy = path.join(t.dir, 'copies', 'lifeboat-2026-11-24.db');
     const backedUp = await cli(['store', 'backup', copy], env);
     expect(backedUp.stderr).toBe('');
@@ -64,16 +72,16 @@ describe('lifeboat store backup', () => {
       id: runId,
       current_step: 1,
     });
-    copied.close();
+    await copied.close();
 
     const again = await cli(['store', 'backup', copy], env);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('exists already: give the backup a new file name');
-    t.store.close();
+    await t.store.close();
   });
 
   it('refuses to make a backup of a store whose audit chain is broken, and leaves no file', async () => {
-    const { t, env } = withRunInFlight();
+    const { t, env } = await withRunInFlight();
     t.store.db.exec('DROP TRIGGER IF EXISTS audit_log_no_update');
     t.store.db.prepare("UPDATE audit_log SET actor = 'U0MALLORY' WHERE seq = 1").run();
     const copy = path.join(t.dir, 'copy.db');
@@ -81,51 +89,53 @@ describe('lifeboat store backup', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/its audit log is broken at event #1: /);
     expect(readdirSync(t.dir).filter((name) => name.startsWith('copy.db'))).toEqual([]);
-    t.store.close();
+    await t.store.close();
   });
 });
 
 describe('lifeboat store restore', () => {
   it('puts a proven copy in place and keeps the store it replaced', async () => {
-    const { t, env } = withRunInFlight();
+    const { t, env } = await withRunInFlight();
     const copy = path.join(t.dir, 'copy.db');
     expect((await cli(['store', 'backup', copy], env)).code).toBe(0);
-    t.engine.startRun({ key: 'k3', actor: { user: 'U0BOB' }, runbook: 'drill' });
+    await t.engine.startRun({ key: 'k3', actor: { user: 'U0BOB' }, runbook: 'drill' });
     await t.engine.idle();
-    t.store.close(); // lifeboat is stopped before a restore
+    await t.store.close(); // lifeboat is stopped before a restore
 
     const restored = await cli(['store', 'restore', copy], env);
     expect(restored.stderr).toBe('');
     expect(restored.code).toBe(0);
     const [said, kept] = restored.stdout.trim().split('\n');
     expect(said).toMatch(
-      new RegExp(`^store ${t.config.storePath} restored from ${copy}: schema version \\d+, 1 runs`),
+      new RegExp(
+        `^store ${storeFileOf(t.config)} restored from ${copy}: schema version \\d+, 1 runs`,
+      ),
     );
     expect(kept).toBe(
-      `the store it replaced is kept at ${t.config.storePath}.replaced-20261124T120000Z`,
+      `the store it replaced is kept at ${storeFileOf(t.config)}.replaced-20261124T120000Z`,
     );
-    expect(countRuns(t.config.storePath)).toBe(1);
-    expect(countRuns(`${t.config.storePath}.replaced-20261124T120000Z`)).toBe(2);
+    expect(countRuns(storeFileOf(t.config))).toBe(1);
+    expect(countRuns(`${storeFileOf(t.config)}.replaced-20261124T120000Z`)).toBe(2);
     expect((await cli(['audit', 'verify'], env)).code).toBe(0);
   });
 
   it('refuses a file that is not a lifeboat store, and leaves the store untouched', async () => {
-    const { t, env } = withRunInFlight();
-    t.store.close();
+    const { t, env } = await withRunInFlight();
+    await t.store.close();
     const notAStore = path.join(t.dir, 'notes.db');
     writeFileSync(notAStore, 'not sqlite at all');
     const refused = await cli(['store', 'restore', notAStore], env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('is not a SQLite database');
-    const itself = await cli(['store', 'restore', t.config.storePath], env);
+    const itself = await cli(['store', 'restore', storeFileOf(t.config)], env);
     expect(itself.stderr).toContain(
       'is the store itself: restore from a copy made by lifeboat store backup',
     );
     const missing = await cli(['store', 'restore', path.join(t.dir, 'nowhere.db')], env);
     expect(missing.stderr).toContain('does not exist');
-    expect(countRuns(t.config.storePath)).toBe(1);
+    expect(countRuns(storeFileOf(t.config))).toBe(1);
     expect(readdirSync(t.dir).some((name) => name.includes('.replaced-'))).toBe(false);
-    expect(existsSync(`${t.config.storePath}.partial`)).toBe(false);
+    expect(existsSync(`${storeFileOf(t.config)}.partial`)).toBe(false);
   });
 });
 
@@ -136,7 +146,7 @@ schedules:
   - { name: store-copy, cron: "0 * * * *", check: store-backup, to: ./copies, keep: 2 }
 `;
     const t = makeEngine({ runbooks: { drill }, configYaml: configYaml + schedules });
-    t.engine.startRun({ key: 'k1', actor: { user: 'U0ALICE' }, runbook: 'drill' });
+    await t.engine.startRun({ key: 'k1', actor: { user: 'U0ALICE' }, runbook: 'drill' });
     const [job] = buildJobs(t.config).filter((j) => j.name === 'store-copy');
     const posts: Notice[] = [];
     const notifier = { post: (notice: Notice) => Promise.resolve(void posts.push(notice)) };
@@ -165,7 +175,7 @@ schedules:
       job!.run({ config: t.config, engine: t.engine, notifier, now: clock() }),
     ).rejects.toThrow(/its audit log is broken at event #1/);
     expect(readdirSync(folder)).toHaveLength(2);
-    t.store.close();
+    await t.store.close();
   });
 
   it('needs a folder to write to', () => {

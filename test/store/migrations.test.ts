@@ -24,7 +24,7 @@ function insertOldRun(db: Database.Database, id: string, kind: string): void {
 }
 
 describe('the store', () => {
-  it('is created with WAL, foreign keys and every migration applied', () => {
+  it('is created with WAL, foreign keys and every migration applied', async () => {
     const file = path.join(makeTempDir(), 'lifeboat.db');
     const store = openStore(file);
     expect(store.version).toBe(MIGRATIONS.at(-1)!.version);
@@ -48,36 +48,40 @@ describe('the store', () => {
         'schema_migrations',
       ]),
     );
-    store.close();
+    await store.close();
   });
 
-  it('records each migration once, and reopening applies nothing twice', () => {
+  it('records each migration once, and reopening applies nothing twice', async () => {
     const file = path.join(makeTempDir(), 'lifeboat.db');
-    openStore(file).close();
+    await openStore(file).close();
     const store = openStore(file);
     const rows = store.db
       .prepare('SELECT version FROM schema_migrations ORDER BY version')
       .all() as { version: number }[];
     expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
-    store.close();
+    await store.close();
   });
 
-  it('upgrades a store written by an older lifeboat in place, keeping its runs', () => {
+  it('upgrades a store written by an older lifeboat in place, keeping its runs', async () => {
     const file = path.join(makeTempDir(), 'lifeboat.db');
     const old = openStore(file, { migrations: MIGRATIONS.slice(0, 1) });
     expect(old.version).toBe(1);
     insertOldRun(old.db, 'r-1', 'drill');
-    old.close();
+    await old.close();
 
     const upgraded = openStore(file);
     expect(upgraded.version).toBe(MIGRATIONS.at(-1)!.version);
-    expect(listRuns(upgraded.db).map((run) => run.id)).toEqual(['r-1']);
-    recordAuditEvent(upgraded.db, { actor: 'system', action: 'store.upgraded', subject: 'store' });
-    expect(verifyAuditLog(upgraded.db)).toMatchObject({ ok: true, count: 1 });
-    upgraded.close();
+    expect((await listRuns(upgraded)).map((run) => run.id)).toEqual(['r-1']);
+    await recordAuditEvent(upgraded, {
+      actor: 'system',
+      action: 'store.upgraded',
+      subject: 'store',
+    });
+    expect(await verifyAuditLog(upgraded)).toMatchObject({ ok: true, count: 1 });
+    await upgraded.close();
   });
 
-  it('keeps every run, step, approval and vote when version 7 rebuilds the runs tables', () => {
+  it('keeps every run, step, approval and vote when version 7 rebuilds the runs tables', async () => {
     const file = path.join(makeTempDir(), 'lifeboat.db');
     const old = openStore(file, { migrations: MIGRATIONS.filter((m) => m.version <= 6) });
     insertOldRun(old.db, 'r-fb', 'failback');
@@ -91,7 +95,7 @@ describe('the store', () => {
         "INSERT INTO approvals (id, run_id, step_index, gate, requested_by, requested_at, expires_at, required, status) VALUES ('a-1', 'r-fb', 0, 'two-person', 'U0ALICE', '2026-11-01T10:00:00Z', '2026-11-01T10:15:00Z', 1, 'pending')",
       )
       .run();
-    old.close();
+    await old.close();
 
     const upgraded = openStore(file);
     const db = upgraded.db;
@@ -111,7 +115,7 @@ describe('the store', () => {
         )
         .run(),
     ).toThrow(/FOREIGN KEY/);
-    upgraded.close();
+    await upgraded.close();
   });
 
   it('is migrated once when several instances open a new store at the same moment', async () => {
@@ -146,12 +150,12 @@ describe('the store', () => {
         .prepare('SELECT version, count(*) AS n FROM schema_migrations GROUP BY version')
         .all(),
     ).toEqual(MIGRATIONS.map((m) => ({ version: m.version, n: 1 })));
-    store.close();
+    await store.close();
   });
 
-  it('refuses a store written by a newer lifeboat, and leaves it untouched', () => {
+  it('refuses a store written by a newer lifeboat, and leaves it untouched', async () => {
     const file = path.join(makeTempDir(), 'lifeboat.db');
-    openStore(file).close();
+    await openStore(file).close();
     const raw = new Database(file);
     raw
       .prepare(
@@ -176,10 +180,10 @@ describe('the store', () => {
     expect(() => openStore(file)).toThrow(/is not a SQLite database/);
   });
 
-  it('never records a run whose impact time is after its start', () => {
+  it('never records a run whose impact time is after its start', async () => {
     const store = openStore(path.join(makeTempDir(), 'lifeboat.db'));
-    expect(() =>
-      insertRun(store.db, {
+    await expect(
+      insertRun(store, {
         id: 'r-2',
         runbook,
         service: null,
@@ -189,7 +193,7 @@ describe('the store', () => {
         impactAt: new Date('2026-11-01T10:05:00Z'),
         idempotencyKey: null,
       }),
-    ).toThrow(/CHECK constraint failed/);
-    store.close();
+    ).rejects.toThrow(/CHECK constraint failed/);
+    await store.close();
   });
 });

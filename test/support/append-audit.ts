@@ -7,11 +7,11 @@ import { openStore } from '../../src/store/db.js';
 const [file, actor, count] = process.argv.slice(2);
 const store = openStore(file!);
 for (let i = 0; i < Number(count); i++) {
-  recordAuditEvent(store.db, {
+  await recordAuditEvent(store, {
     actor: actor!,
     action: 'approval.granted',
     subject: 'r-race',
     details: { i },
   });
 }
-store.close();
+await store.close();

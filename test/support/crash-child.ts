@@ -26,7 +26,7 @@ const counted = Object.fromEntries(
   ]),
 ) as ActionRegistry;
 
-const engine = createEngine(config, { actions: counted });
+const engine = await createEngine(config, { actions: counted });
 // KILL_AT "N" freezes after step N's "finished" is committed; "aN" right after step N's action
 // was marked started (committed) and before its side effect runs.
 const [killOnAction, killStep] = killAt?.startsWith('a')
@@ -45,18 +45,18 @@ engine.on((event) => {
   }
 });
 
-engine.resume();
-if (listRuns(engine.store.db).length === 0) {
-  engine.startRun({ key: 'crash-test-run', actor: { user: 'U0ALICE' }, runbook: 'failover' });
+await engine.resume();
+if ((await listRuns(engine.store)).length === 0) {
+  await engine.startRun({ key: 'crash-test-run', actor: { user: 'U0ALICE' }, runbook: 'failover' });
 }
-const runId = listRuns(engine.store.db)[0]!.id;
+const runId = (await listRuns(engine.store))[0]!.id;
 for (;;) {
   await engine.idle();
-  const view = engine.getRun(runId);
+  const view = await engine.getRun(runId);
   const current = view.current;
   if (!current) break;
   if (current.waitingOn === 'operator') {
-    engine.completeStep({
+    await engine.completeStep({
       key: `done-${current.index}`,
       actor: { user: 'U0ALICE' },
       runId,
@@ -64,7 +64,7 @@ for (;;) {
     });
   } else if (current.waitingOn === 'approval') {
     const pending = current.approvals.find((a) => a.status === 'pending')!;
-    engine.decideApproval({
+    await engine.decideApproval({
       key: `approve-${pending.id}`,
       actor: { user: 'U0BOB' },
       approvalId: pending.id,
@@ -76,5 +76,5 @@ for (;;) {
     );
   }
 }
-process.stdout.write(`FINISHED ${engine.getRun(runId).run.status}\n`);
-engine.store.close();
+process.stdout.write(`FINISHED ${(await engine.getRun(runId)).run.status}\n`);
+await engine.store.close();

@@ -5,13 +5,20 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfig, type Config } from '../../src/config.js';
 import { Engine } from '../../src/engine/engine.js';
+import type { RunView } from '../../src/engine/run-view.js';
 import type { ActionRegistry } from '../../src/actions/registry.js';
 import type { ProvidersFor } from '../../src/engine/step-runner.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { resolveRunbookByName } from '../../src/runbook/library.js';
 import { createServiceProviders } from '../../src/providers/index.js';
-import { openStore, type Store } from '../../src/store/db.js';
+import { openStore, type SqliteStore } from '../../src/store/db.js';
 import { makeTempDir } from './tmp.js';
+
+/** The SQLite file of a config's store (the tests' stores are SQLite unless they say otherwise). */
+export function storeFileOf(config: Config): string {
+  if (config.store.kind !== 'sqlite') throw new Error('this test needs a SQLite store');
+  return config.store.file;
+}
 
 export interface TestClock {
   (): Date;
@@ -29,7 +36,7 @@ export function testClock(start = '2026-11-24T03:00:00.000Z'): TestClock {
 
 export interface TestEngine {
   engine: Engine;
-  store: Store;
+  store: SqliteStore;
   config: Config;
   clock: TestClock;
   events: EngineEvent[];
@@ -55,7 +62,7 @@ export function makeEngine(options: {
   for (const [name, text] of Object.entries(options.runbooks))
     writeFileSync(path.join(runbooksDir, `${name}.md`), text);
   const config = parseConfig(options.configYaml, path.join(dir, 'lifeboat.yml'), options.env ?? {});
-  const store = openStore(config.storePath);
+  const store = openStore(storeFileOf(config));
   const clock = options.clock ?? testClock();
   const engine = new Engine({
     store,
@@ -98,16 +105,16 @@ ${extra}`;
 export async function playThrough(
   t: TestEngine,
   runId: string,
-  stopAt?: (view: ReturnType<TestEngine['engine']['getRun']>) => boolean,
-): Promise<ReturnType<TestEngine['engine']['getRun']>> {
+  stopAt?: (view: RunView) => boolean,
+): Promise<RunView> {
   for (let turn = 0; turn < 100; turn++) {
     await t.engine.idle();
-    const view = t.engine.getRun(runId);
+    const view = await t.engine.getRun(runId);
     const current = view.current;
     if (!current || (stopAt && stopAt(view))) return view;
     t.clock.advance(20_000);
     if (current.waitingOn === 'operator') {
-      t.engine.completeStep({
+      await t.engine.completeStep({
         key: `done-${current.index}`,
         actor: { user: 'U0ALICE' },
         runId,
@@ -115,7 +122,7 @@ export async function playThrough(
       });
     } else if (current.waitingOn === 'approval') {
       const pending = current.approvals.find((a) => a.status === 'pending')!;
-      t.engine.decideApproval({
+      await t.engine.decideApproval({
         key: `approve-${pending.id}`,
         actor: { user: 'U0BOB' },
         approvalId: pending.id,

@@ -11,4 +11,4 @@ process.stdout.write('READY\n');
 while (!existsSync(go!)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
 const store = openStore(file!);
 process.stdout.write(`${store.version}\n`);
-store.close();
+await store.close();

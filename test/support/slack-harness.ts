@@ -86,7 +86,7 @@ export async function startSlackHarness(options: {
       await harness.settle();
       await harness.app.app.stop();
       await slack.close();
-      t.store.close();
+      await t.store.close();
     },
   };
   return harness;
