@@ -1,8 +1,10 @@
 // Failover figures on real PostgreSQL pairs: from the approval click to "verified writable"
 // through the engine (RPO gate, promotion, write check, every transition committed and audited),
-// against a bare `pg_promote` + one write on an identical pair, in the same run.
+// against a bare `pg_promote` + one write on an identical pair, in the same run. With --postgres,
+// also through an engine whose store is on PostgreSQL (a throwaway local server): SQLite against
+// PostgreSQL, each on its own pair, in the same rounds.
 //
-//   npx tsx bench/failover.ts [rounds]
+//   npx tsx bench/failover.ts [rounds] [--postgres]
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +12,14 @@ import path from 'node:path';
 import pg from 'pg';
 import { parseConfig } from '../src/config.js';
 import { createEngine } from '../src/engine/create.js';
-import { startPostgresPair, type PostgresPair } from '../src/providers/postgres/servers.js';
+import {
+  startPostgresPair,
+  startThrowawayServer,
+  type PostgresPair,
+} from '../src/providers/postgres/servers.js';
 
-const ROUNDS = Number(process.argv[2] ?? 5);
+const ROUNDS = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? 5);
+const WITH_POSTGRES = process.argv.includes('--postgres');
 const runbook = `---
 title: Failover
 kind: failover
@@ -40,10 +47,10 @@ async function bare(pair: PostgresPair): Promise<number> {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-async function throughEngine(pair: PostgresPair, dir: string): Promise<number> {
+async function throughEngine(pair: PostgresPair, dir: string, store = ''): Promise<number> {
   mkdirSync(path.join(dir, 'runbooks'), { recursive: true });
   writeFileSync(path.join(dir, 'runbooks', 'failover.md'), runbook);
-  const yaml = `approvals: { approvers: [U0ALICE, U0BOB] }
+  const yaml = `${store}approvals: { approvers: [U0ALICE, U0BOB] }
 services:
   payments-db:
     rto: 15m
@@ -78,36 +85,54 @@ const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 const root = mkdtempSync(path.join(tmpdir(), 'lifeboat-bench-failover-'));
+const storeServer = WITH_POSTGRES ? await startThrowawayServer() : null;
 const engineMs: number[] = [];
+const postgresMs: number[] = [];
 const bareMs: number[] = [];
 try {
   for (let round = 0; round < ROUNDS; round++) {
-    const [a, b] = await Promise.all([prepared(), prepared()]);
+    const pairs = await Promise.all([prepared(), prepared(), ...(storeServer ? [prepared()] : [])]);
     try {
-      // Alternate which goes first so neither always meets a warmer machine.
-      if (round % 2 === 0) {
-        engineMs.push(await throughEngine(a, path.join(root, `r${round}`)));
-        bareMs.push(await bare(b));
-      } else {
-        bareMs.push(await bare(b));
-        engineMs.push(await throughEngine(a, path.join(root, `r${round}`)));
-      }
+      const sides = [
+        async () => engineMs.push(await throughEngine(pairs[0], path.join(root, `r${round}`))),
+        async () => bareMs.push(await bare(pairs[1])),
+        ...(storeServer
+          ? [
+              async () =>
+                postgresMs.push(
+                  await throughEngine(
+                    pairs[2]!,
+                    path.join(root, `p${round}`),
+                    `store: { url: "${storeServer.server.url}", schema: failover_${round} }\n`,
+                  ),
+                ),
+            ]
+          : []),
+      ];
+      // Rotate which goes first so none always meets a warmer machine.
+      for (let turn = 0; turn < sides.length; turn++) await sides[(round + turn) % sides.length]!();
     } finally {
-      await Promise.all([a.stop(), b.stop()]);
+      await Promise.all(pairs.map((pair) => pair.stop()));
     }
   }
 } finally {
+  await storeServer?.stop();
   rmSync(root, { recursive: true, force: true });
 }
 const ours = median(engineMs);
 const baseline = median(bareMs);
+const list = (values: number[]) => values.map((v) => v.toFixed(0)).join(', ');
 console.log(`failover on a real PostgreSQL pair (primary killed), median of ${ROUNDS} rounds`);
 console.log(
-  `  lifeboat engine: approval -> promoted -> verified writable   ${ours.toFixed(0)} ms  (${engineMs.map((v) => v.toFixed(0)).join(', ')})`,
+  `  lifeboat engine, SQLite store: approval -> promoted -> verified writable   ${ours.toFixed(0)} ms  (${list(engineMs)})`,
+);
+if (postgresMs.length)
+  console.log(
+    `  lifeboat engine, PostgreSQL store                                         ${median(postgresMs).toFixed(0)} ms  (${list(postgresMs)})`,
+  );
+console.log(
+  `  bare pg_promote + one write                                                ${baseline.toFixed(0)} ms  (${list(bareMs)})`,
 );
 console.log(
-  `  bare pg_promote + one write                                  ${baseline.toFixed(0)} ms  (${bareMs.map((v) => v.toFixed(0)).join(', ')})`,
-);
-console.log(
-  `  ratio ${(ours / baseline).toFixed(2)}x, added by lifeboat ${(ours - baseline).toFixed(0)} ms`,
+  `  ratio ${(ours / baseline).toFixed(2)}x, added by lifeboat ${(ours - baseline).toFixed(0)} ms${postgresMs.length ? `; PostgreSQL store against SQLite ${(median(postgresMs) / ours).toFixed(2)}x` : ''}`,
 );

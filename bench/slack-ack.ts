@@ -1,8 +1,9 @@
 // `/dr` ack latency: 50 concurrent signed slash commands against lifeboat's Bolt app, and the same
 // against a bare Bolt app whose handler only acks — same machine, same run. Prints p50/p99 and
-// the ratio (goal <= 1.2).
+// the ratio (goal <= 1.2). With --postgres, a second lifeboat app on a PostgreSQL store (a
+// throwaway local server) is measured in the same rounds: SQLite against PostgreSQL.
 //
-//   npx tsx bench/slack-ack.ts [rounds]
+//   npx tsx bench/slack-ack.ts [rounds] [--postgres]
 
 import { App, LogLevel } from '@slack/bolt';
 import { spawn } from 'node:child_process';
@@ -11,12 +12,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../src/config.js';
 import { createEngine } from '../src/engine/create.js';
-import { freePort } from '../src/providers/postgres/servers.js';
+import { freePort, startThrowawayServer } from '../src/providers/postgres/servers.js';
 import { createSlackApp } from '../src/slack/app.js';
 import { nodeTsArgs } from '../test/support/node-ts.js';
 import { sendToSlackApp, slashCommand } from '../test/support/slack.js';
 
-const ROUNDS = Number(process.argv[2] ?? 20);
+const ROUNDS = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? 20);
+const WITH_POSTGRES = process.argv.includes('--postgres');
 const CONCURRENT = 50;
 const SECRET = 'bench-secret';
 
@@ -41,23 +43,16 @@ async function burst(
   });
 }
 
-/** Bursts against both apps in turn, alternating which goes first, so neither meets a warmer machine. */
-async function measureBoth(
-  ourUrl: string,
-  bareUrl: string,
-  responseUrl: string,
-  text: string,
-): Promise<{ ours: number[]; bare: number[] }> {
-  const ours: number[] = [];
-  const bare: number[] = [];
+/** Bursts against every app in turn, rotating which goes first, so none meets a warmer machine. */
+async function measureAll(urls: string[], responseUrl: string, text: string): Promise<number[][]> {
+  const times = urls.map((): number[] => []);
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? [true, false] : [false, true];
-    for (const isOurs of order) {
-      if (isOurs) ours.push(...(await burst(ourUrl, responseUrl, round, text)));
-      else bare.push(...(await burst(bareUrl, responseUrl, round, text)));
+    for (let turn = 0; turn < urls.length; turn++) {
+      const which = (round + turn) % urls.length;
+      times[which]!.push(...(await burst(urls[which]!, responseUrl, round, text)));
     }
   }
-  return { ours: ours.sort((a, b) => a - b), bare: bare.sort((a, b) => a - b) };
+  return times.map((list) => list.sort((a, b) => a - b));
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -77,20 +72,27 @@ mkdirSync(path.join(dir, 'runbooks'));
 cpSync(path.join(import.meta.dirname, '..', 'runbooks'), path.join(dir, 'runbooks'), {
   recursive: true,
 });
-const [ourPort, barePort] = [await freePort(), await freePort()];
-const config = parseConfig(
-  `services:\n  payments-db:\n    rto: 15m\n    rpo: 1m\n    database: { provider: postgres, primary: "postgres://127.0.0.1:1/p", replica: "postgres://127.0.0.1:2/p" }\n`,
-  path.join(dir, 'lifeboat.yml'),
-  {
-    SLACK_BOT_TOKEN: 'xoxb-bench',
-    SLACK_SIGNING_SECRET: SECRET,
-    SLACK_API_URL: slack.url,
-    PORT: String(ourPort),
-  },
-);
-const engine = await createEngine(config);
-const ours = createSlackApp({ config, engine });
-await ours.app.start(ourPort);
+const [ourPort, pgPort, barePort] = [await freePort(), await freePort(), await freePort()];
+const services = `services:\n  payments-db:\n    rto: 15m\n    rpo: 1m\n    database: { provider: postgres, primary: "postgres://127.0.0.1:1/p", replica: "postgres://127.0.0.1:2/p" }\n`;
+const env = (port: number) => ({
+  SLACK_BOT_TOKEN: 'xoxb-bench',
+  SLACK_SIGNING_SECRET: SECRET,
+  SLACK_API_URL: slack.url,
+  PORT: String(port),
+});
+/** A lifeboat app on `port`, its store as `store:` says (beside the runbooks by default). */
+async function startOurs(port: number, store = '') {
+  const config = parseConfig(`${store}${services}`, path.join(dir, 'lifeboat.yml'), env(port));
+  const engine = await createEngine(config);
+  const app = createSlackApp({ config, engine });
+  await app.app.start(port);
+  return { engine, app, url: `http://127.0.0.1:${port}` };
+}
+const ours = await startOurs(ourPort);
+const server = WITH_POSTGRES ? await startThrowawayServer() : null;
+const onPostgres = server
+  ? await startOurs(pgPort, `store: { url: "${server.server.url}", schema: bench }\n`)
+  : null;
 const bare = new App({
   token: 'xoxb-bench',
   signingSecret: SECRET,
@@ -104,37 +106,43 @@ await bare.start(barePort);
 
 try {
   const responseUrl = `${slack.url}response/bench`;
-  const ourUrl = `http://127.0.0.1:${ourPort}`;
   const bareUrl = `http://127.0.0.1:${barePort}`;
+  const sides = [
+    { label: 'lifeboat, SQLite store', url: ours.url },
+    ...(onPostgres ? [{ label: 'lifeboat, PostgreSQL store', url: onPostgres.url }] : []),
+    { label: 'bare Bolt, empty ack', url: bareUrl },
+  ];
   console.log(
     `/dr ack latency, ${CONCURRENT} concurrent requests x ${ROUNDS} rounds (HTTP receiver, signed requests)`,
   );
-  for (const text of ['help', 'runbook list']) {
-    await burst(ourUrl, responseUrl, -1, text); // warm-up, both
-    await burst(bareUrl, responseUrl, -1, text);
-    const { ours: ourTimes, bare: bareTimes } = await measureBoth(
-      ourUrl,
-      bareUrl,
+  for (const text of ['help', 'runbook list', 'status']) {
+    for (const side of sides) await burst(side.url, responseUrl, -1, text); // warm-up
+    const times = await measureAll(
+      sides.map((side) => side.url),
       responseUrl,
       text,
     );
-    const [p50, p99, b50, b99] = [
-      percentile(ourTimes, 50),
-      percentile(ourTimes, 99),
-      percentile(bareTimes, 50),
-      percentile(bareTimes, 99),
-    ];
-    console.log(`  lifeboat /dr ${text.padEnd(13)} p50 ${p50} ms   p99 ${p99} ms`);
-    console.log(`  bare Bolt, empty ack       p50 ${b50} ms   p99 ${b99} ms`);
-    console.log(
-      `  ratio                      p50 ${(p50 / Math.max(1, b50)).toFixed(2)}x   p99 ${(p99 / Math.max(1, b99)).toFixed(2)}x`,
-    );
+    const bareTimes = times.at(-1)!;
+    const [b50, b99] = [percentile(bareTimes, 50), percentile(bareTimes, 99)];
+    console.log(`  /dr ${text}`);
+    sides.forEach((side, i) => {
+      const [p50, p99] = [percentile(times[i]!, 50), percentile(times[i]!, 99)];
+      const ratio =
+        i === sides.length - 1
+          ? ''
+          : `   (${(p50 / Math.max(1, b50)).toFixed(2)}x / ${(p99 / Math.max(1, b99)).toFixed(2)}x bare)`;
+      console.log(`    ${side.label.padEnd(28)} p50 ${p50} ms   p99 ${p99} ms${ratio}`);
+    });
   }
 } finally {
-  await ours.publisher.flushed();
-  await ours.app.stop();
+  for (const app of [ours, onPostgres]) {
+    if (!app) continue;
+    await app.app.publisher.flushed();
+    await app.app.app.stop();
+    await app.engine.store.close();
+  }
+  await server?.stop();
   await bare.stop();
   await slack.close();
-  await engine.store.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -78,6 +78,7 @@ export async function serve(
       await looking;
       await scheduler?.stop();
       await slack.app.stop();
+      await slack.handled();
       await engine.idle();
       await removeInstance(engine.store, SELF);
       await engine.store.close();

@@ -28,6 +28,8 @@ export interface SlackApp {
   app: App;
   publisher: ThreadPublisher;
   client: WebClient;
+  /** Resolves when every request received so far has been handled (after its ack, too). */
+  handled(): Promise<void>;
 }
 
 /** The tokens and secret have the right shape: checked before anything talks to Slack. */
@@ -72,6 +74,22 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   publisher.attach();
   const usergroups = new UserGroups(app.client, config, { logger });
 
+  // Requests being handled: a handler acks first and then acts on the engine, so "answered" is
+  // not "done" — a graceful stop and the tests wait for this.
+  let inFlight = 0;
+  const waiting: (() => void)[] = [];
+  app.use(async ({ next }) => {
+    inFlight += 1;
+    try {
+      await next();
+    } finally {
+      inFlight -= 1;
+      if (inFlight === 0) for (const resolve of waiting.splice(0)) resolve();
+    }
+  });
+  const handled = () =>
+    inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiting.push(resolve));
+
   const wiring = { app, config, engine, logger, publisher, usergroups };
   const openConfirmation = registerConfirmation(wiring);
   registerSlashCommand(wiring, openConfirmation);
@@ -89,5 +107,5 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     return Promise.resolve();
   });
 
-  return { app, publisher, client: app.client };
+  return { app, publisher, client: app.client, handled };
 }

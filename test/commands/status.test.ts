@@ -5,7 +5,7 @@ import { makeEngine, postgresConfig } from '../support/engine.js';
 
 describe('/dr status', () => {
   it('shows lag (or why it is unknown), the last run of each kind and when each DR test is next due', async () => {
-    const t = makeEngine({
+    const t = await makeEngine({
       runbooks: { drill: '# Drill\n- Look\n', 'dr-test': '# DR test\n- Fail over\n' },
       configYaml: `slack: { channel: C0DROPS }\n${postgresConfig('postgres://postgres@127.0.0.1:1/postgres', 'postgres://postgres@127.0.0.1:2/postgres')}schedules:\n  - { name: annual-full-failover, cron: "0 10 15 3 *", remind: dr-test }\n`,
     });
@@ -72,7 +72,7 @@ describe('/dr status', () => {
   });
 
   it('shows which instance walks each run in flight and when each instance was last seen', async () => {
-    const t = makeEngine({
+    const t = await makeEngine({
       runbooks: { drill: '---\ntitle: Drill\nkind: drill\nservice: payments-db\n---\n- Look\n' },
       configYaml: postgresConfig(
         'postgres://postgres@127.0.0.1:1/postgres',
@@ -113,9 +113,12 @@ describe('/dr status', () => {
       `• in flight: drill \`${runId}\` (running), started by <@U0ALICE>, no instance walking it (it waits for people)`,
     );
     // While a walker holds it (an action running), status names it and its fencing epoch.
-    t.store.db
-      .prepare('UPDATE runs SET executor = ?, executor_seen = ?, executor_epoch = 3 WHERE id = ?')
-      .run('eu-west-1a:4242:abcdef', new Date(now.getTime() - 4000).toISOString(), runId);
+    await t.store.run(
+      'UPDATE runs SET executor = ?, executor_seen = ?, executor_epoch = 3 WHERE id = ?',
+      'eu-west-1a:4242:abcdef',
+      new Date(now.getTime() - 4000).toISOString(),
+      runId,
+    );
     const text = await show();
     expect(text).toContain(
       `started by <@U0ALICE>, walked by \`eu-west-1a:4242:abcdef\` (epoch 3, seen 4s ago)`,

@@ -53,7 +53,7 @@ function flakyNotify(failures: number, plan: { text: string }) {
 
 describe('two-person approval on a manual step', () => {
   it('refuses Done until a second person approves, then takes it', async () => {
-    const t = makeEngine({ runbooks: { drill: gatedManual }, configYaml: config });
+    const t = await makeEngine({ runbooks: { drill: gatedManual }, configYaml: config });
     const { runId } = await t.engine.startRun({ key: 's', actor: alice, runbook: 'drill' });
     await t.engine.idle();
     const step = (await t.engine.getRun(runId)).current!;
@@ -95,7 +95,7 @@ describe('an approval covers one plan, and a retry only while it is fresh', () =
   it('reuses it for a retry within approvals.expires_after, and asks again after', async () => {
     const plan = { text: 'Post "cut over" to #dr-ops.' };
     const flaky = flakyNotify(2, plan);
-    const t = makeEngine({
+    const t = await makeEngine({
       runbooks: { drill: gatedAction },
       configYaml: config,
       actions: flaky.actions,
@@ -142,7 +142,7 @@ describe('an approval covers one plan, and a retry only while it is fresh', () =
   it('asks again when the plan shown has changed, withdrawing the request for the old one', async () => {
     const plan = { text: 'Post "cut over" to #dr-ops.' };
     const flaky = flakyNotify(1, plan);
-    const t = makeEngine({
+    const t = await makeEngine({
       runbooks: { drill: gatedAction },
       configYaml: config,
       actions: flaky.actions,
@@ -171,14 +171,14 @@ describe('an approval covers one plan, and a retry only while it is fresh', () =
 describe('a forged approval', () => {
   it('runs nothing when the store says approved and the audit log holds no vote', async () => {
     const flaky = flakyNotify(0, { text: 'Post "cut over".' });
-    const t = makeEngine({
+    const t = await makeEngine({
       runbooks: { drill: gatedAction },
       configYaml: config,
       actions: flaky.actions,
     });
     const { runId } = await t.engine.startRun({ key: 's', actor: alice, runbook: 'drill' });
     await t.engine.idle();
-    t.store.db.prepare("UPDATE approvals SET status = 'approved'").run();
+    await t.store.run("UPDATE approvals SET status = 'approved'");
     await t.engine.resume(); // the walker looks again, as after a restart
     await t.engine.idle();
     const view = await t.engine.getRun(runId);
@@ -188,9 +188,7 @@ describe('a forged approval', () => {
       /^approval a-[0-9a-f]+ is marked approved in the store, but the audit log holds no approving vote for it/,
     );
     expect(
-      t.store.db
-        .prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'approval.forged'")
-        .get(),
+      await t.store.get("SELECT count(*) AS n FROM audit_log WHERE action = 'approval.forged'"),
     ).toEqual({ n: 1 });
     expect(await verifyAuditLog(t.store)).toMatchObject({ ok: true });
   });

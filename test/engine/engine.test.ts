@@ -35,7 +35,7 @@ const bob = { user: 'U0BOB' };
 
 describe('walking a runbook', () => {
   it('takes manual steps strictly in order and finishes with the RTO at the end of the last budgeted phase', async () => {
-    const t = makeEngine({ runbooks: { drill }, configYaml: config() });
+    const t = await makeEngine({ runbooks: { drill }, configYaml: config() });
     const { runId } = await t.engine.startRun({ key: 'k1', actor: alice, runbook: 'drill' });
     await t.engine.idle();
     expect((await t.engine.getRun(runId)).current?.text).toBe('Channel opened');
@@ -76,7 +76,7 @@ describe('walking a runbook', () => {
 
   it('starts the RTO clock at a declared impact time, and refuses one in the future', async () => {
     const clock = testClock('2026-11-24T03:20:00.000Z');
-    const t = makeEngine({ runbooks: { drill }, configYaml: config(), clock });
+    const t = await makeEngine({ runbooks: { drill }, configYaml: config(), clock });
     const { runId } = await t.engine.startRun({
       key: 'k',
       actor: alice,
@@ -100,7 +100,7 @@ describe('walking a runbook', () => {
   it('keeps every step a person finished while lifeboat was still taking it up', async () => {
     // Done clicked on each step the moment the previous one is done, never waiting for the walker:
     // its "step started" commits come after the person's, and must not undo them.
-    const t = makeEngine({ runbooks: { drill }, configYaml: config() });
+    const t = await makeEngine({ runbooks: { drill }, configYaml: config() });
     const { runId } = await t.engine.startRun({ key: 'k', actor: alice, runbook: 'drill' });
     for (let step = 0; step < 4; step++)
       await t.engine.completeStep({ key: `d${step}`, actor: bob, runId, stepIndex: step });
@@ -113,7 +113,7 @@ describe('walking a runbook', () => {
   });
 
   it('never starts a second run or completes a step twice for a repeated key', async () => {
-    const t = makeEngine({ runbooks: { drill }, configYaml: config() });
+    const t = await makeEngine({ runbooks: { drill }, configYaml: config() });
     const first = await t.engine.startRun({ key: 'slash-1', actor: alice, runbook: 'drill' });
     const again = await t.engine.startRun({ key: 'slash-1', actor: alice, runbook: 'drill' });
     expect(again).toEqual({ runId: first.runId, replayed: true, message: first.message });
@@ -129,14 +129,14 @@ describe('walking a runbook', () => {
     await t.engine.idle();
     expect(twice.replayed).toBe(true);
     expect((await t.engine.getRun(first.runId)).run.currentStep).toBe(1);
-    const done = t.store.db
-      .prepare("SELECT count(*) AS n FROM step_events WHERE event = 'done'")
-      .get() as { n: number };
+    const done = (await t.store.get(
+      "SELECT count(*) AS n FROM step_events WHERE event = 'done'",
+    )) as { n: number };
     expect(done.n).toBe(1);
   });
 
   it('asks for a reason to skip, and refuses an unknown runbook or service with the known ones', async () => {
-    const t = makeEngine({ runbooks: { drill }, configYaml: config() });
+    const t = await makeEngine({ runbooks: { drill }, configYaml: config() });
     const { runId } = await t.engine.startRun({ key: 'k', actor: alice, runbook: 'drill' });
     await expect(
       t.engine.skipStep({ key: 's', actor: alice, runId, stepIndex: 0, reason: ' ' }),
@@ -150,7 +150,7 @@ describe('walking a runbook', () => {
   });
 
   it('records notes by author and emits them', async () => {
-    const t = makeEngine({ runbooks: { drill }, configYaml: config() });
+    const t = await makeEngine({ runbooks: { drill }, configYaml: config() });
     const { runId } = await t.engine.startRun({ key: 'k', actor: alice, runbook: 'drill' });
     await t.engine.addNote({
       key: 'n',
@@ -166,7 +166,7 @@ describe('walking a runbook', () => {
       author: 'U0BOB',
       text: 'the status page lagged by 20 minutes',
     });
-    const notes = t.store.db.prepare('SELECT author, text FROM notes').all();
+    const notes = await t.store.all('SELECT author, text FROM notes');
     expect(notes).toEqual([{ author: 'U0BOB', text: 'the status page lagged by 20 minutes' }]);
   });
 });
@@ -193,7 +193,7 @@ service: payments-db
 
 describe('tabletop runs', () => {
   it('never execute an action: they show its plan and wait for the team', async () => {
-    const t = makeEngine({ runbooks: { tabletop }, configYaml: config() });
+    const t = await makeEngine({ runbooks: { tabletop }, configYaml: config() });
     const { runId } = await t.engine.startRun({ key: 'k', actor: alice, runbook: 'tabletop' });
     await t.engine.idle();
     await t.engine.completeStep({ key: 'd0', actor: alice, runId, stepIndex: 0 });
@@ -223,7 +223,7 @@ describe('tabletop runs', () => {
 
 describe('one failover or failback per service', () => {
   it('refuses a second failover, naming the one in flight, and a drill on the same service', async () => {
-    const t = makeEngine({
+    const t = await makeEngine({
       runbooks: {
         failover,
         drill: drill.replace('kind: drill', 'kind: drill\nservice: payments-db'),
@@ -237,9 +237,9 @@ describe('one failover or failback per service', () => {
     await expect(t.engine.startRun({ key: 'k3', actor: bob, runbook: 'drill' })).rejects.toThrow(
       `payments-db has a failover in flight (run ${runId}): a drill cannot start until it is finished.`,
     );
-    const refusals = t.store.db
-      .prepare("SELECT actor, action FROM audit_log WHERE action LIKE '%.refused'")
-      .all();
+    const refusals = await t.store.all(
+      "SELECT actor, action FROM audit_log WHERE action LIKE '%.refused'",
+    );
     expect(refusals).toEqual([
       { actor: 'U0BOB', action: 'run.start.refused' },
       { actor: 'U0BOB', action: 'run.start.refused' },
@@ -247,7 +247,7 @@ describe('one failover or failback per service', () => {
   });
 
   it('an aborted run stops where it stopped: the step it was on is aborted, the phases stop counting, the report says who and why', async () => {
-    const t = makeEngine({ runbooks: { drill }, configYaml: config() });
+    const t = await makeEngine({ runbooks: { drill }, configYaml: config() });
     const { runId } = await t.engine.startRun({ key: 'k1', actor: alice, runbook: 'drill' });
     await t.engine.completeStep({ key: 'd0', actor: alice, runId, stepIndex: 0 });
     await t.engine.idle();
@@ -278,7 +278,7 @@ describe('one failover or failback per service', () => {
   });
 
   it('aborts a drill in flight when a real failover starts, saying why', async () => {
-    const t = makeEngine({
+    const t = await makeEngine({
       runbooks: {
         failover,
         drill: drill.replace('kind: drill', 'kind: drill\nservice: payments-db'),
@@ -297,7 +297,7 @@ describe('one failover or failback per service', () => {
 
 describe('two-person approval', () => {
   async function waitingForApproval(extra = '') {
-    const t = makeEngine({ runbooks: { failover }, configYaml: config(extra) });
+    const t = await makeEngine({ runbooks: { failover }, configYaml: config(extra) });
     const { runId } = await t.engine.startRun({ key: 'start', actor: alice, runbook: 'failover' });
     await t.engine.completeStep({ key: 'd0', actor: alice, runId, stepIndex: 0 });
     await t.engine.idle();
@@ -342,11 +342,9 @@ describe('two-person approval', () => {
     ).rejects.toThrow(
       'U0MALLORY is not an approver: only approvals.approvers (U0ALICE, U0BOB, U0CAROL) may approve',
     );
-    const audit = t.store.db
-      .prepare(
-        "SELECT actor, action, details FROM audit_log WHERE action = 'approval.approve.refused' ORDER BY seq",
-      )
-      .all() as { actor: string; details: string }[];
+    const audit = await t.store.all<{ actor: string; details: string }>(
+      "SELECT actor, action, details FROM audit_log WHERE action = 'approval.approve.refused' ORDER BY seq",
+    );
     expect(audit.map((row) => row.actor)).toEqual(['U0ALICE', 'U0MALLORY']);
     expect(JSON.parse(audit[0]!.details)).toMatchObject({
       gate: 'two-person',
@@ -432,7 +430,7 @@ describe('two-person approval', () => {
 
   it('counts a double click once and needs distinct approvers when two are required', async () => {
     const { t, approval } = await waitingForApproval();
-    t.store.db.prepare('UPDATE approvals SET required = 2 WHERE id = ?').run(approval.id);
+    await t.store.run('UPDATE approvals SET required = 2 WHERE id = ?', approval.id);
     expect(
       (
         await t.engine.decideApproval({
@@ -463,7 +461,7 @@ describe('two-person approval', () => {
         })
       ).message,
     ).toBe('approved');
-    const votes = t.store.db.prepare('SELECT approver FROM approval_votes ORDER BY approver').all();
+    const votes = await t.store.all('SELECT approver FROM approval_votes ORDER BY approver');
     expect(votes).toEqual([{ approver: 'U0BOB' }, { approver: 'U0CAROL' }]);
   });
 

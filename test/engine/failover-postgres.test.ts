@@ -34,7 +34,7 @@ describe('failover of PostgreSQL through the engine', () => {
       }, 'the standby to replay the rows');
       await pair.killPrimary();
 
-      const t = makeEngine({
+      const t = await makeEngine({
         runbooks: { failover: shippedFailover },
         configYaml: postgresConfig(pair.primary.url, pair.standby.url),
       });
@@ -78,9 +78,9 @@ describe('failover of PostgreSQL through the engine', () => {
         { n: 101 },
       ]);
 
-      const granted = t.store.db
-        .prepare("SELECT actor FROM audit_log WHERE action = 'approval.granted'")
-        .all();
+      const granted = await t.store.all(
+        "SELECT actor FROM audit_log WHERE action = 'approval.granted'",
+      );
       expect(granted).toEqual([{ actor: 'U0BOB' }, { actor: 'U0BOB' }]); // the fence, the promotion
       const fence = view.steps.find((s) => s.action === 'db.fence')!;
       expect(fence.summary).toMatch(
@@ -117,7 +117,7 @@ describe('failover of PostgreSQL through the engine', () => {
         'INSERT INTO payments (amount) SELECT g FROM generate_series(1, 1000) g',
       );
       const runbook = `---\ntitle: Failover\nkind: failover\nservice: payments-db\n---\n## Go (15 minutes)\n1. Fence \`action: db.fence\`\n2. Promote \`action: db.promote\`\n3. Write \`action: db.verify-writable\`\n`;
-      const t = makeEngine({
+      const t = await makeEngine({
         runbooks: { failover: runbook },
         configYaml: postgresConfig(pair.primary.url, pair.standby.url).replace(
           'rpo: 1m',

@@ -40,7 +40,7 @@ async function withPair(use: (pair: PostgresPair) => Promise<void>): Promise<voi
   }
 }
 
-function engineFor(pair: PostgresPair, runbooks: Record<string, string>): TestEngine {
+function engineFor(pair: PostgresPair, runbooks: Record<string, string>): Promise<TestEngine> {
   return makeEngine({
     runbooks,
     configYaml: `slack: { channel: C0DROPS }\n${postgresConfig(pair.primary.url, pair.standby.url)}`,
@@ -63,7 +63,7 @@ async function writeRefusal(url: string): Promise<string> {
 describe('fencing before promotion', () => {
   it('refuses to promote while the old primary still accepts writes, and says so', async () => {
     await withPair(async (pair) => {
-      const t = engineFor(pair, { failover: unfencedFailover });
+      const t = await engineFor(pair, { failover: unfencedFailover });
       const runId = await start(t, 'failover');
       await t.engine.idle();
       const view = await t.engine.getRun(runId);
@@ -73,16 +73,16 @@ describe('fencing before promotion', () => {
       );
       expect(view.current!.approvals).toEqual([]); // nobody is asked to approve a refused step
       expect(await sql(pair.standby.url, 'SELECT pg_is_in_recovery() AS r')).toEqual([{ r: true }]);
-      const blocked = t.store.db
-        .prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'gate.fence-blocked'")
-        .get();
+      const blocked = await t.store.get(
+        "SELECT count(*) AS n FROM audit_log WHERE action = 'gate.fence-blocked'",
+      );
       expect(blocked).toEqual({ n: 1 });
     });
   });
 
   it('fences first: the old primary refuses writes (25006), the standby is promoted, and never do both accept writes', async () => {
     await withPair(async (pair) => {
-      const t = engineFor(pair, { failover: fencedFailover });
+      const t = await engineFor(pair, { failover: fencedFailover });
       const app = keepWriting(pair.primary.url, 'payments');
       await waitFor(
         async () => (await acceptsWrite(pair.primary.url)) === true,
@@ -135,7 +135,7 @@ describe('fencing before promotion', () => {
 
   it('promotes unfenced only on an override a second person approves; the two primaries are then found, alerted once, and block the next failover', async () => {
     await withPair(async (pair) => {
-      const t = engineFor(pair, { failover: unfencedFailover });
+      const t = await engineFor(pair, { failover: unfencedFailover });
       const watcher = watchForTwoWriters([pair.primary.url, pair.standby.url]);
       const runId = await start(t, 'failover');
       await t.engine.idle();
@@ -212,7 +212,7 @@ describe('fencing before promotion', () => {
 describe('planned switchover', () => {
   it('loses nothing: every write committed before the fence is on the promoted node, exposure 0 bytes by LSN', async () => {
     await withPair(async (pair) => {
-      const t = engineFor(pair, { switchover });
+      const t = await engineFor(pair, { switchover });
       const app = keepWriting(pair.primary.url, 'payments');
       await waitFor(
         async () =>
@@ -254,7 +254,7 @@ describe('planned switchover', () => {
 
   it('stops before promotion when the replica cannot catch up, and lifts the fence on request', async () => {
     await withPair(async (pair) => {
-      const t = engineFor(pair, { switchover: slowSwitchover });
+      const t = await engineFor(pair, { switchover: slowSwitchover });
       await sql(pair.standby.url, 'SELECT pg_wal_replay_pause()');
       await sql(
         pair.primary.url,
@@ -282,9 +282,7 @@ describe('planned switchover', () => {
       expect(notices).toEqual([
         expect.stringMatching(/^:unlock: primary 127\.0\.0\.1:\d+ unfenced/),
       ]);
-      const lifted = t.store.db
-        .prepare("SELECT actor FROM audit_log WHERE action = 'fence.lifted'")
-        .all();
+      const lifted = await t.store.all("SELECT actor FROM audit_log WHERE action = 'fence.lifted'");
       expect(lifted).toEqual([{ actor: 'U0ALICE' }]);
     });
   });
@@ -293,7 +291,7 @@ describe('planned switchover', () => {
 describe('the UNPROTECTED alarm', () => {
   it('is posted when it starts, again every alerts.unprotected_repeat, and its end once', async () => {
     await withPair(async (pair) => {
-      const t = makeEngine({
+      const t = await makeEngine({
         runbooks: {},
         configYaml: `slack: { channel: C0DROPS }\nalerts: { unprotected_repeat: 4h }\n${postgresConfig(pair.primary.url, pair.standby.url)}`,
       });
@@ -365,7 +363,7 @@ describe('the UNPROTECTED alarm', () => {
 describe('protection after a failover', () => {
   it('is UNPROTECTED until a rebuilt standby is verified; the failback then leaves exactly one writable node', async () => {
     await withPair(async (pair) => {
-      const t = engineFor(pair, {
+      const t = await engineFor(pair, {
         failover: fencedFailover,
         failback,
         'bare-failback': bareFailback,
@@ -374,7 +372,11 @@ describe('protection after a failover', () => {
       expect((await playThrough(t, failoverRun)).run.status).toBe('succeeded');
       expect((await currentProtection(t.store, 'payments-db'))?.state).toBe('unprotected');
       await expect(
-        t.engine.startRun({ key: 'bare', actor: { user: 'U0ALICE' }, runbook: 'bare-failback' }),
+        t.engine.startRun({
+          key: 'bare',
+          actor: { user: 'U0ALICE' },
+          runbook: 'bare-failback',
+        }),
       ).rejects.toThrow(
         /payments-db is UNPROTECTED since .*: no replica follows the writer, so a failback has nothing safe to promote/,
       );

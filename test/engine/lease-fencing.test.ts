@@ -46,7 +46,7 @@ function hangingNotify() {
 describe('a walker paused past its lease', () => {
   it('is taken over, and when it wakes up commits nothing over the new holder', async () => {
     const notify = hangingNotify();
-    const a = makeEngine({
+    const a = await makeEngine({
       runbooks: { drill },
       configYaml,
       actions: notify.actions,
@@ -58,14 +58,12 @@ describe('a walker paused past its lease', () => {
       runbook: 'drill',
     });
     await waitFor(() => notify.attempts.length === 1, 'the first attempt');
-    const claim = () =>
-      a.store.db
-        .prepare('SELECT executor, executor_epoch AS epoch FROM runs WHERE id = ?')
-        .get(runId);
-    expect(claim()).toEqual({ executor: 'host-a:101:aaaaaa', epoch: 1 });
+    const claim = async () =>
+      await a.store.get('SELECT executor, executor_epoch AS epoch FROM runs WHERE id = ?', runId);
+    expect(await claim()).toEqual({ executor: 'host-a:101:aaaaaa', epoch: 1 });
 
     // While A's claim is fresh, another instance leaves the run alone.
-    const fresh = makeEngine({
+    const fresh = await makeEngine({
       runbooks: { drill },
       configYaml,
       actions: notify.actions,
@@ -77,10 +75,12 @@ describe('a walker paused past its lease', () => {
 
     // A stops refreshing its claim (paused): after the lease it is stale, and B takes over.
     // (the claim is judged on the real clock: its last refresh is put one lease and a minute back)
-    a.store.db
-      .prepare('UPDATE runs SET executor_seen = ? WHERE id = ?')
-      .run(new Date(Date.now() - STALE_AFTER_MS - 60_000).toISOString(), runId);
-    const b = makeEngine({
+    await a.store.run(
+      'UPDATE runs SET executor_seen = ? WHERE id = ?',
+      new Date(Date.now() - STALE_AFTER_MS - 60_000).toISOString(),
+      runId,
+    );
+    const b = await makeEngine({
       runbooks: { drill },
       configYaml,
       actions: notify.actions,
@@ -103,9 +103,9 @@ describe('a walker paused past its lease', () => {
       state: 'done',
       summary: 'posted by the instance that took over',
     });
-    const done = b.store.db
-      .prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'action.done'")
-      .get();
+    const done = await b.store.get(
+      "SELECT count(*) AS n FROM audit_log WHERE action = 'action.done'",
+    );
     expect(done).toEqual({ n: 1 });
     expect((await b.engine.getRun(runId)).current).toMatchObject({
       index: 1,
@@ -113,7 +113,7 @@ describe('a walker paused past its lease', () => {
     });
     expect(await refreshClaim(a.store, runId, new Date(), 1, 'host-a:101:aaaaaa')).toBe(false);
     expect(
-      b.store.db.prepare('SELECT executor_epoch AS epoch FROM runs WHERE id = ?').get(runId),
+      await b.store.get('SELECT executor_epoch AS epoch FROM runs WHERE id = ?', runId),
     ).toEqual({ epoch: 2 });
 
     // Waiting for people, the run needs no walker: nobody adopts it.
@@ -131,7 +131,7 @@ describe('a walker paused past its lease', () => {
 
   it('walks on a run nobody holds whose current step waits on lifeboat, not on people', async () => {
     const manual = drill.replace('Tell the channel `action: notify`', 'Open the bridge');
-    const a = makeEngine({
+    const a = await makeEngine({
       runbooks: { drill: manual },
       configYaml,
       executorId: 'host-a:1:aaaaaa',
@@ -144,10 +144,11 @@ describe('a walker paused past its lease', () => {
     await a.engine.idle();
     expect(await a.engine.adoptOrphans()).toEqual([]); // waiting on the operator: nothing to walk
     // As if a process committed the step done and died before walking on to the next one.
-    a.store.db
-      .prepare("UPDATE run_steps SET state = 'done' WHERE run_id = ? AND step_index = 0")
-      .run(runId);
-    const b = makeEngine({
+    await a.store.run(
+      "UPDATE run_steps SET state = 'done' WHERE run_id = ? AND step_index = 0",
+      runId,
+    );
+    const b = await makeEngine({
       runbooks: { drill: manual },
       configYaml,
       executorId: 'host-b:2:bbbbbb',

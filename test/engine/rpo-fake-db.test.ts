@@ -20,7 +20,7 @@ service: payments-db
 
 async function setup(lagSeconds: number | null) {
   const fake = fakeDatabase(lagSeconds);
-  const t = makeEngine({
+  const t = await makeEngine({
     runbooks: { failover: runbook },
     configYaml: postgresConfig('postgres://fake:1/db', 'postgres://fake:2/db'),
     providersFor: () => ({ database: fake.provider, dns: null, backups: null }),

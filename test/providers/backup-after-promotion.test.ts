@@ -33,7 +33,7 @@ describe('backup.verify after a promotion', () => {
     utimesSync(s3.objectFile('after-promotion', 'pg/before.dump'), twoHoursAgo, twoHoursAgo);
     const clock = testClock(new Date(storeTime.getTime() - 3_600_000).toISOString());
     const fake = fakeDatabase(0);
-    const t = makeEngine({
+    const t = await makeEngine({
       runbooks: { failover: runbook },
       clock,
       configYaml: postgresConfig(

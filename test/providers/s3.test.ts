@@ -157,7 +157,7 @@ describe('backups in an S3-compatible store', () => {
     const clock = testClock((await storeNow(client, 'company-backups-dr')).toISOString());
     await putObject(client, 'company-backups-dr', 'drill/2026-11-23.dump', Buffer.alloc(10_000, 1));
     await putObject(client, 'company-backups-dr', 'drill/2026-11-24.dump', Buffer.alloc(9_000, 1));
-    const t = makeEngine({
+    const t = await makeEngine({
       runbooks: { drill: runbook },
       configYaml,
       providersFor,

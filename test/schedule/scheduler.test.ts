@@ -13,13 +13,17 @@ import { putObject, storeNow, useS3rver } from '../support/s3.js';
 const s3 = useS3rver(['sched-backups']);
 const HOUR = 3_600_000;
 
-function setup(schedulesYaml: string, runbooks: Record<string, string> = {}, withDatabase = false) {
+async function setup(
+  schedulesYaml: string,
+  runbooks: Record<string, string> = {},
+  withDatabase = false,
+) {
   const clock = testClock('2026-11-24T03:00:00.000Z');
   const config = `slack: { channel: C0DROPS }
 ${postgresConfig('postgres://postgres@127.0.0.1:1/postgres', 'postgres://postgres@127.0.0.1:2/postgres')}    backups: { provider: s3, bucket: sched-backups, prefix: pg/, region: us-west-2, endpoint: "${s3.endpoint()}", max_age: 6h }
 schedules:
 ${schedulesYaml}`;
-  const t: TestEngine = makeEngine({
+  const t: TestEngine = await makeEngine({
     runbooks: {
       'dr-test':
         '---\ntitle: Annual DR test\nkind: drill\nservice: payments-db\n---\n## Go (10 minutes)\n- Fail over\n',
@@ -73,7 +77,7 @@ describe('alert decisions', () => {
 
 describe('the backup check job', () => {
   it('posts a stale backup once, a daily reminder while it lasts, a change, and the recovery once', async () => {
-    const { clock, posts, tick } = setup(
+    const { clock, posts, tick } = await setup(
       '  - { name: backup-check, cron: "*/30 * * * *", check: backups }\n',
     );
     await putObject(s3.client(), 'sched-backups', 'pg/1.dump', Buffer.alloc(4000, 1));
@@ -116,7 +120,7 @@ describe('the backup check job', () => {
 
 describe('the replication-lag watch', () => {
   it('alerts once per episode, not once per tick', async () => {
-    const { t, posts, tick } = setup(
+    const { t, posts, tick } = await setup(
       '  - { name: lag-watch, cron: "* * * * *", check: lag }\n',
       {},
       true,
@@ -126,16 +130,16 @@ describe('the replication-lag watch', () => {
     expect(posts[0]!.text).toMatch(
       /^:x: \*failing\* replication of \*payments-db\*: NO WRITER since .*: primary 127\.0\.0\.1:1 does not answer: cannot connect: connect ECONNREFUSED 127\.0\.0\.1:1; replica 127\.0\.0\.1:2 does not answer/,
     );
-    const recorded = t.store.db
-      .prepare("SELECT count(*) AS n FROM check_results WHERE check_name = 'lag'")
-      .get();
+    const recorded = await t.store.get(
+      "SELECT count(*) AS n FROM check_results WHERE check_name = 'lag'",
+    );
     expect(recorded).toEqual({ n: 5 });
   });
 });
 
 describe('DR-test reminders', () => {
   it('name the runbook and its last run, offer to start it, and stay quiet during a real failover', async () => {
-    const { t, posts, tick } = setup(
+    const { t, posts, tick } = await setup(
       '  - { name: annual, cron: "0 10 15 3 *", remind: dr-test }\n',
     );
     await tick('annual');
@@ -163,12 +167,12 @@ describe('DR-test reminders', () => {
   });
 
   it('fires a missed reminder once after downtime, not once per missed slot', async () => {
-    const { t, posts, scheduler } = setup(
+    const { t, posts, scheduler } = await setup(
       '  - { name: weekly, cron: "0 9 * * 1", remind: dr-test }\n',
     );
     await scheduler.catchUp(); // first start: nothing to make up for
     expect(posts).toHaveLength(0);
-    t.store.db.prepare("UPDATE schedule_slots SET last_slot = '2026-01-01T00:00:00.000Z'").run();
+    await t.store.run("UPDATE schedule_slots SET last_slot = '2026-01-01T00:00:00.000Z'");
     await scheduler.catchUp();
     await scheduler.catchUp();
     expect(posts).toHaveLength(1);
@@ -176,7 +180,7 @@ describe('DR-test reminders', () => {
   });
 
   it('reports a job that fails as that check failing, and keeps going', async () => {
-    const { posts, tick } = setup(
+    const { posts, tick } = await setup(
       '  - { name: ghost, cron: "0 9 * * 1", remind: no-such-runbook }\n',
     );
     expect(await tick('ghost')).toBe(
@@ -190,7 +194,7 @@ describe('DR-test reminders', () => {
 
 describe('runbook staleness', () => {
   it('runs weekly by default and names runbooks not reviewed for 180 days', async () => {
-    const { posts, job, tick } = setup(
+    const { posts, job, tick } = await setup(
       '  - { name: annual, cron: "0 10 15 3 *", remind: dr-test }\n',
     );
     expect(job('runbook-staleness')).toMatchObject({ cron: '0 9 * * 1', timezone: 'UTC' });
@@ -202,7 +206,7 @@ describe('runbook staleness', () => {
 
 describe('the audit anchor', () => {
   it('publishes the head hash daily in the channel and in the backups bucket, never as a backup', async () => {
-    const { t, posts, job, tick } = setup(
+    const { t, posts, job, tick } = await setup(
       '  - { name: annual, cron: "0 10 15 3 *", remind: dr-test }\n',
     );
     expect(job('audit-anchor')).toMatchObject({ cron: '5 0 * * *', timezone: 'UTC' });
@@ -222,8 +226,8 @@ describe('the audit anchor', () => {
 });
 
 describe('leases', () => {
-  function twoSchedulers(clockAt: string) {
-    const { t } = setup('  - { name: annual, cron: "0 10 15 3 *", remind: dr-test }\n');
+  async function twoSchedulers(clockAt: string) {
+    const { t } = await setup('  - { name: annual, cron: "0 10 15 3 *", remind: dr-test }\n');
     const clock = testClock(clockAt);
     let runs = 0;
     const job: Job = {
@@ -241,7 +245,7 @@ describe('leases', () => {
   }
 
   it('fire a slot once when two schedulers share one store', async () => {
-    const { a, b, job, runs } = twoSchedulers('2026-11-24T10:00:05Z');
+    const { a, b, job, runs } = await twoSchedulers('2026-11-24T10:00:05Z');
     const slot = new Date('2026-11-24T10:00:00Z');
     const results = await Promise.all([a.fire(job, slot), b.fire(job, slot), a.fire(job, slot)]);
     expect(results.filter((r) => r !== null)).toEqual(['1']);
@@ -250,7 +254,7 @@ describe('leases', () => {
   });
 
   it('fire a slot once however long ago it was (a clock a year past the slot)', async () => {
-    const { a, b, job, runs } = twoSchedulers('2027-11-24T10:00:05Z');
+    const { a, b, job, runs } = await twoSchedulers('2027-11-24T10:00:05Z');
     const slot = new Date('2026-11-24T10:00:00Z');
     const results = await Promise.all([a.fire(job, slot), b.fire(job, slot), a.fire(job, slot)]);
     expect(results.filter((r) => r !== null)).toEqual(['1']);
@@ -259,7 +263,7 @@ describe('leases', () => {
   });
 
   it('never fire a slot older than a day behind the newest one claimed', async () => {
-    const { a, b, job, runs } = twoSchedulers('2026-11-26T10:00:05Z');
+    const { a, b, job, runs } = await twoSchedulers('2026-11-26T10:00:05Z');
     expect(await a.fire(job, new Date('2026-11-24T10:00:00Z'))).toBe('1');
     expect(await a.fire(job, new Date('2026-11-26T10:00:00Z'))).toBe('2');
     // The first slot's lease is gone now (more than a day behind the newest): it must not fire again.

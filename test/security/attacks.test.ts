@@ -115,9 +115,9 @@ async function startDrill(name: string): Promise<string> {
   return runId;
 }
 
-const audited = (action: string) =>
+const audited = async (action: string) =>
   (
-    h.t.store.db.prepare('SELECT count(*) AS n FROM audit_log WHERE action = ?').get(action) as {
+    (await h.t.store.get('SELECT count(*) AS n FROM audit_log WHERE action = ?', action)) as {
       n: number;
     }
   ).n;
@@ -144,7 +144,7 @@ describe('attacks through Slack', () => {
 
   it('lets a stranger neither abort a run nor stop it through the modal, and audits both', async () => {
     const runId = await startDrill('drill');
-    const refusedBefore = audited('run.abort.refused');
+    const refusedBefore = await audited('run.abort.refused');
     expect(await slash(`abort ${runId} I do what I want`, 'U0MALLORY')).toMatch(
       /^:warning: <@U0MALLORY> may not abort run r-[0-9a-f]+: only the person who started it \(<@U0ALICE>\) or permissions\.abort \(<@U0ALICE>, <@U0BOB>, <@U0CAROL>\) may$/,
     );
@@ -152,7 +152,7 @@ describe('attacks through Slack', () => {
       '<@U0MALLORY> may not abort run',
     );
     expect((await h.t.engine.getRun(runId)).run.status).not.toBe('aborted');
-    expect(audited('run.abort.refused')).toBe(refusedBefore + 2);
+    expect(await audited('run.abort.refused')).toBe(refusedBefore + 2);
     expect(await slash(`abort ${runId} done for today`)).toBe(`run ${runId} aborted`);
   });
 
@@ -218,14 +218,14 @@ describe('attacks through Slack', () => {
   });
 
   it('treats a drill that promotes like a failover: confirmation first, then one at a time', async () => {
-    const runsBefore = h.t.store.db.prepare('SELECT count(*) AS n FROM runs').get();
+    const runsBefore = await h.t.store.get('SELECT count(*) AS n FROM runs');
     await h.send(slashCommand('drill dr-test', 'U0ALICE', h.responseUrl, 'trigger-dr'));
     await waitFor(
       () =>
         h.slack.callsTo('views.open').some((c) => JSON.stringify(c.body).includes('Start drill')),
       'the confirmation',
     );
-    expect(h.t.store.db.prepare('SELECT count(*) AS n FROM runs').get()).toEqual(runsBefore);
+    expect(await h.t.store.get('SELECT count(*) AS n FROM runs')).toEqual(runsBefore);
     const first = await h.t.engine.startRun({
       key: 'dr-1',
       actor: { user: 'U0ALICE', via: 'slack' },
@@ -300,9 +300,10 @@ describe('attacks through Slack', () => {
       .find((call) => String(call.body.text).includes(':memo:'))!;
     expect(String(posted.body.text).length).toBeLessThan(1200);
     expect(String(posted.body.text)).toMatch(/x…$/);
-    const stored = h.t.store.db
-      .prepare('SELECT length(text) AS n FROM notes WHERE run_id = ?')
-      .get(runId);
+    const stored = await h.t.store.get(
+      'SELECT length(text) AS n FROM notes WHERE run_id = ?',
+      runId,
+    );
     expect(stored).toEqual({ n: 200_000 }); // the report keeps it whole
   });
 

@@ -145,7 +145,7 @@ describe('the /dr command', () => {
     );
     await waitFor(() => replies(h).length >= 2, 'both replies');
     await settle(h);
-    const runs = h.t.store.db.prepare('SELECT id FROM runs').all() as { id: string }[];
+    const runs = await h.t.store.all<{ id: string }>('SELECT id FROM runs');
     expect(runs).toHaveLength(1);
     const runId = runs[0]!.id;
     const header = h.slack.callsTo('chat.postMessage').find((call) => !call.body.thread_ts)!;
@@ -199,8 +199,8 @@ describe('the /dr command', () => {
       SECRET,
     );
     await waitFor(
-      () =>
-        (h.t.store.db.prepare('SELECT count(*) AS n FROM notes').get() as { n: number }).n === 1,
+      async () =>
+        ((await h.t.store.get('SELECT count(*) AS n FROM notes')) as { n: number }).n === 1,
       'the note',
     );
     await click(2);
@@ -213,7 +213,7 @@ describe('the /dr command', () => {
       'chat.update!500',
     ]);
     const headerTs = (
-      h.t.store.db.prepare("SELECT ts FROM slack_messages WHERE ref = 'header'").get() as {
+      (await h.t.store.get("SELECT ts FROM slack_messages WHERE ref = 'header'")) as {
         ts: string;
       }
     ).ts;
@@ -285,13 +285,13 @@ describe('the /dr command', () => {
   it('re-attaches to the thread of a run in flight after a restart', async () => {
     const h = harness!;
     await sendToSlackApp(h.url, slashCommand('drill drill', 'U0ALICE', h.responseUrl), SECRET);
-    const headers = () =>
-      h.t.store.db.prepare("SELECT ts FROM slack_messages WHERE ref = 'header'").all();
-    await waitFor(() => headers().length === 1, 'the header');
+    const headers = async () =>
+      await h.t.store.all("SELECT ts FROM slack_messages WHERE ref = 'header'");
+    await waitFor(async () => (await headers()).length === 1, 'the header');
     await settle(h);
     await h.app.app.stop();
     const headerTs = (
-      h.t.store.db.prepare("SELECT ts FROM slack_messages WHERE ref = 'header'").get() as {
+      (await h.t.store.get("SELECT ts FROM slack_messages WHERE ref = 'header'")) as {
         ts: string;
       }
     ).ts;
@@ -299,7 +299,7 @@ describe('the /dr command', () => {
 
     const restarted = createSlackApp({ config: h.t.config, engine: h.t.engine });
     h.app = restarted;
-    const runId = (h.t.store.db.prepare('SELECT id FROM runs').get() as { id: string }).id;
+    const runId = ((await h.t.store.get('SELECT id FROM runs')) as { id: string }).id;
     restarted.publisher.reattach([runId]);
     await restarted.publisher.flushed();
     const updates = h.slack.callsTo('chat.update').slice(updatesBefore);
@@ -320,9 +320,9 @@ describe('the /dr command', () => {
       slashCommand('tabletop failover', 'U0ALICE', h.responseUrl),
       SECRET,
     );
-    await waitFor(() => h.t.store.db.prepare('SELECT id FROM runs').all().length === 1, 'the run');
+    await waitFor(async () => (await h.t.store.all('SELECT id FROM runs')).length === 1, 'the run');
     await settle(h);
-    const runId = (h.t.store.db.prepare('SELECT id FROM runs').get() as { id: string }).id;
+    const runId = ((await h.t.store.get('SELECT id FROM runs')) as { id: string }).id;
     const header = h.slack.callsTo('chat.postMessage').find((call) => !call.body.thread_ts)!;
     expect(JSON.stringify(header.body.blocks)).toContain('TABLETOP — nothing is executed');
     for (let step = 0; step < 3; step++) {
@@ -381,8 +381,8 @@ describe('the /dr command', () => {
       buttonClick(ActionId.reminderStart, 'drill', 'U0BOB', h.responseUrl),
       SECRET,
     );
-    await waitFor(() => h.t.store.db.prepare('SELECT id FROM runs').all().length === 1, 'the run');
-    expect(h.t.store.db.prepare('SELECT runbook, kind, started_by FROM runs').get()).toEqual({
+    await waitFor(async () => (await h.t.store.all('SELECT id FROM runs')).length === 1, 'the run');
+    expect(await h.t.store.get('SELECT runbook, kind, started_by FROM runs')).toEqual({
       runbook: 'drill',
       kind: 'drill',
       started_by: 'U0BOB',
@@ -419,7 +419,7 @@ describe('/dr failover on a real PostgreSQL pair', () => {
       expect(JSON.stringify(h.slack.callsTo('views.update')[0]!.body.view)).toMatch(
         /Replication lag:\*.*the primary does not answer/,
       );
-      expect(h.t.store.db.prepare('SELECT count(*) AS n FROM runs').get()).toEqual({ n: 0 });
+      expect(await h.t.store.get('SELECT count(*) AS n FROM runs')).toEqual({ n: 0 });
 
       const metadata = JSON.parse(
         String((opened.body.view as { private_metadata: string }).private_metadata),
@@ -460,7 +460,7 @@ describe('/dr failover on a real PostgreSQL pair', () => {
         /The RTO clock starts at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, 2m ago\.\* Press \*Start failover\* again/,
       );
       expect(JSON.stringify(update.view)).toContain('"initial_value":"2 min ago"');
-      expect(h.t.store.db.prepare('SELECT count(*) AS n FROM runs').get()).toEqual({ n: 0 });
+      expect(await h.t.store.get('SELECT count(*) AS n FROM runs')).toEqual({ n: 0 });
       const readAs = (JSON.parse(update.view.private_metadata) as { echoed: { at: string } }).echoed
         .at;
       h.t.clock.advance(30_000); // the person reads it, then presses Start again
@@ -476,16 +476,16 @@ describe('/dr failover on a real PostgreSQL pair', () => {
         SECRET,
       );
       await waitFor(
-        () =>
-          (h.t.store.db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n === 1,
+        async () =>
+          ((await h.t.store.get('SELECT count(*) AS n FROM runs')) as { n: number }).n === 1,
         'the run',
       );
       // The run counts from the time shown, not from "2 min ago" read again 30 s later.
-      expect(h.t.store.db.prepare('SELECT impact_at FROM runs').get()).toEqual({
+      expect(await h.t.store.get('SELECT impact_at FROM runs')).toEqual({
         impact_at: readAs,
       });
       await settle(h);
-      const runId = (h.t.store.db.prepare('SELECT id FROM runs').get() as { id: string }).id;
+      const runId = ((await h.t.store.get('SELECT id FROM runs')) as { id: string }).id;
 
       await sendToSlackApp(
         h.url,

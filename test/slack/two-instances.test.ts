@@ -40,7 +40,7 @@ describe('two instances on one store', () => {
   it('works a run started through one instance through the other, and counts a click delivered to both once', async () => {
     a = await startSlackHarness({ configYaml, runbooks: { drill } });
     const port = await freePort();
-    const t = makeEngine({
+    const t = await makeEngine({
       runbooks: { drill },
       configYaml: `slack: { channel: C0DROPS }\n${configYaml}`,
       clock: a.t.clock,
@@ -59,12 +59,13 @@ describe('two instances on one store', () => {
 
     // Started through A: A posts the thread.
     await a.send(slashCommand('drill drill', 'U0ALICE', a.responseUrl));
-    await waitFor(() => a!.t.store.db.prepare('SELECT id FROM runs').all().length === 1, 'run');
+    await waitFor(async () => (await a!.t.store.all('SELECT id FROM runs')).length === 1, 'run');
     await a.settle();
-    const { id: runId } = a.t.store.db.prepare('SELECT id FROM runs').get() as { id: string };
-    const header = a.t.store.db
-      .prepare("SELECT channel, ts FROM slack_messages WHERE run_id = ? AND ref = 'header'")
-      .get(runId) as { channel: string; ts: string };
+    const { id: runId } = (await a.t.store.get('SELECT id FROM runs')) as { id: string };
+    const header = (await a.t.store.get(
+      "SELECT channel, ts FROM slack_messages WHERE run_id = ? AND ref = 'header'",
+      runId,
+    )) as { channel: string; ts: string };
     expect(header.ts).toBeTruthy();
 
     // Slack delivers the same click to both (a retry that reached the other instance): one Done.
@@ -74,15 +75,22 @@ describe('two instances on one store', () => {
       sendToSlackApp(b.url, click, SECRET),
     ]);
     expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    // Whichever instance counted the click walks on to step 2 (after its ack, on its own time).
+    await waitFor(
+      async () => (await b!.t.engine.getRun(runId)).steps[1]!.state === 'active',
+      'step 2 to be taken up',
+    );
     await a.settle();
+    await b.app.handled();
     await b.t.engine.idle();
     await b.app.publisher.flushed();
     const view = await b.t.engine.getRun(runId);
     expect(view.steps.map((step) => step.state)).toEqual(['done', 'active']);
     expect(
-      a.t.store.db
-        .prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'step.done' AND subject = ?")
-        .get(runId),
+      await a.t.store.get(
+        "SELECT count(*) AS n FROM audit_log WHERE action = 'step.done' AND subject = ?",
+        runId,
+      ),
     ).toEqual({ n: 1 });
 
     // The next click goes to B only: B updates the thread A posted, in place.
@@ -96,6 +104,7 @@ describe('two instances on one store', () => {
       async () => (await b!.t.engine.getRun(runId)).run.status === 'succeeded',
       'the run to end',
     );
+    await b.app.handled();
     await b.t.engine.idle();
     await b.app.publisher.flushed();
     const updates = a.slack.callsTo('chat.update').slice(updatesBefore);

@@ -8,7 +8,13 @@ import { buildJobs } from '../../src/schedule/jobs.js';
 import type { Notice } from '../../src/schedule/notifier.js';
 import { openStore } from '../../src/store/db.js';
 import { cli } from '../support/cli.js';
-import { makeEngine, testClock, type TestEngine, storeFileOf } from '../support/engine.js';
+import {
+  makeEngine,
+  testClock,
+  type TestEngine,
+  storeFileOf,
+  sqliteStoreOf,
+} from '../support/engine.js';
 
 const drill = `---
 title: Drill
@@ -34,7 +40,7 @@ async function withRunInFlight(): Promise<{
   env: Record<string, string>;
   runId: string;
 }> {
-  const t = makeEngine({ runbooks: { drill }, configYaml });
+  const t = await makeEngine({ runbooks: { drill }, configYaml, store: 'sqlite' });
   writeFileSync(path.join(t.dir, 'lifeboat.yml'), configYaml);
   const { runId } = await t.engine.startRun({
     key: 'k1',
@@ -82,8 +88,8 @@ describe('lifeboat store backup', () => {
 
   it('refuses to make a backup of a store whose audit chain is broken, and leaves no file', async () => {
     const { t, env } = await withRunInFlight();
-    t.store.db.exec('DROP TRIGGER IF EXISTS audit_log_no_update');
-    t.store.db.prepare("UPDATE audit_log SET actor = 'U0MALLORY' WHERE seq = 1").run();
+    sqliteStoreOf(t).db.exec('DROP TRIGGER IF EXISTS audit_log_no_update');
+    sqliteStoreOf(t).db.prepare("UPDATE audit_log SET actor = 'U0MALLORY' WHERE seq = 1").run();
     const copy = path.join(t.dir, 'copy.db');
     const refused = await cli(['store', 'backup', copy], env);
     expect(refused.code).toBe(1);
@@ -145,7 +151,11 @@ describe('the scheduled store backup', () => {
 schedules:
   - { name: store-copy, cron: "0 * * * *", check: store-backup, to: ./copies, keep: 2 }
 `;
-    const t = makeEngine({ runbooks: { drill }, configYaml: configYaml + schedules });
+    const t = await makeEngine({
+      runbooks: { drill },
+      configYaml: configYaml + schedules,
+      store: 'sqlite',
+    });
     await t.engine.startRun({ key: 'k1', actor: { user: 'U0ALICE' }, runbook: 'drill' });
     const [job] = buildJobs(t.config).filter((j) => j.name === 'store-copy');
     const posts: Notice[] = [];
@@ -169,8 +179,8 @@ schedules:
     expect(posts).toEqual([]); // quiet while it works
 
     // A copy that cannot be proven is not kept, and the job fails (the scheduler posts why).
-    t.store.db.exec('DROP TRIGGER IF EXISTS audit_log_no_update');
-    t.store.db.prepare("UPDATE audit_log SET actor = 'U0MALLORY' WHERE seq = 1").run();
+    sqliteStoreOf(t).db.exec('DROP TRIGGER IF EXISTS audit_log_no_update');
+    sqliteStoreOf(t).db.prepare("UPDATE audit_log SET actor = 'U0MALLORY' WHERE seq = 1").run();
     await expect(
       job!.run({ config: t.config, engine: t.engine, notifier, now: clock() }),
     ).rejects.toThrow(/its audit log is broken at event #1/);
@@ -178,13 +188,13 @@ schedules:
     await t.store.close();
   });
 
-  it('needs a folder to write to', () => {
-    expect(() =>
+  it('needs a folder to write to', async () => {
+    await expect(
       makeEngine({
         runbooks: { drill },
         configYaml: `${configYaml}slack: { channel: C0DR }\nschedules:\n  - { name: store-copy, cron: "0 * * * *", check: store-backup }\n`,
       }),
-    ).toThrow(
+    ).rejects.toThrow(
       /schedules\[0\]\.to: is required \(a store-backup needs to: the folder for the copies/,
     );
   });

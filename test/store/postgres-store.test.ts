@@ -190,7 +190,7 @@ describe('the PostgreSQL store', () => {
   });
 
   it('takes in a SQLite store whole with lifeboat store migrate, and the team carries on there', async () => {
-    const t = makeEngine({ runbooks: { drill }, configYaml: configYaml('./lifeboat.db') });
+    const t = await makeEngine({ runbooks: { drill }, configYaml: configYaml('./lifeboat.db') });
     writeFileSync(path.join(t.dir, 'lifeboat.yml'), configYaml('./lifeboat.db'));
     const env = { LIFEBOAT_CONFIG: path.join(t.dir, 'lifeboat.yml') };
     const { runId } = await t.engine.startRun({

@@ -3,7 +3,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseConfig, type Config } from '../../src/config.js';
+import { parseConfig, type Config, type StoreLocation } from '../../src/config.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { RunView } from '../../src/engine/run-view.js';
 import type { ActionRegistry } from '../../src/actions/registry.js';
@@ -11,8 +11,17 @@ import type { ProvidersFor } from '../../src/engine/step-runner.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { resolveRunbookByName } from '../../src/runbook/library.js';
 import { createServiceProviders } from '../../src/providers/index.js';
-import { openStore, type SqliteStore } from '../../src/store/db.js';
+import { sqliteOf, type SqliteStore, type Store } from '../../src/store/db.js';
+import { openStoreAt } from '../../src/store/open.js';
+import { inject } from 'vitest';
 import { makeTempDir } from './tmp.js';
+
+/** The SQLite connection under a test engine that asked for SQLite (`store: 'sqlite'`). */
+export function sqliteStoreOf(t: TestEngine): SqliteStore {
+  const sqlite = sqliteOf(t.store);
+  if (!sqlite) throw new Error('this test needs a SQLite store: makeEngine({ store: "sqlite" })');
+  return sqlite;
+}
 
 /** The SQLite file of a config's store (the tests' stores are SQLite unless they say otherwise). */
 export function storeFileOf(config: Config): string {
@@ -36,14 +45,23 @@ export function testClock(start = '2026-11-24T03:00:00.000Z'): TestClock {
 
 export interface TestEngine {
   engine: Engine;
-  store: SqliteStore;
+  store: Store;
   config: Config;
   clock: TestClock;
   events: EngineEvent[];
   dir: string;
 }
 
-export function makeEngine(options: {
+let schemas = 0;
+
+/** The store a test engine gets: PostgreSQL when the run is on it (see store-setup.ts). */
+function testStoreFor(configured: StoreLocation, only?: 'sqlite'): StoreLocation {
+  const url = inject('storeUrl');
+  if (only === 'sqlite' || url === null || configured.kind !== 'sqlite') return configured;
+  return { kind: 'postgres', url, schema: `t_${process.pid}_${++schemas}` };
+}
+
+export async function makeEngine(options: {
   runbooks: Record<string, string>;
   configYaml: string;
   clock?: TestClock;
@@ -55,14 +73,23 @@ export function makeEngine(options: {
   executorId?: string;
   /** Another instance on the same store, config and runbooks: its own connection to the file. */
   sameStoreAs?: TestEngine;
-}): TestEngine {
+  /**
+   * The store's backend: what LIFEBOAT_TEST_STORE says (PostgreSQL, on the run's server, a schema
+   * per engine), SQLite otherwise — or SQLite always, for a test of something only SQLite has.
+   */
+  store?: 'sqlite';
+}): Promise<TestEngine> {
   const dir = options.sameStoreAs?.dir ?? makeTempDir();
   const runbooksDir = path.join(dir, 'runbooks');
   mkdirSync(runbooksDir, { recursive: true });
   for (const [name, text] of Object.entries(options.runbooks))
     writeFileSync(path.join(runbooksDir, `${name}.md`), text);
-  const config = parseConfig(options.configYaml, path.join(dir, 'lifeboat.yml'), options.env ?? {});
-  const store = openStore(storeFileOf(config));
+  const parsed = parseConfig(options.configYaml, path.join(dir, 'lifeboat.yml'), options.env ?? {});
+  const config: Config = {
+    ...parsed,
+    store: options.sameStoreAs?.config.store ?? testStoreFor(parsed.store, options.store),
+  };
+  const store = await openStoreAt(config.store);
   const clock = options.clock ?? testClock();
   const engine = new Engine({
     store,

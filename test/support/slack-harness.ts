@@ -39,7 +39,7 @@ export async function startSlackHarness(options: {
 }): Promise<SlackHarness> {
   const slack = await startSlackStandIn();
   const port = await freePort();
-  const t = makeEngine({
+  const t = await makeEngine({
     runbooks: options.runbooks,
     configYaml: `slack: { channel: C0DROPS }\n${options.configYaml}`,
     clock: options.clock ?? testClock(new Date().toISOString()),
@@ -79,6 +79,7 @@ export async function startSlackHarness(options: {
         .filter((call) => call.method.startsWith('response/'))
         .map((call) => String(call.body.text)),
     async settle() {
+      await harness.app.handled();
       await t.engine.idle();
       await harness.app.publisher.flushed();
     },
