@@ -4,9 +4,10 @@
 // runs the action again, and kill -> the run finished, against the goal of the issue (lease TTL +
 // 5 s). On one host a dead walker is seen at once (its pid is gone), so the sweep interval bounds
 // it; a walker on another host is taken over once its lease (STALE_AFTER_MS) has lapsed, a case
-// the fencing tests cover and this bench does not time.
+// the fencing tests cover and this bench does not time. With --postgres, both instances share a
+// PostgreSQL store (a throwaway local server) instead of the SQLite file.
 //
-//   npx tsx bench/takeover.ts [rounds]
+//   npx tsx bench/takeover.ts [rounds] [--postgres]
 
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,9 +16,11 @@ import path from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { createEngine } from '../src/engine/create.js';
 import { ADOPT_EVERY_MS, STALE_AFTER_MS } from '../src/engine/executor-lease.js';
+import { startThrowawayServer } from '../src/providers/postgres/servers.js';
 import { formatSummary } from './stats.js';
 
-const ROUNDS = Number(process.argv[2] ?? 5);
+const ROUNDS = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? 5);
+const storeServer = process.argv.includes('--postgres') ? await startThrowawayServer() : null;
 const runbook = `---
 title: Hold
 kind: drill
@@ -27,11 +30,14 @@ kind: drill
 2. Tell the channel \`action: notify\`
 `;
 
-async function round(dir: string): Promise<{ claimed: number; finished: number }> {
+async function round(dir: string, index: number): Promise<{ claimed: number; finished: number }> {
   mkdirSync(path.join(dir, 'runbooks'), { recursive: true });
   writeFileSync(path.join(dir, 'runbooks', 'hold.md'), runbook);
   const configFile = path.join(dir, 'lifeboat.yml');
-  writeFileSync(configFile, 'approvals: { approvers: [U0ALICE, U0BOB] }\n');
+  const store = storeServer
+    ? `store: { url: "${storeServer.server.url}", schema: takeover_${index} }\n`
+    : '';
+  writeFileSync(configFile, `${store}approvals: { approvers: [U0ALICE, U0BOB] }\n`);
   const survivor = await createEngine(loadConfig({ LIFEBOAT_CONFIG: configFile }));
   let claimed = 0;
   let finished = 0;
@@ -69,15 +75,16 @@ const claimedMs: number[] = [];
 const finishedMs: number[] = [];
 try {
   for (let i = 0; i < ROUNDS; i++) {
-    const { claimed, finished } = await round(path.join(root, `r${i}`));
+    const { claimed, finished } = await round(path.join(root, `r${i}`), i);
     claimedMs.push(claimed);
     finishedMs.push(finished);
   }
 } finally {
+  await storeServer?.stop();
   rmSync(root, { recursive: true, force: true });
 }
 console.log(
-  `takeover after kill -9 of the walking instance, ${ROUNDS} rounds (sweep every ${ADOPT_EVERY_MS / 1000} s, lease ${STALE_AFTER_MS / 1000} s)`,
+  `takeover after kill -9 of the walking instance, ${storeServer ? 'PostgreSQL' : 'SQLite'} store, ${ROUNDS} rounds (sweep every ${ADOPT_EVERY_MS / 1000} s, lease ${STALE_AFTER_MS / 1000} s)`,
 );
 console.log(formatSummary('kill -> the survivor runs the interrupted action again', claimedMs));
 console.log(
