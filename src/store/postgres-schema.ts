@@ -233,4 +233,9 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     name: 'baseline: the schema of SQLite migrations 1-13',
     sql: BASELINE,
   },
+  {
+    version: 14,
+    name: "the audit log by subject: a step's approving votes are read from it without a scan",
+    sql: `CREATE INDEX audit_log_by_subject ON audit_log (subject, action);`,
+  },
 ];

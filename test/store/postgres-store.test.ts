@@ -85,10 +85,11 @@ describe('the PostgreSQL store', () => {
     const stores = await Promise.all(
       Array.from({ length: 4 }, () => openStoreAt(config.store, { clock: testClock() })),
     );
-    expect(stores.map((store) => store.version)).toEqual([13, 13, 13, 13].map(() => LATEST_SCHEMA));
-    expect(await stores[0]!.all('SELECT version FROM schema_migrations')).toEqual([
-      { version: LATEST_SCHEMA },
-    ]);
+    expect(stores.map((store) => store.version)).toEqual([1, 2, 3, 4].map(() => LATEST_SCHEMA));
+    // The baseline (13) and each migration after it, once.
+    expect(await stores[0]!.all('SELECT version FROM schema_migrations ORDER BY version')).toEqual(
+      POSTGRES_MIGRATIONS.map((migration) => ({ version: migration.version })),
+    );
     await Promise.all(stores.map((store) => store.close()));
   });
 
@@ -101,12 +102,14 @@ describe('the PostgreSQL store', () => {
     );
     await first.close();
     await expect(openStoreAt(config.store)).rejects.toThrow(
-      /was written by a newer lifeboat \(schema version 99; this lifeboat knows up to 13\)/,
+      new RegExp(
+        `was written by a newer lifeboat \\(schema version 99; this lifeboat knows up to ${LATEST_SCHEMA}\\)`,
+      ),
     );
     const look = await openStoreAt(config.store, { inspectOnly: true });
     expect(look!.version).toBe(99);
     expect(await look!.all('SELECT version FROM schema_migrations ORDER BY version')).toEqual([
-      { version: 13 },
+      ...POSTGRES_MIGRATIONS.map((migration) => ({ version: migration.version })),
       { version: 99 },
     ]);
     await look!.close();
@@ -297,7 +300,9 @@ describe('the PostgreSQL store', () => {
     await one.store.close();
     const after = await cli(['check', 'config'], env);
     expect(after.stdout).toMatch(
-      /store {7}postgres:\/\/\S+ \(schema 13, \d+ audit events, all checked\)/,
+      new RegExp(
+        `store {7}postgres://\\S+ \\(schema ${LATEST_SCHEMA}, \\d+ audit events, all checked\\)`,
+      ),
     );
     expect(after.code).toBe(0);
     write('"postgres://lifeboat:hunter2@127.0.0.1:1/ops"');
