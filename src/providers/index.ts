@@ -10,6 +10,7 @@ import { createRdsProvider } from './aws/rds.js';
 import { createRoute53Provider } from './aws/route53.js';
 import { createS3BackupStore, createS3Client, S3RVER_CREDENTIALS } from './aws/s3.js';
 import { cloudWatchSdk, rdsSdk, recoveryClusterSdk, route53Sdk } from './aws/sdk.js';
+import { apiHandler, type AwsTimeouts } from './aws/timeouts.js';
 import { createPostgresProvider } from './postgres/index.js';
 
 export interface ProviderOptions {
@@ -17,6 +18,8 @@ export interface ProviderOptions {
   s3Credentials?: { accessKeyId: string; secretAccessKey: string };
   /** The node the run promotes; by default the replica (the primary for a failback). */
   promote?: NodeName;
+  /** How long AWS calls may take (tests shorten them). */
+  awsTimeouts?: AwsTimeouts;
 }
 
 export function createServiceProviders(
@@ -27,20 +30,28 @@ export function createServiceProviders(
   if (!service) return { database: null, dns: null, backups: null };
   const promote = options.promote ?? (kind === 'failback' ? 'primary' : 'replica');
   const state = promote === 'primary' ? 'Off' : 'On';
+  const requestHandler = apiHandler(options.awsTimeouts);
   const database =
     service.database.provider === 'postgres'
       ? createPostgresProvider(service.database, { promote })
       : createRdsProvider(service.database, {
           promote,
-          rds: cached((region) => new (rdsSdk().RDSClient)({ region, maxAttempts: 1 })),
+          rds: cached(
+            (region) => new (rdsSdk().RDSClient)({ region, maxAttempts: 1, requestHandler }),
+          ),
           cloudwatch: cached(
-            (region) => new (cloudWatchSdk().CloudWatchClient)({ region, maxAttempts: 1 }),
+            (region) =>
+              new (cloudWatchSdk().CloudWatchClient)({ region, maxAttempts: 1, requestHandler }),
           ),
         });
   const dns = service.dns
     ? service.dns.mode === 'upsert'
       ? createRoute53Provider(service.dns, {
-          client: new (route53Sdk().Route53Client)({ region: 'us-east-1', maxAttempts: 1 }),
+          client: new (route53Sdk().Route53Client)({
+            region: 'us-east-1',
+            maxAttempts: 1,
+            requestHandler,
+          }),
         })
       : createRoutingControlProvider(service.dns, {
           state,
@@ -49,6 +60,7 @@ export function createServiceProviders(
               region: endpoint.region,
               endpoint: endpoint.url,
               maxAttempts: 1,
+              requestHandler,
             }),
         })
     : null;
@@ -58,6 +70,7 @@ export function createServiceProviders(
           service.backups,
           options.s3Credentials ??
             (service.backups.credentials === 's3rver' ? S3RVER_CREDENTIALS : undefined),
+          options.awsTimeouts,
         ),
       })
     : null;

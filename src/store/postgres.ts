@@ -291,10 +291,14 @@ class HostSet {
         types: TYPES,
         ...(this.schema ? { options: `-c search_path=${quoteIdent(this.schema)}` } : {}),
       });
-      // An idle connection cut by a failover: the pool drops it; the next query finds the writer.
-      pool.on('error', () => {
+      // A connection cut by a failover, idle in the pool or held between two statements of a
+      // transaction: it is dropped (the statement in flight fails and is retried), never left
+      // to crash the process with an unheard 'error'; the next query looks for the writer.
+      const forget = () => {
         this.writer = null;
-      });
+      };
+      pool.on('error', forget);
+      pool.on('connect', (client) => client.on('error', forget));
       this.pools.set(index, pool);
     }
     return pool;

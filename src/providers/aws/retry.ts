@@ -82,9 +82,14 @@ function toProviderError(resource: string, error: unknown, attempts: number): Pr
   const e = error as { name?: string; message?: string };
   const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
   const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+  // A region that takes connections and never answers says so, not only "TimeoutError".
+  const silent =
+    e.name === 'TimeoutError'
+      ? 'did not answer in time — the region may be down or cut off; the step can be retried: '
+      : '';
   return new ProviderError(
     resource,
-    `${name}${e.message ?? String(error)}${tries}`,
+    `${silent}${name}${e.message ?? String(error)}${tries}`,
     !isRetryable(error),
     { cause: error },
   );

@@ -17,6 +17,7 @@ import {
   type BackupStore,
 } from '../types.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
+import { streamHandler, type AwsTimeouts } from './timeouts.js';
 
 export interface S3Backups {
   bucket: string;
@@ -32,10 +33,12 @@ export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3R
 export function createS3Client(
   backups: Pick<S3Backups, 'region' | 'endpoint'>,
   credentials?: { accessKeyId: string; secretAccessKey: string },
+  timeouts?: AwsTimeouts,
 ): S3Client {
   return new (s3Sdk().S3Client)({
     region: backups.region,
     maxAttempts: 1,
+    requestHandler: streamHandler(timeouts),
     ...(credentials ? { credentials } : {}),
     ...(backups.endpoint ? { endpoint: backups.endpoint, forcePathStyle: true } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
