@@ -132,8 +132,14 @@ class PostgresBackend implements Store {
       }
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATE_LOCK]);
       try {
-        if (this.hosts.schema)
-          await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.hosts.schema)}`);
+        // Created only when missing: a role that may not create schemas uses one made for it.
+        if (this.hosts.schema) {
+          const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [
+            this.hosts.schema,
+          ]);
+          if (exists.rowCount === 0)
+            await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.hosts.schema)}`);
+        }
         await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
           version INTEGER PRIMARY KEY,
           name TEXT NOT NULL,
