@@ -12,8 +12,7 @@ import type { Sql } from '../src/store/db.js';
 import { listInstances } from '../src/store/instances.js';
 import type { Schedule } from '../src/config.js';
 import { previousSlot } from '../src/schedule/cron-time.js';
-import { listRuns, listRunsInFlight, type RunRecord } from '../src/store/runs.js';
-import { getSteps } from '../src/store/steps.js';
+import { lastDoneRun, listRuns, listRunsInFlight, type RunRecord } from '../src/store/runs.js';
 import { pickService } from './failover.js';
 import { nextDue } from './schedule.js';
 import { needEngine, type Command, type Reply } from './command.js';
@@ -66,21 +65,15 @@ export const status: Command<Reply> = {
         );
       }
     }
-    const reminders = context.config.schedules.filter((entry) => entry.remind !== null);
+    const reminders = context.config.schedules.filter(
+      (entry): entry is Schedule & { remind: string } => entry.remind !== null,
+    );
     if (reminders.length) {
-      // A DR test counts when it was done: a run whose every step was skipped proves nothing.
-      const finished: RunRecord[] = [];
-      for (const run of await listRuns(context.store, 500))
-        if (
-          run.status === 'succeeded' &&
-          run.finishedAt &&
-          (await getSteps(context.store, run.id)).some((step) => step.state === 'done')
-        )
-          finished.push(run);
-      lines.push(
-        '*DR tests*',
-        ...reminders.map((entry) => testLine(entry, finished, context.clock())),
-      );
+      lines.push('*DR tests*');
+      for (const entry of reminders)
+        lines.push(
+          testLine(entry, await lastDoneRun(context.store, entry.remind), context.clock()),
+        );
     }
     if (args.length === 0) lines.push(...(await instanceLines(context.store, context.clock())));
     return { type: 'message', text: lines.join('\n') || 'no services configured', alarms };
@@ -112,10 +105,9 @@ async function instanceLines(db: Sql, now: Date): Promise<string[]> {
  * One DR test's standing: done for this period, due since its last slot, or OVERDUE when a whole
  * period (the two latest slots) passed without a successful run.
  */
-function testLine(entry: Schedule, finished: RunRecord[], now: Date): string {
+function testLine(entry: Schedule, last: RunRecord | null, now: Date): string {
   const day = (date: Date | string) =>
     (typeof date === 'string' ? date : date.toISOString()).slice(0, 16).replace('T', ' ');
-  const last = finished.find((run) => run.runbook === entry.remind);
   const latest = previousSlot(entry.cron, entry.timezone, now);
   const before = latest
     ? previousSlot(entry.cron, entry.timezone, new Date(latest.getTime() - 60_000))

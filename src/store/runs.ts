@@ -201,6 +201,21 @@ export async function getRun(db: Sql, id: string): Promise<RunRecord | null> {
   return row ? toRecord(row) : null;
 }
 
+/**
+ * The newest run of `runbook` that succeeded having done something: a DR test whose every step
+ * was skipped proves nothing. One query, whatever the history's length.
+ */
+export async function lastDoneRun(db: Sql, runbook: string): Promise<RunRecord | null> {
+  const row = await db.get<RunRow>(
+    `SELECT ${RUN_FIELDS} FROM runs WHERE runbook = ? AND status = 'succeeded'
+       AND finished_at IS NOT NULL
+       AND EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id AND s.state = 'done')
+     ORDER BY finished_at DESC LIMIT 1`,
+    runbook,
+  );
+  return row ? toRecord(row) : null;
+}
+
 /** Newest first. */
 export async function listRuns(db: Sql, limit = 50): Promise<RunRecord[]> {
   const rows = await db.all<RunRow>(
