@@ -7,7 +7,7 @@ import type { RunKind } from '../runbook/model.js';
 import type { NodeName, ServiceProviders } from './types.js';
 import { createRoutingControlProvider } from './aws/arc.js';
 import { createRdsProvider } from './aws/rds.js';
-import { createRoute53Provider } from './aws/route53.js';
+import { createRoute53Provider, route53RegionFor } from './aws/route53.js';
 import { createS3BackupStore, createS3Client, S3RVER_CREDENTIALS } from './aws/s3.js';
 import { cloudWatchSdk, rdsSdk, recoveryClusterSdk, route53Sdk } from './aws/sdk.js';
 import { apiHandler, type AwsTimeouts } from './aws/timeouts.js';
@@ -48,7 +48,10 @@ export function createServiceProviders(
     ? service.dns.mode === 'upsert'
       ? createRoute53Provider(service.dns, {
           client: new (route53Sdk().Route53Client)({
-            region: 'us-east-1',
+            // The partition's Route 53 region, from where the service's databases live.
+            region: route53RegionFor(
+              service.database.provider === 'aws-rds' ? service.database.replica.region : null,
+            ),
             maxAttempts: 1,
             requestHandler,
           }),

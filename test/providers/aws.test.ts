@@ -25,7 +25,7 @@ import { ProviderError } from '../../src/errors.js';
 import { createRoutingControlProvider } from '../../src/providers/aws/arc.js';
 import { createRdsProvider } from '../../src/providers/aws/rds.js';
 import { withAwsRetry } from '../../src/providers/aws/retry.js';
-import { createRoute53Provider } from '../../src/providers/aws/route53.js';
+import { createRoute53Provider, route53RegionFor } from '../../src/providers/aws/route53.js';
 
 const rds = mockClient(RDSClient);
 const cloudwatch = mockClient(CloudWatchClient);
@@ -235,6 +235,36 @@ describe('Route 53 record switch', () => {
     expect(await dns().pointsAt('production-dr.us-west-2.rds.amazonaws.com')).toMatchObject({
       ok: true,
     });
+  });
+
+  it('matches the record and its value as DNS does: any case, with or without the trailing dot', async () => {
+    route53.on(ListResourceRecordSetsCommand).resolves({
+      ResourceRecordSets: [
+        {
+          Name: 'DB.Example.com.',
+          Type: 'CNAME',
+          TTL: 60,
+          ResourceRecords: [{ Value: 'Production-DR.us-west-2.rds.amazonaws.com.' }],
+        },
+      ],
+      IsTruncated: false,
+      MaxItems: 1,
+    });
+    expect(await dns().pointsAt('production-dr.us-west-2.rds.amazonaws.com')).toMatchObject({
+      ok: true,
+    });
+    expect((await dns().switchTo('production-dr.US-WEST-2.rds.amazonaws.com')).detail).toBe(
+      'db.example.com already points at production-dr.US-WEST-2.rds.amazonaws.com',
+    );
+    expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+  });
+
+  it("talks to the Route 53 control plane of the databases' partition", () => {
+    expect(route53RegionFor('us-west-2')).toBe('us-east-1');
+    expect(route53RegionFor('eu-central-1')).toBe('us-east-1');
+    expect(route53RegionFor('us-gov-east-1')).toBe('us-gov-west-1');
+    expect(route53RegionFor('cn-north-1')).toBe('cn-northwest-1');
+    expect(route53RegionFor(null)).toBe('us-east-1');
   });
 
   it('stops on NoSuchHostedZone with the zone named', async () => {

@@ -1,6 +1,8 @@
 // Route 53 record switch (`mode: upsert`): UPSERT the record to the promoted database's endpoint and
-// wait until the change is INSYNC. Route 53's control plane lives in one region (us-east-1): in a
-// regional disaster prefer `mode: routing-control` (arc.ts).
+// wait until the change is INSYNC. Route 53's control plane lives in one region of each partition
+// (us-east-1; us-gov-west-1 in GovCloud; cn-northwest-1 in China): in a regional disaster prefer
+// `mode: routing-control` (arc.ts). Names and values match as DNS does: whatever the case, with or
+// without the trailing dot.
 
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import { route53Sdk } from './sdk.js';
@@ -25,7 +27,7 @@ export function createRoute53Provider(
   },
 ): DnsProvider {
   const name = `Route 53 ${dns.type} ${dns.record} (zone ${dns.zone_id})`;
-  const fqdn = dns.record.endsWith('.') ? dns.record : `${dns.record}.`;
+  const fqdn = dnsName(dns.record);
 
   const currentValues = async (): Promise<string[]> => {
     const output = await withAwsRetry(
@@ -42,14 +44,14 @@ export function createRoute53Provider(
       options.retry,
     );
     const set = output.ResourceRecordSets?.find(
-      (candidate) => candidate.Name === fqdn && candidate.Type === dns.type,
+      (candidate) => dnsName(candidate.Name ?? '') === fqdn && candidate.Type === dns.type,
     );
     return (set?.ResourceRecords ?? []).map((record) => (record.Value ?? '').replace(/\.$/, ''));
   };
 
   const pointsAt = async (endpoint: string) => {
     const values = await currentValues();
-    const ok = values.includes(endpoint.replace(/\.$/, ''));
+    const ok = values.some((value) => dnsName(value) === dnsName(endpoint));
     return {
       ok,
       summary: ok
@@ -115,4 +117,17 @@ export function createRoute53Provider(
       return { detail: `${dns.record} now points at ${endpoint} (change ${id} INSYNC)` };
     },
   };
+}
+
+/** A DNS name as Route 53 compares it: lower case, ending in a dot. */
+function dnsName(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower : `${lower}.`;
+}
+
+/** The region of Route 53's control plane in the partition `region` belongs to. */
+export function route53RegionFor(region: string | null): string {
+  if (region?.startsWith('us-gov-')) return 'us-gov-west-1';
+  if (region?.startsWith('cn-')) return 'cn-northwest-1';
+  return 'us-east-1';
 }
