@@ -12,7 +12,7 @@ import { findAuditHash, recordAuditCheckpoint, verifyAuditLog } from '../store/a
 import { openStore, type Store } from '../store/db.js';
 import { describeStore, openStoreAt } from '../store/open.js';
 import { copyToPostgres } from '../store/to-postgres.js';
-import { POSTGRES_URL } from '../config/schema.js';
+import { POSTGRES_URL, SCHEMA_NAME } from '../config/schema.js';
 import type { RunRecord } from '../store/runs.js';
 import path from 'node:path';
 import { assertNotRunning } from '../local/environment.js';
@@ -139,7 +139,7 @@ export async function migrateStoreTo(
     throw new UsageError(
       `--to must be a PostgreSQL URL like postgres://lifeboat@db.internal:5432/ops, not ${JSON.stringify(redact(options.to))}`,
     );
-  if (options.schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(options.schema))
+  if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema))
     throw new UsageError(`--schema must be a plain lower-case name like lifeboat`);
   const file = config.store.file;
   assertNotRunning(path.dirname(file), 'copy its store');

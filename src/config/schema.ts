@@ -178,6 +178,9 @@ const schedule = z
     path: ['to'],
   });
 
+/** The name of the PostgreSQL schema lifeboat's tables live in: plain, never quoted by people. */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
+
 /** A PostgreSQL URL, one host or several (`postgres://u@a:5432,b:5432/db?target_session_attrs=…`). */
 export const POSTGRES_URL = /^postgres(ql)?:\/\/[^/?]+\/[^/?]+(\?.*)?$/i;
 
@@ -218,7 +221,7 @@ const storeSetting = z.union([
       .regex(POSTGRES_URL, 'must be a postgres:// URL, like postgres://lifeboat@db:5432/ops'),
     schema: z
       .string()
-      .regex(/^[a-z_][a-z0-9_]*$/, 'must be a plain lower-case name, like lifeboat')
+      .regex(SCHEMA_NAME, 'must be a plain lower-case name, like lifeboat')
       .optional(),
   }),
 ]);
