@@ -170,13 +170,10 @@ export class Engine {
   /** The providers of a service, as a run of `kind` would use them (checks use these too). */
   /**
    * The providers of a service, as a run of `kind` promoting `promote` would use them (checks use
-   * these too). A switchover's direction depends on who writes now: ask promoteFor first.
+   * these too); without `promote`, the providers' own default (the replica; the primary for a
+   * failback). A switchover's direction depends on who writes now: ask promoteFor first.
    */
-  providersFor(
-    service: Service,
-    kind: RunKind,
-    promote: NodeName = kind === 'failback' ? 'primary' : 'replica',
-  ): ServiceProviders {
+  providersFor(service: Service, kind: RunKind, promote?: NodeName): ServiceProviders {
     return this.deps.providersFor(service, kind, promote);
   }
 
