@@ -19,7 +19,7 @@ import { RUN_KINDS, type RunKind } from '../runbook/model.js';
 import { listRunsInFlight } from '../store/runs.js';
 import { orphanedRuns } from '../engine/executor-lease.js';
 import { formatTable, type Io } from './io.js';
-import { RUN_COLUMNS, runCells } from './store-commands.js';
+import { RUN_COLUMNS, runCells } from './runs-table.js';
 
 type Env = Record<string, string | undefined>;
 

@@ -15,11 +15,11 @@ import { copyToPostgres } from '../store/to-postgres.js';
 import { POSTGRES_URL, SCHEMA_NAME } from '../config/schema.js';
 import type { RunRecord } from '../store/runs.js';
 import path from 'node:path';
-import { assertNotRunning } from '../local/environment.js';
+import { assertNotRunning } from '../local/running.js';
 import { backupStore, restoreStore, type StoreCopy } from '../store/copy.js';
 import { formatTable, type Io } from './io.js';
+import { RUN_COLUMNS, runCells } from './runs-table.js';
 import { cliPersonName } from '../people.js';
-import { formatLocal } from '../time.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -190,22 +190,6 @@ function historyJson({ run, unprotected }: HistoryRow) {
     unprotected_seconds: unprotected ? Math.round(unprotected.seconds) : null,
     unprotected_ongoing: unprotected ? unprotected.ongoing : null,
   };
-}
-
-/** The columns every table of runs starts with. */
-export const RUN_COLUMNS = ['RUN', 'STARTED', 'BY', 'KIND', 'RUNBOOK', 'SERVICE', 'STATUS'];
-
-/** A run's first columns: the person by their account in cli.users, the time in this zone, named. */
-export function runCells(run: RunRecord, personName: (id: string) => string): string[] {
-  return [
-    run.id,
-    formatLocal(new Date(run.startedAt), undefined, 'minute'),
-    personName(run.startedBy),
-    run.kind,
-    run.runbook,
-    run.service ?? '-',
-    run.status,
-  ];
 }
 
 function historyTable(rows: HistoryRow[], personName: (id: string) => string): string {

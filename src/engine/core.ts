@@ -20,7 +20,7 @@ export interface EngineCore {
   clock: () => Date;
   runner: StepRunner;
   newId: (prefix: 'r' | 'a') => string;
-  loadRunbook: (name: string) => Runbook;
+  loadRunbook: (name: string) => Runbook | Promise<Runbook>;
 }
 
 /**

@@ -3,7 +3,6 @@
 
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { resolveRunbookByName } from '../runbook/library.js';
 import { createServiceProviders, type ProviderOptions } from '../providers/index.js';
 import { openStoreAt } from '../store/open.js';
 import type { ActionRegistry } from '../actions/registry.js';
@@ -22,7 +21,9 @@ export async function createEngine(
   return new Engine({
     store,
     config,
-    loadRunbook: (name) => resolveRunbookByName(name, config.runbooksDir),
+    // The markdown parser is loaded when a run starts or a plan is shown, not for `run status`.
+    loadRunbook: async (name) =>
+      (await import('../runbook/library.js')).resolveRunbookByName(name, config.runbooksDir),
     providersFor: (service, kind, promote) =>
       createServiceProviders(service, kind, { ...options.providers, promote }),
     actions: options.actions,

@@ -57,7 +57,7 @@ import type { NodeName } from '../providers/types.js';
 export interface EngineDeps {
   store: Store;
   config: Config;
-  loadRunbook: (name: string) => Runbook;
+  loadRunbook: (name: string) => Runbook | Promise<Runbook>;
   providersFor: ProvidersFor;
   actions?: ActionRegistry;
   clock?: () => Date;
@@ -136,7 +136,7 @@ export class Engine {
     serviceName: string | null,
     kind: RunKind,
   ): Promise<{ runbook: Runbook; lines: string[] }> {
-    const runbook = this.deps.loadRunbook(runbookName);
+    const runbook = await this.deps.loadRunbook(runbookName);
     const service = resolveService(this.core, runbook, serviceName, kind);
     const providers = this.deps.providersFor(
       service,

@@ -23,7 +23,7 @@ import {
 import type { EngineEvent } from './events.js';
 
 export async function startRunChange(core: EngineCore, input: StartRunInput): Promise<Change> {
-  const runbook = core.loadRunbook(input.runbook);
+  const runbook = await core.loadRunbook(input.runbook);
   const kind = input.kind ?? runbook.kind;
   const service = resolveService(core, runbook, input.service ?? null, kind);
   const mutates = changesInfrastructure(runbook, kind);

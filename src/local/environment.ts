@@ -27,7 +27,7 @@ import {
   type PostgresPair,
   type PostgresServer,
 } from '../providers/postgres/servers.js';
-import { isAlive } from '../pid.js';
+import { assertNotRunning } from './running.js';
 
 const run = promisify(execFile);
 
@@ -266,27 +266,6 @@ async function pgRootFor(dir: string): Promise<string> {
   if (reachable) return inside;
   const id = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 12);
   return path.join('/var/tmp', `lifeboat-pg-${id}`);
-}
-
-/**
- * Local mode running from this checkout (its marker, .lifeboat/running.json, names a live
- * process): refuses `what` with the console's URL and how to stop it — never "local reset", which
- * would wipe the running instance's data.
- */
-export function assertNotRunning(dir: string, what: string): void {
-  const markerFile = path.join(dir, 'running.json');
-  if (!existsSync(markerFile)) return;
-  let running: { pid?: number; url?: string };
-  try {
-    running = JSON.parse(readFileSync(markerFile, 'utf8')) as typeof running;
-  } catch {
-    return;
-  }
-  if (!running.pid || running.pid === process.pid || !isAlive(running.pid)) return;
-  throw new ConfigError(
-    '',
-    `local mode is running from this checkout (process ${running.pid}${running.url ? `, console at ${running.url}` : ''}), so lifeboat will not ${what}: use that one, or stop it first (Ctrl-C in its terminal, or kill ${running.pid}).${what === 'start another' ? ' Do not run "lifeboat local reset" while it runs: that wipes its databases.' : ''}`,
-  );
 }
 
 async function assertPortFree(port: number, name: string): Promise<void> {

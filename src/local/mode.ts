@@ -20,7 +20,6 @@ import {
   killPrimary,
   partitionPrimary,
   rebuildOldPrimary,
-  assertNotRunning,
   dumpToStore,
   LOCAL_BUCKET,
   rebuildPair,
@@ -28,6 +27,7 @@ import {
   type LocalEnvironment,
 } from './environment.js';
 import { freePort } from '../providers/postgres/servers.js';
+import { assertNotRunning, runningMarkerOf } from './running.js';
 import { currentOsIdentity, osAccountOf } from '../people.js';
 import { S3RVER_CREDENTIALS } from '../providers/aws/s3.js';
 import { checkReplication, classifyNodes } from '../checks/lag.js';
@@ -73,7 +73,7 @@ export interface LocalMode {
 
 export async function startLocalMode(options: LocalModeOptions): Promise<LocalMode> {
   const print = options.print ?? (() => undefined);
-  const markerFile = path.join(options.dir, 'running.json');
+  const markerFile = runningMarkerOf(options.dir);
   assertNotRunning(options.dir, 'start another');
   const savedFile = path.join(options.dir, 'console.json');
   const workspace = new Workspace(PEOPLE, readSaved(savedFile));
