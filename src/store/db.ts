@@ -3,6 +3,7 @@
 // survive a power cut), the schema brought up to date on open. Refuses a store written by a newer
 // lifeboat instead of guessing at its tables.
 
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -63,6 +64,7 @@ export function openStore(file: string, options: OpenStoreOptions = {}): SqliteS
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    db.function('sha256_hex', { deterministic: true }, (text) => sha256Hex(String(text)));
     const version = migrate(db, file, migrations, clock);
     return new SqliteBackend(db, file, version);
   } catch (error) {
@@ -191,6 +193,11 @@ class SqliteBackend implements SqliteStore {
     if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
     return statement;
   }
+}
+
+/** The SHA-256 of a text, in hex: how the store names content it keeps once (runbook snapshots). */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** The schema version this lifeboat writes. */

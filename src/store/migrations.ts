@@ -365,4 +365,26 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "the audit log by subject: a step's approving votes are read from it without a scan",
     sql: `CREATE INDEX audit_log_by_subject ON audit_log (subject, action);`,
   },
+  {
+    version: 15,
+    name: 'runbook snapshots stored once per content, not once per run',
+    // sha256_hex is registered on every connection (db.ts): the hash of the snapshot's JSON text.
+    sql: `
+      CREATE TABLE runbook_snapshots (
+        hash TEXT PRIMARY KEY,
+        body TEXT NOT NULL
+      );
+      CREATE TRIGGER runbook_snapshots_no_update BEFORE UPDATE ON runbook_snapshots BEGIN
+        SELECT RAISE(ABORT, 'runbook_snapshots is append-only');
+      END;
+      CREATE TRIGGER runbook_snapshots_no_delete BEFORE DELETE ON runbook_snapshots BEGIN
+        SELECT RAISE(ABORT, 'runbook_snapshots is append-only');
+      END;
+      INSERT OR IGNORE INTO runbook_snapshots (hash, body)
+        SELECT sha256_hex(runbook_snapshot), runbook_snapshot FROM runs ORDER BY rowid;
+      ALTER TABLE runs ADD COLUMN runbook_hash TEXT REFERENCES runbook_snapshots (hash);
+      UPDATE runs SET runbook_hash = sha256_hex(runbook_snapshot);
+      ALTER TABLE runs DROP COLUMN runbook_snapshot;
+    `,
+  },
 ];

@@ -238,4 +238,24 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     name: "the audit log by subject: a step's approving votes are read from it without a scan",
     sql: `CREATE INDEX audit_log_by_subject ON audit_log (subject, action);`,
   },
+  {
+    version: 15,
+    name: 'runbook snapshots stored once per content, not once per run',
+    sql: `
+      CREATE TABLE runbook_snapshots (
+        hash TEXT COLLATE "C" PRIMARY KEY,
+        body TEXT NOT NULL
+      );
+      CREATE TRIGGER runbook_snapshots_append_only BEFORE UPDATE OR DELETE ON runbook_snapshots
+        FOR EACH ROW EXECUTE FUNCTION lifeboat_refuse('runbook_snapshots is append-only');
+      CREATE TRIGGER runbook_snapshots_no_truncate BEFORE TRUNCATE ON runbook_snapshots
+        FOR EACH STATEMENT EXECUTE FUNCTION lifeboat_refuse('runbook_snapshots is append-only');
+      INSERT INTO runbook_snapshots (hash, body)
+        SELECT DISTINCT encode(sha256(convert_to(runbook_snapshot, 'UTF8')), 'hex'), runbook_snapshot
+        FROM runs ON CONFLICT DO NOTHING;
+      ALTER TABLE runs ADD COLUMN runbook_hash TEXT REFERENCES runbook_snapshots (hash);
+      UPDATE runs SET runbook_hash = encode(sha256(convert_to(runbook_snapshot, 'UTF8')), 'hex');
+      ALTER TABLE runs DROP COLUMN runbook_snapshot;
+    `,
+  },
 ];

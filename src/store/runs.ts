@@ -3,7 +3,7 @@
 
 import type { NodeName } from '../providers/types.js';
 import type { Runbook, RunKind } from '../runbook/model.js';
-import type { Sql } from './db.js';
+import { sha256Hex, type Sql } from './db.js';
 
 export const RUN_STATUSES = ['running', 'waiting', 'succeeded', 'failed', 'aborted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -84,14 +84,24 @@ export function isInFlight(run: Pick<RunRecord, 'status'>): boolean {
 }
 
 export async function insertRun(db: Sql, run: NewRun): Promise<RunRecord> {
+  // The runbook as it is now, stored once per content: the runs of an unchanged runbook share it.
+  const snapshot = JSON.stringify(run.runbook);
+  const hash = sha256Hex(snapshot);
   await db.run(
-    `INSERT INTO runs (id, runbook, runbook_file, runbook_snapshot, service, kind, status, started_by,
+    `INSERT INTO runbook_snapshots (hash, body) SELECT ?, ?
+     WHERE NOT EXISTS (SELECT 1 FROM runbook_snapshots WHERE hash = ?)`,
+    hash,
+    snapshot,
+    hash,
+  );
+  await db.run(
+    `INSERT INTO runs (id, runbook, runbook_file, runbook_hash, service, kind, status, started_by,
                        started_at, impact_at, idempotency_key, promote, mutates, started_via)
      VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
     run.id,
     run.runbook.name,
     run.runbook.file,
-    JSON.stringify(run.runbook),
+    hash,
     run.service,
     run.kind,
     run.startedBy,
@@ -189,11 +199,12 @@ export async function listRunsHoldingLock(db: Sql, service: string): Promise<Run
 
 /** The runbook as it was when the run started. */
 export async function getRunbookSnapshot(db: Sql, id: string): Promise<Runbook | null> {
-  const row = await db.get<{ runbook_snapshot: string }>(
-    'SELECT runbook_snapshot FROM runs WHERE id = ?',
+  const row = await db.get<{ body: string }>(
+    `SELECT body FROM runs JOIN runbook_snapshots ON runbook_snapshots.hash = runs.runbook_hash
+     WHERE runs.id = ?`,
     id,
   );
-  return row ? (JSON.parse(row.runbook_snapshot) as Runbook) : null;
+  return row ? (JSON.parse(row.body) as Runbook) : null;
 }
 
 export async function getRun(db: Sql, id: string): Promise<RunRecord | null> {

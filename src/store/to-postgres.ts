@@ -12,6 +12,7 @@ import { openStoreAt } from './open.js';
 
 /** The tables in an order that respects their references; `instances` are live processes, not copied. */
 const TABLES = [
+  'runbook_snapshots',
   'runs',
   'run_steps',
   'step_events',

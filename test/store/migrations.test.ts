@@ -8,7 +8,7 @@ import { recordAuditEvent, verifyAuditLog } from '../../src/store/audit.js';
 import { openStore } from '../../src/store/db.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { parseRunbook } from '../../src/runbook/parse.js';
-import { insertRun, listRuns } from '../../src/store/runs.js';
+import { getRunbookSnapshot, insertRun, listRuns } from '../../src/store/runs.js';
 import { nodeTsArgs } from '../support/node-ts.js';
 import { waitFor } from '../support/pg-pair.js';
 import { makeTempDir } from '../support/tmp.js';
@@ -72,12 +72,55 @@ describe('the store', () => {
     const upgraded = openStore(file);
     expect(upgraded.version).toBe(MIGRATIONS.at(-1)!.version);
     expect((await listRuns(upgraded)).map((run) => run.id)).toEqual(['r-1']);
+    expect(await getRunbookSnapshot(upgraded, 'r-1')).toEqual(runbook);
     await recordAuditEvent(upgraded, {
       actor: 'system',
       action: 'store.upgraded',
       subject: 'store',
     });
     expect(await verifyAuditLog(upgraded)).toMatchObject({ ok: true, count: 1 });
+    await upgraded.close();
+  });
+
+  it('keeps one copy of each runbook snapshot when version 15 moves them out of the runs', async () => {
+    const file = path.join(makeTempDir(), 'lifeboat.db');
+    const old = openStore(file, { migrations: MIGRATIONS.filter((m) => m.version <= 14) });
+    insertOldRun(old.db, 'r-1', 'drill');
+    insertOldRun(old.db, 'r-2', 'drill');
+    const edited = parseRunbook(
+      '# Drill\n- Check the dashboards\n- Page the DBA',
+      'runbooks/drill.md',
+    );
+    old.db
+      .prepare("UPDATE runs SET runbook_snapshot = ? WHERE id = 'r-2'")
+      .run(JSON.stringify(edited));
+    insertOldRun(old.db, 'r-3', 'drill');
+    await old.close();
+
+    const upgraded = openStore(file);
+    const snapshots = () =>
+      (upgraded.db.prepare('SELECT count(*) AS n FROM runbook_snapshots').get() as { n: number }).n;
+    expect(snapshots()).toBe(2);
+    expect(await getRunbookSnapshot(upgraded, 'r-1')).toEqual(runbook);
+    expect(await getRunbookSnapshot(upgraded, 'r-2')).toEqual(edited);
+    expect(await getRunbookSnapshot(upgraded, 'r-3')).toEqual(runbook);
+    // A new run of an unchanged runbook shares the copy; the copies cannot be altered.
+    const at = new Date('2026-11-02T10:00:00Z');
+    await insertRun(upgraded, {
+      id: 'r-4',
+      runbook: edited,
+      service: 'payments-db',
+      kind: 'drill',
+      startedBy: 'U0ALICE',
+      startedAt: at,
+      impactAt: at,
+      idempotencyKey: 'k-4',
+    });
+    expect(snapshots()).toBe(2);
+    expect(await getRunbookSnapshot(upgraded, 'r-4')).toEqual(edited);
+    expect(() => upgraded.db.prepare("UPDATE runbook_snapshots SET body = '{}'").run()).toThrow(
+      /append-only/,
+    );
     await upgraded.close();
   });
 

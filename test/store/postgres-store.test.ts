@@ -4,6 +4,7 @@
 // dies and its standby is promoted mid-run, lifeboat finds the new primary and finishes the run.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
+import pg from 'pg';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../../src/config.js';
@@ -16,6 +17,8 @@ import type { Job } from '../../src/schedule/jobs.js';
 import { recordAuditEvents, verifyAuditLog } from '../../src/store/audit.js';
 import { LATEST_SCHEMA, type Store } from '../../src/store/db.js';
 import { openStoreAt } from '../../src/store/open.js';
+import { getRunbookSnapshot, insertRun } from '../../src/store/runs.js';
+import type { Runbook } from '../../src/runbook/model.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-schema.js';
 import { makeEngine, testClock, type TestClock } from '../support/engine.js';
@@ -113,6 +116,65 @@ describe('the PostgreSQL store', () => {
       { version: 99 },
     ]);
     await look!.close();
+  });
+
+  it('keeps one copy of each runbook snapshot when version 15 moves them out of the runs', async () => {
+    const schema = `lifeboat_${process.pid}_${++schemas}`;
+    const snapshot = { name: 'drill', file: 'runbooks/drill.md' };
+    const client = new pg.Client({ connectionString: server.server.url });
+    await client.connect();
+    try {
+      // A store as lifeboat left it at version 14: two runs of one runbook, one of an edit of it.
+      await client.query(`CREATE SCHEMA ${schema}; SET search_path TO ${schema}`);
+      await client.query(
+        'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+      );
+      for (const migration of POSTGRES_MIGRATIONS.filter((m) => m.version <= 14)) {
+        await client.query(migration.sql);
+        await client.query("INSERT INTO schema_migrations VALUES ($1, $2, 'then')", [
+          migration.version,
+          migration.name,
+        ]);
+      }
+      for (const [id, body] of [
+        ['r-1', JSON.stringify(snapshot)],
+        ['r-2', JSON.stringify({ ...snapshot, edited: true })],
+        ['r-3', JSON.stringify(snapshot)],
+      ])
+        await client.query(
+          `INSERT INTO runs (id, runbook, runbook_file, runbook_snapshot, kind, status, started_by, started_at, impact_at)
+           VALUES ($1, 'drill', 'runbooks/drill.md', $2, 'drill', 'succeeded', 'U0ALICE', '2026-11-01T10:00:00Z', '2026-11-01T10:00:00Z')`,
+          [id, body],
+        );
+    } finally {
+      await client.end();
+    }
+    const config = parseConfig(
+      configYaml(`{ url: "${server.server.url}", schema: ${schema} }`),
+      path.join(makeTempDir(), 'lifeboat.yml'),
+    );
+    const store = await openStoreAt(config.store);
+    expect(store.version).toBe(LATEST_SCHEMA);
+    expect(await store.get('SELECT count(*) AS n FROM runbook_snapshots')).toEqual({ n: 2 });
+    expect(await getRunbookSnapshot(store, 'r-1')).toEqual(snapshot);
+    expect(await getRunbookSnapshot(store, 'r-2')).toEqual({ ...snapshot, edited: true });
+    expect(await getRunbookSnapshot(store, 'r-3')).toEqual(snapshot);
+    // The same text hashes alike in both dialects: a run started now shares the migrated copy.
+    await insertRun(store, {
+      id: 'r-4',
+      runbook: snapshot as unknown as Runbook,
+      service: null,
+      kind: 'drill',
+      startedBy: 'U0ALICE',
+      startedAt: new Date('2026-11-02T10:00:00Z'),
+      impactAt: new Date('2026-11-02T10:00:00Z'),
+      idempotencyKey: null,
+    });
+    expect(await store.get('SELECT count(*) AS n FROM runbook_snapshots')).toEqual({ n: 2 });
+    await expect(store.run("UPDATE runbook_snapshots SET body = '{}'")).rejects.toThrow(
+      /append-only/,
+    );
+    await store.close();
   });
 
   it('gives one effect per command and counts each approval once with two instances on it', async () => {
