@@ -12,7 +12,12 @@ import type { Sql } from '../src/store/db.js';
 import { listInstances } from '../src/store/instances.js';
 import type { Schedule } from '../src/config.js';
 import { previousSlot } from '../src/schedule/cron-time.js';
-import { lastDoneRun, listRuns, listRunsInFlight, type RunRecord } from '../src/store/runs.js';
+import {
+  lastDoneRun,
+  lastRunOfEachKind,
+  listRunsInFlight,
+  type RunRecord,
+} from '../src/store/runs.js';
 import { pickService } from './failover.js';
 import { nextDue } from './schedule.js';
 import { needEngine, type Command, type Reply } from './command.js';
@@ -28,6 +33,7 @@ export const status: Command<Reply> = {
         : [pickService(args, context, status.usage)];
     const lines: string[] = [];
     const alarms: string[] = [];
+    const backups = await latestResults(context.store, 'backups');
     for (const name of names) {
       const service = context.config.services[name]!;
       const engine = needEngine(context);
@@ -39,9 +45,7 @@ export const status: Command<Reply> = {
       );
       if (['TWO PRIMARIES', 'UNPROTECTED', 'NO WRITER'].includes(replication.state))
         alarms.push(`${name}: ${replication.state}`);
-      const backup = (await latestResults(context.store, 'backups')).find(
-        (result) => result.service === name,
-      );
+      const backup = backups.find((result) => result.service === name);
       lines.push(
         `*${name}* — RTO ${formatDuration(service.rtoSeconds)}, RPO ${formatDuration(service.rpoSeconds)}`,
         `• replication: ${escape(replication.summary).replace(/^(TWO PRIMARIES|UNPROTECTED|NO WRITER)/, '*$1*')}`,
@@ -55,11 +59,9 @@ export const status: Command<Reply> = {
         lines.push(
           `• in flight: ${run.kind} \`${run.id}\` (${run.status}), started by <@${run.startedBy}>, ${await walkerText(context.store, run.id, context.clock())}`,
         );
-      const recent = (await listRuns(context.store, 200)).filter(
-        (run) => run.service === name && run.finishedAt,
-      );
+      const lastRuns = await lastRunOfEachKind(context.store, name);
       for (const kind of RUN_KINDS) {
-        const last = recent.find((run) => run.kind === kind);
+        const last = lastRuns.find((run) => run.kind === kind);
         lines.push(
           `• last ${kind}: ${last ? `${last.finishedAt!.slice(0, 10)} ${last.status}${last.rtoSeconds === null ? '' : `, RTO ${formatDuration(last.rtoSeconds)}`}` : 'never'}`,
         );

@@ -262,12 +262,14 @@ function issueToError(issues: z.core.$ZodIssue[], raw: unknown, file: string): C
   const value = valueAt(raw, issue.path);
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
-    const hint = closestNames(key, KNOWN_KEYS)[0];
-    return new ConfigError(
-      formatKeyPath([...issue.path, key]),
-      `unknown key${hint ? ` (did you mean ${hint}?)` : ''}`,
-      file,
-    );
+    // Never "did you mean" the key itself: one lifeboat knows elsewhere is misplaced, not misspelled.
+    const closest = closestNames(key, KNOWN_KEYS).find((name) => name !== key);
+    const hint = closest
+      ? ` (did you mean ${closest}?)`
+      : KNOWN_KEYS.includes(key)
+        ? ` (${key} belongs elsewhere in lifeboat.yml, not here)`
+        : '';
+    return new ConfigError(formatKeyPath([...issue.path, key]), `unknown key${hint}`, file);
   }
   const expected = requirement(issue);
   if (value === undefined) {

@@ -142,6 +142,19 @@ describe('config errors name the key path, the value and what was expected', () 
     );
   });
 
+  it('a key lifeboat knows, in the wrong place', () => {
+    expect(
+      configError(
+        `schedules:\n  - { name: drill, cron: "0 10 1 * *", remind: dr-test, channel: C0DRILLS }\n${minimalService}`,
+      ),
+    ).toContain(
+      'schedules[0].channel: unknown key (channel belongs elsewhere in lifeboat.yml, not here)',
+    );
+    expect(configError(`runbooks: ./runbooks\n${minimalService}`)).toContain(
+      'runbooks: unknown key (did you mean runbooks_dir?)',
+    );
+  });
+
   it('turning off the two-person rule', () => {
     expect(configError(`approvals: { required: 0 }\n${minimalService}`)).toContain(
       'approvals.required: 0 must be at least 1: the two-person rule cannot be turned off',

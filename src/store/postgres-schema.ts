@@ -258,4 +258,12 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runs DROP COLUMN runbook_snapshot;
     `,
   },
+  {
+    version: 16,
+    name: "runs by service and kind, and by runbook: status finds each kind's last run, and each DR test's, without a scan",
+    sql: `
+      CREATE INDEX runs_last_by_kind ON runs (service, kind, finished_at);
+      CREATE INDEX runs_by_runbook ON runs (runbook, finished_at);
+    `,
+  },
 ];

@@ -2,7 +2,7 @@
 // read them.
 
 import type { NodeName } from '../providers/types.js';
-import type { Runbook, RunKind } from '../runbook/model.js';
+import { RUN_KINDS, type Runbook, type RunKind } from '../runbook/model.js';
 import { sha256Hex, type Sql } from './db.js';
 
 export const RUN_STATUSES = ['running', 'waiting', 'succeeded', 'failed', 'aborted'] as const;
@@ -225,6 +225,21 @@ export async function lastDoneRun(db: Sql, runbook: string): Promise<RunRecord |
     runbook,
   );
   return row ? toRecord(row) : null;
+}
+
+/**
+ * The newest finished run of each kind for a service, however long ago (a quarterly drill is not
+ * among the last 200 runs of a team with 50 services): one index seek per kind.
+ */
+export async function lastRunOfEachKind(db: Sql, service: string): Promise<RunRecord[]> {
+  const newest = (kind: number) =>
+    `SELECT * FROM (SELECT ${RUN_FIELDS} FROM runs WHERE service = ? AND kind = ? AND finished_at IS NOT NULL
+       ORDER BY finished_at DESC LIMIT 1) AS k${kind}`;
+  const rows = await db.all<RunRow>(
+    RUN_KINDS.map((_, i) => newest(i)).join(' UNION ALL '),
+    ...RUN_KINDS.flatMap((kind) => [service, kind]),
+  );
+  return rows.map(toRecord);
 }
 
 /** Newest first. */

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { status } from '../../commands/status.js';
 import { registerInstance, removeInstance, touchInstance } from '../../src/store/instances.js';
 import { makeEngine, postgresConfig } from '../support/engine.js';
+import { parseRunbook } from '../../src/runbook/parse.js';
+import type { RunKind } from '../../src/runbook/model.js';
+import { finishRun, insertRun } from '../../src/store/runs.js';
 
 describe('/dr status', () => {
   it('shows lag (or why it is unknown), the last run of each kind and when each DR test is next due', async () => {
@@ -69,6 +72,55 @@ describe('/dr status', () => {
       engine: t.engine,
     })) as { text: string };
     expect(after.text).toMatch(/• `dr-test`: done for this period; last run 2026-11-24 03:00;/);
+  });
+
+  it("finds each kind's last run of a service however many runs of other services came after it", async () => {
+    const t = await makeEngine({
+      runbooks: { drill: '# Drill\n- Look\n' },
+      configYaml: postgresConfig(
+        'postgres://postgres@127.0.0.1:1/postgres',
+        'postgres://postgres@127.0.0.1:2/postgres',
+      ),
+    });
+    const runbook = parseRunbook('# Drill\n- Look\n', 'runbooks/drill.md');
+    const run = async (id: string, service: string, kind: RunKind, at: string) => {
+      await insertRun(t.store, {
+        id,
+        runbook,
+        service,
+        kind,
+        startedBy: 'U0ALICE',
+        startedAt: new Date(at),
+        impactAt: new Date(at),
+        idempotencyKey: null,
+      });
+      await finishRun(t.store, id, {
+        status: 'succeeded',
+        finishedAt: new Date(Date.parse(at) + 600_000),
+        rtoSeconds: 600,
+      });
+    };
+    await run('r-failover', 'payments-db', 'failover', '2026-01-10T10:00:00Z');
+    await run('r-drill', 'payments-db', 'drill', '2026-02-10T10:00:00Z');
+    await t.store.transaction(async () => {
+      for (let i = 0; i < 250; i++)
+        await run(
+          `r-other-${i}`,
+          'ledger-db',
+          'drill',
+          `2026-03-01T${String(i % 24).padStart(2, '0')}:00:00Z`,
+        );
+    });
+    const { text } = (await status.run(['payments-db'], {
+      config: t.config,
+      store: t.store,
+      user: 'U0ALICE',
+      clock: t.clock,
+      engine: t.engine,
+    })) as { text: string };
+    expect(text).toContain('• last failover: 2026-01-10 succeeded, RTO 10m');
+    expect(text).toContain('• last drill: 2026-02-10 succeeded, RTO 10m');
+    expect(text).toContain('• last failback: never');
   });
 
   it('shows which instance walks each run in flight and when each instance was last seen', async () => {
