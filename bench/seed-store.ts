@@ -42,7 +42,6 @@ import {
   type AuditEvent,
 } from '../src/store/audit.js';
 import { openStore, type Store } from '../src/store/db.js';
-import { openStoreAt } from '../src/store/open.js';
 import { finishRun, insertRun } from '../src/store/runs.js';
 import { copyToPostgres } from '../src/store/to-postgres.js';
 import { formatRatio, formatSummary } from './stats.js';
