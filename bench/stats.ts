@@ -16,13 +16,18 @@ export function summarize(values: number[]): Summary {
   };
 }
 
+/** Whole numbers, or two decimals below 10 (a 0.3 ms query is not "0 ms"). */
+function figure(value: number): string {
+  return value < 10 ? value.toFixed(2) : value.toFixed(0);
+}
+
 export function formatSummary(label: string, values: number[], unit = 'ms'): string {
   const { min, median, max } = summarize(values);
-  return `  ${label.padEnd(58)} min ${min.toFixed(0)} / median ${median.toFixed(0)} / max ${max.toFixed(0)} ${unit}`;
+  return `  ${label.padEnd(58)} min ${figure(min)} / median ${figure(median)} / max ${figure(max)} ${unit}`;
 }
 
 export function formatRatio(ours: number[], baseline: number[]): string {
   const a = summarize(ours).median;
   const b = summarize(baseline).median;
-  return `  ratio of medians ${(a / b).toFixed(2)}x (${(a - b).toFixed(0)} ms added)`;
+  return `  ratio of medians ${(a / b).toFixed(2)}x (${figure(a - b)} ms added)`;
 }

@@ -27,7 +27,11 @@ export const backups: Command<Reply> = {
               : createServiceProviders,
             context.clock(),
           )
-        : await latestResults(context.store, 'backups');
+        : await latestResults(
+            context.store,
+            'backups',
+            withBackups.map((service) => service.name),
+          );
     const checked = new Set(results.map((result) => result.service));
     const never = withBackups
       .filter((service) => !checked.has(service.name))

@@ -31,42 +31,47 @@ export const status: Command<Reply> = {
       args.length === 0
         ? Object.keys(context.config.services)
         : [pickService(args, context, status.usage)];
-    const lines: string[] = [];
-    const alarms: string[] = [];
-    const backups = await latestResults(context.store, 'backups');
-    for (const name of names) {
-      const service = context.config.services[name]!;
-      const engine = needEngine(context);
-      const replication = await checkReplication(
-        service,
-        (promote) => engine.providersFor(service, 'failover', promote).database!,
-        context.store,
-        context.clock(),
-      );
-      if (['TWO PRIMARIES', 'UNPROTECTED', 'NO WRITER'].includes(replication.state))
-        alarms.push(`${name}: ${replication.state}`);
-      const backup = backups.find((result) => result.service === name);
-      lines.push(
-        `*${name}* — RTO ${formatDuration(service.rtoSeconds)}, RPO ${formatDuration(service.rpoSeconds)}`,
-        `• replication: ${escape(replication.summary).replace(/^(TWO PRIMARIES|UNPROTECTED|NO WRITER)/, '*$1*')}`,
-      );
-      if (service.backups) {
-        lines.push(
-          `• backups: ${backup ? `${backup.ok ? 'ok' : 'FAILING'} — ${clip(backup.summary, 1000)} (checked ${backup.at.slice(0, 16).replace('T', ' ')} UTC)` : 'never checked: /dr backups check'}`,
+    const backups = await latestResults(context.store, 'backups', names);
+    const engine = needEngine(context);
+    // Every service at once: a database that does not answer delays its own lines, not the rest.
+    const sections = await Promise.all(
+      names.map(async (name) => {
+        const service = context.config.services[name]!;
+        const replication = await checkReplication(
+          service,
+          (promote) => engine.providersFor(service, 'failover', promote).database!,
+          context.store,
+          context.clock(),
         );
-      }
-      for (const run of await listRunsInFlight(context.store, name))
-        lines.push(
-          `• in flight: ${run.kind} \`${run.id}\` (${run.status}), started by <@${run.startedBy}>, ${await walkerText(context.store, run.id, context.clock())}`,
-        );
-      const lastRuns = await lastRunOfEachKind(context.store, name);
-      for (const kind of RUN_KINDS) {
-        const last = lastRuns.find((run) => run.kind === kind);
-        lines.push(
-          `• last ${kind}: ${last ? `${last.finishedAt!.slice(0, 10)} ${last.status}${last.rtoSeconds === null ? '' : `, RTO ${formatDuration(last.rtoSeconds)}`}` : 'never'}`,
-        );
-      }
-    }
+        const alarm = ['TWO PRIMARIES', 'UNPROTECTED', 'NO WRITER'].includes(replication.state)
+          ? `${name}: ${replication.state}`
+          : null;
+        const backup = backups.find((result) => result.service === name);
+        const lines = [
+          `*${name}* — RTO ${formatDuration(service.rtoSeconds)}, RPO ${formatDuration(service.rpoSeconds)}`,
+          `• replication: ${escape(replication.summary).replace(/^(TWO PRIMARIES|UNPROTECTED|NO WRITER)/, '*$1*')}`,
+        ];
+        if (service.backups) {
+          lines.push(
+            `• backups: ${backup ? `${backup.ok ? 'ok' : 'FAILING'} — ${clip(backup.summary, 1000)} (checked ${backup.at.slice(0, 16).replace('T', ' ')} UTC)` : 'never checked: /dr backups check'}`,
+          );
+        }
+        for (const run of await listRunsInFlight(context.store, name))
+          lines.push(
+            `• in flight: ${run.kind} \`${run.id}\` (${run.status}), started by <@${run.startedBy}>, ${await walkerText(context.store, run.id, context.clock())}`,
+          );
+        const lastRuns = await lastRunOfEachKind(context.store, name);
+        for (const kind of RUN_KINDS) {
+          const last = lastRuns.find((run) => run.kind === kind);
+          lines.push(
+            `• last ${kind}: ${last ? `${last.finishedAt!.slice(0, 10)} ${last.status}${last.rtoSeconds === null ? '' : `, RTO ${formatDuration(last.rtoSeconds)}`}` : 'never'}`,
+          );
+        }
+        return { lines, alarm };
+      }),
+    );
+    const lines = sections.flatMap((section) => section.lines);
+    const alarms = sections.flatMap((section) => (section.alarm ? [section.alarm] : []));
     const reminders = context.config.schedules.filter(
       (entry): entry is Schedule & { remind: string } => entry.remind !== null,
     );

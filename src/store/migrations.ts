@@ -389,10 +389,11 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 16,
-    name: "runs by service and kind, and by runbook: status finds each kind's last run, and each DR test's, without a scan",
+    name: "status without a scan: each kind's last run of a service, each DR test's, each check's newest result",
     sql: `
       CREATE INDEX runs_last_by_kind ON runs (service, kind, finished_at);
       CREATE INDEX runs_by_runbook ON runs (runbook, finished_at);
+      CREATE INDEX check_results_newest ON check_results (check_name, service, id);
     `,
   },
 ];

@@ -52,7 +52,7 @@ describe('the backup check', () => {
       new Date(now.getTime() + 7 * 3600_000),
       'payments-db',
     );
-    const latest = await latestResults(store, 'backups');
+    const latest = await latestResults(store, 'backups', ['orders-db', 'payments-db', 'ledger-db']);
     expect(latest.map((r) => [r.service, r.ok])).toEqual([
       ['orders-db', false],
       ['payments-db', false],
