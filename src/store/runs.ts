@@ -88,11 +88,9 @@ export async function insertRun(db: Sql, run: NewRun): Promise<RunRecord> {
   const snapshot = JSON.stringify(run.runbook);
   const hash = sha256Hex(snapshot);
   await db.run(
-    `INSERT INTO runbook_snapshots (hash, body) SELECT ?, ?
-     WHERE NOT EXISTS (SELECT 1 FROM runbook_snapshots WHERE hash = ?)`,
+    'INSERT INTO runbook_snapshots (hash, body) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING',
     hash,
     snapshot,
-    hash,
   );
   await db.run(
     `INSERT INTO runs (id, runbook, runbook_file, runbook_hash, service, kind, status, started_by,
