@@ -246,14 +246,14 @@ async function measure(label: string, yaml: string): Promise<void> {
     async () => {
       n += 1;
       const run = await engine.startRun({
-        key: `bench-start-${process.pid}-${n}`,
+        key: `bench-start-${label}-${process.pid}-${n}`,
         actor: { user: 'U0ALICE' },
         runbook: 'tabletop-region-outage',
         service: 'payments-db',
       });
       await engine.idle();
       await engine.abortRun({
-        key: `bench-abort-${process.pid}-${n}`,
+        key: `bench-abort-${label}-${process.pid}-${n}`,
         actor: { user: 'U0ALICE' },
         runId: run.runId,
         reason: 'bench',
