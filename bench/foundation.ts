@@ -20,35 +20,12 @@ import {
   type AuditEvent,
 } from '../src/store/audit.js';
 import { openStore, type Db } from '../src/store/db.js';
-import { formatRatio, formatSummary, summarize } from './stats.js';
+import { alternate, formatRatio, formatSummary, summarize, timeMs } from './stats.js';
 
 const EVENTS = Number(process.argv[2] ?? 100_000);
 const BATCH = 1000;
 const ROUNDS = 7;
 const HEX64 = 'f'.repeat(64);
-
-async function timeMs(fn: () => unknown): Promise<number> {
-  const start = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
-/** Both sides `rounds` times, alternating, after one warm-up of each; the timings of each side. */
-async function alternate(
-  rounds: number,
-  ours: () => unknown,
-  bare: () => unknown,
-): Promise<[number[], number[]]> {
-  await ours();
-  await bare();
-  const a: number[] = [];
-  const b: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    a.push(await timeMs(ours));
-    b.push(await timeMs(bare));
-  }
-  return [a, b];
-}
 
 function bigRunbook(steps: number): string {
   const actions = ['db.check-lag', 'http.check', 'wait', 'notify', 'dns.verify'];

@@ -44,7 +44,7 @@ import {
 import { openStore, type Store } from '../src/store/db.js';
 import { finishRun, insertRun } from '../src/store/runs.js';
 import { copyToPostgres } from '../src/store/to-postgres.js';
-import { formatRatio, formatSummary } from './stats.js';
+import { alternate, formatRatio, formatSummary } from './stats.js';
 
 const argv = process.argv.slice(2);
 const option = (name: string) => {
@@ -192,12 +192,6 @@ function seconds(since: number): string {
   return `${((Date.now() - since) / 1000).toFixed(1)} s`;
 }
 
-async function time(work: () => unknown): Promise<number> {
-  const start = process.hrtime.bigint();
-  await work();
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
 /** Alternates `ours` with `bare` for ROUNDS rounds after a warm-up; prints both and the ratio. */
 async function compare(
   label: string,
@@ -205,14 +199,7 @@ async function compare(
   bareLabel: string,
   bare: () => unknown,
 ): Promise<void> {
-  await ours();
-  await bare();
-  const a: number[] = [];
-  const b: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    a.push(await time(ours));
-    b.push(await time(bare));
-  }
+  const [a, b] = await alternate(ROUNDS, ours, bare);
   console.log(formatSummary(label, a));
   console.log(formatSummary(bareLabel, b));
   console.log(formatRatio(a, b));

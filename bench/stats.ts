@@ -31,3 +31,27 @@ export function formatRatio(ours: number[], baseline: number[]): string {
   const b = summarize(baseline).median;
   return `  ratio of medians ${(a / b).toFixed(2)}x (${figure(a - b)} ms added)`;
 }
+
+/** How long `fn` takes, in milliseconds. */
+export async function timeMs(fn: () => unknown): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** Both sides `rounds` times, alternating, after one warm-up of each; the timings of each side. */
+export async function alternate(
+  rounds: number,
+  ours: () => unknown,
+  bare: () => unknown,
+): Promise<[number[], number[]]> {
+  await ours();
+  await bare();
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    a.push(await timeMs(ours));
+    b.push(await timeMs(bare));
+  }
+  return [a, b];
+}

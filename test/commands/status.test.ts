@@ -1,10 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { status } from '../../commands/status.js';
 import { registerInstance, removeInstance, touchInstance } from '../../src/store/instances.js';
-import { makeEngine, postgresConfig } from '../support/engine.js';
+import { makeEngine, postgresConfig, type TestEngine } from '../support/engine.js';
 import { parseRunbook } from '../../src/runbook/parse.js';
 import type { RunKind } from '../../src/runbook/model.js';
 import { finishRun, insertRun } from '../../src/store/runs.js';
+
+/** What /dr status answers Alice, as text. */
+async function statusText(t: TestEngine, args: string[] = []): Promise<string> {
+  const reply = await status.run(args, {
+    config: t.config,
+    store: t.store,
+    user: 'U0ALICE',
+    clock: t.clock,
+    engine: t.engine,
+  });
+  return (reply as { text: string }).text;
+}
 
 describe('/dr status', () => {
   it('shows lag (or why it is unknown), the last run of each kind and when each DR test is next due', async () => {
@@ -12,14 +24,7 @@ describe('/dr status', () => {
       runbooks: { drill: '# Drill\n- Look\n', 'dr-test': '# DR test\n- Fail over\n' },
       configYaml: `slack: { channel: C0DROPS }\n${postgresConfig('postgres://postgres@127.0.0.1:1/postgres', 'postgres://postgres@127.0.0.1:2/postgres')}schedules:\n  - { name: annual-full-failover, cron: "0 10 15 3 *", remind: dr-test }\n`,
     });
-    const reply = await status.run([], {
-      config: t.config,
-      store: t.store,
-      user: 'U0ALICE',
-      clock: t.clock,
-      engine: t.engine,
-    });
-    const text = (reply as { text: string }).text;
+    const text = await statusText(t);
     expect(text).toContain('*payments-db* — RTO 15m, RPO 1m');
     expect(text).toContain(
       '• replication: *NO WRITER* since 2026-11-24 03:00 UTC: primary 127.0.0.1:1 does not answer: cannot connect',
@@ -48,14 +53,8 @@ describe('/dr status', () => {
       status: 'succeeded',
       rtoSeconds: null,
     });
-    const afterSkip = (await status.run([], {
-      config: t.config,
-      store: t.store,
-      user: 'U0ALICE',
-      clock: t.clock,
-      engine: t.engine,
-    })) as { text: string };
-    expect(afterSkip.text).toMatch(/• `dr-test`: \*OVERDUE\*/);
+    const afterSkip = await statusText(t);
+    expect(afterSkip).toMatch(/• `dr-test`: \*OVERDUE\*/);
 
     const { runId } = await t.engine.startRun({
       key: 'k',
@@ -64,14 +63,8 @@ describe('/dr status', () => {
     });
     await t.engine.completeStep({ key: 'd', actor: { user: 'U0ALICE' }, runId, stepIndex: 0 });
     await t.engine.idle();
-    const after = (await status.run([], {
-      config: t.config,
-      store: t.store,
-      user: 'U0ALICE',
-      clock: t.clock,
-      engine: t.engine,
-    })) as { text: string };
-    expect(after.text).toMatch(/• `dr-test`: done for this period; last run 2026-11-24 03:00;/);
+    const after = await statusText(t);
+    expect(after).toMatch(/• `dr-test`: done for this period; last run 2026-11-24 03:00;/);
   });
 
   it("finds each kind's last run of a service however many runs of other services came after it", async () => {
@@ -111,13 +104,7 @@ describe('/dr status', () => {
           `2026-03-01T${String(i % 24).padStart(2, '0')}:00:00Z`,
         );
     });
-    const { text } = (await status.run(['payments-db'], {
-      config: t.config,
-      store: t.store,
-      user: 'U0ALICE',
-      clock: t.clock,
-      engine: t.engine,
-    })) as { text: string };
+    const text = await statusText(t, ['payments-db']);
     expect(text).toContain('• last failover: 2026-01-10 succeeded, RTO 10m');
     expect(text).toContain('• last drill: 2026-02-10 succeeded, RTO 10m');
     expect(text).toContain('• last failback: never');
@@ -132,16 +119,7 @@ describe('/dr status', () => {
       ),
       executorId: 'eu-west-1a:4242:abcdef',
     });
-    const show = async () =>
-      (
-        (await status.run([], {
-          config: t.config,
-          store: t.store,
-          user: 'U0ALICE',
-          clock: t.clock,
-          engine: t.engine,
-        })) as { text: string }
-      ).text;
+    const show = () => statusText(t);
     expect(await show()).toContain(
       '*Instances*\n• none serving this store (the bot is not running)',
     );
