@@ -10,3 +10,11 @@ export const RUN_KINDS = [
   'restore-test',
 ] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
+
+/**
+ * The node a run of `kind` promotes as configured: a failback the primary, every other kind the
+ * replica. A switchover asks the store which node writes now first (engine/direction.ts).
+ */
+export function configuredTarget(kind: RunKind): 'primary' | 'replica' {
+  return kind === 'failback' ? 'primary' : 'replica';
+}

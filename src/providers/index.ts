@@ -3,7 +3,7 @@
 // promotes whichever node is not the writer now.
 
 import type { Service } from '../config.js';
-import type { RunKind } from '../runbook/model.js';
+import { configuredTarget, type RunKind } from '../run-kind.js';
 import type { NodeName, ServiceProviders } from './types.js';
 import { createRoutingControlProvider } from './aws/arc.js';
 import { createRdsProvider } from './aws/rds.js';
@@ -28,7 +28,7 @@ export function createServiceProviders(
   options: ProviderOptions = {},
 ): ServiceProviders {
   if (!service) return { database: null, dns: null, backups: null };
-  const promote = options.promote ?? (kind === 'failback' ? 'primary' : 'replica');
+  const promote = options.promote ?? configuredTarget(kind);
   const state = promote === 'primary' ? 'Off' : 'On';
   const requestHandler = apiHandler(options.awsTimeouts);
   const database =

@@ -2,7 +2,8 @@
 // read them.
 
 import type { NodeName } from '../providers/types.js';
-import { RUN_KINDS, type Runbook, type RunKind } from '../runbook/model.js';
+import { configuredTarget, RUN_KINDS, type RunKind } from '../run-kind.js';
+import type { Runbook } from '../runbook/model.js';
 import { sha256Hex, type Sql } from './db.js';
 
 export const RUN_STATUSES = ['running', 'waiting', 'succeeded', 'failed', 'aborted'] as const;
@@ -106,7 +107,7 @@ export async function insertRun(db: Sql, run: NewRun): Promise<RunRecord> {
     run.startedAt.toISOString(),
     run.impactAt.toISOString(),
     run.idempotencyKey,
-    run.promote ?? (run.kind === 'failback' ? 'primary' : 'replica'),
+    run.promote ?? configuredTarget(run.kind),
     run.mutates ? 1 : 0,
     run.startedVia ?? null,
   );
