@@ -8,7 +8,7 @@ import { assessNewestBackup } from '../actions/backup/verify.js';
 import type { ServiceProviders } from '../actions/types.js';
 import type { RunKind } from '../runbook/model.js';
 import { formatDuration } from '../duration.js';
-import type { Sql } from '../store/db.js';
+import { allOfEach, type Sql } from '../store/db.js';
 
 export interface CheckResult {
   check: string;
@@ -64,27 +64,19 @@ export async function latestResults(
   check: string,
   services: readonly string[],
 ): Promise<CheckResult[]> {
-  const newest = (i: number) =>
-    `SELECT * FROM (SELECT check_name, service, ok, summary, details, at FROM check_results
-       WHERE check_name = ? AND service = ? ORDER BY id DESC LIMIT 1) AS s${i}`;
-  const rows: {
+  const rows = await allOfEach<{
     check_name: string;
     service: string;
     ok: number;
     summary: string;
     details: string;
     at: string;
-  }[] = [];
-  // In slices: a compound SELECT has a limit on its parts (500 in SQLite).
-  for (let first = 0; first < services.length; first += 100) {
-    const slice = services.slice(first, first + 100);
-    rows.push(
-      ...(await db.all<(typeof rows)[number]>(
-        slice.map((_, i) => newest(i)).join(' UNION ALL '),
-        ...slice.flatMap((service) => [check, service]),
-      )),
-    );
-  }
+  }>(
+    db,
+    `SELECT check_name, service, ok, summary, details, at FROM check_results
+     WHERE check_name = ? AND service = ? ORDER BY id DESC LIMIT 1`,
+    services.map((service) => [check, service]),
+  );
   return rows.map((row) => ({
     check: row.check_name,
     service: row.service,

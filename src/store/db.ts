@@ -38,6 +38,30 @@ export interface Store extends Sql {
   close(): Promise<void>;
 }
 
+/**
+ * `select` — at most one row, found by an index (it ends in LIMIT 1) — for each set of `params`,
+ * as one query of its parts stacked (UNION ALL), in their order: the newest of something per
+ * service or per kind in one round trip, without a scan. In slices: a compound SELECT has a limit
+ * on its parts (500 in SQLite).
+ */
+export async function allOfEach<T>(
+  db: Sql,
+  select: string,
+  params: readonly (readonly unknown[])[],
+): Promise<T[]> {
+  const rows: T[] = [];
+  for (let first = 0; first < params.length; first += 100) {
+    const slice = params.slice(first, first + 100);
+    rows.push(
+      ...(await db.all<T>(
+        slice.map((_, i) => `SELECT * FROM (${select}) AS part${i}`).join(' UNION ALL '),
+        ...slice.flat(),
+      )),
+    );
+  }
+  return rows;
+}
+
 /** The embedded store: one SQLite file, and the connection to it for what only SQLite has. */
 export interface SqliteStore extends Store {
   readonly db: Db;
