@@ -21,10 +21,11 @@ export function previousSlot(cron: string, timezone: string, now: Date, days = 4
     null,
   );
   const oldest = now.getTime() - days * 86_400_000;
-  const walked = walkBack(cron, timezone, now, known ? known.now : oldest - 1);
+  // Never further back than the window, however old the answer remembered.
+  const walked = walkBack(cron, timezone, now, Math.max(known?.now ?? 0, oldest - 1));
   const slot = walked ?? known?.slot ?? null;
-  const answers = [...(found.get(key) ?? []), { now: now.getTime(), slot }];
-  found.set(key, answers.slice(-REMEMBERED));
+  const others = (found.get(key) ?? []).filter((answer) => answer.now !== now.getTime());
+  found.set(key, [...others, { now: now.getTime(), slot }].slice(-REMEMBERED));
   return slot === null || slot < oldest ? null : new Date(slot);
 }
 
