@@ -154,11 +154,13 @@ export class StepRunner extends Transitions implements GateKit {
     knownContext?: ActionContext,
   ): Promise<ApprovalBinding> {
     const record = known === undefined ? await getStep(this.deps.store, run.id, step.index) : known;
-    const context = knownContext ?? (await this.contextFor(run, step));
     const action = step.action ? this.deps.actions[step.action] : null;
-    const plan = action
-      ? `${action.plan(context)}\n${action.instructions?.(context) ?? ''}`
-      : `${step.text}\n${step.details}`;
+    // A step without an action is approved as written: no action context to build for it.
+    let plan = `${step.text}\n${step.details}`;
+    if (action) {
+      const context = knownContext ?? (await this.contextFor(run, step));
+      plan = `${action.plan(context)}\n${action.instructions?.(context) ?? ''}`;
+    }
     const attempts = Number(record?.details.attempts ?? 0);
     return {
       planHash: hashPlan(run.id, step.index, plan),
