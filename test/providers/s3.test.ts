@@ -154,9 +154,11 @@ describe('backups in an S3-compatible store', () => {
         { client },
       ),
     });
-    const clock = testClock((await storeNow(client, 'company-backups-dr')).toISOString());
     await putObject(client, 'company-backups-dr', 'drill/2026-11-23.dump', Buffer.alloc(10_000, 1));
     await putObject(client, 'company-backups-dr', 'drill/2026-11-24.dump', Buffer.alloc(9_000, 1));
+    // The store's own time, read after the uploads (its times have whole seconds): the newest
+    // backup is never younger than the clock says, whichever second the uploads fell in.
+    const clock = testClock((await storeNow(client, 'company-backups-dr')).toISOString());
     const t = await makeEngine({
       runbooks: { drill: runbook },
       configYaml,
@@ -191,9 +193,8 @@ describe('backups in an S3-compatible store', () => {
       runId: stale.runId,
       reason: 'seen',
     });
-    clock.set((await storeNow(client, 'company-backups-dr')).toISOString());
-
     await putObject(client, 'company-backups-dr', 'drill/2026-11-25.dump', Buffer.alloc(100, 1));
+    clock.set((await storeNow(client, 'company-backups-dr')).toISOString());
     const bad = await t.engine.startRun({
       key: 'k2',
       actor: { user: 'U0ALICE' },
