@@ -1,148 +1,179 @@
-// `/dr` ack latency: 50 concurrent signed slash commands against lifeboat's Bolt app, and the same
-// against a bare Bolt app whose handler only acks — same machine, same run. Prints p50/p99 and
-// the ratio (goal <= 1.2). With --postgres, a second lifeboat app on a PostgreSQL store (a
-// throwaway local server) is measured in the same rounds: SQLite against PostgreSQL.
+// `/dr` ack latency under a mixed load. Every app runs in a process of its own (bench/ack-app.ts):
+// lifeboat served as `npm start` serves it, and a bare Bolt app whose listeners only ack; the
+// Slack Web API stand-in in a third. This process only generates the load: 50 concurrent clients,
+// each sending its requests one after another, signed as Slack signs them — status, history,
+// runbook list and show, help, the failover confirmation (a modal opened after the ack) and
+// button clicks (an approval that does not exist: refused in the thread after the ack). Every
+// side gets the same requests in the same order; the sides take turns round by round. Prints
+// p50/p99 per command and overall, and the ratio to the bare app (goal: p99 <= 1.2x and
+// <= 300 ms). With --postgres, lifeboat on a PostgreSQL store (a throwaway local server) too.
 //
 //   npx tsx bench/slack-ack.ts [rounds] [--postgres]
 
-import { App, LogLevel } from '@slack/bolt';
-import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpus } from 'node:os';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseConfig } from '../src/config.js';
-import { createEngine } from '../src/engine/create.js';
-import { freePort, startThrowawayServer } from '../src/providers/postgres/servers.js';
-import { createSlackApp } from '../src/slack/app.js';
+import { startThrowawayServer } from '../src/providers/postgres/servers.js';
+import { slackSignature } from '../src/local/console/slack-requests.js';
+import { buttonClick, slashCommand } from '../test/support/slack.js';
 import { nodeTsArgs } from '../test/support/node-ts.js';
-import { sendToSlackApp, slashCommand } from '../test/support/slack.js';
 
-const ROUNDS = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? 20);
+const ROUNDS = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? 10);
 const WITH_POSTGRES = process.argv.includes('--postgres');
-const CONCURRENT = 50;
+const CLIENTS = 50;
+const PER_CLIENT = 4;
 const SECRET = 'bench-secret';
 
-async function burst(
-  url: string,
-  responseUrl: string,
-  round: number,
-  text: string,
-): Promise<number[]> {
-  const results = await Promise.all(
-    Array.from({ length: CONCURRENT }, (_, i) =>
-      sendToSlackApp(
-        url,
-        slashCommand(text, 'U0ALICE', responseUrl, `t-${round}-${i}-${Math.random()}`),
-        SECRET,
-      ),
-    ),
-  );
-  return results.map((result) => {
-    if (result.status !== 200) throw new Error(`HTTP ${result.status}`);
-    return result.ms;
+/** What a team sends, weighted roughly as a busy channel sends it. */
+const MIX: { label: string; body: (responseUrl: string, id: string) => string }[] = [
+  { label: 'status', body: (r, id) => slashCommand('status', 'U0ALICE', r, id) },
+  { label: 'status', body: (r, id) => slashCommand('status payments-db', 'U0ALICE', r, id) },
+  { label: 'history', body: (r, id) => slashCommand('history', 'U0ALICE', r, id) },
+  { label: 'runbook list', body: (r, id) => slashCommand('runbook list', 'U0ALICE', r, id) },
+  { label: 'runbook show', body: (r, id) => slashCommand('runbook show failover', 'U0BOB', r, id) },
+  { label: 'help', body: (r, id) => slashCommand('help', 'U0BOB', r, id) },
+  {
+    label: 'failover (modal)',
+    body: (r, id) => slashCommand('failover payments-db', 'U0ALICE', r, id),
+  },
+  {
+    label: 'button click',
+    body: (r) => buttonClick('approval-approve', 'no-such-approval', 'U0BOB', r),
+  },
+];
+
+function spawnPrintingUrl(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${args.at(-1)} exited with ${code}`)));
+    child.stdout.once('data', (chunk: Buffer) => resolve({ url: chunk.toString().trim(), child }));
   });
 }
 
-/** Bursts against every app in turn, rotating which goes first, so none meets a warmer machine. */
-async function measureAll(urls: string[], responseUrl: string, text: string): Promise<number[][]> {
-  const times = urls.map((): number[] => []);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let turn = 0; turn < urls.length; turn++) {
-      const which = (round + turn) % urls.length;
-      times[which]!.push(...(await burst(urls[which]!, responseUrl, round, text)));
+async function send(url: string, body: string): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(`${url}/slack/events`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...slackSignature(body, SECRET),
+    },
+    body,
+  });
+  await response.arrayBuffer();
+  if (response.status !== 200) throw new Error(`HTTP ${response.status} from ${url}`);
+  return performance.now() - started;
+}
+
+/** One round against one app: 50 clients, each sending its share of the round's requests in turn. */
+async function round(url: string, responseUrl: string, r: number): Promise<Map<string, number[]>> {
+  const times = new Map<string, number[]>();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, client) => {
+      for (let n = 0; n < PER_CLIENT; n++) {
+        const kind = MIX[(client * PER_CLIENT + n + r + MIX.length) % MIX.length]!;
+        const ms = await send(
+          url,
+          kind.body(responseUrl, `t-${r}-${client}-${n}-${Math.random()}`),
+        );
+        times.set(kind.label, [...(times.get(kind.label) ?? []), ms]);
+      }
+    }),
+  );
+  return times;
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+};
+
+const dir = mkdtempSync(path.join(tmpdir(), 'lifeboat-bench-ack-'));
+const children: ChildProcess[] = [];
+const server = WITH_POSTGRES ? await startThrowawayServer() : null;
+try {
+  const standIn = await spawnPrintingUrl(nodeTsArgs('bench/stand-in.ts'), process.env);
+  children.push(standIn.child);
+  const env = {
+    ...process.env,
+    SLACK_BOT_TOKEN: 'xoxb-bench',
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_API_URL: standIn.url,
+  };
+  /** A lifeboat deployment in its own folder: the shipped runbooks, one service, `store` as given. */
+  const deployment = (name: string, store: string) => {
+    const home = path.join(dir, name);
+    mkdirSync(home);
+    cpSync(path.join(import.meta.dirname, '..', 'runbooks'), path.join(home, 'runbooks'), {
+      recursive: true,
+    });
+    writeFileSync(
+      path.join(home, 'lifeboat.yml'),
+      `${store}slack: { channel: C0DROPS }\nservices:\n  payments-db:\n    rto: 15m\n    rpo: 1m\n    database: { provider: postgres, primary: "postgres://127.0.0.1:1/p", replica: "postgres://127.0.0.1:2/p" }\n`,
+    );
+    return path.join(home, 'lifeboat.yml');
+  };
+  const sides = [{ label: 'lifeboat, SQLite store', config: deployment('sqlite', '') }];
+  if (server)
+    sides.push({
+      label: 'lifeboat, PostgreSQL store',
+      config: deployment('postgres', `store: { url: "${server.server.url}", schema: bench }\n`),
+    });
+  const apps = [];
+  for (const side of sides) {
+    const app = await spawnPrintingUrl(
+      nodeTsArgs('bench/ack-app.ts', 'lifeboat', side.config),
+      env,
+    );
+    children.push(app.child);
+    apps.push({ label: side.label, url: app.url });
+  }
+  const bare = await spawnPrintingUrl(nodeTsArgs('bench/ack-app.ts', 'bare'), env);
+  children.push(bare.child);
+  apps.push({ label: 'bare Bolt, acks only', url: bare.url });
+
+  const responseUrl = `${standIn.url}response/bench`;
+  console.log(
+    `/dr ack latency: ${CLIENTS} concurrent clients x ${PER_CLIENT} mixed requests x ${ROUNDS} rounds per app; each app, the stand-in and this load generator in processes of their own (${cpus().length} cores, Node ${process.version})`,
+  );
+  for (const app of apps) await round(app.url, responseUrl, -1); // warm-up
+  const times = apps.map(() => new Map<string, number[]>());
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let turn = 0; turn < apps.length; turn++) {
+      const which = (r + turn) % apps.length;
+      for (const [label, list] of await round(apps[which]!.url, responseUrl, r))
+        times[which]!.set(label, [...(times[which]!.get(label) ?? []), ...list]);
+      // Let the app finish what it does after its acks (probes, answers in the thread) before
+      // the next app is measured: its work must not be counted against another process.
+      await new Promise((resolve) => setTimeout(resolve, 300));
     }
   }
-  return times.map((list) => list.sort((a, b) => a - b));
-}
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-
-// The stand-in runs in its own process: its request handling must not share our event loop.
-const standIn = spawn(process.execPath, nodeTsArgs('bench/stand-in.ts'), {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const slackUrl = await new Promise<string>((resolve) =>
-  standIn.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())),
-);
-const slack = { url: slackUrl, close: () => Promise.resolve(void standIn.kill()) };
-const dir = mkdtempSync(path.join(tmpdir(), 'lifeboat-bench-ack-'));
-mkdirSync(path.join(dir, 'runbooks'));
-// The shipped runbooks: what `/dr runbook list` lists.
-cpSync(path.join(import.meta.dirname, '..', 'runbooks'), path.join(dir, 'runbooks'), {
-  recursive: true,
-});
-const [ourPort, pgPort, barePort] = [await freePort(), await freePort(), await freePort()];
-const services = `services:\n  payments-db:\n    rto: 15m\n    rpo: 1m\n    database: { provider: postgres, primary: "postgres://127.0.0.1:1/p", replica: "postgres://127.0.0.1:2/p" }\n`;
-const env = (port: number) => ({
-  SLACK_BOT_TOKEN: 'xoxb-bench',
-  SLACK_SIGNING_SECRET: SECRET,
-  SLACK_API_URL: slack.url,
-  PORT: String(port),
-});
-/** A lifeboat app on `port`, its store as `store:` says (beside the runbooks by default). */
-async function startOurs(port: number, store = '') {
-  const config = parseConfig(`${store}${services}`, path.join(dir, 'lifeboat.yml'), env(port));
-  const engine = await createEngine(config);
-  const app = createSlackApp({ config, engine });
-  await app.app.start(port);
-  return { engine, app, url: `http://127.0.0.1:${port}` };
-}
-const ours = await startOurs(ourPort);
-const server = WITH_POSTGRES ? await startThrowawayServer() : null;
-const onPostgres = server
-  ? await startOurs(pgPort, `store: { url: "${server.server.url}", schema: bench }\n`)
-  : null;
-const bare = new App({
-  token: 'xoxb-bench',
-  signingSecret: SECRET,
-  logLevel: LogLevel.ERROR,
-  clientOptions: { slackApiUrl: slack.url },
-});
-bare.command('/dr', async ({ ack }) => {
-  await ack();
-});
-await bare.start(barePort);
-
-try {
-  const responseUrl = `${slack.url}response/bench`;
-  const bareUrl = `http://127.0.0.1:${barePort}`;
-  const sides = [
-    { label: 'lifeboat, SQLite store', url: ours.url },
-    ...(onPostgres ? [{ label: 'lifeboat, PostgreSQL store', url: onPostgres.url }] : []),
-    { label: 'bare Bolt, empty ack', url: bareUrl },
-  ];
-  console.log(
-    `/dr ack latency, ${CONCURRENT} concurrent requests x ${ROUNDS} rounds (HTTP receiver, signed requests)`,
-  );
-  for (const text of ['help', 'runbook list', 'status']) {
-    for (const side of sides) await burst(side.url, responseUrl, -1, text); // warm-up
-    const times = await measureAll(
-      sides.map((side) => side.url),
-      responseUrl,
-      text,
-    );
-    const bareTimes = times.at(-1)!;
-    const [b50, b99] = [percentile(bareTimes, 50), percentile(bareTimes, 99)];
-    console.log(`  /dr ${text}`);
-    sides.forEach((side, i) => {
-      const [p50, p99] = [percentile(times[i]!, 50), percentile(times[i]!, 99)];
+  const labels = [...new Set(MIX.map((kind) => kind.label)), 'all'];
+  const all = (map: Map<string, number[]>) => [...map.values()].flat();
+  const bareTimes = times.at(-1)!;
+  for (const label of labels) {
+    console.log(`  /dr ${label}`);
+    apps.forEach((app, i) => {
+      const list = label === 'all' ? all(times[i]!) : (times[i]!.get(label) ?? []);
+      const baseline = label === 'all' ? all(bareTimes) : (bareTimes.get(label) ?? []);
+      const [p50, p99] = [percentile(list, 50), percentile(list, 99)];
+      const [b50, b99] = [percentile(baseline, 50), percentile(baseline, 99)];
       const ratio =
-        i === sides.length - 1
+        i === apps.length - 1
           ? ''
-          : `   (${(p50 / Math.max(1, b50)).toFixed(2)}x / ${(p99 / Math.max(1, b99)).toFixed(2)}x bare)`;
-      console.log(`    ${side.label.padEnd(28)} p50 ${p50} ms   p99 ${p99} ms${ratio}`);
+          : `   (${(p50 / b50).toFixed(2)}x / ${(p99 / b99).toFixed(2)}x bare)`;
+      console.log(
+        `    ${app.label.padEnd(28)} p50 ${p50.toFixed(1)} ms   p99 ${p99.toFixed(1)} ms${ratio}`,
+      );
     });
   }
 } finally {
-  for (const app of [ours, onPostgres]) {
-    if (!app) continue;
-    await app.app.publisher.flushed();
-    await app.app.app.stop();
-    await app.engine.store.close();
-  }
+  for (const child of children) child.kill();
   await server?.stop();
-  await bare.stop();
-  await slack.close();
   rmSync(dir, { recursive: true, force: true });
 }

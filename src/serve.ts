@@ -33,9 +33,14 @@ export async function serve(
   tokenCheck: TokenCheckOptions = {},
 ): Promise<Serving> {
   checkSlackEnvironment(config.env);
-  await verifySlackToken(config.env.slackBotToken!, config.env.slackApiUrl, logger, tokenCheck);
+  const bot = await verifySlackToken(
+    config.env.slackBotToken!,
+    config.env.slackApiUrl,
+    logger,
+    tokenCheck,
+  );
   const engine = await createEngine(config, { logger, providers });
-  const slack = createSlackApp({ config, engine, logger });
+  const slack = createSlackApp({ config, engine, bot, logger });
   const inFlight = (await listRunsInFlight(engine.store)).map((run) => run.id);
   await engine.resume();
   slack.publisher.reattach(inFlight);

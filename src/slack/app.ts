@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../log.js';
+import type { SlackBot } from './verify-token.js';
 import { publishAppHome } from './app-home.js';
 import { registerButtons } from './buttons.js';
 import { registerConfirmation } from './confirmation.js';
@@ -19,6 +20,8 @@ import { UserGroups } from './usergroups.js';
 export interface SlackAppDeps {
   config: Config;
   engine: Engine;
+  /** Who the bot is (verifySlackToken's answer): spares an auth.test call before every ack. */
+  bot: SlackBot;
   logger?: Logger;
   /** Web API retries; tests shorten them. */
   retryConfig?: { retries: number; factor?: number; minTimeout?: number; maxTimeout?: number };
@@ -53,12 +56,15 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
 
   const app = new App({
     token: env.slackBotToken!,
+    botUserId: deps.bot.botUserId,
+    botId: deps.bot.botId,
     ...(socketMode
       ? { socketMode: true, appToken: env.slackAppToken! }
       : { signingSecret: env.slackSigningSecret!, port: env.port }),
     logLevel: LogLevel.WARN,
-    // serve() checks the token first, with retries (verify-token.ts); Bolt's own check in the
-    // constructor cannot be retried and would crash the process when Slack is down.
+    // serve() checks the token first, with retries (verify-token.ts), and hands us who the bot
+    // is; Bolt's own check in the constructor cannot be retried and would crash the process when
+    // Slack is down.
     tokenVerificationEnabled: false,
     clientOptions: {
       ...(env.slackApiUrl ? { slackApiUrl: env.slackApiUrl } : {}),

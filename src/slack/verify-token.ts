@@ -25,12 +25,21 @@ const REFUSED = new Set([
   'missing_scope',
 ]);
 
+/**
+ * Who the bot is, as auth.test answered at start. Bolt needs it on every request; without it
+ * Bolt asks Slack again (auth.test) before each ack — a round trip to Slack inside every answer.
+ */
+export interface SlackBot {
+  botUserId: string | undefined;
+  botId: string | undefined;
+}
+
 export async function verifySlackToken(
   token: string,
   apiUrl: string | null,
   logger: Logger | undefined,
   options: TokenCheckOptions = {},
-): Promise<{ botUserId: string | null; team: string | null }> {
+): Promise<SlackBot> {
   const client = new WebClient(token, {
     ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
     retryConfig: { retries: 0 },
@@ -45,9 +54,9 @@ export async function verifySlackToken(
     try {
       const result = (await client.auth.test()) as WebAPICallResult & {
         user_id?: string;
-        team?: string;
+        bot_id?: string;
       };
-      return { botUserId: result.user_id ?? null, team: result.team ?? null };
+      return { botUserId: result.user_id, botId: result.bot_id };
     } catch (error) {
       const code = (error as { data?: { error?: string } }).data?.error;
       if (code && REFUSED.has(code))

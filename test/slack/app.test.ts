@@ -8,7 +8,7 @@ import { ActionId, ViewId } from '../../src/slack/ids.js';
 import { createSlackNotifier } from '../../src/slack/notifier.js';
 import { postgresConfig } from '../support/engine.js';
 import { sql, waitFor } from '../support/pg-pair.js';
-import { buttonClick, slashCommand, viewSubmission } from '../support/slack.js';
+import { buttonClick, slashCommand, STAND_IN_BOT, viewSubmission } from '../support/slack.js';
 import { SECRET, startSlackHarness, type SlackHarness } from '../support/slack-harness.js';
 
 const drill = `---
@@ -297,7 +297,11 @@ describe('the /dr command', () => {
     ).ts;
     const updatesBefore = h.slack.callsTo('chat.update').length;
 
-    const restarted = createSlackApp({ config: h.t.config, engine: h.t.engine });
+    const restarted = createSlackApp({
+      config: h.t.config,
+      engine: h.t.engine,
+      bot: STAND_IN_BOT,
+    });
     h.app = restarted;
     const runId = ((await h.t.store.get('SELECT id FROM runs')) as { id: string }).id;
     restarted.publisher.reattach([runId]);

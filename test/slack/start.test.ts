@@ -1,5 +1,6 @@
 // Start-up against Slack: a token Slack refuses stops the start with one line naming it; Slack not
-// answering is retried with backoff, then said plainly; Slack answering late is waited for.
+// answering is retried with backoff, then said plainly; Slack answering late is waited for. Who
+// the bot is, asked once at start, is not asked again before each answer.
 
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -9,7 +10,13 @@ import { ConfigError, ProviderError } from '../../src/errors.js';
 import { freePort } from '../../src/providers/postgres/servers.js';
 import { createLogger } from '../../src/log.js';
 import { serve, type Serving } from '../../src/serve.js';
-import { startSlackStandIn, type SlackStandIn } from '../support/slack.js';
+import {
+  buttonClick,
+  sendToSlackApp,
+  slashCommand,
+  startSlackStandIn,
+  type SlackStandIn,
+} from '../support/slack.js';
 import { makeTempDir } from '../support/tmp.js';
 
 let slack: SlackStandIn | null = null;
@@ -81,5 +88,23 @@ describe('starting against Slack', () => {
     expect((error as Error).message).toBe(
       "SLACK_BOT_TOKEN: Slack refused it (invalid_auth): take the bot token (xoxb-…) again from the app's Install App page",
     );
+  });
+
+  it('asks Slack who the bot is once, at start, and not again before each answer', async () => {
+    slack = await startSlackStandIn();
+    const config = await configFor(slack.url);
+    serving = await serve(config, quiet, config.env.port, {}, noWait);
+    const url = `http://127.0.0.1:${config.env.port}`;
+    const responseUrl = `${slack.url}response/start`;
+    const help = await sendToSlackApp(url, slashCommand('help', 'U0ALICE', responseUrl), 'secret');
+    const click = await sendToSlackApp(
+      url,
+      buttonClick('approval-approve', 'no-such-approval', 'U0BOB', responseUrl),
+      'secret',
+    );
+    await serving.slack.handled();
+    expect(help.text).toContain('/dr help');
+    expect(click.status).toBe(200);
+    expect(slack.callsTo('auth.test')).toHaveLength(1);
   });
 });

@@ -9,7 +9,7 @@ import { ActionId } from '../../src/slack/ids.js';
 import { makeEngine, postgresConfig, type TestEngine } from '../support/engine.js';
 import { waitFor } from '../support/pg-pair.js';
 import { SECRET, startSlackHarness, type SlackHarness } from '../support/slack-harness.js';
-import { buttonClick, sendToSlackApp, slashCommand } from '../support/slack.js';
+import { buttonClick, sendToSlackApp, slashCommand, STAND_IN_BOT } from '../support/slack.js';
 
 const drill = `---
 title: Quarterly drill
@@ -53,7 +53,7 @@ describe('two instances on one store', () => {
       executorId: 'instance-b:2:bbbbbb',
       sameStoreAs: a.t,
     });
-    const app = createSlackApp({ config: t.config, engine: t.engine });
+    const app = createSlackApp({ config: t.config, engine: t.engine, bot: STAND_IN_BOT });
     await app.app.start(port);
     b = { t, app, url: `http://127.0.0.1:${port}` };
 

@@ -7,7 +7,7 @@ import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
 import type { ActionRegistry } from '../../src/actions/registry.js';
 import type { ProvidersFor } from '../../src/engine/step-runner.js';
 import { makeEngine, testClock, type TestClock, type TestEngine } from './engine.js';
-import { sendToSlackApp, startSlackStandIn, type SlackStandIn } from './slack.js';
+import { sendToSlackApp, STAND_IN_BOT, startSlackStandIn, type SlackStandIn } from './slack.js';
 
 export const SECRET = 'test-signing-secret';
 
@@ -55,6 +55,7 @@ export async function startSlackHarness(options: {
   const app = createSlackApp({
     config: t.config,
     engine: t.engine,
+    bot: STAND_IN_BOT,
     retryConfig: { retries: 4, factor: 1, minTimeout: 5, maxTimeout: 20 },
   });
   await app.app.start(port);

@@ -28,6 +28,9 @@ export interface SlackStandIn {
   close(): Promise<void>;
 }
 
+/** The bot the stand-in's auth.test answers for: what serve() hands createSlackApp. */
+export const STAND_IN_BOT = { botUserId: 'UBOT', botId: 'BBOT' };
+
 export async function startSlackStandIn(): Promise<SlackStandIn> {
   const calls: RecordedCall[] = [];
   const failures = new Map<string, number[]>();
@@ -74,7 +77,7 @@ function answer(
 ): Record<string, unknown> {
   switch (method) {
     case 'auth.test':
-      return { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T0LIFEBOAT', user: 'lifeboat' };
+      return { ok: true, user_id: STAND_IN_BOT.botUserId, bot_id: STAND_IN_BOT.botId, team_id: 'T0LIFEBOAT', user: 'lifeboat' };
     case 'chat.postMessage':
       return { ok: true, channel: body.channel, ts: nextTs(), message: {} };
     case 'chat.update':
