@@ -20,8 +20,10 @@ export interface RunbookLibrary {
  */
 export function runbookFilesIn(dir: string): string[] {
   let entries: string[];
+  let root: string;
   try {
     entries = readdirSync(dir);
+    root = realpathSync.native(dir);
   } catch {
     throw new NotFound(`runbooks folder ${displayPath(dir)} does not exist`);
   }
@@ -29,7 +31,7 @@ export function runbookFilesIn(dir: string): string[] {
     .filter((name) => /\.(md|markdown)$/i.test(name) && !/^readme\./i.test(name))
     .sort()
     .map((name) => path.join(dir, name))
-    .filter((file) => isFile(file) && isInside(file, dir));
+    .filter((file) => isFile(file) && isInside(file, root));
 }
 
 /**
@@ -122,7 +124,7 @@ export function resolveRunbookByName(name: string, dir: string): Runbook {
     );
   if (!RUNBOOK_NAME.test(name)) throw missing();
   const file = runbookFilesIn(dir).find((candidate) => runbookNameOf(candidate) === name);
-  if (!file || !isInside(file, dir)) throw missing();
+  if (!file) throw missing();
   try {
     return loadRunbookFile(file);
   } catch (error) {
@@ -144,12 +146,13 @@ export function resolveRunbook(nameOrPath: string, dir: string): Runbook {
 /** A runbook's name: the file name without `.md`, letters, digits, dots, dashes, underscores. */
 const RUNBOOK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-/** `file`, with every symlink resolved, lies inside `dir` (also resolved). */
-function isInside(file: string, dir: string): boolean {
+/**
+ * `file`, with every symlink resolved, lies inside `root` (a resolved path). One realpath(3) call:
+ * the JavaScript realpathSync walks every component with lstat, on every `/dr runbook` command.
+ */
+function isInside(file: string, root: string): boolean {
   try {
-    const real = realpathSync(file);
-    const root = realpathSync(dir);
-    return real.startsWith(root + path.sep);
+    return realpathSync.native(file).startsWith(root + path.sep);
   } catch {
     return false;
   }

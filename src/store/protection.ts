@@ -48,11 +48,16 @@ export async function currentProtection(
   return row ? toEpisode(row) : null;
 }
 
+/** How often an episode that goes on unchanged has its detail and checked_at written again. */
+export const PROTECTION_REFRESH_MS = 60_000;
+
 /**
- * Records what was seen. The same state and writer as the open episode only refreshes it; anything
- * else ends it and opens a new one. Returns the open episode and whether it changed.
+ * Records what was seen. The same state and writer as the open episode only refreshes it — at most
+ * once a minute: most looks (every `/dr status`) see what the last one saw, and answer from a read
+ * instead of a durable write that every other request would wait behind. Anything else ends the
+ * episode and opens a new one at once. Returns the open episode and whether it changed.
  */
-export function recordProtection(
+export async function recordProtection(
   db: Sql,
   seen: {
     service: string;
@@ -64,9 +69,14 @@ export function recordProtection(
   },
 ): Promise<{ episode: ProtectionEpisode; changed: boolean }> {
   const at = seen.at.toISOString();
+  const goesOn = (current: ProtectionEpisode | null): current is ProtectionEpisode =>
+    current !== null && current.state === seen.state && current.writer === seen.writer;
+  const known = await currentProtection(db, seen.service);
+  if (goesOn(known) && seen.at.getTime() - Date.parse(known.checkedAt) < PROTECTION_REFRESH_MS)
+    return { episode: { ...known, detail: seen.detail }, changed: false };
   return db.transaction(async () => {
     const current = await currentProtection(db, seen.service);
-    if (current && current.state === seen.state && current.writer === seen.writer) {
+    if (goesOn(current)) {
       await db.run(
         'UPDATE protection_episodes SET detail = ?, checked_at = ? WHERE id = ?',
         seen.detail,
