@@ -62,6 +62,9 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
       ? { socketMode: true, appToken: env.slackAppToken! }
       : { signingSecret: env.slackSigningSecret!, port: env.port }),
     logLevel: LogLevel.WARN,
+    // Bolt's conversation store (context.conversation) is not used; its lookup builds an Error
+    // with a stack trace for every request it cannot find, which is every request.
+    convoStore: false,
     // serve() checks the token first, with retries (verify-token.ts), and hands us who the bot
     // is; Bolt's own check in the constructor cannot be retried and would crash the process when
     // Slack is down.

@@ -69,14 +69,14 @@ export async function recordProtection(
   },
 ): Promise<{ episode: ProtectionEpisode; changed: boolean }> {
   const at = seen.at.toISOString();
-  const goesOn = (current: ProtectionEpisode | null): current is ProtectionEpisode =>
-    current !== null && current.state === seen.state && current.writer === seen.writer;
+  const goesOn = (current: ProtectionEpisode) =>
+    current.state === seen.state && current.writer === seen.writer;
   const known = await currentProtection(db, seen.service);
-  if (goesOn(known) && seen.at.getTime() - Date.parse(known.checkedAt) < PROTECTION_REFRESH_MS)
+  if (known && goesOn(known) && seen.at.getTime() - Date.parse(known.checkedAt) < PROTECTION_REFRESH_MS)
     return { episode: { ...known, detail: seen.detail }, changed: false };
   return db.transaction(async () => {
     const current = await currentProtection(db, seen.service);
-    if (goesOn(current)) {
+    if (current && goesOn(current)) {
       await db.run(
         'UPDATE protection_episodes SET detail = ?, checked_at = ? WHERE id = ?',
         seen.detail,
