@@ -96,6 +96,7 @@ describe('lifeboat.example.yml', () => {
       primary: { id: 'production-primary', region: 'us-east-1' },
       replica: { id: 'production-dr', region: 'us-west-2' },
       fence: { mode: 'security-group', fence_security_group_ids: ['sg-0fe0ce'] },
+      probe_timeout: '1s',
     });
     expect(config.services['orders-db']?.dns).toMatchObject({ mode: 'routing-control' });
   });
@@ -109,6 +110,16 @@ describe('config errors name the key path, the value and what was expected', () 
   it('a duration that is not one', () => {
     expect(configError(example.replace('rpo: 1m', 'rpo: soon'))).toBe(
       '/srv/lifeboat/lifeboat.yml: services.payments-db.rpo: "soon" is not a duration like 15m, 90s, 6h or 1d',
+    );
+  });
+
+  it('a probe budget that would let a status hang', () => {
+    expect(
+      configError(
+        minimalService.replace('replica: postgres', 'probe_timeout: 2m, replica: postgres'),
+      ),
+    ).toBe(
+      '/srv/lifeboat/lifeboat.yml: services.payments-db.database.probe_timeout: "2m" is longer than 30s: a status would wait that long for a database that hangs',
     );
   });
 

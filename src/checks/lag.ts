@@ -80,8 +80,8 @@ export async function checkReplication(
   });
   try {
     const [primary, replica] = await Promise.all([
-      database.probe('primary'),
-      database.probe('replica'),
+      database.probe('primary', 'status'),
+      database.probe('replica', 'status'),
     ]);
     const seen = classifyNodes(primary, replica);
     const { episode } = await recordProtection(db, { service: service.name, ...seen, at: now });

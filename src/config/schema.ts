@@ -71,15 +71,31 @@ const rdsFence = z.discriminatedUnion(
   },
 );
 
+/**
+ * How long a status look at one database may take before it counts as not answering (`/dr status`,
+ * the lag check). Decisions — the fence gate, a promotion's own checks — wait longer regardless.
+ */
+const probeTimeout = duration
+  .refine((text) => (parseDurationSeconds(text) ?? 0) <= 30, {
+    error: 'is longer than 30s: a status would wait that long for a database that hangs',
+  })
+  .default('1s');
+
 const database = z.discriminatedUnion(
   'provider',
   [
-    z.strictObject({ provider: z.literal('postgres'), primary: postgresUrl, replica: postgresUrl }),
+    z.strictObject({
+      provider: z.literal('postgres'),
+      primary: postgresUrl,
+      replica: postgresUrl,
+      probe_timeout: probeTimeout,
+    }),
     z.strictObject({
       provider: z.literal('aws-rds'),
       primary: rdsInstance,
       replica: rdsInstance,
       fence: rdsFence,
+      probe_timeout: probeTimeout,
       /** Optional: the instance class of a replica rebuilt by db.rebuild-replica. */
       rebuild: z.strictObject({ instance_class: z.string().min(1).optional() }).optional(),
     }),
@@ -368,6 +384,7 @@ export const KNOWN_KEYS = [
   'row_tolerance',
   'expect_status',
   'timeout',
+  'probe_timeout',
   ...RUN_KINDS,
 ];
 

@@ -203,8 +203,8 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
   const probe = async () => {
     if (!environment || !serving) return;
     const [primary, replica] = await Promise.all([
-      database().probe('primary'),
-      database().probe('replica'),
+      database().probe('primary', 'status'),
+      database().probe('replica', 'status'),
     ]);
     const seen = classifyNodes(primary, replica);
     const episode = await currentProtection(serving.engine.store, SERVICE);

@@ -3,6 +3,7 @@
 // promotes whichever node is not the writer now.
 
 import type { Service } from '../config.js';
+import { parseDurationSeconds } from '../duration.js';
 import { configuredTarget, type RunKind } from '../run-kind.js';
 import type { NodeName, ServiceProviders } from './types.js';
 import { createRoutingControlProvider } from './aws/arc.js';
@@ -31,11 +32,13 @@ export function createServiceProviders(
   const promote = options.promote ?? configuredTarget(kind);
   const state = promote === 'primary' ? 'Off' : 'On';
   const requestHandler = apiHandler(options.awsTimeouts);
+  const probeBudgetMs = parseDurationSeconds(service.database.probe_timeout)! * 1000;
   const database =
     service.database.provider === 'postgres'
-      ? createPostgresProvider(service.database, { promote })
+      ? createPostgresProvider(service.database, { promote, probeBudgetMs })
       : createRdsProvider(service.database, {
           promote,
+          probeBudgetMs,
           rds: cached(
             (region) => new (rdsSdk().RDSClient)({ region, maxAttempts: 1, requestHandler }),
           ),

@@ -94,6 +94,9 @@ export interface PromotionResult {
   detail: string;
 }
 
+/** Why a node is probed: to show it (`status`), or to decide something on what it is. */
+export type ProbePurpose = 'status' | 'decision';
+
 export interface DatabaseProvider {
   /** The node a run of this direction promotes, and the writer it takes over from. */
   readonly target: NodeName;
@@ -102,8 +105,13 @@ export interface DatabaseProvider {
   readonly targetName: string;
   readonly sourceName: string;
   nameOf(node: NodeName): string;
-  /** What `node` is right now. Never throws for a node that does not answer: `unreachable`. */
-  probe(node: NodeName): Promise<NodeProbe>;
+  /**
+   * What `node` is right now. Never throws for a node that does not answer: `unreachable`. A
+   * `status` look gives up after the service's probe_timeout (1 s by default), so a status never
+   * waits long on a database that hangs; a decision (the default: gates, fences, promotions) waits
+   * longer, since a slow primary taken for a dead one would pass the fence gate.
+   */
+  probe(node: NodeName, purpose?: ProbePurpose): Promise<NodeProbe>;
   /** One sentence: how `node` would be fenced (for plans). */
   describeFence(node: NodeName): string;
   /** Why lifeboat does not fence this service's databases (turned off in the config), or null. */

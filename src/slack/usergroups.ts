@@ -7,6 +7,7 @@
 
 import type { WebClient } from '@slack/web-api';
 import type { Config } from '../config.js';
+import { withTimeout } from '../deadline.js';
 import type { Actor } from '../engine/core.js';
 import type { Logger } from '../log.js';
 
@@ -76,12 +77,4 @@ export class UserGroups {
       return false;
     }
   }
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

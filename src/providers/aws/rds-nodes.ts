@@ -9,7 +9,14 @@ import type { DBInstance, RDSClient } from '@aws-sdk/client-rds';
 import { rdsSdk } from './sdk.js';
 import { formatDuration } from '../../duration.js';
 import { ProviderError } from '../../errors.js';
-import type { FenceResult, NodeName, NodeProbe, ReplicaRebuild, ReplicaStatus } from '../types.js';
+import type {
+  FenceResult,
+  NodeName,
+  NodeProbe,
+  ProbePurpose,
+  ReplicaRebuild,
+  ReplicaStatus,
+} from '../types.js';
 import { otherNode } from '../types.js';
 import { latestReplicaLag } from './replica-lag.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
@@ -45,6 +52,8 @@ export interface RdsNodeDeps {
   sleep: (ms: number) => Promise<void>;
   /** How long one call into a region may take before that region counts as not answering. */
   budgetMs?: number;
+  /** The same for a status look (the service's probe_timeout). */
+  statusBudgetMs?: number;
 }
 
 /** The node-level half of a DatabaseProvider for RDS. */
@@ -58,7 +67,7 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
   );
 
   /** One DescribeDBInstances on a short budget: a region that hangs is a region that is down. */
-  const describeQuick = (node: NodeName): Promise<DBInstance> => {
+  const describeQuick = (node: NodeName, withinMs = budgetMs): Promise<DBInstance> => {
     const instance = instanceOf(node);
     return withAwsRetry(
       nameOf(node),
@@ -66,7 +75,7 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
         const output = await deps
           .rds(instance.region)
           .send(new (rdsSdk().DescribeDBInstancesCommand)({ DBInstanceIdentifier: instance.id }), {
-            abortSignal: AbortSignal.timeout(budgetMs),
+            abortSignal: AbortSignal.timeout(withinMs),
           });
         const found = output.DBInstances?.[0];
         if (!found)
@@ -98,11 +107,14 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
     return source === id || (source?.endsWith(`:db:${id}`) ?? false);
   };
 
-  async function probe(node: NodeName): Promise<NodeProbe> {
+  async function probe(node: NodeName, purpose: ProbePurpose = 'decision'): Promise<NodeProbe> {
     const base = { node, name: nameOf(node), walLsn: null };
     let found: DBInstance;
     try {
-      found = await describeQuick(node);
+      found = await describeQuick(
+        node,
+        purpose === 'status' ? (deps.statusBudgetMs ?? budgetMs) : budgetMs,
+      );
     } catch (error) {
       return {
         ...base,

@@ -31,6 +31,8 @@ export interface RdsProviderOptions {
   retry?: RetryOptions;
   clock?: () => Date;
   sleep?: (ms: number) => Promise<void>;
+  /** How long a status look at an instance may take (the service's probe_timeout). */
+  probeBudgetMs?: number;
 }
 
 export function createRdsProvider(
@@ -72,6 +74,7 @@ export function createRdsProvider(
     retry: options.retry,
     clock,
     sleep,
+    statusBudgetMs: options.probeBudgetMs,
   });
 
   const rds: RdsTarget = {

@@ -23,6 +23,12 @@ export function describeUrl(role: string, url: string): string {
 
 const pools = new Map<string, pg.Pool>();
 
+/**
+ * statement_timeout is the server's to enforce: a server that stops answering mid-question (frozen,
+ * its host cut off) never does. The client gives up this long after the server should have.
+ */
+const CLIENT_GRACE_MS = 1000;
+
 function poolFor(url: string, options: ConnectOptions): pg.Pool {
   const connectTimeoutMs = options.connectTimeoutMs ?? 3000;
   const statementTimeoutMs = options.statementTimeoutMs ?? 120_000;
@@ -33,6 +39,7 @@ function poolFor(url: string, options: ConnectOptions): pg.Pool {
       connectionString: url,
       connectionTimeoutMillis: connectTimeoutMs,
       statement_timeout: statementTimeoutMs,
+      query_timeout: statementTimeoutMs + CLIENT_GRACE_MS,
       application_name: 'lifeboat',
       max: 2,
       idleTimeoutMillis: 2000,
@@ -85,10 +92,12 @@ export async function withFreshClient<T>(
   use: (client: pg.Client) => Promise<T>,
   options: ConnectOptions = {},
 ): Promise<T> {
+  const statementTimeoutMs = options.statementTimeoutMs ?? 10_000;
   const client = new pg.Client({
     connectionString: url,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
-    statement_timeout: options.statementTimeoutMs ?? 10_000,
+    statement_timeout: statementTimeoutMs,
+    query_timeout: statementTimeoutMs + CLIENT_GRACE_MS,
     application_name: 'lifeboat',
   });
   client.on('error', () => undefined);

@@ -8,6 +8,7 @@ import type { DatabaseProvider, NodeName } from '../types.js';
 import { describeUrl, withClient } from './connect.js';
 import { measureLag } from './lag.js';
 import {
+  DECISION_PROBE_MS,
   fenceNode,
   probeNode,
   rebuildInstructions,
@@ -24,7 +25,7 @@ export interface PostgresDatabase {
 
 export function createPostgresProvider(
   database: PostgresDatabase,
-  options: { promote: NodeName; promoteTimeoutSeconds?: number } = {
+  options: { promote: NodeName; promoteTimeoutSeconds?: number; probeBudgetMs?: number } = {
     promote: 'replica',
   },
 ): DatabaseProvider {
@@ -59,7 +60,12 @@ export function createPostgresProvider(
     targetName: target.name,
     sourceName: source.name,
     nameOf: (node) => nodes[node].name,
-    probe: (node) => probeNode(nodes[node], other(node)),
+    probe: (node, purpose) =>
+      probeNode(
+        nodes[node],
+        other(node),
+        purpose === 'status' ? (options.probeBudgetMs ?? 1000) : DECISION_PROBE_MS,
+      ),
     describeFence: (node) =>
       `Fence ${nodes[node].name}: ALTER SYSTEM SET default_transaction_read_only = on and reload, end its client sessions (not replication), check that a write in a new session is refused (SQLSTATE 25006), and record its final WAL position.`,
     fenceDisabled: () => null,

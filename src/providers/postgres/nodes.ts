@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { formatDuration } from '../../duration.js';
 import { ProviderError } from '../../errors.js';
 import type { FenceResult, NodeName, NodeProbe, ReplicaStatus } from '../types.js';
+import { withTimeout } from '../../deadline.js';
 import { lsnToBigInt, withClient, withFreshClient } from './connect.js';
 
 export interface PgNode {
@@ -17,6 +18,8 @@ export interface PgNode {
 
 /** Probes answer fast or count as unreachable: a hung primary must not hold up a status. */
 const PROBE = { connectTimeoutMs: 2000, statementTimeoutMs: 2000 };
+/** A decision's probe (connect, then ask) as a whole; a status look has the service's budget. */
+export const DECISION_PROBE_MS = 5000;
 /** How long a fence waits for the server to apply its new setting and end sessions. */
 const SETTLE_MS = 5000;
 
@@ -29,10 +32,25 @@ interface ServerState extends pg.QueryResultRow {
   sender_port: number | null;
 }
 
-export async function probeNode(node: PgNode, other: PgNode): Promise<NodeProbe> {
+/** What `node` is, found out within `budgetMs` (connecting included) or reported unreachable. */
+export async function probeNode(
+  node: PgNode,
+  other: PgNode,
+  budgetMs = DECISION_PROBE_MS,
+): Promise<NodeProbe> {
   let state: ServerState;
+  // Within a status's budget the deadline below answers; the connection's own timeouts, a little
+  // longer, only end what it left behind.
+  const timeouts =
+    budgetMs < DECISION_PROBE_MS
+      ? { connectTimeoutMs: budgetMs + 1000, statementTimeoutMs: budgetMs + 1000 }
+      : PROBE;
   try {
-    state = await withClient(node.url, node.name, (client) => readState(client), PROBE);
+    state = await withTimeout(
+      withClient(node.url, node.name, (client) => readState(client), timeouts),
+      budgetMs,
+      `no answer within ${formatBudget(budgetMs)}`,
+    );
   } catch (error) {
     return {
       node: node.node,
@@ -344,4 +362,9 @@ async function endClientSessions(client: pg.ClientBase): Promise<number> {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   return pids.length;
+}
+
+/** "1 s", "0.5 s", "5 s": a probe's budget as a message says it. */
+function formatBudget(ms: number): string {
+  return `${ms / 1000} s`;
 }
