@@ -10,6 +10,7 @@ import { clip, escape, slackTime } from '../src/mrkdwn.js';
 import { STALE_AFTER_MS, walkerOf } from '../src/engine/executor-lease.js';
 import type { Sql } from '../src/store/db.js';
 import { listInstances } from '../src/store/instances.js';
+import { currentProtections } from '../src/store/protection.js';
 import type { Schedule } from '../src/config.js';
 import { previousSlot } from '../src/schedule/cron-time.js';
 import {
@@ -31,7 +32,13 @@ export const status: Command<Reply> = {
       args.length === 0
         ? Object.keys(context.config.services)
         : [pickService(args, context, status.usage)];
-    const backups = await latestResults(context.store, 'backups', names);
+    // What the store knows of every service, read at once: a few queries, not a few per service.
+    const [backups, protections, inFlight, lastRuns] = await Promise.all([
+      latestResults(context.store, 'backups', names),
+      currentProtections(context.store, names),
+      listRunsInFlight(context.store),
+      lastRunOfEachKind(context.store, names),
+    ]);
     const engine = needEngine(context);
     // Every service at once: a database that does not answer delays its own lines, not the rest.
     const sections = await Promise.all(
@@ -42,6 +49,7 @@ export const status: Command<Reply> = {
           (promote) => engine.providersFor(service, 'failover', promote).database!,
           context.store,
           context.clock(),
+          protections.get(name) ?? null,
         );
         const alarm = ['TWO PRIMARIES', 'UNPROTECTED', 'NO WRITER'].includes(replication.state)
           ? `${name}: ${replication.state}`
@@ -56,13 +64,12 @@ export const status: Command<Reply> = {
             `• backups: ${backup ? `${backup.ok ? 'ok' : 'FAILING'} — ${clip(backup.summary, 1000)} (checked ${backup.at.slice(0, 16).replace('T', ' ')} UTC)` : 'never checked: /dr backups check'}`,
           );
         }
-        for (const run of await listRunsInFlight(context.store, name))
+        for (const run of inFlight.filter((each) => each.service === name))
           lines.push(
             `• in flight: ${run.kind} \`${run.id}\` (${run.status}), started by <@${run.startedBy}>, ${await walkerText(context.store, run.id, context.clock())}`,
           );
-        const lastRuns = await lastRunOfEachKind(context.store, name);
         for (const kind of RUN_KINDS) {
-          const last = lastRuns.find((run) => run.kind === kind);
+          const last = lastRuns.find((run) => run.service === name && run.kind === kind);
           lines.push(
             `• last ${kind}: ${last ? `${last.finishedAt!.slice(0, 10)} ${last.status}${last.rtoSeconds === null ? '' : `, RTO ${formatDuration(last.rtoSeconds)}`}` : 'never'}`,
           );

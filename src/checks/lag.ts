@@ -62,6 +62,8 @@ export async function checkReplication(
   databaseFor: (promote: NodeName) => DatabaseProvider,
   db: Sql,
   now: Date,
+  /** The service's open protection episode, when the caller read it with others'. */
+  known?: ProtectionEpisode | null,
 ): Promise<ReplicationResult> {
   const database = databaseFor('replica');
   const result = (
@@ -84,7 +86,11 @@ export async function checkReplication(
       database.probe('replica', 'status'),
     ]);
     const seen = classifyNodes(primary, replica);
-    const { episode } = await recordProtection(db, { service: service.name, ...seen, at: now });
+    const { episode } = await recordProtection(
+      db,
+      { service: service.name, ...seen, at: now },
+      known,
+    );
     const since = sinceText(episode.startedAt, now);
     if (seen.state === 'two-primaries')
       return result(

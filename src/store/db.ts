@@ -3,7 +3,7 @@
 // survive a power cut), the schema brought up to date on open. Refuses a store written by a newer
 // lifeboat instead of guessing at its tables.
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -221,7 +221,7 @@ class SqliteBackend implements SqliteStore {
 
 /** The SHA-256 of a text, in hex: how the store names content it keeps once (runbook snapshots). */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text);
 }
 
 /** The schema version this lifeboat writes. */

@@ -3,7 +3,7 @@
 // replica closes it; checks record what they see. The open episode says since when.
 
 import type { NodeName } from '../providers/types.js';
-import type { Sql } from './db.js';
+import { allOfEach, type Sql } from './db.js';
 
 export const PROTECTION_STATES = [
   'protected',
@@ -48,6 +48,19 @@ export async function currentProtection(
   return row ? toEpisode(row) : null;
 }
 
+/** The open episode of each of `services` that has one (status reads them all at once). */
+export async function currentProtections(
+  db: Sql,
+  services: string[],
+): Promise<Map<string, ProtectionEpisode>> {
+  const rows = await allOfEach<EpisodeRow>(
+    db,
+    'SELECT * FROM protection_episodes WHERE service = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1',
+    services.map((service) => [service]),
+  );
+  return new Map(rows.map((row) => [row.service, toEpisode(row)]));
+}
+
 /** How often an episode that goes on unchanged has its detail and checked_at written again. */
 export const PROTECTION_REFRESH_MS = 60_000;
 
@@ -67,11 +80,13 @@ export async function recordProtection(
     at: Date;
     runId?: string | null;
   },
+  /** The open episode, when the caller has just read it (currentProtections). */
+  known?: ProtectionEpisode | null,
 ): Promise<{ episode: ProtectionEpisode; changed: boolean }> {
   const at = seen.at.toISOString();
   const goesOn = (current: ProtectionEpisode) =>
     current.state === seen.state && current.writer === seen.writer;
-  const known = await currentProtection(db, seen.service);
+  known = known === undefined ? await currentProtection(db, seen.service) : known;
   if (known && goesOn(known) && seen.at.getTime() - Date.parse(known.checkedAt) < PROTECTION_REFRESH_MS)
     return { episode: { ...known, detail: seen.detail }, changed: false };
   return db.transaction(async () => {

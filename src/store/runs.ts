@@ -230,12 +230,12 @@ export async function lastDoneRun(db: Sql, runbook: string): Promise<RunRecord |
  * The newest finished run of each kind for a service, however long ago (a quarterly drill is not
  * among the last 200 runs of a team with 50 services): one index seek per kind.
  */
-export async function lastRunOfEachKind(db: Sql, service: string): Promise<RunRecord[]> {
+export async function lastRunOfEachKind(db: Sql, services: string[]): Promise<RunRecord[]> {
   const rows = await allOfEach<RunRow>(
     db,
     `SELECT ${RUN_FIELDS} FROM runs WHERE service = ? AND kind = ? AND finished_at IS NOT NULL
      ORDER BY finished_at DESC LIMIT 1`,
-    RUN_KINDS.map((kind) => [service, kind]),
+    services.flatMap((service) => RUN_KINDS.map((kind) => [service, kind])),
   );
   return rows.map(toRecord);
 }
