@@ -8,7 +8,7 @@ import { assessNewestBackup } from '../actions/backup/verify.js';
 import type { ServiceProviders } from '../actions/types.js';
 import type { RunKind } from '../runbook/model.js';
 import { formatDuration } from '../duration.js';
-import { allOfEach, type Sql } from '../store/db.js';
+import { newestOfEach, type Sql } from '../store/db.js';
 
 export interface CheckResult {
   check: string;
@@ -64,19 +64,20 @@ export async function latestResults(
   check: string,
   services: readonly string[],
 ): Promise<CheckResult[]> {
-  const rows = await allOfEach<{
+  const rows = await newestOfEach<{
     check_name: string;
     service: string;
     ok: number;
     summary: string;
     details: string;
     at: string;
-  }>(
-    db,
-    `SELECT check_name, service, ok, summary, details, at FROM check_results
-     WHERE check_name = ? AND service = ? ORDER BY id DESC LIMIT 1`,
-    services.map((service) => [check, service]),
-  );
+  }>(db, {
+    table: 'check_results',
+    fields: 'check_name, service, ok, summary, details, at',
+    keys: ['check_name', 'service'],
+    groups: services.map((service) => [check, service]),
+    newest: 'id DESC',
+  });
   return rows.map((row) => ({
     check: row.check_name,
     service: row.service,

@@ -38,23 +38,40 @@ export interface Store extends Sql {
   close(): Promise<void>;
 }
 
+export interface NewestOfEach {
+  table: string;
+  /** The columns to return. */
+  fields: string;
+  /** The columns that tell the groups apart ("service", "kind"), and each group asked for. */
+  keys: readonly string[];
+  groups: readonly (readonly unknown[])[];
+  /** Which row of a group counts ("finished_at DESC"): an index on the keys then this serves it. */
+  newest: string;
+  /** Only rows for which this holds ("ended_at IS NOT NULL"). */
+  where?: string;
+}
+
 /**
- * `select` — at most one row, found by an index (it ends in LIMIT 1) — for each set of `params`,
- * as one query of its parts stacked (UNION ALL), in their order: the newest of something per
- * service or per kind in one round trip, without a scan. In slices: a compound SELECT has a limit
- * on its parts (500 in SQLite).
+ * The newest row of each group (per service, per service and kind), in the order the groups were
+ * asked, none for a group with no row: one query whose groups are a VALUES list, each found by an
+ * index seek. PostgreSQL plans it once; a UNION of one query per group cost a plan per group
+ * (~1.5 ms each on `runs`, 330 ms for a `/dr status` of 50 services). The table's key is `id`.
  */
-export async function allOfEach<T>(
-  db: Sql,
-  select: string,
-  params: readonly (readonly unknown[])[],
-): Promise<T[]> {
+export async function newestOfEach<T>(db: Sql, query: NewestOfEach): Promise<T[]> {
+  const { table, keys } = query;
+  const match = keys.map((key, i) => `candidate.${key} = asked.k${i}`).join(' AND ');
   const rows: T[] = [];
-  for (let first = 0; first < params.length; first += 100) {
-    const slice = params.slice(first, first + 100);
+  for (let first = 0; first < query.groups.length; first += 500) {
+    const slice = query.groups.slice(first, first + 500);
+    const values = slice.map((_, n) => `(${n}, ${keys.map(() => '?').join(', ')})`).join(', ');
     rows.push(
       ...(await db.all<T>(
-        slice.map((_, i) => `SELECT * FROM (${select}) AS part${i}`).join(' UNION ALL '),
+        `WITH asked (n, ${keys.map((_, i) => `k${i}`).join(', ')}) AS (VALUES ${values})
+         SELECT ${query.fields} FROM asked JOIN ${table} ON ${table}.id = (
+           SELECT candidate.id FROM ${table} AS candidate
+           WHERE ${match}${query.where ? ` AND (${query.where})` : ''}
+           ORDER BY ${query.newest} LIMIT 1)
+         ORDER BY asked.n`,
         ...slice.flat(),
       )),
     );

@@ -3,7 +3,7 @@
 // replica closes it; checks record what they see. The open episode says since when.
 
 import type { NodeName } from '../providers/types.js';
-import { allOfEach, type Sql } from './db.js';
+import { newestOfEach, type Sql } from './db.js';
 
 export const PROTECTION_STATES = [
   'protected',
@@ -53,11 +53,14 @@ export async function currentProtections(
   db: Sql,
   services: string[],
 ): Promise<Map<string, ProtectionEpisode>> {
-  const rows = await allOfEach<EpisodeRow>(
-    db,
-    'SELECT * FROM protection_episodes WHERE service = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1',
-    services.map((service) => [service]),
-  );
+  const rows = await newestOfEach<EpisodeRow>(db, {
+    table: 'protection_episodes',
+    fields: 'protection_episodes.*',
+    keys: ['service'],
+    groups: services.map((service) => [service]),
+    where: 'ended_at IS NULL',
+    newest: 'id DESC',
+  });
   return new Map(rows.map((row) => [row.service, toEpisode(row)]));
 }
 

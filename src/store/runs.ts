@@ -4,7 +4,7 @@
 import type { NodeName } from '../providers/types.js';
 import { configuredTarget, RUN_KINDS, type RunKind } from '../run-kind.js';
 import type { Runbook } from '../runbook/model.js';
-import { allOfEach, sha256Hex, type Sql } from './db.js';
+import { newestOfEach, sha256Hex, type Sql } from './db.js';
 
 export const RUN_STATUSES = ['running', 'waiting', 'succeeded', 'failed', 'aborted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -231,12 +231,14 @@ export async function lastDoneRun(db: Sql, runbook: string): Promise<RunRecord |
  * among the last 200 runs of a team with 50 services): one index seek per kind.
  */
 export async function lastRunOfEachKind(db: Sql, services: string[]): Promise<RunRecord[]> {
-  const rows = await allOfEach<RunRow>(
-    db,
-    `SELECT ${RUN_FIELDS} FROM runs WHERE service = ? AND kind = ? AND finished_at IS NOT NULL
-     ORDER BY finished_at DESC LIMIT 1`,
-    services.flatMap((service) => RUN_KINDS.map((kind) => [service, kind])),
-  );
+  const rows = await newestOfEach<RunRow>(db, {
+    table: 'runs',
+    fields: RUN_FIELDS,
+    keys: ['service', 'kind'],
+    groups: services.flatMap((service) => RUN_KINDS.map((kind) => [service, kind])),
+    where: 'finished_at IS NOT NULL',
+    newest: 'finished_at DESC',
+  });
   return rows.map(toRecord);
 }
 
