@@ -40,56 +40,59 @@ export const status: Command<Reply> = {
       lastRunOfEachKind(context.store, names),
     ]);
     const engine = needEngine(context);
-    // Every service at once: a database that does not answer delays its own lines, not the rest.
-    const sections = await Promise.all(
-      names.map(async (name) => {
-        const service = context.config.services[name]!;
-        const replication = await checkReplication(
-          service,
-          (promote) => engine.providersFor(service, 'failover', promote).database!,
-          context.store,
-          context.clock(),
-          protections.get(name) ?? null,
-        );
-        const alarm = ['TWO PRIMARIES', 'UNPROTECTED', 'NO WRITER'].includes(replication.state)
-          ? `${name}: ${replication.state}`
-          : null;
-        const backup = backups.find((result) => result.service === name);
-        const lines = [
-          `*${name}* — RTO ${formatDuration(service.rtoSeconds)}, RPO ${formatDuration(service.rpoSeconds)}`,
-          `• replication: ${escape(replication.summary).replace(/^(TWO PRIMARIES|UNPROTECTED|NO WRITER)/, '*$1*')}`,
-        ];
-        if (service.backups) {
-          lines.push(
-            `• backups: ${backup ? `${backup.ok ? 'ok' : 'FAILING'} — ${clip(backup.summary, 1000)} (checked ${backup.at.slice(0, 16).replace('T', ' ')} UTC)` : 'never checked: /dr backups check'}`,
-          );
-        }
-        for (const run of inFlight.filter((each) => each.service === name))
-          lines.push(
-            `• in flight: ${run.kind} \`${run.id}\` (${run.status}), started by <@${run.startedBy}>, ${await walkerText(context.store, run.id, context.clock())}`,
-          );
-        for (const kind of RUN_KINDS) {
-          const last = lastRuns.find((run) => run.service === name && run.kind === kind);
-          lines.push(
-            `• last ${kind}: ${last ? `${last.finishedAt!.slice(0, 10)} ${last.status}${last.rtoSeconds === null ? '' : `, RTO ${formatDuration(last.rtoSeconds)}`}` : 'never'}`,
-          );
-        }
-        return { lines, alarm };
-      }),
-    );
-    const lines = sections.flatMap((section) => section.lines);
-    const alarms = sections.flatMap((section) => (section.alarm ? [section.alarm] : []));
     const reminders = context.config.schedules.filter(
       (entry): entry is Schedule & { remind: string } => entry.remind !== null,
     );
-    if (reminders.length) {
-      lines.push('*DR tests*');
-      for (const entry of reminders)
-        lines.push(
+    // Every service at once: a database that does not answer delays its own lines, not the rest;
+    // the DR tests and the instances are read meanwhile.
+    const [sections, testLines, instances] = await Promise.all([
+      Promise.all(
+        names.map(async (name) => {
+          const service = context.config.services[name]!;
+          const replication = await checkReplication(
+            service,
+            (promote) => engine.providersFor(service, 'failover', promote).database!,
+            context.store,
+            context.clock(),
+            protections.get(name) ?? null,
+          );
+          const alarm = ['TWO PRIMARIES', 'UNPROTECTED', 'NO WRITER'].includes(replication.state)
+            ? `${name}: ${replication.state}`
+            : null;
+          const backup = backups.find((result) => result.service === name);
+          const lines = [
+            `*${name}* — RTO ${formatDuration(service.rtoSeconds)}, RPO ${formatDuration(service.rpoSeconds)}`,
+            `• replication: ${escape(replication.summary).replace(/^(TWO PRIMARIES|UNPROTECTED|NO WRITER)/, '*$1*')}`,
+          ];
+          if (service.backups) {
+            lines.push(
+              `• backups: ${backup ? `${backup.ok ? 'ok' : 'FAILING'} — ${clip(backup.summary, 1000)} (checked ${backup.at.slice(0, 16).replace('T', ' ')} UTC)` : 'never checked: /dr backups check'}`,
+            );
+          }
+          for (const run of inFlight.filter((each) => each.service === name))
+            lines.push(
+              `• in flight: ${run.kind} \`${run.id}\` (${run.status}), started by <@${run.startedBy}>, ${await walkerText(context.store, run.id, context.clock())}`,
+            );
+          for (const kind of RUN_KINDS) {
+            const last = lastRuns.find((run) => run.service === name && run.kind === kind);
+            lines.push(
+              `• last ${kind}: ${last ? `${last.finishedAt!.slice(0, 10)} ${last.status}${last.rtoSeconds === null ? '' : `, RTO ${formatDuration(last.rtoSeconds)}`}` : 'never'}`,
+            );
+          }
+          return { lines, alarm };
+        }),
+      ),
+      Promise.all(
+        reminders.map(async (entry) =>
           testLine(entry, await lastDoneRun(context.store, entry.remind), context.clock()),
-        );
-    }
-    if (args.length === 0) lines.push(...(await instanceLines(context.store, context.clock())));
+        ),
+      ),
+      args.length === 0 ? instanceLines(context.store, context.clock()) : [],
+    ]);
+    const lines = sections.flatMap((section) => section.lines);
+    const alarms = sections.flatMap((section) => (section.alarm ? [section.alarm] : []));
+    if (testLines.length) lines.push('*DR tests*', ...testLines);
+    lines.push(...instances);
     return { type: 'message', text: lines.join('\n') || 'no services configured', alarms };
   },
 };
