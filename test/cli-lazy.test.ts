@@ -1,5 +1,5 @@
 // The break-glass CLI starts fast because each command loads only what it uses: neither the AWS
-// SDK nor local mode's S3 stand-in is loaded by commands that do not need them (the start-up
+// SDK, local mode's S3 stand-in nor pg is loaded by commands that do not need them (the start-up
 // figures themselves are in bench/cli-startup.ts).
 
 import { spawnSync } from 'node:child_process';
@@ -50,7 +50,7 @@ describe('lifeboat start-up', () => {
     }
   });
 
-  it('loads neither the AWS SDK nor s3rver for the break-glass path of a service on PostgreSQL', () => {
+  it('loads neither the AWS SDK, s3rver nor pg for `run status` of a service on PostgreSQL: it connects to no database', () => {
     const dir = makeTempDir();
     writeFileSync(
       path.join(dir, 'lifeboat.yml'),
@@ -63,6 +63,7 @@ describe('lifeboat start-up', () => {
       LIFEBOAT_CONFIG: path.join(dir, 'lifeboat.yml'),
     });
     expect(packages).toContain('better-sqlite3'); // it did open the store
+    expect(packages).not.toContain('pg');
     expect(packages.filter((name) => name.startsWith('@aws-sdk/') || name === 's3rver')).toEqual(
       [],
     );

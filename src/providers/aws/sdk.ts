@@ -2,19 +2,12 @@
 // or a bot with only PostgreSQL services never pays their ~300 ms and 40 MiB. The packages are
 // CommonJS, so require() loads them in place, synchronously; the types come from `import type`.
 
-import { createRequire } from 'node:module';
 import type * as CloudWatch from '@aws-sdk/client-cloudwatch';
 import type * as Rds from '@aws-sdk/client-rds';
 import type * as Route53 from '@aws-sdk/client-route-53';
 import type * as RecoveryCluster from '@aws-sdk/client-route53-recovery-cluster';
 import type * as S3 from '@aws-sdk/client-s3';
-
-const require = createRequire(import.meta.url);
-
-function lazy<T>(name: string): () => T {
-  let loaded: T | undefined;
-  return () => (loaded ??= require(name) as T);
-}
+import { lazyRequire as lazy } from '../../lazy-require.js';
 
 export const cloudWatchSdk = lazy<typeof CloudWatch>('@aws-sdk/client-cloudwatch');
 export const rdsSdk = lazy<typeof Rds>('@aws-sdk/client-rds');

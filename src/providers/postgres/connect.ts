@@ -3,7 +3,8 @@
 // a connection for a couple of seconds, so a gate check, a promotion and a write check in a row
 // do not each pay for a new connection; an idle pool lets the process exit.
 
-import pg from 'pg';
+import type pg from 'pg';
+import { lazyRequire } from '../../lazy-require.js';
 import { ProviderError } from '../../errors.js';
 
 export interface ConnectOptions {
@@ -21,6 +22,9 @@ export function describeUrl(role: string, url: string): string {
   }
 }
 
+/** pg loads at the first connection, not with every CLI command (~50 ms). */
+const pgLib = lazyRequire<typeof pg>('pg');
+
 const pools = new Map<string, pg.Pool>();
 
 /**
@@ -35,7 +39,7 @@ function poolFor(url: string, options: ConnectOptions): pg.Pool {
   const key = `${url} ${connectTimeoutMs} ${statementTimeoutMs}`;
   let pool = pools.get(key);
   if (!pool) {
-    pool = new pg.Pool({
+    pool = new (pgLib().Pool)({
       connectionString: url,
       connectionTimeoutMillis: connectTimeoutMs,
       statement_timeout: statementTimeoutMs,
@@ -93,7 +97,7 @@ export async function withFreshClient<T>(
   options: ConnectOptions = {},
 ): Promise<T> {
   const statementTimeoutMs = options.statementTimeoutMs ?? 10_000;
-  const client = new pg.Client({
+  const client = new (pgLib().Client)({
     connectionString: url,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
     statement_timeout: statementTimeoutMs,
