@@ -178,7 +178,7 @@ export async function rpoGate(
       ? `replication lag could not be measured (${lag.error})`
       : measurement.targetIsReplica &&
           (measurement.lagSeconds === null || measurement.lagSeconds > service.rpoSeconds)
-        ? `replication lag is ${describeLag(measurement, service.rpoSeconds)}`
+        ? `replication ${describeLag(measurement, service.rpoSeconds)}`
         : null;
   if (problem === null || isOverridden) return { blocked: false, exposure };
   const reason = `${problem}. Promoting now could lose that much committed data. Wait and retry, or override with a reason (a second person must approve).`;

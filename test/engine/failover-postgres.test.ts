@@ -155,7 +155,7 @@ describe('failover of PostgreSQL through the engine', () => {
       expect(blocked.run.status).toBe('waiting');
       expect(blocked.current).toMatchObject({ waitingOn: 'rpo-gate', state: 'active' });
       expect(blocked.current!.summary).toMatch(
-        /replication lag is lag \d+\.\d s \(\d+ bytes\) — OVER the RPO \(1s\)/,
+        /replication lag \d+\.\d s \(\d+ bytes\) — OVER the RPO \(1s\)/,
       );
       expect(blocked.steps[0]).toMatchObject({ state: 'done' });
       expect(blocked.steps[0]!.summary).toMatch(/fenced: read-only .*final WAL position/);

@@ -1,0 +1,211 @@
+// The AWS path on the wire, against moto_server: an RDS PostgreSQL primary in us-east-1 with its
+// cross-region read replica in us-west-2 and a Route 53 CNAME, configured as a user configures
+// them, with only AWS_ENDPOINT_URL pointing at the emulator. A failover through the engine fences
+// (stops) the primary, promotes the replica and moves the record — each behind a second person.
+
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CreateDBInstanceCommand,
+  CreateDBInstanceReadReplicaCommand,
+  DescribeDBInstancesCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { verifyAuditLog } from '../../src/store/audit.js';
+import { makeEngine, playThrough } from '../support/engine.js';
+import { startMoto, type Moto } from '../support/moto.js';
+
+let moto: Moto;
+const saved: Record<string, string | undefined> = {};
+const AWS_ENV = {
+  AWS_ACCESS_KEY_ID: 'testing',
+  AWS_SECRET_ACCESS_KEY: 'testing',
+  AWS_SESSION_TOKEN: undefined,
+};
+
+beforeAll(async () => {
+  moto = await startMoto();
+  for (const [name, value] of Object.entries({ ...AWS_ENV, AWS_ENDPOINT_URL: moto.url })) {
+    saved[name] = process.env[name];
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+});
+beforeEach(async () => {
+  await fetch(`${moto.url}/moto-api/reset`, { method: 'POST' });
+});
+afterAll(async () => {
+  for (const [name, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  await moto?.stop();
+});
+
+const rds = (region: string) => new RDSClient({ region, endpoint: moto.url });
+
+async function describe1(region: string, id: string) {
+  const { DBInstances } = await rds(region).send(
+    new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }),
+  );
+  return DBInstances![0]!;
+}
+
+/** The primary, its cross-region replica and the zone with the record on the primary. */
+async function seed(): Promise<{
+  zoneId: string;
+  primaryEndpoint: string;
+  replicaEndpoint: string;
+}> {
+  await rds('us-east-1').send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: 'production-primary',
+      Engine: 'postgres',
+      DBInstanceClass: 'db.t3.micro',
+      MasterUsername: 'lifeboat',
+      MasterUserPassword: 'lifeboat-password',
+      AllocatedStorage: 20,
+    }),
+  );
+  await rds('us-west-2').send(
+    new CreateDBInstanceReadReplicaCommand({
+      DBInstanceIdentifier: 'production-dr',
+      SourceDBInstanceIdentifier: 'arn:aws:rds:us-east-1:123456789012:db:production-primary',
+    }),
+  );
+  const zone = await route53().send(
+    new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: `lifeboat-${Date.now()}` }),
+  );
+  const zoneId = zone.HostedZone!.Id!.replace('/hostedzone/', '');
+  const primary = await describe1('us-east-1', 'production-primary');
+  await route53().send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: zoneId,
+      ChangeBatch: {
+        Changes: [
+          {
+            Action: 'CREATE',
+            ResourceRecordSet: {
+              Name: 'db.example.com',
+              Type: 'CNAME',
+              TTL: 60,
+              ResourceRecords: [{ Value: primary.Endpoint!.Address! }],
+            },
+          },
+        ],
+      },
+    }),
+  );
+  const replica = await describe1('us-west-2', 'production-dr');
+  return {
+    zoneId,
+    primaryEndpoint: primary.Endpoint!.Address!,
+    replicaEndpoint: replica.Endpoint!.Address!,
+  };
+}
+
+const route53 = () => new Route53Client({ region: 'us-east-1', endpoint: moto.url });
+
+async function recordValue(zoneId: string): Promise<string | undefined> {
+  const { ResourceRecordSets } = await route53().send(
+    new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }),
+  );
+  return ResourceRecordSets?.find((set) => set.Name === 'db.example.com.')?.ResourceRecords?.[0]
+    ?.Value;
+}
+
+/** CloudWatch's ReplicaLag of the replica, in the replica's region, as RDS publishes it. */
+async function publishReplicaLag(seconds: number): Promise<void> {
+  await new CloudWatchClient({ region: 'us-west-2', endpoint: moto.url }).send(
+    new PutMetricDataCommand({
+      Namespace: 'AWS/RDS',
+      MetricData: [
+        {
+          MetricName: 'ReplicaLag',
+          Dimensions: [{ Name: 'DBInstanceIdentifier', Value: 'production-dr' }],
+          Value: seconds,
+          Unit: 'Seconds',
+          // RDS publishes once a minute: the newest datapoint is always a little old (and
+          // CloudWatch answers only datapoints before the whole second a query ends at).
+          Timestamp: new Date(Date.now() - 30_000),
+        },
+      ],
+    }),
+  );
+}
+
+const FAILOVER = `---\ntitle: Failover\nkind: failover\nservice: orders-db\n---\n## Go (15 minutes)\n1. Fence \`action: db.fence\`\n2. Promote \`action: db.promote\`\n3. Switch DNS \`action: dns.switch\`\n`;
+
+const configFor = (zoneId: string) => `approvals:
+  approvers: [U0ALICE, U0BOB]
+services:
+  orders-db:
+    rto: 15m
+    rpo: 1m
+    database:
+      provider: aws-rds
+      primary: { id: production-primary, region: us-east-1 }
+      replica: { id: production-dr, region: us-west-2 }
+      fence: { mode: stop }
+    dns: { provider: route53, mode: upsert, zone_id: ${zoneId}, record: db.example.com }
+`;
+
+describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
+  it('stops the primary, promotes the cross-region replica and points the record at it', async () => {
+    const { zoneId, primaryEndpoint, replicaEndpoint } = await seed();
+    await publishReplicaLag(0.4);
+    const t = await makeEngine({ runbooks: { failover: FAILOVER }, configYaml: configFor(zoneId) });
+    const { runId } = await t.engine.startRun({
+      key: 'slash',
+      actor: { user: 'U0ALICE' },
+      runbook: 'failover',
+    });
+    const view = await playThrough(t, runId);
+
+    expect(view.run.status).toBe('succeeded');
+    expect(view.steps.map((step) => [step.action, step.state, step.summary])).toEqual([
+      ['db.fence', 'done', 'RDS production-primary (us-east-1) fenced: stopped'],
+      ['db.promote', 'done', expect.stringMatching(/production-dr/)],
+      ['dns.switch', 'done', expect.stringContaining(replicaEndpoint)],
+    ]);
+    // What AWS itself now says, read back on the wire.
+    expect((await describe1('us-east-1', 'production-primary')).DBInstanceStatus).toBe('stopped');
+    const replica = await describe1('us-west-2', 'production-dr');
+    expect(replica.ReadReplicaSourceDBInstanceIdentifier).toBeUndefined();
+    expect(await recordValue(zoneId)).toBe(replicaEndpoint);
+    expect(replicaEndpoint).not.toBe(primaryEndpoint);
+    expect(view.run.rpoExposureSeconds).toBe(0.4);
+    const granted = await t.store.all(
+      "SELECT actor FROM audit_log WHERE action = 'approval.granted'",
+    );
+    expect(granted).toHaveLength(3); // the fence, the promotion, the DNS switch: each by U0BOB
+    expect(await verifyAuditLog(t.store)).toMatchObject({ ok: true });
+  });
+
+  it('does not promote while the replica lag cannot be read: it says so and waits', async () => {
+    const { zoneId, primaryEndpoint } = await seed(); // no ReplicaLag published
+    const t = await makeEngine({ runbooks: { failover: FAILOVER }, configYaml: configFor(zoneId) });
+    const { runId } = await t.engine.startRun({
+      key: 'slash',
+      actor: { user: 'U0ALICE' },
+      runbook: 'failover',
+    });
+    const view = await playThrough(t, runId);
+
+    expect(view.run.status).toBe('waiting');
+    expect(view.current).toMatchObject({ action: 'db.promote', state: 'active' });
+    expect(view.current!.summary).toMatch(
+      /^replication lag unknown: cannot compare with the RPO \(1m\)/,
+    );
+    expect(
+      (await describe1('us-west-2', 'production-dr')).ReadReplicaSourceDBInstanceIdentifier,
+    ).toMatch(/production-primary$/);
+    expect(await recordValue(zoneId)).toBe(primaryEndpoint);
+  });
+});
