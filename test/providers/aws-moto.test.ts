@@ -1,7 +1,9 @@
 // The AWS path on the wire, against moto_server: an RDS PostgreSQL primary in us-east-1 with its
 // cross-region read replica in us-west-2 and a Route 53 CNAME, configured as a user configures
 // them, with only AWS_ENDPOINT_URL pointing at the emulator. A failover through the engine fences
-// (stops) the primary, promotes the replica and moves the record — each behind a second person.
+// (stops) the primary, promotes the replica and moves the record — each behind a second person;
+// it holds the promotion while the replica's lag cannot be read; and it completes with the
+// primary's region accepting connections and never answering (a proxy in front of moto).
 
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
@@ -16,7 +18,10 @@ import {
   ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createServiceProviders } from '../../src/providers/index.js';
 import { verifyAuditLog } from '../../src/store/audit.js';
 import { makeEngine, playThrough } from '../support/engine.js';
 import { startMoto, type Moto } from '../support/moto.js';
@@ -140,6 +145,51 @@ async function publishReplicaLag(seconds: number): Promise<void> {
   );
 }
 
+/**
+ * moto behind a loopback proxy that takes every request to one region's `service` API and never
+ * answers it (a region that accepts connections and hangs), and passes the rest on.
+ */
+async function hangingRegion(
+  region: string,
+  service: string,
+): Promise<{ url: string; hung: () => number; close(): Promise<void> }> {
+  const held: Socket[] = [];
+  const target = new URL(moto.url);
+  const server: Server = createServer((incoming: IncomingMessage, outgoing) => {
+    const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\//.exec(
+      incoming.headers.authorization ?? '',
+    );
+    if (scope?.[1] === region && scope[2] === service) {
+      held.push(incoming.socket);
+      return;
+    }
+    const forward = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: incoming.method,
+        path: incoming.url,
+        headers: incoming.headers,
+      },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
+    incoming.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    hung: () => held.length,
+    close: async () => {
+      for (const socket of held) socket.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
 const FAILOVER = `---\ntitle: Failover\nkind: failover\nservice: orders-db\n---\n## Go (15 minutes)\n1. Fence \`action: db.fence\`\n2. Promote \`action: db.promote\`\n3. Switch DNS \`action: dns.switch\`\n`;
 
 const configFor = (zoneId: string) => `approvals:
@@ -207,5 +257,47 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
       (await describe1('us-west-2', 'production-dr')).ReadReplicaSourceDBInstanceIdentifier,
     ).toMatch(/production-primary$/);
     expect(await recordValue(zoneId)).toBe(primaryEndpoint);
+  });
+
+  it('fails over with the primary region hanging: nothing it needs waits on us-east-1', async () => {
+    const { zoneId, replicaEndpoint } = await seed();
+    await publishReplicaLag(0.4);
+    const proxy = await hangingRegion('us-east-1', 'rds');
+    process.env.AWS_ENDPOINT_URL = proxy.url;
+    try {
+      const awsTimeouts = { connectMs: 300, requestMs: 300, streamIdleMs: 1000 };
+      const t = await makeEngine({
+        runbooks: { failover: FAILOVER },
+        configYaml: configFor(zoneId),
+        providersFor: (service, kind, promote) =>
+          createServiceProviders(service, kind, { promote, awsTimeouts }),
+      });
+      const { runId } = await t.engine.startRun({
+        key: 'slash',
+        actor: { user: 'U0ALICE' },
+        runbook: 'failover',
+      });
+      const view = await playThrough(t, runId);
+      expect(view.steps.map((step) => [step.action, step.state])).toEqual([
+        ['db.fence', 'done'],
+        ['db.promote', 'done'],
+        ['dns.switch', 'done'],
+      ]);
+      // The fence says plainly what it could not do, naming the instance and its region.
+      expect(view.steps[0]!.summary).toMatch(
+        /^RDS production-primary \(us-east-1\) does not answer: did not answer in time .*it could not be fenced$/,
+      );
+      expect(view.run.rpoExposureBound).toBe('lower-bound');
+      expect(view.run.status).toBe('succeeded');
+      expect(proxy.hung()).toBeGreaterThan(0); // us-east-1 was asked, and did not answer
+      process.env.AWS_ENDPOINT_URL = moto.url;
+      expect(
+        (await describe1('us-west-2', 'production-dr')).ReadReplicaSourceDBInstanceIdentifier,
+      ).toBeUndefined();
+      expect(await recordValue(zoneId)).toBe(replicaEndpoint);
+    } finally {
+      process.env.AWS_ENDPOINT_URL = moto.url;
+      await proxy.close();
+    }
   });
 });
