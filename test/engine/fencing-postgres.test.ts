@@ -80,6 +80,22 @@ describe('fencing before promotion', () => {
     });
   });
 
+  it('does not fence a primary whose standby does not answer: nothing could take the writes', async () => {
+    await withPair(async (pair) => {
+      const t = await makeEngine({
+        runbooks: { failover: fencedFailover },
+        configYaml: postgresConfig(pair.primary.url, 'postgres://postgres@127.0.0.1:1/postgres'),
+      });
+      const runId = await start(t, 'failover');
+      const view = await playThrough(t, runId);
+      expect(view.current).toMatchObject({ action: 'db.fence', waitingOn: 'failure' });
+      expect(view.current!.summary).toMatch(
+        /^primary 127\.0\.0\.1:\d+: not fenced: the replica to promote cannot take over \(replica 127\.0\.0\.1:1 does not answer: .*\) — fencing now would leave no database accepting writes/,
+      );
+      expect(await writeRefusal(pair.primary.url)).toBe('accepted');
+    });
+  });
+
   it('fences first: the old primary refuses writes (25006), the standby is promoted, and never do both accept writes', async () => {
     await withPair(async (pair) => {
       const t = await engineFor(pair, { failover: fencedFailover });

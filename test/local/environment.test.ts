@@ -35,6 +35,7 @@ describe('the local environment', () => {
         provider: 'postgres',
         primary: first.pair.primary.url,
         replica: first.pair.standby.url,
+        probe_timeout: '1s',
       });
       expect(config.approvals.approvers).toEqual(['U0ALICE', 'U0BOB']);
       expect(await sql(first.pair.primary.url, 'SELECT count(*)::int AS n FROM payments')).toEqual([

@@ -192,7 +192,7 @@ async function hangingRegion(
 
 const FAILOVER = `---\ntitle: Failover\nkind: failover\nservice: orders-db\n---\n## Go (15 minutes)\n1. Fence \`action: db.fence\`\n2. Promote \`action: db.promote\`\n3. Switch DNS \`action: dns.switch\`\n`;
 
-const configFor = (zoneId: string) => `approvals:
+const configFor = (zoneId: string, replica = 'production-dr') => `approvals:
   approvers: [U0ALICE, U0BOB]
 services:
   orders-db:
@@ -201,7 +201,7 @@ services:
     database:
       provider: aws-rds
       primary: { id: production-primary, region: us-east-1 }
-      replica: { id: production-dr, region: us-west-2 }
+      replica: { id: ${replica}, region: us-west-2 }
       fence: { mode: stop }
     dns: { provider: route53, mode: upsert, zone_id: ${zoneId}, record: db.example.com }
 `;
@@ -299,5 +299,27 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
       process.env.AWS_ENDPOINT_URL = moto.url;
       await proxy.close();
     }
+  });
+
+  it('does not fence the primary when the replica to promote does not exist', async () => {
+    const { zoneId, primaryEndpoint } = await seed();
+    const t = await makeEngine({
+      runbooks: { failover: FAILOVER },
+      configYaml: configFor(zoneId, 'production-typo'),
+    });
+    const { runId } = await t.engine.startRun({
+      key: 'slash',
+      actor: { user: 'U0ALICE' },
+      runbook: 'failover',
+    });
+    const view = await playThrough(t, runId);
+
+    expect(view.run.status).toBe('waiting');
+    expect(view.current).toMatchObject({ action: 'db.fence', waitingOn: 'failure' });
+    expect(view.current!.summary).toMatch(
+      /^RDS production-primary \(us-east-1\): not fenced: the replica to promote cannot take over \(RDS production-typo \(us-west-2\) does not answer: .*DBInstanceNotFound.*\) — fencing now would leave no database accepting writes/,
+    );
+    expect((await describe1('us-east-1', 'production-primary')).DBInstanceStatus).toBe('available');
+    expect(await recordValue(zoneId)).toBe(primaryEndpoint);
   });
 });

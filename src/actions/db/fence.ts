@@ -1,7 +1,9 @@
 // db.fence: make the old primary refuse writes before its replica is promoted, so the service can
 // never have two writable primaries. A primary that does not answer is recorded as unreachable
-// (the real disaster) and the run goes on to the promotion gate, which looks again.
+// (the real disaster) and the run goes on to the promotion gate, which looks again. A fence with
+// nothing to promote after it is refused: the replica must be there to take the writes.
 
+import { ProviderError } from '../../errors.js';
 import { needDatabase } from '../need.js';
 import type { Action } from '../types.js';
 
@@ -19,6 +21,16 @@ export const fence: Action = {
   },
   async run(context) {
     const database = needDatabase(context);
+    // A replica that does not answer, or is no standby, cannot take over: fencing the primary
+    // now would leave nothing accepting writes. (One that already accepts writes is two
+    // primaries: fencing the old one is what ends that.)
+    const target = await database.probe(database.target);
+    if (target.role === 'unreachable' || target.role === 'fenced')
+      throw new ProviderError(
+        database.sourceName,
+        `not fenced: the replica to promote cannot take over (${target.detail}) — fencing now would leave no database accepting writes. Bring the replica back and retry, or skip this step with a reason`,
+        true,
+      );
     const result = await database.fence(database.source);
     return {
       summary: result.detail,
