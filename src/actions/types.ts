@@ -25,6 +25,8 @@ export interface ActionContext {
   attempt: number;
   /** The outcome of the latest finished step of this run bound to `action`, or null. */
   earlier: (action: ActionName) => EarlierOutcome | null;
+  /** Whether a later step of this run's runbook is bound to `action`. */
+  later: (action: ActionName) => boolean;
   /** Shows how a long action is getting on, in place (a replica catching up); not a new message. */
   progress: (text: string) => void;
 }

@@ -158,6 +158,7 @@ export class Engine {
           previous: {},
           attempt: 1,
           earlier: () => null,
+          later: () => false,
           progress: () => undefined,
         };
         const action = actions[step.action!];

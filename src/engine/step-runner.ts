@@ -498,6 +498,7 @@ export class StepRunner extends Transitions implements GateKit {
       previous: {}, // execute() hands the action what an interrupted attempt prepared
       attempt: 1, // and which attempt this is
       earlier: (action) => earlierOutcome(steps, records, step.index, action),
+      later: (action) => steps.slice(step.index + 1).some((each) => each.action === action),
       progress: (text) =>
         this.deps.emit({ type: 'action.progress', runId: run.id, stepIndex: step.index, text }),
     };

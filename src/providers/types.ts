@@ -157,6 +157,11 @@ export interface DnsProvider {
   switchTo(endpoint: string): Promise<{ detail: string }>;
   /** True when the record (or routing control) already points at `endpoint`. */
   pointsAt(endpoint: string): Promise<{ ok: boolean; summary: string }>;
+  /**
+   * Reads the record (or routing control) once, on a short budget: a permanent ProviderError when
+   * the switch could only fail (no such zone, no permission), found before a promotion.
+   */
+  check(): Promise<void>;
 }
 
 export interface BackupObject {

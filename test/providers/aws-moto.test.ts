@@ -2,8 +2,10 @@
 // cross-region read replica in us-west-2 and a Route 53 CNAME, configured as a user configures
 // them, with only AWS_ENDPOINT_URL pointing at the emulator. A failover through the engine fences
 // (stops) the primary, promotes the replica and moves the record — each behind a second person;
-// it holds the promotion while the replica's lag cannot be read; and it completes with the
-// primary's region accepting connections and never answering (a proxy in front of moto).
+// it holds the promotion while the replica's lag cannot be read, fences nothing when the replica
+// does not exist, promotes nothing when the DNS switch after it could only fail (no such zone);
+// and it completes with the primary's region accepting connections and never answering (a proxy
+// in front of moto), promoting even while Route 53's control plane hangs.
 
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
@@ -321,5 +323,66 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
     );
     expect((await describe1('us-east-1', 'production-primary')).DBInstanceStatus).toBe('available');
     expect(await recordValue(zoneId)).toBe(primaryEndpoint);
+  });
+
+  it('does not promote when the DNS switch after it could only fail: the zone does not exist', async () => {
+    await seed();
+    await publishReplicaLag(0.4);
+    const t = await makeEngine({
+      runbooks: { failover: FAILOVER },
+      configYaml: configFor('Z0NOSUCHZONE'),
+    });
+    const { runId } = await t.engine.startRun({
+      key: 'slash',
+      actor: { user: 'U0ALICE' },
+      runbook: 'failover',
+    });
+    const view = await playThrough(t, runId);
+
+    expect(view.current).toMatchObject({ action: 'db.promote', waitingOn: 'failure' });
+    expect(view.current!.summary).toMatch(
+      /^Route 53 CNAME db\.example\.com \(zone Z0NOSUCHZONE\): NoSuchHostedZone: .* — the DNS switch after this promotion could only fail, so nothing was promoted/,
+    );
+    expect(
+      (await describe1('us-west-2', 'production-dr')).ReadReplicaSourceDBInstanceIdentifier,
+    ).toMatch(/production-primary$/);
+  });
+
+  it("promotes even while Route 53's control plane hangs; the DNS step then says it could not switch", async () => {
+    await seed();
+    await publishReplicaLag(0.4);
+    const proxy = await hangingRegion('us-east-1', 'route53');
+    process.env.AWS_ENDPOINT_URL = proxy.url;
+    try {
+      const awsTimeouts = { connectMs: 300, requestMs: 300, streamIdleMs: 1000 };
+      const t = await makeEngine({
+        runbooks: { failover: FAILOVER },
+        configYaml: configFor('Z0ANY'),
+        providersFor: (service, kind, promote) =>
+          createServiceProviders(service, kind, {
+            promote,
+            awsTimeouts,
+          }),
+      });
+      const { runId } = await t.engine.startRun({
+        key: 'slash',
+        actor: { user: 'U0ALICE' },
+        runbook: 'failover',
+      });
+      const view = await playThrough(t, runId);
+      expect(view.steps.map((step) => [step.action, step.state])).toEqual([
+        ['db.fence', 'done'],
+        ['db.promote', 'done'],
+        ['dns.switch', 'active'],
+      ]);
+      expect(view.current).toMatchObject({ action: 'dns.switch', waitingOn: 'failure' });
+      expect(view.current!.summary).toMatch(
+        /^Route 53 CNAME db\.example\.com \(zone Z0ANY\): did not answer in time/,
+      );
+      expect(proxy.hung()).toBeGreaterThan(0);
+    } finally {
+      process.env.AWS_ENDPOINT_URL = moto.url;
+      await proxy.close();
+    }
   });
 });

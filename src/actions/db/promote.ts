@@ -2,10 +2,11 @@
 // approval and RPO gates. Only a standby is promoted: a target that already accepts writes counts
 // as promoted only when an earlier attempt of this step may have done it (a resumed crash, a
 // retry); otherwise it is a second primary, and lifeboat says so instead of calling it success.
+// A DNS switch later in the run that could only fail is found before this one-way step.
 
 import { ProviderError } from '../../errors.js';
 import { needDatabase } from '../need.js';
-import type { Action } from '../types.js';
+import type { Action, ActionContext } from '../types.js';
 
 export const promote: Action = {
   name: 'db.promote',
@@ -28,6 +29,7 @@ export const promote: Action = {
         true,
       );
     await database.preflight();
+    await checkDnsFirst(context);
     const result = await database.promote();
     const source = await database.probe(database.source);
     return {
@@ -47,3 +49,25 @@ export const promote: Action = {
       : { ok: false, summary: `${database.targetName} is still a replica after promotion` };
   },
 };
+
+/**
+ * The run switches DNS after this promotion: a zone that does not exist or a permission that is
+ * missing would fail it for good, after the point of no return — so it stops the promotion now.
+ * A DNS API that does not answer (Route 53's control plane is in us-east-1) does not: the
+ * promotion must not wait on the failed region, and the DNS step says what it finds then.
+ */
+async function checkDnsFirst(context: ActionContext): Promise<void> {
+  const dns = context.providers.dns;
+  if (!dns || !context.later('dns.switch')) return;
+  try {
+    await dns.check();
+  } catch (error) {
+    if (!(error instanceof ProviderError) || !error.permanent) return;
+    throw new ProviderError(
+      error.resource,
+      `${error.reason} — the DNS switch after this promotion could only fail, so nothing was promoted: fix dns: in lifeboat.yml and retry this step`,
+      true,
+      { cause: error },
+    );
+  }
+}

@@ -61,6 +61,7 @@ export function createRoutingControlProvider(
     name,
     describeSwitch: () =>
       `Set ${name} to ${options.state} through the ARC cluster (${dns.cluster_endpoints.length} endpoints, tried in turn).`,
+    check: async () => void (await currentState()),
     async pointsAt() {
       const state = await currentState();
       return {

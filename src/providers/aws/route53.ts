@@ -17,6 +17,9 @@ export interface UpsertDns {
   ttl: number;
 }
 
+/** How long the check before a promotion waits on Route 53's control plane (in us-east-1). */
+const CHECK_BUDGET_MS = 3000;
+
 export function createRoute53Provider(
   dns: UpsertDns,
   options: {
@@ -29,7 +32,8 @@ export function createRoute53Provider(
   const name = `Route 53 ${dns.type} ${dns.record} (zone ${dns.zone_id})`;
   const fqdn = dnsName(dns.record);
 
-  const currentValues = async (): Promise<string[]> => {
+  /** The record's values; `quick`: one attempt on a short budget (the check before a promotion). */
+  const currentValues = async (quick = false): Promise<string[]> => {
     const output = await withAwsRetry(
       name,
       () =>
@@ -40,8 +44,9 @@ export function createRoute53Provider(
             StartRecordType: dns.type,
             MaxItems: 1,
           }),
+          quick ? { abortSignal: AbortSignal.timeout(CHECK_BUDGET_MS) } : {},
         ),
-      options.retry,
+      quick ? { ...options.retry, attempts: 1 } : options.retry,
     );
     const set = output.ResourceRecordSets?.find(
       (candidate) => dnsName(candidate.Name ?? '') === fqdn && candidate.Type === dns.type,
@@ -65,6 +70,7 @@ export function createRoute53Provider(
     describeSwitch: (endpoint) =>
       `UPSERT ${dns.type} ${dns.record} -> ${endpoint} (TTL ${dns.ttl} s) in hosted zone ${dns.zone_id}, then wait until Route 53 reports INSYNC.`,
     pointsAt,
+    check: async () => void (await currentValues(true)),
     async switchTo(endpoint) {
       if ((await pointsAt(endpoint)).ok)
         return { detail: `${dns.record} already points at ${endpoint}` };
