@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'test-output/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'test-output/', '.ci/moto/', '.ci/node/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

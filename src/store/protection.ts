@@ -90,7 +90,11 @@ export async function recordProtection(
   const goesOn = (current: ProtectionEpisode) =>
     current.state === seen.state && current.writer === seen.writer;
   known = known === undefined ? await currentProtection(db, seen.service) : known;
-  if (known && goesOn(known) && seen.at.getTime() - Date.parse(known.checkedAt) < PROTECTION_REFRESH_MS)
+  if (
+    known &&
+    goesOn(known) &&
+    seen.at.getTime() - Date.parse(known.checkedAt) < PROTECTION_REFRESH_MS
+  )
     return { episode: { ...known, detail: seen.detail }, changed: false };
   return db.transaction(async () => {
     const current = await currentProtection(db, seen.service);

@@ -77,7 +77,13 @@ function answer(
 ): Record<string, unknown> {
   switch (method) {
     case 'auth.test':
-      return { ok: true, user_id: STAND_IN_BOT.botUserId, bot_id: STAND_IN_BOT.botId, team_id: 'T0LIFEBOAT', user: 'lifeboat' };
+      return {
+        ok: true,
+        user_id: STAND_IN_BOT.botUserId,
+        bot_id: STAND_IN_BOT.botId,
+        team_id: 'T0LIFEBOAT',
+        user: 'lifeboat',
+      };
     case 'chat.postMessage':
       return { ok: true, channel: body.channel, ts: nextTs(), message: {} };
     case 'chat.update':
