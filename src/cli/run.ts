@@ -51,6 +51,10 @@ export async function runCommand(
   const log = createCliLogger(io, env.LOG_LEVEL);
   const engine = await createEngine(config, { clock, logger: log.logger });
   const actorOf = (opts: RunCliOptions) => cliActor(config, identity, env, opts.as);
+  // A promotion or a DNS change can take minutes: say what it waits for as it goes.
+  engine.on((event) => {
+    if (event.type === 'action.progress') io.out(`  … step ${event.stepIndex + 1}: ${event.text}`);
+  });
   try {
     // Nothing is resumed behind the person's back: `status` only reads; a command walks the run
     // it acts on; `resume` walks the one run it names, after saying what runs next.

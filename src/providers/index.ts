@@ -21,6 +21,8 @@ export interface ProviderOptions {
   promote?: NodeName;
   /** How long AWS calls may take (tests shorten them). */
   awsTimeouts?: AwsTimeouts;
+  /** How often a long AWS wait (a promotion, a DNS change) looks again; tests shorten it. */
+  awsPollSeconds?: number;
 }
 
 export function createServiceProviders(
@@ -39,6 +41,7 @@ export function createServiceProviders(
       : createRdsProvider(service.database, {
           promote,
           probeBudgetMs,
+          pollSeconds: options.awsPollSeconds,
           rds: cached(
             (region) => new (rdsSdk().RDSClient)({ region, maxAttempts: 1, requestHandler }),
           ),
@@ -58,6 +61,7 @@ export function createServiceProviders(
             maxAttempts: 1,
             requestHandler,
           }),
+          pollSeconds: options.awsPollSeconds,
         })
       : createRoutingControlProvider(service.dns, {
           state,

@@ -1,6 +1,9 @@
 // What actions ask of infrastructure. Providers implement these for PostgreSQL and AWS; actions
 // never know which one they talk to.
 
+/** Hears how a long wait goes: "RDS production-dr (us-west-2) promoting: modifying, 1m 15s so far". */
+export type OnProgress = (text: string) => void;
+
 /** The two databases of a service, as lifeboat.yml names them. */
 export type NodeName = 'primary' | 'replica';
 
@@ -132,7 +135,7 @@ export interface DatabaseProvider {
   waitForReplay(
     node: NodeName,
     lsn: string | null,
-    options: { timeoutMs: number; since?: Date; onProgress?: (text: string) => void },
+    options: { timeoutMs: number; since?: Date; onProgress?: OnProgress },
   ): Promise<{ replayLsn: string; detail: string }>;
   /** Whether `standby` streams from `writer`, and how far behind it is. */
   replicaStatus(standby: NodeName, writer: NodeName, rpoSeconds: number): Promise<ReplicaStatus>;
@@ -141,8 +144,11 @@ export interface DatabaseProvider {
   measureLag(options?: { fencedAt?: string | null }): Promise<LagMeasurement>;
   /** Refuses (ProviderError, permanent) when the target cannot be promoted right now. */
   preflight(): Promise<void>;
-  /** Idempotent: a target that is already primary is success. */
-  promote(): Promise<PromotionResult>;
+  /**
+   * Idempotent: a target that is already primary is success. A promotion that takes minutes
+   * (RDS) tells `onProgress` what it waits for, at least every 15 s.
+   */
+  promote(options?: { onProgress?: OnProgress }): Promise<PromotionResult>;
   isTargetPrimary(): Promise<boolean>;
   /** Writes a row to a lifeboat-owned table on the target and reads it back. */
   verifyWritable(token: string): Promise<{ detail: string }>;
@@ -153,8 +159,11 @@ export interface DatabaseProvider {
 export interface DnsProvider {
   readonly name: string;
   describeSwitch(endpoint: string): string;
-  /** Idempotent: pointing the record where it already points is success. */
-  switchTo(endpoint: string): Promise<{ detail: string }>;
+  /**
+   * Idempotent: pointing the record where it already points is success. A change that takes a
+   * while to be in effect tells `onProgress` what it waits for, at least every 15 s.
+   */
+  switchTo(endpoint: string, options?: { onProgress?: OnProgress }): Promise<{ detail: string }>;
   /** True when the record (or routing control) already points at `endpoint`. */
   pointsAt(endpoint: string): Promise<{ ok: boolean; summary: string }>;
   /**

@@ -23,8 +23,9 @@ import {
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createServiceProviders } from '../../src/providers/index.js';
+import { createServiceProviders, type ProviderOptions } from '../../src/providers/index.js';
 import { verifyAuditLog } from '../../src/store/audit.js';
+import type { ProvidersFor } from '../../src/engine/transitions.js';
 import { makeEngine, playThrough } from '../support/engine.js';
 import { startMoto, type Moto } from '../support/moto.js';
 
@@ -37,7 +38,7 @@ const AWS_ENV = {
 };
 
 beforeAll(async () => {
-  moto = await startMoto();
+  moto = await startMoto({ promotingReads: 2 }); // RDS reads `modifying` while it promotes
   for (const [name, value] of Object.entries({ ...AWS_ENV, AWS_ENDPOINT_URL: moto.url })) {
     saved[name] = process.env[name];
     if (value === undefined) delete process.env[name];
@@ -116,6 +117,12 @@ async function seed(): Promise<{
     replicaEndpoint: replica.Endpoint!.Address!,
   };
 }
+
+/** The providers as lifeboat builds them, looking again every 50 ms while RDS promotes. */
+const providers =
+  (options: ProviderOptions = {}): ProvidersFor =>
+  (service, kind, promote) =>
+    createServiceProviders(service, kind, { promote, awsPollSeconds: 0.05, ...options });
 
 const route53 = () => new Route53Client({ region: 'us-east-1', endpoint: moto.url });
 
@@ -212,7 +219,11 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
   it('stops the primary, promotes the cross-region replica and points the record at it', async () => {
     const { zoneId, primaryEndpoint, replicaEndpoint } = await seed();
     await publishReplicaLag(0.4);
-    const t = await makeEngine({ runbooks: { failover: FAILOVER }, configYaml: configFor(zoneId) });
+    const t = await makeEngine({
+      runbooks: { failover: FAILOVER },
+      configYaml: configFor(zoneId),
+      providersFor: providers(),
+    });
     const { runId } = await t.engine.startRun({
       key: 'slash',
       actor: { user: 'U0ALICE' },
@@ -233,6 +244,18 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
     expect(await recordValue(zoneId)).toBe(replicaEndpoint);
     expect(replicaEndpoint).not.toBe(primaryEndpoint);
     expect(view.run.rpoExposureSeconds).toBe(0.4);
+    // While RDS promoted, the step said what it waited for (the thread and the CLI show it).
+    const progress = t.events.flatMap((event) =>
+      event.type === 'action.progress' ? [[event.stepIndex, event.text]] : [],
+    );
+    expect(progress).toEqual([
+      [
+        1,
+        expect.stringMatching(
+          /^RDS production-dr \(us-west-2\) promoting: modifying, still a replica, \d+s so far$/,
+        ),
+      ],
+    ]);
     const granted = await t.store.all(
       "SELECT actor FROM audit_log WHERE action = 'approval.granted'",
     );
@@ -242,7 +265,11 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
 
   it('does not promote while the replica lag cannot be read: it says so and waits', async () => {
     const { zoneId, primaryEndpoint } = await seed(); // no ReplicaLag published
-    const t = await makeEngine({ runbooks: { failover: FAILOVER }, configYaml: configFor(zoneId) });
+    const t = await makeEngine({
+      runbooks: { failover: FAILOVER },
+      configYaml: configFor(zoneId),
+      providersFor: providers(),
+    });
     const { runId } = await t.engine.startRun({
       key: 'slash',
       actor: { user: 'U0ALICE' },
@@ -271,8 +298,7 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
       const t = await makeEngine({
         runbooks: { failover: FAILOVER },
         configYaml: configFor(zoneId),
-        providersFor: (service, kind, promote) =>
-          createServiceProviders(service, kind, { promote, awsTimeouts }),
+        providersFor: providers({ awsTimeouts }),
       });
       const { runId } = await t.engine.startRun({
         key: 'slash',
@@ -308,6 +334,7 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
     const t = await makeEngine({
       runbooks: { failover: FAILOVER },
       configYaml: configFor(zoneId, 'production-typo'),
+      providersFor: providers(),
     });
     const { runId } = await t.engine.startRun({
       key: 'slash',
@@ -331,6 +358,7 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
     const t = await makeEngine({
       runbooks: { failover: FAILOVER },
       configYaml: configFor('Z0NOSUCHZONE'),
+      providersFor: providers(),
     });
     const { runId } = await t.engine.startRun({
       key: 'slash',
@@ -358,11 +386,7 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
       const t = await makeEngine({
         runbooks: { failover: FAILOVER },
         configYaml: configFor('Z0ANY'),
-        providersFor: (service, kind, promote) =>
-          createServiceProviders(service, kind, {
-            promote,
-            awsTimeouts,
-          }),
+        providersFor: providers({ awsTimeouts }),
       });
       const { runId } = await t.engine.startRun({
         key: 'slash',

@@ -63,7 +63,7 @@ function instance(status: string, isReplica: boolean): DBInstance {
   };
 }
 
-function provider() {
+function provider(maxWaitSeconds = 30) {
   return createRdsProvider(
     {
       primary: { id: 'production-primary', region: 'us-east-1' },
@@ -75,7 +75,7 @@ function provider() {
       rds: () => new RDSClient({ region: 'us-west-2' }),
       cloudwatch: () => new CloudWatchClient({ region: 'us-west-2' }),
       pollSeconds: 1,
-      maxWaitSeconds: 30,
+      maxWaitSeconds,
       retry: noWait,
       sleep: () => Promise.resolve(),
     },
@@ -108,6 +108,43 @@ describe('RDS provider', () => {
     expect(rds.commandCalls(PromoteReadReplicaCommand)).toHaveLength(1);
     expect(await db.isTargetPrimary()).toBe(true);
     expect(await db.targetEndpoint()).toBe('production-dr.abc123.us-west-2.rds.amazonaws.com');
+  });
+
+  it('says what it waits for while RDS promotes: each new status, with the time so far', async () => {
+    rds
+      .on(DescribeDBInstancesCommand)
+      .resolvesOnce({ DBInstances: [instance('available', true)] }) // before: a replica
+      .resolvesOnce({ DBInstances: [instance('modifying', true)] })
+      .resolvesOnce({ DBInstances: [instance('modifying', true)] })
+      .resolvesOnce({ DBInstances: [instance('modifying', false)] })
+      .resolves({ DBInstances: [instance('available', false)] });
+    rds.on(PromoteReadReplicaCommand).resolves({});
+    const heard: string[] = [];
+    await provider().promote({ onProgress: (text) => heard.push(text) });
+    expect(heard).toEqual([
+      'RDS production-dr (us-west-2) promoting: modifying, still a replica, 0s so far',
+      'RDS production-dr (us-west-2) promoting: modifying, 0s so far',
+    ]);
+    expect(rds.commandCalls(DescribeDBInstancesCommand)).toHaveLength(5);
+  });
+
+  it('stops waiting on a promotion that failed, or that outlasts its budget, naming the state', async () => {
+    rds
+      .on(DescribeDBInstancesCommand)
+      .resolvesOnce({ DBInstances: [instance('available', true)] })
+      .resolves({ DBInstances: [instance('incompatible-parameters', true)] });
+    rds.on(PromoteReadReplicaCommand).resolves({});
+    await expect(provider().promote()).rejects.toThrow(
+      'RDS production-dr (us-west-2): is incompatible-parameters after PromoteReadReplica',
+    );
+
+    rds
+      .on(DescribeDBInstancesCommand)
+      .resolvesOnce({ DBInstances: [instance('available', true)] })
+      .resolves({ DBInstances: [instance('modifying', true)] });
+    await expect(provider(0).promote()).rejects.toThrow(
+      'RDS production-dr (us-west-2): is modifying and still a replica 0 s after PromoteReadReplica',
+    );
   });
 
   it('treats a replica that is already standalone as promoted (idempotent)', async () => {
@@ -183,6 +220,7 @@ describe('Route 53 record switch', () => {
         pollSeconds: 1,
         maxWaitSeconds: 30,
         retry: noWait,
+        sleep: () => Promise.resolve(),
       },
     );
 
@@ -222,7 +260,13 @@ describe('Route 53 record switch', () => {
         ChangeInfo: { Id: '/change/C1', Status: 'PENDING', SubmittedAt: new Date() },
       })
       .resolves({ ChangeInfo: { Id: '/change/C1', Status: 'INSYNC', SubmittedAt: new Date() } });
-    const result = await dns().switchTo('production-dr.us-west-2.rds.amazonaws.com');
+    const heard: string[] = [];
+    const result = await dns().switchTo('production-dr.us-west-2.rds.amazonaws.com', {
+      onProgress: (text) => heard.push(text),
+    });
+    expect(heard).toEqual([
+      'Route 53 CNAME db.example.com (zone Z1234567890): change /change/C1: PENDING, 0s so far',
+    ]);
     expect(result.detail).toBe(
       'db.example.com now points at production-dr.us-west-2.rds.amazonaws.com (change /change/C1 INSYNC)',
     );

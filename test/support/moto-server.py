@@ -1,19 +1,53 @@
-# moto_server, with one RDS behaviour made as RDS has it: a promoted read replica no longer names
-# its source (moto keeps ReadReplicaSourceDBInstanceIdentifier, where RDS drops it once the
-# promotion is done). Arguments as moto_server's: -H HOST -p PORT.
+# moto_server, with RDS's promotion made as RDS does it: moto promotes at once and keeps
+# ReadReplicaSourceDBInstanceIdentifier; RDS reads `modifying`, still naming its source, for a
+# while, then `available` with no source. LIFEBOAT_MOTO_PROMOTING_READS (default 0) is how many
+# DescribeDBInstances answers see a promoted replica still `modifying`.
+# Arguments as moto_server's: -H HOST -p PORT.
+import os
 import sys
 
 from moto.rds import models
 from moto.server import main
 
+PROMOTING_READS = int(os.environ.get("LIFEBOAT_MOTO_PROMOTING_READS", "0"))
 _promote = models.RDSBackend.promote_read_replica
+_describe = models.RDSBackend.describe_db_instances
+# id(database) -> describe answers left before its promotion is done (by object: a reset store's
+# new instance of the same name is not the one promoting)
+promoting = {}
+
+
+def finish(database):
+    database.status = "available"
+    database.source_db_instance_identifier = None
 
 
 def promote_read_replica(self, db_kwargs):
+    source = self.databases[db_kwargs["db_instance_identifier"]].source_db_instance_identifier
     database = _promote(self, db_kwargs)
-    database.source_db_instance_identifier = None
+    if PROMOTING_READS > 0:
+        database.status = "modifying"
+        database.source_db_instance_identifier = source
+        promoting[id(database)] = [database, PROMOTING_READS]
+    else:
+        finish(database)
     return database
 
 
+def describe_db_instances(self, db_instance_identifier=None, filters=None):
+    databases = _describe(self, db_instance_identifier, filters)
+    for database in databases:
+        entry = promoting.get(id(database))
+        if entry is None or entry[0] is not database:
+            continue
+        if entry[1] > 0:
+            entry[1] -= 1
+        else:
+            del promoting[id(database)]
+            finish(database)
+    return databases
+
+
 models.RDSBackend.promote_read_replica = promote_read_replica
+models.RDSBackend.describe_db_instances = describe_db_instances
 sys.exit(main())

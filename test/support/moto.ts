@@ -17,7 +17,11 @@ export interface Moto {
   stop(): Promise<void>;
 }
 
-export async function startMoto(): Promise<Moto> {
+/**
+ * `promotingReads`: how many DescribeDBInstances answers see a promoted replica still `modifying`
+ * and naming its source, as RDS does for minutes (moto promotes at once).
+ */
+export async function startMoto(options: { promotingReads?: number } = {}): Promise<Moto> {
   if (!existsSync(python)) {
     const install = spawnSync('bash', [path.join(root, '.ci/install-moto')], { encoding: 'utf8' });
     if (install.status !== 0)
@@ -27,7 +31,13 @@ export async function startMoto(): Promise<Moto> {
   const child = spawn(
     python,
     [path.join(import.meta.dirname, 'moto-server.py'), '-H', '127.0.0.1', '-p', String(port)],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: {
+        ...process.env,
+        LIFEBOAT_MOTO_PROMOTING_READS: String(options.promotingReads ?? 0),
+      },
+    },
   );
   let output = '';
   child.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));

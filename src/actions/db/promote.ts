@@ -30,7 +30,7 @@ export const promote: Action = {
       );
     await database.preflight();
     await checkDnsFirst(context);
-    const result = await database.promote();
+    const result = await database.promote({ onProgress: context.progress });
     const source = await database.probe(database.source);
     return {
       summary: result.detail,

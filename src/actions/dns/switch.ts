@@ -17,7 +17,7 @@ export const dnsSwitch: Action = {
       : (noDns(context) ?? ''),
   async run(context) {
     const endpoint = await needDatabase(context).targetEndpoint();
-    const result = await needDns(context).switchTo(endpoint);
+    const result = await needDns(context).switchTo(endpoint, { onProgress: context.progress });
     return { summary: result.detail, details: { endpoint } };
   },
   verify: (context, outcome) => needDns(context).pointsAt(String(outcome.details.endpoint)),

@@ -14,7 +14,9 @@ import {
   type DatabaseProvider,
   type LagMeasurement,
   type NodeName,
+  type OnProgress,
 } from '../types.js';
+import { reportWhileWaiting } from '../progress.js';
 import { latestReplicaLag } from './replica-lag.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
 import { createRdsNodes, type RdsDatabase, type RdsInstance } from './rds-nodes.js';
@@ -107,7 +109,7 @@ export function createRdsProvider(
         );
       }
     },
-    promote: () => promoteRds(rds),
+    promote: (promoteOptions) => promoteRds(rds, promoteOptions?.onProgress),
     async isTargetPrimary() {
       const instance = await describe(target);
       return isStandalone(instance) && instance.DBInstanceStatus === 'available';
@@ -182,8 +184,24 @@ async function measureRdsLag(rds: RdsTarget): Promise<LagMeasurement> {
   };
 }
 
-/** PromoteReadReplica, then wait until RDS reports the instance available and standalone. */
-async function promoteRds(rds: RdsTarget): Promise<{ alreadyPrimary: boolean; detail: string }> {
+/** Statuses an instance does not come back from by waiting (those the SDK's waiter gives up on). */
+const HOPELESS = new Set([
+  'deleted',
+  'deleting',
+  'failed',
+  'incompatible-restore',
+  'incompatible-parameters',
+  'storage-full',
+]);
+
+/**
+ * PromoteReadReplica, then wait until RDS reports the instance available and standalone, telling
+ * `onProgress` the status seen at each poll (a real promotion takes minutes).
+ */
+async function promoteRds(
+  rds: RdsTarget,
+  onProgress?: OnProgress,
+): Promise<{ alreadyPrimary: boolean; detail: string }> {
   const { target, name, describe, options, maxWaitSeconds, pollSeconds } = rds;
   const before = await describe(target);
   if (isStandalone(before))
@@ -199,38 +217,26 @@ async function promoteRds(rds: RdsTarget): Promise<{ alreadyPrimary: boolean; de
         .send(new (rdsSdk().PromoteReadReplicaCommand)({ DBInstanceIdentifier: target.id })),
     options.retry,
   );
-  await rdsSdk()
-    .waitUntilDBInstanceAvailable(
-      {
-        client: options.rds(target.region),
-        maxWaitTime: maxWaitSeconds,
-        minDelay: pollSeconds,
-        maxDelay: pollSeconds,
-      },
-      { DBInstanceIdentifier: target.id },
-    )
-    .catch((error: unknown) => {
-      throw new ProviderError(
-        name(target),
-        `did not become available within ${maxWaitSeconds} s after PromoteReadReplica: ${(error as Error).message}`,
-        false,
-        { cause: error },
-      );
-    });
-  // Right after the call the instance can still read as an available replica: wait until
-  // RDS reports it standalone too.
+  // Right after the call the instance can still read as an available replica: done only when RDS
+  // reports it standalone and available.
   const deadline = Date.now() + maxWaitSeconds * 1000;
-  for (;;) {
-    const after = await describe(target);
-    if (isStandalone(after) && after.DBInstanceStatus === 'available') break;
-    if (Date.now() > deadline)
-      throw new ProviderError(
-        name(target),
-        `is still a replica ${maxWaitSeconds} s after PromoteReadReplica`,
-        false,
-      );
-    await rds.sleep(pollSeconds * 1000);
-  }
+  await reportWhileWaiting(`${name(target)} promoting`, onProgress, async (seen) => {
+    for (;;) {
+      const after = await describe(target);
+      const status = after.DBInstanceStatus ?? 'unknown';
+      if (isStandalone(after) && status === 'available') return;
+      if (HOPELESS.has(status))
+        throw new ProviderError(name(target), `is ${status} after PromoteReadReplica`, false);
+      seen(isStandalone(after) ? status : `${status}, still a replica`);
+      if (Date.now() > deadline)
+        throw new ProviderError(
+          name(target),
+          `is ${status}${isStandalone(after) ? '' : ' and still a replica'} ${maxWaitSeconds} s after PromoteReadReplica`,
+          false,
+        );
+      await rds.sleep(pollSeconds * 1000);
+    }
+  });
   return {
     alreadyPrimary: false,
     detail: `${name(target)} promoted with PromoteReadReplica and available`,

@@ -7,7 +7,8 @@
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import { route53Sdk } from './sdk.js';
 import { ProviderError } from '../../errors.js';
-import type { DnsProvider } from '../types.js';
+import type { DnsProvider, OnProgress } from '../types.js';
+import { reportWhileWaiting } from '../progress.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
 
 export interface UpsertDns {
@@ -27,6 +28,7 @@ export function createRoute53Provider(
     maxWaitSeconds?: number;
     pollSeconds?: number;
     retry?: RetryOptions;
+    sleep?: (ms: number) => Promise<void>;
   },
 ): DnsProvider {
   const name = `Route 53 ${dns.type} ${dns.record} (zone ${dns.zone_id})`;
@@ -54,6 +56,34 @@ export function createRoute53Provider(
     return (set?.ResourceRecords ?? []).map((record) => (record.Value ?? '').replace(/\.$/, ''));
   };
 
+  /** Polls GetChange until Route 53 reports the change INSYNC (in effect on all its servers). */
+  const waitInSync = async (id: string, onProgress?: OnProgress): Promise<void> => {
+    const maxWaitSeconds = options.maxWaitSeconds ?? 300;
+    const pollMs = (options.pollSeconds ?? 5) * 1000;
+    const sleep =
+      options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+    const deadline = Date.now() + maxWaitSeconds * 1000;
+    await reportWhileWaiting(`${name}: change ${id}`, onProgress, async (seen) => {
+      for (;;) {
+        const output = await withAwsRetry(
+          name,
+          () => options.client.send(new (route53Sdk().GetChangeCommand)({ Id: id })),
+          options.retry,
+        );
+        const status = output.ChangeInfo?.Status ?? 'unknown';
+        if (status === 'INSYNC') return;
+        seen(status);
+        if (Date.now() > deadline)
+          throw new ProviderError(
+            name,
+            `change ${id} was still ${status}, not INSYNC, ${maxWaitSeconds} s after it was made`,
+            false,
+          );
+        await sleep(pollMs);
+      }
+    });
+  };
+
   const pointsAt = async (endpoint: string) => {
     const values = await currentValues();
     const ok = values.some((value) => dnsName(value) === dnsName(endpoint));
@@ -71,7 +101,8 @@ export function createRoute53Provider(
       `UPSERT ${dns.type} ${dns.record} -> ${endpoint} (TTL ${dns.ttl} s) in hosted zone ${dns.zone_id}, then wait until Route 53 reports INSYNC.`,
     pointsAt,
     check: async () => void (await currentValues(true)),
-    async switchTo(endpoint) {
+    async switchTo(endpoint, switchOptions) {
+      const onProgress = switchOptions?.onProgress;
       if ((await pointsAt(endpoint)).ok)
         return { detail: `${dns.record} already points at ${endpoint}` };
       const change = await withAwsRetry(
@@ -101,25 +132,7 @@ export function createRoute53Provider(
       const id = change.ChangeInfo?.Id;
       if (!id)
         throw new ProviderError(name, 'ChangeResourceRecordSets returned no change id', false);
-      const maxWaitSeconds = options.maxWaitSeconds ?? 300;
-      await route53Sdk()
-        .waitUntilResourceRecordSetsChanged(
-          {
-            client: options.client,
-            maxWaitTime: maxWaitSeconds,
-            minDelay: options.pollSeconds ?? 5,
-            maxDelay: options.pollSeconds ?? 5,
-          },
-          { Id: id },
-        )
-        .catch((error: unknown) => {
-          throw new ProviderError(
-            name,
-            `change ${id} was not INSYNC within ${maxWaitSeconds} s: ${(error as Error).message}`,
-            false,
-            { cause: error },
-          );
-        });
+      await waitInSync(id, onProgress);
       return { detail: `${dns.record} now points at ${endpoint} (change ${id} INSYNC)` };
     },
   };
