@@ -1,0 +1,100 @@
+// docs/iam-policy.json is the policy users give lifeboat: exactly the AWS calls the code makes — one
+// missing fails a failover mid-disaster with AccessDenied, one extra is a permission nobody needs.
+// The calls are read from the source (every `xxxSdk().NameCommand` and SDK waiter), so a new call
+// without its permission fails here, not in production.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ANCHOR_PREFIX } from '../../src/providers/types.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+/** The IAM service prefix of each lazily loaded SDK (src/providers/aws/sdk.ts). */
+const SERVICE: Record<string, string> = {
+  rds: 'rds',
+  cloudWatch: 'cloudwatch',
+  route53: 'route53',
+  recoveryCluster: 'route53-recovery-cluster',
+  s3: 's3',
+};
+/** Calls whose IAM action is not named like the API call. */
+const ACTION_OF: Record<string, string> = {
+  's3:ListObjectsV2': 's3:ListBucket',
+  's3:HeadObject': 's3:GetObject',
+  'rds:waitUntilDBInstanceAvailable': 'rds:DescribeDBInstances',
+  'route53:waitUntilResourceRecordSetsChanged': 'route53:GetChange',
+};
+/** Actions AWS does not scope to a resource: only these may have "Resource": "*". */
+const NO_RESOURCE_LEVEL = new Set(['cloudwatch:GetMetricData']);
+
+interface Statement {
+  Sid: string;
+  Action: string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? sourceFiles(path.join(dir, entry.name))
+      : entry.name.endsWith('.ts')
+        ? [path.join(dir, entry.name)]
+        : [],
+  );
+}
+
+/** Every AWS call lifeboat's providers make, as IAM actions (local mode's s3rver setup aside). */
+function actionsInCode(): Set<string> {
+  const actions = new Set<string>();
+  for (const file of sourceFiles(path.join(root, 'src/providers'))) {
+    const text = readFileSync(file, 'utf8');
+    for (const [, sdk, call] of text.matchAll(/(\w+)Sdk\(\)\s*\.(\w+?)(?:Command\b|(?=\())/g)) {
+      const service = SERVICE[sdk!];
+      if (!service) throw new Error(`${file}: unknown SDK ${sdk}Sdk()`);
+      if (call!.endsWith('Client')) continue;
+      const action = `${service}:${call}`;
+      actions.add(ACTION_OF[action] ?? action);
+    }
+  }
+  return actions;
+}
+
+const policy = JSON.parse(readFileSync(path.join(root, 'docs/iam-policy.json'), 'utf8')) as {
+  Statement: Statement[];
+};
+const required = policy.Statement.filter((statement) => !statement.Sid.startsWith('Optional'));
+
+describe('docs/iam-policy.json', () => {
+  it('allows exactly the calls the code makes', () => {
+    const inCode = actionsInCode();
+    const inPolicy = new Set(required.flatMap((statement) => statement.Action));
+    expect([...inCode].filter((action) => !inPolicy.has(action))).toEqual([]); // missing
+    expect([...inPolicy].filter((action) => !inCode.has(action))).toEqual([]); // never used
+    expect(inCode).toContain('rds:PromoteReadReplica'); // the reading above found the calls
+    expect(inCode.size).toBeGreaterThanOrEqual(15);
+  });
+
+  it('scopes every statement to its resources: "*" only where AWS offers nothing narrower', () => {
+    for (const statement of policy.Statement) {
+      const resources = [statement.Resource].flat();
+      if (resources.includes('*'))
+        expect(statement.Action.filter((action) => !NO_RESOURCE_LEVEL.has(action))).toEqual([]);
+      for (const resource of resources) expect(resource).not.toMatch(/^arn:aws:[^:]+:\*?:\*?:\*$/);
+    }
+    const writes = policy.Statement.filter((statement) =>
+      statement.Action.includes('s3:PutObject'),
+    );
+    expect(writes.map((statement) => statement.Resource)).toEqual([
+      `arn:aws:s3:::company-backups-dr/${ANCHOR_PREFIX}*`, // audit anchors only: backups stay read-only
+    ]);
+  });
+
+  it('has KMS for encrypted backups as an optional statement, through S3 only', () => {
+    const kms = policy.Statement.filter((statement) => statement.Sid.startsWith('Optional'));
+    expect(kms).toHaveLength(1);
+    expect(kms[0]!.Action).toContain('kms:Decrypt');
+    expect(kms[0]!.Condition?.StringEquals?.['kms:ViaService']).toMatch(/^s3\./);
+  });
+});
