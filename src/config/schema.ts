@@ -116,6 +116,13 @@ const dns = z.discriminatedUnion(
     }),
     z.strictObject({
       provider: z.literal('route53'),
+      mode: z.literal('failover-routing'),
+      zone_id: z.string().min(1, 'must name the hosted zone'),
+      record: z.string().min(1, 'must name the record, like db.example.com'),
+      type: z.enum(['CNAME', 'A', 'AAAA']).default('CNAME'),
+    }),
+    z.strictObject({
+      provider: z.literal('route53'),
       mode: z.literal('routing-control'),
       routing_control_arn: z
         .string()
@@ -126,7 +133,7 @@ const dns = z.discriminatedUnion(
       record: z.string().optional(),
     }),
   ],
-  { error: 'is not a DNS mode lifeboat knows (upsert, routing-control)' },
+  { error: 'is not a DNS mode lifeboat knows (upsert, failover-routing, routing-control)' },
 );
 
 const restoreTest = z.strictObject({

@@ -5,10 +5,11 @@
 import type { Service } from '../config.js';
 import { parseDurationSeconds } from '../duration.js';
 import { configuredTarget, type RunKind } from '../run-kind.js';
-import type { NodeName, ServiceProviders } from './types.js';
+import type { DnsProvider, NodeName, ServiceProviders } from './types.js';
 import { createRoutingControlProvider } from './aws/arc.js';
 import { createRdsProvider } from './aws/rds.js';
 import { createRoute53Provider, route53RegionFor } from './aws/route53.js';
+import { createRoute53FailoverProvider } from './aws/route53-failover.js';
 import { createS3BackupStore, createS3Client, S3RVER_CREDENTIALS } from './aws/s3.js';
 import { cloudWatchSdk, rdsSdk, recoveryClusterSdk, route53Sdk } from './aws/sdk.js';
 import { apiHandler, type AwsTimeouts } from './aws/timeouts.js';
@@ -50,30 +51,7 @@ export function createServiceProviders(
               new (cloudWatchSdk().CloudWatchClient)({ region, maxAttempts: 1, requestHandler }),
           ),
         });
-  const dns = service.dns
-    ? service.dns.mode === 'upsert'
-      ? createRoute53Provider(service.dns, {
-          client: new (route53Sdk().Route53Client)({
-            // The partition's Route 53 region, from where the service's databases live.
-            region: route53RegionFor(
-              service.database.provider === 'aws-rds' ? service.database.replica.region : null,
-            ),
-            maxAttempts: 1,
-            requestHandler,
-          }),
-          pollSeconds: options.awsPollSeconds,
-        })
-      : createRoutingControlProvider(service.dns, {
-          state,
-          clientFor: (endpoint) =>
-            new (recoveryClusterSdk().Route53RecoveryClusterClient)({
-              region: endpoint.region,
-              endpoint: endpoint.url,
-              maxAttempts: 1,
-              requestHandler,
-            }),
-        })
-    : null;
+  const dns = service.dns ? createDnsProvider(service, state, requestHandler, options) : null;
   const backups = service.backups
     ? createS3BackupStore(service.backups, {
         client: createS3Client(
@@ -85,6 +63,38 @@ export function createServiceProviders(
       })
     : null;
   return { database, dns, backups };
+}
+
+function createDnsProvider(
+  service: Service,
+  state: 'On' | 'Off',
+  requestHandler: ReturnType<typeof apiHandler>,
+  options: ProviderOptions,
+): DnsProvider | null {
+  const dns = service.dns;
+  if (!dns) return null;
+  if (dns.mode === 'routing-control')
+    return createRoutingControlProvider(dns, {
+      state,
+      clientFor: (endpoint) =>
+        new (recoveryClusterSdk().Route53RecoveryClusterClient)({
+          region: endpoint.region,
+          endpoint: endpoint.url,
+          maxAttempts: 1,
+          requestHandler,
+        }),
+    });
+  const client = new (route53Sdk().Route53Client)({
+    // The partition's Route 53 region, from where the service's databases live.
+    region: route53RegionFor(
+      service.database.provider === 'aws-rds' ? service.database.replica.region : null,
+    ),
+    maxAttempts: 1,
+    requestHandler,
+  });
+  return dns.mode === 'failover-routing'
+    ? createRoute53FailoverProvider(dns, { client })
+    : createRoute53Provider(dns, { client, pollSeconds: options.awsPollSeconds });
 }
 
 function cached<T>(make: (region: string) => T): (region: string) => T {

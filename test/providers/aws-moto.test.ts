@@ -16,7 +16,9 @@ import {
 } from '@aws-sdk/client-rds';
 import {
   ChangeResourceRecordSetsCommand,
+  CreateHealthCheckCommand,
   CreateHostedZoneCommand,
+  GetHealthCheckCommand,
   ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
@@ -201,7 +203,7 @@ async function hangingRegion(
 
 const FAILOVER = `---\ntitle: Failover\nkind: failover\nservice: orders-db\n---\n## Go (15 minutes)\n1. Fence \`action: db.fence\`\n2. Promote \`action: db.promote\`\n3. Switch DNS \`action: dns.switch\`\n`;
 
-const configFor = (zoneId: string, replica = 'production-dr') => `approvals:
+const configFor = (zoneId: string, replica = 'production-dr', dnsMode = 'upsert') => `approvals:
   approvers: [U0ALICE, U0BOB]
 services:
   orders-db:
@@ -212,7 +214,7 @@ services:
       primary: { id: production-primary, region: us-east-1 }
       replica: { id: ${replica}, region: us-west-2 }
       fence: { mode: stop }
-    dns: { provider: route53, mode: upsert, zone_id: ${zoneId}, record: db.example.com }
+    dns: { provider: route53, mode: ${dnsMode}, zone_id: ${zoneId}, record: db.example.com }
 `;
 
 describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
@@ -408,5 +410,177 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
       process.env.AWS_ENDPOINT_URL = moto.url;
       await proxy.close();
     }
+  });
+});
+
+/**
+ * The seed's setup: the record as two failover records, PRIMARY (with a health check of the
+ * primary) and SECONDARY (the DR replica), instead of one plain CNAME.
+ */
+async function seedFailoverRecords(): Promise<{
+  zoneId: string;
+  healthCheckId: string;
+  primaryEndpoint: string;
+  replicaEndpoint: string;
+}> {
+  await rds('us-east-1').send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: 'production-primary',
+      Engine: 'postgres',
+      DBInstanceClass: 'db.t3.micro',
+      MasterUsername: 'lifeboat',
+      MasterUserPassword: 'lifeboat-password',
+      AllocatedStorage: 20,
+    }),
+  );
+  await rds('us-west-2').send(
+    new CreateDBInstanceReadReplicaCommand({
+      DBInstanceIdentifier: 'production-dr',
+      SourceDBInstanceIdentifier: 'arn:aws:rds:us-east-1:123456789012:db:production-primary',
+    }),
+  );
+  const primaryEndpoint = (await describe1('us-east-1', 'production-primary')).Endpoint!.Address!;
+  const replicaEndpoint = (await describe1('us-west-2', 'production-dr')).Endpoint!.Address!;
+  const zone = await route53().send(
+    new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: `lifeboat-${Date.now()}` }),
+  );
+  const zoneId = zone.HostedZone!.Id!.replace('/hostedzone/', '');
+  const check = await route53().send(
+    new CreateHealthCheckCommand({
+      CallerReference: `primary-${Date.now()}`,
+      HealthCheckConfig: {
+        Type: 'TCP',
+        FullyQualifiedDomainName: primaryEndpoint,
+        Port: 5432,
+        FailureThreshold: 3,
+        RequestInterval: 10,
+      },
+    }),
+  );
+  const healthCheckId = check.HealthCheck!.Id!;
+  const failoverRecord = (role: 'PRIMARY' | 'SECONDARY', value: string) => ({
+    Action: 'CREATE' as const,
+    ResourceRecordSet: {
+      Name: 'db.example.com',
+      Type: 'CNAME' as const,
+      TTL: 60,
+      SetIdentifier: role === 'PRIMARY' ? 'us-east-1' : 'us-west-2',
+      Failover: role,
+      ...(role === 'PRIMARY' ? { HealthCheckId: healthCheckId } : {}),
+      ResourceRecords: [{ Value: value }],
+    },
+  });
+  await route53().send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: zoneId,
+      ChangeBatch: {
+        Changes: [
+          failoverRecord('PRIMARY', primaryEndpoint),
+          failoverRecord('SECONDARY', replicaEndpoint),
+        ],
+      },
+    }),
+  );
+  return { zoneId, healthCheckId, primaryEndpoint, replicaEndpoint };
+}
+
+async function healthCheckConfig(id: string) {
+  const { HealthCheck } = await route53().send(new GetHealthCheckCommand({ HealthCheckId: id }));
+  return HealthCheck!.HealthCheckConfig!;
+}
+
+async function failoverRecords(zoneId: string): Promise<string[]> {
+  const { ResourceRecordSets } = await route53().send(
+    new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }),
+  );
+  return (ResourceRecordSets ?? [])
+    .filter((set) => set.Name === 'db.example.com.')
+    .map((set) => `${set.Failover} ${set.ResourceRecords?.[0]?.Value}`);
+}
+
+describe('Route 53 failover routing, on the wire (moto_server)', () => {
+  it("fails over by forcing the PRIMARY's health check unhealthy, leaving both records as they are", async () => {
+    const { zoneId, healthCheckId, primaryEndpoint, replicaEndpoint } = await seedFailoverRecords();
+    await publishReplicaLag(0.4);
+    const t = await makeEngine({
+      runbooks: { failover: FAILOVER },
+      configYaml: configFor(zoneId, 'production-dr', 'failover-routing'),
+      providersFor: providers(),
+    });
+    const { runId } = await t.engine.startRun({
+      key: 'slash',
+      actor: { user: 'U0ALICE' },
+      runbook: 'failover',
+    });
+    const view = await playThrough(t, runId);
+
+    expect(view.run.status).toBe('succeeded');
+    expect(view.steps[2]).toMatchObject({
+      action: 'dns.switch',
+      state: 'done',
+      summary: `db.example.com fails over to the SECONDARY record (${replicaEndpoint}): the PRIMARY's health check ${healthCheckId} is disabled and inverted, so Route 53 counts it unhealthy whatever the primary's state`,
+    });
+    expect(await healthCheckConfig(healthCheckId)).toMatchObject({
+      Disabled: true,
+      Inverted: true,
+    });
+    expect(await failoverRecords(zoneId)).toEqual([
+      `PRIMARY ${primaryEndpoint}`,
+      `SECONDARY ${replicaEndpoint}`,
+    ]);
+    // The step's own check, independent of the switch: which record Route 53 answers now.
+    const dns = createServiceProviders(t.config.services['orders-db']!, 'failover').dns!;
+    expect(await dns.pointsAt(replicaEndpoint)).toEqual({
+      ok: true,
+      summary: `Route 53 answers db.example.com with the SECONDARY record (${replicaEndpoint}): the PRIMARY's health check ${healthCheckId} is disabled and inverted: unhealthy whatever the primary's state`,
+    });
+  });
+
+  it('fails back by enabling the health check again, and names what it will not do', async () => {
+    const { zoneId, healthCheckId, primaryEndpoint, replicaEndpoint } = await seedFailoverRecords();
+    const t = await makeEngine({
+      runbooks: { failover: FAILOVER },
+      configYaml: configFor(zoneId, 'production-dr', 'failover-routing'),
+    });
+    const dns = createServiceProviders(t.config.services['orders-db']!, 'failback').dns!;
+    await dns.switchTo(replicaEndpoint);
+    expect((await dns.switchTo(replicaEndpoint)).detail).toBe(
+      `db.example.com already fails over to SECONDARY (${replicaEndpoint}): health check ${healthCheckId} is disabled and inverted`,
+    );
+    expect((await dns.switchTo(primaryEndpoint)).detail).toBe(
+      `db.example.com fails back to the PRIMARY record (${primaryEndpoint}): its health check ${healthCheckId} is enabled and no longer inverted, so Route 53 answers PRIMARY while the primary passes it`,
+    );
+    expect(await healthCheckConfig(healthCheckId)).toMatchObject({
+      Disabled: false,
+      Inverted: false,
+    });
+    expect(await dns.pointsAt(primaryEndpoint)).toEqual({
+      ok: true,
+      summary: `Route 53 answers db.example.com with the PRIMARY record (${primaryEndpoint}): the PRIMARY's health check ${healthCheckId} passes (1 of 1 checkers see it healthy)`,
+    });
+    await expect(dns.switchTo('elsewhere.example.net')).rejects.toThrow(
+      `its failover records point at ${primaryEndpoint} (PRIMARY) and ${replicaEndpoint} (SECONDARY), not at elsewhere.example.net: lifeboat switches between them and does not rewrite them`,
+    );
+  });
+
+  it('does not promote when mode upsert meets failover records: it would fail after the point of no return', async () => {
+    const { zoneId } = await seedFailoverRecords();
+    await publishReplicaLag(0.4);
+    const t = await makeEngine({
+      runbooks: { failover: FAILOVER },
+      configYaml: configFor(zoneId),
+      providersFor: providers(),
+    });
+    const { runId } = await t.engine.startRun({
+      key: 'slash',
+      actor: { user: 'U0ALICE' },
+      runbook: 'failover',
+    });
+    const view = await playThrough(t, runId);
+
+    expect(view.current).toMatchObject({ action: 'db.promote', waitingOn: 'failure' });
+    expect(view.current!.summary).toBe(
+      `Route 53 CNAME db.example.com (zone ${zoneId}): is a routing-policy record (SetIdentifier us-east-1, PRIMARY): mode upsert would add a plain record beside it, which Route 53 refuses; use mode: failover-routing — the DNS switch after this promotion could only fail, so nothing was promoted: fix dns: in lifeboat.yml and retry this step`,
+    );
   });
 });

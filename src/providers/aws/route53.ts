@@ -4,7 +4,7 @@
 // `mode: routing-control` (arc.ts). Names and values match as DNS does: whatever the case, with or
 // without the trailing dot.
 
-import type { Route53Client } from '@aws-sdk/client-route-53';
+import type { ResourceRecordSet, Route53Client, RRType } from '@aws-sdk/client-route-53';
 import { route53Sdk } from './sdk.js';
 import { ProviderError } from '../../errors.js';
 import type { DnsProvider, OnProgress } from '../types.js';
@@ -36,24 +36,19 @@ export function createRoute53Provider(
 
   /** The record's values; `quick`: one attempt on a short budget (the check before a promotion). */
   const currentValues = async (quick = false): Promise<string[]> => {
-    const output = await withAwsRetry(
-      name,
-      () =>
-        options.client.send(
-          new (route53Sdk().ListResourceRecordSetsCommand)({
-            HostedZoneId: dns.zone_id,
-            StartRecordName: fqdn,
-            StartRecordType: dns.type,
-            MaxItems: 1,
-          }),
-          quick ? { abortSignal: AbortSignal.timeout(CHECK_BUDGET_MS) } : {},
-        ),
-      quick ? { ...options.retry, attempts: 1 } : options.retry,
+    const sets = await recordSets(options.client, dns, name, { quick, retry: options.retry });
+    const routed = sets.find((set) => set.SetIdentifier || set.AliasTarget);
+    if (routed)
+      throw new ProviderError(
+        name,
+        routed.AliasTarget
+          ? `is an alias record (to ${routed.AliasTarget.DNSName}): mode upsert writes plain records and would replace it; point the alias's target instead, or use a plain ${dns.type} record`
+          : `is a routing-policy record (SetIdentifier ${routed.SetIdentifier}${routed.Failover ? `, ${routed.Failover}` : ''}): mode upsert would add a plain record beside it, which Route 53 refuses${routed.Failover ? '; use mode: failover-routing' : ''}`,
+        true,
+      );
+    return (sets[0]?.ResourceRecords ?? []).map((record) =>
+      (record.Value ?? '').replace(/\.$/, ''),
     );
-    const set = output.ResourceRecordSets?.find(
-      (candidate) => dnsName(candidate.Name ?? '') === fqdn && candidate.Type === dns.type,
-    );
-    return (set?.ResourceRecords ?? []).map((record) => (record.Value ?? '').replace(/\.$/, ''));
   };
 
   /** Polls GetChange until Route 53 reports the change INSYNC (in effect on all its servers). */
@@ -138,8 +133,38 @@ export function createRoute53Provider(
   };
 }
 
+/**
+ * Every record set named `dns.record` of `dns.type` (several with a routing policy: one per
+ * SetIdentifier); `quick`: one attempt on a short budget (the check before a promotion).
+ */
+export async function recordSets(
+  client: Route53Client,
+  dns: { zone_id: string; record: string; type: string },
+  name: string,
+  options: { quick?: boolean; retry?: RetryOptions } = {},
+): Promise<ResourceRecordSet[]> {
+  const fqdn = dnsName(dns.record);
+  const output = await withAwsRetry(
+    name,
+    () =>
+      client.send(
+        new (route53Sdk().ListResourceRecordSetsCommand)({
+          HostedZoneId: dns.zone_id,
+          StartRecordName: fqdn,
+          StartRecordType: dns.type as RRType,
+          MaxItems: 100,
+        }),
+        options.quick ? { abortSignal: AbortSignal.timeout(CHECK_BUDGET_MS) } : {},
+      ),
+    options.quick ? { ...options.retry, attempts: 1 } : options.retry,
+  );
+  return (output.ResourceRecordSets ?? []).filter(
+    (set) => dnsName(set.Name ?? '') === fqdn && set.Type === dns.type,
+  );
+}
+
 /** A DNS name as Route 53 compares it: lower case, ending in a dot. */
-function dnsName(name: string): string {
+export function dnsName(name: string): string {
   const lower = name.toLowerCase();
   return lower.endsWith('.') ? lower : `${lower}.`;
 }
