@@ -9,6 +9,7 @@
 
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
+  CreateDBClusterCommand,
   CreateDBInstanceCommand,
   CreateDBInstanceReadReplicaCommand,
   DescribeDBInstancesCommand,
@@ -581,6 +582,54 @@ describe('Route 53 failover routing, on the wire (moto_server)', () => {
     expect(view.current).toMatchObject({ action: 'db.promote', waitingOn: 'failure' });
     expect(view.current!.summary).toBe(
       `Route 53 CNAME db.example.com (zone ${zoneId}): is a routing-policy record (SetIdentifier us-east-1, PRIMARY): mode upsert would add a plain record beside it, which Route 53 refuses; use mode: failover-routing — the DNS switch after this promotion could only fail, so nothing was promoted: fix dns: in lifeboat.yml and retry this step`,
+    );
+  });
+});
+
+describe('a topology aws-rds does not understand, on the wire (moto_server)', () => {
+  it('refuses an Aurora cluster instance configured as aws-rds: nothing is fenced or "promoted"', async () => {
+    // An Aurora writer and reader: the reader has no ReadReplicaSourceDBInstanceIdentifier, so it
+    // once read as "already standalone" and its promotion "succeeded" with nothing done.
+    await rds('us-east-1').send(
+      new CreateDBClusterCommand({
+        DBClusterIdentifier: 'orders-aurora',
+        Engine: 'aurora-postgresql',
+        MasterUsername: 'lifeboat',
+        MasterUserPassword: 'lifeboat-password',
+      }),
+    );
+    for (const id of ['production-primary', 'production-dr'])
+      await rds('us-east-1').send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: id,
+          DBClusterIdentifier: 'orders-aurora',
+          Engine: 'aurora-postgresql',
+          DBInstanceClass: 'db.r6g.large',
+        }),
+      );
+    const t = await makeEngine({
+      runbooks: { failover: FAILOVER },
+      configYaml: configFor('Z0ANY').replace('region: us-west-2', 'region: us-east-1'),
+      providersFor: providers(),
+    });
+    const { runId } = await t.engine.startRun({
+      key: 'slash',
+      actor: { user: 'U0ALICE' },
+      runbook: 'failover',
+    });
+    const view = await playThrough(t, runId);
+
+    expect(view.current).toMatchObject({ action: 'db.fence', waitingOn: 'failure' });
+    expect(view.current!.summary).toContain(
+      'RDS production-dr (us-east-1): is an instance of the DB cluster orders-aurora (aurora-postgresql): a cluster fails over as a whole, which provider aws-rds does not do',
+    );
+    expect((await describe1('us-east-1', 'production-primary')).DBInstanceStatus).toBe('available');
+    const database = createServiceProviders(t.config.services['orders-db']!, 'failover').database!;
+    await expect(database.promote()).rejects.toThrow(
+      /is an instance of the DB cluster orders-aurora/,
+    );
+    await expect(database.measureLag()).rejects.toThrow(
+      /is an instance of the DB cluster orders-aurora/,
     );
   });
 });

@@ -80,6 +80,7 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
         const found = output.DBInstances?.[0];
         if (!found)
           throw new ProviderError(nameOf(node), 'DescribeDBInstances returned no instance', true);
+        refuseUnsupported(nameOf(node), found);
         return found;
       },
       { ...deps.retry, attempts: 1 },
@@ -116,12 +117,15 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
         purpose === 'status' ? (deps.statusBudgetMs ?? budgetMs) : budgetMs,
       );
     } catch (error) {
+      // AWS answered, but not with an instance lifeboat can use (no such instance, no permission,
+      // a cluster member): still no database to count on, said as what it is.
+      const answered = error instanceof ProviderError && error.permanent;
       return {
         ...base,
         role: 'unreachable',
         streaming: false,
         streamingFrom: null,
-        detail: `${nameOf(node)} does not answer: ${(error as Error).message.replace(`${nameOf(node)}: `, '')}`,
+        detail: `${nameOf(node)}${answered ? ':' : ' does not answer:'} ${(error as Error).message.replace(`${nameOf(node)}: `, '')}`,
       };
     }
     const status = found.DBInstanceStatus ?? 'unknown';
@@ -464,6 +468,20 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
       await deps.sleep(deps.pollSeconds * 1000);
     }
   }
+}
+
+/**
+ * Refuses an instance that is a member of a DB cluster (Aurora, or a Multi-AZ DB cluster): it fails
+ * over as a cluster and has no ReadReplicaSourceDBInstanceIdentifier, so aws-rds would take an
+ * Aurora replica for a standalone primary and "promote" nothing.
+ */
+export function refuseUnsupported(name: string, found: DBInstance): void {
+  if (!found.DBClusterIdentifier) return;
+  throw new ProviderError(
+    name,
+    `is an instance of the DB cluster ${found.DBClusterIdentifier} (${found.Engine ?? 'engine unknown'}): a cluster fails over as a whole, which provider aws-rds does not do — it promotes RDS instance read replicas only`,
+    true,
+  );
 }
 
 function isNotFound(error: unknown): boolean {

@@ -19,7 +19,12 @@ import {
 import { reportWhileWaiting } from '../progress.js';
 import { latestReplicaLag } from './replica-lag.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
-import { createRdsNodes, type RdsDatabase, type RdsInstance } from './rds-nodes.js';
+import {
+  createRdsNodes,
+  refuseUnsupported,
+  type RdsDatabase,
+  type RdsInstance,
+} from './rds-nodes.js';
 
 export type { RdsDatabase, RdsInstance } from './rds-nodes.js';
 
@@ -61,6 +66,7 @@ export function createRdsProvider(
         const found = output.DBInstances?.[0];
         if (!found)
           throw new ProviderError(name(instance), 'DescribeDBInstances returned no instance', true);
+        refuseUnsupported(name(instance), found);
         return found;
       },
       options.retry,

@@ -82,15 +82,16 @@ function toProviderError(resource: string, error: unknown, attempts: number): Pr
   const e = error as { name?: string; message?: string };
   const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
   const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
-  // A region that takes connections and never answers says so, not only "TimeoutError".
-  const silent =
-    e.name === 'TimeoutError'
-      ? 'did not answer in time — the region may be down or cut off; the step can be retried: '
-      : '';
+  // A region that takes connections and never answers says so, not only "TimeoutError" (the
+  // client's own timeout) or "AbortError" (a call's budget, an AbortSignal.timeout, ran out).
+  const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
+  const silent = timedOut
+    ? 'did not answer in time — the region may be down or cut off; the step can be retried: '
+    : '';
   return new ProviderError(
     resource,
     `${silent}${name}${e.message ?? String(error)}${tries}`,
-    !isRetryable(error),
+    !timedOut && !isRetryable(error),
     { cause: error },
   );
 }
