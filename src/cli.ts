@@ -392,6 +392,10 @@ function addCheckCommands(program: Command, { io, env, setExit }: CliContext): v
     .command('check')
     .argument('<what>', 'config | backups | restore | lag')
     .option('--service <service>', 'only this service')
+    .option(
+      '--live',
+      'config: also check the plan against the real world — credentials, every database, record and bucket a runbook touches',
+    )
     .option('--pick <which>', 'restore: newest (default) or random')
     .option(
       '--within <duration>',
@@ -403,7 +407,7 @@ function addCheckCommands(program: Command, { io, env, setExit }: CliContext): v
     .action(
       async (
         what: string,
-        opts: { service?: string; pick?: 'newest' | 'random'; within?: string },
+        opts: { service?: string; live?: boolean; pick?: 'newest' | 'random'; within?: string },
       ) => setExit(await (await checkCli()).runCheck(what, opts, io, env)),
     );
 }

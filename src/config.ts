@@ -35,7 +35,7 @@ export interface Service {
 export interface Schedule {
   name: string;
   cron: string;
-  check: 'backups' | 'restore' | 'lag' | 'staleness' | 'audit' | 'store-backup' | null;
+  check: 'backups' | 'restore' | 'lag' | 'plan' | 'staleness' | 'audit' | 'store-backup' | null;
   remind: string | null;
   service: string | null;
   timezone: string;

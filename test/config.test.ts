@@ -58,6 +58,7 @@ describe('lifeboat.example.yml', () => {
     expect(config.schedules.map((s) => [s.name, s.check ?? s.remind, s.timezone])).toEqual([
       ['backup-check', 'backups', 'UTC'],
       ['lag-watch', 'lag', 'UTC'],
+      ['plan-check', 'plan', 'UTC'],
       ['weekly-restore', 'restore', 'UTC'],
       ['runbook-staleness', 'staleness', 'UTC'],
       ['monthly-restore-test', 'backup-restore-test', 'UTC'],

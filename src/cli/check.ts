@@ -21,11 +21,12 @@ type Env = Record<string, string | undefined>;
 
 export async function runCheck(
   what: string,
-  options: { service?: string; pick?: 'newest' | 'random'; within?: string },
+  options: { service?: string; live?: boolean; pick?: 'newest' | 'random'; within?: string },
   io: Io,
   env: Env,
 ): Promise<number> {
-  if (what === 'config') return checkStartup(io, env);
+  if (what === 'config') return checkStartup(io, env, options);
+  if (options.live) throw new UsageError('--live only applies to check config');
   if (options.pick && options.pick !== 'newest' && options.pick !== 'random') {
     throw new UsageError(`--pick must be newest or random, not "${String(options.pick)}"`);
   }
@@ -103,11 +104,38 @@ function nothingToCheck(what: string, service: string | undefined): string {
  * `lifeboat check config`: what `npm start` checks before it serves Slack — config, runbooks and
  * the references between them, the store's schema and the audit chain — without serving.
  */
-async function checkStartup(io: Io, env: Env): Promise<number> {
+async function checkStartup(
+  io: Io,
+  env: Env,
+  options: { service?: string; live?: boolean },
+): Promise<number> {
   const { problems, lines } = await checkReadiness(env, new Date(), { inspectOnly: true });
   for (const line of lines) io.out(`ok    ${line}`);
   for (const problem of problems) io.out(`FAIL  ${problem}`);
-  return problems.length === 0 ? 0 : 1;
+  if (!options.live) return problems.length === 0 ? 0 : 1;
+  const config = loadConfig(env);
+  if (options.service && !config.services[options.service])
+    throw new UsageError(
+      `no service "${options.service}" (known: ${Object.keys(config.services).join(', ') || 'none'})`,
+    );
+  const { checkPlanLive } = await import('../checks/live.js');
+  const { awsCallerIdentity } = await import('../providers/aws/identity.js');
+  const { createServiceProviders } = await import('../providers/index.js');
+  const live = await checkPlanLive(
+    config,
+    {
+      providersFor: (service, kind) => createServiceProviders(service, kind),
+      awsIdentity: (region) => awsCallerIdentity(region),
+      now: new Date(),
+    },
+    options.service,
+  );
+  for (const line of live)
+    io.out(
+      `${line.state.padEnd(4)}  ${line.service ? `${line.service} ` : ''}${line.subject.padEnd(11)} ${line.text}`,
+    );
+  const failed = problems.length + live.filter((line) => line.state === 'FAIL').length;
+  return failed === 0 ? 0 : 1;
 }
 
 /**

@@ -178,7 +178,9 @@ const schedule = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a short name like backup-check'),
     cron: z.string().refine(isValidCron, { error: 'is not a cron expression like "*/30 * * * *"' }),
-    check: z.enum(['backups', 'restore', 'lag', 'staleness', 'audit', 'store-backup']).optional(),
+    check: z
+      .enum(['backups', 'restore', 'lag', 'plan', 'staleness', 'audit', 'store-backup'])
+      .optional(),
     remind: z.string().min(1).optional(),
     service: z.string().optional(),
     timezone: z
@@ -193,7 +195,7 @@ const schedule = z
   })
   .refine((entry) => (entry.check === undefined) !== (entry.remind === undefined), {
     error:
-      'needs exactly one of check: (backups, restore, lag, staleness, audit, store-backup) or remind: RUNBOOK',
+      'needs exactly one of check: (backups, restore, lag, plan, staleness, audit, store-backup) or remind: RUNBOOK',
   })
   .refine((entry) => entry.check !== 'store-backup' || entry.to !== undefined, {
     error:

@@ -167,10 +167,11 @@ export interface DnsProvider {
   /** True when the record (or routing control) already points at `endpoint`. */
   pointsAt(endpoint: string): Promise<{ ok: boolean; summary: string }>;
   /**
-   * Reads the record (or routing control) once, on a short budget: a permanent ProviderError when
-   * the switch could only fail (no such zone, no permission), found before a promotion.
+   * Reads the record (or routing control) once, on a short budget, and says what it found: a
+   * permanent ProviderError when the switch could only fail (no such zone, no permission), found
+   * before a promotion.
    */
-  check(): Promise<void>;
+  check(): Promise<string>;
 }
 
 export interface BackupObject {

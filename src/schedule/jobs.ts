@@ -13,6 +13,8 @@ import type { Engine } from '../engine/engine.js';
 import { isLocking } from '../engine/conflicts.js';
 import { checkBackups } from '../checks/backups.js';
 import { checkServicesReplication } from '../checks/lag.js';
+import { checkPlanLive, planResults, usesAws } from '../checks/live.js';
+import { awsCallerIdentity } from '../providers/aws/identity.js';
 import { runRestoreTests } from '../checks/restore.js';
 import { loadRunbookLibrary } from '../runbook/library.js';
 import { checkRunbookReferences, isStale } from '../runbook/references.js';
@@ -66,12 +68,25 @@ export const DEFAULT_AUDIT_ANCHOR: Schedule = {
   keep: 7,
 };
 
+/**
+ * The plan is checked against AWS every 30 minutes (like ARC's plan evaluation) when a service
+ * uses AWS, unless `schedules:` says otherwise.
+ */
+export const DEFAULT_PLAN_CHECK: Schedule = {
+  ...DEFAULT_STALENESS,
+  name: 'plan-check',
+  cron: '*/30 * * * *',
+  check: 'plan',
+};
+
 export function buildJobs(config: Config): Job[] {
   const has = (check: Schedule['check']) => config.schedules.some((entry) => entry.check === check);
+  const aws = Object.values(config.services).some(usesAws);
   const entries = [
     ...config.schedules,
     ...(has('staleness') ? [] : [DEFAULT_STALENESS]),
     ...(has('audit') ? [] : [DEFAULT_AUDIT_ANCHOR]),
+    ...(has('plan') || !aws ? [] : [DEFAULT_PLAN_CHECK]),
   ];
   return entries.map((entry) => ({
     name: entry.name,
@@ -89,6 +104,8 @@ async function runEntry(entry: Schedule, context: JobContext): Promise<string> {
       return backupsCheck(entry.service, context);
     case 'lag':
       return lagCheck(entry.service, context);
+    case 'plan':
+      return planCheck(entry.service, context);
     case 'staleness':
       return stalenessCheck(context);
     case 'restore':
@@ -162,6 +179,33 @@ async function lagCheck(only: string | null, context: JobContext): Promise<strin
   return failing.length === 0
     ? 'replication within RPO'
     : failing.map((result) => `${result.service}: ${result.state}`).join(', ');
+}
+
+async function planCheck(only: string | null, context: JobContext): Promise<string> {
+  const lines = await checkPlanLive(
+    context.config,
+    {
+      providersFor: (service, kind) => context.engine.providersFor(service, kind),
+      awsIdentity: (region) => awsCallerIdentity(region),
+      now: context.now,
+    },
+    only ?? undefined,
+  );
+  const results = planResults(lines, context.config, context.now);
+  for (const result of results) {
+    const decision = await nextAlert(
+      context.engine.store,
+      'plan',
+      result.service,
+      result,
+      context.now,
+    );
+    if (decision)
+      await context.notifier.post({
+        text: `${HEADLINE[decision]} plan check of *${escape(result.service)}* (what a failover would touch): ${escape(clip(result.summary, 1000))}`,
+      });
+  }
+  return `${results.filter((r) => r.ok).length}/${results.length} services' plans check out`;
 }
 
 async function restoreCheck(entry: Schedule, context: JobContext): Promise<string> {

@@ -9,6 +9,12 @@
 
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
+  CreateBucketCommand,
+  PutObjectCommand,
+  S3Client,
+  type BucketLocationConstraint,
+} from '@aws-sdk/client-s3';
+import {
   CreateDBClusterCommand,
   CreateDBInstanceCommand,
   CreateDBInstanceReadReplicaCommand,
@@ -23,13 +29,18 @@ import {
   ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import path from 'node:path';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServiceProviders, type ProviderOptions } from '../../src/providers/index.js';
+import { buildJobs } from '../../src/schedule/jobs.js';
 import { verifyAuditLog } from '../../src/store/audit.js';
 import type { ProvidersFor } from '../../src/engine/transitions.js';
+import { cli } from '../support/cli.js';
 import { makeEngine, playThrough } from '../support/engine.js';
+import { makeTempDir } from '../support/tmp.js';
 import { startMoto, type Moto } from '../support/moto.js';
 
 let moto: Moto;
@@ -349,7 +360,7 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
     expect(view.run.status).toBe('waiting');
     expect(view.current).toMatchObject({ action: 'db.fence', waitingOn: 'failure' });
     expect(view.current!.summary).toMatch(
-      /^RDS production-primary \(us-east-1\): not fenced: the replica to promote cannot take over \(RDS production-typo \(us-west-2\) does not answer: .*DBInstanceNotFound.*\) — fencing now would leave no database accepting writes/,
+      /^RDS production-primary \(us-east-1\): not fenced: the replica to promote cannot take over \(RDS production-typo \(us-west-2\): DBInstanceNotFoundFault: DBInstance production-typo not found\.\) — fencing now would leave no database accepting writes/,
     );
     expect((await describe1('us-east-1', 'production-primary')).DBInstanceStatus).toBe('available');
     expect(await recordValue(zoneId)).toBe(primaryEndpoint);
@@ -631,5 +642,139 @@ describe('a topology aws-rds does not understand, on the wire (moto_server)', ()
     await expect(database.measureLag()).rejects.toThrow(
       /is an instance of the DB cluster orders-aurora/,
     );
+  });
+});
+
+/** lifeboat.yml and the failover runbook in a folder of their own, as a user has them. */
+function workspace(configYaml: string): Record<string, string> {
+  const dir = makeTempDir();
+  mkdirSync(path.join(dir, 'runbooks'));
+  writeFileSync(path.join(dir, 'runbooks', 'failover.md'), FAILOVER);
+  writeFileSync(path.join(dir, 'lifeboat.yml'), configYaml);
+  return { LIFEBOAT_CONFIG: path.join(dir, 'lifeboat.yml') };
+}
+
+async function seedBackups(bucket: string, region: string): Promise<void> {
+  const s3 = new S3Client({ region, endpoint: moto.url, forcePathStyle: true });
+  await s3.send(
+    new CreateBucketCommand({
+      Bucket: bucket,
+      ...(region === 'us-east-1'
+        ? {}
+        : {
+            CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint },
+          }),
+    }),
+  );
+  await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: 'postgres/orders-0001.dump', Body: 'PGDMP…' }),
+  );
+}
+
+const withBackups = (config: string, bucket: string, region: string) =>
+  `${config}    backups: { provider: s3, bucket: ${bucket}, prefix: postgres/, region: ${region}, max_age: 1d }\n`;
+
+describe('lifeboat check config --live, on the wire (moto_server)', () => {
+  it('checks the credentials and every database, record and bucket a failover touches', async () => {
+    const { zoneId, primaryEndpoint } = await seed();
+    await seedBackups('orders-backups-dr', 'us-west-2');
+    const env = workspace(withBackups(configFor(zoneId), 'orders-backups-dr', 'us-west-2'));
+    const result = await cli(['check', 'config', '--live'], env);
+
+    expect(result.stdout).toContain(
+      'ok    credentials arn:aws:sts::123456789012:user/moto (account 123456789012)',
+    );
+    expect(result.stdout).toMatch(
+      /ok {4}orders-db database +RDS production-primary \(us-east-1\) is a standalone instance accepting writes \(available\); RDS production-dr \(us-west-2\) is a read replica of \S+:db:production-primary \(available, replication replicating\)/,
+    );
+    expect(result.stdout).toContain(
+      `ok    orders-db dns         db.example.com points at ${primaryEndpoint}`,
+    );
+    expect(result.stdout).toMatch(
+      /ok {4}orders-db backups +s3:\/\/orders-backups-dr\/postgres\/: 1 backups, newest postgres\/orders-0001\.dump/,
+    );
+    expect(result.stdout).toContain(
+      'not checked  orders-db permissions the permission to call rds:PromoteReadReplica, rds:StopDBInstance, route53:ChangeResourceRecordSets: AWS has no dry run for them',
+    );
+    expect(result.code).toBe(0);
+  });
+
+  it('fails on what would break mid-disaster: no such replica, no such zone, backups beside the primary', async () => {
+    await seed();
+    await seedBackups('orders-backups', 'us-east-1');
+    const env = workspace(
+      withBackups(configFor('Z0NOSUCHZONE', 'production-typo'), 'orders-backups', 'us-east-1'),
+    );
+    const result = await cli(['check', 'config', '--live'], env);
+
+    expect(result.stdout).toMatch(
+      /FAIL {2}orders-db database +not every database can be read: .*RDS production-typo \(us-west-2\): DBInstanceNotFound/,
+    );
+    expect(result.stdout).toMatch(
+      /FAIL {2}orders-db dns +Route 53 CNAME db\.example\.com \(zone Z0NOSUCHZONE\): NoSuchHostedZone/,
+    );
+    expect(result.stdout).toContain(
+      'FAIL  orders-db backups     s3://orders-backups/postgres/ is in us-east-1 with the primary: a regional disaster takes both',
+    );
+    expect(result.code).toBe(1);
+  });
+
+  it('says the credentials do not work, instead of passing without them', async () => {
+    const { zoneId } = await seed();
+    const saved = process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    try {
+      const result = await cli(['check', 'config', '--live'], {
+        ...workspace(configFor(zoneId)),
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+        AWS_CONFIG_FILE: '/nonexistent',
+      });
+      expect(result.stdout).toMatch(
+        /FAIL {2}credentials AWS credentials \(STS in us-west-2\): .*[Cc]redentials/,
+      );
+      expect(result.code).toBe(1);
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = saved;
+      process.env.AWS_SECRET_ACCESS_KEY = 'testing';
+    }
+  });
+});
+
+describe('the scheduled plan check, on the wire (moto_server)', () => {
+  it('runs every 30 minutes for a service on AWS: posts a failure once, and its recovery once', async () => {
+    const { zoneId } = await seed();
+    const t = await makeEngine({
+      runbooks: { failover: FAILOVER },
+      configYaml: configFor(zoneId, 'production-dr2'), // a replica not created yet
+      providersFor: providers(),
+    });
+    const job = buildJobs(t.config).find((candidate) => candidate.name === 'plan-check')!;
+    expect(job.cron).toBe('*/30 * * * *');
+    const posts: string[] = [];
+    const run = (minute: number) =>
+      job.run({
+        config: t.config,
+        engine: t.engine,
+        notifier: { post: (notice) => Promise.resolve(void posts.push(notice.text)) },
+        now: new Date(Date.parse('2026-11-24T00:00:00Z') + minute * 60_000),
+      });
+
+    expect(await run(0)).toBe("0/1 services' plans check out");
+    expect(await run(30)).toBe("0/1 services' plans check out");
+    expect(posts).toHaveLength(1); // once, not every 30 minutes
+    expect(posts[0]).toMatch(
+      /^:x: \*failing\* plan check of \*orders-db\* \(what a failover would touch\): database: not every database can be read: .*RDS production-dr2 \(us-west-2\): DBInstanceNotFoundFault/,
+    );
+
+    await rds('us-west-2').send(
+      new CreateDBInstanceReadReplicaCommand({
+        DBInstanceIdentifier: 'production-dr2',
+        SourceDBInstanceIdentifier: 'arn:aws:rds:us-east-1:123456789012:db:production-primary',
+      }),
+    );
+    expect(await run(60)).toBe("1/1 services' plans check out");
+    expect(posts).toHaveLength(2);
+    expect(posts[1]).toMatch(/^:white_check_mark: \*recovered\* plan check of \*orders-db\*/);
   });
 });

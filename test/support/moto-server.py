@@ -1,7 +1,9 @@
-# moto_server, with RDS's promotion made as RDS does it: moto promotes at once and keeps
-# ReadReplicaSourceDBInstanceIdentifier; RDS reads `modifying`, still naming its source, for a
-# while, then `available` with no source. LIFEBOAT_MOTO_PROMOTING_READS (default 0) is how many
-# DescribeDBInstances answers see a promoted replica still `modifying`.
+# moto_server, with RDS's read replicas made as RDS has them: a replica reports its replication
+# state (StatusInfos "read replication": replicating), which moto leaves out; and a promotion
+# takes a while — moto promotes at once and keeps ReadReplicaSourceDBInstanceIdentifier, RDS reads
+# `modifying`, still naming its source, then `available` with no source.
+# LIFEBOAT_MOTO_PROMOTING_READS (default 0) is how many DescribeDBInstances answers see a
+# promoted replica still `modifying`.
 # Arguments as moto_server's: -H HOST -p PORT.
 import os
 import sys
@@ -11,6 +13,8 @@ from moto.server import main
 
 PROMOTING_READS = int(os.environ.get("LIFEBOAT_MOTO_PROMOTING_READS", "0"))
 _promote = models.RDSBackend.promote_read_replica
+_create_replica = models.RDSBackend.create_db_instance_read_replica
+REPLICATING = [{"StatusType": "read replication", "Normal": True, "Status": "replicating"}]
 _describe = models.RDSBackend.describe_db_instances
 # id(database) -> describe answers left before its promotion is done (by object: a reset store's
 # new instance of the same name is not the one promoting)
@@ -20,6 +24,13 @@ promoting = {}
 def finish(database):
     database.status = "available"
     database.source_db_instance_identifier = None
+    database.status_infos = None
+
+
+def create_db_instance_read_replica(self, db_kwargs):
+    replica = _create_replica(self, db_kwargs)
+    replica.status_infos = REPLICATING
+    return replica
 
 
 def promote_read_replica(self, db_kwargs):
@@ -48,6 +59,7 @@ def describe_db_instances(self, db_instance_identifier=None, filters=None):
     return databases
 
 
+models.RDSBackend.create_db_instance_read_replica = create_db_instance_read_replica
 models.RDSBackend.promote_read_replica = promote_read_replica
 models.RDSBackend.describe_db_instances = describe_db_instances
 sys.exit(main())

@@ -61,7 +61,7 @@ export function createRoutingControlProvider(
     name,
     describeSwitch: () =>
       `Set ${name} to ${options.state} through the ARC cluster (${dns.cluster_endpoints.length} endpoints, tried in turn).`,
-    check: async () => void (await currentState()),
+    check: async () => `${name} is ${(await currentState()) ?? 'in an unknown state'}`,
     async pointsAt() {
       const state = await currentState();
       return {

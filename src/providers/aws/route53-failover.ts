@@ -123,7 +123,10 @@ export function createRoute53FailoverProvider(
     name,
     describeSwitch: (endpoint) =>
       `Make Route 53 answer ${dns.type} ${dns.record} (zone ${dns.zone_id}) with the failover record that points at ${endpoint}: to the SECONDARY by disabling and inverting the PRIMARY's health check (unhealthy whatever the primary's state); back to the PRIMARY by enabling it and no longer inverting it. The records themselves are not changed.`,
-    check: async () => void (await readPair(true)),
+    check: async () => {
+      const { primary, secondary } = await readPair(true);
+      return `${dns.record}: PRIMARY ${primary.value} (health check ${primary.healthCheckId}), SECONDARY ${secondary.value}`;
+    },
     async pointsAt(endpoint) {
       const pair = await readPair();
       const wanted = memberAt(pair, endpoint);

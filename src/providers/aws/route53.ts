@@ -95,7 +95,10 @@ export function createRoute53Provider(
     describeSwitch: (endpoint) =>
       `UPSERT ${dns.type} ${dns.record} -> ${endpoint} (TTL ${dns.ttl} s) in hosted zone ${dns.zone_id}, then wait until Route 53 reports INSYNC.`,
     pointsAt,
-    check: async () => void (await currentValues(true)),
+    check: async () => {
+      const values = await currentValues(true);
+      return `${dns.record} points at ${values.join(', ') || 'nothing (no such record yet)'}`;
+    },
     async switchTo(endpoint, switchOptions) {
       const onProgress = switchOptions?.onProgress;
       if ((await pointsAt(endpoint)).ok)

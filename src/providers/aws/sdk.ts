@@ -7,6 +7,7 @@ import type * as Rds from '@aws-sdk/client-rds';
 import type * as Route53 from '@aws-sdk/client-route-53';
 import type * as RecoveryCluster from '@aws-sdk/client-route53-recovery-cluster';
 import type * as S3 from '@aws-sdk/client-s3';
+import type * as Sts from '@aws-sdk/client-sts';
 import { lazyRequire as lazy } from '../../lazy-require.js';
 
 export const cloudWatchSdk = lazy<typeof CloudWatch>('@aws-sdk/client-cloudwatch');
@@ -16,3 +17,4 @@ export const recoveryClusterSdk = lazy<typeof RecoveryCluster>(
   '@aws-sdk/client-route53-recovery-cluster',
 );
 export const s3Sdk = lazy<typeof S3>('@aws-sdk/client-s3');
+export const stsSdk = lazy<typeof Sts>('@aws-sdk/client-sts');
