@@ -7,7 +7,6 @@
 // and it completes with the primary's region accepting connections and never answering (a proxy
 // in front of moto), promoting even while Route 53's control plane hangs.
 
-import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CreateBucketCommand,
   PutObjectCommand,
@@ -18,26 +17,29 @@ import {
   CreateDBClusterCommand,
   CreateDBInstanceCommand,
   CreateDBInstanceReadReplicaCommand,
-  DescribeDBInstancesCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
 import {
   ChangeResourceRecordSetsCommand,
   CreateHealthCheckCommand,
-  CreateHostedZoneCommand,
   GetHealthCheckCommand,
   ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import path from 'node:path';
-import type { Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServiceProviders, type ProviderOptions } from '../../src/providers/index.js';
 import { buildJobs } from '../../src/schedule/jobs.js';
 import { verifyAuditLog } from '../../src/store/audit.js';
 import type { ProvidersFor } from '../../src/engine/transitions.js';
+import {
+  PRIMARY_ARN,
+  describeInstance,
+  publishReplicaLag,
+  regionProxy,
+  seedRdsFailover,
+} from '../support/aws-seed.js';
 import { cli } from '../support/cli.js';
 import { makeEngine, playThrough } from '../support/engine.js';
 import { makeTempDir } from '../support/tmp.js';
@@ -72,65 +74,7 @@ afterAll(async () => {
 
 const rds = (region: string) => new RDSClient({ region, endpoint: moto.url });
 
-async function describe1(region: string, id: string) {
-  const { DBInstances } = await rds(region).send(
-    new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }),
-  );
-  return DBInstances![0]!;
-}
-
-/** The primary, its cross-region replica and the zone with the record on the primary. */
-async function seed(): Promise<{
-  zoneId: string;
-  primaryEndpoint: string;
-  replicaEndpoint: string;
-}> {
-  await rds('us-east-1').send(
-    new CreateDBInstanceCommand({
-      DBInstanceIdentifier: 'production-primary',
-      Engine: 'postgres',
-      DBInstanceClass: 'db.t3.micro',
-      MasterUsername: 'lifeboat',
-      MasterUserPassword: 'lifeboat-password',
-      AllocatedStorage: 20,
-    }),
-  );
-  await rds('us-west-2').send(
-    new CreateDBInstanceReadReplicaCommand({
-      DBInstanceIdentifier: 'production-dr',
-      SourceDBInstanceIdentifier: 'arn:aws:rds:us-east-1:123456789012:db:production-primary',
-    }),
-  );
-  const zone = await route53().send(
-    new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: `lifeboat-${Date.now()}` }),
-  );
-  const zoneId = zone.HostedZone!.Id!.replace('/hostedzone/', '');
-  const primary = await describe1('us-east-1', 'production-primary');
-  await route53().send(
-    new ChangeResourceRecordSetsCommand({
-      HostedZoneId: zoneId,
-      ChangeBatch: {
-        Changes: [
-          {
-            Action: 'CREATE',
-            ResourceRecordSet: {
-              Name: 'db.example.com',
-              Type: 'CNAME',
-              TTL: 60,
-              ResourceRecords: [{ Value: primary.Endpoint!.Address! }],
-            },
-          },
-        ],
-      },
-    }),
-  );
-  const replica = await describe1('us-west-2', 'production-dr');
-  return {
-    zoneId,
-    primaryEndpoint: primary.Endpoint!.Address!,
-    replicaEndpoint: replica.Endpoint!.Address!,
-  };
-}
+const describe1 = (region: string, id: string) => describeInstance(moto.url, region, id);
 
 /** The providers as lifeboat builds them, looking again every 50 ms while RDS promotes. */
 const providers =
@@ -146,71 +90,6 @@ async function recordValue(zoneId: string): Promise<string | undefined> {
   );
   return ResourceRecordSets?.find((set) => set.Name === 'db.example.com.')?.ResourceRecords?.[0]
     ?.Value;
-}
-
-/** CloudWatch's ReplicaLag of the replica, in the replica's region, as RDS publishes it. */
-async function publishReplicaLag(seconds: number): Promise<void> {
-  await new CloudWatchClient({ region: 'us-west-2', endpoint: moto.url }).send(
-    new PutMetricDataCommand({
-      Namespace: 'AWS/RDS',
-      MetricData: [
-        {
-          MetricName: 'ReplicaLag',
-          Dimensions: [{ Name: 'DBInstanceIdentifier', Value: 'production-dr' }],
-          Value: seconds,
-          Unit: 'Seconds',
-          // RDS publishes once a minute: the newest datapoint is always a little old (and
-          // CloudWatch answers only datapoints before the whole second a query ends at).
-          Timestamp: new Date(Date.now() - 30_000),
-        },
-      ],
-    }),
-  );
-}
-
-/**
- * moto behind a loopback proxy that takes every request to one region's `service` API and never
- * answers it (a region that accepts connections and hangs), and passes the rest on.
- */
-async function hangingRegion(
-  region: string,
-  service: string,
-): Promise<{ url: string; hung: () => number; close(): Promise<void> }> {
-  const held: Socket[] = [];
-  const target = new URL(moto.url);
-  const server: Server = createServer((incoming: IncomingMessage, outgoing) => {
-    const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\//.exec(
-      incoming.headers.authorization ?? '',
-    );
-    if (scope?.[1] === region && scope[2] === service) {
-      held.push(incoming.socket);
-      return;
-    }
-    const forward = request(
-      {
-        host: target.hostname,
-        port: target.port,
-        method: incoming.method,
-        path: incoming.url,
-        headers: incoming.headers,
-      },
-      (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      },
-    );
-    incoming.pipe(forward);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    hung: () => held.length,
-    close: async () => {
-      for (const socket of held) socket.destroy();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
 }
 
 const FAILOVER = `---\ntitle: Failover\nkind: failover\nservice: orders-db\n---\n## Go (15 minutes)\n1. Fence \`action: db.fence\`\n2. Promote \`action: db.promote\`\n3. Switch DNS \`action: dns.switch\`\n`;
@@ -231,8 +110,8 @@ services:
 
 describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
   it('stops the primary, promotes the cross-region replica and points the record at it', async () => {
-    const { zoneId, primaryEndpoint, replicaEndpoint } = await seed();
-    await publishReplicaLag(0.4);
+    const { zoneId, primaryEndpoint, replicaEndpoint } = await seedRdsFailover(moto.url);
+    await publishReplicaLag(moto.url, 0.4);
     const t = await makeEngine({
       runbooks: { failover: FAILOVER },
       configYaml: configFor(zoneId),
@@ -278,7 +157,7 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
   });
 
   it('does not promote while the replica lag cannot be read: it says so and waits', async () => {
-    const { zoneId, primaryEndpoint } = await seed(); // no ReplicaLag published
+    const { zoneId, primaryEndpoint } = await seedRdsFailover(moto.url); // no ReplicaLag published
     const t = await makeEngine({
       runbooks: { failover: FAILOVER },
       configYaml: configFor(zoneId),
@@ -303,9 +182,9 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
   });
 
   it('fails over with the primary region hanging: nothing it needs waits on us-east-1', async () => {
-    const { zoneId, replicaEndpoint } = await seed();
-    await publishReplicaLag(0.4);
-    const proxy = await hangingRegion('us-east-1', 'rds');
+    const { zoneId, replicaEndpoint } = await seedRdsFailover(moto.url);
+    await publishReplicaLag(moto.url, 0.4);
+    const proxy = await regionProxy(moto.url, { hang: { region: 'us-east-1', service: 'rds' } });
     process.env.AWS_ENDPOINT_URL = proxy.url;
     try {
       const awsTimeouts = { connectMs: 300, requestMs: 300, streamIdleMs: 1000 };
@@ -344,7 +223,7 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
   });
 
   it('does not fence the primary when the replica to promote does not exist', async () => {
-    const { zoneId, primaryEndpoint } = await seed();
+    const { zoneId, primaryEndpoint } = await seedRdsFailover(moto.url);
     const t = await makeEngine({
       runbooks: { failover: FAILOVER },
       configYaml: configFor(zoneId, 'production-typo'),
@@ -367,8 +246,8 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
   });
 
   it('does not promote when the DNS switch after it could only fail: the zone does not exist', async () => {
-    await seed();
-    await publishReplicaLag(0.4);
+    await seedRdsFailover(moto.url);
+    await publishReplicaLag(moto.url, 0.4);
     const t = await makeEngine({
       runbooks: { failover: FAILOVER },
       configYaml: configFor('Z0NOSUCHZONE'),
@@ -391,9 +270,11 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
   });
 
   it("promotes even while Route 53's control plane hangs; the DNS step then says it could not switch", async () => {
-    await seed();
-    await publishReplicaLag(0.4);
-    const proxy = await hangingRegion('us-east-1', 'route53');
+    await seedRdsFailover(moto.url);
+    await publishReplicaLag(moto.url, 0.4);
+    const proxy = await regionProxy(moto.url, {
+      hang: { region: 'us-east-1', service: 'route53' },
+    });
     process.env.AWS_ENDPOINT_URL = proxy.url;
     try {
       const awsTimeouts = { connectMs: 300, requestMs: 300, streamIdleMs: 1000 };
@@ -435,28 +316,9 @@ async function seedFailoverRecords(): Promise<{
   primaryEndpoint: string;
   replicaEndpoint: string;
 }> {
-  await rds('us-east-1').send(
-    new CreateDBInstanceCommand({
-      DBInstanceIdentifier: 'production-primary',
-      Engine: 'postgres',
-      DBInstanceClass: 'db.t3.micro',
-      MasterUsername: 'lifeboat',
-      MasterUserPassword: 'lifeboat-password',
-      AllocatedStorage: 20,
-    }),
-  );
-  await rds('us-west-2').send(
-    new CreateDBInstanceReadReplicaCommand({
-      DBInstanceIdentifier: 'production-dr',
-      SourceDBInstanceIdentifier: 'arn:aws:rds:us-east-1:123456789012:db:production-primary',
-    }),
-  );
-  const primaryEndpoint = (await describe1('us-east-1', 'production-primary')).Endpoint!.Address!;
-  const replicaEndpoint = (await describe1('us-west-2', 'production-dr')).Endpoint!.Address!;
-  const zone = await route53().send(
-    new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: `lifeboat-${Date.now()}` }),
-  );
-  const zoneId = zone.HostedZone!.Id!.replace('/hostedzone/', '');
+  const { zoneId, primaryEndpoint, replicaEndpoint } = await seedRdsFailover(moto.url, {
+    record: false,
+  });
   const check = await route53().send(
     new CreateHealthCheckCommand({
       CallerReference: `primary-${Date.now()}`,
@@ -513,7 +375,7 @@ async function failoverRecords(zoneId: string): Promise<string[]> {
 describe('Route 53 failover routing, on the wire (moto_server)', () => {
   it("fails over by forcing the PRIMARY's health check unhealthy, leaving both records as they are", async () => {
     const { zoneId, healthCheckId, primaryEndpoint, replicaEndpoint } = await seedFailoverRecords();
-    await publishReplicaLag(0.4);
+    await publishReplicaLag(moto.url, 0.4);
     const t = await makeEngine({
       runbooks: { failover: FAILOVER },
       configYaml: configFor(zoneId, 'production-dr', 'failover-routing'),
@@ -577,7 +439,7 @@ describe('Route 53 failover routing, on the wire (moto_server)', () => {
 
   it('does not promote when mode upsert meets failover records: it would fail after the point of no return', async () => {
     const { zoneId } = await seedFailoverRecords();
-    await publishReplicaLag(0.4);
+    await publishReplicaLag(moto.url, 0.4);
     const t = await makeEngine({
       runbooks: { failover: FAILOVER },
       configYaml: configFor(zoneId),
@@ -676,7 +538,7 @@ const withBackups = (config: string, bucket: string, region: string) =>
 
 describe('lifeboat check config --live, on the wire (moto_server)', () => {
   it('checks the credentials and every database, record and bucket a failover touches', async () => {
-    const { zoneId, primaryEndpoint } = await seed();
+    const { zoneId, primaryEndpoint } = await seedRdsFailover(moto.url);
     await seedBackups('orders-backups-dr', 'us-west-2');
     const env = workspace(withBackups(configFor(zoneId), 'orders-backups-dr', 'us-west-2'));
     const result = await cli(['check', 'config', '--live'], env);
@@ -700,7 +562,7 @@ describe('lifeboat check config --live, on the wire (moto_server)', () => {
   });
 
   it('fails on what would break mid-disaster: no such replica, no such zone, backups beside the primary', async () => {
-    await seed();
+    await seedRdsFailover(moto.url);
     await seedBackups('orders-backups', 'us-east-1');
     const env = workspace(
       withBackups(configFor('Z0NOSUCHZONE', 'production-typo'), 'orders-backups', 'us-east-1'),
@@ -720,7 +582,7 @@ describe('lifeboat check config --live, on the wire (moto_server)', () => {
   });
 
   it('says the credentials do not work, instead of passing without them', async () => {
-    const { zoneId } = await seed();
+    const { zoneId } = await seedRdsFailover(moto.url);
     const saved = process.env.AWS_ACCESS_KEY_ID;
     delete process.env.AWS_ACCESS_KEY_ID;
     delete process.env.AWS_SECRET_ACCESS_KEY;
@@ -743,7 +605,7 @@ describe('lifeboat check config --live, on the wire (moto_server)', () => {
 
 describe('the scheduled plan check, on the wire (moto_server)', () => {
   it('runs every 30 minutes for a service on AWS: posts a failure once, and its recovery once', async () => {
-    const { zoneId } = await seed();
+    const { zoneId } = await seedRdsFailover(moto.url);
     const t = await makeEngine({
       runbooks: { failover: FAILOVER },
       configYaml: configFor(zoneId, 'production-dr2'), // a replica not created yet
@@ -770,7 +632,7 @@ describe('the scheduled plan check, on the wire (moto_server)', () => {
     await rds('us-west-2').send(
       new CreateDBInstanceReadReplicaCommand({
         DBInstanceIdentifier: 'production-dr2',
-        SourceDBInstanceIdentifier: 'arn:aws:rds:us-east-1:123456789012:db:production-primary',
+        SourceDBInstanceIdentifier: PRIMARY_ARN,
       }),
     );
     expect(await run(60)).toBe("1/1 services' plans check out");
