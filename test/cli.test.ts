@@ -166,7 +166,7 @@ describe('lifeboat runbooks', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace('remind: dr-test', 'remind: dr-tset'));
     const { code, stdout } = await cli(['runbooks', 'check'], env);
     expect(code).toBe(1);
-    expect(stdout).toMatch(/lifeboat\.yml: schedules\[6\]\.remind: no runbook "dr-tset"/);
+    expect(stdout).toMatch(/lifeboat\.yml: schedules\[7\]\.remind: no runbook "dr-tset"/);
   });
 
   it('check names the runbook line of a service the config does not have', async () => {

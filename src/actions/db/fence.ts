@@ -45,12 +45,14 @@ export const fence: Action = {
   },
   async verify(context, outcome) {
     const database = needDatabase(context);
-    const probe = await database.probe(database.source);
+    // A primary that did not answer the fence is not asked again here (its region may hang for
+    // the whole budget): the promotion gate looks again before promoting.
     if (outcome.details.state === 'unreachable')
       return {
         ok: true,
-        summary: `not checked: ${probe.detail} (the promotion gate looks again before promoting)`,
+        summary: `not checked: ${database.sourceName} did not answer the fence (the promotion gate looks again before promoting)`,
       };
+    const probe = await database.probe(database.source);
     if (probe.role === 'writable')
       return { ok: false, summary: `${probe.detail}: the fence does not hold` };
     return { ok: true, summary: probe.detail };

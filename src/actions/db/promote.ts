@@ -31,7 +31,8 @@ export const promote: Action = {
     await database.preflight();
     await checkDnsFirst(context);
     const result = await database.promote({ onProgress: context.progress });
-    const source = await database.probe(database.source);
+    // Only words for the protection record: a short look (the old primary's region may hang).
+    const source = await database.probe(database.source, 'status');
     return {
       summary: result.detail,
       details: { alreadyPrimary: result.alreadyPrimary },

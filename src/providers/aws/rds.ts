@@ -163,7 +163,9 @@ async function measureRdsLag(rds: RdsTarget): Promise<LagMeasurement> {
   if (isStandalone(replica)) {
     return notAReplica(`${name(target)} is not a read replica: it is already standalone`);
   }
-  const primary = await nodes.probe(rds.sourceNode);
+  // The primary's region is optional here (lag is the replica region's CloudWatch metric): a
+  // short look, so a region that hangs costs the status budget, not a decision's 10 s.
+  const primary = await nodes.probe(rds.sourceNode, 'status');
   const now = rds.clock();
   const lag = await latestReplicaLag(
     options.cloudwatch(target.region),
