@@ -6,7 +6,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { ANCHOR_PREFIX } from '../../src/providers/types.js';
+import { loadRunbookLibrary } from '../../src/runbook/library.js';
+import { checkRunbookReferences } from '../../src/runbook/references.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -80,7 +83,8 @@ describe('docs/iam-policy.json', () => {
   });
 
   it('scopes every statement to its resources: "*" only where AWS offers nothing narrower', () => {
-    for (const statement of policy.Statement) {
+    // The example switches DNS with failover routing: ARC's statement is for routing-control only.
+    for (const statement of policy.Statement.filter((s) => s.Sid !== 'FlipTheRoutingControl')) {
       const resources = [statement.Resource].flat();
       if (resources.includes('*'))
         expect(statement.Action.filter((action) => !NO_RESOURCE_LEVEL.has(action))).toEqual([]);
@@ -99,5 +103,31 @@ describe('docs/iam-policy.json', () => {
     expect(kms).toHaveLength(1);
     expect(kms[0]!.Action).toContain('kms:Decrypt');
     expect(kms[0]!.Condition?.StringEquals?.['kms:ViaService']).toMatch(/^s3\./);
+  });
+});
+
+describe('examples/terraform', () => {
+  const terraform = readFileSync(path.join(root, 'examples/terraform/main.tf'), 'utf8');
+
+  it("gives lifeboat's role the statements of docs/iam-policy.json, action for action (ARC's aside)", () => {
+    // The example switches DNS with failover routing: ARC's statement is for routing-control only.
+    for (const statement of policy.Statement.filter((s) => s.Sid !== 'FlipTheRoutingControl')) {
+      const block = new RegExp(
+        `Sid\\s*=\\s*"${statement.Sid}"[\\s\\S]*?Action\\s*=\\s*\\[([^\\]]*)\\]`,
+      ).exec(terraform);
+      expect(block, statement.Sid).not.toBeNull();
+      const actions = [...block![1]!.matchAll(/"([^"]+)"/g)].map((match) => match[1]);
+      expect(actions.sort(), statement.Sid).toEqual([...statement.Action].sort());
+    }
+  });
+
+  it('comes with a lifeboat.yml that loads and names the shipped runbooks', () => {
+    const config = loadConfig({
+      LIFEBOAT_CONFIG: path.join(root, 'examples/terraform/lifeboat.yml'),
+    });
+    expect(config.services['payments-db']?.dns).toMatchObject({ mode: 'failover-routing' });
+    const library = loadRunbookLibrary(config.runbooksDir);
+    expect(library.errors).toEqual([]);
+    expect(checkRunbookReferences(config, library.runbooks)).toEqual([]);
   });
 });
