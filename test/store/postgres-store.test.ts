@@ -434,7 +434,10 @@ describe("the PostgreSQL store's own failover", () => {
         sql<{ n: number }>(standby.url, 'SELECT count(*)::int AS n FROM runs').then(
           (rows) => rows[0]!.n === 1,
           // The schema itself may not have been replayed on the standby yet.
-          (error: { code?: string }) => (error.code === '42P01' ? false : Promise.reject(error)),
+          (error: unknown) => {
+            if ((error as { code?: string }).code === '42P01') return false;
+            throw error;
+          },
         ),
       'the standby to have the run',
     );
