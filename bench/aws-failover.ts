@@ -185,7 +185,9 @@ async function bare(motoUrl: string): Promise<Round> {
       }),
     );
     for (;;) {
-      const { ChangeInfo } = await route53.send(new GetChangeCommand({ Id: change.ChangeInfo!.Id }));
+      const { ChangeInfo } = await route53.send(
+        new GetChangeCommand({ Id: change.ChangeInfo!.Id }),
+      );
       if (ChangeInfo?.Status === 'INSYNC') break;
     }
     const end = performance.now();
@@ -227,10 +229,14 @@ console.log(
 console.log(' us-east-1 healthy:');
 console.log(formatSummary('whole (3 `run approve` processes)', wall(healthy)));
 console.log(formatSummary('  waiting on the AWS API', api(healthy)));
-console.log(formatSummary('  in lifeboat (process start, config, store, gates, audit)', own(healthy)));
+console.log(
+  formatSummary('  in lifeboat (process start, config, store, gates, audit)', own(healthy)),
+);
 console.log(" us-east-1's RDS API accepting connections and never answering:");
 console.log(formatSummary('whole (3 `run approve` processes)', wall(hanging)));
-console.log(formatSummary('  waiting on the AWS API (the hung calls until their budget)', api(hanging)));
+console.log(
+  formatSummary('  waiting on the AWS API (the hung calls until their budget)', api(hanging)),
+);
 console.log(formatSummary('  in lifeboat', own(hanging)));
 console.log(' bare: the same AWS calls in-process, no gates, no store, healthy:');
 console.log(formatSummary('whole', wall(bares)));
