@@ -173,7 +173,7 @@ function writeActions(service: Service): string[] {
   const dns = service.dns;
   const route53 = !dns
     ? []
-    : dns.mode === 'upsert'
+    : dns.mode === 'upsert' || dns.mode === 'weighted'
       ? ['route53:ChangeResourceRecordSets']
       : dns.mode === 'failover-routing'
         ? ['route53:UpdateHealthCheck']

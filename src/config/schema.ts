@@ -123,6 +123,14 @@ const dns = z.discriminatedUnion(
     }),
     z.strictObject({
       provider: z.literal('route53'),
+      mode: z.literal('weighted'),
+      zone_id: z.string().min(1, 'must name the hosted zone'),
+      record: z.string().min(1, 'must name the record, like db.example.com'),
+      type: z.enum(['CNAME', 'A', 'AAAA']).default('CNAME'),
+      weight: z.number().int().min(1).max(255).default(100),
+    }),
+    z.strictObject({
+      provider: z.literal('route53'),
       mode: z.literal('routing-control'),
       routing_control_arn: z
         .string()
@@ -133,7 +141,9 @@ const dns = z.discriminatedUnion(
       record: z.string().optional(),
     }),
   ],
-  { error: 'is not a DNS mode lifeboat knows (upsert, failover-routing, routing-control)' },
+  {
+    error: 'is not a DNS mode lifeboat knows (upsert, failover-routing, weighted, routing-control)',
+  },
 );
 
 const restoreTest = z.strictObject({
@@ -362,6 +372,7 @@ export const KNOWN_KEYS = [
   'record',
   'type',
   'ttl',
+  'weight',
   'routing_control_arn',
   'cluster_endpoints',
   'url',

@@ -10,6 +10,7 @@ import { createRoutingControlProvider } from './aws/arc.js';
 import { createRdsProvider } from './aws/rds.js';
 import { createRoute53Provider, route53RegionFor } from './aws/route53.js';
 import { createRoute53FailoverProvider } from './aws/route53-failover.js';
+import { createRoute53WeightedProvider } from './aws/route53-weighted.js';
 import { createS3BackupStore, createS3Client, S3RVER_CREDENTIALS } from './aws/s3.js';
 import { cloudWatchSdk, rdsSdk, recoveryClusterSdk, route53Sdk } from './aws/sdk.js';
 import { apiHandler, type AwsTimeouts } from './aws/timeouts.js';
@@ -92,9 +93,10 @@ function createDnsProvider(
     maxAttempts: 1,
     requestHandler,
   });
-  return dns.mode === 'failover-routing'
-    ? createRoute53FailoverProvider(dns, { client })
-    : createRoute53Provider(dns, { client, pollSeconds: options.awsPollSeconds });
+  if (dns.mode === 'failover-routing') return createRoute53FailoverProvider(dns, { client });
+  if (dns.mode === 'weighted')
+    return createRoute53WeightedProvider(dns, { client, pollSeconds: options.awsPollSeconds });
+  return createRoute53Provider(dns, { client, pollSeconds: options.awsPollSeconds });
 }
 
 function cached<T>(make: (region: string) => T): (region: string) => T {

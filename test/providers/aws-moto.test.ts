@@ -640,3 +640,69 @@ describe('the scheduled plan check, on the wire (moto_server)', () => {
     expect(posts[1]).toMatch(/^:white_check_mark: \*recovered\* plan check of \*orders-db\*/);
   });
 });
+
+describe('Route 53 weighted records, on the wire (moto_server)', () => {
+  it('moves all the weight to the promoted replica in one change, keeping each record set as it was', async () => {
+    const { zoneId, primaryEndpoint, replicaEndpoint } = await seedRdsFailover(moto.url, {
+      record: false,
+    });
+    const weighted = (region: string, value: string, weight: number) => ({
+      Action: 'CREATE' as const,
+      ResourceRecordSet: {
+        Name: 'db.example.com',
+        Type: 'CNAME' as const,
+        TTL: 30,
+        SetIdentifier: region,
+        Weight: weight,
+        ResourceRecords: [{ Value: value }],
+      },
+    });
+    await route53().send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        ChangeBatch: {
+          Changes: [
+            weighted('us-east-1', primaryEndpoint, 100),
+            weighted('us-west-2', replicaEndpoint, 0),
+          ],
+        },
+      }),
+    );
+    await publishReplicaLag(moto.url, 0.4);
+    const t = await makeEngine({
+      runbooks: { failover: FAILOVER },
+      configYaml: configFor(zoneId, 'production-dr', 'weighted'),
+      providersFor: providers(),
+    });
+    const { runId } = await t.engine.startRun({
+      key: 'slash',
+      actor: { user: 'U0ALICE' },
+      runbook: 'failover',
+    });
+    const view = await playThrough(t, runId);
+
+    expect(view.run.status).toBe('succeeded');
+    expect(view.steps[2]!.summary).toMatch(
+      new RegExp(
+        `^db\\.example\\.com sends all its weight to ${replicaEndpoint.replace(/\./g, '\\.')} \\(us-west-2 weight 100, the others 0; change \\S+ INSYNC\\)$`,
+      ),
+    );
+    const { ResourceRecordSets } = await route53().send(
+      new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }),
+    );
+    expect(
+      ResourceRecordSets!
+        .filter((set) => set.Name === 'db.example.com.')
+        .map((set) => [set.SetIdentifier, set.Weight, set.TTL, set.ResourceRecords?.[0]?.Value]),
+    ).toEqual([
+      ['us-east-1', 0, 30, primaryEndpoint],
+      ['us-west-2', 100, 30, replicaEndpoint],
+    ]);
+    const dns = createServiceProviders(t.config.services['orders-db']!, 'failover').dns!;
+    expect(await dns.pointsAt(replicaEndpoint)).toMatchObject({ ok: true });
+    expect(await dns.pointsAt(primaryEndpoint)).toMatchObject({ ok: false });
+    await expect(dns.switchTo('elsewhere.example.net')).rejects.toThrow(
+      'no weighted record set points at elsewhere.example.net',
+    );
+  });
+});

@@ -10,7 +10,7 @@ import type { HealthCheck, ResourceRecordSet, Route53Client } from '@aws-sdk/cli
 import { route53Sdk } from './sdk.js';
 import { ProviderError } from '../../errors.js';
 import type { DnsProvider } from '../types.js';
-import { dnsName, recordSets } from './route53.js';
+import { dnsName, recordSets, recordValue } from './route53.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
 
 export interface FailoverRoutingDns {
@@ -170,8 +170,7 @@ export function createRoute53FailoverProvider(
 }
 
 function member(set: ResourceRecordSet, role: Member['role']): Member {
-  const value = set.AliasTarget?.DNSName ?? set.ResourceRecords?.[0]?.Value ?? '';
-  return { role, setIdentifier: set.SetIdentifier ?? '', value: value.replace(/\.$/, '') };
+  return { role, setIdentifier: set.SetIdentifier ?? '', value: recordValue(set) };
 }
 
 function describeSet(set: ResourceRecordSet): string {

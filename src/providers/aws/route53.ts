@@ -4,7 +4,7 @@
 // `mode: routing-control` (arc.ts). Names and values match as DNS does: whatever the case, with or
 // without the trailing dot.
 
-import type { ResourceRecordSet, Route53Client, RRType } from '@aws-sdk/client-route-53';
+import type { Change, ResourceRecordSet, Route53Client, RRType } from '@aws-sdk/client-route-53';
 import { route53Sdk } from './sdk.js';
 import { ProviderError } from '../../errors.js';
 import type { DnsProvider, OnProgress } from '../types.js';
@@ -21,16 +21,16 @@ export interface UpsertDns {
 /** How long the check before a promotion waits on Route 53's control plane (in us-east-1). */
 const CHECK_BUDGET_MS = 3000;
 
-export function createRoute53Provider(
-  dns: UpsertDns,
-  options: {
-    client: Route53Client;
-    maxWaitSeconds?: number;
-    pollSeconds?: number;
-    retry?: RetryOptions;
-    sleep?: (ms: number) => Promise<void>;
-  },
-): DnsProvider {
+export interface Route53Options {
+  client: Route53Client;
+  /** How long a change may take to be INSYNC, and how often to look. */
+  maxWaitSeconds?: number;
+  pollSeconds?: number;
+  retry?: RetryOptions;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export function createRoute53Provider(dns: UpsertDns, options: Route53Options): DnsProvider {
   const name = `Route 53 ${dns.type} ${dns.record} (zone ${dns.zone_id})`;
   const fqdn = dnsName(dns.record);
 
@@ -49,34 +49,6 @@ export function createRoute53Provider(
     return (sets[0]?.ResourceRecords ?? []).map((record) =>
       (record.Value ?? '').replace(/\.$/, ''),
     );
-  };
-
-  /** Polls GetChange until Route 53 reports the change INSYNC (in effect on all its servers). */
-  const waitInSync = async (id: string, onProgress?: OnProgress): Promise<void> => {
-    const maxWaitSeconds = options.maxWaitSeconds ?? 300;
-    const pollMs = (options.pollSeconds ?? 5) * 1000;
-    const sleep =
-      options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
-    const deadline = Date.now() + maxWaitSeconds * 1000;
-    await reportWhileWaiting(`${name}: change ${id}`, onProgress, async (seen) => {
-      for (;;) {
-        const output = await withAwsRetry(
-          name,
-          () => options.client.send(new (route53Sdk().GetChangeCommand)({ Id: id })),
-          options.retry,
-        );
-        const status = output.ChangeInfo?.Status ?? 'unknown';
-        if (status === 'INSYNC') return;
-        seen(status);
-        if (Date.now() > deadline)
-          throw new ProviderError(
-            name,
-            `change ${id} was still ${status}, not INSYNC, ${maxWaitSeconds} s after it was made`,
-            false,
-          );
-        await sleep(pollMs);
-      }
-    });
   };
 
   const pointsAt = async (endpoint: string) => {
@@ -103,37 +75,77 @@ export function createRoute53Provider(
       const onProgress = switchOptions?.onProgress;
       if ((await pointsAt(endpoint)).ok)
         return { detail: `${dns.record} already points at ${endpoint}` };
-      const change = await withAwsRetry(
+      const id = await changeRecords(
         name,
-        () =>
-          options.client.send(
-            new (route53Sdk().ChangeResourceRecordSetsCommand)({
-              HostedZoneId: dns.zone_id,
-              ChangeBatch: {
-                Comment: 'lifeboat failover',
-                Changes: [
-                  {
-                    Action: 'UPSERT',
-                    ResourceRecordSet: {
-                      Name: fqdn,
-                      Type: dns.type,
-                      TTL: dns.ttl,
-                      ResourceRecords: [{ Value: endpoint }],
-                    },
-                  },
-                ],
-              },
-            }),
-          ),
-        options.retry,
+        dns.zone_id,
+        [
+          {
+            Action: 'UPSERT',
+            ResourceRecordSet: {
+              Name: fqdn,
+              Type: dns.type,
+              TTL: dns.ttl,
+              ResourceRecords: [{ Value: endpoint }],
+            },
+          },
+        ],
+        options,
+        onProgress,
       );
-      const id = change.ChangeInfo?.Id;
-      if (!id)
-        throw new ProviderError(name, 'ChangeResourceRecordSets returned no change id', false);
-      await waitInSync(id, onProgress);
       return { detail: `${dns.record} now points at ${endpoint} (change ${id} INSYNC)` };
     },
   };
+}
+
+/**
+ * ChangeResourceRecordSets in one batch, then GetChange until Route 53 reports it INSYNC (in
+ * effect on all its servers), telling `onProgress`; the change's id.
+ */
+export async function changeRecords(
+  name: string,
+  zoneId: string,
+  changes: Change[],
+  options: Route53Options,
+  onProgress?: OnProgress,
+): Promise<string> {
+  const change = await withAwsRetry(
+    name,
+    () =>
+      options.client.send(
+        new (route53Sdk().ChangeResourceRecordSetsCommand)({
+          HostedZoneId: zoneId,
+          ChangeBatch: { Comment: 'lifeboat failover', Changes: changes },
+        }),
+      ),
+    options.retry,
+  );
+  const id = change.ChangeInfo?.Id;
+  if (!id) throw new ProviderError(name, 'ChangeResourceRecordSets returned no change id', false);
+  const maxWaitSeconds = options.maxWaitSeconds ?? 300;
+  const pollMs = (options.pollSeconds ?? 5) * 1000;
+  const sleep =
+    options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+  const deadline = Date.now() + maxWaitSeconds * 1000;
+  await reportWhileWaiting(`${name}: change ${id}`, onProgress, async (seen) => {
+    for (;;) {
+      const output = await withAwsRetry(
+        name,
+        () => options.client.send(new (route53Sdk().GetChangeCommand)({ Id: id })),
+        options.retry,
+      );
+      const status = output.ChangeInfo?.Status ?? 'unknown';
+      if (status === 'INSYNC') return;
+      seen(status);
+      if (Date.now() > deadline)
+        throw new ProviderError(
+          name,
+          `change ${id} was still ${status}, not INSYNC, ${maxWaitSeconds} s after it was made`,
+          false,
+        );
+      await sleep(pollMs);
+    }
+  });
+  return id;
 }
 
 /**
@@ -164,6 +176,11 @@ export async function recordSets(
   return (output.ResourceRecordSets ?? []).filter(
     (set) => dnsName(set.Name ?? '') === fqdn && set.Type === dns.type,
   );
+}
+
+/** Where a record set points: its first value, or its alias target; without the trailing dot. */
+export function recordValue(set: ResourceRecordSet): string {
+  return (set.AliasTarget?.DNSName ?? set.ResourceRecords?.[0]?.Value ?? '').replace(/\.$/, '');
 }
 
 /** A DNS name as Route 53 compares it: lower case, ending in a dot. */
