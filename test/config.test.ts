@@ -245,7 +245,7 @@ describe('config errors name the key path, the value and what was expected', () 
 
   it('an unknown provider', () => {
     expect(configError(minimalService.replace('provider: postgres', 'provider: mysql'))).toContain(
-      'services.payments-db.database.provider: "mysql" is not a database provider lifeboat knows (postgres, aws-rds)',
+      'services.payments-db.database.provider: "mysql" is not a database provider lifeboat knows (postgres, aws-rds, aurora-global)',
     );
   });
 

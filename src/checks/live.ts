@@ -134,7 +134,7 @@ async function checkBackupsLive(
   const store = providers.backups!;
   const backups = service.backups!;
   const primaryRegion =
-    service.database.provider === 'aws-rds' ? service.database.primary.region : null;
+    service.database.provider === 'postgres' ? null : service.database.primary.region;
   // The seed's mistake 2: backups in the primary's region go down with it.
   if (!backups.endpoint && primaryRegion !== null && backups.region === primaryRegion)
     return line(
@@ -163,13 +163,15 @@ async function checkBackupsLive(
 function writeActions(service: Service): string[] {
   const database = service.database;
   const rds =
-    database.provider === 'aws-rds'
-      ? [
-          'rds:PromoteReadReplica',
-          ...(database.fence.mode === 'security-group' ? ['rds:ModifyDBInstance'] : []),
-          ...(database.fence.mode === 'stop' ? ['rds:StopDBInstance'] : []),
-        ]
-      : [];
+    database.provider === 'aurora-global'
+      ? ['rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster']
+      : database.provider === 'aws-rds'
+        ? [
+            'rds:PromoteReadReplica',
+            ...(database.fence.mode === 'security-group' ? ['rds:ModifyDBInstance'] : []),
+            ...(database.fence.mode === 'stop' ? ['rds:StopDBInstance'] : []),
+          ]
+        : [];
   const dns = service.dns;
   const route53 = !dns
     ? []
@@ -185,7 +187,7 @@ export const usesAws = (service: Service): boolean => awsRegionOf(service) !== n
 
 /** A region to ask STS in, when the service uses AWS at all: the DR side's, which must work. */
 function awsRegionOf(service: Service): string | null {
-  if (service.database.provider === 'aws-rds') return service.database.replica.region;
+  if (service.database.provider !== 'postgres') return service.database.replica.region;
   if (service.dns && service.dns.mode !== 'routing-control') return 'us-east-1';
   if (service.dns) return service.dns.cluster_endpoints[0]!.region;
   if (service.backups && !service.backups.endpoint) return service.backups.region ?? 'us-east-1';

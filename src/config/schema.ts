@@ -81,6 +81,13 @@ const probeTimeout = duration
   })
   .default('1s');
 
+const auroraCluster = z.strictObject({
+  cluster_id: z.string().min(1, 'must name the DB cluster identifier'),
+  region: awsRegion,
+  /** Optional: a PostgreSQL URL of the cluster's writer endpoint, for db.verify-writable. */
+  url: postgresUrl.optional(),
+});
+
 const database = z.discriminatedUnion(
   'provider',
   [
@@ -99,8 +106,17 @@ const database = z.discriminatedUnion(
       /** Optional: the instance class of a replica rebuilt by db.rebuild-replica. */
       rebuild: z.strictObject({ instance_class: z.string().min(1).optional() }).optional(),
     }),
+    z.strictObject({
+      provider: z.literal('aurora-global'),
+      global_cluster_id: z
+        .string()
+        .min(1, 'must name the global database (global cluster) identifier'),
+      primary: auroraCluster,
+      replica: auroraCluster,
+      probe_timeout: probeTimeout,
+    }),
   ],
-  { error: 'is not a database provider lifeboat knows (postgres, aws-rds)' },
+  { error: 'is not a database provider lifeboat knows (postgres, aws-rds, aurora-global)' },
 );
 
 const dns = z.discriminatedUnion(
@@ -366,6 +382,8 @@ export const KNOWN_KEYS = [
   'replica',
   'id',
   'region',
+  'cluster_id',
+  'global_cluster_id',
   'dns',
   'mode',
   'zone_id',

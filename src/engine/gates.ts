@@ -145,7 +145,11 @@ export async function fenceGate(
   const database = context.providers.database;
   if (!database) return { blocked: false, source: null };
   const source = await database.probe(database.source);
-  if (source.role !== 'writable' || (await kit.isApproved(run.id, step.index, 'fence-override')))
+  if (
+    source.role !== 'writable' ||
+    database.promotionFences === true ||
+    (await kit.isApproved(run.id, step.index, 'fence-override'))
+  )
     return { blocked: false, source };
   const reason = `${service.name}'s ${database.sourceName} still accepts writes: fence it first (a db.fence step before the promotion), or override — promote unfenced, with a reason a second person approves. Promoting now would leave two writable primaries.`;
   await block(kit, run, step, seen, 'fence-gate', reason, { source }, 'gate.fence-blocked', {

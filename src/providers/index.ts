@@ -7,6 +7,7 @@ import { parseDurationSeconds } from '../duration.js';
 import { configuredTarget, type RunKind } from '../run-kind.js';
 import type { DnsProvider, NodeName, ServiceProviders } from './types.js';
 import { createRoutingControlProvider } from './aws/arc.js';
+import { createAuroraGlobalProvider } from './aws/aurora-global.js';
 import { createRdsProvider } from './aws/rds.js';
 import { createRoute53Provider, route53RegionFor } from './aws/route53.js';
 import { createRoute53FailoverProvider } from './aws/route53-failover.js';
@@ -37,21 +38,20 @@ export function createServiceProviders(
   const state = promote === 'primary' ? 'Off' : 'On';
   const requestHandler = apiHandler(options.awsTimeouts);
   const probeBudgetMs = parseDurationSeconds(service.database.probe_timeout)! * 1000;
+  const clients = {
+    rds: cached((region) => new (rdsSdk().RDSClient)({ region, maxAttempts: 1, requestHandler })),
+    cloudwatch: cached(
+      (region) =>
+        new (cloudWatchSdk().CloudWatchClient)({ region, maxAttempts: 1, requestHandler }),
+    ),
+  };
+  const aws = { promote, probeBudgetMs, pollSeconds: options.awsPollSeconds, ...clients };
   const database =
     service.database.provider === 'postgres'
       ? createPostgresProvider(service.database, { promote, probeBudgetMs })
-      : createRdsProvider(service.database, {
-          promote,
-          probeBudgetMs,
-          pollSeconds: options.awsPollSeconds,
-          rds: cached(
-            (region) => new (rdsSdk().RDSClient)({ region, maxAttempts: 1, requestHandler }),
-          ),
-          cloudwatch: cached(
-            (region) =>
-              new (cloudWatchSdk().CloudWatchClient)({ region, maxAttempts: 1, requestHandler }),
-          ),
-        });
+      : service.database.provider === 'aurora-global'
+        ? createAuroraGlobalProvider(service.database, { ...aws, planned: kind === 'switchover' })
+        : createRdsProvider(service.database, aws);
   const dns = service.dns ? createDnsProvider(service, state, requestHandler, options) : null;
   const backups = service.backups
     ? createS3BackupStore(service.backups, {
@@ -88,7 +88,7 @@ function createDnsProvider(
   const client = new (route53Sdk().Route53Client)({
     // The partition's Route 53 region, from where the service's databases live.
     region: route53RegionFor(
-      service.database.provider === 'aws-rds' ? service.database.replica.region : null,
+      service.database.provider === 'postgres' ? null : service.database.replica.region,
     ),
     maxAttempts: 1,
     requestHandler,

@@ -120,6 +120,11 @@ export interface DatabaseProvider {
   /** Why lifeboat does not fence this service's databases (turned off in the config), or null. */
   fenceDisabled(): string | null;
   /**
+   * The promotion itself demotes the old writer (Aurora Global Database's switchover and failover):
+   * there is no separate fence, and the fence gate does not wait for one.
+   */
+  readonly promotionFences?: boolean;
+  /**
    * What unfence() will need to undo a fence of `node` (RDS: its security groups), read before
    * the fence and committed with the step, so a crash mid-fence loses nothing. Never throws.
    */

@@ -17,6 +17,7 @@ import {
   CreateDBClusterCommand,
   CreateDBInstanceCommand,
   CreateDBInstanceReadReplicaCommand,
+  DescribeGlobalClustersCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
 import {
@@ -38,6 +39,7 @@ import {
   describeInstance,
   publishReplicaLag,
   regionProxy,
+  seedAuroraGlobal,
   seedRdsFailover,
 } from '../support/aws-seed.js';
 import { cli } from '../support/cli.js';
@@ -704,5 +706,116 @@ describe('Route 53 weighted records, on the wire (moto_server)', () => {
     await expect(dns.switchTo('elsewhere.example.net')).rejects.toThrow(
       'no weighted record set points at elsewhere.example.net',
     );
+  });
+});
+
+describe('Aurora Global Database, on the wire (moto_server)', () => {
+  const auroraConfig = `approvals:
+  approvers: [U0ALICE, U0BOB]
+services:
+  orders-db:
+    rto: 15m
+    rpo: 1m
+    database:
+      provider: aurora-global
+      global_cluster_id: orders-global
+      primary: { cluster_id: orders-east, region: us-east-1 }
+      replica: { cluster_id: orders-west, region: us-west-2 }
+`;
+  const runbook = (kind: string) =>
+    `---\ntitle: ${kind}\nkind: ${kind}\nservice: orders-db\n---\n## Go (15 minutes)\n1. Fence \`action: db.fence\`\n2. Promote \`action: db.promote\`\n`;
+
+  async function writer(): Promise<string | undefined> {
+    const { GlobalClusters } = await rds('us-west-2').send(
+      new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: 'orders-global' }),
+    );
+    return GlobalClusters?.[0]?.GlobalClusterMembers?.find((m) => m.IsWriter)?.DBClusterArn;
+  }
+
+  it('switches over with SwitchoverGlobalCluster, fencing nothing itself, saying what it waits for', async () => {
+    await seedAuroraGlobal(moto.url, 400);
+    const t = await makeEngine({
+      runbooks: { switchover: runbook('switchover') },
+      configYaml: auroraConfig,
+      providersFor: providers(),
+    });
+    const { runId } = await t.engine.startRun({
+      key: 'slash',
+      actor: { user: 'U0ALICE' },
+      runbook: 'switchover',
+    });
+    const view = await playThrough(t, runId);
+
+    expect(view.run.status).toBe('succeeded');
+    expect(view.steps.map((step) => [step.action, step.state])).toEqual([
+      ['db.fence', 'skipped'],
+      ['db.promote', 'done'],
+    ]);
+    expect(view.steps[0]!.summary).toContain(
+      'Aurora demotes the old writer itself when a switchover or failover makes the other cluster the writer',
+    );
+    expect(view.steps[1]!.summary).toBe(
+      'Aurora cluster orders-west (us-west-2) is the writer of Aurora global database orders-global after SwitchoverGlobalCluster (no data lost: Aurora waited until it had everything)',
+    );
+    expect(await writer()).toMatch(/:cluster:orders-west$/);
+    expect(view.run.rpoExposureSeconds).toBe(0.4);
+    const progress = t.events.flatMap((event) =>
+      event.type === 'action.progress' ? [event.text] : [],
+    );
+    expect(progress[0]).toMatch(
+      /^Aurora global database orders-global SwitchoverGlobalCluster: switching-over, \d+s so far$/,
+    );
+    expect(await verifyAuditLog(t.store)).toMatchObject({ ok: true });
+  });
+
+  it('fails over with FailoverGlobalCluster while us-east-1 hangs: it never calls the failed region', async () => {
+    await seedAuroraGlobal(moto.url, 400);
+    const proxy = await regionProxy(moto.url, { hang: { region: 'us-east-1', service: 'rds' } });
+    process.env.AWS_ENDPOINT_URL = proxy.url;
+    try {
+      const t = await makeEngine({
+        runbooks: { failover: runbook('failover') },
+        configYaml: auroraConfig,
+        providersFor: providers({
+          awsTimeouts: { connectMs: 300, requestMs: 300, streamIdleMs: 1000 },
+        }),
+      });
+      const { runId } = await t.engine.startRun({
+        key: 'slash',
+        actor: { user: 'U0ALICE' },
+        runbook: 'failover',
+      });
+      const view = await playThrough(t, runId);
+      expect(view.run.status).toBe('succeeded');
+      expect(view.steps[1]!.summary).toBe(
+        'Aurora cluster orders-west (us-west-2) is the writer of Aurora global database orders-global after FailoverGlobalCluster (AllowDataLoss: what the old writer had not replicated is lost)',
+      );
+      expect(proxy.hung()).toBe(0);
+      process.env.AWS_ENDPOINT_URL = moto.url;
+      expect(await writer()).toMatch(/:cluster:orders-west$/);
+    } finally {
+      process.env.AWS_ENDPOINT_URL = moto.url;
+      await proxy.close();
+    }
+  });
+
+  it('refuses a cluster that is not a member of the global database before anything happens', async () => {
+    await seedAuroraGlobal(moto.url, 400);
+    const t = await makeEngine({
+      runbooks: { failover: runbook('failover') },
+      configYaml: auroraConfig.replace('cluster_id: orders-west', 'cluster_id: orders-typo'),
+      providersFor: providers(),
+    });
+    const { runId } = await t.engine.startRun({
+      key: 'slash',
+      actor: { user: 'U0ALICE' },
+      runbook: 'failover',
+    });
+    const view = await playThrough(t, runId);
+    expect(view.current).toMatchObject({ action: 'db.promote' });
+    expect(view.current!.summary).toMatch(
+      /Aurora cluster orders-typo \(us-west-2\).*is not a member of Aurora global database orders-global/,
+    );
+    expect(await writer()).toMatch(/:cluster:orders-east$/);
   });
 });

@@ -83,8 +83,10 @@ describe('docs/iam-policy.json', () => {
   });
 
   it('scopes every statement to its resources: "*" only where AWS offers nothing narrower', () => {
-    // The example switches DNS with failover routing: ARC's statement is for routing-control only.
-    for (const statement of policy.Statement.filter((s) => s.Sid !== 'FlipTheRoutingControl')) {
+    // The example has RDS instances and failover routing: the Aurora Global Database statement and
+    // ARC's are for those setups only.
+    const elsewhere = new Set(['FlipTheRoutingControl', 'AuroraGlobalDatabase']);
+    for (const statement of policy.Statement.filter((s) => !elsewhere.has(s.Sid))) {
       const resources = [statement.Resource].flat();
       if (resources.includes('*'))
         expect(statement.Action.filter((action) => !NO_RESOURCE_LEVEL.has(action))).toEqual([]);
@@ -109,9 +111,11 @@ describe('docs/iam-policy.json', () => {
 describe('examples/terraform', () => {
   const terraform = readFileSync(path.join(root, 'examples/terraform/main.tf'), 'utf8');
 
-  it("gives lifeboat's role the statements of docs/iam-policy.json, action for action (ARC's aside)", () => {
-    // The example switches DNS with failover routing: ARC's statement is for routing-control only.
-    for (const statement of policy.Statement.filter((s) => s.Sid !== 'FlipTheRoutingControl')) {
+  it("gives lifeboat's role the statements of docs/iam-policy.json, action for action (ARC's and Aurora's aside)", () => {
+    // The example has RDS instances and failover routing: the Aurora Global Database statement and
+    // ARC's are for those setups only.
+    const elsewhere = new Set(['FlipTheRoutingControl', 'AuroraGlobalDatabase']);
+    for (const statement of policy.Statement.filter((s) => !elsewhere.has(s.Sid))) {
       const block = new RegExp(
         `Sid\\s*=\\s*"${statement.Sid}"[\\s\\S]*?Action\\s*=\\s*\\[([^\\]]*)\\]`,
       ).exec(terraform);

@@ -5,6 +5,8 @@
 
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
+  CreateDBClusterCommand,
+  CreateGlobalClusterCommand,
   CreateDBInstanceCommand,
   CreateDBInstanceReadReplicaCommand,
   DescribeDBInstancesCommand,
@@ -101,6 +103,50 @@ export async function publishReplicaLag(url: string, seconds: number): Promise<v
           Unit: 'Seconds',
           // RDS publishes once a minute: the newest datapoint is always a little old (and
           // CloudWatch answers only datapoints before the whole second a query ends at).
+          Timestamp: new Date(Date.now() - 30_000),
+        },
+      ],
+    }),
+  );
+}
+
+/**
+ * An Aurora Global Database: its writer cluster in us-east-1, its secondary in us-west-2, and the
+ * secondary's AuroraGlobalDBReplicationLag (milliseconds) in CloudWatch.
+ */
+export async function seedAuroraGlobal(url: string, lagMs: number): Promise<void> {
+  const east = new RDSClient({ region: 'us-east-1', endpoint: url });
+  await east.send(
+    new CreateGlobalClusterCommand({
+      GlobalClusterIdentifier: 'orders-global',
+      Engine: 'aurora-postgresql',
+    }),
+  );
+  await east.send(
+    new CreateDBClusterCommand({
+      DBClusterIdentifier: 'orders-east',
+      Engine: 'aurora-postgresql',
+      GlobalClusterIdentifier: 'orders-global',
+      MasterUsername: 'lifeboat',
+      MasterUserPassword: 'lifeboat-password',
+    }),
+  );
+  await new RDSClient({ region: 'us-west-2', endpoint: url }).send(
+    new CreateDBClusterCommand({
+      DBClusterIdentifier: 'orders-west',
+      Engine: 'aurora-postgresql',
+      GlobalClusterIdentifier: 'orders-global',
+    }),
+  );
+  await new CloudWatchClient({ region: 'us-west-2', endpoint: url }).send(
+    new PutMetricDataCommand({
+      Namespace: 'AWS/RDS',
+      MetricData: [
+        {
+          MetricName: 'AuroraGlobalDBReplicationLag',
+          Dimensions: [{ Name: 'DBClusterIdentifier', Value: 'orders-west' }],
+          Value: lagMs,
+          Unit: 'Milliseconds',
           Timestamp: new Date(Date.now() - 30_000),
         },
       ],

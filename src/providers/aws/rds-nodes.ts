@@ -479,7 +479,7 @@ export function refuseUnsupported(name: string, found: DBInstance): void {
   if (!found.DBClusterIdentifier) return;
   throw new ProviderError(
     name,
-    `is an instance of the DB cluster ${found.DBClusterIdentifier} (${found.Engine ?? 'engine unknown'}): a cluster fails over as a whole, which provider aws-rds does not do — it promotes RDS instance read replicas only`,
+    `is an instance of the DB cluster ${found.DBClusterIdentifier} (${found.Engine ?? 'engine unknown'}): a cluster fails over as a whole, which provider aws-rds does not do — it promotes RDS instance read replicas only${found.Engine?.startsWith('aurora') && found.DBClusterIdentifier ? ' (for an Aurora Global Database, use provider: aurora-global)' : ''}`,
     true,
   );
 }

@@ -1,19 +1,36 @@
-// RDS ReplicaLag is a CloudWatch metric, not a DescribeDBInstances field: the newest datapoint
-// of the per-minute maximum since `since`, or null when CloudWatch has none.
+// RDS ReplicaLag (seconds, per instance) and Aurora's AuroraGlobalDBReplicationLag (milliseconds,
+// per secondary cluster) are CloudWatch metrics, not fields of a describe call: the newest
+// datapoint of the per-minute maximum since `since`, or null when CloudWatch has none.
 
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { cloudWatchSdk } from './sdk.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
 
-export async function latestReplicaLag(
+export function latestReplicaLag(
   client: CloudWatchClient,
   instanceId: string,
   since: Date,
   now: Date,
   retry?: RetryOptions,
 ): Promise<{ value: number; at: Date } | null> {
+  return latestMaximum(
+    client,
+    { name: 'ReplicaLag', dimension: 'DBInstanceIdentifier', of: instanceId },
+    since,
+    now,
+    retry,
+  );
+}
+
+export async function latestMaximum(
+  client: CloudWatchClient,
+  metric: { name: string; dimension: string; of: string },
+  since: Date,
+  now: Date,
+  retry?: RetryOptions,
+): Promise<{ value: number; at: Date } | null> {
   const output = await withAwsRetry(
-    `CloudWatch ReplicaLag of ${instanceId}`,
+    `CloudWatch ${metric.name} of ${metric.of}`,
     () =>
       client.send(
         new (cloudWatchSdk().GetMetricDataCommand)({
@@ -26,8 +43,8 @@ export async function latestReplicaLag(
               MetricStat: {
                 Metric: {
                   Namespace: 'AWS/RDS',
-                  MetricName: 'ReplicaLag',
-                  Dimensions: [{ Name: 'DBInstanceIdentifier', Value: instanceId }],
+                  MetricName: metric.name,
+                  Dimensions: [{ Name: metric.dimension, Value: metric.of }],
                 },
                 Period: 60,
                 Stat: 'Maximum',
