@@ -124,6 +124,8 @@ export interface DatabaseProvider {
    * there is no separate fence, and the fence gate does not wait for one.
    */
   readonly promotionFences?: boolean;
+  /** How the promotion is done, for the plan a second person approves (when it is not obvious). */
+  describePromotion?(): string;
   /**
    * What unfence() will need to undo a fence of `node` (RDS: its security groups), read before
    * the fence and committed with the step, so a crash mid-fence loses nothing. Never throws.

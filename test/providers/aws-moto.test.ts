@@ -33,6 +33,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServiceProviders, type ProviderOptions } from '../../src/providers/index.js';
 import { buildJobs } from '../../src/schedule/jobs.js';
 import { verifyAuditLog } from '../../src/store/audit.js';
+import type { EngineEvent } from '../../src/engine/events.js';
 import type { ProvidersFor } from '../../src/engine/transitions.js';
 import {
   PRIMARY_ARN,
@@ -725,6 +726,9 @@ services:
   const runbook = (kind: string) =>
     `---\ntitle: ${kind}\nkind: ${kind}\nservice: orders-db\n---\n## Go (15 minutes)\n1. Fence \`action: db.fence\`\n2. Promote \`action: db.promote\`\n`;
 
+  const approvalSummaries = (t: { events: EngineEvent[] }) =>
+    t.events.flatMap((event) => (event.type === 'approval.requested' ? [event.summary] : []));
+
   async function writer(): Promise<string | undefined> {
     const { GlobalClusters } = await rds('us-west-2').send(
       new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: 'orders-global' }),
@@ -758,6 +762,7 @@ services:
       'Aurora cluster orders-west (us-west-2) is the writer of Aurora global database orders-global after SwitchoverGlobalCluster (no data lost: Aurora waited until it had everything)',
     );
     expect(await writer()).toMatch(/:cluster:orders-west$/);
+    expect(approvalSummaries(t)).toEqual([expect.stringContaining('nothing is lost')]);
     expect(view.run.rpoExposureSeconds).toBe(0.4);
     const progress = t.events.flatMap((event) =>
       event.type === 'action.progress' ? [event.text] : [],
@@ -791,6 +796,12 @@ services:
         'Aurora cluster orders-west (us-west-2) is the writer of Aurora global database orders-global after FailoverGlobalCluster (AllowDataLoss: what the old writer had not replicated is lost)',
       );
       expect(proxy.hung()).toBe(0);
+      // What the second person was asked to approve said it loses what was not replicated.
+      expect(approvalSummaries(t)).toEqual([
+        expect.stringMatching(
+          /^Make Aurora cluster orders-west \(us-west-2\) the writer of Aurora global database orders-global at once with FailoverGlobalCluster and AllowDataLoss: what Aurora cluster orders-east \(us-east-1\) had not replicated is lost/,
+        ),
+      ]);
       process.env.AWS_ENDPOINT_URL = moto.url;
       expect(await writer()).toMatch(/:cluster:orders-west$/);
     } finally {

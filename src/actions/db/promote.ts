@@ -11,8 +11,9 @@ import type { Action, ActionContext } from '../types.js';
 export const promote: Action = {
   name: 'db.promote',
   plan: (context) =>
+    context.providers.database?.describePromotion?.() ??
     `Promote ${context.providers.database?.targetName ?? 'the replica'} to a standalone primary. ` +
-    'One-way: the old primary must be rebuilt as a replica before failing back.',
+      'One-way: the old primary must be rebuilt as a replica before failing back.',
   async run(context) {
     const database = needDatabase(context);
     const target = await database.probe(database.target);

@@ -177,6 +177,10 @@ export function createAuroraGlobalProvider(
     nameOf,
     probe,
     promotionFences: true,
+    describePromotion: () =>
+      options.planned
+        ? `Make ${nameOf(target)} the writer of ${globalName} with SwitchoverGlobalCluster: Aurora waits until it has everything ${nameOf(source)} wrote, then swaps the roles — nothing is lost; ${nameOf(source)} becomes a secondary.`
+        : `Make ${nameOf(target)} the writer of ${globalName} at once with FailoverGlobalCluster and AllowDataLoss: what ${nameOf(source)} had not replicated is lost (the RPO gate shows how much). One-way until ${nameOf(source)} rejoins as a secondary.`,
     describeFence: () => nothingToFence(),
     fenceDisabled: () => nothingToFence(),
     beforeFence: () => Promise.resolve({}),
