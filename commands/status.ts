@@ -5,6 +5,7 @@
 import { formatAgo, formatDuration } from '../src/duration.js';
 import { RUN_KINDS } from '../src/run-kind.js';
 import { latestResults } from '../src/checks/backups.js';
+import { usesAws } from '../src/checks/live.js';
 import { checkReplication } from '../src/checks/lag.js';
 import { clip, escape, slackTime } from '../src/mrkdwn.js';
 import { STALE_AFTER_MS, walkerOf } from '../src/engine/executor-lease.js';
@@ -33,8 +34,9 @@ export const status: Command<Reply> = {
         ? Object.keys(context.config.services)
         : [pickService(args, context, status.usage)];
     // What the store knows of every service, read at once: a few queries, not a few per service.
-    const [backups, protections, inFlight, lastRuns] = await Promise.all([
+    const [backups, plans, protections, inFlight, lastRuns] = await Promise.all([
       latestResults(context.store, 'backups', names),
+      latestResults(context.store, 'plan', names),
       currentProtections(context.store, names),
       listRunsInFlight(context.store),
       lastRunOfEachKind(context.store, names),
@@ -67,6 +69,12 @@ export const status: Command<Reply> = {
           if (service.backups) {
             lines.push(
               `• backups: ${backup ? `${backup.ok ? 'ok' : 'FAILING'} — ${clip(backup.summary, 1000)} (checked ${backup.at.slice(0, 16).replace('T', ' ')} UTC)` : 'never checked: /dr backups check'}`,
+            );
+          }
+          if (usesAws(service)) {
+            const plan = plans.find((result) => result.service === name);
+            lines.push(
+              `• plan check (what a failover touches): ${plan ? `${plan.ok ? 'ok' : 'FAILING'} — ${escape(clip(plan.summary, 1000))} (checked ${plan.at.slice(0, 16).replace('T', ' ')} UTC)` : 'never checked: lifeboat checks it every 30 minutes, or now with `lifeboat check config --live`'}`,
             );
           }
           for (const run of inFlight.filter((each) => each.service === name))

@@ -56,9 +56,9 @@ export function planResults(lines: LiveLine[], config: Config, now: Date): Check
         check: 'plan',
         service: service.name,
         ok: failing.length === 0,
-        summary: failing.length
-          ? failing.map((line) => `${line.subject}: ${line.text}`).join('; ')
-          : `${own.filter((line) => line.state === 'ok').length} checks passed`,
+        summary: (failing.length ? failing : own.filter((line) => line.state === 'ok'))
+          .map((line) => `${line.subject}: ${line.text}`)
+          .join('; '),
         state: failing.map((line) => line.subject).join(', '),
         at: now.toISOString(),
       },

@@ -11,7 +11,7 @@ import { formatDuration } from '../duration.js';
 import { ConfigError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import { isLocking } from '../engine/conflicts.js';
-import { checkBackups } from '../checks/backups.js';
+import { checkBackups, recordCheckResult } from '../checks/backups.js';
 import { checkServicesReplication } from '../checks/lag.js';
 import { checkPlanLive, planResults, usesAws } from '../checks/live.js';
 import { awsCallerIdentity } from '../providers/aws/identity.js';
@@ -193,6 +193,7 @@ async function planCheck(only: string | null, context: JobContext): Promise<stri
   );
   const results = planResults(lines, context.config, context.now);
   for (const result of results) {
+    await recordCheckResult(context.engine.store, 'plan', result, { state: result.state });
     const decision = await nextAlert(
       context.engine.store,
       'plan',

@@ -31,7 +31,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServiceProviders, type ProviderOptions } from '../../src/providers/index.js';
+import { status } from '../../commands/status.js';
 import { buildJobs } from '../../src/schedule/jobs.js';
+import { freePort } from '../../src/providers/postgres/servers.js';
 import { verifyAuditLog } from '../../src/store/audit.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import type { ProvidersFor } from '../../src/engine/transitions.js';
@@ -248,6 +250,32 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
     expect(await recordValue(zoneId)).toBe(primaryEndpoint);
   });
 
+  it('fences nothing when the AWS endpoint refuses connections, and says so', async () => {
+    const { zoneId, primaryEndpoint } = await seedRdsFailover(moto.url);
+    process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${await freePort()}`; // nothing listens
+    try {
+      const t = await makeEngine({
+        runbooks: { failover: FAILOVER },
+        configYaml: configFor(zoneId),
+        providersFor: providers(),
+      });
+      const { runId } = await t.engine.startRun({
+        key: 'slash',
+        actor: { user: 'U0ALICE' },
+        runbook: 'failover',
+      });
+      const view = await playThrough(t, runId);
+      expect(view.current).toMatchObject({ action: 'db.fence', waitingOn: 'failure' });
+      expect(view.current!.summary).toMatch(
+        /^RDS production-primary \(us-east-1\): not fenced: the replica to promote cannot take over \(RDS production-dr \(us-west-2\) does not answer: .*ECONNREFUSED/,
+      );
+    } finally {
+      process.env.AWS_ENDPOINT_URL = moto.url;
+    }
+    expect((await describe1('us-east-1', 'production-primary')).DBInstanceStatus).toBe('available');
+    expect(await recordValue(zoneId)).toBe(primaryEndpoint);
+  });
+
   it('does not promote when the DNS switch after it could only fail: the zone does not exist', async () => {
     await seedRdsFailover(moto.url);
     await publishReplicaLag(moto.url, 0.4);
@@ -435,6 +463,10 @@ describe('Route 53 failover routing, on the wire (moto_server)', () => {
       ok: true,
       summary: `Route 53 answers db.example.com with the PRIMARY record (${primaryEndpoint}): the PRIMARY's health check ${healthCheckId} passes (1 of 1 checkers see it healthy)`,
     });
+    // What the plan check and `check config --live` show of it.
+    expect(await dns.check()).toBe(
+      `db.example.com: PRIMARY ${primaryEndpoint}, SECONDARY ${replicaEndpoint}; Route 53 answers PRIMARY: the PRIMARY's health check ${healthCheckId} passes (1 of 1 checkers see it healthy)`,
+    );
     await expect(dns.switchTo('elsewhere.example.net')).rejects.toThrow(
       `its failover records point at ${primaryEndpoint} (PRIMARY) and ${replicaEndpoint} (SECONDARY), not at elsewhere.example.net: lifeboat switches between them and does not rewrite them`,
     );
@@ -641,6 +673,17 @@ describe('the scheduled plan check, on the wire (moto_server)', () => {
     expect(await run(60)).toBe("1/1 services' plans check out");
     expect(posts).toHaveLength(2);
     expect(posts[1]).toMatch(/^:white_check_mark: \*recovered\* plan check of \*orders-db\*/);
+    // /dr status shows the last plan check, with what it found.
+    const reply = (await status.run([], {
+      config: t.config,
+      store: t.store,
+      user: 'U0ALICE',
+      clock: t.clock,
+      engine: t.engine,
+    })) as { text: string };
+    expect(reply.text).toMatch(
+      /• plan check \(what a failover touches\): ok — database: RDS production-primary .*; dns: db\.example\.com points at \S+ \(checked 2026-11-24 01:00 UTC\)/,
+    );
   });
 });
 

@@ -10,7 +10,7 @@ import type { HealthCheck, ResourceRecordSet, Route53Client } from '@aws-sdk/cli
 import { route53Sdk } from './sdk.js';
 import { ProviderError } from '../../errors.js';
 import type { DnsProvider } from '../types.js';
-import { dnsName, recordSets, recordValue } from './route53.js';
+import { CHECK_BUDGET_MS, dnsName, recordSets, recordValue } from './route53.js';
 import { withAwsRetry, type RetryOptions } from './retry.js';
 
 export interface FailoverRoutingDns {
@@ -37,7 +37,14 @@ export function createRoute53FailoverProvider(
   options: { client: Route53Client; retry?: RetryOptions },
 ): DnsProvider {
   const name = `Route 53 failover ${dns.type} ${dns.record} (zone ${dns.zone_id})`;
-  const send = <T>(call: () => Promise<T>) => withAwsRetry(name, call, options.retry);
+  /** `quick`: one attempt on a short budget (the check before a promotion must not wait long). */
+  const send = <T>(call: (signal?: AbortSignal) => Promise<T>, quick = false) =>
+    quick
+      ? withAwsRetry(name, () => call(AbortSignal.timeout(CHECK_BUDGET_MS)), {
+          ...options.retry,
+          attempts: 1,
+        })
+      : withAwsRetry(name, () => call(), options.retry);
 
   const readPair = async (quick = false): Promise<Pair> => {
     const sets = await recordSets(options.client, dns, name, { quick, retry: options.retry });
@@ -61,9 +68,13 @@ export function createRoute53FailoverProvider(
     };
   };
 
-  const healthCheck = async (id: string): Promise<HealthCheck> => {
-    const output = await send(() =>
-      options.client.send(new (route53Sdk().GetHealthCheckCommand)({ HealthCheckId: id })),
+  const healthCheck = async (id: string, quick = false): Promise<HealthCheck> => {
+    const output = await send(
+      (abortSignal) =>
+        options.client.send(new (route53Sdk().GetHealthCheckCommand)({ HealthCheckId: id }), {
+          abortSignal,
+        }),
+      quick,
     );
     if (!output.HealthCheck)
       throw new ProviderError(name, `health check ${id} was not found`, true);
@@ -71,9 +82,16 @@ export function createRoute53FailoverProvider(
   };
 
   /** What the checkers see of the PRIMARY: "healthy (14 of 16 checkers)". */
-  const observed = async (id: string): Promise<{ healthy: boolean; detail: string }> => {
-    const output = await send(() =>
-      options.client.send(new (route53Sdk().GetHealthCheckStatusCommand)({ HealthCheckId: id })),
+  const observed = async (
+    id: string,
+    quick = false,
+  ): Promise<{ healthy: boolean; detail: string }> => {
+    const output = await send(
+      (abortSignal) =>
+        options.client.send(new (route53Sdk().GetHealthCheckStatusCommand)({ HealthCheckId: id }), {
+          abortSignal,
+        }),
+      quick,
     );
     const observations = output.HealthCheckObservations ?? [];
     const passing = observations.filter((o) =>
@@ -87,9 +105,9 @@ export function createRoute53FailoverProvider(
   };
 
   /** Which record Route 53 answers with now, and why. */
-  const answered = async (pair: Pair): Promise<{ serving: Member; why: string }> => {
+  const answered = async (pair: Pair, quick = false): Promise<{ serving: Member; why: string }> => {
     const id = pair.primary.healthCheckId;
-    const check = await healthCheck(id);
+    const check = await healthCheck(id, quick);
     const config = check.HealthCheckConfig;
     if (config?.Disabled && config.Inverted)
       return {
@@ -101,7 +119,7 @@ export function createRoute53FailoverProvider(
         serving: pair.primary,
         why: `the PRIMARY's health check ${id} is disabled: Route 53 counts it healthy`,
       };
-    const seen = await observed(id);
+    const seen = await observed(id, quick);
     const healthy = config?.Inverted ? !seen.healthy : seen.healthy;
     return {
       serving: healthy ? pair.primary : pair.secondary,
@@ -124,8 +142,9 @@ export function createRoute53FailoverProvider(
     describeSwitch: (endpoint) =>
       `Make Route 53 answer ${dns.type} ${dns.record} (zone ${dns.zone_id}) with the failover record that points at ${endpoint}: to the SECONDARY by disabling and inverting the PRIMARY's health check (unhealthy whatever the primary's state); back to the PRIMARY by enabling it and no longer inverting it. The records themselves are not changed.`,
     check: async () => {
-      const { primary, secondary } = await readPair(true);
-      return `${dns.record}: PRIMARY ${primary.value} (health check ${primary.healthCheckId}), SECONDARY ${secondary.value}`;
+      const pair = await readPair(true);
+      const { serving, why } = await answered(pair, true);
+      return `${dns.record}: PRIMARY ${pair.primary.value}, SECONDARY ${pair.secondary.value}; Route 53 answers ${serving.role}: ${why}`;
     },
     async pointsAt(endpoint) {
       const pair = await readPair();

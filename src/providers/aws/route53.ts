@@ -19,7 +19,7 @@ export interface UpsertDns {
 }
 
 /** How long the check before a promotion waits on Route 53's control plane (in us-east-1). */
-const CHECK_BUDGET_MS = 3000;
+export const CHECK_BUDGET_MS = 3000;
 
 export interface Route53Options {
   client: Route53Client;
