@@ -14,6 +14,7 @@ import { createRoute53FailoverProvider } from './aws/route53-failover.js';
 import { createRoute53WeightedProvider } from './aws/route53-weighted.js';
 import { createS3BackupStore, createS3Client, S3RVER_CREDENTIALS } from './aws/s3.js';
 import { cloudWatchSdk, rdsSdk, recoveryClusterSdk, route53Sdk } from './aws/sdk.js';
+import { namingCalls } from './aws/retry.js';
 import { apiHandler, type AwsTimeouts } from './aws/timeouts.js';
 import { createPostgresProvider } from './postgres/index.js';
 
@@ -39,10 +40,13 @@ export function createServiceProviders(
   const requestHandler = apiHandler(options.awsTimeouts);
   const probeBudgetMs = parseDurationSeconds(service.database.probe_timeout)! * 1000;
   const clients = {
-    rds: cached((region) => new (rdsSdk().RDSClient)({ region, maxAttempts: 1, requestHandler })),
-    cloudwatch: cached(
-      (region) =>
+    rds: cached((region) =>
+      namingCalls(new (rdsSdk().RDSClient)({ region, maxAttempts: 1, requestHandler })),
+    ),
+    cloudwatch: cached((region) =>
+      namingCalls(
         new (cloudWatchSdk().CloudWatchClient)({ region, maxAttempts: 1, requestHandler }),
+      ),
     ),
   };
   const aws = { promote, probeBudgetMs, pollSeconds: options.awsPollSeconds, ...clients };
@@ -78,21 +82,25 @@ function createDnsProvider(
     return createRoutingControlProvider(dns, {
       state,
       clientFor: (endpoint) =>
-        new (recoveryClusterSdk().Route53RecoveryClusterClient)({
-          region: endpoint.region,
-          endpoint: endpoint.url,
-          maxAttempts: 1,
-          requestHandler,
-        }),
+        namingCalls(
+          new (recoveryClusterSdk().Route53RecoveryClusterClient)({
+            region: endpoint.region,
+            endpoint: endpoint.url,
+            maxAttempts: 1,
+            requestHandler,
+          }),
+        ),
     });
-  const client = new (route53Sdk().Route53Client)({
-    // The partition's Route 53 region, from where the service's databases live.
-    region: route53RegionFor(
-      service.database.provider === 'postgres' ? null : service.database.replica.region,
-    ),
-    maxAttempts: 1,
-    requestHandler,
-  });
+  const client = namingCalls(
+    new (route53Sdk().Route53Client)({
+      // The partition's Route 53 region, from where the service's databases live.
+      region: route53RegionFor(
+        service.database.provider === 'postgres' ? null : service.database.replica.region,
+      ),
+      maxAttempts: 1,
+      requestHandler,
+    }),
+  );
   if (dns.mode === 'failover-routing') return createRoute53FailoverProvider(dns, { client });
   if (dns.mode === 'weighted')
     return createRoute53WeightedProvider(dns, { client, pollSeconds: options.awsPollSeconds });

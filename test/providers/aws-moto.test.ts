@@ -211,7 +211,7 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
       ]);
       // The fence says plainly what it could not do, naming the instance and its region.
       expect(view.steps[0]!.summary).toMatch(
-        /^RDS production-primary \(us-east-1\) does not answer: did not answer in time .*it could not be fenced$/,
+        /^RDS production-primary \(us-east-1\) does not answer: DescribeDBInstances did not answer in time .*it could not be fenced$/,
       );
       expect(view.run.rpoExposureBound).toBe('lower-bound');
       expect(view.run.status).toBe('succeeded');
@@ -327,7 +327,7 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
       ]);
       expect(view.current).toMatchObject({ action: 'dns.switch', waitingOn: 'failure' });
       expect(view.current!.summary).toMatch(
-        /^Route 53 CNAME db\.example\.com \(zone Z0ANY\): did not answer in time/,
+        /^Route 53 CNAME db\.example\.com \(zone Z0ANY\): ListResourceRecordSets did not answer in time/,
       );
       expect(proxy.hung()).toBeGreaterThan(0);
     } finally {

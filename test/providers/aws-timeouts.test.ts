@@ -55,7 +55,7 @@ describe('AWS calls into a region that never answers', () => {
     );
     expect(failure).toBeInstanceOf(ProviderError);
     expect((failure as Error).message).toMatch(
-      /^RDS production-dr \(us-west-2\): did not answer in time — the region may be down or cut off; the step can be retried: TimeoutError: .* \(after 6 attempts\)$/,
+      /^RDS production-dr \(us-west-2\): DescribeDBInstances did not answer in time — the region may be down or cut off; the step can be retried: TimeoutError: .* \(after 6 attempts\)$/,
     );
     expect(sockets.length).toBeGreaterThanOrEqual(6); // each attempt reached the silent region
   }, 20_000);
@@ -63,7 +63,7 @@ describe('AWS calls into a region that never answers', () => {
   it('gives up on S3 when the stream stays silent', async () => {
     const providers = createServiceProviders(service, 'restore-test', { awsTimeouts: SHORT });
     await expect(providers.backups!.listBackups()).rejects.toThrow(
-      /s3:\/\/orders-backups\/pg\/.*TimeoutError/,
+      /s3:\/\/orders-backups\/pg\/: ListObjectsV2 did not answer in time .*TimeoutError/,
     );
   }, 20_000);
 });

@@ -3,17 +3,15 @@
 
 import { stsSdk } from './sdk.js';
 import { apiHandler, type AwsTimeouts } from './timeouts.js';
-import { withAwsRetry } from './retry.js';
+import { namingCalls, withAwsRetry } from './retry.js';
 
 export async function awsCallerIdentity(
   region: string,
   timeouts?: AwsTimeouts,
 ): Promise<{ arn: string; account: string }> {
-  const client = new (stsSdk().STSClient)({
-    region,
-    maxAttempts: 1,
-    requestHandler: apiHandler(timeouts),
-  });
+  const client = namingCalls(
+    new (stsSdk().STSClient)({ region, maxAttempts: 1, requestHandler: apiHandler(timeouts) }),
+  );
   const output = await withAwsRetry(
     `AWS credentials (STS in ${region})`,
     () => client.send(new (stsSdk().GetCallerIdentityCommand)({})),

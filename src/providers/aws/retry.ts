@@ -78,15 +78,48 @@ export async function withAwsRetry<T>(
   }
 }
 
+/** The SDK's own name of a call, e.g. "DescribeDBInstances", to be told in its errors. */
+interface NamedCalls {
+  middlewareStack: {
+    add(
+      middleware: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { commandName?: string },
+      ) => (args: unknown) => Promise<unknown>,
+      options: { step: 'initialize'; name: string },
+    ): void;
+  };
+}
+
+/**
+ * Makes every error of `client` carry the name of the call that failed, so a step that stops on a
+ * timeout says which call in which region did not answer.
+ */
+export function namingCalls<T>(client: T): T {
+  (client as unknown as NamedCalls).middlewareStack.add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (error && typeof error === 'object')
+          Object.assign(error, { $call: context.commandName?.replace(/Command$/, '') });
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'lifeboatCallName' },
+  );
+  return client;
+}
+
 function toProviderError(resource: string, error: unknown, attempts: number): ProviderError {
-  const e = error as { name?: string; message?: string };
+  const e = error as { name?: string; message?: string; $call?: string };
   const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
   const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
   // A region that takes connections and never answers says so, not only "TimeoutError" (the
   // client's own timeout) or "AbortError" (a call's budget, an AbortSignal.timeout, ran out).
   const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
   const silent = timedOut
-    ? 'did not answer in time — the region may be down or cut off; the step can be retried: '
+    ? `${e.$call ?? 'the call'} did not answer in time — the region may be down or cut off; the step can be retried: `
     : '';
   return new ProviderError(
     resource,

@@ -16,7 +16,7 @@ import {
   type BackupObject,
   type BackupStore,
 } from '../types.js';
-import { withAwsRetry, type RetryOptions } from './retry.js';
+import { namingCalls, withAwsRetry, type RetryOptions } from './retry.js';
 import { streamHandler, type AwsTimeouts } from './timeouts.js';
 
 export interface S3Backups {
@@ -35,15 +35,17 @@ export function createS3Client(
   credentials?: { accessKeyId: string; secretAccessKey: string },
   timeouts?: AwsTimeouts,
 ): S3Client {
-  return new (s3Sdk().S3Client)({
-    region: backups.region,
-    maxAttempts: 1,
-    requestHandler: streamHandler(timeouts),
-    ...(credentials ? { credentials } : {}),
-    ...(backups.endpoint ? { endpoint: backups.endpoint, forcePathStyle: true } : {}),
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  return namingCalls(
+    new (s3Sdk().S3Client)({
+      region: backups.region,
+      maxAttempts: 1,
+      requestHandler: streamHandler(timeouts),
+      ...(credentials ? { credentials } : {}),
+      ...(backups.endpoint ? { endpoint: backups.endpoint, forcePathStyle: true } : {}),
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    }),
+  );
 }
 
 export function createS3BackupStore(
