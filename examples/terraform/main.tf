@@ -6,7 +6,7 @@
 #
 #   terraform init && terraform apply -var 'zone_name=example.com' -var 'db_password=…'
 #
-# then write the outputs into lifeboat.yml (lifeboat.yml beside this file shows where), and run
+# then write the outputs into lifeboat.yml (lifeboat.example.yml beside this file shows where), and run
 # `lifeboat check config --live` from where the role's credentials are.
 
 terraform {

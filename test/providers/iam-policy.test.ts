@@ -125,9 +125,9 @@ describe('examples/terraform', () => {
     }
   });
 
-  it('comes with a lifeboat.yml that loads and names the shipped runbooks', () => {
+  it('comes with a lifeboat.example.yml that loads and names the shipped runbooks', () => {
     const config = loadConfig({
-      LIFEBOAT_CONFIG: path.join(root, 'examples/terraform/lifeboat.yml'),
+      LIFEBOAT_CONFIG: path.join(root, 'examples/terraform/lifeboat.example.yml'),
     });
     expect(config.services['payments-db']?.dns).toMatchObject({ mode: 'failover-routing' });
     const library = loadRunbookLibrary(config.runbooksDir);
