@@ -276,6 +276,14 @@ resource "aws_iam_role_policy" "lifeboat" {
       },
       { Sid = "ReadBackups", Effect = "Allow", Action = ["s3:GetObject"], Resource = "${aws_s3_bucket.backups_dr.arn}/postgres/*" },
       { Sid = "AnchorTheAuditLog", Effect = "Allow", Action = ["s3:PutObject"], Resource = "${aws_s3_bucket.backups_dr.arn}/lifeboat-audit/*" },
+      # Lets `lifeboat check config --live` ask IAM's policy simulator about this role's own
+      # permissions to promote, fence and switch (AWS has no dry run for those calls).
+      {
+        Sid      = "OptionalSimulateOwnPolicy"
+        Effect   = "Allow"
+        Action   = ["iam:SimulatePrincipalPolicy"]
+        Resource = "arn:aws:iam::${local.account}:role/lifeboat"
+      },
       {
         Sid       = "OptionalKmsForEncryptedBackups"
         Effect    = "Allow"

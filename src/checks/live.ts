@@ -8,7 +8,9 @@
 import type { Config, Service } from '../config.js';
 import { formatAgo } from '../duration.js';
 import type { RunKind } from '../run-kind.js';
-import type { NodeProbe, ServiceProviders } from '../providers/types.js';
+import type { NodeProbe, PermissionAsk, ServiceProviders } from '../providers/types.js';
+import { awsCallerIdentity } from '../providers/aws/identity.js';
+import { principalOf, simulatePermissions } from '../providers/aws/simulate.js';
 import type { CheckResult } from './backups.js';
 
 export type LiveState = 'ok' | 'FAIL' | 'not checked';
@@ -24,7 +26,28 @@ export interface LiveDeps {
   providersFor: (service: Service, kind: RunKind) => ServiceProviders;
   /** Whose AWS credentials these are (STS GetCallerIdentity in `region`). */
   awsIdentity: (region: string) => Promise<{ arn: string; account: string }>;
+  /** IAM's policy simulator: may `principal` make each call on its resource? */
+  simulate: (
+    principal: string,
+    asks: PermissionAsk[],
+  ) => Promise<Array<PermissionAsk & { decision: string }>>;
   now: Date;
+}
+
+/** The live check as it runs for real: STS for the identity, IAM's simulator for permissions. */
+export function awsLiveDeps(providersFor: LiveDeps['providersFor'], now: Date): LiveDeps {
+  return {
+    providersFor,
+    awsIdentity: (region) => awsCallerIdentity(region),
+    simulate: (principal, asks) => simulatePermissions(principal, asks),
+    now,
+  };
+}
+
+interface Identity {
+  arn: string;
+  account: string;
+  partition: string;
 }
 
 /** Every line of the live check: the credentials first, then each service in config order. */
@@ -35,10 +58,20 @@ export async function checkPlanLive(
 ): Promise<LiveLine[]> {
   const services = Object.values(config.services).filter((s) => !only || s.name === only);
   const awsRegion = services.map(awsRegionOf).find((region) => region !== null);
-  const [credentials, ...perService] = await Promise.all([
-    awsRegion ? checkCredentials(awsRegion, deps) : Promise.resolve([]),
-    ...services.map((service) => checkService(service, deps)),
-  ]);
+  let identity: Identity | null = null;
+  let credentials: LiveLine[] = [];
+  if (awsRegion) {
+    try {
+      const { arn, account } = await deps.awsIdentity(awsRegion);
+      identity = { arn, account, partition: arn.split(':')[1] ?? 'aws' };
+      credentials = [line(null, 'credentials', 'ok', `${arn} (account ${account})`)];
+    } catch (error) {
+      credentials = [line(null, 'credentials', 'FAIL', (error as Error).message)];
+    }
+  }
+  const perService = await Promise.all(
+    services.map((service) => checkService(service, deps, identity)),
+  );
   return [...credentials, ...perService.flat()];
 }
 
@@ -66,32 +99,73 @@ export function planResults(lines: LiveLine[], config: Config, now: Date): Check
   });
 }
 
-async function checkCredentials(region: string, deps: LiveDeps): Promise<LiveLine[]> {
-  try {
-    const { arn, account } = await deps.awsIdentity(region);
-    return [line(null, 'credentials', 'ok', `${arn} (account ${account})`)];
-  } catch (error) {
-    return [line(null, 'credentials', 'FAIL', (error as Error).message)];
-  }
-}
-
-async function checkService(service: Service, deps: LiveDeps): Promise<LiveLine[]> {
+async function checkService(
+  service: Service,
+  deps: LiveDeps,
+  identity: Identity | null,
+): Promise<LiveLine[]> {
   const providers = deps.providersFor(service, 'failover');
   const checks = [checkDatabase(service, providers)];
   if (providers.dns) checks.push(checkDns(service, providers));
   if (providers.backups) checks.push(checkBackupsLive(service, providers, deps.now));
-  const lines = await Promise.all(checks);
-  const writes = writeActions(service);
-  if (writes.length)
-    lines.push(
-      line(
+  if (usesAws(service)) checks.push(checkPermissions(service, providers, deps, identity));
+  return Promise.all(checks);
+}
+
+/**
+ * The calls a failover makes that change something, asked of IAM's policy simulator: AWS has no
+ * dry run for them. Without the simulator (no permission to use it), not checked, and why.
+ */
+async function checkPermissions(
+  service: Service,
+  providers: ServiceProviders,
+  deps: LiveDeps,
+  identity: Identity | null,
+): Promise<LiveLine> {
+  const notChecked = (why: string) =>
+    line(
+      service.name,
+      'permissions',
+      'not checked',
+      `${why} — compare the role's policy with docs/iam-policy.json`,
+    );
+  if (!identity) return notChecked('the credentials do not work');
+  const principal = principalOf(identity.arn);
+  if (!principal)
+    return notChecked(`${identity.arn} is no IAM user or role the policy simulator knows`);
+  let asks: PermissionAsk[];
+  try {
+    asks = [
+      ...databaseAsks(service, identity),
+      ...((await providers.dns?.writeAsks?.(identity.partition)) ?? []),
+    ];
+  } catch (error) {
+    return notChecked(`the DNS record could not be read: ${(error as Error).message}`);
+  }
+  if (asks.length === 0)
+    return line(service.name, 'permissions', 'ok', 'no AWS call changes anything');
+  let decisions: Array<PermissionAsk & { decision: string }>;
+  try {
+    decisions = await deps.simulate(principal, asks);
+  } catch (error) {
+    return notChecked(
+      `IAM's policy simulator could not be asked (${(error as Error).message}): allow iam:SimulatePrincipalPolicy on ${principal} for this check`,
+    );
+  }
+  const denied = decisions.filter((each) => each.decision !== 'allowed');
+  return denied.length
+    ? line(
         service.name,
         'permissions',
-        'not checked',
-        `the permission to call ${writes.join(', ')}: AWS has no dry run for them — compare the role's policy with docs/iam-policy.json`,
-      ),
-    );
-  return lines;
+        'FAIL',
+        `${principal} may not ${denied.map((each) => `${each.action} on ${each.resource} (${each.decision})`).join(', ')}: a failover would stop there`,
+      )
+    : line(
+        service.name,
+        'permissions',
+        'ok',
+        `${principal} may ${decisions.map((each) => each.action).join(', ')} (IAM policy simulator)`,
+      );
 }
 
 async function checkDatabase(service: Service, providers: ServiceProviders): Promise<LiveLine> {
@@ -159,28 +233,27 @@ async function checkBackupsLive(
   }
 }
 
-/** The calls a failover of `service` makes that change something, as IAM names them. */
-function writeActions(service: Service): string[] {
+/** The database calls a failover of `service` makes that change something, on their ARNs. */
+function databaseAsks(service: Service, identity: Identity): PermissionAsk[] {
   const database = service.database;
-  const rds =
-    database.provider === 'aurora-global'
-      ? ['rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster']
-      : database.provider === 'aws-rds'
-        ? [
-            'rds:PromoteReadReplica',
-            ...(database.fence.mode === 'security-group' ? ['rds:ModifyDBInstance'] : []),
-            ...(database.fence.mode === 'stop' ? ['rds:StopDBInstance'] : []),
-          ]
+  const { partition, account } = identity;
+  if (database.provider === 'aurora-global') {
+    const resource = `arn:${partition}:rds::${account}:global-cluster:${database.global_cluster_id}`;
+    return [
+      { action: 'rds:SwitchoverGlobalCluster', resource },
+      { action: 'rds:FailoverGlobalCluster', resource },
+    ];
+  }
+  if (database.provider !== 'aws-rds') return [];
+  const arn = (instance: { id: string; region: string }) =>
+    `arn:${partition}:rds:${instance.region}:${account}:db:${instance.id}`;
+  const fence =
+    database.fence.mode === 'security-group'
+      ? [{ action: 'rds:ModifyDBInstance', resource: arn(database.primary) }]
+      : database.fence.mode === 'stop'
+        ? [{ action: 'rds:StopDBInstance', resource: arn(database.primary) }]
         : [];
-  const dns = service.dns;
-  const route53 = !dns
-    ? []
-    : dns.mode === 'upsert' || dns.mode === 'weighted'
-      ? ['route53:ChangeResourceRecordSets']
-      : dns.mode === 'failover-routing'
-        ? ['route53:UpdateHealthCheck']
-        : ['route53-recovery-cluster:UpdateRoutingControlState'];
-  return [...rds, ...route53];
+  return [...fence, { action: 'rds:PromoteReadReplica', resource: arn(database.replica) }];
 }
 
 export const usesAws = (service: Service): boolean => awsRegionOf(service) !== null;

@@ -118,16 +118,11 @@ async function checkStartup(
     throw new UsageError(
       `no service "${options.service}" (known: ${Object.keys(config.services).join(', ') || 'none'})`,
     );
-  const { checkPlanLive } = await import('../checks/live.js');
-  const { awsCallerIdentity } = await import('../providers/aws/identity.js');
+  const { awsLiveDeps, checkPlanLive } = await import('../checks/live.js');
   const { createServiceProviders } = await import('../providers/index.js');
   const live = await checkPlanLive(
     config,
-    {
-      providersFor: (service, kind) => createServiceProviders(service, kind),
-      awsIdentity: (region) => awsCallerIdentity(region),
-      now: new Date(),
-    },
+    awsLiveDeps((service, kind) => createServiceProviders(service, kind), new Date()),
     options.service,
   );
   for (const line of live)

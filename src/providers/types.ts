@@ -179,6 +179,17 @@ export interface DnsProvider {
    * before a promotion.
    */
   check(): Promise<string>;
+  /**
+   * The calls a switch makes that change something, each with the resource it changes, in
+   * `partition` (aws, aws-us-gov, aws-cn): what IAM's policy simulator is asked before a disaster.
+   */
+  writeAsks?(partition: string): Promise<PermissionAsk[]>;
+}
+
+/** One permission a step needs: an IAM action on one resource ARN. */
+export interface PermissionAsk {
+  action: string;
+  resource: string;
 }
 
 export interface BackupObject {

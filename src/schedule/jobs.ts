@@ -13,8 +13,7 @@ import type { Engine } from '../engine/engine.js';
 import { isLocking } from '../engine/conflicts.js';
 import { checkBackups, recordCheckResult } from '../checks/backups.js';
 import { checkServicesReplication } from '../checks/lag.js';
-import { checkPlanLive, planResults, usesAws } from '../checks/live.js';
-import { awsCallerIdentity } from '../providers/aws/identity.js';
+import { awsLiveDeps, checkPlanLive, planResults, usesAws } from '../checks/live.js';
 import { runRestoreTests } from '../checks/restore.js';
 import { loadRunbookLibrary } from '../runbook/library.js';
 import { checkRunbookReferences, isStale } from '../runbook/references.js';
@@ -184,11 +183,7 @@ async function lagCheck(only: string | null, context: JobContext): Promise<strin
 async function planCheck(only: string | null, context: JobContext): Promise<string> {
   const lines = await checkPlanLive(
     context.config,
-    {
-      providersFor: (service, kind) => context.engine.providersFor(service, kind),
-      awsIdentity: (region) => awsCallerIdentity(region),
-      now: context.now,
-    },
+    awsLiveDeps((service, kind) => context.engine.providersFor(service, kind), context.now),
     only ?? undefined,
   );
   const results = planResults(lines, context.config, context.now);

@@ -62,6 +62,13 @@ export function createRoutingControlProvider(
     describeSwitch: () =>
       `Set ${name} to ${options.state} through the ARC cluster (${dns.cluster_endpoints.length} endpoints, tried in turn).`,
     check: async () => `${name} is ${(await currentState()) ?? 'in an unknown state'}`,
+    writeAsks: () =>
+      Promise.resolve([
+        {
+          action: 'route53-recovery-cluster:UpdateRoutingControlState',
+          resource: dns.routing_control_arn,
+        },
+      ]),
     async pointsAt() {
       const state = await currentState();
       return {

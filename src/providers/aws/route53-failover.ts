@@ -146,6 +146,15 @@ export function createRoute53FailoverProvider(
       const { serving, why } = await answered(pair, true);
       return `${dns.record}: PRIMARY ${pair.primary.value}, SECONDARY ${pair.secondary.value}; Route 53 answers ${serving.role}: ${why}`;
     },
+    async writeAsks(partition) {
+      const { primary } = await readPair(true);
+      return [
+        {
+          action: 'route53:UpdateHealthCheck',
+          resource: `arn:${partition}:route53:::healthcheck/${primary.healthCheckId}`,
+        },
+      ];
+    },
     async pointsAt(endpoint) {
       const pair = await readPair();
       const wanted = memberAt(pair, endpoint);

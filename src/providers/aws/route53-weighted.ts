@@ -58,6 +58,13 @@ export function createRoute53WeightedProvider(
     describeSwitch: (endpoint) =>
       `Give the weighted record set of ${dns.type} ${dns.record} (zone ${dns.zone_id}) that points at ${endpoint} weight ${dns.weight} and every other one weight 0, in one change, then wait until Route 53 reports INSYNC.`,
     check: async () => `${dns.record}: ${weights(await readSets(true))}`,
+    writeAsks: (partition) =>
+      Promise.resolve([
+        {
+          action: 'route53:ChangeResourceRecordSets',
+          resource: `arn:${partition}:route53:::hostedzone/${dns.zone_id}`,
+        },
+      ]),
     async pointsAt(endpoint) {
       const sets = await readSets();
       const target = setAt(sets, endpoint);

@@ -71,6 +71,13 @@ export function createRoute53Provider(dns: UpsertDns, options: Route53Options): 
       const values = await currentValues(true);
       return `${dns.record} points at ${values.join(', ') || 'nothing (no such record yet)'}`;
     },
+    writeAsks: (partition) =>
+      Promise.resolve([
+        {
+          action: 'route53:ChangeResourceRecordSets',
+          resource: `arn:${partition}:route53:::hostedzone/${dns.zone_id}`,
+        },
+      ]),
     async switchTo(endpoint, switchOptions) {
       const onProgress = switchOptions?.onProgress;
       if ((await pointsAt(endpoint)).ok)

@@ -3,6 +3,7 @@
 // CommonJS, so require() loads them in place, synchronously; the types come from `import type`.
 
 import type * as CloudWatch from '@aws-sdk/client-cloudwatch';
+import type * as Iam from '@aws-sdk/client-iam';
 import type * as Rds from '@aws-sdk/client-rds';
 import type * as Route53 from '@aws-sdk/client-route-53';
 import type * as RecoveryCluster from '@aws-sdk/client-route53-recovery-cluster';
@@ -18,3 +19,4 @@ export const recoveryClusterSdk = lazy<typeof RecoveryCluster>(
 );
 export const s3Sdk = lazy<typeof S3>('@aws-sdk/client-s3');
 export const stsSdk = lazy<typeof Sts>('@aws-sdk/client-sts');
+export const iamSdk = lazy<typeof Iam>('@aws-sdk/client-iam');
