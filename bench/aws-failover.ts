@@ -27,6 +27,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { generateApproverKey, signChallenge } from '../src/cli/approval-token.js';
 import {
+  configFor,
   publishReplicaLag,
   regionProxy,
   seedRdsFailover,
@@ -91,22 +92,10 @@ async function throughCli(motoUrl: string, dir: string, hang: boolean): Promise<
   writeFileSync(path.join(dir, 'runbooks', 'failover.md'), RUNBOOK);
   writeFileSync(
     path.join(dir, 'lifeboat.yml'),
-    `approvals:
-  approvers: [U0ALICE, U0BOB]
-  keys: { U0BOB: "${bob.publicKey}" }
-cli:
-  users: { ${userInfo().username}: U0ALICE }
-services:
-  orders-db:
-    rto: 15m
-    rpo: 1m
-    database:
-      provider: aws-rds
-      primary: { id: production-primary, region: us-east-1 }
-      replica: { id: production-dr, region: us-west-2 }
-      fence: { mode: stop }
-    dns: { provider: route53, mode: upsert, zone_id: ${zoneId}, record: db.example.com }
-`,
+    `cli:\n  users: { ${userInfo().username}: U0ALICE }\n${configFor(zoneId).replace(
+      'approvals:\n',
+      `approvals:\n  keys: { U0BOB: "${bob.publicKey}" }\n`,
+    )}`,
   );
   const keyFile = bob.keyFile;
   const proxy = await regionProxy(

@@ -41,6 +41,7 @@ import {
   PRIMARY_ARN,
   describeInstance,
   publishReplicaLag,
+  configFor,
   regionProxy,
   seedAuroraGlobal,
   seedRdsFailover,
@@ -99,35 +100,33 @@ async function recordValue(zoneId: string): Promise<string | undefined> {
 
 const FAILOVER = `---\ntitle: Failover\nkind: failover\nservice: orders-db\n---\n## Go (15 minutes)\n1. Fence \`action: db.fence\`\n2. Promote \`action: db.promote\`\n3. Switch DNS \`action: dns.switch\`\n`;
 
-const configFor = (zoneId: string, replica = 'production-dr', dnsMode = 'upsert') => `approvals:
-  approvers: [U0ALICE, U0BOB]
-services:
-  orders-db:
-    rto: 15m
-    rpo: 1m
-    database:
-      provider: aws-rds
-      primary: { id: production-primary, region: us-east-1 }
-      replica: { id: ${replica}, region: us-west-2 }
-      fence: { mode: stop }
-    dns: { provider: route53, mode: ${dnsMode}, zone_id: ${zoneId}, record: db.example.com }
-`;
+/**
+ * A run of `runbook` (the failover by default) through the engine, every approval given by a
+ * second person, as far as it goes; the providers look again every 50 ms while AWS works.
+ */
+async function runThrough(
+  configYaml: string,
+  options: { runbook?: [string, string]; providers?: ProviderOptions | null } = {},
+) {
+  const [name, text] = options.runbook ?? ['failover', FAILOVER];
+  const t = await makeEngine({
+    runbooks: { [name]: text },
+    configYaml,
+    ...(options.providers === null ? {} : { providersFor: providers(options.providers) }),
+  });
+  const { runId } = await t.engine.startRun({
+    key: 'slash',
+    actor: { user: 'U0ALICE' },
+    runbook: name,
+  });
+  return { t, view: await playThrough(t, runId) };
+}
 
 describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
   it('stops the primary, promotes the cross-region replica and points the record at it', async () => {
     const { zoneId, primaryEndpoint, replicaEndpoint } = await seedRdsFailover(moto.url);
     await publishReplicaLag(moto.url, 0.4);
-    const t = await makeEngine({
-      runbooks: { failover: FAILOVER },
-      configYaml: configFor(zoneId),
-      providersFor: providers(),
-    });
-    const { runId } = await t.engine.startRun({
-      key: 'slash',
-      actor: { user: 'U0ALICE' },
-      runbook: 'failover',
-    });
-    const view = await playThrough(t, runId);
+    const { t, view } = await runThrough(configFor(zoneId));
 
     expect(view.run.status).toBe('succeeded');
     expect(view.steps.map((step) => [step.action, step.state, step.summary])).toEqual([
@@ -163,17 +162,7 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
 
   it('does not promote while the replica lag cannot be read: it says so and waits', async () => {
     const { zoneId, primaryEndpoint } = await seedRdsFailover(moto.url); // no ReplicaLag published
-    const t = await makeEngine({
-      runbooks: { failover: FAILOVER },
-      configYaml: configFor(zoneId),
-      providersFor: providers(),
-    });
-    const { runId } = await t.engine.startRun({
-      key: 'slash',
-      actor: { user: 'U0ALICE' },
-      runbook: 'failover',
-    });
-    const view = await playThrough(t, runId);
+    const { view } = await runThrough(configFor(zoneId));
 
     expect(view.run.status).toBe('waiting');
     expect(view.current).toMatchObject({ action: 'db.promote', state: 'active' });
@@ -193,17 +182,7 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
     process.env.AWS_ENDPOINT_URL = proxy.url;
     try {
       const awsTimeouts = { connectMs: 300, requestMs: 300, streamIdleMs: 1000 };
-      const t = await makeEngine({
-        runbooks: { failover: FAILOVER },
-        configYaml: configFor(zoneId),
-        providersFor: providers({ awsTimeouts }),
-      });
-      const { runId } = await t.engine.startRun({
-        key: 'slash',
-        actor: { user: 'U0ALICE' },
-        runbook: 'failover',
-      });
-      const view = await playThrough(t, runId);
+      const { view } = await runThrough(configFor(zoneId), { providers: { awsTimeouts } });
       expect(view.steps.map((step) => [step.action, step.state])).toEqual([
         ['db.fence', 'done'],
         ['db.promote', 'done'],
@@ -229,17 +208,7 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
 
   it('does not fence the primary when the replica to promote does not exist', async () => {
     const { zoneId, primaryEndpoint } = await seedRdsFailover(moto.url);
-    const t = await makeEngine({
-      runbooks: { failover: FAILOVER },
-      configYaml: configFor(zoneId, 'production-typo'),
-      providersFor: providers(),
-    });
-    const { runId } = await t.engine.startRun({
-      key: 'slash',
-      actor: { user: 'U0ALICE' },
-      runbook: 'failover',
-    });
-    const view = await playThrough(t, runId);
+    const { view } = await runThrough(configFor(zoneId, 'production-typo'));
 
     expect(view.run.status).toBe('waiting');
     expect(view.current).toMatchObject({ action: 'db.fence', waitingOn: 'failure' });
@@ -254,17 +223,7 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
     const { zoneId, primaryEndpoint } = await seedRdsFailover(moto.url);
     process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${await freePort()}`; // nothing listens
     try {
-      const t = await makeEngine({
-        runbooks: { failover: FAILOVER },
-        configYaml: configFor(zoneId),
-        providersFor: providers(),
-      });
-      const { runId } = await t.engine.startRun({
-        key: 'slash',
-        actor: { user: 'U0ALICE' },
-        runbook: 'failover',
-      });
-      const view = await playThrough(t, runId);
+      const { view } = await runThrough(configFor(zoneId));
       expect(view.current).toMatchObject({ action: 'db.fence', waitingOn: 'failure' });
       expect(view.current!.summary).toMatch(
         /^RDS production-primary \(us-east-1\): not fenced: the replica to promote cannot take over \(RDS production-dr \(us-west-2\) does not answer: .*ECONNREFUSED/,
@@ -279,17 +238,7 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
   it('does not promote when the DNS switch after it could only fail: the zone does not exist', async () => {
     await seedRdsFailover(moto.url);
     await publishReplicaLag(moto.url, 0.4);
-    const t = await makeEngine({
-      runbooks: { failover: FAILOVER },
-      configYaml: configFor('Z0NOSUCHZONE'),
-      providersFor: providers(),
-    });
-    const { runId } = await t.engine.startRun({
-      key: 'slash',
-      actor: { user: 'U0ALICE' },
-      runbook: 'failover',
-    });
-    const view = await playThrough(t, runId);
+    const { view } = await runThrough(configFor('Z0NOSUCHZONE'));
 
     expect(view.current).toMatchObject({ action: 'db.promote', waitingOn: 'failure' });
     expect(view.current!.summary).toMatch(
@@ -309,17 +258,7 @@ describe('failover of RDS and Route 53, on the wire (moto_server)', () => {
     process.env.AWS_ENDPOINT_URL = proxy.url;
     try {
       const awsTimeouts = { connectMs: 300, requestMs: 300, streamIdleMs: 1000 };
-      const t = await makeEngine({
-        runbooks: { failover: FAILOVER },
-        configYaml: configFor('Z0ANY'),
-        providersFor: providers({ awsTimeouts }),
-      });
-      const { runId } = await t.engine.startRun({
-        key: 'slash',
-        actor: { user: 'U0ALICE' },
-        runbook: 'failover',
-      });
-      const view = await playThrough(t, runId);
+      const { view } = await runThrough(configFor('Z0ANY'), { providers: { awsTimeouts } });
       expect(view.steps.map((step) => [step.action, step.state])).toEqual([
         ['db.fence', 'done'],
         ['db.promote', 'done'],
@@ -407,17 +346,7 @@ describe('Route 53 failover routing, on the wire (moto_server)', () => {
   it("fails over by forcing the PRIMARY's health check unhealthy, leaving both records as they are", async () => {
     const { zoneId, healthCheckId, primaryEndpoint, replicaEndpoint } = await seedFailoverRecords();
     await publishReplicaLag(moto.url, 0.4);
-    const t = await makeEngine({
-      runbooks: { failover: FAILOVER },
-      configYaml: configFor(zoneId, 'production-dr', 'failover-routing'),
-      providersFor: providers(),
-    });
-    const { runId } = await t.engine.startRun({
-      key: 'slash',
-      actor: { user: 'U0ALICE' },
-      runbook: 'failover',
-    });
-    const view = await playThrough(t, runId);
+    const { t, view } = await runThrough(configFor(zoneId, 'production-dr', 'failover-routing'));
 
     expect(view.run.status).toBe('succeeded');
     expect(view.steps[2]).toMatchObject({
@@ -475,17 +404,7 @@ describe('Route 53 failover routing, on the wire (moto_server)', () => {
   it('does not promote when mode upsert meets failover records: it would fail after the point of no return', async () => {
     const { zoneId } = await seedFailoverRecords();
     await publishReplicaLag(moto.url, 0.4);
-    const t = await makeEngine({
-      runbooks: { failover: FAILOVER },
-      configYaml: configFor(zoneId),
-      providersFor: providers(),
-    });
-    const { runId } = await t.engine.startRun({
-      key: 'slash',
-      actor: { user: 'U0ALICE' },
-      runbook: 'failover',
-    });
-    const view = await playThrough(t, runId);
+    const { view } = await runThrough(configFor(zoneId));
 
     expect(view.current).toMatchObject({ action: 'db.promote', waitingOn: 'failure' });
     expect(view.current!.summary).toBe(
@@ -515,17 +434,9 @@ describe('a topology aws-rds does not understand, on the wire (moto_server)', ()
           DBInstanceClass: 'db.r6g.large',
         }),
       );
-    const t = await makeEngine({
-      runbooks: { failover: FAILOVER },
-      configYaml: configFor('Z0ANY').replace('region: us-west-2', 'region: us-east-1'),
-      providersFor: providers(),
-    });
-    const { runId } = await t.engine.startRun({
-      key: 'slash',
-      actor: { user: 'U0ALICE' },
-      runbook: 'failover',
-    });
-    const view = await playThrough(t, runId);
+    const { t, view } = await runThrough(
+      configFor('Z0ANY').replace('region: us-west-2', 'region: us-east-1'),
+    );
 
     expect(view.current).toMatchObject({ action: 'db.fence', waitingOn: 'failure' });
     expect(view.current!.summary).toContain(
@@ -716,17 +627,7 @@ describe('Route 53 weighted records, on the wire (moto_server)', () => {
       }),
     );
     await publishReplicaLag(moto.url, 0.4);
-    const t = await makeEngine({
-      runbooks: { failover: FAILOVER },
-      configYaml: configFor(zoneId, 'production-dr', 'weighted'),
-      providersFor: providers(),
-    });
-    const { runId } = await t.engine.startRun({
-      key: 'slash',
-      actor: { user: 'U0ALICE' },
-      runbook: 'failover',
-    });
-    const view = await playThrough(t, runId);
+    const { t, view } = await runThrough(configFor(zoneId, 'production-dr', 'weighted'));
 
     expect(view.run.status).toBe('succeeded');
     expect(view.steps[2]!.summary).toMatch(
@@ -782,17 +683,9 @@ services:
 
   it('switches over with SwitchoverGlobalCluster, fencing nothing itself, saying what it waits for', async () => {
     await seedAuroraGlobal(moto.url, 400);
-    const t = await makeEngine({
-      runbooks: { switchover: runbook('switchover') },
-      configYaml: auroraConfig,
-      providersFor: providers(),
+    const { t, view } = await runThrough(auroraConfig, {
+      runbook: ['switchover', runbook('switchover')],
     });
-    const { runId } = await t.engine.startRun({
-      key: 'slash',
-      actor: { user: 'U0ALICE' },
-      runbook: 'switchover',
-    });
-    const view = await playThrough(t, runId);
 
     expect(view.run.status).toBe('succeeded');
     expect(view.steps.map((step) => [step.action, step.state])).toEqual([
@@ -856,17 +749,10 @@ services:
 
   it('refuses a cluster that is not a member of the global database before anything happens', async () => {
     await seedAuroraGlobal(moto.url, 400);
-    const t = await makeEngine({
-      runbooks: { failover: runbook('failover') },
-      configYaml: auroraConfig.replace('cluster_id: orders-west', 'cluster_id: orders-typo'),
-      providersFor: providers(),
-    });
-    const { runId } = await t.engine.startRun({
-      key: 'slash',
-      actor: { user: 'U0ALICE' },
-      runbook: 'failover',
-    });
-    const view = await playThrough(t, runId);
+    const { view } = await runThrough(
+      auroraConfig.replace('cluster_id: orders-west', 'cluster_id: orders-typo'),
+      { runbook: ['failover', runbook('failover')] },
+    );
     expect(view.current).toMatchObject({ action: 'db.promote' });
     expect(view.current!.summary).toMatch(
       /Aurora cluster orders-typo \(us-west-2\).*is not a member of Aurora global database orders-global/,

@@ -8,26 +8,12 @@ import { checkPlanLive, type LiveDeps } from '../../src/checks/live.js';
 import { parseConfig } from '../../src/config.js';
 import { principalOf, simulatePermissions } from '../../src/providers/aws/simulate.js';
 import type { DatabaseProvider, NodeProbe } from '../../src/providers/types.js';
+import { configFor } from '../support/aws-seed.js';
 
 const iam = mockClient(IAMClient);
 afterEach(() => iam.reset());
 
-const config = parseConfig(
-  `approvals: { approvers: [U0ALICE, U0BOB] }
-services:
-  orders-db:
-    rto: 15m
-    rpo: 1m
-    database:
-      provider: aws-rds
-      primary: { id: production-primary, region: us-east-1 }
-      replica: { id: production-dr, region: us-west-2 }
-      fence: { mode: stop }
-    dns: { provider: route53, mode: upsert, zone_id: Z0ORDERS, record: db.example.com }
-`,
-  '/tmp/lifeboat.yml',
-  {},
-);
+const config = parseConfig(configFor('Z0ORDERS'), '/tmp/lifeboat.yml', {});
 
 const probe = (node: 'primary' | 'replica'): NodeProbe => ({
   node,

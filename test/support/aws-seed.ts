@@ -20,6 +20,28 @@ import {
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 
+/**
+ * lifeboat.yml for the seeded pair, as a user writes it: the service orders-db, an RDS primary and
+ * its replica (fenced by stopping it), the record in `zoneId`, switched as `dnsMode` says.
+ */
+export const configFor = (
+  zoneId: string,
+  replica = 'production-dr',
+  dnsMode = 'upsert',
+) => `approvals:
+  approvers: [U0ALICE, U0BOB]
+services:
+  orders-db:
+    rto: 15m
+    rpo: 1m
+    database:
+      provider: aws-rds
+      primary: { id: production-primary, region: us-east-1 }
+      replica: { id: ${replica}, region: us-west-2 }
+      fence: { mode: stop }
+    dns: { provider: route53, mode: ${dnsMode}, zone_id: ${zoneId}, record: db.example.com }
+`;
+
 export const PRIMARY_ARN = 'arn:aws:rds:us-east-1:123456789012:db:production-primary';
 
 export async function describeInstance(url: string, region: string, id: string) {

@@ -21,7 +21,7 @@ import {
   type ProbePurpose,
 } from '../types.js';
 import { latestMaximum } from './replica-lag.js';
-import { withAwsRetry, type RetryOptions } from './retry.js';
+import { unreadable, withAwsRetry, type RetryOptions } from './retry.js';
 
 export interface AuroraCluster {
   cluster_id: string;
@@ -117,14 +117,7 @@ export function createAuroraGlobalProvider(
       );
       member = memberOf(global, node);
     } catch (error) {
-      const answered = error instanceof ProviderError && error.permanent;
-      return {
-        ...base,
-        role: 'unreachable',
-        streaming: false,
-        streamingFrom: null,
-        detail: `${nameOf(node)}${answered ? ':' : ' cannot be read:'} ${(error as Error).message}`,
-      };
+      return unreadable(node, nameOf(node), error);
     }
     const transition = switching(global);
     const during = transition ? ` (the global database is ${transition})` : '';

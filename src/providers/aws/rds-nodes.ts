@@ -19,7 +19,7 @@ import type {
 } from '../types.js';
 import { otherNode } from '../types.js';
 import { latestReplicaLag } from './replica-lag.js';
-import { withAwsRetry, type RetryOptions } from './retry.js';
+import { unreadable, withAwsRetry, type RetryOptions } from './retry.js';
 
 export interface RdsInstance {
   id: string;
@@ -117,16 +117,7 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
         purpose === 'status' ? (deps.statusBudgetMs ?? budgetMs) : budgetMs,
       );
     } catch (error) {
-      // AWS answered, but not with an instance lifeboat can use (no such instance, no permission,
-      // a cluster member): still no database to count on, said as what it is.
-      const answered = error instanceof ProviderError && error.permanent;
-      return {
-        ...base,
-        role: 'unreachable',
-        streaming: false,
-        streamingFrom: null,
-        detail: `${nameOf(node)}${answered ? ':' : ' does not answer:'} ${(error as Error).message.replace(`${nameOf(node)}: `, '')}`,
-      };
+      return unreadable(node, nameOf(node), error);
     }
     const status = found.DBInstanceStatus ?? 'unknown';
     if (found.ReadReplicaSourceDBInstanceIdentifier) {

@@ -4,6 +4,7 @@
 // the only retry layer.
 
 import { ProviderError } from '../../errors.js';
+import type { NodeName, NodeProbe } from '../types.js';
 
 const RETRYABLE = new Set([
   'Throttling',
@@ -127,4 +128,22 @@ function toProviderError(resource: string, error: unknown, attempts: number): Pr
     !timedOut && !isRetryable(error),
     { cause: error },
   );
+}
+
+/**
+ * What `node` is when reading it failed: unreachable — either it did not answer, or AWS answered
+ * that there is nothing lifeboat can use (no such resource, no permission, a cluster member),
+ * said as what it is.
+ */
+export function unreadable(node: NodeName, name: string, error: unknown): NodeProbe {
+  const answered = error instanceof ProviderError && error.permanent;
+  return {
+    node,
+    name,
+    role: 'unreachable',
+    streaming: false,
+    streamingFrom: null,
+    walLsn: null,
+    detail: `${name}${answered ? ':' : ' does not answer:'} ${(error as Error).message.replace(`${name}: `, '')}`,
+  };
 }
