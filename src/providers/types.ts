@@ -58,7 +58,11 @@ export type ReplicaRebuild =
   | {
       mode: 'automatic';
       describe(standby: NodeName, writer: NodeName): string;
-      run(standby: NodeName, writer: NodeName): Promise<{ detail: string }>;
+      run(
+        standby: NodeName,
+        writer: NodeName,
+        options?: { onProgress?: OnProgress },
+      ): Promise<{ detail: string }>;
     };
 
 export interface LagMeasurement {
@@ -131,8 +135,8 @@ export interface DatabaseProvider {
    * the fence and committed with the step, so a crash mid-fence loses nothing. Never throws.
    */
   beforeFence(node: NodeName): Promise<Record<string, unknown>>;
-  /** Makes `node` refuse writes and checks that it does. Idempotent. */
-  fence(node: NodeName): Promise<FenceResult>;
+  /** Makes `node` refuse writes and checks that it does. Idempotent. Long waits tell `onProgress`. */
+  fence(node: NodeName, options?: { onProgress?: OnProgress }): Promise<FenceResult>;
   /** Undoes fence(): `node` accepts writes again (a switchover stopped before promotion). */
   unfence(node: NodeName, saved: Record<string, unknown>): Promise<{ detail: string }>;
   /**

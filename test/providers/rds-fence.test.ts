@@ -273,7 +273,14 @@ describe('a replica rebuilt on RDS', () => {
     rds.on(ModifyDBInstanceCommand).resolves({});
     rds.on(CreateDBInstanceReadReplicaCommand).resolves({});
     if (db.rebuild.mode !== 'automatic') throw new Error('expected an automatic rebuild');
-    const result = await db.rebuild.run('primary', 'replica');
+    const heard: string[] = [];
+    const result = await db.rebuild.run('primary', 'replica', {
+      onProgress: (text) => heard.push(text),
+    });
+    // Creating a replica takes many minutes: the step says what it waits for.
+    expect(heard).toEqual([
+      'RDS production-primary (us-east-1): waiting for the new read replica to be available: creating, 0s so far',
+    ]);
     expect(result.detail).toBe(
       'RDS production-primary (us-east-1) rebuilt as a read replica of RDS production-dr (us-west-2) (the old instance is kept as production-primary-old-202611240300)',
     );

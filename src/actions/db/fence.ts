@@ -31,7 +31,7 @@ export const fence: Action = {
         `not fenced: the replica to promote cannot take over (${target.detail}) — fencing now would leave no database accepting writes. Bring the replica back and retry, or skip this step with a reason`,
         true,
       );
-    const result = await database.fence(database.source);
+    const result = await database.fence(database.source, { onProgress: context.progress });
     return {
       summary: result.detail,
       details: {

@@ -40,7 +40,7 @@ export const rebuildReplica: Action = {
     if (database.rebuild.mode !== 'automatic')
       throw new ProviderError(database.targetName, 'is rebuilt by hand: mark the step done', true);
     const { writer, standby } = writerAndStandby(context, database);
-    const result = await database.rebuild.run(standby, writer);
+    const result = await database.rebuild.run(standby, writer, { onProgress: context.progress });
     return { summary: result.detail, details: { standby, writer } };
   },
   async verify(context, outcome) {

@@ -13,11 +13,13 @@ import type {
   FenceResult,
   NodeName,
   NodeProbe,
+  OnProgress,
   ProbePurpose,
   ReplicaRebuild,
   ReplicaStatus,
 } from '../types.js';
 import { otherNode } from '../types.js';
+import { reportWhileWaiting } from '../progress.js';
 import { latestReplicaLag } from './replica-lag.js';
 import { unreadable, withAwsRetry, type RetryOptions } from './retry.js';
 
@@ -158,23 +160,28 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
     };
   }
 
-  async function waitFor(
+  /** Polls `node` until `done`, telling `onProgress` each status seen (RDS takes minutes). */
+  function waitFor(
     node: NodeName,
     done: (found: DBInstance) => boolean,
     what: string,
+    onProgress?: OnProgress,
   ): Promise<DBInstance> {
     const deadline = deps.clock().getTime() + deps.maxWaitSeconds * 1000;
-    for (;;) {
-      const found = await deps.describe(instanceOf(node));
-      if (done(found)) return found;
-      if (deps.clock().getTime() > deadline)
-        throw new ProviderError(
-          nameOf(node),
-          `${what} did not happen within ${deps.maxWaitSeconds} s (now ${found.DBInstanceStatus})`,
-          false,
-        );
-      await deps.sleep(deps.pollSeconds * 1000);
-    }
+    return reportWhileWaiting(`${nameOf(node)}: waiting for ${what}`, onProgress, async (seen) => {
+      for (;;) {
+        const found = await deps.describe(instanceOf(node));
+        if (done(found)) return found;
+        seen(found.DBInstanceStatus ?? 'unknown');
+        if (deps.clock().getTime() > deadline)
+          throw new ProviderError(
+            nameOf(node),
+            `${what} did not happen within ${deps.maxWaitSeconds} s (now ${found.DBInstanceStatus})`,
+            false,
+          );
+        await deps.sleep(deps.pollSeconds * 1000);
+      }
+    });
   }
 
   const send = <T>(node: NodeName, call: (client: RDSClient) => Promise<T>) =>
@@ -208,7 +215,7 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
       }
     },
 
-    async fence(node: NodeName): Promise<FenceResult> {
+    async fence(node: NodeName, options?: { onProgress?: OnProgress }): Promise<FenceResult> {
       const result = (state: FenceResult['state'], detail: string): FenceResult => ({
         state,
         finalLsn: null,
@@ -261,6 +268,7 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
             ? found.DBInstanceStatus === 'stopped'
             : isFencedBy(found) !== null && found.DBInstanceStatus === 'available',
         fence.mode === 'stop' ? 'stopping' : 'the security group change',
+        options?.onProgress,
       );
       return result('fenced', `${nameOf(node)} fenced: ${isFencedBy(fenced) ?? 'stopped'}`);
     },
@@ -368,7 +376,8 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
       mode: 'automatic',
       describe: (standby: NodeName, writer: NodeName) =>
         `Rebuild ${nameOf(standby)} as a read replica of ${nameOf(writer)}: rename the old instance aside (kept, not deleted), CreateDBInstanceReadReplica under the configured identifier ${instanceOf(standby).id}, wait until available and replicating.`,
-      run: (standby: NodeName, writer: NodeName) => rebuildReplica(standby, writer),
+      run: (standby: NodeName, writer: NodeName, options?: { onProgress?: OnProgress }) =>
+        rebuildReplica(standby, writer, options?.onProgress),
     } satisfies ReplicaRebuild,
   };
 
@@ -382,7 +391,11 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
     return latestReplicaLag(deps.cloudwatch(instance.region), instance.id, since, now, deps.retry);
   }
 
-  async function rebuildReplica(standby: NodeName, writer: NodeName): Promise<{ detail: string }> {
+  async function rebuildReplica(
+    standby: NodeName,
+    writer: NodeName,
+    onProgress?: OnProgress,
+  ): Promise<{ detail: string }> {
     const instance = instanceOf(standby);
     const source = await deps.describe(instanceOf(writer));
     const current = await deps.describe(instance).catch((error: unknown) => {
@@ -416,24 +429,12 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
         }),
       ),
     );
-    await rdsSdk()
-      .waitUntilDBInstanceAvailable(
-        {
-          client: deps.rds(instance.region),
-          maxWaitTime: deps.maxWaitSeconds,
-          minDelay: deps.pollSeconds,
-          maxDelay: deps.pollSeconds,
-        },
-        { DBInstanceIdentifier: instance.id },
-      )
-      .catch((error: unknown) => {
-        throw new ProviderError(
-          nameOf(standby),
-          `the new read replica did not become available within ${deps.maxWaitSeconds} s: ${(error as Error).message}`,
-          false,
-          { cause: error },
-        );
-      });
+    await waitFor(
+      standby,
+      (found) => found.DBInstanceStatus === 'available' && followsNode(found, writer),
+      'the new read replica to be available',
+      onProgress,
+    );
     return {
       detail: `${nameOf(standby)} rebuilt as a read replica of ${nameOf(writer)}${keptAs ? ` (the old instance is kept as ${keptAs})` : ''}`,
     };
