@@ -274,6 +274,7 @@ resource "aws_iam_role_policy" "lifeboat" {
         Resource  = aws_s3_bucket.backups_dr.arn
         Condition = { StringLike = { "s3:prefix" = ["postgres/*"] } }
       },
+      { Sid = "WhereTheBackupsLive", Effect = "Allow", Action = ["s3:GetBucketLocation"], Resource = aws_s3_bucket.backups_dr.arn },
       { Sid = "ReadBackups", Effect = "Allow", Action = ["s3:GetObject"], Resource = "${aws_s3_bucket.backups_dr.arn}/postgres/*" },
       { Sid = "AnchorTheAuditLog", Effect = "Allow", Action = ["s3:PutObject"], Resource = "${aws_s3_bucket.backups_dr.arn}/lifeboat-audit/*" },
       # Lets `lifeboat check config --live` ask IAM's policy simulator about this role's own

@@ -4,7 +4,7 @@
 
 import type { Config, Service } from '../config.js';
 import { isLifeboatError } from '../errors.js';
-import { assessNewestBackup } from '../actions/backup/verify.js';
+import { assessNewestBackup, primaryRegionOf } from '../actions/backup/verify.js';
 import type { ServiceProviders } from '../actions/types.js';
 import type { RunKind } from '../runbook/model.js';
 import { formatDuration } from '../duration.js';
@@ -110,12 +110,13 @@ async function checkOne(
       store,
       { maxAgeSeconds: service.backups.maxAgeSeconds, rpoSeconds: service.rpoSeconds },
       now,
+      primaryRegionOf(service),
     );
     const newest = assessment.newest;
     if (assessment.ok && newest) {
       return result(
         true,
-        `newest ${newest.key}: ${newest.size} bytes, ${formatDuration(assessment.ageSeconds ?? 0)} old (max ${formatDuration(service.backups.maxAgeSeconds)})`,
+        `newest ${newest.key}: ${newest.size} bytes, ${formatDuration(assessment.ageSeconds ?? 0)} old (max ${formatDuration(service.backups.maxAgeSeconds)})${assessment.placement.map((fact) => `; ${fact}`).join('')}`,
         'ok',
       );
     }
@@ -135,5 +136,7 @@ function problemKind(problem: string): string {
   if (problem.includes('less than half')) return 'shrunk';
   if (problem.includes('empty')) return 'empty';
   if (problem.includes('no backups')) return 'missing';
+  if (problem.includes('with the primary')) return 'beside the primary';
+  if (problem.includes('replicate')) return 'not replicated';
   return problem;
 }

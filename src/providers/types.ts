@@ -202,6 +202,11 @@ export interface BackupObject {
   lastModified: Date;
   etag: string | null;
   checksum: string | null;
+  /**
+   * S3 cross-region replication of this object (HeadObject's ReplicationStatus: COMPLETED,
+   * PENDING, FAILED, or REPLICA for the copy itself); null when the bucket does not replicate it.
+   */
+  replication?: string | null;
 }
 
 export interface BackupDownload {
@@ -217,6 +222,11 @@ export interface BackupStore {
   /** Every backup under the prefix, newest first. */
   listBackups(): Promise<BackupObject[]>;
   headBackup(key: string): Promise<BackupObject>;
+  /**
+   * The AWS region the backups live in (S3's GetBucketLocation), or null for a store that is not
+   * AWS (an S3-compatible endpoint): where a regional disaster would take them with it.
+   */
+  region(): Promise<string | null>;
   /**
    * Streams one backup to `file` (never whole into memory), hashing it on the way, and checks the
    * bytes against what the store says it holds (its SHA-256 checksum, else a single-part MD5

@@ -760,3 +760,36 @@ services:
     expect(await writer()).toMatch(/:cluster:orders-east$/);
   });
 });
+
+describe('backups in another region, or it is not DR — on the wire (moto_server)', () => {
+  it("fails the backup check when the bucket is in the primary's region, passes it elsewhere", async () => {
+    const { zoneId } = await seedRdsFailover(moto.url);
+    await seedBackups('orders-backups', 'us-east-1');
+    await seedBackups('orders-backups-dr', 'us-west-2');
+
+    const beside = await cli(
+      ['check', 'backups'],
+      workspace(withBackups(configFor(zoneId), 'orders-backups', 'us-east-1')),
+    );
+    expect(beside.stdout).toContain(
+      'FAIL  orders-db: s3://orders-backups/postgres/: backups are in us-east-1 with the primary: a regional disaster takes both',
+    );
+    expect(beside.code).toBe(1);
+
+    // The bucket's real region counts, not what lifeboat.yml says of it.
+    const misnamed = await cli(
+      ['check', 'backups'],
+      workspace(withBackups(configFor(zoneId), 'orders-backups', 'us-west-2')),
+    );
+    expect(misnamed.stdout).toContain('backups are in us-east-1 with the primary');
+
+    const away = await cli(
+      ['check', 'backups'],
+      workspace(withBackups(configFor(zoneId), 'orders-backups-dr', 'us-west-2')),
+    );
+    expect(away.stdout).toMatch(
+      /^ok {4}orders-db: newest postgres\/orders-0001\.dump: \d+ bytes, \S+ old \(max 1d\); in us-west-2, away from the primary \(us-east-1\)$/m,
+    );
+    expect(away.code).toBe(0);
+  });
+});

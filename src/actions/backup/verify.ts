@@ -5,6 +5,7 @@
 import { formatDuration } from '../../duration.js';
 import { ProviderError } from '../../errors.js';
 import type { BackupObject, BackupStore } from '../../providers/types.js';
+import type { Service } from '../../config.js';
 import type { Action, ActionContext } from '../types.js';
 
 export interface BackupAssessment {
@@ -14,6 +15,8 @@ export interface BackupAssessment {
   newest: BackupObject | null;
   previous: BackupObject | null;
   ageSeconds: number | null;
+  /** Where the backups live against the primary, and their replication: "in us-west-2, …". */
+  placement: string[];
 }
 
 /** Pure: judges a listing (newest first) against the service's limits. */
@@ -31,6 +34,7 @@ export function assessBackups(
       newest,
       previous,
       ageSeconds: null,
+      placement: [],
     };
   const problems: string[] = [];
   const notes: string[] = [];
@@ -56,18 +60,64 @@ export function assessBackups(
       ? `checksum ${newest.checksum}`
       : 'the store keeps no checksum for it (only an ETag)',
   );
-  return { ok: problems.length === 0, problems, notes, newest, previous, ageSeconds };
+  return {
+    ok: problems.length === 0,
+    problems,
+    notes,
+    newest,
+    previous,
+    ageSeconds,
+    placement: [],
+  };
 }
 
-/** Lists the store, reads the newest object's own metadata (the listing has no checksums), judges. */
+/** A replication still PENDING after this long is not going to be there when it is needed. */
+const REPLICATION_GRACE_SECONDS = 3600;
+
+/**
+ * Lists the store, reads the newest object's own metadata (the listing has no checksums), judges —
+ * and, when the primary's AWS region is known, where the backups live: in the primary's region
+ * they go down with it (the seed's mistake 2), unless S3 has replicated the newest one elsewhere.
+ */
 export async function assessNewestBackup(
   store: BackupStore,
   limits: { maxAgeSeconds: number; rpoSeconds: number },
   now: Date,
+  primaryRegion: string | null = null,
 ): Promise<BackupAssessment> {
   const listing = await store.listBackups();
   if (listing[0]) listing[0] = { ...listing[0], ...(await store.headBackup(listing[0].key)) };
-  return assessBackups(listing, limits, now);
+  const assessment = assessBackups(listing, limits, now);
+  const newest = assessment.newest;
+  if (!newest) return assessment;
+  const replication = newest.replication ?? null;
+  const age = assessment.ageSeconds ?? 0;
+  if (replication === 'FAILED')
+    assessment.problems.push(`S3 could not replicate ${newest.key} to the other region (FAILED)`);
+  else if (replication === 'PENDING' && age > REPLICATION_GRACE_SECONDS)
+    assessment.problems.push(
+      `${newest.key} is still not replicated to the other region ${formatDuration(age)} after it was written (PENDING)`,
+    );
+  else if (replication === 'COMPLETED') assessment.placement.push('replicated to the other region');
+  if (primaryRegion) {
+    const region = await store.region();
+    if (region === null)
+      assessment.placement.push('not an AWS store: its region not compared with the primary');
+    else if (region !== primaryRegion)
+      assessment.placement.push(`in ${region}, away from the primary (${primaryRegion})`);
+    else if (replication !== 'COMPLETED' && replication !== 'REPLICA')
+      assessment.problems.push(
+        `backups are in ${region} with the primary: a regional disaster takes both — replicate them to another region (S3 cross-region replication) and check the copy`,
+      );
+  }
+  assessment.ok = assessment.problems.length === 0;
+  assessment.notes.push(...assessment.placement);
+  return assessment;
+}
+
+/** The primary's AWS region, where the config says it (RDS, Aurora); null for self-managed. */
+export function primaryRegionOf(service: { database: Service['database'] }): string | null {
+  return service.database.provider === 'postgres' ? null : service.database.primary.region;
 }
 
 export const backupVerify: Action = {
@@ -87,6 +137,7 @@ export const backupVerify: Action = {
       store,
       { maxAgeSeconds: backups.maxAgeSeconds, rpoSeconds: context.service.rpoSeconds },
       context.clock(),
+      primaryRegionOf(context.service),
     );
     if (!assessment.ok) throw new ProviderError(store.name, assessment.problems.join('; '), true);
     const newest = assessment.newest!;

@@ -160,7 +160,20 @@ export function createS3BackupStore(
         lastModified: head.LastModified ?? new Date(0),
         etag: head.ETag ?? null,
         checksum,
+        replication: head.ReplicationStatus ?? null,
       };
+    },
+    async region() {
+      if (backups.endpoint) return null; // an S3-compatible store: no AWS region to compare
+      const output = await withAwsRetry(
+        `s3://${backups.bucket}`,
+        () =>
+          options.client.send(new (s3Sdk().GetBucketLocationCommand)({ Bucket: backups.bucket })),
+        options.retry,
+      );
+      // S3 answers nothing for us-east-1, and "EU" for the oldest eu-west-1 buckets.
+      const constraint = output.LocationConstraint as string | undefined;
+      return !constraint ? 'us-east-1' : constraint === 'EU' ? 'eu-west-1' : constraint;
     },
   };
 }
