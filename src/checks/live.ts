@@ -12,6 +12,7 @@ import type { NodeProbe, PermissionAsk, ServiceProviders } from '../providers/ty
 import { awsCallerIdentity } from '../providers/aws/identity.js';
 import { principalOf, simulatePermissions } from '../providers/aws/simulate.js';
 import type { CheckResult } from './backups.js';
+import { assessNewestBackup, primaryRegionOf } from '../actions/backup/verify.js';
 
 export type LiveState = 'ok' | 'FAIL' | 'not checked';
 
@@ -207,27 +208,30 @@ async function checkBackupsLive(
 ): Promise<LiveLine> {
   const store = providers.backups!;
   const backups = service.backups!;
-  const primaryRegion =
-    service.database.provider === 'postgres' ? null : service.database.primary.region;
-  // The seed's mistake 2: backups in the primary's region go down with it.
-  if (!backups.endpoint && primaryRegion !== null && backups.region === primaryRegion)
+  try {
+    // The backup check's own judgement, where the backups live included (the seed's mistake 2:
+    // in the primary's region they go down with it, unless S3 replicated them elsewhere).
+    const assessment = await assessNewestBackup(
+      store,
+      { maxAgeSeconds: backups.maxAgeSeconds, rpoSeconds: service.rpoSeconds },
+      now,
+      primaryRegionOf(service),
+    );
+    const newest = assessment.newest;
+    if (!newest) return line(service.name, 'backups', 'FAIL', `${store.name} holds no backup`);
+    if (!assessment.ok)
+      return line(
+        service.name,
+        'backups',
+        'FAIL',
+        `${store.name}: ${assessment.problems.join('; ')}`,
+      );
     return line(
       service.name,
       'backups',
-      'FAIL',
-      `${store.name} is in ${primaryRegion} with the primary: a regional disaster takes both — keep them in another region (S3 cross-region replication, and point backups: at the copy)`,
+      'ok',
+      `${store.name}: newest ${newest.key} ${formatAgo(newest.lastModified, now)}${assessment.placement.map((fact) => `; ${fact}`).join('')}`,
     );
-  try {
-    const objects = await store.listBackups();
-    const newest = objects[0];
-    return newest
-      ? line(
-          service.name,
-          'backups',
-          'ok',
-          `${store.name}: ${objects.length} backups, newest ${newest.key} ${formatAgo(newest.lastModified, now)}`,
-        )
-      : line(service.name, 'backups', 'FAIL', `${store.name} holds no backup`);
   } catch (error) {
     return line(service.name, 'backups', 'FAIL', (error as Error).message);
   }
