@@ -43,6 +43,10 @@ export interface RestoreReport extends CheckResult {
   lastModified: string | null;
   bytes: number;
   restoreSeconds: number;
+  /** Seconds to download the backup; with restoreSeconds, what a backup-restore recovery takes. */
+  downloadSeconds: number;
+  /** Megabytes (10^6 bytes) of backup restored per second, download included; null if none. */
+  megabytesPerSecond: number | null;
   tables: Record<string, number>;
   /** How the downloaded bytes were checked against the store, or why they could not be. */
   integrity: string | null;
@@ -66,6 +70,8 @@ export async function restoreTest(
     lastModified: null,
     bytes: 0,
     restoreSeconds: 0,
+    downloadSeconds: 0,
+    megabytesPerSecond: null,
     tables: {},
     integrity: null,
     rowsCompared: false,
@@ -90,6 +96,7 @@ export async function restoreTest(
     const file = path.join(instance.root, 'backup.dump');
     const lastModified = backup.lastModified.toISOString();
     let download: BackupDownload;
+    const downloadStarted = performance.now();
     try {
       download = await store.downloadBackup(backup.key, file);
     } catch (error) {
@@ -103,14 +110,19 @@ export async function restoreTest(
       });
     }
     const { bytes, integrity } = download;
-    const started = Date.now();
+    const downloadSeconds = (performance.now() - downloadStarted) / 1000;
+    const started = performance.now();
     const restored = await pgRestore(file, instance.server.port);
-    const restoreSeconds = (Date.now() - started) / 1000;
+    const restoreSeconds = (performance.now() - started) / 1000;
+    const total = downloadSeconds + restoreSeconds;
+    const megabytesPerSecond = total > 0 ? Math.round((bytes / 1e6 / total) * 100) / 100 : null;
     const base = {
       key: backup.key,
       lastModified,
       bytes,
       restoreSeconds,
+      downloadSeconds,
+      megabytesPerSecond,
       integrity: integrity.detail,
     };
     if (restored !== null) {
@@ -132,7 +144,9 @@ export async function restoreTest(
       'error' in inDump
         ? `row counts NOT compared with the dump: ${inDump.error}`
         : 'row counts match the dump';
-    const summary = `${backup.key}: ${bytes} bytes restored in ${formatDuration(restoreSeconds)}; ${listing}; ${compared}; ${integrity.detail}`;
+    const speed =
+      megabytesPerSecond === null ? '' : `, ${megabytesPerSecond} MB/s with the download`;
+    const summary = `${backup.key}: ${bytes} bytes restored in ${formatDuration(restoreSeconds)} (download ${formatDuration(downloadSeconds)}${speed}); ${listing}; ${compared}; ${integrity.detail}`;
     const rowsCompared = !('error' in inDump);
     return problems.length === 0
       ? report({
@@ -187,6 +201,8 @@ export async function recordRestore(db: Sql, report: RestoreReport): Promise<voi
     lastModified: report.lastModified,
     bytes: report.bytes,
     restoreSeconds: report.restoreSeconds,
+    downloadSeconds: report.downloadSeconds,
+    megabytesPerSecond: report.megabytesPerSecond,
     tables: report.tables,
     integrity: report.integrity,
     rowsCompared: report.rowsCompared,

@@ -88,8 +88,11 @@ describe('the restore test', () => {
         now,
       });
       expect(good).toMatchObject({ ok: true, state: 'ok', rowsCompared: true });
+      // How fast a backup comes back is measured, so a backup-restore RTO is not a guess.
+      expect(good.megabytesPerSecond).toBeGreaterThan(0);
+      expect(good.downloadSeconds + good.restoreSeconds).toBeGreaterThan(0);
       expect(good.summary).toMatch(
-        /^pg\/2026-11-23\.dump: \d+ bytes restored in \d+s; accounts \(2 rows\), payments \(2500 rows\); row counts match the dump; MD5 [0-9a-f]{32} matches the ETag$/,
+        /^pg\/2026-11-23\.dump: \d+ bytes restored in \d+s \(download \d+s, [\d.]+ MB\/s with the download\); accounts \(2 rows\), payments \(2500 rows\); row counts match the dump; MD5 [0-9a-f]{32} matches the ETag$/,
       );
 
       // The live primary moves on; yesterday's backup is still good (it is never the yardstick).
