@@ -228,6 +228,12 @@ export interface BackupStore {
    */
   region(): Promise<string | null>;
   /**
+   * Where S3 cross-region replication puts `key` (the bucket's replication rule that covers it),
+   * and that copy as the destination holds it: null when no rule covers the key; `copy` null when
+   * the destination does not hold it.
+   */
+  replicaOf(key: string): Promise<{ bucket: string; copy: BackupObject | null } | null>;
+  /**
    * Streams one backup to `file` (never whole into memory), hashing it on the way, and checks the
    * bytes against what the store says it holds (its SHA-256 checksum, else a single-part MD5
    * ETag). A mismatch is a ProviderError; a store that gives nothing to compare with says so.

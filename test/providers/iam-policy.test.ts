@@ -29,6 +29,7 @@ const NEEDS_NO_PERMISSION = new Set(['sts:GetCallerIdentity']);
 const ACTION_OF: Record<string, string> = {
   's3:ListObjectsV2': 's3:ListBucket',
   's3:HeadObject': 's3:GetObject',
+  's3:GetBucketReplication': 's3:GetReplicationConfiguration',
   'rds:waitUntilDBInstanceAvailable': 'rds:DescribeDBInstances',
   'route53:waitUntilResourceRecordSetsChanged': 'route53:GetChange',
 };
@@ -124,7 +125,12 @@ describe('examples/terraform', () => {
   it("gives lifeboat's role the statements of docs/iam-policy.json, action for action (ARC's and Aurora's aside)", () => {
     // The example has RDS instances and failover routing: the Aurora Global Database statement and
     // ARC's are for those setups only.
-    const elsewhere = new Set(['FlipTheRoutingControl', 'AuroraGlobalDatabase']);
+    // (and the replicated-copy statement for a bucket that replicates: the example reads the copy).
+    const elsewhere = new Set([
+      'FlipTheRoutingControl',
+      'AuroraGlobalDatabase',
+      'OptionalReadTheReplicatedCopy',
+    ]);
     for (const statement of policy.Statement.filter((s) => !elsewhere.has(s.Sid))) {
       const block = new RegExp(
         `Sid\\s*=\\s*"${statement.Sid}"[\\s\\S]*?Action\\s*=\\s*\\[([^\\]]*)\\]`,

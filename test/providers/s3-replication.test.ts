@@ -3,6 +3,7 @@
 
 import {
   GetBucketLocationCommand,
+  GetBucketReplicationCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   S3Client,
@@ -30,6 +31,18 @@ function bucket(region: string, status: ReplicationStatus | undefined, writtenMi
     ETag: '"abc"',
     ReplicationStatus: status,
   });
+  s3.on(GetBucketReplicationCommand).resolves({
+    ReplicationConfiguration: {
+      Role: 'arn:aws:iam::111122223333:role/replication',
+      Rules: [
+        {
+          Status: 'Enabled',
+          Filter: { Prefix: 'postgres/' },
+          Destination: { Bucket: 'arn:aws:s3:::orders-backups-dr' },
+        },
+      ],
+    },
+  });
   s3.on(GetBucketLocationCommand).resolves({
     LocationConstraint: region === 'us-east-1' ? undefined : (region as never),
   });
@@ -48,7 +61,34 @@ describe('backups beside the primary, and their replication', () => {
       'us-east-1',
     );
     expect(assessment.ok).toBe(true);
-    expect(assessment.placement).toEqual(['replicated to the other region']);
+    // The copy itself is read where the bucket's replication rule puts it.
+    expect(assessment.placement).toEqual([
+      'replicated to s3://orders-backups-dr/postgres/orders-0001.dump, the same 1000 bytes',
+    ]);
+    expect(s3.commandCalls(HeadObjectCommand).map((call) => call.args[0].input.Bucket)).toContain(
+      'orders-backups-dr',
+    );
+  });
+
+  it('fails a replication S3 calls COMPLETED whose copy is missing or of another size', async () => {
+    const store = bucket('us-east-1', 'COMPLETED', 10);
+    s3.on(HeadObjectCommand, { Bucket: 'orders-backups-dr' }).rejects(
+      Object.assign(new Error('Not Found'), {
+        name: 'NotFound',
+        $metadata: { httpStatusCode: 404 },
+      }),
+    );
+    const missing = await assessNewestBackup(store, limits, now, 'us-east-1');
+    expect(missing.ok).toBe(false);
+    expect(missing.problems).toContain(
+      'S3 says postgres/orders-0001.dump is replicated (COMPLETED), but s3://orders-backups-dr/postgres/orders-0001.dump does not exist',
+    );
+
+    s3.on(HeadObjectCommand, { Bucket: 'orders-backups-dr' }).resolves({ ContentLength: 10 });
+    const short = await assessNewestBackup(store, limits, now, 'us-east-1');
+    expect(short.problems).toContain(
+      'the copy s3://orders-backups-dr/postgres/orders-0001.dump holds 10 bytes, the backup 1000',
+    );
   });
 
   it('fails them while it is not replicated: none at all, FAILED, or PENDING for over an hour', async () => {

@@ -98,7 +98,11 @@ export async function assessNewestBackup(
     assessment.problems.push(
       `${newest.key} is still not replicated to the other region ${formatDuration(age)} after it was written (PENDING)`,
     );
-  else if (replication === 'COMPLETED') assessment.placement.push('replicated to the other region');
+  else if (replication === 'COMPLETED') {
+    const copy = await replicaCopy(store, newest);
+    if ('problem' in copy) assessment.problems.push(copy.problem);
+    else assessment.placement.push(copy.fact);
+  }
   if (primaryRegion) {
     const region = await store.region();
     if (region === null)
@@ -113,6 +117,34 @@ export async function assessNewestBackup(
   assessment.ok = assessment.problems.length === 0;
   assessment.notes.push(...assessment.placement);
   return assessment;
+}
+
+/**
+ * S3 says the newest backup is replicated: the copy itself, read where the bucket's replication
+ * rule puts it — there, and the same size, or it is not a copy to restore from.
+ */
+async function replicaCopy(
+  store: BackupStore,
+  newest: BackupObject,
+): Promise<{ fact: string } | { problem: string }> {
+  let replica: Awaited<ReturnType<BackupStore['replicaOf']>>;
+  try {
+    replica = await store.replicaOf(newest.key);
+  } catch (error) {
+    return { fact: `replicated (COMPLETED); the copy not read: ${(error as Error).message}` };
+  }
+  if (!replica)
+    return { fact: 'replicated (COMPLETED); no replication rule of the bucket names where to' };
+  const where = `s3://${replica.bucket}/${newest.key}`;
+  if (!replica.copy)
+    return {
+      problem: `S3 says ${newest.key} is replicated (COMPLETED), but ${where} does not exist`,
+    };
+  if (replica.copy.size !== newest.size)
+    return {
+      problem: `the copy ${where} holds ${replica.copy.size} bytes, the backup ${newest.size}`,
+    };
+  return { fact: `replicated to ${where}, the same ${newest.size} bytes` };
 }
 
 /** The primary's AWS region, where the config says it (RDS, Aurora); null for self-managed. */

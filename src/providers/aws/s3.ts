@@ -41,7 +41,11 @@ export function createS3Client(
       maxAttempts: 1,
       requestHandler: streamHandler(timeouts),
       ...(credentials ? { credentials } : {}),
-      ...(backups.endpoint ? { endpoint: backups.endpoint, forcePathStyle: true } : {}),
+      // A replicated copy lives in another region: S3 answers a request sent to the wrong one with
+      // a redirect, which the SDK follows only when asked.
+      ...(backups.endpoint
+        ? { endpoint: backups.endpoint, forcePathStyle: true }
+        : { followRegionRedirects: true }),
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     }),
@@ -161,6 +165,55 @@ export function createS3BackupStore(
         etag: head.ETag ?? null,
         checksum,
         replication: head.ReplicationStatus ?? null,
+      };
+    },
+    async replicaOf(key) {
+      const where = `s3://${backups.bucket}`;
+      const config = await withAwsRetry(
+        where,
+        () =>
+          options.client
+            .send(new (s3Sdk().GetBucketReplicationCommand)({ Bucket: backups.bucket }))
+            .catch((error: unknown) => {
+              // A bucket that does not replicate says so with this error.
+              if ((error as { name?: string }).name === 'ReplicationConfigurationNotFoundError')
+                return null;
+              throw error;
+            }),
+        options.retry,
+      );
+      const rule = config?.ReplicationConfiguration?.Rules?.find(
+        (candidate) =>
+          candidate.Status === 'Enabled' &&
+          key.startsWith(
+            candidate.Filter?.Prefix ?? candidate.Filter?.And?.Prefix ?? candidate.Prefix ?? '',
+          ),
+      );
+      const bucket = rule?.Destination?.Bucket?.replace(/^arn:[^:]+:s3:::/, '');
+      if (!bucket) return null;
+      const head = await withAwsRetry(
+        `s3://${bucket}/${key}`,
+        () =>
+          options.client
+            .send(new (s3Sdk().HeadObjectCommand)({ Bucket: bucket, Key: key }))
+            .catch((error: unknown) => {
+              if ((error as { name?: string }).name === 'NotFound') return null;
+              throw error;
+            }),
+        options.retry,
+      );
+      return {
+        bucket,
+        copy: head
+          ? {
+              key,
+              size: head.ContentLength ?? 0,
+              lastModified: head.LastModified ?? new Date(0),
+              etag: head.ETag ?? null,
+              checksum: null,
+              replication: head.ReplicationStatus ?? null,
+            }
+          : null,
       };
     },
     async region() {
