@@ -32,7 +32,7 @@ import { currentOsIdentity, osAccountOf } from '../people.js';
 import { S3RVER_CREDENTIALS } from '../providers/aws/s3.js';
 import { checkReplication, classifyNodes } from '../checks/lag.js';
 import { isLocking } from '../engine/conflicts.js';
-import type { NodeProbe } from '../providers/types.js';
+import type { NodeProbe, ProbePurpose } from '../providers/types.js';
 import { currentProtection, type ProtectionState } from '../store/protection.js';
 
 /** What the panel says a server is: accepting writes, fenced read-only, a standby, or down. */
@@ -122,6 +122,9 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     busy = what;
     infraChanged();
     try {
+      // Who is up and who writes, looked at afresh as a decision: the panel's once-a-second status
+      // look may have run out of time on a busy machine, and must not be taken for a server down.
+      await probe('decision');
       return await work();
     } finally {
       busy = null;
@@ -200,11 +203,12 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
   let monitor: NodeJS.Timeout | null = null;
   const database = () =>
     serving!.engine.providersFor(serving!.engine.config.services[SERVICE]!, 'failover').database!;
-  const probe = async () => {
+  /** What both servers are now, for the panel: a status look every second; a decision look first in every panel action. */
+  const probe = async (purpose: ProbePurpose = 'status') => {
     if (!environment || !serving) return;
     const [primary, replica] = await Promise.all([
-      database().probe('primary', 'status'),
-      database().probe('replica', 'status'),
+      database().probe('primary', purpose),
+      database().probe('replica', purpose),
     ]);
     const seen = classifyNodes(primary, replica);
     const episode = await currentProtection(serving.engine.store, SERVICE);
