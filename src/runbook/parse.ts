@@ -3,7 +3,6 @@
 
 import type { Heading, List, ListItem, Paragraph, PhrasingContent, RootContent } from 'mdast';
 import { fromMarkdown } from 'mdast-util-from-markdown';
-import { gfmTaskListItemFromMarkdown } from 'mdast-util-gfm-task-list-item';
 import { gfmTaskListItem } from 'micromark-extension-gfm-task-list-item';
 import {
   ACTION_NAMES,
@@ -15,6 +14,7 @@ import {
 import { parseDurationSeconds } from '../duration.js';
 import { RunbookError, closestNames } from '../errors.js';
 import { splitFrontMatter } from './front-matter.js';
+import { taskListItemFromMarkdown } from './task-list.js';
 import { APPROVAL_MODES, type ApprovalMode, type Phase, type Runbook, type Step } from './model.js';
 
 /** Parses `source` (the text of `file`) into a Runbook named `name`; the first problem throws. */
@@ -39,7 +39,7 @@ export function checkRunbook(
   const { data, body } = splitFrontMatter(text, file, problems);
   const tree = fromMarkdown(body, {
     extensions: [gfmTaskListItem()],
-    mdastExtensions: [gfmTaskListItemFromMarkdown()],
+    mdastExtensions: [taskListItemFromMarkdown()],
   });
   const builder = new PhaseBuilder(file, body, problems);
   for (const node of tree.children) builder.add(node);
