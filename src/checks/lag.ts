@@ -7,50 +7,18 @@
 import type { Config, Service } from '../config.js';
 import { formatDuration } from '../duration.js';
 import { isLifeboatError } from '../errors.js';
+import { classifyNodes } from '../actions/db/classify-nodes.js';
 import { describeLag } from '../actions/db/describe-lag.js';
 import type { ServiceProviders } from '../actions/types.js';
-import type { DatabaseProvider, NodeName, NodeProbe } from '../providers/types.js';
+import type { DatabaseProvider, NodeName } from '../providers/types.js';
 import { otherNode } from '../providers/types.js';
 import type { RunKind } from '../runbook/model.js';
 import type { Sql } from '../store/db.js';
-import {
-  recordProtection,
-  type ProtectionEpisode,
-  type ProtectionState,
-} from '../store/protection.js';
+import { recordProtection, type ProtectionEpisode } from '../store/protection.js';
 import { recordCheckResult, type CheckResult } from './backups.js';
 
 export interface ReplicationResult extends CheckResult {
   protection: ProtectionEpisode | null;
-}
-
-/** What the two nodes add up to. Pure. */
-export function classifyNodes(
-  primary: NodeProbe,
-  replica: NodeProbe,
-): { state: ProtectionState; writer: NodeName | null; detail: string } {
-  const writers = [primary, replica].filter((node) => node.role === 'writable');
-  if (writers.length === 2)
-    return {
-      state: 'two-primaries',
-      writer: null,
-      detail: `both ${primary.name} and ${replica.name} accept writes`,
-    };
-  const writer = writers[0];
-  if (!writer)
-    return { state: 'no-writer', writer: null, detail: `${primary.detail}; ${replica.detail}` };
-  const other = writer === primary ? replica : primary;
-  const follows =
-    other.role === 'standby' &&
-    other.streaming &&
-    (other.streamingFrom === writer.node || other.streamingFrom === null);
-  return follows
-    ? { state: 'protected', writer: writer.node, detail: other.detail }
-    : {
-        state: 'unprotected',
-        writer: writer.node,
-        detail: `no replica follows ${writer.name}: ${other.detail}`,
-      };
 }
 
 /**

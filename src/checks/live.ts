@@ -8,10 +8,11 @@
 import type { Config, Service } from '../config.js';
 import { formatAgo } from '../duration.js';
 import type { RunKind } from '../run-kind.js';
-import type { NodeProbe, PermissionAsk, ServiceProviders } from '../providers/types.js';
+import type { PermissionAsk, ServiceProviders } from '../providers/types.js';
 import { awsCallerIdentity } from '../providers/aws/identity.js';
 import { principalOf, simulatePermissions } from '../providers/aws/simulate.js';
 import type { CheckResult } from './backups.js';
+import { classifyNodes } from '../actions/db/classify-nodes.js';
 import { assessNewestBackup, primaryRegionOf } from '../actions/backup/verify.js';
 
 export type LiveState = 'ok' | 'FAIL' | 'not checked';
@@ -179,18 +180,19 @@ async function checkDatabase(service: Service, providers: ServiceProviders): Pro
   const fail = (why: string) => line(service.name, 'database', 'FAIL', `${why}: ${both}`);
   if (primary.role === 'unreachable' || replica.role === 'unreachable')
     return fail('not every database can be read');
-  if (primary.role === 'writable' && replica.role === 'writable') return fail('TWO PRIMARIES');
-  const writer = [primary, replica].find((probe) => probe.role === 'writable');
-  if (!writer) return fail('no database accepts writes');
-  const standby = writer === primary ? replica : primary;
-  if (!follows(standby, writer))
-    return fail(`${standby.name} does not follow ${writer.name}: a failover would have no replica`);
-  if (!standby.streaming) return fail(`${standby.name} does not replicate from ${writer.name} now`);
+  // What /dr status and the replication check call the pair, in the same words.
+  const { state, writer } = classifyNodes(primary, replica);
+  if (state === 'two-primaries') return fail('TWO PRIMARIES');
+  if (state === 'no-writer' || !writer) return fail('no database accepts writes');
+  if (state === 'unprotected') {
+    const [from, standby] = writer === 'primary' ? [primary, replica] : [replica, primary];
+    return fail(
+      standby.role === 'standby' && !standby.streaming
+        ? `${standby.name} does not replicate from ${from.name} now`
+        : `${standby.name} does not follow ${from.name}: a failover would have no replica`,
+    );
+  }
   return line(service.name, 'database', 'ok', both);
-}
-
-function follows(standby: NodeProbe, writer: NodeProbe): boolean {
-  return standby.role === 'standby' && standby.streamingFrom === writer.node;
 }
 
 async function checkDns(service: Service, providers: ServiceProviders): Promise<LiveLine> {

@@ -136,14 +136,16 @@ export async function restoreTest(
     const tables = await countRows(instance.server.url);
     const inDump = await dumpRowCounts(file);
     const problems = sanityProblems(service, tables, inDump, backup, options.previous ?? null);
+    if (download.manifest) problems.push(...countsAtBackup(tables, download.manifest.tables));
     const listing =
       Object.entries(tables)
         .map(([name, rows]) => `${name} (${rows} rows)`)
         .join(', ') || 'no tables';
     const compared =
-      'error' in inDump
+      ('error' in inDump
         ? `row counts NOT compared with the dump: ${inDump.error}`
-        : 'row counts match the dump';
+        : 'row counts match the dump') +
+      (download.manifest ? ' and those counted when the backup was taken' : '');
     const speed =
       megabytesPerSecond === null ? '' : `, ${megabytesPerSecond} MB/s with the download`;
     const summary = `${backup.key}: ${bytes} bytes restored in ${formatDuration(restoreSeconds)} (download ${formatDuration(downloadSeconds)}${speed}); ${listing}; ${compared}; ${integrity.detail}`;
@@ -318,6 +320,21 @@ async function dumpRowCounts(file: string): Promise<Record<string, number> | { e
       error: `pg_restore could not list the dump's data (${typeof code === 'string' ? code : stderr.trim().split('\n')[0] || `exit ${code}`})`,
     };
   return counts;
+}
+
+/** Every table counted in the dump's snapshot when lifeboat took the backup holds those rows. */
+function countsAtBackup(
+  tables: Record<string, number>,
+  atBackup: Record<string, number>,
+): string[] {
+  return Object.entries(atBackup).flatMap(([table, rows]) => {
+    const restored = tables[table];
+    if (restored === undefined)
+      return [`${table} held ${rows} rows when the backup was taken but was not restored`];
+    return restored === rows
+      ? []
+      : [`${table} restored ${restored} rows, ${rows} were counted when the backup was taken`];
+  });
 }
 
 /**

@@ -209,8 +209,45 @@ export interface BackupObject {
   replication?: string | null;
 }
 
+/**
+ * What lifeboat writes beside a backup it took (`KEY.lifeboat.json`): the bytes' SHA-256 computed
+ * while streaming, and each table's rows counted in the very snapshot pg_dump dumped — what a
+ * restore test checks the download and the restored copy against.
+ */
+export interface BackupManifest {
+  format: 'lifeboat-backup/1';
+  service: string;
+  key: string;
+  /** How: `pg_dump -Fc`. */
+  tool: string;
+  /** Which server was dumped, as messages name it (no password). */
+  source: string;
+  startedAt: string;
+  finishedAt: string;
+  bytes: number;
+  /** SHA-256 of the whole object, hex. */
+  sha256: string;
+  /** Rows per table ("schema.table") in the dump's snapshot. */
+  tables: Record<string, number>;
+  lifeboatVersion: string;
+}
+
+/** Where lifeboat keeps a backup's manifest: beside it, never counted as a backup. */
+export const MANIFEST_SUFFIX = '.lifeboat.json';
+
+export interface BackupUpload {
+  bytes: number;
+  /** SHA-256 of everything uploaded, hex. */
+  sha256: string;
+  parts: number;
+  /** What the store reported back after the upload, compared with what was sent. */
+  readBack: { verified: boolean; detail: string };
+}
+
 export interface BackupDownload {
   bytes: number;
+  /** The manifest lifeboat wrote when it took this backup; null for a backup taken otherwise. */
+  manifest?: BackupManifest | null;
   /** How the bytes were checked against the store's own record of them, or why they could not be. */
   integrity:
     | { verified: true; method: 'sha256' | 'md5-etag'; detail: string }
@@ -244,6 +281,21 @@ export interface BackupStore {
    * lifeboat-audit/ in the bucket — never among the backups. Returns where it went.
    */
   putAnchor(name: string, body: string): Promise<string>;
+  /**
+   * Streams `body` into `key` (multipart above one part, so never whole in memory), hashing it on
+   * the way, then reads the object's size and checksum back from the store and compares them with
+   * what was sent: a mismatch is a ChecksumMismatch and the object is deleted.
+   */
+  uploadBackup(
+    key: string,
+    body: AsyncIterable<Uint8Array>,
+    options?: { partBytes?: number; onProgress?: (bytes: number) => void },
+  ): Promise<BackupUpload>;
+  /** The manifest lifeboat wrote beside `key`, or null when there is none. */
+  readManifest(key: string): Promise<BackupManifest | null>;
+  writeManifest(manifest: BackupManifest): Promise<void>;
+  /** Deletes a backup and its manifest (retention). */
+  deleteBackup(key: string): Promise<void>;
 }
 
 /** Where audit anchors go in a backups bucket; listBackups never counts them. */

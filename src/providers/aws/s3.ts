@@ -12,10 +12,13 @@ import { pipeline } from 'node:stream/promises';
 import { ChecksumMismatch, ProviderError } from '../../errors.js';
 import {
   ANCHOR_PREFIX,
+  MANIFEST_SUFFIX,
   type BackupDownload,
+  type BackupManifest,
   type BackupObject,
   type BackupStore,
 } from '../types.js';
+import { uploadStreamed } from './s3-upload.js';
 import { namingCalls, withAwsRetry, type RetryOptions } from './retry.js';
 import { streamHandler, type AwsTimeouts } from './timeouts.js';
 
@@ -57,7 +60,7 @@ export function createS3BackupStore(
   options: { client: S3Client; retry?: RetryOptions },
 ): BackupStore {
   const name = `s3://${backups.bucket}/${backups.prefix}`;
-  return {
+  const store: BackupStore = {
     name,
     async listBackups() {
       const objects: BackupObject[] = [];
@@ -76,7 +79,12 @@ export function createS3BackupStore(
           options.retry,
         );
         for (const object of page.Contents ?? []) {
-          if (!object.Key || object.Key.endsWith('/') || object.Key.startsWith(ANCHOR_PREFIX))
+          if (
+            !object.Key ||
+            object.Key.endsWith('/') ||
+            object.Key.startsWith(ANCHOR_PREFIX) ||
+            object.Key.endsWith(MANIFEST_SUFFIX)
+          )
             continue;
           objects.push({
             key: object.Key,
@@ -117,9 +125,102 @@ export function createS3BackupStore(
           done(null, chunk);
         },
       });
+      const manifest = await store.readManifest(key);
       await pipeline(object.Body, hashing, createWriteStream(file));
       const bytes = statSync(file).size;
-      return { bytes, integrity: checkIntegrity(where, object, bytes, md5, sha256) };
+      if (manifest) {
+        // lifeboat took it: the SHA-256 it computed while uploading covers multipart and KMS too.
+        const actual = sha256.copy().digest('hex');
+        if (bytes !== manifest.bytes || actual !== manifest.sha256)
+          throw new ChecksumMismatch(
+            where,
+            `the downloaded bytes (${bytes}, SHA-256 ${actual}) are not what lifeboat uploaded on ${manifest.finishedAt.slice(0, 16).replace('T', ' ')} (${manifest.bytes}, SHA-256 ${manifest.sha256}). The backup is corrupt.`,
+          );
+        checkIntegrity(where, object, bytes, md5, sha256); // the store's own record must agree too
+        return {
+          bytes,
+          manifest,
+          integrity: {
+            verified: true,
+            method: 'sha256',
+            detail: `SHA-256 ${actual} matches the manifest written when lifeboat took it`,
+          },
+        };
+      }
+      return {
+        bytes,
+        manifest: null,
+        integrity: checkIntegrity(where, object, bytes, md5, sha256),
+      };
+    },
+    uploadBackup(key, body, uploadOptions) {
+      return uploadStreamed(
+        { client: options.client, bucket: backups.bucket, key, retry: options.retry },
+        body,
+        uploadOptions,
+      );
+    },
+    async readManifest(key) {
+      const where = `s3://${backups.bucket}/${key}${MANIFEST_SUFFIX}`;
+      const object = await withAwsRetry(
+        where,
+        () =>
+          options.client
+            .send(
+              new (s3Sdk().GetObjectCommand)({
+                Bucket: backups.bucket,
+                Key: `${key}${MANIFEST_SUFFIX}`,
+              }),
+            )
+            .catch((error: unknown) => {
+              if ((error as { name?: string }).name === 'NoSuchKey') return null;
+              throw error;
+            }),
+        options.retry,
+      );
+      if (!object?.Body) return null;
+      const text = await object.Body.transformToString();
+      try {
+        const manifest = JSON.parse(text) as BackupManifest;
+        if (manifest.format !== 'lifeboat-backup/1' || typeof manifest.sha256 !== 'string')
+          throw new Error(`format ${String(manifest.format)}`);
+        return manifest;
+      } catch (error) {
+        throw new ProviderError(
+          where,
+          `the backup's manifest is unreadable (${(error as Error).message}): it was edited or cut short`,
+          false,
+        );
+      }
+    },
+    async writeManifest(manifest) {
+      const key = `${manifest.key}${MANIFEST_SUFFIX}`;
+      const body = JSON.stringify(manifest, null, 2);
+      await withAwsRetry(
+        `s3://${backups.bucket}/${key}`,
+        () =>
+          options.client.send(
+            new (s3Sdk().PutObjectCommand)({
+              Bucket: backups.bucket,
+              Key: key,
+              Body: body,
+              ContentType: 'application/json',
+              ChecksumSHA256: createHash('sha256').update(body).digest('base64'),
+            }),
+          ),
+        options.retry,
+      );
+    },
+    async deleteBackup(key) {
+      for (const each of [key, `${key}${MANIFEST_SUFFIX}`])
+        await withAwsRetry(
+          `s3://${backups.bucket}/${each}`,
+          () =>
+            options.client.send(
+              new (s3Sdk().DeleteObjectCommand)({ Bucket: backups.bucket, Key: each }),
+            ),
+          options.retry,
+        );
     },
     async putAnchor(name, body) {
       const key = `${ANCHOR_PREFIX}${name}`;
@@ -229,6 +330,7 @@ export function createS3BackupStore(
       return !constraint ? 'us-east-1' : constraint === 'EU' ? 'eu-west-1' : constraint;
     },
   };
+  return store;
 }
 
 /**

@@ -1,0 +1,135 @@
+// A pg_dump of one server, consistent with row counts taken in the same snapshot: a read-only
+// REPEATABLE READ transaction exports its snapshot, counts every table's rows in it, and holds it
+// while `pg_dump -Fc --snapshot` dumps exactly that state. The dump is handed over as a stream
+// (never a file, never whole in memory); the password travels in PGPASSWORD, never on the command
+// line where `ps` shows it.
+
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { ProviderError } from '../../errors.js';
+import { withFreshClient } from './connect.js';
+import { PG_BIN } from './servers.js';
+
+export interface DumpSource {
+  url: string;
+  /** How messages name the server ("primary 10.0.0.5:5432"). */
+  name: string;
+}
+
+export interface RunningDump {
+  /** pg_dump's custom-format output. */
+  stream: Readable;
+  /** Rows per table ("schema.table") in the snapshot being dumped. */
+  tables: Record<string, number>;
+  /** The server's clock when the snapshot was taken, ISO: the backup's point in time. */
+  snapshotAt: string;
+}
+
+/** Counting rows of a big table takes a while: minutes, not the failover path's seconds. */
+const COUNT_TIMEOUT_MS = 60 * 60 * 1000;
+
+/**
+ * Dumps `source` while `consume` reads the stream; resolves to what `consume` returned once
+ * pg_dump has exited 0. A dump that fails (pg_dump's exit, the server gone) rejects naming
+ * pg_dump's own words, after `consume` saw the stream end or fail.
+ */
+export async function withPostgresDump<T>(
+  source: DumpSource,
+  consume: (dump: RunningDump) => Promise<T>,
+): Promise<T> {
+  return withFreshClient(
+    source.url,
+    source.name,
+    async (client) => {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      const {
+        rows: [snapshot],
+      } = await client.query<{ id: string; at: Date }>(
+        'SELECT pg_export_snapshot() AS id, statement_timestamp() AS at',
+      );
+      // Every ordinary table pg_dump dumps data for (a partition is a table of its own; its
+      // parent holds no rows), counted in the exported snapshot and named as the restore test
+      // names them; lifeboat's own write checks are not the service's data.
+      const { rows: names } = await client.query<{ name: string }>(
+        `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'lifeboat')
+            AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+          ORDER BY 1`,
+      );
+      const tables: Record<string, number> = {};
+      for (const { name } of names) {
+        const {
+          rows: [counted],
+        } = await client.query<{ rows: string }>(`SELECT count(*) AS rows FROM ONLY ${name}`);
+        tables[name.replace(/^public\./, '')] = Number(counted!.rows);
+      }
+      const dump = spawnDump(source, snapshot!.id);
+      let result: T;
+      try {
+        result = await consume({
+          stream: dump.stream,
+          tables,
+          snapshotAt: snapshot!.at.toISOString(),
+        });
+      } catch (error) {
+        dump.kill();
+        // pg_dump's own words explain a stream that ended early better than the consumer can.
+        const failed = await dump.exited.then(
+          () => null,
+          (why: unknown) => why,
+        );
+        throw failed ?? error;
+      }
+      await dump.exited;
+      await client.query('COMMIT');
+      return result;
+    },
+    { statementTimeoutMs: COUNT_TIMEOUT_MS },
+  );
+}
+
+function spawnDump(
+  source: DumpSource,
+  snapshot: string,
+): { stream: Readable; exited: Promise<void>; kill: () => void } {
+  const url = new URL(source.url);
+  const password = decodeURIComponent(url.password);
+  url.password = '';
+  const child = spawn(
+    path.join(PG_BIN, 'pg_dump'),
+    ['-Fc', `--snapshot=${snapshot}`, '--no-password', `--dbname=${url.toString()}`],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        ...(password ? { PGPASSWORD: password } : {}),
+        PGAPPNAME: 'lifeboat-backup',
+      },
+    },
+  );
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => {
+    if (stderr.length < 8192) stderr += text;
+  });
+  const exited = new Promise<void>((resolve, reject) => {
+    child.once('error', (error) =>
+      reject(new ProviderError(source.name, `pg_dump did not start: ${error.message}`, false)),
+    );
+    child.once('close', (code, signal) => {
+      if (code === 0) resolve();
+      else
+        reject(
+          new ProviderError(
+            source.name,
+            `pg_dump failed (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').slice(-3).join(' ') || 'no message'}`,
+            false,
+          ),
+        );
+    });
+  });
+  exited.catch(() => undefined); // awaited by the caller; never an unhandled rejection meanwhile
+  return { stream: child.stdout, exited, kill: () => child.kill('SIGTERM') };
+}
