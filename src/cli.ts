@@ -121,6 +121,7 @@ function buildProgram(context: CliContext): Command {
   addRunCommands(program, context);
   addKeyCommands(program, context);
   addCheckCommands(program, context);
+  addBackupCommands(program, context);
   addLocalCommands(program, context);
   return program;
 }
@@ -409,6 +410,26 @@ function addCheckCommands(program: Command, { io, env, setExit }: CliContext): v
         what: string,
         opts: { service?: string; live?: boolean; pick?: 'newest' | 'random'; within?: string },
       ) => setExit(await (await checkCli()).runCheck(what, opts, io, env)),
+    );
+}
+
+/** `backup take`. */
+function addBackupCommands(
+  program: Command,
+  { io, env, clock, identity, setExit }: CliContext,
+): void {
+  const backup = program
+    .command('backup')
+    .description("the services' own backups (lifeboat's store has `store backup`)")
+    .exitOverride();
+  backup
+    .command('take')
+    .argument('[service]', 'one service (default: every service lifeboat can dump)')
+    .description(
+      "pg_dump the database that takes writes into the service's backups bucket, read it back, write its manifest (SHA-256, rows per table), then apply retention; exit 1 when any fails",
+    )
+    .action(async (service: string | undefined) =>
+      setExit(await (await checkCli()).takeBackupsNow(service, io, env, clock, identity)),
     );
 }
 

@@ -35,7 +35,16 @@ export interface Service {
 export interface Schedule {
   name: string;
   cron: string;
-  check: 'backups' | 'restore' | 'lag' | 'plan' | 'staleness' | 'audit' | 'store-backup' | null;
+  check:
+    | 'backups'
+    | 'backup-take'
+    | 'restore'
+    | 'lag'
+    | 'plan'
+    | 'staleness'
+    | 'audit'
+    | 'store-backup'
+    | null;
   remind: string | null;
   service: string | null;
   timezone: string;

@@ -40,7 +40,7 @@ export async function checkBackups(
 /** Stores one check's result (what /dr status, the alerts and the history read). */
 export async function recordCheckResult(
   db: Sql,
-  check: 'backups' | 'restore' | 'lag' | 'plan',
+  check: 'backups' | 'restore' | 'lag' | 'plan' | 'backup-take',
   result: Pick<CheckResult, 'service' | 'ok' | 'summary' | 'at'>,
   details: Record<string, unknown>,
 ): Promise<void> {

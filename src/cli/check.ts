@@ -16,6 +16,9 @@ import type { Io } from './io.js';
 import { createCliLogger } from './logger.js';
 import { status } from '../../commands/status.js';
 import { checkReadiness } from '../readiness.js';
+import { cannotTakeBackup } from '../actions/backup/take.js';
+import { takeBackups } from '../checks/take.js';
+import { osAccountOf, type OsIdentity } from '../people.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -68,6 +71,55 @@ export async function runCheck(
     if (results.length === 0) {
       // Nothing checked is not "ok": a cron job or a person asking must hear it.
       io.out(`not checked: ${nothingToCheck(what, options.service)}`);
+      return 1;
+    }
+    for (const result of results)
+      io.out(`${result.ok ? 'ok  ' : 'FAIL'}  ${result.service}: ${result.summary}`);
+    return results.every((result) => result.ok) && log.errors() === 0 ? 0 : 1;
+  } finally {
+    await engine.store.close();
+  }
+}
+
+/**
+ * `lifeboat backup take [service]`: a backup of each service now, as the schedule takes them; the
+ * audit log names the OS account (and its Slack user when cli.users maps it).
+ */
+export async function takeBackupsNow(
+  only: string | undefined,
+  io: Io,
+  env: Env,
+  clock: () => Date,
+  identity: OsIdentity,
+): Promise<number> {
+  const config = loadConfig(env);
+  if (only !== undefined) {
+    const service = config.services[only];
+    if (!service)
+      throw new UsageError(
+        `no service "${only}" (known: ${Object.keys(config.services).join(', ') || 'none'})`,
+      );
+    const refused = cannotTakeBackup(service);
+    if (refused) throw new UsageError(refused);
+  }
+  const account = osAccountOf(identity, env);
+  const user = config.cliUsers[account];
+  const log = createCliLogger(io, env.LOG_LEVEL);
+  const engine = await createEngine(config, { logger: log.logger });
+  try {
+    const results = await takeBackups(
+      config,
+      engine.store,
+      (service, kind) => engine.providersFor(service, kind),
+      {
+        clock,
+        actor: user ? `${user} (cli:${account})` : `cli:${account}`,
+        only,
+        onProgress: (service, text) => io.err(`  … ${service}: ${text}`),
+      },
+    );
+    if (results.length === 0) {
+      io.out('not taken: no service has backups: and a PostgreSQL database lifeboat can pg_dump');
       return 1;
     }
     for (const result of results)

@@ -167,6 +167,15 @@ const restoreTest = z.strictObject({
   row_tolerance: z.number().min(0).max(1).default(0.1),
 });
 
+const retention = z
+  .strictObject({
+    keep_last: z.number().int().min(1, 'must keep at least the newest backup').optional(),
+    keep_within: duration.optional(),
+  })
+  .refine((policy) => policy.keep_last !== undefined || policy.keep_within !== undefined, {
+    error: 'needs keep_last (a count) or keep_within (an age like 7d), or both',
+  });
+
 const backups = z.strictObject({
   provider: z.literal('s3'),
   bucket: z.string().min(1, 'must name the bucket'),
@@ -180,6 +189,11 @@ const backups = z.strictObject({
   max_age: duration,
   /** What a restore test checks in the restored copy. */
   restore_test: restoreTest.default({ expected_tables: [], row_tolerance: 0.1 }),
+  /**
+   * After lifeboat takes a backup: keep the newest keep_last and all younger than keep_within,
+   * delete the rest that lifeboat took. Absent: nothing is ever deleted.
+   */
+  retention: retention.optional(),
 });
 
 const healthCheck = z.strictObject({
@@ -205,7 +219,16 @@ const schedule = z
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a short name like backup-check'),
     cron: z.string().refine(isValidCron, { error: 'is not a cron expression like "*/30 * * * *"' }),
     check: z
-      .enum(['backups', 'restore', 'lag', 'plan', 'staleness', 'audit', 'store-backup'])
+      .enum([
+        'backups',
+        'backup-take',
+        'restore',
+        'lag',
+        'plan',
+        'staleness',
+        'audit',
+        'store-backup',
+      ])
       .optional(),
     remind: z.string().min(1).optional(),
     service: z.string().optional(),
@@ -221,7 +244,7 @@ const schedule = z
   })
   .refine((entry) => (entry.check === undefined) !== (entry.remind === undefined), {
     error:
-      'needs exactly one of check: (backups, restore, lag, plan, staleness, audit, store-backup) or remind: RUNBOOK',
+      'needs exactly one of check: (backups, backup-take, restore, lag, plan, staleness, audit, store-backup) or remind: RUNBOOK',
   })
   .refine((entry) => entry.check !== 'store-backup' || entry.to !== undefined, {
     error:

@@ -20,8 +20,6 @@ import {
   killPrimary,
   partitionPrimary,
   rebuildOldPrimary,
-  dumpToStore,
-  LOCAL_BUCKET,
   rebuildPair,
   startLocalEnvironment,
   type LocalEnvironment,
@@ -31,6 +29,7 @@ import { assertNotRunning, runningMarkerOf } from './running.js';
 import { currentOsIdentity, osAccountOf } from '../people.js';
 import { S3RVER_CREDENTIALS } from '../providers/aws/s3.js';
 import { checkReplication } from '../checks/lag.js';
+import { takeBackups } from '../checks/take.js';
 import { classifyNodes } from '../actions/db/classify-nodes.js';
 import { isLocking } from '../engine/conflicts.js';
 import type { NodeProbe, ProbePurpose } from '../providers/types.js';
@@ -178,12 +177,17 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
             const writer = soleWriter();
             if (writer === null)
               return 'A backup needs one server that takes writes: none does, or both do.';
-            const { key, bytes } = await dumpToStore(
-              environment!.pair[writer].port,
-              environment!.s3Endpoint,
-              environment!.dir,
+            // What `lifeboat backup take` does: the real path, manifest and audit included.
+            const engine = serving!.engine;
+            const [result] = await takeBackups(
+              engine.config,
+              engine.store,
+              (service, kind) => engine.providersFor(service, kind),
+              { clock: () => new Date(), actor: LOCAL_USERS.requester, only: SERVICE },
             );
-            return `pg_dump of the ${writer} (port ${environment!.pair[writer].port}): ${bytes} bytes in s3://${LOCAL_BUCKET}/${key}. /dr backups check sees it now.`;
+            if (!result?.taken)
+              return `No backup taken: ${result?.summary ?? 'nothing to back up'}`;
+            return `pg_dump of the ${writer} (port ${environment!.pair[writer].port}): ${result.taken.bytes} bytes in ${result.taken.where}, its SHA-256 and ${Object.keys(result.taken.tables).length} tables' row counts in a manifest beside it. /dr backups check sees it now.`;
           }),
         rebuildOldPrimary: () =>
           exclusive('rebuilding the old writer as a standby…', async () => {

@@ -289,7 +289,7 @@ export interface BackupStore {
   uploadBackup(
     key: string,
     body: AsyncIterable<Uint8Array>,
-    options?: { partBytes?: number; onProgress?: (bytes: number) => void },
+    options?: { partBytes?: number; minPartBytes?: number; onProgress?: (bytes: number) => void },
   ): Promise<BackupUpload>;
   /** The manifest lifeboat wrote beside `key`, or null when there is none. */
   readManifest(key: string): Promise<BackupManifest | null>;

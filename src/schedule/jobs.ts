@@ -15,6 +15,7 @@ import { checkBackups, recordCheckResult } from '../checks/backups.js';
 import { checkServicesReplication } from '../checks/lag.js';
 import { awsLiveDeps, checkPlanLive, planResults, usesAws } from '../checks/live.js';
 import { runRestoreTests } from '../checks/restore.js';
+import { takeBackups } from '../checks/take.js';
 import { loadRunbookLibrary } from '../runbook/library.js';
 import { checkRunbookReferences, isStale } from '../runbook/references.js';
 import { listRuns, listRunsInFlight } from '../store/runs.js';
@@ -109,6 +110,8 @@ async function runEntry(entry: Schedule, context: JobContext): Promise<string> {
       return stalenessCheck(context);
     case 'restore':
       return restoreCheck(entry, context);
+    case 'backup-take':
+      return backupTake(entry.service, context);
     case 'audit':
       return anchorAuditLog(context);
     case 'store-backup':
@@ -142,6 +145,27 @@ async function backupsCheck(only: string | null, context: JobContext): Promise<s
       });
   }
   return `${results.filter((r) => r.ok).length}/${results.length} services have good backups`;
+}
+
+async function backupTake(only: string | null, context: JobContext): Promise<string> {
+  const db = context.engine.store;
+  const results = await takeBackups(
+    context.config,
+    db,
+    (service, kind) => context.engine.providersFor(service, kind),
+    { clock: () => context.now, actor: 'system', only },
+  );
+  for (const result of results) {
+    const decision = await nextAlert(db, 'backup-take', result.service, result, context.now);
+    if (decision)
+      await context.notifier.post({
+        text: `${HEADLINE[decision]} backup of *${escape(result.service)}*: ${clip(result.summary, 1000)}`,
+      });
+  }
+  return (
+    results.map((result) => `${result.service}: ${result.ok ? 'taken' : 'FAILED'}`).join(', ') ||
+    'no service has backups lifeboat can take'
+  );
 }
 
 async function lagCheck(only: string | null, context: JobContext): Promise<string> {
@@ -198,7 +222,7 @@ async function planCheck(only: string | null, context: JobContext): Promise<stri
     );
     if (decision)
       await context.notifier.post({
-        text: `${HEADLINE[decision]} plan check of *${escape(result.service)}* (what a failover would touch): ${escape(clip(result.summary, 1000))}`,
+        text: `${HEADLINE[decision]} plan check of *${escape(result.service)}* (what a failover would touch): ${clip(result.summary, 1000)}`,
       });
   }
   return `${results.filter((r) => r.ok).length}/${results.length} services' plans check out`;

@@ -30,6 +30,10 @@ const ACTION_OF: Record<string, string> = {
   's3:ListObjectsV2': 's3:ListBucket',
   's3:HeadObject': 's3:GetObject',
   's3:GetBucketReplication': 's3:GetReplicationConfiguration',
+  // A multipart upload is authorized as s3:PutObject, part by part.
+  's3:CreateMultipartUpload': 's3:PutObject',
+  's3:UploadPart': 's3:PutObject',
+  's3:CompleteMultipartUpload': 's3:PutObject',
   'rds:waitUntilDBInstanceAvailable': 'rds:DescribeDBInstances',
   'route53:waitUntilResourceRecordSetsChanged': 'route53:GetChange',
 };
@@ -95,8 +99,11 @@ describe('docs/iam-policy.json', () => {
     const writes = policy.Statement.filter((statement) =>
       statement.Action.includes('s3:PutObject'),
     );
-    expect(writes.map((statement) => statement.Resource)).toEqual([
-      `arn:aws:s3:::company-backups-dr/${ANCHOR_PREFIX}*`, // audit anchors only: backups stay read-only
+    expect(writes.map((statement) => [statement.Sid, statement.Resource])).toEqual([
+      // Audit anchors only: a lifeboat that checks backups never writes them…
+      ['AnchorTheAuditLog', `arn:aws:s3:::company-backups-dr/${ANCHOR_PREFIX}*`],
+      // …unless it is asked to take them (self-managed PostgreSQL), under the backups' prefix.
+      ['OptionalTakeBackups', 'arn:aws:s3:::company-backups-dr/postgres/*'],
     ]);
   });
 
@@ -130,6 +137,8 @@ describe('examples/terraform', () => {
       'FlipTheRoutingControl',
       'AuroraGlobalDatabase',
       'OptionalReadTheReplicatedCopy',
+      // (and taking backups, which lifeboat does for self-managed PostgreSQL, not for RDS)
+      'OptionalTakeBackups',
     ]);
     for (const statement of policy.Statement.filter((s) => !elsewhere.has(s.Sid))) {
       const block = new RegExp(

@@ -242,6 +242,6 @@ export async function readBackUpload(
   }
   return {
     verified: false,
-    detail: `size read back and matches; checksum not read back: the store returned no SHA-256 and its ETag (${etag || 'none'}) is not an MD5${encrypted ? ' (KMS encryption)' : ''}`,
+    detail: `size read back and matches; checksum not read back: the store returned no SHA-256 and its ETag (${etag || 'none'}) is not an MD5${encrypted ? ' of the bytes (KMS encryption)' : ''}`,
   };
 }

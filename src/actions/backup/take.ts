@@ -1,0 +1,172 @@
+// Taking a backup, as the seed's script does and then some: a pg_dump of the node that takes
+// writes now (never a guess: both are looked at, and TWO PRIMARIES or none refuses), streamed into
+// the backups bucket while its SHA-256 is computed, read back, and a manifest written beside it with
+// the checksum and every table's rows counted in the dump's own snapshot. Then retention: only
+// backups lifeboat took (those with a manifest) are ever deleted, never the newest.
+
+import type { Service } from '../../config.js';
+import { parseDurationSeconds } from '../../duration.js';
+import { ProviderError, UsageError } from '../../errors.js';
+import { withPostgresDump } from '../../providers/postgres/dump.js';
+import type {
+  BackupManifest,
+  BackupStore,
+  BackupUpload,
+  ServiceProviders,
+} from '../../providers/types.js';
+import { VERSION } from '../../version.js';
+import { classifyNodes } from '../db/classify-nodes.js';
+
+export interface BackupTaken {
+  key: string;
+  where: string;
+  source: string;
+  bytes: number;
+  sha256: string;
+  parts: number;
+  readBack: BackupUpload['readBack'];
+  tables: Record<string, number>;
+  startedAt: string;
+  finishedAt: string;
+  seconds: number;
+}
+
+/** Why `service` cannot have lifeboat take its backups, or null. */
+export function cannotTakeBackup(service: Service): string | null {
+  if (!service.backups) return `${service.name} has no backups: in lifeboat.yml`;
+  if (service.database.provider !== 'postgres')
+    return `${service.name}'s database is ${service.database.provider}: lifeboat takes pg_dump backups of self-managed PostgreSQL (take RDS snapshots with AWS Backup)`;
+  return null;
+}
+
+/** The object key of a backup taken at `at`: under the prefix, named by the time, sortable. */
+export function backupKey(prefix: string, at: Date): string {
+  return `${prefix}${at.toISOString().replace(/:/g, '-')}.dump`;
+}
+
+export async function takeBackup(
+  service: Service,
+  providers: ServiceProviders,
+  options: {
+    clock: () => Date;
+    partBytes?: number;
+    onProgress?: (text: string) => void;
+  },
+): Promise<BackupTaken> {
+  const refused = cannotTakeBackup(service);
+  if (refused) throw new UsageError(refused);
+  const database = providers.database!;
+  const store = providers.backups!;
+  const settings = service.database as { primary: string; replica: string };
+  const [primary, replica] = await Promise.all([
+    database.probe('primary', 'decision'),
+    database.probe('replica', 'decision'),
+  ]);
+  const { state, writer, detail } = classifyNodes(primary, replica);
+  if (state === 'two-primaries')
+    throw new ProviderError(
+      service.name,
+      `not taking a backup: TWO PRIMARIES (${detail}) — which one holds the data must be settled first`,
+      false,
+    );
+  if (!writer)
+    throw new ProviderError(
+      service.name,
+      `not taking a backup: no database accepts writes (${detail})`,
+      false,
+    );
+  const source = writer === 'primary' ? primary.name : replica.name;
+  const started = options.clock();
+  const key = backupKey(service.backups!.prefix, started);
+  const startedMs = performance.now();
+  options.onProgress?.(`dumping ${source} into ${store.name}…`);
+  const { upload, tables } = await withPostgresDump(
+    { url: settings[writer], name: source },
+    async (dump) => ({
+      tables: dump.tables,
+      upload: await store.uploadBackup(key, dump.stream, {
+        // A test's small parts are below S3's minimum on purpose (s3rver takes any size).
+        ...(options.partBytes
+          ? { partBytes: options.partBytes, minPartBytes: options.partBytes }
+          : {}),
+        onProgress: (bytes) =>
+          options.onProgress?.(`${(bytes / 1e6).toFixed(1)} MB of ${source} uploaded`),
+      }),
+    }),
+  );
+  const finished = options.clock();
+  const manifest: BackupManifest = {
+    format: 'lifeboat-backup/1',
+    service: service.name,
+    key,
+    tool: 'pg_dump -Fc',
+    source,
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    bytes: upload.bytes,
+    sha256: upload.sha256,
+    tables,
+    lifeboatVersion: VERSION,
+  };
+  try {
+    await store.writeManifest(manifest);
+  } catch (error) {
+    throw new ProviderError(
+      store.name,
+      `the backup ${key} is in place (${upload.bytes} bytes, SHA-256 ${upload.sha256}) but its manifest could not be written: ${(error as Error).message}. Restore tests check it by the store's own checksum only.`,
+      false,
+    );
+  }
+  return {
+    key,
+    where: `${store.name}${key.slice(service.backups!.prefix.length)}`,
+    source,
+    bytes: upload.bytes,
+    sha256: upload.sha256,
+    parts: upload.parts,
+    readBack: upload.readBack,
+    tables,
+    startedAt: manifest.startedAt,
+    finishedAt: manifest.finishedAt,
+    seconds: (performance.now() - startedMs) / 1000,
+  };
+}
+
+export interface RetentionPlan {
+  /** What retention deletes: backups lifeboat took, beyond the policy. */
+  delete: string[];
+  kept: number;
+  /** Backups retention would have removed but that lifeboat did not take (no manifest): kept. */
+  notOurs: string[];
+}
+
+/**
+ * What retention would do now, without doing it: keep the newest `keep_last` backups and every
+ * backup younger than `keep_within`; delete the rest that lifeboat took. Never the newest; null
+ * without a retention policy.
+ */
+export async function planRetention(
+  service: Service,
+  store: BackupStore,
+  now: Date,
+): Promise<RetentionPlan | null> {
+  const policy = service.backups?.retention;
+  if (!policy) return null;
+  const withinSeconds = policy.keep_within ? parseDurationSeconds(policy.keep_within)! : null;
+  const listing = await store.listBackups();
+  const plan: RetentionPlan = { delete: [], kept: 0, notOurs: [] };
+  for (const [index, backup] of listing.entries()) {
+    const ageSeconds = (now.getTime() - backup.lastModified.getTime()) / 1000;
+    const keep =
+      index === 0 ||
+      (policy.keep_last !== undefined && index < policy.keep_last) ||
+      (withinSeconds !== null && ageSeconds <= withinSeconds);
+    if (keep) plan.kept += 1;
+    else if (await store.readManifest(backup.key)) plan.delete.push(backup.key);
+    else {
+      plan.notOurs.push(backup.key);
+      plan.kept += 1;
+    }
+  }
+  return plan;
+}
