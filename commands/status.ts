@@ -74,7 +74,7 @@ export const status: Command<Reply> = {
           if (usesAws(service)) {
             const plan = plans.find((result) => result.service === name);
             lines.push(
-              `• plan check (what a failover touches): ${plan ? `${plan.ok ? 'ok' : 'FAILING'} — ${escape(clip(plan.summary, 1000))} (checked ${plan.at.slice(0, 16).replace('T', ' ')} UTC)` : 'never checked: lifeboat checks it every 30 minutes, or now with `lifeboat check config --live`'}`,
+              `• plan check (what a failover touches): ${plan ? `${plan.ok ? 'ok' : 'FAILING'} — ${clip(plan.summary, 1000)} (checked ${plan.at.slice(0, 16).replace('T', ' ')} UTC)` : 'never checked: lifeboat checks it every 30 minutes, or now with `lifeboat check config --live`'}`,
             );
           }
           for (const run of inFlight.filter((each) => each.service === name))

@@ -1,6 +1,7 @@
 // Action names -> implementations: exactly the names the runbook parser accepts.
 
 import type { ActionName } from '../runbook/action-names.js';
+import { backupTake } from './backup/take.js';
 import { backupVerify } from './backup/verify.js';
 import { catchUp } from './db/catch-up.js';
 import { checkLag } from './db/check-lag.js';
@@ -27,6 +28,7 @@ export const ACTIONS: ActionRegistry = {
   'db.verify-replica': verifyReplica,
   'dns.switch': dnsSwitch,
   'dns.verify': dnsVerify,
+  'backup.take': backupTake,
   'backup.verify': backupVerify,
   'http.check': httpCheck,
   wait,

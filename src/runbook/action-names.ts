@@ -11,6 +11,7 @@ export const ACTION_NAMES = [
   'db.verify-replica',
   'dns.switch',
   'dns.verify',
+  'backup.take',
   'backup.verify',
   'http.check',
   'wait',

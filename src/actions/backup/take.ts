@@ -5,7 +5,7 @@
 // backups lifeboat took (those with a manifest) are ever deleted, never the newest.
 
 import type { Service } from '../../config.js';
-import { parseDurationSeconds } from '../../duration.js';
+import { formatDuration, parseDurationSeconds } from '../../duration.js';
 import { ProviderError, UsageError } from '../../errors.js';
 import { withPostgresDump } from '../../providers/postgres/dump.js';
 import type {
@@ -16,6 +16,7 @@ import type {
 } from '../../providers/types.js';
 import { VERSION } from '../../version.js';
 import { classifyNodes } from '../db/classify-nodes.js';
+import type { Action } from '../types.js';
 
 export interface BackupTaken {
   key: string;
@@ -170,3 +171,55 @@ export async function planRetention(
   }
   return plan;
 }
+
+/**
+ * `action: backup.take`: a backup of the database that takes writes now (after a promotion, the
+ * new primary), as `lifeboat backup take` takes it — without retention, which the schedule and
+ * the CLI apply. Creates a new object and changes nothing else, so no approval; running it again
+ * after a crash takes another. Its verify reads the backup and its manifest back from the store.
+ */
+export const backupTake: Action = {
+  name: 'backup.take',
+  skipReason: (context) => {
+    if (!context.service) return 'This run has no service to back up.';
+    const cannot = cannotTakeBackup(context.service);
+    return cannot && context.service.backups
+      ? `${cannot}. Run the backup job for ${context.service.name} now: the next backup check of this run wants a backup taken after the promotion.`
+      : cannot;
+  },
+  plan: (context) =>
+    context.providers.backups
+      ? `pg_dump the database that takes writes now into ${context.providers.backups.name}, streamed, its size and checksum read back, with a manifest of its SHA-256 and row counts. Creates a backup; changes nothing else.`
+      : `${context.service?.name ?? 'This run'} has no backups: in lifeboat.yml.`,
+  async run(context) {
+    const taken = await takeBackup(context.service!, context.providers, {
+      clock: context.clock,
+      onProgress: context.progress,
+    });
+    return {
+      summary: `${taken.where}: ${taken.bytes} bytes of ${taken.source} in ${formatDuration(taken.seconds)}, ${Object.keys(taken.tables).length} tables counted; ${taken.readBack.detail}`,
+      details: {
+        key: taken.key,
+        bytes: taken.bytes,
+        sha256: taken.sha256,
+        source: taken.source,
+        tables: taken.tables,
+      },
+    };
+  },
+  async verify(context, outcome) {
+    const store = context.providers.backups!;
+    const key = outcome.details.key as string;
+    const [object, manifest] = await Promise.all([store.headBackup(key), store.readManifest(key)]);
+    if (!manifest) return { ok: false, summary: `${key} has no manifest in ${store.name}` };
+    if (object.size !== manifest.bytes || manifest.sha256 !== outcome.details.sha256)
+      return {
+        ok: false,
+        summary: `${key} holds ${object.size} bytes, its manifest says ${manifest.bytes} (SHA-256 ${manifest.sha256})`,
+      };
+    return {
+      ok: true,
+      summary: `${key} is in ${store.name}: ${object.size} bytes, as its manifest records`,
+    };
+  },
+};

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ProviderError } from '../../errors.js';
 import { withFreshClient } from './connect.js';
-import { PG_BIN } from './servers.js';
+import { pgBinDir } from '../../config.js';
 
 export interface DumpSource {
   url: string;
@@ -98,7 +98,7 @@ function spawnDump(
   const password = decodeURIComponent(url.password);
   url.password = '';
   const child = spawn(
-    path.join(PG_BIN, 'pg_dump'),
+    path.join(pgBinDir(), 'pg_dump'),
     ['-Fc', `--snapshot=${snapshot}`, '--no-password', `--dbname=${url.toString()}`],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
