@@ -33,7 +33,7 @@ export const report: Command<Reply> = {
     const view = await needEngine(context).getRun(args[0]!);
     return {
       type: 'message',
-      text: await renderReport(view, context.store, context.config, 'slack'),
+      text: await renderReport(view, context.store, context.config, 'slack', context.clock()),
     };
   },
 };

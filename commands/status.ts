@@ -20,6 +20,7 @@ import {
   listRunsInFlight,
   type RunRecord,
 } from '../src/store/runs.js';
+import { describeExpectation, expectRecovery, recoveryFactsFrom } from '../src/strategy.js';
 import { pickService } from './failover.js';
 import { nextDue } from './schedule.js';
 import { needEngine, type Command, type Reply } from './command.js';
@@ -34,8 +35,9 @@ export const status: Command<Reply> = {
         ? Object.keys(context.config.services)
         : [pickService(args, context, status.usage)];
     // What the store knows of every service, read at once: a few queries, not a few per service.
-    const [backups, plans, protections, inFlight, lastRuns] = await Promise.all([
+    const [backups, restores, plans, protections, inFlight, lastRuns] = await Promise.all([
       latestResults(context.store, 'backups', names),
+      latestResults(context.store, 'restore', names),
       latestResults(context.store, 'plan', names),
       currentProtections(context.store, names),
       listRunsInFlight(context.store),
@@ -77,6 +79,20 @@ export const status: Command<Reply> = {
               `• plan check (what a failover touches): ${plan ? `${plan.ok ? 'ok' : 'FAILING'} — ${clip(plan.summary, 1000)} (checked ${plan.at.slice(0, 16).replace('T', ' ')} UTC)` : 'never checked: lifeboat checks it every 30 minutes, or now with `lifeboat check config --live`'}`,
             );
           }
+          // What the strategy, as measured, can expect — and where it falls short of the objectives.
+          const expectation = expectRecovery(
+            service.strategy,
+            service,
+            recoveryFactsFrom({
+              lastRuns: lastRuns.filter((run) => run.service === name),
+              backups: backup ?? null,
+              restore: restores.find((result) => result.service === name) ?? null,
+              lagSeconds: replication.lagSeconds,
+              now: context.clock(),
+            }),
+          );
+          lines.push(`• strategy: ${escape(describeExpectation(expectation))}`);
+          for (const gap of expectation.gaps) lines.push(`• *${escape(gap)}*`);
           for (const run of inFlight.filter((each) => each.service === name))
             lines.push(
               `• in flight: ${run.kind} \`${run.id}\` (${run.status}), started by <@${run.startedBy}>, ${await walkerText(context.store, run.id, context.clock())}`,

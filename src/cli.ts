@@ -184,7 +184,7 @@ function addStoreCommands(program: Command, { io, env, clock, setExit }: CliCont
       'Markdown with UTC times, for a postmortem document (default: text with local times)',
     )
     .action(async (id: string, opts: { markdown?: boolean }) =>
-      setExit(await (await storeCli()).showReport(id, opts, io, env)),
+      setExit(await (await storeCli()).showReport(id, opts, io, env, clock)),
     );
 
   const store = program

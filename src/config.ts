@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { parseDurationSeconds } from './duration.js';
 import { ConfigError, closestNames } from './errors.js';
 import type { RunKind } from './run-kind.js';
+import type { Strategy } from './strategy.js';
 import {
   KNOWN_KEYS,
   PERMISSIONS,
@@ -24,6 +25,7 @@ export interface Service {
   name: string;
   rtoSeconds: number;
   rpoSeconds: number;
+  strategy: Strategy;
   runbooks: Partial<Record<RunKind, string>>;
   database: ServiceFile['database'];
   dns: ServiceFile['dns'] | null;
@@ -208,6 +210,7 @@ function toService(name: string, service: ServiceFile): Service {
     name,
     rtoSeconds: seconds(service.rto),
     rpoSeconds: seconds(service.rpo),
+    strategy: service.strategy,
     runbooks: service.runbooks,
     database: service.database,
     dns: service.dns ?? null,

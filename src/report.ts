@@ -11,12 +11,15 @@ import { listStepEvents } from './store/steps.js';
 import { describeExposure, type RunView } from './engine/run-view.js';
 import { clip, outcomeText } from './mrkdwn.js';
 import { formatLocal } from './time.js';
+import { storedExpectation } from './checks/expectation.js';
+import { describeExpectation } from './strategy.js';
 
 export async function renderReport(
   view: RunView,
   db: Sql,
   config: Config,
   style: 'text' | 'markdown' | 'slack',
+  now: Date = new Date(),
 ): Promise<string> {
   const events = await listStepEvents(db, view.run.id);
   const notes = await db.all<{
@@ -99,6 +102,17 @@ export async function renderReport(
       lines.push(
         `- step ${approval.stepIndex + 1} ${approval.gate}, requested by ${who(approval.requestedBy)}: ${approval.status} (${votes})${approval.reason ? ` — ${t(approval.reason)}` : ''}`,
       );
+    }
+  }
+  if (run.kind === 'tabletop') {
+    // A tabletop asks whether the plan would hold: each service's strategy as measured, and the
+    // gaps against its objectives (the service of the run, or every service).
+    lines.push('', h('Strategy against the objectives'));
+    const services = service ? [service] : Object.values(config.services);
+    for (const each of services) {
+      const expectation = await storedExpectation(db, each, now);
+      lines.push(`- ${t(each.name)}: ${t(describeExpectation(expectation))}`);
+      for (const gap of expectation.gaps) lines.push(`  - GAP: ${t(gap)}`);
     }
   }
   if (notes.length) {

@@ -55,7 +55,10 @@ describe('lifeboat.example.yml', () => {
       withinSeconds: 30 * 86_400,
     });
     expect(service.dns).toMatchObject({ mode: 'upsert', record: 'db.example.com', ttl: 60 });
+    expect(service.strategy).toBe('warm-standby');
+    expect(service.backups?.retention).toEqual({ keep_last: 14, keep_within: '7d' });
     expect(config.schedules.map((s) => [s.name, s.check ?? s.remind, s.timezone])).toEqual([
+      ['nightly-backup', 'backup-take', 'UTC'],
       ['backup-check', 'backups', 'UTC'],
       ['lag-watch', 'lag', 'UTC'],
       ['plan-check', 'plan', 'UTC'],
@@ -305,6 +308,40 @@ describe('loadConfig', () => {
     const dir = makeTempDir();
     expect(() => loadConfig({ LIFEBOAT_CONFIG: path.join(dir, 'missing.yml') })).toThrow(
       /no config file at .*missing\.yml: .*copy lifeboat\.example\.yml to lifeboat\.yml and edit it for your services, or set LIFEBOAT_CONFIG/,
+    );
+  });
+});
+
+describe('strategies and retention in the config', () => {
+  it('defaults to warm-standby and refuses a strategy the service cannot carry out, naming the key', () => {
+    expect(
+      parseConfig(minimalService, '/srv/lifeboat/lifeboat.yml').services['payments-db']!.strategy,
+    ).toBe('warm-standby');
+    expect(
+      configError(minimalService.replace('rpo: 1m', 'rpo: 1m\n    strategy: backup-restore')),
+    ).toBe(
+      '/srv/lifeboat/lifeboat.yml: services.payments-db.strategy: "backup-restore" backup-restore recovers from backups: the service needs backups: (a bucket to restore from)',
+    );
+    expect(
+      configError(minimalService.replace('rpo: 1m', 'rpo: 1m\n    strategy: active-active')),
+    ).toBe(
+      '/srv/lifeboat/lifeboat.yml: services.payments-db.strategy: "active-active" active-active drains the failed region instead of promoting: the service needs dns: with mode weighted (Route 53 weights) or routing-control (ARC)',
+    );
+    expect(
+      configError(minimalService.replace('rpo: 1m', 'rpo: 1m\n    strategy: hot-spare')),
+    ).toMatch(
+      /services\.payments-db\.strategy: "hot-spare" must be one of backup-restore, pilot-light, warm-standby, active-active/,
+    );
+  });
+
+  it('needs a retention policy to say what it keeps', () => {
+    const withBackups = (retention: string) =>
+      `${minimalService}    backups: { provider: s3, bucket: b, region: us-west-2, max_age: 1d, retention: ${retention} }\n`;
+    expect(configError(withBackups('{}'))).toMatch(
+      /services\.payments-db\.backups\.retention: needs keep_last \(a count\) or keep_within \(an age like 7d\), or both/,
+    );
+    expect(configError(withBackups('{ keep_last: 0 }'))).toMatch(
+      /services\.payments-db\.backups\.retention\.keep_last: 0 must keep at least the newest backup/,
     );
   });
 });

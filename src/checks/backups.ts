@@ -18,6 +18,8 @@ export interface CheckResult {
   /** What is wrong without the numbers that change every check ("stale", "shrunk"): alerts compare this. */
   state: string;
   at: string;
+  /** What the check recorded beside its summary (read back by latestResults). */
+  details?: Record<string, unknown>;
 }
 
 export async function checkBackups(
@@ -31,7 +33,7 @@ export async function checkBackups(
   for (const service of Object.values(config.services)) {
     if (!service.backups || (only && service.name !== only)) continue;
     const result = await checkOne(service, providersFor(service, 'restore-test'), now);
-    await recordCheckResult(db, 'backups', result, { state: result.state });
+    await recordCheckResult(db, 'backups', result, { state: result.state, ...result.details });
     results.push(result);
   }
   return results;
@@ -78,15 +80,18 @@ export async function latestResults(
     groups: services.map((service) => [check, service]),
     newest: 'id DESC',
   });
-  return rows.map((row) => ({
-    check: row.check_name,
-    service: row.service,
-    ok: row.ok === 1,
-    summary: row.summary,
-    state:
-      (JSON.parse(row.details) as { state?: string }).state ?? (row.ok === 1 ? 'ok' : 'failing'),
-    at: row.at,
-  }));
+  return rows.map((row) => {
+    const details = JSON.parse(row.details) as Record<string, unknown> & { state?: string };
+    return {
+      check: row.check_name,
+      service: row.service,
+      ok: row.ok === 1,
+      summary: row.summary,
+      state: details.state ?? (row.ok === 1 ? 'ok' : 'failing'),
+      at: row.at,
+      details,
+    };
+  });
 }
 
 async function checkOne(
@@ -95,13 +100,19 @@ async function checkOne(
   now: Date,
 ): Promise<CheckResult> {
   const at = now.toISOString();
-  const result = (ok: boolean, summary: string, state: string): CheckResult => ({
+  const result = (
+    ok: boolean,
+    summary: string,
+    state: string,
+    details?: Record<string, unknown>,
+  ): CheckResult => ({
     check: 'backups',
     service: service.name,
     ok,
     summary,
     state,
     at,
+    ...(details ? { details } : {}),
   });
   const store = providers.backups;
   if (!store || !service.backups) return result(false, 'no backups configured', 'unconfigured');
@@ -113,17 +124,24 @@ async function checkOne(
       primaryRegionOf(service),
     );
     const newest = assessment.newest;
+    // When the newest two were written: what a backup-restore recovery would lose at worst.
+    const details = {
+      newestAt: newest?.lastModified.toISOString() ?? null,
+      previousAt: assessment.previous?.lastModified.toISOString() ?? null,
+    };
     if (assessment.ok && newest) {
       return result(
         true,
         `newest ${newest.key}: ${newest.size} bytes, ${formatDuration(assessment.ageSeconds ?? 0)} old (max ${formatDuration(service.backups.maxAgeSeconds)})${assessment.placement.map((fact) => `; ${fact}`).join('')}`,
         'ok',
+        details,
       );
     }
     return result(
       false,
       `${store.name}: ${assessment.problems.join('; ')}`,
       assessment.problems.map(problemKind).join(', '),
+      details,
     );
   } catch (error) {
     if (!isLifeboatError(error)) throw error;

@@ -19,6 +19,8 @@ import { recordCheckResult, type CheckResult } from './backups.js';
 
 export interface ReplicationResult extends CheckResult {
   protection: ProtectionEpisode | null;
+  /** The replica's lag behind the writer, as measured now; null when not measured. */
+  lagSeconds: number | null;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function checkReplication(
     state,
     at: now.toISOString(),
     protection,
+    lagSeconds: null,
   });
   try {
     const [primary, replica] = await Promise.all([
@@ -81,9 +84,12 @@ export async function checkReplication(
     }
     const writer = seen.writer!;
     const status = await database.replicaStatus(otherNode(writer), writer, service.rpoSeconds);
-    return status.ok
-      ? result(true, 'within RPO', status.detail, episode)
-      : result(false, 'over RPO', status.detail, episode);
+    return {
+      ...(status.ok
+        ? result(true, 'within RPO', status.detail, episode)
+        : result(false, 'over RPO', status.detail, episode)),
+      lagSeconds: status.lagSeconds,
+    };
   } catch (error) {
     if (!isLifeboatError(error)) throw error;
     return result(false, `error: ${error.message}`, error.message, null);
@@ -108,7 +114,10 @@ export async function checkServicesReplication(
     if (!providersFor(service, 'failover', 'replica').database) continue;
     const databaseFor = (promote: NodeName) => providersFor(service, 'failover', promote).database!;
     const result = await checkReplication(service, databaseFor, db, now);
-    await recordCheckResult(db, 'lag', result, { state: result.state });
+    await recordCheckResult(db, 'lag', result, {
+      state: result.state,
+      lagSeconds: result.lagSeconds,
+    });
     results.push(result);
   }
   return results;

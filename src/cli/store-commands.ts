@@ -51,12 +51,15 @@ export function showReport(
   options: { markdown?: boolean },
   io: Io,
   env: Env,
+  clock: () => Date = () => new Date(),
 ): Promise<number> {
   const config = loadConfig(env);
   return withStore(config.store, async (store) => {
-    const view = await getRunView(store, runId, new Date());
+    const view = await getRunView(store, runId, clock());
     if (!view) throw new NotFound(`no run "${runId}": lifeboat history lists the recent ones`);
-    io.out(await renderReport(view, store, config, options.markdown ? 'markdown' : 'text'));
+    io.out(
+      await renderReport(view, store, config, options.markdown ? 'markdown' : 'text', clock()),
+    );
     return 0;
   });
 }

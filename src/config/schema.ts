@@ -5,6 +5,7 @@ import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDurationSeconds } from '../duration.js';
 import { RUN_KINDS } from '../run-kind.js';
+import { STRATEGIES } from '../strategy.js';
 
 const NOT_A_DURATION = 'is not a duration like 15m, 90s, 6h or 1d';
 const duration = z
@@ -204,15 +205,36 @@ const healthCheck = z.strictObject({
 
 const runbookRefs = z.partialRecord(z.enum(RUN_KINDS), z.string().min(1));
 
-const service = z.strictObject({
-  rto: duration,
-  rpo: duration,
-  runbooks: runbookRefs.default({}),
-  database,
-  dns: dns.optional(),
-  backups: backups.optional(),
-  health_check: healthCheck.optional(),
-});
+const service = z
+  .strictObject({
+    rto: duration,
+    rpo: duration,
+    /** How the service recovers (the seed's four strategies); today's failover is warm-standby. */
+    strategy: z
+      .enum(STRATEGIES, { error: `must be one of ${STRATEGIES.join(', ')}` })
+      .default('warm-standby'),
+    runbooks: runbookRefs.default({}),
+    database,
+    dns: dns.optional(),
+    backups: backups.optional(),
+    health_check: healthCheck.optional(),
+  })
+  .refine((entry) => entry.strategy !== 'backup-restore' || entry.backups !== undefined, {
+    path: ['strategy'],
+    error:
+      'backup-restore recovers from backups: the service needs backups: (a bucket to restore from)',
+  })
+  .refine(
+    (entry) =>
+      entry.strategy !== 'active-active' ||
+      entry.dns?.mode === 'weighted' ||
+      entry.dns?.mode === 'routing-control',
+    {
+      path: ['strategy'],
+      error:
+        'active-active drains the failed region instead of promoting: the service needs dns: with mode weighted (Route 53 weights) or routing-control (ARC)',
+    },
+  );
 
 const schedule = z
   .strictObject({
@@ -439,6 +461,10 @@ export const KNOWN_KEYS = [
   'rebuild',
   'instance_class',
   'restore_test',
+  'retention',
+  'keep_last',
+  'keep_within',
+  'strategy',
   'to',
   'keep',
   'expected_tables',

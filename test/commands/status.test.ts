@@ -5,6 +5,7 @@ import { makeEngine, postgresConfig, type TestEngine } from '../support/engine.j
 import { parseRunbook } from '../../src/runbook/parse.js';
 import type { RunKind } from '../../src/runbook/model.js';
 import { finishRun, insertRun } from '../../src/store/runs.js';
+import { recordCheckResult } from '../../src/checks/backups.js';
 
 /** What /dr status answers Alice, as text. */
 async function statusText(t: TestEngine, args: string[] = []): Promise<string> {
@@ -108,6 +109,49 @@ describe('/dr status', () => {
     expect(text).toContain('• last failover: 2026-01-10 succeeded, RTO 10m');
     expect(text).toContain('• last drill: 2026-02-10 succeeded, RTO 10m');
     expect(text).toContain('• last failback: never');
+    // What the strategy can expect, from the latest recovery run; the lag cannot be read now.
+    expect(text).toContain(
+      '• strategy: warm standby: expected RTO ≈ 10m (the last drill took 10m (2026-02-10)); RPO not measured: the replica lag is unknown',
+    );
+  });
+
+  it('shows a backup-restore service’s expected RTO and RPO from its restore tests and backups, and where it cannot meet its objectives', async () => {
+    const t = await makeEngine({
+      runbooks: {},
+      configYaml: postgresConfig(
+        'postgres://postgres@127.0.0.1:1/postgres',
+        'postgres://postgres@127.0.0.1:2/postgres',
+        `    strategy: backup-restore
+    backups: { provider: s3, bucket: b, prefix: pg/, region: us-west-2, endpoint: "http://127.0.0.1:1", max_age: 1d }
+`,
+      ),
+    });
+    const show = () => statusText(t, ['payments-db']);
+    expect(await show()).toContain(
+      '• strategy: backup and restore: expected RTO not measured: no restore test has passed yet; RPO not measured: no backup checked yet',
+    );
+    const now = t.clock().getTime();
+    const iso = (msAgo: number) => new Date(now - msAgo).toISOString();
+    await recordCheckResult(
+      t.store,
+      'backups',
+      { service: 'payments-db', ok: true, summary: 'newest pg/x.dump', at: iso(0) },
+      { state: 'ok', newestAt: iso(2 * 3600_000), previousAt: iso(8 * 3600_000) },
+    );
+    await recordCheckResult(
+      t.store,
+      'restore',
+      { service: 'payments-db', ok: true, summary: 'restored', at: iso(3600_000) },
+      { state: 'ok', downloadSeconds: 300, restoreSeconds: 1500 },
+    );
+    const text = await show();
+    expect(text).toContain(
+      '• strategy: backup and restore: expected RTO ≈ 30m (the last restore test took 30m (2026-11-24), before DNS and the application); RPO ≈ 6h (a backup every 6h)',
+    );
+    expect(text).toContain(
+      '• *cannot meet RTO 15m: the last restore test took 30m (2026-11-24), before DNS and the application*',
+    );
+    expect(text).toContain('• *cannot meet RPO 1m: a backup every 6h*');
   });
 
   it('shows which instance walks each run in flight and when each instance was last seen', async () => {

@@ -1,6 +1,7 @@
 // The real Bolt app over HTTP, with requests signed as Slack signs them, against a Web API
 // stand-in on loopback.
 
+import { renderReport } from '../../src/report.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort, startPostgresPair } from '../../src/providers/postgres/servers.js';
 import { createSlackApp } from '../../src/slack/app.js';
@@ -370,6 +371,17 @@ describe('the /dr command', () => {
     const summary = posts.find((text) => text.includes('Run succeeded'))!;
     expect(summary).toContain('*Findings*');
     expect(summary).toContain('nobody knew who may approve a promotion — <@U0CAROL>');
+    // Its report asks whether the plan would hold: the strategy as measured, and what is unknown.
+    const report = await renderReport(
+      await h.t.engine.getRun(runId),
+      h.t.store,
+      h.t.config,
+      'slack',
+      h.t.clock(),
+    );
+    expect(report).toContain(
+      '*Strategy against the objectives*\n- payments-db: warm standby: expected RTO not measured: no failover, drill or switchover has succeeded yet; RPO not measured: the replica lag is unknown',
+    );
   });
 
   it('starts the runbook a DR-test reminder names from its Start button', async () => {
