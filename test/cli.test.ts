@@ -67,7 +67,7 @@ describe('lifeboat runbooks', () => {
     ]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(
-      /no runbook "failovr" in .* \(known: backup-restore-test, dr-test, failback, failover, switchover, tabletop-region-outage\)/,
+      /no runbook "failovr" in .* \(known: backup-restore-test, dr-test, failback, failover, restore-from-backup, switchover, tabletop-region-outage\)/,
     );
   });
 
@@ -103,7 +103,7 @@ describe('lifeboat runbooks', () => {
   it('check passes the shipped runbooks against the example config', async () => {
     const { env } = workspace();
     const { code, stdout } = await cli(['runbooks', 'check'], env);
-    expect(stdout).toContain('6 runbooks checked: no problems');
+    expect(stdout).toContain('7 runbooks checked: no problems');
     expect(code).toBe(0);
   });
 
@@ -166,7 +166,7 @@ describe('lifeboat runbooks', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace('remind: dr-test', 'remind: dr-tset'));
     const { code, stdout } = await cli(['runbooks', 'check'], env);
     expect(code).toBe(1);
-    expect(stdout).toMatch(/lifeboat\.yml: schedules\[7\]\.remind: no runbook "dr-tset"/);
+    expect(stdout).toMatch(/lifeboat\.yml: schedules\[8\]\.remind: no runbook "dr-tset"/);
   });
 
   it('check names the runbook line of a service the config does not have', async () => {
@@ -179,7 +179,7 @@ describe('lifeboat runbooks', () => {
     const { code, stdout } = await cli(['runbooks', 'check', extra], env);
     expect(code).toBe(1);
     expect(stdout).toMatch(
-      /orders\.md:3: service "orders-db" is not configured in lifeboat\.yml \(known: payments-db\)/,
+      /orders\.md:3: service "orders-db" is not configured in lifeboat\.yml \(known: payments-db, ledger-db\)/,
     );
   });
 });

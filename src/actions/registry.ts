@@ -8,6 +8,7 @@ import { checkLag } from './db/check-lag.js';
 import { fence } from './db/fence.js';
 import { rebuildReplica, verifyReplica } from './db/replica.js';
 import { promote } from './db/promote.js';
+import { restore } from './db/restore.js';
 import { verifyWritable } from './db/verify-writable.js';
 import { dnsSwitch } from './dns/switch.js';
 import { dnsVerify } from './dns/verify.js';
@@ -23,6 +24,7 @@ export const ACTIONS: ActionRegistry = {
   'db.fence': fence,
   'db.catch-up': catchUp,
   'db.promote': promote,
+  'db.restore': restore,
   'db.verify-writable': verifyWritable,
   'db.rebuild-replica': rebuildReplica,
   'db.verify-replica': verifyReplica,

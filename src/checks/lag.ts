@@ -51,6 +51,18 @@ export async function checkReplication(
     protection,
     lagSeconds: null,
   });
+  if (service.strategy === 'backup-restore') {
+    // No replica to follow the writer: the DR server waits for a backup. Both taking writes is
+    // the design here, not TWO PRIMARIES; whether the DR server answers is what matters.
+    const server = await database.probe('replica', 'status');
+    const ready = server.role === 'writable';
+    return result(
+      ready,
+      ready ? 'backup-restore' : 'DR server not ready',
+      `backup-restore: no replica — a recovery restores the newest backup into ${server.name}${ready ? ', which answers and takes writes' : `: ${server.detail}`}`,
+      null,
+    );
+  }
   try {
     const [primary, replica] = await Promise.all([
       database.probe('primary', 'status'),

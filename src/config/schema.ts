@@ -225,6 +225,14 @@ const service = z
       'backup-restore recovers from backups: the service needs backups: (a bucket to restore from)',
   })
   .refine(
+    (entry) => entry.strategy !== 'backup-restore' || entry.database.provider === 'postgres',
+    {
+      path: ['strategy'],
+      error:
+        'backup-restore restores pg_dump backups into self-managed PostgreSQL (database.replica is the DR server they are restored into); restoring RDS snapshots is not built yet',
+    },
+  )
+  .refine(
     (entry) =>
       entry.strategy !== 'active-active' ||
       entry.dns?.mode === 'weighted' ||

@@ -5,6 +5,7 @@
 
 import type { Service } from '../config.js';
 import { ProviderError } from '../errors.js';
+import { formatDuration } from '../duration.js';
 import type { Step } from '../runbook/model.js';
 import type { LagMeasurement, NodeProbe } from '../providers/types.js';
 import type { AuditEvent } from '../store/audit.js';
@@ -168,6 +169,7 @@ export async function rpoGate(
   context: ActionContext,
   service: Service,
 ): Promise<{ blocked: boolean; exposure: RpoExposure | null }> {
+  if (step.action === 'db.restore') return restoreGate(kit, run, step, seen, context, service);
   const fence = context.earlier('db.fence');
   const fencedAt =
     fence?.state === 'done' && fence.details.state === 'fenced'
@@ -188,6 +190,54 @@ export async function rpoGate(
   const reason = `${problem}. Promoting now could lose that much committed data. Wait and retry, or override with a reason (a second person must approve).`;
   await block(kit, run, step, seen, 'rpo-gate', reason, { lag: measurement }, 'gate.rpo-blocked', {
     lagSeconds: measurement?.lagSeconds ?? null,
+    rpoSeconds: service.rpoSeconds,
+  });
+  return { blocked: true, exposure };
+}
+
+/**
+ * Before a restore: what it loses is everything written after the newest backup (more if that one
+ * fails its checksum and an older one is restored: a lower bound). Over the RPO, the step waits
+ * for a newer backup or an override a second person approves.
+ */
+async function restoreGate(
+  kit: GateKit,
+  run: RunRecord,
+  step: Step,
+  seen: Seen,
+  context: ActionContext,
+  service: Service,
+): Promise<{ blocked: boolean; exposure: RpoExposure | null }> {
+  const store = context.providers.backups;
+  let exposure: RpoExposure | null = null;
+  let problem: string | null;
+  try {
+    const [newest] = store ? await store.listBackups() : [];
+    if (!store || !newest) problem = 'there is no backup to restore';
+    else {
+      const manifest = await store.readManifest(newest.key);
+      const at = manifest ? new Date(manifest.startedAt) : newest.lastModified;
+      const seconds = Math.max(0, (Date.parse(run.impactAt) - at.getTime()) / 1000);
+      exposure = {
+        seconds,
+        bytes: null,
+        bound: 'lower-bound',
+        detail: `≥ ${formatDuration(seconds)}: everything written between the newest backup (${newest.key}, data as of ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC) and the impact — more if it fails its checksum and an older one is restored`,
+      };
+      problem =
+        seconds > service.rpoSeconds
+          ? `the newest backup, ${newest.key}, is ${formatDuration(seconds)} older than the impact, over the RPO of ${formatDuration(service.rpoSeconds)}`
+          : null;
+    }
+  } catch (error) {
+    if (!(error instanceof ProviderError)) throw error;
+    problem = `the backups could not be read (${error.message})`;
+  }
+  if (problem === null || (await kit.isApproved(run.id, step.index, 'rpo-override')))
+    return { blocked: false, exposure };
+  const reason = `${problem}. Restoring it loses that much committed data. Wait for a newer backup and retry, or override with a reason (a second person must approve).`;
+  await block(kit, run, step, seen, 'rpo-gate', reason, { exposure }, 'gate.rpo-blocked', {
+    exposureSeconds: exposure?.seconds ?? null,
     rpoSeconds: service.rpoSeconds,
   });
   return { blocked: true, exposure };

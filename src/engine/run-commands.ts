@@ -4,6 +4,7 @@
 import { GateRefused, UsageError } from '../errors.js';
 import type { NodeName } from '../providers/types.js';
 import { allSteps } from '../runbook/model.js';
+import { PROMOTING_ACTIONS } from '../runbook/action-names.js';
 import type { AuditEvent } from '../store/audit.js';
 import type { Sql } from '../store/db.js';
 import { getRun, insertRun, updateRun, isInFlight, type RunRecord } from '../store/runs.js';
@@ -203,7 +204,8 @@ async function unfenceTarget(
   const records = await getSteps(core.store, run.id);
   const promotion = steps.find(
     (step) =>
-      step.action === 'db.promote' &&
+      step.action !== null &&
+      PROMOTING_ACTIONS.has(step.action) &&
       (records[step.index]?.state === 'executing' || records[step.index]?.state === 'done'),
   );
   if (promotion)

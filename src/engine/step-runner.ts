@@ -5,6 +5,7 @@
 
 import { LifeboatError } from '../errors.js';
 import { allSteps, type Step } from '../runbook/model.js';
+import { PROMOTING_ACTIONS } from '../runbook/action-names.js';
 import { recordProtection } from '../store/protection.js';
 import { getRun, updateRun, type RunRecord, isInFlight } from '../store/runs.js';
 import { getStep, getSteps, recordStepEvent, updateStep, type StepRecord } from '../store/steps.js';
@@ -122,7 +123,8 @@ export class StepRunner extends Transitions implements GateKit {
       }
     }
     const service = context.service;
-    const isPromotion = step.action === 'db.promote' && service !== null && !isManual;
+    const isPromotion =
+      step.action !== null && PROMOTING_ACTIONS.has(step.action) && service !== null && !isManual;
     if (isPromotion && (await fenceGate(this, run, step, seen, context, service)).blocked)
       return false;
     if (step.approval === 'two-person' && run.kind !== 'tabletop') {

@@ -6,6 +6,7 @@ export const ACTION_NAMES = [
   'db.fence',
   'db.catch-up',
   'db.promote',
+  'db.restore',
   'db.verify-writable',
   'db.rebuild-replica',
   'db.verify-replica',
@@ -23,9 +24,17 @@ export type ActionName = (typeof ACTION_NAMES)[number];
 export const MUTATING_ACTIONS: ReadonlySet<ActionName> = new Set([
   'db.fence',
   'db.promote',
+  'db.restore',
   'db.rebuild-replica',
   'dns.switch',
 ]);
+
+/**
+ * Actions that make the DR side take writes — a replica promoted, a backup restored into the DR
+ * server: the fence gate (the old primary must not still accept writes) and the RPO gate hold
+ * them, and once one has started, the old primary is never unfenced.
+ */
+export const PROMOTING_ACTIONS: ReadonlySet<ActionName> = new Set(['db.promote', 'db.restore']);
 
 /** Actions that take a duration after their name: `action: wait 2m`, `action: db.catch-up 5m`. */
 export const DURATION_ACTIONS: ReadonlySet<ActionName> = new Set(['wait', 'db.catch-up']);

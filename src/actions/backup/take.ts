@@ -12,6 +12,8 @@ import type {
   BackupManifest,
   BackupStore,
   BackupUpload,
+  NodeName,
+  NodeProbe,
   ServiceProviders,
 } from '../../providers/types.js';
 import { VERSION } from '../../version.js';
@@ -40,6 +42,22 @@ export function cannotTakeBackup(service: Service): string | null {
   return null;
 }
 
+/**
+ * Which node a backup-restore service's backup is taken of: no replica follows anything there, and
+ * the DR server accepts writes while it waits — the primary while it takes writes; after a
+ * recovery (the primary fenced or gone), the DR server that was restored.
+ */
+function backupRestoreWriter(
+  primary: NodeProbe,
+  server: NodeProbe,
+): { state: string; writer: NodeName | null; detail: string } {
+  if (primary.role === 'writable')
+    return { state: 'writer', writer: 'primary', detail: primary.detail };
+  if (server.role === 'writable')
+    return { state: 'writer', writer: 'replica', detail: server.detail };
+  return { state: 'no-writer', writer: null, detail: `${primary.detail}; ${server.detail}` };
+}
+
 /** The object key of a backup taken at `at`: under the prefix, named by the time, sortable. */
 export function backupKey(prefix: string, at: Date): string {
   return `${prefix}${at.toISOString().replace(/:/g, '-')}.dump`;
@@ -63,7 +81,10 @@ export async function takeBackup(
     database.probe('primary', 'decision'),
     database.probe('replica', 'decision'),
   ]);
-  const { state, writer, detail } = classifyNodes(primary, replica);
+  const { state, writer, detail } =
+    service.strategy === 'backup-restore'
+      ? backupRestoreWriter(primary, replica)
+      : classifyNodes(primary, replica);
   if (state === 'two-primaries')
     throw new ProviderError(
       service.name,

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import type pg from 'pg';
 import { ProviderError } from '../../errors.js';
 import { withFreshClient } from './connect.js';
 import { pgBinDir } from '../../config.js';
@@ -25,6 +26,31 @@ export interface RunningDump {
   /** The server's clock when the snapshot was taken, ISO: the backup's point in time. */
   snapshotAt: string;
 }
+
+/**
+ * Rows of every ordinary table pg_dump dumps data for (a partition is a table of its own; its
+ * parent holds no rows), named as the restore test names them ("payments", "audit.events");
+ * lifeboat's own write checks are not the service's data. In the caller's transaction.
+ */
+export async function countRowsIn(client: Queryable): Promise<Record<string, number>> {
+  const { rows: names } = await client.query<{ name: string }>(
+    `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'lifeboat')
+        AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+      ORDER BY 1`,
+  );
+  const tables: Record<string, number> = {};
+  for (const { name } of names) {
+    const {
+      rows: [counted],
+    } = await client.query<{ rows: string }>(`SELECT count(*) AS rows FROM ONLY ${name}`);
+    tables[name.replace(/^public\./, '')] = Number(counted!.rows);
+  }
+  return tables;
+}
+
+type Queryable = Pick<pg.ClientBase, 'query'>;
 
 /** Counting rows of a big table takes a while: minutes, not the failover path's seconds. */
 const COUNT_TIMEOUT_MS = 60 * 60 * 1000;
@@ -48,23 +74,7 @@ export async function withPostgresDump<T>(
       } = await client.query<{ id: string; at: Date }>(
         'SELECT pg_export_snapshot() AS id, statement_timestamp() AS at',
       );
-      // Every ordinary table pg_dump dumps data for (a partition is a table of its own; its
-      // parent holds no rows), counted in the exported snapshot and named as the restore test
-      // names them; lifeboat's own write checks are not the service's data.
-      const { rows: names } = await client.query<{ name: string }>(
-        `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name
-           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'lifeboat')
-            AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
-          ORDER BY 1`,
-      );
-      const tables: Record<string, number> = {};
-      for (const { name } of names) {
-        const {
-          rows: [counted],
-        } = await client.query<{ rows: string }>(`SELECT count(*) AS rows FROM ONLY ${name}`);
-        tables[name.replace(/^public\./, '')] = Number(counted!.rows);
-      }
+      const tables = await countRowsIn(client);
       const dump = spawnDump(source, snapshot!.id);
       let result: T;
       try {
@@ -132,4 +142,63 @@ function spawnDump(
   });
   exited.catch(() => undefined); // awaited by the caller; never an unhandled rejection meanwhile
   return { stream: child.stdout, exited, kill: () => child.kill('SIGTERM') };
+}
+
+/**
+ * Restores a custom-format dump into `target` in one transaction (`--single-transaction
+ * --clean --if-exists`): what the server held is replaced, or — pg_restore failing, the process
+ * killed — left as it was; running it again restores it again. Then counts the rows restored.
+ */
+export async function restoreDump(
+  target: DumpSource,
+  file: string,
+): Promise<{ seconds: number; tables: Record<string, number> }> {
+  const url = new URL(target.url);
+  const password = decodeURIComponent(url.password);
+  url.password = '';
+  const started = performance.now();
+  const stderr = await new Promise<string | null>((resolve, reject) => {
+    const child = spawn(
+      path.join(pgBinDir(), 'pg_restore'),
+      [
+        '--single-transaction',
+        '--clean',
+        '--if-exists',
+        '--exit-on-error',
+        '--no-owner',
+        '--no-privileges',
+        '--no-password',
+        `--dbname=${url.toString()}`,
+        file,
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: {
+          ...process.env,
+          ...(password ? { PGPASSWORD: password } : {}),
+          PGAPPNAME: 'lifeboat-restore',
+        },
+      },
+    );
+    let text = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      if (text.length < 8192) text += chunk;
+    });
+    child.once('error', reject);
+    child.once('close', (code, signal) =>
+      resolve(code === 0 ? null : `${signal ?? `exit ${code}`}: ${text.trim()}`),
+    );
+  }).catch((error: Error) => `did not start: ${error.message}`);
+  if (stderr !== null)
+    throw new ProviderError(
+      target.name,
+      `pg_restore failed (${stderr.split('\n').find((line) => line.includes('error')) ?? stderr.split('\n')[0]}): the server holds what it held before`,
+      false,
+    );
+  const seconds = (performance.now() - started) / 1000;
+  const tables = await withFreshClient(target.url, target.name, (client) => countRowsIn(client), {
+    statementTimeoutMs: COUNT_TIMEOUT_MS,
+  });
+  return { seconds, tables };
 }

@@ -1,6 +1,7 @@
 // One message per step in the run's thread: what to do (or what the action will do), then what
 // happened, with the buttons that fit the step's state.
 
+import { PROMOTING_ACTIONS } from '../../runbook/action-names.js';
 import { isInFlight } from '../../store/runs.js';
 import type { RunView, StepView } from '../../engine/run-view.js';
 import { ActionId } from '../ids.js';
@@ -57,7 +58,10 @@ export function canStopAndUnfence(view: RunView): boolean {
       (step.result.outcome as { state?: string } | undefined)?.state === 'fenced',
   );
   const promoting = view.steps.some(
-    (step) => step.action === 'db.promote' && (step.state === 'executing' || step.state === 'done'),
+    (step) =>
+      step.action !== null &&
+      PROMOTING_ACTIONS.has(step.action) &&
+      (step.state === 'executing' || step.state === 'done'),
   );
   return fenced && !promoting;
 }
