@@ -35,9 +35,10 @@ export const status: Command<Reply> = {
         ? Object.keys(context.config.services)
         : [pickService(args, context, status.usage)];
     // What the store knows of every service, read at once: a few queries, not a few per service.
-    const [backups, restores, plans, protections, inFlight, lastRuns] = await Promise.all([
+    const [backups, restores, pitrs, plans, protections, inFlight, lastRuns] = await Promise.all([
       latestResults(context.store, 'backups', names),
       latestResults(context.store, 'restore', names),
+      latestResults(context.store, 'pitr', names),
       latestResults(context.store, 'plan', names),
       currentProtections(context.store, names),
       listRunsInFlight(context.store),
@@ -71,6 +72,12 @@ export const status: Command<Reply> = {
           if (service.backups) {
             lines.push(
               `• backups: ${backup ? `${backup.ok ? 'ok' : 'FAILING'} — ${clip(backup.summary, 1000)} (checked ${backup.at.slice(0, 16).replace('T', ' ')} UTC)` : 'never checked: /dr backups check'}`,
+            );
+          }
+          if (service.pitr) {
+            const pitr = pitrs.find((result) => result.service === name);
+            lines.push(
+              `• point-in-time recovery: ${pitr ? `${pitr.ok ? 'ok' : 'FAILING'} — ${clip(pitr.summary, 1000)} (checked ${pitr.at.slice(0, 16).replace('T', ' ')} UTC)` : 'never checked: /dr backups check'}`,
             );
           }
           if (usesAws(service)) {

@@ -32,6 +32,8 @@ export interface Service {
   backups:
     (Omit<NonNullable<ServiceFile['backups']>, 'max_age'> & { maxAgeSeconds: number }) | null;
   healthCheck: { url: string; expectStatus: number; timeoutSeconds: number } | null;
+  /** pgBackRest's repository, read by the backup check (point-in-time recovery). */
+  pitr: ServiceFile['pitr'] | null;
 }
 
 export interface Schedule {
@@ -211,6 +213,7 @@ function toService(name: string, service: ServiceFile): Service {
     rtoSeconds: seconds(service.rto),
     rpoSeconds: seconds(service.rpo),
     strategy: service.strategy,
+    pitr: service.pitr ?? null,
     runbooks: service.runbooks,
     database: service.database,
     dns: service.dns ?? null,

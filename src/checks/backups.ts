@@ -8,19 +8,11 @@ import { assessNewestBackup, primaryRegionOf } from '../actions/backup/verify.js
 import type { ServiceProviders } from '../actions/types.js';
 import type { RunKind } from '../runbook/model.js';
 import { formatDuration } from '../duration.js';
-import { newestOfEach, type Sql } from '../store/db.js';
+import type { Sql } from '../store/db.js';
+import { recordCheckResult, type CheckResult } from './results.js';
+import { checkPitr } from './pitr.js';
 
-export interface CheckResult {
-  check: string;
-  service: string;
-  ok: boolean;
-  summary: string;
-  /** What is wrong without the numbers that change every check ("stale", "shrunk"): alerts compare this. */
-  state: string;
-  at: string;
-  /** What the check recorded beside its summary (read back by latestResults). */
-  details?: Record<string, unknown>;
-}
+export { latestResults, recordCheckResult, type CheckResult } from './results.js';
 
 export async function checkBackups(
   config: Config,
@@ -31,67 +23,19 @@ export async function checkBackups(
 ): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const service of Object.values(config.services)) {
-    if (!service.backups || (only && service.name !== only)) continue;
-    const result = await checkOne(service, providersFor(service, 'restore-test'), now);
-    await recordCheckResult(db, 'backups', result, { state: result.state, ...result.details });
-    results.push(result);
+    if (only && service.name !== only) continue;
+    if (service.backups) {
+      const result = await checkOne(service, providersFor(service, 'restore-test'), now);
+      await recordCheckResult(db, 'backups', result, { state: result.state, ...result.details });
+      results.push(result);
+    }
+    if (service.pitr) {
+      const result = await checkPitr(service, now);
+      await recordCheckResult(db, 'pitr', result, { state: result.state });
+      results.push(result);
+    }
   }
   return results;
-}
-
-/** Stores one check's result (what /dr status, the alerts and the history read). */
-export async function recordCheckResult(
-  db: Sql,
-  check: 'backups' | 'restore' | 'lag' | 'plan' | 'backup-take',
-  result: Pick<CheckResult, 'service' | 'ok' | 'summary' | 'at'>,
-  details: Record<string, unknown>,
-): Promise<void> {
-  await db.run(
-    'INSERT INTO check_results (check_name, service, ok, summary, details, at) VALUES (?, ?, ?, ?, ?, ?)',
-    check,
-    result.service,
-    result.ok ? 1 : 0,
-    result.summary,
-    JSON.stringify(details),
-    result.at,
-  );
-}
-
-/**
- * The newest result of `check` for each of `services` that has one, in their order: one index
- * seek per service (check_results_newest), however many results years of checks have left.
- */
-export async function latestResults(
-  db: Sql,
-  check: string,
-  services: readonly string[],
-): Promise<CheckResult[]> {
-  const rows = await newestOfEach<{
-    check_name: string;
-    service: string;
-    ok: number;
-    summary: string;
-    details: string;
-    at: string;
-  }>(db, {
-    table: 'check_results',
-    fields: 'check_name, service, ok, summary, details, at',
-    keys: ['check_name', 'service'],
-    groups: services.map((service) => [check, service]),
-    newest: 'id DESC',
-  });
-  return rows.map((row) => {
-    const details = JSON.parse(row.details) as Record<string, unknown> & { state?: string };
-    return {
-      check: row.check_name,
-      service: row.service,
-      ok: row.ok === 1,
-      summary: row.summary,
-      state: details.state ?? (row.ok === 1 ? 'ok' : 'failing'),
-      at: row.at,
-      details,
-    };
-  });
 }
 
 async function checkOne(

@@ -205,6 +205,19 @@ const healthCheck = z.strictObject({
 
 const runbookRefs = z.partialRecord(z.enum(RUN_KINDS), z.string().min(1));
 
+/** Point-in-time recovery kept by pgBackRest: what the backup check reads from its repository. */
+const pitr = z.strictObject({
+  tool: z.literal('pgbackrest', { error: 'must be pgbackrest (WAL-G is not read yet)' }),
+  stanza: z.string().min(1, 'must name the stanza'),
+  /** How to run pgbackrest, as an argument array: ["sudo", "-u", "postgres", "pgbackrest"]. */
+  command: z.array(z.string().min(1)).min(1).default(['pgbackrest']),
+  config: z.string().min(1).optional(),
+  max_full_age: duration,
+  max_diff_age: duration.optional(),
+  max_incr_age: duration.optional(),
+  max_wal_age: duration,
+});
+
 const service = z
   .strictObject({
     rto: duration,
@@ -217,7 +230,12 @@ const service = z
     database,
     dns: dns.optional(),
     backups: backups.optional(),
+    pitr: pitr.optional(),
     health_check: healthCheck.optional(),
+  })
+  .refine((entry) => entry.pitr === undefined || entry.database.provider === 'postgres', {
+    path: ['pitr'],
+    error: 'is for self-managed PostgreSQL: RDS keeps its own point-in-time recovery',
   })
   .refine((entry) => entry.strategy !== 'backup-restore' || entry.backups !== undefined, {
     path: ['strategy'],
@@ -473,6 +491,15 @@ export const KNOWN_KEYS = [
   'keep_last',
   'keep_within',
   'strategy',
+  'pitr',
+  'tool',
+  'stanza',
+  'command',
+  'config',
+  'max_full_age',
+  'max_diff_age',
+  'max_incr_age',
+  'max_wal_age',
   'to',
   'keep',
   'expected_tables',

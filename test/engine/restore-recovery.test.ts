@@ -25,7 +25,7 @@ afterAll(async () => {
 const runbook = readFileSync(
   path.resolve(import.meta.dirname, '../../runbooks/restore-from-backup.md'),
   'utf8',
-).replace('service: ledger-db', 'service: payments-db');
+);
 
 function configYaml(rpo: string): string {
   return `approvals: { approvers: [U0ALICE, U0BOB], required: 1, expires_after: 15m }
@@ -76,6 +76,7 @@ describe('recovery from backup', () => {
       key: 'start',
       actor: { user: 'U0ALICE' },
       runbook: 'restore-from-backup',
+      service: 'payments-db',
     });
     const view = await playThrough(t, runId, (v) => v.current?.action === 'dns.switch');
     const steps = Object.fromEntries(view.steps.map((step) => [step.action ?? step.text, step]));
@@ -116,6 +117,7 @@ describe('recovery from backup', () => {
       key: 'start',
       actor: { user: 'U0ALICE' },
       runbook: 'restore-from-backup',
+      service: 'payments-db',
     });
     const held = await playThrough(
       t,

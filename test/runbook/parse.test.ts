@@ -30,6 +30,7 @@ describe('the shipped runbooks', () => {
       'dr-test',
       'failback',
       'failover',
+      'restore-from-backup',
       'switchover',
       'tabletop-region-outage',
     ]);
