@@ -51,6 +51,27 @@ export async function checkReplication(
     protection,
     lagSeconds: null,
   });
+  if (service.strategy === 'active-active') {
+    // Both sites take writes by design: what matters is that both answer, or which one to drain.
+    const [primary, replica] = await Promise.all([
+      database.probe('primary', 'status'),
+      database.probe('replica', 'status'),
+    ]);
+    const down = [primary, replica].filter((node) => node.role !== 'writable');
+    return down.length === 0
+      ? result(
+          true,
+          'active-active',
+          `active-active: both ${primary.name} and ${replica.name} take writes`,
+          null,
+        )
+      : result(
+          false,
+          'SITE DOWN',
+          `active-active: ${down.map((node) => `${node.name} does not take writes (${node.detail})`).join('; ')} — drain its traffic (the drain-region runbook)`,
+          null,
+        );
+  }
   if (service.strategy === 'backup-restore') {
     // No replica to follow the writer: the DR server waits for a backup. Both taking writes is
     // the design here, not TWO PRIMARIES; whether the DR server answers is what matters.

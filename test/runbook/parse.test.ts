@@ -28,6 +28,7 @@ describe('the shipped runbooks', () => {
     expect(library.runbooks.map((r) => r.name).sort()).toEqual([
       'backup-restore-test',
       'dr-test',
+      'drain-region',
       'failback',
       'failover',
       'restore-from-backup',

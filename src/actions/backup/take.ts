@@ -43,11 +43,11 @@ export function cannotTakeBackup(service: Service): string | null {
 }
 
 /**
- * Which node a backup-restore service's backup is taken of: no replica follows anything there, and
- * the DR server accepts writes while it waits — the primary while it takes writes; after a
- * recovery (the primary fenced or gone), the DR server that was restored.
+ * Which node a backup is taken of where two nodes taking writes is the design — a backup-restore
+ * DR server waiting for a restore, the other site of an active-active pair: the primary while it
+ * takes writes; with it fenced or gone, the other one.
  */
-function backupRestoreWriter(
+function designedWriter(
   primary: NodeProbe,
   server: NodeProbe,
 ): { state: string; writer: NodeName | null; detail: string } {
@@ -82,8 +82,8 @@ export async function takeBackup(
     database.probe('replica', 'decision'),
   ]);
   const { state, writer, detail } =
-    service.strategy === 'backup-restore'
-      ? backupRestoreWriter(primary, replica)
+    service.strategy === 'backup-restore' || service.strategy === 'active-active'
+      ? designedWriter(primary, replica)
       : classifyNodes(primary, replica);
   if (state === 'two-primaries')
     throw new ProviderError(
