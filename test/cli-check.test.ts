@@ -105,7 +105,7 @@ describe('lifeboat check', () => {
     // It reads the store, never creates one.
     expect(example.stdout).toMatch(/^ok {4}store {7}.*\(none yet: the first start creates it\)$/m);
     expect(readdirSync(copy).filter((name) => name.endsWith('.db'))).toEqual([]);
-    expect(example.stdout).toMatch(/^ok {4}runbooks {4}8 in /m);
+    expect(example.stdout).toMatch(/^ok {4}runbooks {4}9 in /m);
 
     const env = workspace(
       postgresConfig('postgres://a@127.0.0.1:1/x', 'postgres://a@127.0.0.1:2/x'),

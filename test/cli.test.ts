@@ -67,7 +67,7 @@ describe('lifeboat runbooks', () => {
     ]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(
-      /no runbook "failovr" in .* \(known: backup-restore-test, dr-test, drain-region, failback, failover, restore-from-backup, switchover, tabletop-region-outage\)/,
+      /no runbook "failovr" in .* \(known: backup-restore-test, dr-test, drain-region, failback, failover, pilot-light, restore-from-backup, switchover, tabletop-region-outage\)/,
     );
   });
 
@@ -103,7 +103,7 @@ describe('lifeboat runbooks', () => {
   it('check passes the shipped runbooks against the example config', async () => {
     const { env } = workspace();
     const { code, stdout } = await cli(['runbooks', 'check'], env);
-    expect(stdout).toContain('8 runbooks checked: no problems');
+    expect(stdout).toContain('9 runbooks checked: no problems');
     expect(code).toBe(0);
   });
 

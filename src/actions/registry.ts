@@ -9,6 +9,7 @@ import { fence } from './db/fence.js';
 import { rebuildReplica, verifyReplica } from './db/replica.js';
 import { promote } from './db/promote.js';
 import { restore } from './db/restore.js';
+import { scaleUp } from './db/scale-up.js';
 import { verifyWritable } from './db/verify-writable.js';
 import { dnsSwitch } from './dns/switch.js';
 import { dnsVerify } from './dns/verify.js';
@@ -25,6 +26,7 @@ export const ACTIONS: ActionRegistry = {
   'db.catch-up': catchUp,
   'db.promote': promote,
   'db.restore': restore,
+  'db.scale-up': scaleUp,
   'db.verify-writable': verifyWritable,
   'db.rebuild-replica': rebuildReplica,
   'db.verify-replica': verifyReplica,

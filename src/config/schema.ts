@@ -106,6 +106,10 @@ const database = z.discriminatedUnion(
       probe_timeout: probeTimeout,
       /** Optional: the instance class of a replica rebuilt by db.rebuild-replica. */
       rebuild: z.strictObject({ instance_class: z.string().min(1).optional() }).optional(),
+      /** Pilot light: the class db.scale-up gives the promoted instance for the full load. */
+      scale_up: z
+        .strictObject({ instance_class: z.string().min(1, 'must name the class') })
+        .optional(),
     }),
     z.strictObject({
       provider: z.literal('aurora-global'),
@@ -486,6 +490,7 @@ export const KNOWN_KEYS = [
   'reason',
   'rebuild',
   'instance_class',
+  'scale_up',
   'restore_test',
   'retention',
   'keep_last',

@@ -165,6 +165,17 @@ export interface DatabaseProvider {
   verifyWritable(token: string): Promise<{ detail: string }>;
   /** The host name clients should use after promotion (for DNS). */
   targetEndpoint(): Promise<string>;
+  /**
+   * Pilot light: gives `node` a bigger instance class and waits until it runs as one. Absent where
+   * lifeboat cannot resize the database (self-managed PostgreSQL).
+   */
+  scaleUp?(
+    node: NodeName,
+    instanceClass: string,
+    options?: { onProgress?: OnProgress },
+  ): Promise<{ detail: string }>;
+  /** The instance class `node` runs as now (what db.scale-up's verify reads). */
+  instanceClass?(node: NodeName): Promise<string | null>;
 }
 
 export interface DnsProvider {

@@ -7,6 +7,7 @@ export const ACTION_NAMES = [
   'db.catch-up',
   'db.promote',
   'db.restore',
+  'db.scale-up',
   'db.verify-writable',
   'db.rebuild-replica',
   'db.verify-replica',
@@ -25,6 +26,7 @@ export const MUTATING_ACTIONS: ReadonlySet<ActionName> = new Set([
   'db.fence',
   'db.promote',
   'db.restore',
+  'db.scale-up',
   'db.rebuild-replica',
   'dns.switch',
 ]);

@@ -599,6 +599,36 @@ describe('the scheduled plan check, on the wire (moto_server)', () => {
   });
 });
 
+describe('pilot light, on the wire (moto_server)', () => {
+  it('promotes the small replica, then scales it to the full-load class behind a second person, and verifies RDS runs it as that class', async () => {
+    const { zoneId, replicaEndpoint } = await seedRdsFailover(moto.url);
+    await publishReplicaLag(moto.url, 0.4);
+    const config = configFor(zoneId)
+      .replace('    rpo: 1m\n', '    rpo: 1m\n    strategy: pilot-light\n')
+      .replace(
+        '      fence: { mode: stop }\n',
+        '      fence: { mode: stop }\n      scale_up: { instance_class: db.r6g.2xlarge }\n',
+      );
+    const runbook = `---\ntitle: Pilot light\nkind: failover\nservice: orders-db\n---\n## Go (30 minutes)\n1. Fence \`action: db.fence\`\n2. Promote \`action: db.promote\`\n3. Scale up \`action: db.scale-up\`\n4. Switch DNS \`action: dns.switch\`\n`;
+    const { view } = await runThrough(config, { runbook: ['failover', runbook] });
+
+    expect(view.run.status).toBe('succeeded');
+    const scaled = view.steps.find((step) => step.action === 'db.scale-up')!;
+    expect(scaled).toMatchObject({
+      state: 'done',
+      summary: 'RDS production-dr (us-west-2) scaled from db.t3.micro to db.r6g.2xlarge',
+    });
+    expect(scaled.approvals.map((approval) => approval.status)).toEqual(['approved']);
+    const replica = await describe1('us-west-2', 'production-dr');
+    expect(replica).toMatchObject({
+      DBInstanceClass: 'db.r6g.2xlarge',
+      DBInstanceStatus: 'available',
+    });
+    expect(replica.ReadReplicaSourceDBInstanceIdentifier).toBeUndefined();
+    expect(await recordValue(zoneId)).toBe(replicaEndpoint);
+  });
+});
+
 describe('Route 53 weighted records, on the wire (moto_server)', () => {
   it('moves all the weight to the promoted replica in one change, keeping each record set as it was', async () => {
     const { zoneId, primaryEndpoint, replicaEndpoint } = await seedRdsFailover(moto.url, {

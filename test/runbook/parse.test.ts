@@ -31,6 +31,7 @@ describe('the shipped runbooks', () => {
       'drain-region',
       'failback',
       'failover',
+      'pilot-light',
       'restore-from-backup',
       'switchover',
       'tabletop-region-outage',

@@ -35,6 +35,7 @@ export interface RdsDatabase {
   replica: RdsInstance;
   fence: RdsFence;
   rebuild?: { instance_class?: string };
+  scale_up?: { instance_class: string };
 }
 
 export type RdsFence =
@@ -271,6 +272,40 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
         options?.onProgress,
       );
       return result('fenced', `${nameOf(node)} fenced: ${isFencedBy(fenced) ?? 'stopped'}`);
+    },
+
+    /** ModifyDBInstance to `instanceClass` (ApplyImmediately), then wait until it runs as one. */
+    async scaleUp(
+      node: NodeName,
+      instanceClass: string,
+      options?: { onProgress?: OnProgress },
+    ): Promise<{ detail: string }> {
+      const before = await deps.describe(instanceOf(node));
+      if (before.DBInstanceClass === instanceClass && before.DBInstanceStatus === 'available')
+        return { detail: `${nameOf(node)} already runs as ${instanceClass}` };
+      await send(node, (client) =>
+        client.send(
+          new (rdsSdk().ModifyDBInstanceCommand)({
+            DBInstanceIdentifier: instanceOf(node).id,
+            DBInstanceClass: instanceClass,
+            ApplyImmediately: true,
+          }),
+        ),
+      );
+      await waitFor(
+        node,
+        (found) =>
+          found.DBInstanceStatus === 'available' && found.DBInstanceClass === instanceClass,
+        `the ${instanceClass} class`,
+        options?.onProgress,
+      );
+      return {
+        detail: `${nameOf(node)} scaled from ${before.DBInstanceClass ?? 'its class'} to ${instanceClass}`,
+      };
+    },
+
+    async instanceClass(node: NodeName): Promise<string | null> {
+      return (await deps.describe(instanceOf(node))).DBInstanceClass ?? null;
     },
 
     async unfence(node: NodeName, saved: Record<string, unknown>): Promise<{ detail: string }> {
