@@ -35,15 +35,17 @@ export const status: Command<Reply> = {
         ? Object.keys(context.config.services)
         : [pickService(args, context, status.usage)];
     // What the store knows of every service, read at once: a few queries, not a few per service.
-    const [backups, restores, pitrs, plans, protections, inFlight, lastRuns] = await Promise.all([
-      latestResults(context.store, 'backups', names),
-      latestResults(context.store, 'restore', names),
-      latestResults(context.store, 'pitr', names),
-      latestResults(context.store, 'plan', names),
-      currentProtections(context.store, names),
-      listRunsInFlight(context.store),
-      lastRunOfEachKind(context.store, names),
-    ]);
+    const [backups, restores, pitrs, snapshots, plans, protections, inFlight, lastRuns] =
+      await Promise.all([
+        latestResults(context.store, 'backups', names),
+        latestResults(context.store, 'restore', names),
+        latestResults(context.store, 'pitr', names),
+        latestResults(context.store, 'snapshots', names),
+        latestResults(context.store, 'plan', names),
+        currentProtections(context.store, names),
+        listRunsInFlight(context.store),
+        lastRunOfEachKind(context.store, names),
+      ]);
     const engine = needEngine(context);
     const reminders = context.config.schedules.filter(
       (entry): entry is Schedule & { remind: string } => entry.remind !== null,
@@ -72,6 +74,12 @@ export const status: Command<Reply> = {
           if (service.backups) {
             lines.push(
               `• backups: ${backup ? `${backup.ok ? 'ok' : 'FAILING'} — ${clip(backup.summary, 1000)} (checked ${backup.at.slice(0, 16).replace('T', ' ')} UTC)` : 'never checked: /dr backups check'}`,
+            );
+          }
+          if (service.snapshots) {
+            const snapshot = snapshots.find((result) => result.service === name);
+            lines.push(
+              `• snapshots: ${snapshot ? `${snapshot.ok ? 'ok' : 'FAILING'} — ${clip(snapshot.summary, 1000)} (checked ${snapshot.at.slice(0, 16).replace('T', ' ')} UTC)` : 'never checked: /dr backups check'}`,
             );
           }
           if (service.pitr) {

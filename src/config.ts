@@ -34,6 +34,8 @@ export interface Service {
   healthCheck: { url: string; expectStatus: number; timeoutSeconds: number } | null;
   /** pgBackRest's repository, read by the backup check (point-in-time recovery). */
   pitr: ServiceFile['pitr'] | null;
+  /** RDS snapshots, checked and copied in the DR region. */
+  snapshots: ServiceFile['snapshots'] | null;
 }
 
 export interface Schedule {
@@ -214,6 +216,7 @@ function toService(name: string, service: ServiceFile): Service {
     rpoSeconds: seconds(service.rpo),
     strategy: service.strategy,
     pitr: service.pitr ?? null,
+    snapshots: service.snapshots ?? null,
     runbooks: service.runbooks,
     database: service.database,
     dns: service.dns ?? null,

@@ -1,6 +1,7 @@
 // Action names -> implementations: exactly the names the runbook parser accepts.
 
 import type { ActionName } from '../runbook/action-names.js';
+import { copySnapshot } from './backup/copy-snapshot.js';
 import { backupTake } from './backup/take.js';
 import { backupVerify } from './backup/verify.js';
 import { catchUp } from './db/catch-up.js';
@@ -33,6 +34,7 @@ export const ACTIONS: ActionRegistry = {
   'dns.switch': dnsSwitch,
   'dns.verify': dnsVerify,
   'backup.take': backupTake,
+  'backup.copy-snapshot': copySnapshot,
   'backup.verify': backupVerify,
   'http.check': httpCheck,
   wait,

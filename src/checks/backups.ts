@@ -11,6 +11,7 @@ import { formatDuration } from '../duration.js';
 import type { Sql } from '../store/db.js';
 import { recordCheckResult, type CheckResult } from './results.js';
 import { checkPitr } from './pitr.js';
+import { checkSnapshots } from './snapshots.js';
 
 export { latestResults, recordCheckResult, type CheckResult } from './results.js';
 
@@ -27,6 +28,12 @@ export async function checkBackups(
     if (service.backups) {
       const result = await checkOne(service, providersFor(service, 'restore-test'), now);
       await recordCheckResult(db, 'backups', result, { state: result.state, ...result.details });
+      results.push(result);
+    }
+    const snapshots = service.snapshots ? providersFor(service, 'restore-test').snapshots : null;
+    if (snapshots) {
+      const result = await checkSnapshots(service, snapshots, now);
+      await recordCheckResult(db, 'snapshots', result, { state: result.state });
       results.push(result);
     }
     if (service.pitr) {

@@ -18,7 +18,7 @@ export interface CheckResult {
 /** Stores one check's result (what /dr status, the alerts and the history read). */
 export async function recordCheckResult(
   db: Sql,
-  check: 'backups' | 'restore' | 'lag' | 'plan' | 'backup-take' | 'pitr',
+  check: 'backups' | 'restore' | 'lag' | 'plan' | 'backup-take' | 'pitr' | 'snapshots',
   result: Pick<CheckResult, 'service' | 'ok' | 'summary' | 'at'>,
   details: Record<string, unknown>,
 ): Promise<void> {

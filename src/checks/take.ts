@@ -7,8 +7,10 @@ import type { Config, Service } from '../config.js';
 import { isLifeboatError } from '../errors.js';
 import {
   cannotTakeBackup,
+  describeSnapshotTaken,
   planRetention,
   takeBackup,
+  takeSnapshot,
   type BackupTaken,
 } from '../actions/backup/take.js';
 import type { ServiceProviders } from '../actions/types.js';
@@ -68,6 +70,8 @@ async function takeOne(
     deleted: [],
     ...fields,
   });
+  if (service.database.provider === 'aws-rds')
+    return takeRdsSnapshot(service, providers, db, options);
   let taken: BackupTaken;
   try {
     taken = await takeBackup(service, providers, {
@@ -146,4 +150,51 @@ async function takeOne(
     taken,
     deleted,
   });
+}
+
+/** An RDS service's backup: a snapshot, copied to the DR region; audited like a dump. */
+async function takeRdsSnapshot(
+  service: Service,
+  providers: ServiceProviders,
+  db: Sql,
+  options: Parameters<typeof takeBackups>[3],
+): Promise<TakeResult> {
+  const subject = `service:${service.name}`;
+  const at = options.clock().toISOString();
+  const base = { check: 'backup-take', service: service.name, at, taken: null, deleted: [] };
+  try {
+    const snapshot = await takeSnapshot(service, providers, {
+      clock: options.clock,
+      onProgress: (text) => options.onProgress?.(service.name, text),
+    });
+    await recordAuditEvent(
+      db,
+      {
+        actor: options.actor,
+        action: 'backup.taken',
+        subject,
+        details: {
+          snapshot: snapshot.taken.id,
+          region: snapshot.taken.region,
+          copy: snapshot.copy?.id ?? null,
+          copyRegion: snapshot.copy?.region ?? null,
+        },
+      },
+      options.clock,
+    );
+    return { ...base, ok: true, summary: describeSnapshotTaken(snapshot), state: 'ok' };
+  } catch (error) {
+    if (!isLifeboatError(error)) throw error;
+    await recordAuditEvent(
+      db,
+      {
+        actor: options.actor,
+        action: 'backup.failed',
+        subject,
+        details: { reason: error.message },
+      },
+      options.clock,
+    );
+    return { ...base, ok: false, summary: error.message, state: 'failed' };
+  }
 }

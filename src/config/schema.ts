@@ -209,6 +209,16 @@ const healthCheck = z.strictObject({
 
 const runbookRefs = z.partialRecord(z.enum(RUN_KINDS), z.string().min(1));
 
+/** RDS snapshots as the backups of an aws-rds service: checked (and copied) in the DR region. */
+const snapshots = z.strictObject({
+  /** The newest snapshot in the DR region must be younger than this. */
+  max_age: duration,
+  /** The region copies go to: by default the replica's. */
+  copy_to: awsRegion.optional(),
+  /** The DR region's KMS key for copies of encrypted snapshots. */
+  kms_key_id: z.string().min(1).optional(),
+});
+
 /** Point-in-time recovery kept by pgBackRest: what the backup check reads from its repository. */
 const pitr = z.strictObject({
   tool: z.literal('pgbackrest', { error: 'must be pgbackrest (WAL-G is not read yet)' }),
@@ -235,7 +245,12 @@ const service = z
     dns: dns.optional(),
     backups: backups.optional(),
     pitr: pitr.optional(),
+    snapshots: snapshots.optional(),
     health_check: healthCheck.optional(),
+  })
+  .refine((entry) => entry.snapshots === undefined || entry.database.provider === 'aws-rds', {
+    path: ['snapshots'],
+    error: 'is for aws-rds services (RDS DB snapshots)',
   })
   .refine((entry) => entry.pitr === undefined || entry.database.provider === 'postgres', {
     path: ['pitr'],
@@ -497,6 +512,9 @@ export const KNOWN_KEYS = [
   'keep_within',
   'strategy',
   'pitr',
+  'snapshots',
+  'copy_to',
+  'kms_key_id',
   'tool',
   'stanza',
   'command',

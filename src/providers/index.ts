@@ -13,6 +13,8 @@ import { createRoute53Provider, route53RegionFor } from './aws/route53.js';
 import { createRoute53FailoverProvider } from './aws/route53-failover.js';
 import { createRoute53WeightedProvider } from './aws/route53-weighted.js';
 import { createS3BackupStore, createS3Client, S3RVER_CREDENTIALS } from './aws/s3.js';
+import { createSnapshotStore } from './aws/rds-snapshots.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cloudWatchSdk, rdsSdk, recoveryClusterSdk, route53Sdk } from './aws/sdk.js';
 import { namingCalls } from './aws/retry.js';
 import { apiHandler, type AwsTimeouts } from './aws/timeouts.js';
@@ -67,7 +69,18 @@ export function createServiceProviders(
         ),
       })
     : null;
-  return { database, dns, backups };
+  const snapshots =
+    service.database.provider === 'aws-rds' && service.snapshots
+      ? createSnapshotStore(service.database, service.snapshots.copy_to, {
+          rds: clients.rds,
+          clock: () => new Date(),
+          sleep: (ms) => sleep(ms),
+          pollSeconds: options.awsPollSeconds ?? 15,
+          maxWaitSeconds: 4 * 3600, // a big instance's snapshot, then its copy, take hours
+          ...(service.snapshots.kms_key_id ? { kmsKeyId: service.snapshots.kms_key_id } : {}),
+        })
+      : null;
+  return { database, dns, backups, snapshots };
 }
 
 function createDnsProvider(

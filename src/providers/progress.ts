@@ -4,6 +4,7 @@
 // 3 a.m. sees that lifeboat is alive and what it waits for.
 
 import { formatDuration } from '../duration.js';
+import { ProviderError } from '../errors.js';
 import type { OnProgress } from './types.js';
 
 export const PROGRESS_EVERY_MS = 15_000;
@@ -39,4 +40,42 @@ export async function reportWhileWaiting<T>(
   } finally {
     clearInterval(timer);
   }
+}
+
+export interface Poll<T> {
+  /** What is waited on, named: "RDS production-dr (us-west-2)". */
+  resource: string;
+  /** What it waits for: "the db.r6g.2xlarge class" ("…: waiting for …" in progress lines). */
+  waitingFor: string;
+  /** One look: the result when done, else null, and the status seen. */
+  look: () => Promise<{ done: T | null; status: string }>;
+  maxWaitSeconds: number;
+  pollMs: number;
+  clock: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  onProgress?: OnProgress;
+}
+
+/**
+ * Looks until `look` says done, telling each status seen (reportWhileWaiting); past
+ * `maxWaitSeconds` a ProviderError names the last status. A look that throws ends the wait with
+ * its error (a state that will never turn good is the look's to say).
+ */
+export function pollUntil<T>(poll: Poll<T>): Promise<T> {
+  const deadline = poll.clock().getTime() + poll.maxWaitSeconds * 1000;
+  const what = `${poll.resource}: waiting for ${poll.waitingFor}`;
+  return reportWhileWaiting(what, poll.onProgress, async (seen) => {
+    for (;;) {
+      const { done, status } = await poll.look();
+      if (done !== null) return done;
+      seen(status);
+      if (poll.clock().getTime() > deadline)
+        throw new ProviderError(
+          poll.resource,
+          `${poll.waitingFor} did not happen within ${poll.maxWaitSeconds} s (now ${status})`,
+          false,
+        );
+      await poll.sleep(poll.pollMs);
+    }
+  });
 }

@@ -313,8 +313,39 @@ export interface BackupStore {
 export const ANCHOR_PREFIX = 'lifeboat-audit/';
 
 /** The providers of one service, as one run uses them; null where the service has none. */
+/** An RDS snapshot, where it is. */
+export interface Snapshot {
+  id: string;
+  arn: string;
+  /** The instance it is a snapshot of (a copy keeps its source's). */
+  instance: string;
+  region: string;
+  status: string;
+  /** When the data was taken (a copy keeps the original's time, where RDS says it). */
+  takenAt: Date;
+  type: string;
+}
+
+/** The snapshots of one RDS service: where its primary lives, and the DR region they must reach. */
+export interface SnapshotStore {
+  readonly primaryRegion: string;
+  readonly drRegion: string;
+  /** Snapshots of either of the service's instances in `region`, newest first. */
+  list(region: string): Promise<Snapshot[]>;
+  /** A snapshot of `instance`, named by `at`, then its copy in the DR region (unless it is there). */
+  take(
+    instance: { id: string; region: string },
+    at: Date,
+    onProgress?: OnProgress,
+  ): Promise<{ taken: Snapshot; copy: Snapshot | null }>;
+  /** A copy of `source` in the DR region (the same one when it is already there). */
+  copyToDr(source: Snapshot, onProgress?: OnProgress): Promise<Snapshot>;
+}
+
 export interface ServiceProviders {
   database: DatabaseProvider | null;
   dns: DnsProvider | null;
   backups: BackupStore | null;
+  /** RDS snapshots of an aws-rds service with snapshots: configured. */
+  snapshots?: SnapshotStore | null;
 }

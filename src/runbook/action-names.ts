@@ -14,6 +14,7 @@ export const ACTION_NAMES = [
   'dns.switch',
   'dns.verify',
   'backup.take',
+  'backup.copy-snapshot',
   'backup.verify',
   'http.check',
   'wait',

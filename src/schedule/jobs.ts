@@ -141,7 +141,7 @@ async function backupsCheck(only: string | null, context: JobContext): Promise<s
     const decision = await nextAlert(db, result.check, result.service, result, context.now);
     if (decision)
       await context.notifier.post({
-        text: `${HEADLINE[decision]} ${result.check === 'pitr' ? 'point-in-time recovery check' : 'backup check'} of *${escape(result.service)}*: ${clip(result.summary, 1000)}`,
+        text: `${HEADLINE[decision]} ${result.check === 'pitr' ? 'point-in-time recovery check' : result.check === 'snapshots' ? 'snapshot check' : 'backup check'} of *${escape(result.service)}*: ${clip(result.summary, 1000)}`,
       });
   }
   return `${results.filter((r) => r.ok).length}/${results.length} services have good backups`;

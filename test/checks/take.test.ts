@@ -231,7 +231,7 @@ services:
     const refused = await cli(['backup', 'take', 'orders-db'], env, at);
     expect(refused).toMatchObject({ code: 1, stdout: '' });
     expect(refused.stderr).toBe(
-      "lifeboat: orders-db's database is aws-rds: lifeboat takes pg_dump backups of self-managed PostgreSQL (take RDS snapshots with AWS Backup)\n",
+      'lifeboat: orders-db is on RDS: add snapshots: (max_age, copy_to) to it in lifeboat.yml to have lifeboat take RDS snapshots and copy them to the DR region\n',
     );
     expect((await cli(['backup', 'take', 'ledger-db'], env, at)).stderr).toBe(
       'lifeboat: no service "ledger-db" (known: payments-db, orders-db)\n',

@@ -17,6 +17,7 @@ import {
   CreateDBClusterCommand,
   CreateDBInstanceCommand,
   CreateDBInstanceReadReplicaCommand,
+  CreateDBSnapshotCommand,
   DescribeGlobalClustersCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
@@ -33,6 +34,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServiceProviders, type ProviderOptions } from '../../src/providers/index.js';
 import { status } from '../../commands/status.js';
 import { buildJobs } from '../../src/schedule/jobs.js';
+import { checkSnapshots } from '../../src/checks/snapshots.js';
+import { takeBackups } from '../../src/checks/take.js';
 import { freePort } from '../../src/providers/postgres/servers.js';
 import { verifyAuditLog } from '../../src/store/audit.js';
 import type { EngineEvent } from '../../src/engine/events.js';
@@ -596,6 +599,79 @@ describe('the scheduled plan check, on the wire (moto_server)', () => {
     expect(reply.text).toMatch(
       /• plan check \(what a failover touches\): ok — database: RDS production-primary .*; dns: db\.example\.com points at \S+ \(checked 2026-11-24 01:00 UTC\)/,
     );
+  });
+});
+
+describe('RDS snapshots as backups, on the wire (moto_server)', () => {
+  it('fails a snapshot only in the primary region, copies it to the DR region, then takes and copies its own, each audited', async () => {
+    const { zoneId } = await seedRdsFailover(moto.url);
+    const config = configFor(zoneId).replace(
+      '    dns: {',
+      '    snapshots: { max_age: 1d }\n    dns: {',
+    );
+    const runbook = `---\ntitle: Copy\nkind: drill\nservice: orders-db\n---\n## Copy (30 minutes)\n1. Copy the newest snapshot to the DR region \`action: backup.copy-snapshot\`\n`;
+    const t = await makeEngine({
+      runbooks: { copy: runbook },
+      configYaml: config,
+      providersFor: providers(),
+    });
+    const service = t.config.services['orders-db']!;
+    const check = async () => {
+      const snapshots = t.engine.providersFor(service, 'restore-test').snapshots!;
+      return checkSnapshots(service, snapshots, new Date());
+    };
+    // RDS's own automated snapshot of the new instance lives with the primary.
+    const first = await check();
+    expect(first).toMatchObject({ ok: false, state: 'none in the DR region' });
+    expect(first.summary).toMatch(
+      /^no available snapshot in us-west-2 \(the DR region\): the newest, rds:production-primary-[\d-]+, is only in us-east-1 with the primary — copy it \(backup\.copy-snapshot\)$/,
+    );
+    await rds('us-east-1').send(
+      new CreateDBSnapshotCommand({
+        DBInstanceIdentifier: 'production-primary',
+        DBSnapshotIdentifier: 'nightly-1',
+      }),
+    );
+    expect((await check()).summary).toBe(
+      'no available snapshot in us-west-2 (the DR region): the newest, nightly-1, is only in us-east-1 with the primary — copy it (backup.copy-snapshot)',
+    );
+
+    const { runId } = await t.engine.startRun({
+      key: 'copy',
+      actor: { user: 'U0ALICE' },
+      runbook: 'copy',
+    });
+    const view = await playThrough(t, runId);
+    expect(view.run.status).toBe('succeeded');
+    expect(view.steps[0]).toMatchObject({
+      state: 'done',
+      summary: 'nightly-1 (us-east-1) copied to us-west-2 as nightly-1: available',
+    });
+    expect((await check()).summary).toMatch(
+      /^newest in us-west-2 \(the DR region\): nightly-1 of production-primary, \d+s old \(max 1d\); newest in us-east-1: nightly-1$/,
+    );
+
+    // lifeboat takes its own: of the writer, then copied; the audit log says so.
+    const [taken] = await takeBackups(
+      t.config,
+      t.store,
+      (each, kind) => t.engine.providersFor(each, kind),
+      { clock: t.clock, actor: 'system', only: 'orders-db' },
+    );
+    expect(taken).toMatchObject({ ok: true, state: 'ok' });
+    expect(taken!.summary).toMatch(
+      /^RDS snapshot lifeboat-production-primary-20261124030000 of RDS production-primary \(us-east-1\) available in \d+s; copied to us-west-2 as lifeboat-production-primary-20261124030000, available there$/,
+    );
+    const [audited] = await t.store.all<{ action: string; details: string }>(
+      "SELECT action, details FROM audit_log WHERE action = 'backup.taken'",
+    );
+    expect(JSON.parse(audited!.details)).toEqual({
+      snapshot: 'lifeboat-production-primary-20261124030000',
+      region: 'us-east-1',
+      copy: 'lifeboat-production-primary-20261124030000',
+      copyRegion: 'us-west-2',
+    });
+    await t.store.close();
   });
 });
 

@@ -139,6 +139,8 @@ describe('examples/terraform', () => {
       'OptionalReadTheReplicatedCopy',
       // (and taking backups, which lifeboat does for self-managed PostgreSQL, not for RDS)
       'OptionalTakeBackups',
+      // (and RDS snapshots, for a service with snapshots: — the example checks S3 dumps)
+      'OptionalRdsSnapshots',
     ]);
     for (const statement of policy.Statement.filter((s) => !elsewhere.has(s.Sid))) {
       const block = new RegExp(

@@ -15,6 +15,7 @@ import type {
   NodeName,
   NodeProbe,
   ServiceProviders,
+  Snapshot,
 } from '../../providers/types.js';
 import { VERSION } from '../../version.js';
 import { classifyNodes } from '../db/classify-nodes.js';
@@ -36,10 +37,66 @@ export interface BackupTaken {
 
 /** Why `service` cannot have lifeboat take its backups, or null. */
 export function cannotTakeBackup(service: Service): string | null {
-  if (!service.backups) return `${service.name} has no backups: in lifeboat.yml`;
+  if (service.database.provider === 'aws-rds')
+    return service.snapshots
+      ? null
+      : `${service.name} is on RDS: add snapshots: (max_age, copy_to) to it in lifeboat.yml to have lifeboat take RDS snapshots and copy them to the DR region`;
   if (service.database.provider !== 'postgres')
-    return `${service.name}'s database is ${service.database.provider}: lifeboat takes pg_dump backups of self-managed PostgreSQL (take RDS snapshots with AWS Backup)`;
+    return `${service.name}'s database is ${service.database.provider}: lifeboat takes pg_dump backups of self-managed PostgreSQL and snapshots of RDS instances (Aurora keeps its own)`;
+  if (!service.backups) return `${service.name} has no backups: in lifeboat.yml`;
   return null;
+}
+
+export interface SnapshotTaken {
+  taken: Snapshot;
+  copy: Snapshot | null;
+  source: string;
+  seconds: number;
+}
+
+/**
+ * An RDS snapshot of the instance that takes writes now (TWO PRIMARIES or none refuses), waited on
+ * until available, then copied to the DR region and waited on there.
+ */
+export async function takeSnapshot(
+  service: Service,
+  providers: ServiceProviders,
+  options: { clock: () => Date; onProgress?: (text: string) => void },
+): Promise<SnapshotTaken> {
+  const refused = cannotTakeBackup(service);
+  if (refused) throw new UsageError(refused);
+  const database = providers.database!;
+  const [primary, replica] = await Promise.all([
+    database.probe('primary', 'decision'),
+    database.probe('replica', 'decision'),
+  ]);
+  const { state, writer, detail } = classifyNodes(primary, replica);
+  if (state === 'two-primaries' || !writer)
+    throw new ProviderError(
+      service.name,
+      `not taking a snapshot: ${state === 'two-primaries' ? 'TWO PRIMARIES' : 'no database accepts writes'} (${detail})`,
+      false,
+    );
+  const instance = (service.database as { primary: RdsInstanceRef; replica: RdsInstanceRef })[
+    writer
+  ];
+  const started = performance.now();
+  const { taken, copy } = await providers.snapshots!.take(
+    instance,
+    options.clock(),
+    options.onProgress,
+  );
+  return {
+    taken,
+    copy,
+    source: writer === 'primary' ? primary.name : replica.name,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+interface RdsInstanceRef {
+  id: string;
+  region: string;
 }
 
 /**
@@ -72,7 +129,9 @@ export async function takeBackup(
     onProgress?: (text: string) => void;
   },
 ): Promise<BackupTaken> {
-  const refused = cannotTakeBackup(service);
+  const refused =
+    cannotTakeBackup(service) ??
+    (service.database.provider === 'postgres' ? null : `${service.name} is not dumped by pg_dump`);
   if (refused) throw new UsageError(refused);
   const database = providers.database!;
   const store = providers.backups!;
@@ -209,10 +268,27 @@ export const backupTake: Action = {
       : cannot;
   },
   plan: (context) =>
-    context.providers.backups
-      ? `pg_dump the database that takes writes now into ${context.providers.backups.name}, streamed, its size and checksum read back, with a manifest of its SHA-256 and row counts. Creates a backup; changes nothing else.`
-      : `${context.service?.name ?? 'This run'} has no backups: in lifeboat.yml.`,
+    context.providers.snapshots
+      ? `An RDS snapshot of the instance that takes writes now, waited on until available, then copied to ${context.providers.snapshots.drRegion} and waited on there. Creates a backup; changes nothing else.`
+      : context.providers.backups
+        ? `pg_dump the database that takes writes now into ${context.providers.backups.name}, streamed, its size and checksum read back, with a manifest of its SHA-256 and row counts. Creates a backup; changes nothing else.`
+        : `${context.service?.name ?? 'This run'} has no backups: in lifeboat.yml.`,
   async run(context) {
+    if (context.service!.database.provider === 'aws-rds') {
+      const snapshot = await takeSnapshot(context.service!, context.providers, {
+        clock: context.clock,
+        onProgress: context.progress,
+      });
+      return {
+        summary: describeSnapshotTaken(snapshot),
+        details: {
+          snapshot: snapshot.taken.id,
+          region: snapshot.taken.region,
+          copy: snapshot.copy?.id ?? null,
+          copyRegion: snapshot.copy?.region ?? null,
+        },
+      };
+    }
     const taken = await takeBackup(context.service!, context.providers, {
       clock: context.clock,
       onProgress: context.progress,
@@ -229,6 +305,15 @@ export const backupTake: Action = {
     };
   },
   async verify(context, outcome) {
+    if (typeof outcome.details.snapshot === 'string') {
+      const snapshots = context.providers.snapshots!;
+      const where = String(outcome.details.copyRegion ?? outcome.details.region);
+      const id = String(outcome.details.copy ?? outcome.details.snapshot);
+      const found = (await snapshots.list(where)).find((snapshot) => snapshot.id === id);
+      return found?.status === 'available'
+        ? { ok: true, summary: `snapshot ${id} is available in ${where}` }
+        : { ok: false, summary: `snapshot ${id} is ${found?.status ?? 'not'} in ${where}` };
+    }
     const store = context.providers.backups!;
     const key = outcome.details.key as string;
     const [object, manifest] = await Promise.all([store.headBackup(key), store.readManifest(key)]);
@@ -244,3 +329,8 @@ export const backupTake: Action = {
     };
   },
 };
+
+/** "RDS snapshot X of RDS p (us-east-1) available; copied to us-west-2 as X, available". */
+export function describeSnapshotTaken(snapshot: SnapshotTaken): string {
+  return `RDS snapshot ${snapshot.taken.id} of ${snapshot.source} available in ${formatDuration(snapshot.seconds)}${snapshot.copy ? `; copied to ${snapshot.copy.region} as ${snapshot.copy.id}, available there` : `; it is in the DR region (${snapshot.taken.region}) already`}`;
+}

@@ -19,7 +19,7 @@ import type {
   ReplicaStatus,
 } from '../types.js';
 import { otherNode } from '../types.js';
-import { reportWhileWaiting } from '../progress.js';
+import { pollUntil } from '../progress.js';
 import { latestReplicaLag } from './replica-lag.js';
 import { unreadable, withAwsRetry, type RetryOptions } from './retry.js';
 
@@ -168,20 +168,18 @@ export function createRdsNodes(database: RdsDatabase, deps: RdsNodeDeps) {
     what: string,
     onProgress?: OnProgress,
   ): Promise<DBInstance> {
-    const deadline = deps.clock().getTime() + deps.maxWaitSeconds * 1000;
-    return reportWhileWaiting(`${nameOf(node)}: waiting for ${what}`, onProgress, async (seen) => {
-      for (;;) {
+    return pollUntil({
+      resource: nameOf(node),
+      waitingFor: what,
+      look: async () => {
         const found = await deps.describe(instanceOf(node));
-        if (done(found)) return found;
-        seen(found.DBInstanceStatus ?? 'unknown');
-        if (deps.clock().getTime() > deadline)
-          throw new ProviderError(
-            nameOf(node),
-            `${what} did not happen within ${deps.maxWaitSeconds} s (now ${found.DBInstanceStatus})`,
-            false,
-          );
-        await deps.sleep(deps.pollSeconds * 1000);
-      }
+        return { done: done(found) ? found : null, status: found.DBInstanceStatus ?? 'unknown' };
+      },
+      maxWaitSeconds: deps.maxWaitSeconds,
+      pollMs: deps.pollSeconds * 1000,
+      clock: deps.clock,
+      sleep: deps.sleep,
+      onProgress,
     });
   }
 
