@@ -307,8 +307,14 @@ export const backupTake: Action = {
   async verify(context, outcome) {
     if (typeof outcome.details.snapshot === 'string') {
       const snapshots = context.providers.snapshots!;
-      const where = String(outcome.details.copyRegion ?? outcome.details.region);
-      const id = String(outcome.details.copy ?? outcome.details.snapshot);
+      const details = outcome.details as {
+        snapshot: string;
+        region: string;
+        copy: string | null;
+        copyRegion: string | null;
+      };
+      const where = details.copyRegion ?? details.region;
+      const id = details.copy ?? details.snapshot;
       const found = (await snapshots.list(where)).find((snapshot) => snapshot.id === id);
       return found?.status === 'available'
         ? { ok: true, summary: `snapshot ${id} is available in ${where}` }
