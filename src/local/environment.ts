@@ -23,6 +23,7 @@ import {
   resumePostgresPair,
   roleOf,
   startPostgresPair,
+  startStandaloneServer,
   stopServer,
   type PostgresPair,
   type PostgresServer,
@@ -38,7 +39,14 @@ export const LOCAL_USERS = { requester: 'U0ALICE', approver: 'U0BOB' } as const;
 
 interface LocalState {
   version: number;
-  ports: { primary: number; standby: number; s3: number };
+  /** ledgerPrimary and ledgerDr: the backup-restore demo service's servers (absent before them). */
+  ports: {
+    primary: number;
+    standby: number;
+    s3: number;
+    ledgerPrimary?: number;
+    ledgerDr?: number;
+  };
   /** Where the PostgreSQL data lives: dir/pg, or outside when the postgres user cannot reach dir. */
   pgRoot?: string;
   /** Set when the primary was killed on purpose: it stays down across restarts until rebuilt. */
@@ -55,6 +63,11 @@ export interface LocalEnvironment {
   /** Replaced by rebuildPair(). */
   pair: PostgresPair;
   s3Endpoint: string;
+  /**
+   * The second demo service, ledger-db, recovered by backup and restore: its primary and the DR
+   * server a backup is restored into (database "ledger" in both).
+   */
+  ledger: { primary: PostgresServer; dr: PostgresServer };
   /** When the primary was killed (simulated disaster), until a rebuild. */
   primaryDownSince: Date | null;
   /** When the demo app lost the primary while it lives on (a partition), until a rebuild. */
@@ -99,6 +112,22 @@ export async function startLocalEnvironment(
     };
     writeFileSync(stateFile, JSON.stringify(fresh, null, 2));
   }
+  const ledgerPorts =
+    state?.ports.ledgerPrimary && state.ports.ledgerDr
+      ? { primary: state.ports.ledgerPrimary, dr: state.ports.ledgerDr }
+      : { primary: await freePort(), dr: await freePort() };
+  const ledger = {
+    primary: await startStandaloneServer(pgRoot, 'ledger-primary', ledgerPorts.primary, 'ledger'),
+    dr: await startStandaloneServer(pgRoot, 'ledger-dr', ledgerPorts.dr, 'ledger'),
+  };
+  if (!state?.ports.ledgerPrimary)
+    updateState(dir, {
+      ports: {
+        ...readState(stateFile).ports,
+        ledgerPrimary: ledgerPorts.primary,
+        ledgerDr: ledgerPorts.dr,
+      },
+    });
   const s3 = new S3rver({
     address: '127.0.0.1',
     port: s3Port,
@@ -112,6 +141,8 @@ export async function startLocalEnvironment(
   const writer = await writerOf(pair, state?.primaryDownSince ? ['standby'] : undefined);
   if (writer) await ensureDemoData(writer.url);
   await ensureBackup((writer ?? pair.standby).port, s3Endpoint, dir);
+  await ensureLedgerData(ledger.primary.url);
+  await ensureBackup(ledger.primary.port, s3Endpoint, dir, LEDGER_DUMP);
   const configFile = path.join(dir, 'lifeboat.yml');
   writeFileSync(
     configFile,
@@ -121,6 +152,7 @@ export async function startLocalEnvironment(
       runbooksDir,
       options.cliAccount ?? currentOsIdentity().username,
       options.healthCheckUrl,
+      ledger,
     ),
   );
   const environment: LocalEnvironment = {
@@ -129,11 +161,13 @@ export async function startLocalEnvironment(
     configFile,
     pair,
     s3Endpoint,
+    ledger,
     primaryDownSince: state?.primaryDownSince ? new Date(state.primaryDownSince) : null,
     partitionedSince: state?.partitionedSince ? new Date(state.partitionedSince) : null,
     stop: async () => {
       await s3.close().catch(() => undefined);
       await environment.pair.stop();
+      await Promise.allSettled([stopServer(ledger.primary), stopServer(ledger.dr)]);
     },
   };
   return environment;
@@ -209,7 +243,7 @@ async function writerOf(
 /** The pair's servers stopped and their data removed (a half-made first start, or a reset). */
 async function removePair(pgRoot: string): Promise<void> {
   if (!existsSync(pgRoot)) return;
-  for (const name of ['primary', 'standby']) {
+  for (const name of ['primary', 'standby', 'ledger-primary', 'ledger-dr']) {
     const dataDir = path.join(pgRoot, name);
     if (existsSync(dataDir)) await stopServer({ port: 0, dataDir, url: '' }, 'immediate');
   }
@@ -294,14 +328,45 @@ async function ensureDemoData(url: string): Promise<void> {
   ]);
 }
 
+/** Which database a dump is of, and under which prefix of the bucket it goes. */
+interface DumpOf {
+  database: string;
+  prefix: string;
+}
+
+const PAYMENTS_DUMP: DumpOf = { database: 'postgres', prefix: 'postgres/' };
+const LEDGER_DUMP: DumpOf = { database: 'ledger', prefix: 'ledger/' };
+
 /** A real pg_dump of the primary in the store, unless one is there already. */
-async function ensureBackup(port: number, endpoint: string, dir: string): Promise<void> {
+async function ensureBackup(
+  port: number,
+  endpoint: string,
+  dir: string,
+  of: DumpOf = PAYMENTS_DUMP,
+): Promise<void> {
   const client = createS3Client({ region: 'us-west-2', endpoint }, S3RVER_CREDENTIALS);
   const listed = await client.send(
-    new (s3Sdk().ListObjectsV2Command)({ Bucket: LOCAL_BUCKET, Prefix: 'postgres/' }),
+    new (s3Sdk().ListObjectsV2Command)({ Bucket: LOCAL_BUCKET, Prefix: of.prefix }),
   );
   if ((listed.Contents ?? []).length > 0) return;
-  await dumpToStore(port, endpoint, dir);
+  await dumpToStore(port, endpoint, dir, of);
+}
+
+/** The ledger demo's rows, unless its primary has them or is fenced (after its recovery). */
+async function ensureLedgerData(url: string): Promise<void> {
+  await run(path.join(PG_BIN, 'psql'), [
+    url,
+    '-q',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-c',
+    `DO $$ BEGIN
+       IF current_setting('default_transaction_read_only') = 'off' THEN
+         CREATE TABLE IF NOT EXISTS entries (id bigserial PRIMARY KEY, amount int NOT NULL, booked_at timestamptz NOT NULL DEFAULT now());
+         INSERT INTO entries (amount) SELECT g FROM generate_series(1, 500) g WHERE NOT EXISTS (SELECT 1 FROM entries);
+       END IF;
+     END $$;`,
+  ]);
 }
 
 /**
@@ -312,6 +377,7 @@ export async function dumpToStore(
   port: number,
   endpoint: string,
   dir: string,
+  of: DumpOf = PAYMENTS_DUMP,
 ): Promise<{ key: string; bytes: number }> {
   const client = createS3Client({ region: 'us-west-2', endpoint }, S3RVER_CREDENTIALS);
   const file = path.join(dir, `backup-${process.pid}-${Date.now()}.dump`);
@@ -321,10 +387,10 @@ export async function dumpToStore(
       ...localServerArgs(port),
       '-f',
       file,
-      'postgres',
+      of.database,
     ]);
     const body = readFileSync(file);
-    const key = `postgres/${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.dump`;
+    const key = `${of.prefix}${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.dump`;
     await client.send(
       new (s3Sdk().PutObjectCommand)({
         Bucket: LOCAL_BUCKET,
@@ -345,7 +411,8 @@ function localConfig(
   s3Endpoint: string,
   runbooksDir: string,
   cliAccount: string,
-  healthCheckUrl?: string,
+  healthCheckUrl: string | undefined,
+  ledger: { primary: PostgresServer; dr: PostgresServer },
 ): string {
   return `# Written by lifeboat's local mode: a PostgreSQL pair and an S3 stand-in on this machine.
 slack:
@@ -377,7 +444,27 @@ services:
       credentials: s3rver
       max_age: 1d
       restore_test: { expected_tables: [payments] }
-${healthCheckUrl ? `    health_check: { url: ${JSON.stringify(healthCheckUrl)}, expect_status: 200, timeout: 2s }\n` : ''}schedules:
+${healthCheckUrl ? `    health_check: { url: ${JSON.stringify(healthCheckUrl)}, expect_status: 200, timeout: 2s }\n` : ''}  # The second demo: no replica, recovered by restoring its newest backup into a DR server
+  # (/dr failover ledger-db), to compare its RTO with payments-db's in the run history.
+  ledger-db:
+    rto: 1h
+    rpo: 1d
+    strategy: backup-restore
+    runbooks: { failover: restore-from-backup }
+    database:
+      provider: postgres
+      primary: ${ledger.primary.url}
+      replica: ${ledger.dr.url}
+    backups:
+      provider: s3
+      bucket: ${LOCAL_BUCKET}
+      prefix: ledger/
+      region: us-west-2
+      endpoint: ${s3Endpoint}
+      credentials: s3rver
+      max_age: 1d
+      restore_test: { expected_tables: [entries] }
+schedules:
   - { name: backup-check, cron: '*/30 * * * *', check: backups }
   - { name: lag-watch, cron: '* * * * *', check: lag }
 `;

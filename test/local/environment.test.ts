@@ -68,6 +68,33 @@ describe('the local environment', () => {
       expect(backups).toHaveLength(1);
       expect(backups[0]!.size).toBeGreaterThan(1000);
 
+      // The second demo, recovered by backup and restore: its primary with rows and a backup of
+      // them, and an empty DR server waiting for a restore.
+      expect(config.services['ledger-db']).toMatchObject({
+        strategy: 'backup-restore',
+        runbooks: { failover: 'restore-from-backup' },
+        database: { primary: first.ledger.primary.url, replica: first.ledger.dr.url },
+      });
+      expect(await sql(first.ledger.primary.url, 'SELECT count(*)::int AS n FROM entries')).toEqual(
+        [{ n: 500 }],
+      );
+      expect(
+        await sql(
+          first.ledger.dr.url,
+          "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'",
+        ),
+      ).toEqual([{ n: 0 }]);
+      const ledgerBackups = await createS3BackupStore(
+        {
+          bucket: LOCAL_BUCKET,
+          prefix: 'ledger/',
+          region: 'us-west-2',
+          endpoint: first.s3Endpoint,
+        },
+        { client },
+      ).listBackups();
+      expect(ledgerBackups).toHaveLength(1);
+
       await sql(first.pair.primary.url, 'INSERT INTO payments (amount) VALUES (4242)');
       const ports = readFileSync(path.join(dir, 'state.json'), 'utf8');
       await first.stop();
@@ -75,6 +102,7 @@ describe('the local environment', () => {
       second = await startLocalEnvironment(dir, runbooks);
       expect(readFileSync(path.join(dir, 'state.json'), 'utf8')).toBe(ports);
       expect(second.pair.primary.url).toBe(first.pair.primary.url);
+      expect(second.ledger.dr.url).toBe(first.ledger.dr.url);
       expect(await sql(second.pair.primary.url, 'SELECT count(*)::int AS n FROM payments')).toEqual(
         [{ n: 101 }],
       );

@@ -134,6 +134,41 @@ export async function startThrowawayServer(): Promise<{
 }
 
 /**
+ * A standalone server in `root`/`name` on `port` (local mode's backup-restore service): created the
+ * first time, started when it is down, adopted when it already runs. With `database`, that
+ * database exists in it.
+ */
+export async function startStandaloneServer(
+  root: string,
+  name: string,
+  port: number,
+  database?: string,
+): Promise<PostgresServer> {
+  assertBinaries();
+  mkdirSync(root, { recursive: true });
+  giveToPostgres(root);
+  const instance = server(root, name, port);
+  if (!existsSync(instance.dataDir)) await createAndStart(instance, root);
+  else if (!(await isRunning(instance))) await startServer(instance);
+  if (database && /^[a-z_][a-z0-9_]*$/.test(database)) {
+    const client = new pg.Client({ connectionString: instance.url });
+    await client.connect();
+    try {
+      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+        database,
+      ]);
+      if (!rowCount) await client.query(`CREATE DATABASE ${database}`);
+    } finally {
+      await client.end();
+    }
+  }
+  return {
+    ...instance,
+    url: database ? instance.url.replace(/\/postgres$/, `/${database}`) : instance.url,
+  };
+}
+
+/**
  * A streaming standby of `source` in `standby`'s folder (which must not exist): pg_basebackup with
  * the recovery settings, our settings, start, and wait until it streams.
  */
