@@ -72,6 +72,16 @@ export async function checkReplication(
           null,
         );
   }
+  if (service.strategy === 'backup-restore' && service.database.provider === 'aws-rds') {
+    // The DR instance does not exist until a recovery restores a snapshot as it.
+    const { id, region } = service.database.replica;
+    return result(
+      true,
+      'backup-restore',
+      `backup-restore: no replica — a recovery restores the newest snapshot in ${service.snapshots?.copy_to ?? region} as RDS ${id}`,
+      null,
+    );
+  }
   if (service.strategy === 'backup-restore') {
     // No replica to follow the writer: the DR server waits for a backup. Both taking writes is
     // the design here, not TWO PRIMARIES; whether the DR server answers is what matters.

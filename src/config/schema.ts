@@ -256,17 +256,26 @@ const service = z
     path: ['pitr'],
     error: 'is for self-managed PostgreSQL: RDS keeps its own point-in-time recovery',
   })
-  .refine((entry) => entry.strategy !== 'backup-restore' || entry.backups !== undefined, {
-    path: ['strategy'],
-    error:
-      'backup-restore recovers from backups: the service needs backups: (a bucket to restore from)',
-  })
   .refine(
-    (entry) => entry.strategy !== 'backup-restore' || entry.database.provider === 'postgres',
+    (entry) =>
+      entry.strategy !== 'backup-restore' ||
+      entry.backups !== undefined ||
+      entry.database.provider === 'aws-rds',
     {
       path: ['strategy'],
       error:
-        'backup-restore restores pg_dump backups into self-managed PostgreSQL (database.replica is the DR server they are restored into); restoring RDS snapshots is not built yet',
+        'backup-restore recovers from backups: the service needs backups: (a bucket to restore from)',
+    },
+  )
+  .refine(
+    (entry) =>
+      entry.strategy !== 'backup-restore' ||
+      entry.database.provider === 'postgres' ||
+      (entry.database.provider === 'aws-rds' && entry.snapshots !== undefined),
+    {
+      path: ['strategy'],
+      error:
+        'backup-restore restores pg_dump backups into self-managed PostgreSQL (database.replica is the DR server) or RDS snapshots into a new instance (aws-rds with snapshots:, database.replica the instance to create); Aurora is not restored by lifeboat',
     },
   )
   .refine(

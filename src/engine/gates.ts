@@ -18,6 +18,7 @@ import {
 import { updateRun, type RunRecord } from '../store/runs.js';
 import { GATE_OVERRIDES, updateStep } from '../store/steps.js';
 import { describeLag } from '../actions/db/describe-lag.js';
+import { newestRestorable } from '../actions/backup/restorable.js';
 import type { ActionContext } from '../actions/types.js';
 import type { EngineEvent } from './events.js';
 import type { Seen, StepRunnerDeps } from './transitions.js';
@@ -208,15 +209,13 @@ async function restoreGate(
   context: ActionContext,
   service: Service,
 ): Promise<{ blocked: boolean; exposure: RpoExposure | null }> {
-  const store = context.providers.backups;
   let exposure: RpoExposure | null = null;
   let problem: string | null;
   try {
-    const [newest] = store ? await store.listBackups() : [];
-    if (!store || !newest) problem = 'there is no backup to restore';
+    const newest = await newestRestorable(context);
+    if (!newest) problem = 'there is no backup to restore';
     else {
-      const manifest = await store.readManifest(newest.key);
-      const at = manifest ? new Date(manifest.startedAt) : newest.lastModified;
+      const at = newest.at;
       const seconds = Math.max(0, (Date.parse(run.impactAt) - at.getTime()) / 1000);
       exposure = {
         seconds,

@@ -340,6 +340,12 @@ export interface SnapshotStore {
   ): Promise<{ taken: Snapshot; copy: Snapshot | null }>;
   /** A copy of `source` in the DR region (the same one when it is already there). */
   copyToDr(source: Snapshot, onProgress?: OnProgress): Promise<Snapshot>;
+  /**
+   * A new instance `id` in the snapshot's region made from it (RestoreDBInstanceFromDBSnapshot),
+   * waited on until available; its endpoint. An instance already there made from this snapshot
+   * (a resumed step) is waited on instead.
+   */
+  restore(source: Snapshot, id: string, onProgress?: OnProgress): Promise<{ endpoint: string }>;
 }
 
 export interface ServiceProviders {

@@ -24,6 +24,7 @@ import {
 import {
   ChangeResourceRecordSetsCommand,
   CreateHealthCheckCommand,
+  CreateHostedZoneCommand,
   GetHealthCheckCommand,
   ListResourceRecordSetsCommand,
   Route53Client,
@@ -671,6 +672,75 @@ describe('RDS snapshots as backups, on the wire (moto_server)', () => {
       copy: 'lifeboat-production-primary-20261124030000',
       copyRegion: 'us-west-2',
     });
+    await t.store.close();
+  });
+});
+
+describe('backup and restore of RDS, on the wire (moto_server)', () => {
+  it('copies the snapshot to the DR region, fences the primary, restores the snapshot as the DR instance behind two people, and points the record at it', async () => {
+    await rds('us-east-1').send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: 'production-primary',
+        Engine: 'postgres',
+        DBInstanceClass: 'db.t3.micro',
+        MasterUsername: 'lifeboat',
+        MasterUserPassword: 'lifeboat-password',
+        AllocatedStorage: 20,
+      }),
+    );
+    const zone = await route53().send(
+      new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: `br-${Date.now()}` }),
+    );
+    const zoneId = zone.HostedZone!.Id!.replace('/hostedzone/', '');
+    const config = `approvals:
+  approvers: [U0ALICE, U0BOB]
+services:
+  orders-db:
+    rto: 2h
+    rpo: 7d
+    strategy: backup-restore
+    snapshots: { max_age: 1d }
+    database:
+      provider: aws-rds
+      primary: { id: production-primary, region: us-east-1 }
+      replica: { id: production-dr, region: us-west-2 }
+      fence: { mode: stop }
+    dns: { provider: route53, mode: upsert, zone_id: ${zoneId}, record: db.example.com }
+`;
+    const runbook = `---\ntitle: Restore\nkind: failover\nservice: orders-db\n---\n## Restore (2 hours)\n1. Copy the newest snapshot to the DR region \`action: backup.copy-snapshot\`\n2. Fence \`action: db.fence\`\n3. Restore \`action: db.restore\`\n4. Switch DNS \`action: dns.switch\`\n`;
+    const { t, view } = await runThrough(config, { runbook: ['failover', runbook] });
+
+    expect(view.run.status).toBe('succeeded');
+    expect(view.steps.map((step) => [step.action, step.state])).toEqual([
+      ['backup.copy-snapshot', 'done'],
+      ['db.fence', 'done'],
+      ['db.restore', 'done'],
+      ['dns.switch', 'done'],
+    ]);
+    const restored = await describe1('us-west-2', 'production-dr');
+    expect(restored.DBInstanceStatus).toBe('available');
+    expect(view.steps[2]!.summary).toMatch(
+      new RegExp(
+        `^RDS production-dr \\(us-west-2\\) restored from production-primary-[\\d-]+ \\(data as of .* UTC\\) in \\d+s: available at ${restored.Endpoint!.Address!.replace(/\./g, '\\.')}$`,
+      ),
+    );
+    expect(view.steps[2]!.approvals.map((approval) => approval.status)).toEqual(['approved']);
+    expect((await describe1('us-east-1', 'production-primary')).DBInstanceStatus).toBe('stopped');
+    expect(await recordValue(zoneId)).toBe(restored.Endpoint!.Address);
+    expect(view.run).toMatchObject({ rpoExposureBound: 'lower-bound' });
+    // Status says what a backup-restore RDS service waits for: no replica, a snapshot to restore.
+    const text = (
+      (await status.run(['orders-db'], {
+        config: t.config,
+        store: t.store,
+        user: 'U0ALICE',
+        clock: t.clock,
+        engine: t.engine,
+      })) as { text: string }
+    ).text;
+    expect(text).toContain(
+      '• replication: backup-restore: no replica — a recovery restores the newest snapshot in us-west-2 as RDS production-dr',
+    );
     await t.store.close();
   });
 });

@@ -5,7 +5,9 @@
 
 import { ProviderError } from '../../errors.js';
 import { needDatabase } from '../need.js';
-import type { Action } from '../types.js';
+import type { FenceResult, NodeName } from '../../providers/types.js';
+import { newestRestorable } from '../backup/restorable.js';
+import type { Action, ActionContext, ActionOutcome } from '../types.js';
 
 export const fence: Action = {
   name: 'db.fence',
@@ -24,6 +26,18 @@ export const fence: Action = {
     // A replica that does not answer, or is no standby, cannot take over: fencing the primary
     // now would leave nothing accepting writes. (One that already accepts writes is two
     // primaries: fencing the old one is what ends that.)
+    if (context.service?.strategy === 'backup-restore') {
+      // The writes go to what a restore makes, not to a replica: there must be something to restore.
+      const newest = await newestRestorable(context);
+      if (!newest)
+        throw new ProviderError(
+          database.sourceName,
+          'not fenced: there is no backup to restore after it — fencing now would leave no database accepting writes. Take or copy a backup first, or skip this step with a reason',
+          true,
+        );
+      const result = await database.fence(database.source, { onProgress: context.progress });
+      return fenceOutcome(context, database.source, result);
+    }
     const target = await database.probe(database.target);
     if (target.role === 'unreachable' || target.role === 'fenced')
       throw new ProviderError(
@@ -32,16 +46,7 @@ export const fence: Action = {
         true,
       );
     const result = await database.fence(database.source, { onProgress: context.progress });
-    return {
-      summary: result.detail,
-      details: {
-        node: database.source,
-        state: result.state,
-        finalLsn: result.finalLsn,
-        sessionsEnded: result.sessionsEnded,
-        saved: context.previous.saved ?? {},
-      },
-    };
+    return fenceOutcome(context, database.source, result);
   },
   async verify(context, outcome) {
     const database = needDatabase(context);
@@ -58,3 +63,16 @@ export const fence: Action = {
     return { ok: true, summary: probe.detail };
   },
 };
+
+function fenceOutcome(context: ActionContext, node: NodeName, result: FenceResult): ActionOutcome {
+  return {
+    summary: result.detail,
+    details: {
+      node,
+      state: result.state,
+      finalLsn: result.finalLsn,
+      sessionsEnded: result.sessionsEnded,
+      saved: context.previous.saved ?? {},
+    },
+  };
+}

@@ -16,7 +16,7 @@ import { ChecksumMismatch, ProviderError, isLifeboatError } from '../../errors.j
 import { describeUrl, withFreshClient } from '../../providers/postgres/connect.js';
 import { countRowsIn, restoreDump } from '../../providers/postgres/dump.js';
 import type { BackupDownload, BackupObject } from '../../providers/types.js';
-import type { Action, ActionContext } from '../types.js';
+import type { Action, ActionContext, ActionOutcome } from '../types.js';
 
 /** How many backups, newest first, a restore tries before it gives up on finding a good one. */
 const TRIES = 3;
@@ -27,8 +27,38 @@ export function cannotRestore(context: ActionContext): string | null {
   if (!service) return 'This run has no service to restore.';
   if (service.strategy !== 'backup-restore')
     return `${service.name} recovers by ${service.strategy} (a promotion), not from backups: db.restore is for backup-restore services.`;
+  if (service.database.provider === 'aws-rds')
+    return context.providers.snapshots
+      ? null
+      : `${service.name} has no snapshots: in lifeboat.yml.`;
   if (!context.providers.backups) return `${service.name} has no backups: in lifeboat.yml.`;
   return null;
+}
+
+/** An RDS service's recovery: the newest available snapshot in the DR region, made an instance. */
+async function restoreRds(context: ActionContext): Promise<ActionOutcome> {
+  const store = context.providers.snapshots!;
+  const replica = (context.service!.database as { replica: { id: string; region: string } })
+    .replica;
+  const snapshot = (await store.list(store.drRegion)).find((each) => each.status === 'available');
+  if (!snapshot)
+    throw new ProviderError(
+      `RDS snapshots (${store.drRegion})`,
+      'there is no available snapshot in the DR region to restore: copy one there (backup.copy-snapshot)',
+      true,
+    );
+  const started = performance.now();
+  context.progress(`restoring ${snapshot.id} as ${replica.id} in ${store.drRegion}…`);
+  const { endpoint } = await store.restore(snapshot, replica.id, context.progress);
+  return {
+    summary: `RDS ${replica.id} (${store.drRegion}) restored from ${snapshot.id} (data as of ${snapshot.takenAt.toISOString().slice(0, 16).replace('T', ' ')} UTC) in ${formatDuration((performance.now() - started) / 1000)}: available at ${endpoint}`,
+    details: { snapshot: snapshot.id, backupAt: snapshot.takenAt.toISOString(), endpoint },
+    protection: {
+      state: 'unprotected',
+      writer: 'replica',
+      detail: `RDS ${replica.id} was restored from ${snapshot.id}; nothing replicates it yet`,
+    },
+  };
 }
 
 function targetOf(context: ActionContext): { url: string; name: string } {
@@ -46,8 +76,12 @@ export const restore: Action = {
   skipReason: cannotRestore,
   plan: (context) =>
     cannotRestore(context) ??
+    (context.providers.snapshots
+      ? `Restore the newest available snapshot in ${context.providers.snapshots.drRegion} as a new RDS instance ${(context.service!.database as { replica: { id: string } }).replica.id} (RestoreDBInstanceFromDBSnapshot), and wait until it is available: it takes the writes. Everything written after the snapshot is lost.`
+      : undefined) ??
     `Restore the newest backup in ${context.providers.backups!.name} that passes its checksum into ${targetOf(context).name} (pg_restore --clean in one transaction): what that server holds is replaced, and it takes the writes. Everything written after the backup is lost.`,
   async run(context) {
+    if (context.providers.snapshots) return restoreRds(context);
     const store = context.providers.backups!;
     const target = targetOf(context);
     const probe = await context.providers.database!.probe('replica', 'decision');
@@ -118,6 +152,12 @@ export const restore: Action = {
     }
   },
   async verify(context, outcome) {
+    if (context.providers.snapshots) {
+      const probe = await context.providers.database!.probe('replica', 'decision');
+      return probe.role === 'writable'
+        ? { ok: true, summary: `${probe.name} takes writes` }
+        : { ok: false, summary: `${probe.name} does not take writes: ${probe.detail}` };
+    }
     const database = context.providers.database!;
     const probe = await database.probe('replica', 'decision');
     if (probe.role !== 'writable')

@@ -2,7 +2,7 @@
 // region (CopyDBSnapshot, read in the DR region until available — the seed's mistake 2 is a backup
 // that lives with the primary), and listed where they are, newest first.
 
-import type { DBSnapshot, RDSClient } from '@aws-sdk/client-rds';
+import type { DBInstance, DBSnapshot, RDSClient } from '@aws-sdk/client-rds';
 import { ProviderError } from '../../errors.js';
 import { pollUntil } from '../progress.js';
 import type { OnProgress, Snapshot, SnapshotStore } from '../types.js';
@@ -150,6 +150,49 @@ export function createSnapshotStore(
       const copy = taken.region === drRegion ? null : await store.copyToDr(taken, onProgress);
       return { taken, copy };
     },
+    async restore(source, id, onProgress) {
+      const name = `RDS ${id} (${source.region})`;
+      const existing = await describeInstance(deps, source.region, id);
+      if (
+        existing &&
+        !existing.TagList?.some((tag) => tag.Key === 'restored-from' && tag.Value === source.id)
+      )
+        throw new ProviderError(
+          name,
+          'already exists and was not restored from this snapshot by lifeboat: restoring over it is not possible — delete it, or name another instance in database.replica',
+          true,
+        );
+      if (!existing)
+        await withAwsRetry(name, () =>
+          deps.rds(source.region).send(
+            new (rdsSdk().RestoreDBInstanceFromDBSnapshotCommand)({
+              DBInstanceIdentifier: id,
+              DBSnapshotIdentifier: source.id,
+              Tags: [
+                { Key: 'taken-by', Value: 'lifeboat' },
+                { Key: 'restored-from', Value: source.id },
+              ],
+            }),
+          ),
+        );
+      const ready = await pollUntil({
+        resource: name,
+        waitingFor: 'available',
+        look: async () => {
+          const found = await describeInstance(deps, source.region, id);
+          const status = found?.DBInstanceStatus ?? 'not there yet';
+          if (status === 'failed' || status === 'incompatible-restore')
+            throw new ProviderError(name, `the restore is ${status}`, true);
+          return { done: status === 'available' ? found! : null, status };
+        },
+        maxWaitSeconds: deps.maxWaitSeconds,
+        pollMs: deps.pollSeconds * 1000,
+        clock: deps.clock,
+        sleep: deps.sleep,
+        onProgress,
+      });
+      return { endpoint: ready.Endpoint?.Address ?? '' };
+    },
     async copyToDr(source, onProgress) {
       if (source.region === drRegion) return source;
       // The identifier RDS accepts: letters, digits and single hyphens (an automated snapshot's
@@ -166,4 +209,20 @@ export function createSnapshotStore(
     },
   };
   return store;
+}
+
+async function describeInstance(
+  deps: Pick<SnapshotDeps, 'rds'>,
+  region: string,
+  id: string,
+): Promise<DBInstance | null> {
+  try {
+    const { DBInstances } = await deps
+      .rds(region)
+      .send(new (rdsSdk().DescribeDBInstancesCommand)({ DBInstanceIdentifier: id }));
+    return DBInstances?.[0] ?? null;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'DBInstanceNotFoundFault') return null;
+    throw error;
+  }
 }

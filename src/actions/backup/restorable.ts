@@ -1,0 +1,23 @@
+// What a backup-restore recovery would restore now: the newest backup in the bucket (dated by its
+// manifest when lifeboat took it) or the newest available snapshot in the DR region. The RPO gate
+// weighs its age; the fence refuses to fence when there is nothing to restore.
+
+import type { ActionContext } from '../types.js';
+
+/** What a restore would restore: the newest backup (its manifest's time) or DR-region snapshot. */
+export async function newestRestorable(
+  context: ActionContext,
+): Promise<{ key: string; at: Date } | null> {
+  const snapshots = context.providers.snapshots;
+  if (snapshots) {
+    const newest = (await snapshots.list(snapshots.drRegion)).find(
+      (snapshot) => snapshot.status === 'available',
+    );
+    return newest ? { key: newest.id, at: newest.takenAt } : null;
+  }
+  const store = context.providers.backups;
+  const [newest] = store ? await store.listBackups() : [];
+  if (!store || !newest) return null;
+  const manifest = await store.readManifest(newest.key);
+  return { key: newest.key, at: manifest ? new Date(manifest.startedAt) : newest.lastModified };
+}
