@@ -79,18 +79,7 @@ async function takeOne(
       onProgress: (text) => options.onProgress?.(service.name, text),
     });
   } catch (error) {
-    if (!isLifeboatError(error)) throw error;
-    await recordAuditEvent(
-      db,
-      {
-        actor: options.actor,
-        action: 'backup.failed',
-        subject,
-        details: { reason: error.message },
-      },
-      options.clock,
-    );
-    return result({ ok: false, summary: error.message, state: 'failed' });
+    return result(await failed(error, db, subject, options));
   }
   await recordAuditEvent(
     db,
@@ -184,17 +173,22 @@ async function takeRdsSnapshot(
     );
     return { ...base, ok: true, summary: describeSnapshotTaken(snapshot), state: 'ok' };
   } catch (error) {
-    if (!isLifeboatError(error)) throw error;
-    await recordAuditEvent(
-      db,
-      {
-        actor: options.actor,
-        action: 'backup.failed',
-        subject,
-        details: { reason: error.message },
-      },
-      options.clock,
-    );
-    return { ...base, ok: false, summary: error.message, state: 'failed' };
+    return { ...base, ...(await failed(error, db, subject, options)) };
   }
+}
+
+/** A backup that could not be taken: in the audit log, and the result's words. Bugs rethrown. */
+async function failed(
+  error: unknown,
+  db: Sql,
+  subject: string,
+  options: Parameters<typeof takeBackups>[3],
+): Promise<{ ok: false; summary: string; state: 'failed' }> {
+  if (!isLifeboatError(error)) throw error;
+  await recordAuditEvent(
+    db,
+    { actor: options.actor, action: 'backup.failed', subject, details: { reason: error.message } },
+    options.clock,
+  );
+  return { ok: false, summary: error.message, state: 'failed' };
 }

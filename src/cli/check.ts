@@ -35,9 +35,7 @@ export async function runCheck(
   }
   const config = loadConfig(env);
   if (options.service && !config.services[options.service]) {
-    throw new UsageError(
-      `no service "${options.service}" (known: ${Object.keys(config.services).join(', ') || 'none'})`,
-    );
+    throw new UsageError(unknownService(config, options.service));
   }
   const withinSeconds = parseWithin(options);
   const log = createCliLogger(io, env.LOG_LEVEL);
@@ -73,9 +71,7 @@ export async function runCheck(
       io.out(`not checked: ${nothingToCheck(what, options.service)}`);
       return 1;
     }
-    for (const result of results)
-      io.out(`${result.ok ? 'ok  ' : 'FAIL'}  ${result.service}: ${result.summary}`);
-    return results.every((result) => result.ok) && log.errors() === 0 ? 0 : 1;
+    return printResults(results, io, log.errors());
   } finally {
     await engine.store.close();
   }
@@ -95,10 +91,7 @@ export async function takeBackupsNow(
   const config = loadConfig(env);
   if (only !== undefined) {
     const service = config.services[only];
-    if (!service)
-      throw new UsageError(
-        `no service "${only}" (known: ${Object.keys(config.services).join(', ') || 'none'})`,
-      );
+    if (!service) throw new UsageError(unknownService(config, only));
     const refused = cannotTakeBackup(service);
     if (refused) throw new UsageError(refused);
   }
@@ -119,12 +112,12 @@ export async function takeBackupsNow(
       },
     );
     if (results.length === 0) {
-      io.out('not taken: no service has backups: and a PostgreSQL database lifeboat can pg_dump');
+      io.out(
+        'not taken: no service has backups lifeboat can take (a PostgreSQL database with backups:, or an RDS one with snapshots:)',
+      );
       return 1;
     }
-    for (const result of results)
-      io.out(`${result.ok ? 'ok  ' : 'FAIL'}  ${result.service}: ${result.summary}`);
-    return results.every((result) => result.ok) && log.errors() === 0 ? 0 : 1;
+    return printResults(results, io, log.errors());
   } finally {
     await engine.store.close();
   }
@@ -167,9 +160,7 @@ async function checkStartup(
   if (!options.live) return problems.length === 0 ? 0 : 1;
   const config = loadConfig(env);
   if (options.service && !config.services[options.service])
-    throw new UsageError(
-      `no service "${options.service}" (known: ${Object.keys(config.services).join(', ') || 'none'})`,
-    );
+    throw new UsageError(unknownService(config, options.service));
   const { awsLiveDeps, checkPlanLive } = await import('../checks/live.js');
   const { createServiceProviders } = await import('../providers/index.js');
   const live = await checkPlanLive(
@@ -206,4 +197,15 @@ export async function showStatus(service: string | undefined, io: Io, env: Env):
   } finally {
     await engine.store.close();
   }
+}
+
+/** Each result on a line; exit 1 when any failed or the engine logged an error. */
+function printResults(results: CheckResult[], io: Io, errors: number): number {
+  for (const result of results)
+    io.out(`${result.ok ? 'ok  ' : 'FAIL'}  ${result.service}: ${result.summary}`);
+  return results.every((result) => result.ok) && errors === 0 ? 0 : 1;
+}
+
+function unknownService(config: { services: Record<string, unknown> }, name: string): string {
+  return `no service "${name}" (known: ${Object.keys(config.services).join(', ') || 'none'})`;
 }

@@ -316,16 +316,17 @@ async function assertPortFree(port: number, name: string): Promise<void> {
   }
 }
 
+/** Runs `sql` with psql against `url`, stopping at the first error. */
+async function psql(url: string, sql: string): Promise<void> {
+  await run(path.join(PG_BIN, 'psql'), [url, '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
+}
+
 async function ensureDemoData(url: string): Promise<void> {
-  await run(path.join(PG_BIN, 'psql'), [
+  await psql(
     url,
-    '-q',
-    '-v',
-    'ON_ERROR_STOP=1',
-    '-c',
     `CREATE TABLE IF NOT EXISTS payments (id bigserial PRIMARY KEY, amount int NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
      INSERT INTO payments (amount) SELECT g FROM generate_series(1, 100) g WHERE NOT EXISTS (SELECT 1 FROM payments);`,
-  ]);
+  );
 }
 
 /** Which database a dump is of, and under which prefix of the bucket it goes. */
@@ -354,19 +355,15 @@ async function ensureBackup(
 
 /** The ledger demo's rows, unless its primary has them or is fenced (after its recovery). */
 async function ensureLedgerData(url: string): Promise<void> {
-  await run(path.join(PG_BIN, 'psql'), [
+  await psql(
     url,
-    '-q',
-    '-v',
-    'ON_ERROR_STOP=1',
-    '-c',
     `DO $$ BEGIN
        IF current_setting('default_transaction_read_only') = 'off' THEN
          CREATE TABLE IF NOT EXISTS entries (id bigserial PRIMARY KEY, amount int NOT NULL, booked_at timestamptz NOT NULL DEFAULT now());
          INSERT INTO entries (amount) SELECT g FROM generate_series(1, 500) g WHERE NOT EXISTS (SELECT 1 FROM entries);
        END IF;
      END $$;`,
-  ]);
+  );
 }
 
 /**
@@ -414,6 +411,16 @@ function localConfig(
   healthCheckUrl: string | undefined,
   ledger: { primary: PostgresServer; dr: PostgresServer },
 ): string {
+  const backups = (prefix: string, table: string) => `    backups:
+      provider: s3
+      bucket: ${LOCAL_BUCKET}
+      prefix: ${prefix}
+      region: us-west-2
+      endpoint: ${s3Endpoint}
+      credentials: s3rver
+      max_age: 1d
+      restore_test: { expected_tables: [${table}] }
+`;
   return `# Written by lifeboat's local mode: a PostgreSQL pair and an S3 stand-in on this machine.
 slack:
   channel: C0LOCAL
@@ -435,16 +442,7 @@ services:
       provider: postgres
       primary: ${pair.primary.url}
       replica: ${pair.standby.url}
-    backups:
-      provider: s3
-      bucket: ${LOCAL_BUCKET}
-      prefix: postgres/
-      region: us-west-2
-      endpoint: ${s3Endpoint}
-      credentials: s3rver
-      max_age: 1d
-      restore_test: { expected_tables: [payments] }
-${healthCheckUrl ? `    health_check: { url: ${JSON.stringify(healthCheckUrl)}, expect_status: 200, timeout: 2s }\n` : ''}  # The second demo: no replica, recovered by restoring its newest backup into a DR server
+${backups('postgres/', 'payments')}${healthCheckUrl ? `    health_check: { url: ${JSON.stringify(healthCheckUrl)}, expect_status: 200, timeout: 2s }\n` : ''}  # The second demo: no replica, recovered by restoring its newest backup into a DR server
   # (/dr failover ledger-db), to compare its RTO with payments-db's in the run history.
   ledger-db:
     rto: 1h
@@ -455,16 +453,7 @@ ${healthCheckUrl ? `    health_check: { url: ${JSON.stringify(healthCheckUrl)}, 
       provider: postgres
       primary: ${ledger.primary.url}
       replica: ${ledger.dr.url}
-    backups:
-      provider: s3
-      bucket: ${LOCAL_BUCKET}
-      prefix: ledger/
-      region: us-west-2
-      endpoint: ${s3Endpoint}
-      credentials: s3rver
-      max_age: 1d
-      restore_test: { expected_tables: [entries] }
-schedules:
+${backups('ledger/', 'entries')}schedules:
   - { name: backup-check, cron: '*/30 * * * *', check: backups }
   - { name: lag-watch, cron: '* * * * *', check: lag }
 `;

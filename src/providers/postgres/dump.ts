@@ -4,7 +4,7 @@
 // (never a file, never whole in memory); the password travels in PGPASSWORD, never on the command
 // line where `ps` shows it.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
@@ -104,25 +104,9 @@ function spawnDump(
   source: DumpSource,
   snapshot: string,
 ): { stream: Readable; exited: Promise<void>; kill: () => void } {
-  const url = new URL(source.url);
-  const password = decodeURIComponent(url.password);
-  url.password = '';
-  const child = spawn(
-    path.join(pgBinDir(), 'pg_dump'),
-    ['-Fc', `--snapshot=${snapshot}`, '--no-password', `--dbname=${url.toString()}`],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        ...(password ? { PGPASSWORD: password } : {}),
-        PGAPPNAME: 'lifeboat-backup',
-      },
-    },
-  );
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (text: string) => {
-    if (stderr.length < 8192) stderr += text;
+  const { child, stderr } = spawnClientTool('pg_dump', source, ['-Fc', `--snapshot=${snapshot}`], {
+    stdout: 'pipe',
+    application: 'lifeboat-backup',
   });
   const exited = new Promise<void>((resolve, reject) => {
     child.once('error', (error) =>
@@ -134,14 +118,14 @@ function spawnDump(
         reject(
           new ProviderError(
             source.name,
-            `pg_dump failed (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').slice(-3).join(' ') || 'no message'}`,
+            `pg_dump failed (${signal ?? `exit ${code}`}): ${stderr().trim().split('\n').slice(-3).join(' ') || 'no message'}`,
             false,
           ),
         );
     });
   });
   exited.catch(() => undefined); // awaited by the caller; never an unhandled rejection meanwhile
-  return { stream: child.stdout, exited, kill: () => child.kill('SIGTERM') };
+  return { stream: child.stdout!, exited, kill: () => child.kill('SIGTERM') };
 }
 
 /**
@@ -153,13 +137,11 @@ export async function restoreDump(
   target: DumpSource,
   file: string,
 ): Promise<{ seconds: number; tables: Record<string, number> }> {
-  const url = new URL(target.url);
-  const password = decodeURIComponent(url.password);
-  url.password = '';
   const started = performance.now();
   const stderr = await new Promise<string | null>((resolve, reject) => {
-    const child = spawn(
-      path.join(pgBinDir(), 'pg_restore'),
+    const { child, stderr: text } = spawnClientTool(
+      'pg_restore',
+      target,
       [
         '--single-transaction',
         '--clean',
@@ -167,27 +149,13 @@ export async function restoreDump(
         '--exit-on-error',
         '--no-owner',
         '--no-privileges',
-        '--no-password',
-        `--dbname=${url.toString()}`,
         file,
       ],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        env: {
-          ...process.env,
-          ...(password ? { PGPASSWORD: password } : {}),
-          PGAPPNAME: 'lifeboat-restore',
-        },
-      },
+      { stdout: 'ignore', application: 'lifeboat-restore' },
     );
-    let text = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      if (text.length < 8192) text += chunk;
-    });
     child.once('error', reject);
     child.once('close', (code, signal) =>
-      resolve(code === 0 ? null : `${signal ?? `exit ${code}`}: ${text.trim()}`),
+      resolve(code === 0 ? null : `${signal ?? `exit ${code}`}: ${text().trim()}`),
     );
   }).catch((error: Error) => `did not start: ${error.message}`);
   if (stderr !== null)
@@ -201,4 +169,37 @@ export async function restoreDump(
     statementTimeoutMs: COUNT_TIMEOUT_MS,
   });
   return { seconds, tables };
+}
+
+/**
+ * pg_dump or pg_restore against `target`: the password in PGPASSWORD (never on the command line,
+ * where `ps` shows it), never prompted for, named in pg_stat_activity; stderr kept (its first 8 KB).
+ */
+function spawnClientTool(
+  binary: 'pg_dump' | 'pg_restore',
+  target: DumpSource,
+  args: string[],
+  options: { stdout: 'pipe' | 'ignore'; application: string },
+): { child: ChildProcess; stderr: () => string } {
+  const url = new URL(target.url);
+  const password = decodeURIComponent(url.password);
+  url.password = '';
+  const child = spawn(
+    path.join(pgBinDir(), binary),
+    ['--no-password', `--dbname=${url.toString()}`, ...args],
+    {
+      stdio: ['ignore', options.stdout, 'pipe'],
+      env: {
+        ...process.env,
+        ...(password ? { PGPASSWORD: password } : {}),
+        PGAPPNAME: options.application,
+      },
+    },
+  );
+  let text = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    if (text.length < 8192) text += chunk;
+  });
+  return { child, stderr: () => text };
 }
