@@ -399,6 +399,10 @@ function addCheckCommands(program: Command, { io, env, setExit }: CliContext): v
     )
     .option('--pick <which>', 'restore: newest (default) or random')
     .option(
+      '--set <label>',
+      'restore, for a service whose backups pgBackRest keeps: this member of the chain (a label from pgbackrest info), not the newest',
+    )
+    .option(
       '--within <duration>',
       'restore with --pick random: from backups younger than this, like 30d',
     )
@@ -408,7 +412,13 @@ function addCheckCommands(program: Command, { io, env, setExit }: CliContext): v
     .action(
       async (
         what: string,
-        opts: { service?: string; live?: boolean; pick?: 'newest' | 'random'; within?: string },
+        opts: {
+          service?: string;
+          live?: boolean;
+          pick?: 'newest' | 'random';
+          within?: string;
+          set?: string;
+        },
       ) => setExit(await (await checkCli()).runCheck(what, opts, io, env)),
     );
 }

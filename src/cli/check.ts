@@ -24,7 +24,13 @@ type Env = Record<string, string | undefined>;
 
 export async function runCheck(
   what: string,
-  options: { service?: string; live?: boolean; pick?: 'newest' | 'random'; within?: string },
+  options: {
+    service?: string;
+    live?: boolean;
+    pick?: 'newest' | 'random';
+    within?: string;
+    set?: string;
+  },
   io: Io,
   env: Env,
 ): Promise<number> {
@@ -60,7 +66,7 @@ export async function runCheck(
         config,
         engine.store,
         providersFor,
-        { pick: options.pick ?? 'newest', withinSeconds, now },
+        { pick: options.pick ?? 'newest', withinSeconds, now, set: options.set ?? null },
         options.service,
       );
     } else {

@@ -8,6 +8,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../../src/config.js';
 import { assessChain, checkPitr, pitrPolicyOf } from '../../src/checks/pitr.js';
+import { runRestoreTests } from '../../src/checks/restore.js';
+import { openStore } from '../../src/store/db.js';
+import { latestResults } from '../../src/checks/results.js';
+import { storeFileOf } from '../support/engine.js';
 import { readPgBackRest } from '../../src/providers/postgres/pgbackrest.js';
 import {
   PGBACKREST_COMMAND,
@@ -61,7 +65,11 @@ afterAll(async () => {
 });
 
 function serviceOf(policy: string) {
-  const config: Config = parseConfig(
+  return configOf(policy).services['ledger-db']!;
+}
+
+function configOf(policy: string): Config {
+  return parseConfig(
     `services:
   ledger-db:
     rto: 1h
@@ -76,7 +84,6 @@ function serviceOf(policy: string) {
 `,
     path.join(makeTempDir(), 'lifeboat.yml'),
   );
-  return config.services['ledger-db']!;
 }
 
 const POLICY =
@@ -104,6 +111,48 @@ describe('the point-in-time recovery check (pgBackRest)', () => {
         `^pgbackrest stanza demo: full ${chain.backups[0]!.label} [\\dms ]+ old; differential ${chain.backups[1]!.label} [\\dms ]+ old; incremental ${chain.backups[2]!.label} [\\dms ]+ old; WAL continuous from ${chain.backups[0]!.walStart} to ${newestWal.name}; point-in-time recovery up to 1m ago$`,
       ),
     );
+  });
+
+  it('restores a chosen member of the chain — the differential, then the newest incremental — each to its own point, and counts what it holds', async () => {
+    const chain = await readPgBackRest({
+      command: PGBACKREST_COMMAND,
+      stanza: repo!.stanza,
+      config: repo!.config,
+    });
+    const config = configOf(POLICY);
+    const store = openStore(storeFileOf(config));
+    const run = (set: string | null) =>
+      runRestoreTests(config, store, () => ({ database: null, dns: null, backups: null }), {
+        pick: 'newest',
+        withinSeconds: null,
+        now: new Date(0),
+        set,
+      });
+    const [diff] = await run(chain.backups[1]!.label);
+    expect(diff).toMatchObject({
+      ok: true,
+      key: chain.backups[1]!.label,
+      tables: { ledger: 2000 },
+      state: 'ok, not all checked',
+    });
+    expect(diff!.summary).toMatch(
+      new RegExp(
+        `^pgbackrest demo ${chain.backups[1]!.label}: restored to its consistent point in \\d+s; ledger \\(2000 rows\\); pgBackRest checked each file's checksum; row counts NOT compared \\(nothing recorded to compare with\\)$`,
+      ),
+    );
+    const [newest] = await run(null);
+    expect(newest).toMatchObject({
+      ok: true,
+      key: chain.backups[2]!.label,
+      tables: { ledger: 3000 },
+    });
+    const [unknown] = await run('20200101-000000F');
+    expect(unknown).toMatchObject({ ok: false, state: 'restore failed' });
+    expect(unknown!.summary).toContain('has no backup 20200101-000000F (it has ');
+    // Each is a stored restore result, as /dr status and the alerts read them.
+    const [latest] = await latestResults(store, 'restore', ['ledger-db']);
+    expect(latest).toMatchObject({ ok: false, state: 'restore failed' });
+    await store.close();
   });
 
   it('fails a full older than the policy, an incremental whose full is gone, and a WAL hole, saying what each costs', async () => {

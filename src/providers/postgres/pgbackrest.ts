@@ -5,8 +5,13 @@
 // Commands are argument arrays (`[sudo, -u, postgres, pgbackrest]`), never a shell string.
 
 import { execFile } from 'node:child_process';
+import { appendFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { ProviderError } from '../../errors.js';
+import { pollUntil } from '../progress.js';
+import { withFreshClient } from './connect.js';
+import { countRowsIn } from './dump.js';
 
 const run = promisify(execFile);
 
@@ -148,4 +153,66 @@ export function segmentNumber(name: string): number {
 export function segmentName(timeline: string, number: number): string {
   const hex = (value: number) => value.toString(16).toUpperCase().padStart(8, '0');
   return `${timeline}${hex(Math.floor(number / 256))}${hex(number % 256)}`;
+}
+
+/**
+ * A restore test of one member of the chain (`set`, or the newest): `pgbackrest restore` into a
+ * throwaway folder, recovered to that backup's consistent point only (`--type=immediate`), started
+ * on a free loopback port with archiving off (it must never push WAL into the repository), its rows
+ * counted once it takes writes, then stopped and removed.
+ */
+export async function restoreChainMember(
+  options: PgBackRestOptions,
+  set: string | null,
+): Promise<{ set: string; seconds: number; tables: Record<string, number> }> {
+  const chain = await readPgBackRest(options);
+  const member = set ? chain.backups.find((backup) => backup.label === set) : chain.backups.at(-1);
+  if (!member)
+    throw new ProviderError(
+      `pgbackrest stanza ${options.stanza}`,
+      set
+        ? `has no backup ${set} (it has ${chain.backups.map((backup) => backup.label).join(', ') || 'none'})`
+        : 'has no backup to restore',
+      true,
+    );
+  // The server helpers (and pg with them) load only for a restore test, not with every check.
+  const { freePort, makePostgresDir, roleOf, startServer, stopServer } =
+    await import('./servers.js');
+  const root = makePostgresDir('lifeboat-pitr-restore-');
+  const server = { port: await freePort(), dataDir: path.join(root, 'data'), url: '' };
+  server.url = `postgres://postgres@127.0.0.1:${server.port}/postgres`;
+  const started = performance.now();
+  try {
+    await pgbackrest(options, [
+      `--pg1-path=${server.dataDir}`,
+      `--set=${member.label}`,
+      '--type=immediate',
+      '--target-action=promote',
+      'restore',
+    ]);
+    appendFileSync(
+      path.join(server.dataDir, 'postgresql.auto.conf'),
+      `\n# lifeboat's restore test\nport = ${server.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${root}'\narchive_mode = off\n`,
+    );
+    await startServer(server);
+    await pollUntil({
+      resource: `restore of ${member.label}`,
+      waitingFor: 'recovery to end',
+      look: async () => {
+        const role = await roleOf(server.url);
+        return { done: role === 'primary' ? true : null, status: role };
+      },
+      maxWaitSeconds: 600,
+      pollMs: 200,
+      clock: () => new Date(),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    });
+    const tables = await withFreshClient(server.url, `restore of ${member.label}`, (client) =>
+      countRowsIn(client),
+    );
+    return { set: member.label, seconds: (performance.now() - started) / 1000, tables };
+  } finally {
+    await stopServer(server, 'immediate');
+    rmSync(root, { recursive: true, force: true });
+  }
 }

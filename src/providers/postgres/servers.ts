@@ -107,6 +107,13 @@ export async function resumePostgresPair(
   };
 }
 
+/** A fresh folder for PostgreSQL data that the postgres user owns (as root) or we own. */
+export function makePostgresDir(prefix: string): string {
+  const root = mkdtempSync(path.join(tmpdir(), prefix));
+  giveToPostgres(root);
+  return root;
+}
+
 /** A single throwaway server (restore tests): started in its own folder, removed by stop(). */
 export async function startThrowawayServer(): Promise<{
   server: PostgresServer;
