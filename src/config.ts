@@ -36,6 +36,8 @@ export interface Service {
   pitr: ServiceFile['pitr'] | null;
   /** RDS snapshots, checked and copied in the DR region. */
   snapshots: ServiceFile['snapshots'] | null;
+  /** Pilot light: the application tier app.scale-up brings to full size. */
+  appScaling: ServiceFile['app_scaling'] | null;
 }
 
 export interface Schedule {
@@ -217,6 +219,7 @@ function toService(name: string, service: ServiceFile): Service {
     strategy: service.strategy,
     pitr: service.pitr ?? null,
     snapshots: service.snapshots ?? null,
+    appScaling: service.app_scaling ?? null,
     runbooks: service.runbooks,
     database: service.database,
     dns: service.dns ?? null,

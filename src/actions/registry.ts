@@ -14,6 +14,7 @@ import { scaleUp } from './db/scale-up.js';
 import { verifyWritable } from './db/verify-writable.js';
 import { dnsSwitch } from './dns/switch.js';
 import { dnsVerify } from './dns/verify.js';
+import { appScaleUp } from './misc/app-scale-up.js';
 import { httpCheck } from './misc/http-check.js';
 import { notify } from './misc/notify.js';
 import { wait } from './misc/wait.js';
@@ -36,6 +37,7 @@ export const ACTIONS: ActionRegistry = {
   'backup.take': backupTake,
   'backup.copy-snapshot': copySnapshot,
   'backup.verify': backupVerify,
+  'app.scale-up': appScaleUp,
   'http.check': httpCheck,
   wait,
   notify,

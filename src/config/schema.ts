@@ -219,6 +219,14 @@ const snapshots = z.strictObject({
   kms_key_id: z.string().min(1).optional(),
 });
 
+/** Pilot light: the application's Auto Scaling group in the DR region and its full-load size. */
+const appScaling = z.strictObject({
+  provider: z.literal('aws-autoscaling', { error: 'must be aws-autoscaling' }),
+  group: z.string().min(1, 'must name the Auto Scaling group'),
+  region: awsRegion,
+  desired: z.number().int().min(1, 'must be at least 1 instance'),
+});
+
 /** Point-in-time recovery kept by pgBackRest: what the backup check reads from its repository. */
 const pitr = z.strictObject({
   tool: z.literal('pgbackrest', { error: 'must be pgbackrest (WAL-G is not read yet)' }),
@@ -246,6 +254,7 @@ const service = z
     backups: backups.optional(),
     pitr: pitr.optional(),
     snapshots: snapshots.optional(),
+    app_scaling: appScaling.optional(),
     health_check: healthCheck.optional(),
   })
   .refine((entry) => entry.snapshots === undefined || entry.database.provider === 'aws-rds', {
@@ -522,6 +531,9 @@ export const KNOWN_KEYS = [
   'strategy',
   'pitr',
   'snapshots',
+  'app_scaling',
+  'group',
+  'desired',
   'copy_to',
   'kms_key_id',
   'tool',

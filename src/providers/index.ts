@@ -15,7 +15,14 @@ import { createRoute53WeightedProvider } from './aws/route53-weighted.js';
 import { createS3BackupStore, createS3Client, S3RVER_CREDENTIALS } from './aws/s3.js';
 import { createSnapshotStore } from './aws/rds-snapshots.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cloudWatchSdk, rdsSdk, recoveryClusterSdk, route53Sdk } from './aws/sdk.js';
+import {
+  autoScalingSdk,
+  cloudWatchSdk,
+  rdsSdk,
+  recoveryClusterSdk,
+  route53Sdk,
+} from './aws/sdk.js';
+import { createAppScaling } from './aws/autoscaling.js';
 import { namingCalls } from './aws/retry.js';
 import { apiHandler, type AwsTimeouts } from './aws/timeouts.js';
 import { createPostgresProvider } from './postgres/index.js';
@@ -80,7 +87,22 @@ export function createServiceProviders(
           ...(service.snapshots.kms_key_id ? { kmsKeyId: service.snapshots.kms_key_id } : {}),
         })
       : null;
-  return { database, dns, backups, snapshots };
+  const appScaling = service.appScaling
+    ? createAppScaling(service.appScaling, {
+        client: namingCalls(
+          new (autoScalingSdk().AutoScalingClient)({
+            region: service.appScaling.region,
+            maxAttempts: 1,
+            requestHandler,
+          }),
+        ),
+        clock: () => new Date(),
+        sleep: (ms) => sleep(ms),
+        pollSeconds: options.awsPollSeconds ?? 15,
+        maxWaitSeconds: 1800,
+      })
+    : null;
+  return { database, dns, backups, snapshots, appScaling };
 }
 
 function createDnsProvider(

@@ -313,6 +313,16 @@ export interface BackupStore {
 export const ANCHOR_PREFIX = 'lifeboat-audit/';
 
 /** The providers of one service, as one run uses them; null where the service has none. */
+/** The application tier a pilot light scales up: an Auto Scaling group in the DR region. */
+export interface AppScaling {
+  readonly name: string;
+  /** The instances that carry the full load. */
+  readonly desired: number;
+  state(): Promise<{ desired: number; inService: number }>;
+  /** SetDesiredCapacity to `desired`, then wait until that many are in service and healthy. */
+  scaleUp(onProgress?: OnProgress): Promise<{ detail: string }>;
+}
+
 /** An RDS snapshot, where it is. */
 export interface Snapshot {
   id: string;
@@ -354,4 +364,6 @@ export interface ServiceProviders {
   backups: BackupStore | null;
   /** RDS snapshots of an aws-rds service with snapshots: configured. */
   snapshots?: SnapshotStore | null;
+  /** The application tier of a pilot-light service (app_scaling:). */
+  appScaling?: AppScaling | null;
 }

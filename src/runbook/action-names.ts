@@ -16,6 +16,7 @@ export const ACTION_NAMES = [
   'backup.take',
   'backup.copy-snapshot',
   'backup.verify',
+  'app.scale-up',
   'http.check',
   'wait',
   'notify',
@@ -30,6 +31,7 @@ export const MUTATING_ACTIONS: ReadonlySet<ActionName> = new Set([
   'db.scale-up',
   'db.rebuild-replica',
   'dns.switch',
+  'app.scale-up',
 ]);
 
 /**

@@ -29,6 +29,12 @@ import {
   ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
+import {
+  AutoScalingClient,
+  CreateAutoScalingGroupCommand,
+  CreateLaunchConfigurationCommand,
+  DescribeAutoScalingGroupsCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -746,16 +752,37 @@ services:
 });
 
 describe('pilot light, on the wire (moto_server)', () => {
-  it('promotes the small replica, then scales it to the full-load class behind a second person, and verifies RDS runs it as that class', async () => {
+  it('promotes the small replica, scales it to the full-load class and the application’s group to its full size, each behind a second person, and verifies what AWS now runs', async () => {
     const { zoneId, replicaEndpoint } = await seedRdsFailover(moto.url);
     await publishReplicaLag(moto.url, 0.4);
+    const asg = new AutoScalingClient({ region: 'us-west-2', endpoint: moto.url });
+    await asg.send(
+      new CreateLaunchConfigurationCommand({
+        LaunchConfigurationName: 'app',
+        ImageId: 'ami-12c6146b',
+        InstanceType: 't3.micro',
+      }),
+    );
+    await asg.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: 'app-dr',
+        LaunchConfigurationName: 'app',
+        MinSize: 0,
+        MaxSize: 4,
+        DesiredCapacity: 0,
+        AvailabilityZones: ['us-west-2a'],
+      }),
+    );
     const config = configFor(zoneId)
-      .replace('    rpo: 1m\n', '    rpo: 1m\n    strategy: pilot-light\n')
+      .replace(
+        '    rpo: 1m\n',
+        '    rpo: 1m\n    strategy: pilot-light\n    app_scaling: { provider: aws-autoscaling, group: app-dr, region: us-west-2, desired: 3 }\n',
+      )
       .replace(
         '      fence: { mode: stop }\n',
         '      fence: { mode: stop }\n      scale_up: { instance_class: db.r6g.2xlarge }\n',
       );
-    const runbook = `---\ntitle: Pilot light\nkind: failover\nservice: orders-db\n---\n## Go (30 minutes)\n1. Fence \`action: db.fence\`\n2. Promote \`action: db.promote\`\n3. Scale up \`action: db.scale-up\`\n4. Switch DNS \`action: dns.switch\`\n`;
+    const runbook = `---\ntitle: Pilot light\nkind: failover\nservice: orders-db\n---\n## Go (30 minutes)\n1. Fence \`action: db.fence\`\n2. Promote \`action: db.promote\`\n3. Scale up \`action: db.scale-up\`\n4. Scale the application up \`action: app.scale-up\`\n5. Switch DNS \`action: dns.switch\`\n`;
     const { view } = await runThrough(config, { runbook: ['failover', runbook] });
 
     expect(view.run.status).toBe('succeeded');
@@ -772,6 +799,20 @@ describe('pilot light, on the wire (moto_server)', () => {
     });
     expect(replica.ReadReplicaSourceDBInstanceIdentifier).toBeUndefined();
     expect(await recordValue(zoneId)).toBe(replicaEndpoint);
+    const app = view.steps.find((step) => step.action === 'app.scale-up')!;
+    expect(app).toMatchObject({
+      state: 'done',
+      summary:
+        'Auto Scaling group app-dr (us-west-2) from 0 to 3 instances, all in service and healthy',
+    });
+    expect(app.approvals.map((approval) => approval.status)).toEqual(['approved']);
+    const { AutoScalingGroups } = await asg.send(
+      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['app-dr'] }),
+    );
+    expect(AutoScalingGroups?.[0]?.DesiredCapacity).toBe(3);
+    expect(
+      AutoScalingGroups?.[0]?.Instances?.filter((i) => i.LifecycleState === 'InService'),
+    ).toHaveLength(3);
   });
 });
 

@@ -22,6 +22,7 @@ const SERVICE: Record<string, string> = {
   s3: 's3',
   sts: 'sts',
   iam: 'iam',
+  autoScaling: 'autoscaling',
 };
 /** Calls every principal may make: no policy grants them (GetCallerIdentity, by the live check). */
 const NEEDS_NO_PERMISSION = new Set(['sts:GetCallerIdentity']);
@@ -38,7 +39,10 @@ const ACTION_OF: Record<string, string> = {
   'route53:waitUntilResourceRecordSetsChanged': 'route53:GetChange',
 };
 /** Actions AWS does not scope to a resource: only these may have "Resource": "*". */
-const NO_RESOURCE_LEVEL = new Set(['cloudwatch:GetMetricData']);
+const NO_RESOURCE_LEVEL = new Set([
+  'cloudwatch:GetMetricData',
+  'autoscaling:DescribeAutoScalingGroups',
+]);
 
 interface Statement {
   Sid: string;
@@ -141,6 +145,9 @@ describe('examples/terraform', () => {
       'OptionalTakeBackups',
       // (and RDS snapshots, for a service with snapshots: — the example checks S3 dumps)
       'OptionalRdsSnapshots',
+      // (and a pilot light's application tier: the example has none)
+      'OptionalPilotLightScaleTheApp',
+      'OptionalPilotLightReadTheApp',
     ]);
     for (const statement of policy.Statement.filter((s) => !elsewhere.has(s.Sid))) {
       const block = new RegExp(

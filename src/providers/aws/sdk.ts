@@ -2,6 +2,7 @@
 // or a bot with only PostgreSQL services never pays their ~300 ms and 40 MiB. The packages are
 // CommonJS, so require() loads them in place, synchronously; the types come from `import type`.
 
+import type * as AutoScaling from '@aws-sdk/client-auto-scaling';
 import type * as CloudWatch from '@aws-sdk/client-cloudwatch';
 import type * as Iam from '@aws-sdk/client-iam';
 import type * as Rds from '@aws-sdk/client-rds';
@@ -20,3 +21,4 @@ export const recoveryClusterSdk = lazy<typeof RecoveryCluster>(
 export const s3Sdk = lazy<typeof S3>('@aws-sdk/client-s3');
 export const stsSdk = lazy<typeof Sts>('@aws-sdk/client-sts');
 export const iamSdk = lazy<typeof Iam>('@aws-sdk/client-iam');
+export const autoScalingSdk = lazy<typeof AutoScaling>('@aws-sdk/client-auto-scaling');
