@@ -172,6 +172,12 @@ describe('the point-in-time recovery check (pgBackRest)', () => {
         `^newest full backup ${full!.label} is 8d( \\d+s)? old, older than max_full_age 7d$`,
       ),
     );
+    expect(old.problems[1]).toMatch(
+      new RegExp(
+        `^newest differential backup ${diff!.label} is [\\ddhms ]+ old, older than max_diff_age 1d$`,
+      ),
+    );
+    expect(old.problems[2]).toMatch(/^newest incremental backup .* older than max_incr_age 1h$/);
     expect(old.problems.at(-1)).toMatch(
       new RegExp(
         `^newest archived WAL ${lastWal.name} is .* old, older than max_wal_age 15m: a point-in-time recovery reaches only to`,
