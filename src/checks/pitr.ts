@@ -8,6 +8,7 @@ import type { Service } from '../config.js';
 import { formatDuration, parseDurationSeconds } from '../duration.js';
 import { isLifeboatError } from '../errors.js';
 import { withClient } from '../providers/postgres/connect.js';
+import { readWalG } from '../providers/postgres/walg.js';
 import {
   readPgBackRest,
   segmentName,
@@ -83,6 +84,10 @@ export function assessChain(
           `${KIND[backup.type]} backup ${backup.label} needs ${needed}, which is not in the repository: it cannot be restored`,
         );
 
+  if (chain.segments === null) {
+    walFromVerdict(chain, policy, now, archiver, problems, facts);
+    return { ok: problems.length === 0, problems, facts };
+  }
   // WAL from the newest full's first segment to the newest archived one, without a hole.
   const full = newest('full');
   const last = chain.segments.at(-1) ?? null;
@@ -109,6 +114,16 @@ export function assessChain(
       );
     else facts.push(`point-in-time recovery up to ${formatDuration(seconds)} ago`);
   }
+  archiverProblems(archiver, problems, facts);
+  return { ok: problems.length === 0, problems, facts };
+}
+
+/** The writer's archive_command failing since its last success, from pg_stat_archiver. */
+function archiverProblems(
+  archiver: ArchiverState | { unknown: string },
+  problems: string[],
+  facts: string[],
+): void {
   if ('unknown' in archiver) facts.push(`the writer's archiver not checked: ${archiver.unknown}`);
   else if (
     archiver.lastFailedAt &&
@@ -117,7 +132,52 @@ export function assessChain(
     problems.push(
       `the writer cannot archive WAL: ${archiver.lastFailedWal ?? 'a segment'} failed at ${archiver.lastFailedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC and nothing was archived since (see its log for archive_command)`,
     );
-  return { ok: problems.length === 0, problems, facts };
+}
+
+/**
+ * WAL where the tool gives a verdict instead of a listing (WAL-G's wal-verify): lost segments are a
+ * gap, a newer timeline in storage than the cluster's is a split brain's trace; the newest
+ * archived segment's age comes from the writer's archiver, or is said not to be checked.
+ */
+function walFromVerdict(
+  chain: ChainInfo,
+  policy: PitrPolicy,
+  now: Date,
+  archiver: ArchiverState | { unknown: string },
+  problems: string[],
+  facts: string[],
+): void {
+  const verdict = chain.walVerify;
+  if (!verdict) problems.push(`${chain.stanza} gave no verdict on the WAL archive`);
+  else {
+    const [first] = verdict.lost;
+    if (first)
+      problems.push(
+        `WAL gap: ${first.start}–${first.end} (${first.count} segments)${verdict.lost.length > 1 ? ` and ${verdict.lost.length - 1} more ranges` : ''} lost from the archive — a point-in-time recovery stops before ${first.start}`,
+      );
+    else if (verdict.status === 'OK') facts.push('WAL continuous (wal-verify integrity OK)');
+    else
+      facts.push(`WAL: wal-verify says ${verdict.status} (segments not archived yet, none lost)`);
+    if (verdict.timeline?.status === 'FAILURE')
+      problems.push(
+        `storage holds WAL of timeline ${verdict.timeline.highest ?? '?'}, the cluster is on ${verdict.timeline.current ?? '?'}: another server promoted and archived here (split brain?)`,
+      );
+  }
+  if ('unknown' in archiver) {
+    facts.push(
+      `the newest archived WAL's age and the archiver not checked: WAL-G does not report the age and the writer did not answer (${archiver.unknown})`,
+    );
+    return;
+  }
+  if (archiver.lastArchivedAt) {
+    const seconds = Math.max(0, (now.getTime() - archiver.lastArchivedAt.getTime()) / 1000);
+    if (seconds > policy.maxWalAgeSeconds)
+      problems.push(
+        `newest archived WAL ${archiver.lastArchivedWal ?? ''} is ${formatDuration(seconds)} old, older than max_wal_age ${formatDuration(policy.maxWalAgeSeconds)}: a point-in-time recovery reaches only to ${archiver.lastArchivedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC (set archive_timeout to bound this on a quiet database)`,
+      );
+    else facts.push(`point-in-time recovery up to ${formatDuration(seconds)} ago`);
+  }
+  archiverProblems(archiver, problems, facts);
 }
 
 export function pitrPolicyOf(pitr: NonNullable<Service['pitr']>): PitrPolicy {
@@ -145,18 +205,21 @@ export async function checkPitr(service: Service, now: Date): Promise<CheckResul
   });
   let chain: ChainInfo;
   try {
-    chain = await readPgBackRest({
-      command: pitr.command,
-      stanza: pitr.stanza,
-      config: pitr.config,
-    });
+    chain =
+      pitr.tool === 'wal-g'
+        ? await readWalG({ command: pitr.command, config: pitr.config })
+        : await readPgBackRest({
+            command: pitr.command,
+            stanza: pitr.stanza!,
+            config: pitr.config,
+          });
   } catch (error) {
     if (!isLifeboatError(error)) throw error;
     return result(false, error.message, 'repository unreadable');
   }
   const archiver = await writerArchiver(service);
   const assessment = assessChain(chain, pitrPolicyOf(pitr), now, archiver);
-  const where = `pgbackrest stanza ${pitr.stanza}`;
+  const where = pitr.tool === 'wal-g' ? 'WAL-G' : `pgbackrest stanza ${pitr.stanza}`;
   return assessment.ok
     ? result(true, `${where}: ${assessment.facts.join('; ')}`, 'ok')
     : result(
@@ -175,6 +238,8 @@ function problemKind(problem: string): string {
     [/^newest (\w+) backup .* older than/, 'stale $1 backup'],
     [/which is not in the repository/, 'broken chain'],
     [/^WAL gap/, 'WAL gap'],
+    [/split brain/, 'newer timeline in storage'],
+    [/gave no verdict/, 'no WAL verdict'],
     [/archive .* is empty/, 'no WAL'],
     [/^newest archived WAL/, 'WAL stale'],
     [/cannot archive WAL/, 'archiving failing'],

@@ -222,6 +222,19 @@ async function restorePitrTest(service: Service, options: RestoreOptions): Promi
     megabytesPerSecond: null,
     rowsCompared: false,
   };
+  if (pitr.tool !== 'pgbackrest' || !pitr.stanza)
+    return {
+      ...base,
+      key: options.set ?? null,
+      lastModified: null,
+      restoreSeconds: 0,
+      tables: {},
+      integrity: null,
+      ok: false,
+      summary:
+        "not checked: lifeboat restores pgBackRest chain members; restoring WAL-G's (backup-fetch) is not built — give the service backups: to restore-test a pg_dump, or test WAL-G's restores outside lifeboat",
+      state: 'not checked',
+    };
   try {
     const restored = await restoreChainMember(
       { command: pitr.command, stanza: pitr.stanza, config: pitr.config },

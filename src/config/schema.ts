@@ -228,17 +228,24 @@ const appScaling = z.strictObject({
 });
 
 /** Point-in-time recovery kept by pgBackRest: what the backup check reads from its repository. */
-const pitr = z.strictObject({
-  tool: z.literal('pgbackrest', { error: 'must be pgbackrest (WAL-G is not read yet)' }),
-  stanza: z.string().min(1, 'must name the stanza'),
-  /** How to run pgbackrest, as an argument array: ["sudo", "-u", "postgres", "pgbackrest"]. */
-  command: z.array(z.string().min(1)).min(1).default(['pgbackrest']),
-  config: z.string().min(1).optional(),
-  max_full_age: duration,
-  max_diff_age: duration.optional(),
-  max_incr_age: duration.optional(),
-  max_wal_age: duration,
-});
+const pitr = z
+  .strictObject({
+    tool: z.enum(['pgbackrest', 'wal-g'], { error: 'must be pgbackrest or wal-g' }),
+    /** pgBackRest's stanza (WAL-G has none). */
+    stanza: z.string().min(1, 'must name the stanza').optional(),
+    /** How to run the tool, as an argument array: ["sudo", "-u", "postgres", "pgbackrest"]. */
+    command: z.array(z.string().min(1)).min(1).optional(),
+    config: z.string().min(1).optional(),
+    max_full_age: duration,
+    max_diff_age: duration.optional(),
+    max_incr_age: duration.optional(),
+    max_wal_age: duration,
+  })
+  .refine((entry) => entry.tool !== 'pgbackrest' || entry.stanza !== undefined, {
+    path: ['stanza'],
+    error: 'pgbackrest needs the stanza to read',
+  })
+  .transform((entry) => ({ ...entry, command: entry.command ?? [entry.tool] }));
 
 const service = z
   .strictObject({

@@ -102,7 +102,7 @@ describe('the point-in-time recovery check (pgBackRest)', () => {
       chain.backups[0]!.label,
       chain.backups[1]!.label,
     ]);
-    const newestWal = chain.segments.at(-1)!;
+    const newestWal = chain.segments!.at(-1)!;
     const now = new Date(newestWal.storedAt.getTime() + 60_000);
     const result = await checkPitr(service, now);
     expect(result).toMatchObject({ check: 'pitr', ok: true, state: 'ok' });
@@ -163,7 +163,7 @@ describe('the point-in-time recovery check (pgBackRest)', () => {
     });
     const policy = pitrPolicyOf(serviceOf(POLICY).pitr!);
     const [full, diff, incr] = chain.backups;
-    const lastWal = chain.segments.at(-1)!;
+    const lastWal = chain.segments!.at(-1)!;
     // Eight days on: every backup is old, and the archive stopped when the server did.
     const later = new Date(full!.stoppedAt.getTime() + 8 * 86_400_000);
     const old = assessChain(chain, policy, later, { unknown: 'not asked' });
@@ -197,7 +197,7 @@ describe('the point-in-time recovery check (pgBackRest)', () => {
     ]);
 
     // A segment the full needs, deleted from the repository: PITR stops before it.
-    const victim = chain.segments.find((segment) => segment.name > full!.walStop!)!;
+    const victim = chain.segments!.find((segment) => segment.name > full!.walStop!)!;
     const folder = path.join(repo!.root, 'repo/archive/demo/15-1', victim.name.slice(0, 16));
     rmSync(
       path.join(
@@ -230,7 +230,7 @@ describe('the point-in-time recovery check (pgBackRest)', () => {
     });
     const result = await checkPitr(
       serviceOf(POLICY.replace('max_wal_age: 15m', 'max_wal_age: 3650d')),
-      new Date(chain.segments.at(-1)!.storedAt.getTime() + 1000),
+      new Date(chain.segments!.at(-1)!.storedAt.getTime() + 1000),
     );
     expect(result.ok).toBe(false);
     expect(result.state).toContain('archiving failing');

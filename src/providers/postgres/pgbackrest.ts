@@ -36,11 +36,23 @@ export interface ArchivedSegment {
 }
 
 export interface ChainInfo {
+  /** How messages name the repository: "stanza main", "WAL-G". */
   stanza: string;
   status: { ok: boolean; message: string };
   backups: ChainBackup[];
-  /** WAL segments in the archive of the current database, oldest first. */
-  segments: ArchivedSegment[];
+  /** WAL segments in the archive of the current database, oldest first (pgBackRest lists them). */
+  segments: ArchivedSegment[] | null;
+  /** The tool's own WAL verdict where it gives one instead of a listing (WAL-G's wal-verify). */
+  walVerify?: WalVerify | null;
+}
+
+export interface WalVerify {
+  /** OK, WARNING (segments not archived yet) or FAILURE (segments lost). */
+  status: string;
+  /** Ranges of segments that are gone for good. */
+  lost: { start: string; end: string; count: number }[];
+  /** The timeline check: FAILURE when storage holds a newer timeline than the cluster's. */
+  timeline: { status: string; current: number | null; highest: number | null } | null;
 }
 
 interface InfoJson {
