@@ -222,19 +222,23 @@ async function restorePitrTest(service: Service, options: RestoreOptions): Promi
     megabytesPerSecond: null,
     rowsCompared: false,
   };
+  // Nothing restored: what it was asked for, why not.
+  const unrestored = (summary: string, state: string): RestoreReport => ({
+    ...base,
+    key: options.set ?? null,
+    lastModified: null,
+    restoreSeconds: 0,
+    tables: {},
+    integrity: null,
+    ok: false,
+    summary,
+    state,
+  });
   if (pitr.tool !== 'pgbackrest' || !pitr.stanza)
-    return {
-      ...base,
-      key: options.set ?? null,
-      lastModified: null,
-      restoreSeconds: 0,
-      tables: {},
-      integrity: null,
-      ok: false,
-      summary:
-        "not checked: lifeboat restores pgBackRest chain members; restoring WAL-G's (backup-fetch) is not built — give the service backups: to restore-test a pg_dump, or test WAL-G's restores outside lifeboat",
-      state: 'not checked',
-    };
+    return unrestored(
+      "not checked: lifeboat restores pgBackRest chain members; restoring WAL-G's (backup-fetch) is not built — give the service backups: to restore-test a pg_dump, or test WAL-G's restores outside lifeboat",
+      'not checked',
+    );
   try {
     const restored = await restoreChainMember(
       { command: pitr.command, stanza: pitr.stanza, config: pitr.config },
@@ -265,17 +269,7 @@ async function restorePitrTest(service: Service, options: RestoreOptions): Promi
     };
   } catch (error) {
     if (!isLifeboatError(error)) throw error;
-    return {
-      ...base,
-      key: options.set ?? null,
-      lastModified: null,
-      restoreSeconds: 0,
-      tables: {},
-      integrity: null,
-      ok: false,
-      summary: error.message,
-      state: 'restore failed',
-    };
+    return unrestored(error.message, 'restore failed');
   }
 }
 
