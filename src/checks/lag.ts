@@ -86,6 +86,7 @@ export async function checkReplication(
     // No replica to follow the writer: the DR server waits for a backup. Both taking writes is
     // the design here, not TWO PRIMARIES; whether the DR server answers is what matters.
     const server = await database.probe('replica', 'status');
+    server.name = server.name.replace(/^replica /, 'DR server ');
     const ready = server.role === 'writable';
     return result(
       ready,

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { takeBackup } from '../../src/actions/backup/take.js';
+import { status } from '../../commands/status.js';
 import { startThrowawayServer } from '../../src/providers/postgres/servers.js';
 import { makeEngine, playThrough, testClock } from '../support/engine.js';
 import { sql, usePostgresPair } from '../support/pg-pair.js';
@@ -64,6 +65,16 @@ describe('recovery from backup', () => {
     const newest = await takeBackup(service, providers, { clock });
     expect([older.tables, newest.tables]).toEqual([{ entries: 500 }, { entries: 750 }]);
     expect(newest.source).toBe(`primary 127.0.0.1:${primary.port}`);
+    const { text } = (await status.run(['payments-db'], {
+      config: t.config,
+      store: t.store,
+      user: 'U0ALICE',
+      clock: t.clock,
+      engine: t.engine,
+    })) as { text: string; alarms: string[] };
+    expect(text).toContain(
+      `• replication: backup-restore: no replica — a recovery restores the newest backup into DR server 127.0.0.1:${dr!.server.port}, which answers and takes writes`,
+    );
 
     // Bit rot in the newest backup: the restore passes it over for the one before.
     const file = s3.objectFile('ledger-backups', newest.key);
