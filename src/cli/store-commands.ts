@@ -9,6 +9,7 @@ import { getRunView, shortExposure } from '../engine/run-view.js';
 import { unprotectedAfter } from '../store/protection.js';
 import { formatDuration } from '../duration.js';
 import { findAuditHash, recordAuditCheckpoint, verifyAuditLog } from '../store/audit.js';
+import { verifyAuditLogParallel } from '../store/audit-verify-parallel.js';
 import { openStore, type Store } from '../store/db.js';
 import { describeStore, openStoreAt } from '../store/open.js';
 import { copyToPostgres } from '../store/to-postgres.js';
@@ -67,7 +68,11 @@ export function showReport(
 export function verifyAudit(options: { since?: string }, io: Io, env: Env): Promise<number> {
   const config = loadConfig(env);
   return withStore(config.store, async (store) => {
-    const result = await verifyAuditLog(store);
+    // A SQLite log is walked by every core at once; a PostgreSQL one by the server's one connection.
+    const result =
+      config.store.kind === 'sqlite'
+        ? await verifyAuditLogParallel(store, config.store.file)
+        : await verifyAuditLog(store);
     if (!result.ok) {
       io.err(
         `audit log broken at event #${result.brokenAt}: ${result.reason} (${result.count} events before it are intact; store ${store.location})`,

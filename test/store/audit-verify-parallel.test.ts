@@ -1,0 +1,60 @@
+// `lifeboat audit verify` in worker threads on a SQLite store: the same verdicts as the one-thread
+// walk — intact, an edited event, a deleted one, events appended after the head it read.
+
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { recordAuditEvents, verifyAuditLog } from '../../src/store/audit.js';
+import { verifyAuditLogParallel } from '../../src/store/audit-verify-parallel.js';
+import { verifyRange } from '../../src/store/audit-verify-worker.js';
+import { openStore } from '../../src/store/db.js';
+import { makeTempDir } from '../support/tmp.js';
+
+async function storeWith(events: number) {
+  const file = path.join(makeTempDir(), 'lifeboat.db');
+  const store = openStore(file);
+  let tick = Date.parse('2026-11-24T00:00:00Z');
+  for (let done = 0; done < events; done += 1000)
+    await recordAuditEvents(
+      store,
+      Array.from({ length: Math.min(1000, events - done) }, (_, i) => ({
+        actor: 'system',
+        action: 'step.done',
+        subject: `r-${done + i}`,
+        details: { step: i % 7 },
+      })),
+      () => new Date((tick += 1000)),
+    );
+  return { file, store };
+}
+
+describe('audit verify in worker threads', () => {
+  it('gives the one-thread walk’s verdicts: intact, edited, deleted, and events appended meanwhile', async () => {
+    const { file, store } = await storeWith(6000);
+    // A worker's range on its own: every event recomputed, the ends handed back for stitching.
+    expect(verifyRange({ file, from: 1, to: 3000 })).toMatchObject({ count: 3000, brokenAt: null });
+    const parallel = () => verifyAuditLogParallel(store, file, { workers: 3, parallelFrom: 1 });
+    expect(await parallel()).toEqual(await verifyAuditLog(store));
+    expect(await parallel()).toMatchObject({ ok: true, count: 6000 });
+
+    // Appended after the head was read: walked on from it.
+    await recordAuditEvents(store, [{ actor: 'system', action: 'step.done', subject: 'r-late' }]);
+    expect(await parallel()).toMatchObject({ ok: true, count: 6001 });
+
+    // Someone with the database file, past the append-only triggers.
+    store.db.exec(
+      'DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete',
+    );
+    store.db.prepare('UPDATE audit_log SET details = \'{"step":99}\' WHERE seq = 4321').run();
+    const edited = await parallel();
+    expect(edited).toEqual(await verifyAuditLog(store));
+    expect(edited).toMatchObject({ ok: false, brokenAt: 4321 });
+
+    store.db.prepare('UPDATE audit_log SET details = \'{"step":5}\' WHERE seq = 4321').run();
+    expect(await parallel()).toMatchObject({ ok: true });
+    store.db.prepare('DELETE FROM audit_log WHERE seq = 2000').run();
+    const deleted = await parallel();
+    expect(deleted).toEqual(await verifyAuditLog(store));
+    expect(deleted).toMatchObject({ ok: false, brokenAt: 2000 });
+    await store.close();
+  });
+});
