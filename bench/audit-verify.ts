@@ -1,7 +1,8 @@
 // `lifeboat audit verify` on a long log: a store seeded with N hash-chained events (default
 // 1,000,000), verified in a fresh process each round as the CLI verifies a SQLite store (a worker
-// thread per core) — time and peak memory — against a bare baseline in the same run: a process that reads the same rows and computes one SHA-256 each,
-// checking nothing. Sides alternate, after a warm-up round; min / median / max.
+// thread per core) — time and peak memory — against a bare baseline in the same run: a process
+// that reads the same rows and computes one SHA-256 each, checking nothing. Sides alternate, after
+// a warm-up round; min / median / max.
 //
 //   npx tsx bench/audit-verify.ts [events] [rounds]
 
