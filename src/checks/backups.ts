@@ -25,12 +25,14 @@ export async function checkBackups(
   const results: CheckResult[] = [];
   for (const service of Object.values(config.services)) {
     if (only && service.name !== only) continue;
-    if (service.backups) {
-      const result = await checkOne(service, providersFor(service, 'restore-test'), now);
+    const providers =
+      service.backups || service.snapshots ? providersFor(service, 'restore-test') : null;
+    if (providers && service.backups) {
+      const result = await checkOne(service, providers, now);
       await recordCheckResult(db, 'backups', result, { state: result.state, ...result.details });
       results.push(result);
     }
-    const snapshots = service.snapshots ? providersFor(service, 'restore-test').snapshots : null;
+    const snapshots = service.snapshots ? (providers?.snapshots ?? null) : null;
     if (snapshots) {
       const result = await checkSnapshots(service, snapshots, now);
       await recordCheckResult(db, 'snapshots', result, { state: result.state });

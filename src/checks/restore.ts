@@ -57,15 +57,20 @@ export interface RestoreReport extends CheckResult {
   rowsCompared: boolean;
 }
 
-export async function restoreTest(
-  service: Service,
-  store: BackupStore,
-  options: RestoreOptions,
-): Promise<RestoreReport> {
-  const at = options.now.toISOString();
-  const report = (
-    fields: Partial<RestoreReport> & { ok: boolean; summary: string; state: string },
-  ): RestoreReport => ({
+type ReportFields = Partial<RestoreReport> & { ok: boolean; summary: string; state: string };
+
+/** "accounts (2 rows), payments (2500 rows)", or "no tables". */
+function listTables(tables: Record<string, number>): string {
+  return (
+    Object.entries(tables)
+      .map(([name, rows]) => `${name} (${rows} rows)`)
+      .join(', ') || 'no tables'
+  );
+}
+
+/** A restore report of `service` at `at`: what was not measured is zero, none or null. */
+function reportOf(service: Service, at: string, fields: ReportFields): RestoreReport {
+  return {
     check: 'restore',
     service: service.name,
     at,
@@ -79,7 +84,16 @@ export async function restoreTest(
     integrity: null,
     rowsCompared: false,
     ...fields,
-  });
+  };
+}
+
+export async function restoreTest(
+  service: Service,
+  store: BackupStore,
+  options: RestoreOptions,
+): Promise<RestoreReport> {
+  const at = options.now.toISOString();
+  const report = (fields: ReportFields) => reportOf(service, at, fields);
   let backup: BackupObject | null;
   try {
     backup = pickBackup(await store.listBackups(), options);
@@ -140,10 +154,7 @@ export async function restoreTest(
     const inDump = await dumpRowCounts(file);
     const problems = sanityProblems(service, tables, inDump, backup, options.previous ?? null);
     if (download.manifest) problems.push(...countsAtBackup(tables, download.manifest.tables));
-    const listing =
-      Object.entries(tables)
-        .map(([name, rows]) => `${name} (${rows} rows)`)
-        .join(', ') || 'no tables';
+    const listing = listTables(tables);
     const compared =
       ('error' in inDump
         ? `row counts NOT compared with the dump: ${inDump.error}`
@@ -213,27 +224,10 @@ export async function runRestoreTests(
  */
 async function restorePitrTest(service: Service, options: RestoreOptions): Promise<RestoreReport> {
   const pitr = service.pitr!;
-  const base = {
-    check: 'restore',
-    service: service.name,
-    at: options.now.toISOString(),
-    bytes: 0,
-    downloadSeconds: 0,
-    megabytesPerSecond: null,
-    rowsCompared: false,
-  };
+  const at = options.now.toISOString();
   // Nothing restored: what it was asked for, why not.
-  const unrestored = (summary: string, state: string): RestoreReport => ({
-    ...base,
-    key: options.set ?? null,
-    lastModified: null,
-    restoreSeconds: 0,
-    tables: {},
-    integrity: null,
-    ok: false,
-    summary,
-    state,
-  });
+  const unrestored = (summary: string, state: string) =>
+    reportOf(service, at, { key: options.set ?? null, ok: false, summary, state });
   if (pitr.tool !== 'pgbackrest' || !pitr.stanza)
     return unrestored(
       "not checked: lifeboat restores pgBackRest chain members; restoring WAL-G's (backup-fetch) is not built — give the service backups: to restore-test a pg_dump, or test WAL-G's restores outside lifeboat",
@@ -247,26 +241,21 @@ async function restorePitrTest(service: Service, options: RestoreOptions): Promi
     const expected = service.backups?.restore_test.expected_tables ?? [];
     const missing = expected.filter((table) => !(table in restored.tables));
     const empty = Object.keys(restored.tables).length === 0;
-    const listing =
-      Object.entries(restored.tables)
-        .map(([name, rows]) => `${name} (${rows} rows)`)
-        .join(', ') || 'no tables';
+    const listing = listTables(restored.tables);
     const problems = [
       ...(empty ? ['the restored database has no tables'] : []),
       ...missing.map((table) => `expected table ${table} is missing`),
     ];
     const summary = `pgbackrest ${pitr.stanza} ${restored.set}: restored to its consistent point in ${formatDuration(restored.seconds)}; ${listing}; pgBackRest checked each file's checksum; row counts NOT compared (nothing recorded to compare with)`;
-    return {
-      ...base,
+    return reportOf(service, at, {
       key: restored.set,
-      lastModified: null,
       restoreSeconds: restored.seconds,
       tables: restored.tables,
       integrity: "pgBackRest checked each file's checksum as it restored",
       ok: problems.length === 0,
       summary: problems.length === 0 ? summary : `${summary} — ${problems.join('; ')}`,
       state: problems.length === 0 ? 'ok, not all checked' : 'sanity failed',
-    };
+    });
   } catch (error) {
     if (!isLifeboatError(error)) throw error;
     return unrestored(error.message, 'restore failed');

@@ -9,6 +9,7 @@ import { formatDuration, parseDurationSeconds } from '../../duration.js';
 import { ProviderError, UsageError } from '../../errors.js';
 import { withPostgresDump } from '../../providers/postgres/dump.js';
 import type {
+  DatabaseProvider,
   BackupManifest,
   BackupStore,
   BackupUpload,
@@ -66,17 +67,7 @@ export async function takeSnapshot(
   const refused = cannotTakeBackup(service);
   if (refused) throw new UsageError(refused);
   const database = providers.database!;
-  const [primary, replica] = await Promise.all([
-    database.probe('primary', 'decision'),
-    database.probe('replica', 'decision'),
-  ]);
-  const { state, writer, detail } = classifyNodes(primary, replica);
-  if (state === 'two-primaries' || !writer)
-    throw new ProviderError(
-      service.name,
-      `not taking a snapshot: ${state === 'two-primaries' ? 'TWO PRIMARIES' : 'no database accepts writes'} (${detail})`,
-      false,
-    );
+  const { writer, source } = await writerToBackUp(service, database, 'a snapshot');
   const instance = (service.database as { primary: RdsInstanceRef; replica: RdsInstanceRef })[
     writer
   ];
@@ -89,7 +80,7 @@ export async function takeSnapshot(
   return {
     taken,
     copy,
-    source: writer === 'primary' ? primary.name : replica.name,
+    source,
     seconds: (performance.now() - started) / 1000,
   };
 }
@@ -97,6 +88,38 @@ export async function takeSnapshot(
 interface RdsInstanceRef {
   id: string;
   region: string;
+}
+
+/**
+ * The node a backup or snapshot is taken of, looked at now: the writer (as the strategy sees
+ * writers), or a refusal — TWO PRIMARIES, or none taking writes, is no state to back up.
+ */
+async function writerToBackUp(
+  service: Service,
+  database: DatabaseProvider,
+  what: 'a backup' | 'a snapshot',
+): Promise<{ writer: NodeName; source: string }> {
+  const [primary, replica] = await Promise.all([
+    database.probe('primary', 'decision'),
+    database.probe('replica', 'decision'),
+  ]);
+  const { state, writer, detail } =
+    service.strategy === 'backup-restore' || service.strategy === 'active-active'
+      ? designedWriter(primary, replica)
+      : classifyNodes(primary, replica);
+  if (state === 'two-primaries')
+    throw new ProviderError(
+      service.name,
+      `not taking ${what}: TWO PRIMARIES (${detail}) — which one holds the data must be settled first`,
+      false,
+    );
+  if (!writer)
+    throw new ProviderError(
+      service.name,
+      `not taking ${what}: no database accepts writes (${detail})`,
+      false,
+    );
+  return { writer, source: writer === 'primary' ? primary.name : replica.name };
 }
 
 /**
@@ -136,27 +159,7 @@ export async function takeBackup(
   const database = providers.database!;
   const store = providers.backups!;
   const settings = service.database as { primary: string; replica: string };
-  const [primary, replica] = await Promise.all([
-    database.probe('primary', 'decision'),
-    database.probe('replica', 'decision'),
-  ]);
-  const { state, writer, detail } =
-    service.strategy === 'backup-restore' || service.strategy === 'active-active'
-      ? designedWriter(primary, replica)
-      : classifyNodes(primary, replica);
-  if (state === 'two-primaries')
-    throw new ProviderError(
-      service.name,
-      `not taking a backup: TWO PRIMARIES (${detail}) — which one holds the data must be settled first`,
-      false,
-    );
-  if (!writer)
-    throw new ProviderError(
-      service.name,
-      `not taking a backup: no database accepts writes (${detail})`,
-      false,
-    );
-  const source = writer === 'primary' ? primary.name : replica.name;
+  const { writer, source } = await writerToBackUp(service, database, 'a backup');
   const started = options.clock();
   const key = backupKey(service.backups!.prefix, started);
   const startedMs = performance.now();
