@@ -18,6 +18,7 @@ import {
   CreateDBInstanceCommand,
   CreateDBInstanceReadReplicaCommand,
   CreateDBSnapshotCommand,
+  DescribeDBSnapshotsCommand,
   DescribeGlobalClustersCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
@@ -57,7 +58,7 @@ import {
   seedRdsFailover,
 } from '../support/aws-seed.js';
 import { cli } from '../support/cli.js';
-import { makeEngine, playThrough } from '../support/engine.js';
+import { makeEngine, playThrough, testClock } from '../support/engine.js';
 import { makeTempDir } from '../support/tmp.js';
 import { startMoto, type Moto } from '../support/moto.js';
 
@@ -116,12 +117,17 @@ const FAILOVER = `---\ntitle: Failover\nkind: failover\nservice: orders-db\n---\
  */
 async function runThrough(
   configYaml: string,
-  options: { runbook?: [string, string]; providers?: ProviderOptions | null } = {},
+  options: {
+    runbook?: [string, string];
+    providers?: ProviderOptions | null;
+    clock?: ReturnType<typeof testClock>;
+  } = {},
 ) {
   const [name, text] = options.runbook ?? ['failover', FAILOVER];
   const t = await makeEngine({
     runbooks: { [name]: text },
     configYaml,
+    ...(options.clock ? { clock: options.clock } : {}),
     ...(options.providers === null ? {} : { providersFor: providers(options.providers) }),
   });
   const { runId } = await t.engine.startRun({
@@ -623,9 +629,15 @@ describe('RDS snapshots as backups, on the wire (moto_server)', () => {
       providersFor: providers(),
     });
     const service = t.config.services['orders-db']!;
+    // "Now" is read from moto's own clock — its newest snapshot — never from today's date.
     const check = async () => {
       const snapshots = t.engine.providersFor(service, 'restore-test').snapshots!;
-      return checkSnapshots(service, snapshots, new Date());
+      const newest = Math.max(
+        ...[...(await snapshots.list('us-east-1')), ...(await snapshots.list('us-west-2'))].map(
+          (snapshot) => snapshot.takenAt.getTime(),
+        ),
+      );
+      return checkSnapshots(service, snapshots, new Date(newest + 30_000));
     };
     // RDS's own automated snapshot of the new instance lives with the primary.
     const first = await check();
@@ -714,7 +726,16 @@ services:
     dns: { provider: route53, mode: upsert, zone_id: ${zoneId}, record: db.example.com }
 `;
     const runbook = `---\ntitle: Restore\nkind: failover\nservice: orders-db\n---\n## Restore (2 hours)\n1. Copy the newest snapshot to the DR region \`action: backup.copy-snapshot\`\n2. Fence \`action: db.fence\`\n3. Restore \`action: db.restore\`\n4. Switch DNS \`action: dns.switch\`\n`;
-    const { t, view } = await runThrough(config, { runbook: ['failover', runbook] });
+    // The disaster ten minutes after RDS's automated snapshot, by moto's clock: what the restore
+    // loses is measured between the two, never against today's date.
+    const { DBSnapshots } = await rds('us-east-1').send(
+      new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: 'production-primary' }),
+    );
+    const snapshotAt = DBSnapshots![0]!.SnapshotCreateTime!.getTime();
+    const { t, view } = await runThrough(config, {
+      runbook: ['failover', runbook],
+      clock: testClock(new Date(snapshotAt + 600_000).toISOString()),
+    });
 
     expect(view.run.status).toBe('succeeded');
     expect(view.steps.map((step) => [step.action, step.state])).toEqual([
@@ -734,6 +755,8 @@ services:
     expect((await describe1('us-east-1', 'production-primary')).DBInstanceStatus).toBe('stopped');
     expect(await recordValue(zoneId)).toBe(restored.Endpoint!.Address);
     expect(view.run).toMatchObject({ rpoExposureBound: 'lower-bound' });
+    expect(view.run.rpoExposureSeconds).toBeGreaterThan(590);
+    expect(view.run.rpoExposureSeconds).toBeLessThanOrEqual(600);
     // Status says what a backup-restore RDS service waits for: no replica, a snapshot to restore.
     const text = (
       (await status.run(['orders-db'], {
