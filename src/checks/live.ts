@@ -172,12 +172,29 @@ async function checkPermissions(
 
 async function checkDatabase(service: Service, providers: ServiceProviders): Promise<LiveLine> {
   const database = providers.database!;
+  if (service.strategy === 'backup-restore') {
+    // No replica: the DR instance is made from a snapshot at recovery. The primary must answer.
+    const primary = await database.probe('primary');
+    return primary.role === 'unreachable'
+      ? line(service.name, 'database', 'FAIL', `the primary cannot be read: ${primary.detail}`)
+      : line(
+          service.name,
+          'database',
+          'ok',
+          `${primary.detail}; backup-restore: no replica, a recovery restores the newest snapshot`,
+        );
+  }
   const [primary, replica] = await Promise.all([
     database.probe('primary'),
     database.probe('replica'),
   ]);
   const both = `${primary.detail}; ${replica.detail}`;
   const fail = (why: string) => line(service.name, 'database', 'FAIL', `${why}: ${both}`);
+  if (service.strategy === 'active-active')
+    // Both sites take writes by design (what the lag check calls healthy, not TWO PRIMARIES).
+    return primary.role === 'writable' && replica.role === 'writable'
+      ? line(service.name, 'database', 'ok', `active-active: both take writes: ${both}`)
+      : fail('active-active: a site does not take writes');
   if (primary.role === 'unreachable' || replica.role === 'unreachable')
     return fail('not every database can be read');
   // What /dr status and the replication check call the pair, in the same words.

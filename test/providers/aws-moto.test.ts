@@ -726,6 +726,24 @@ services:
     dns: { provider: route53, mode: upsert, zone_id: ${zoneId}, record: db.example.com }
 `;
     const runbook = `---\ntitle: Restore\nkind: failover\nservice: orders-db\n---\n## Restore (2 hours)\n1. Copy the newest snapshot to the DR region \`action: backup.copy-snapshot\`\n2. Fence \`action: db.fence\`\n3. Restore \`action: db.restore\`\n4. Switch DNS \`action: dns.switch\`\n`;
+    // The plan check does not call the missing DR instance a database that cannot be read: a
+    // backup-restore service has none until a recovery restores one.
+    const before = await makeEngine({
+      runbooks: {},
+      configYaml: config,
+      providersFor: providers(),
+    });
+    const planCheck = buildJobs(before.config).find((job) => job.name === 'plan-check')!;
+    const posted: string[] = [];
+    await planCheck.run({
+      config: before.config,
+      engine: before.engine,
+      notifier: { post: (notice) => Promise.resolve(void posted.push(notice.text)) },
+      now: before.clock(),
+    });
+    expect(posted.join('\n')).not.toContain('database:');
+    await before.store.close();
+
     // The disaster ten minutes after RDS's automated snapshot, by moto's clock: what the restore
     // loses is measured between the two, never against today's date.
     const { DBSnapshots } = await rds('us-east-1').send(
