@@ -10,6 +10,7 @@ import { parseDurationSeconds } from './duration.js';
 import { ConfigError, closestNames } from './errors.js';
 import type { RunKind } from './run-kind.js';
 import type { Strategy } from './strategy.js';
+import { toCustomActions, type CustomAction } from './config/actions.js';
 import {
   KNOWN_KEYS,
   PERMISSIONS,
@@ -93,8 +94,17 @@ export interface Config {
   runbooksDir: string;
   services: Record<string, Service>;
   schedules: Schedule[];
+  /** The team's own commands and HTTP requests that runbooks name (`action: run NAME`). */
+  actions: Record<string, CustomAction>;
+  /**
+   * What custom actions may read of lifeboat's environment, read once here: PATH, HOME and the
+   * variables their `env:` lists and their headers name — nothing else reaches a command.
+   */
+  actionEnv: Record<string, string | undefined>;
   env: Environment;
 }
+
+export type { CustomAction, CommandAction, HttpAction } from './config/actions.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -166,11 +176,26 @@ export function parseConfig(text: string, file: string, env: Env = {}): Config {
       to: entry.to === undefined ? null : path.resolve(dir, entry.to),
       keep: entry.keep,
     })),
+    actions: toCustomActions(checked.actions, file),
+    actionEnv: actionEnvironment(checked.actions, env),
     env: parseEnvironment(env),
   };
 }
 
 export { PERMISSIONS, type Permission } from './config/schema.js';
+
+function actionEnvironment(
+  actions: ConfigFile['actions'],
+  env: Env,
+): Record<string, string | undefined> {
+  const names = new Set(['PATH', 'HOME']);
+  for (const action of Object.values(actions)) {
+    for (const name of action.env) names.add(name);
+    for (const header of Object.values(action.headers))
+      if (typeof header === 'object') names.add(header.env);
+  }
+  return Object.fromEntries([...names].map((name) => [name, env[name]]));
+}
 
 /**
  * Each permission's list as configured, else the approvers and their user group — but exercises

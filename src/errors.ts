@@ -92,14 +92,17 @@ export class NotFound extends LifeboatError {
  */
 export class ProviderError extends LifeboatError {
   readonly code = ErrorCode.ProviderError;
+  /** Facts recorded with the failed step for the report (a command's output), beside the message. */
+  readonly details: Record<string, unknown>;
   constructor(
     readonly resource: string,
     readonly reason: string,
     readonly permanent: boolean,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; details?: Record<string, unknown> },
   ) {
     super(`${resource}: ${reason}`, options);
     this.name = 'ProviderError';
+    this.details = options?.details ?? {};
   }
 }
 

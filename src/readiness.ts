@@ -1,7 +1,7 @@
 // Everything lifeboat checks before it serves anyone: config, runbooks and their references, the
 // store's schema and the audit chain. Used by `npm start`; never throws for a problem it can list.
 
-import { loadConfig, type StoreLocation } from './config.js';
+import { loadConfig, type Config, type StoreLocation } from './config.js';
 import { loadRunbookLibrary } from './runbook/library.js';
 import { checkRunbookReferences, isStale } from './runbook/references.js';
 import { recordAuditCheckpoint, verifyAuditLogSinceCheckpoint } from './store/audit.js';
@@ -37,8 +37,25 @@ export async function checkReadiness(
     ...(await storeLine(config.store, problems, options.inspectOnly === true, now)),
     `approvers   ${config.approvals.approvers.length ? config.approvals.approvers.join(', ') : 'none: every approval will be refused until approvals.approvers is set'}`,
     `schedules   ${config.schedules.map((s) => s.name).join(', ') || 'none'}`,
+    ...actionsLine(config),
   ];
   return { problems, lines };
+}
+
+/**
+ * The team's own actions, and any environment variable they read that is not set here — not a
+ * problem that stops the start (the CLI on a laptop need not hold every secret), but said now
+ * rather than when a failover reaches that step.
+ */
+function actionsLine(config: Config): string[] {
+  const actions = Object.values(config.actions);
+  if (!actions.length) return [];
+  const unset = Object.entries(config.actionEnv)
+    .filter(([name, value]) => value === undefined && name !== 'HOME')
+    .map(([name]) => name);
+  return [
+    `actions     ${actions.map((action) => `${action.kind} ${action.name}`).join(', ')}${unset.length ? ` (not set in this environment: ${unset.join(', ')} — the steps that read them will fail)` : ''}`,
+  ];
 }
 
 async function storeLine(

@@ -88,6 +88,25 @@ export async function renderReport(
         `- ${when(event.at)} step ${event.stepIndex + 1} ${event.event} by ${who(event.actor)}${event.event === 'run.aborted' && typeof event.details.reason === 'string' ? `: ${t(event.details.reason)}` : ''}`,
     ),
   ];
+  const outputs = events.flatMap((event) => outputOf(event));
+  if (outputs.length) {
+    // What custom actions printed or were answered: all of it kept in a document, the tail in Slack.
+    lines.push('', h('Output'));
+    for (const { stepIndex, event, label, text, dropped } of outputs) {
+      lines.push(
+        `- step ${stepIndex + 1} ${event}, ${label}${dropped ? ` (the first ${dropped} bytes were not kept)` : ''}:`,
+      );
+      if (style === 'slack') lines.push(`\`\`\`${clip(lastLinesOf(text, 10), 1500)}\`\`\``);
+      else if (style === 'markdown') lines.push(fenced(text));
+      else
+        lines.push(
+          ...text
+            .trimEnd()
+            .split('\n')
+            .map((line) => `    ${line}`),
+        );
+    }
+  }
   const approvals = view.steps.flatMap((step) => step.approvals);
   if (approvals.length) {
     lines.push('', h('Approvals'));
@@ -123,4 +142,56 @@ export async function renderReport(
       );
   }
   return lines.join('\n');
+}
+
+interface Output {
+  stepIndex: number;
+  event: string;
+  label: string;
+  text: string;
+  dropped: number;
+}
+
+/** A command's stdout and stderr, or an HTTP answer's body, as an action recorded them. */
+function outputOf(event: {
+  stepIndex: number;
+  event: string;
+  details: Record<string, unknown>;
+}): Output[] {
+  const found: Output[] = [];
+  const output = event.details.output as
+    | { stdout?: string; stderr?: string; droppedBytes?: { stdout?: number; stderr?: number } }
+    | undefined;
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const text = output?.[stream];
+    if (typeof text === 'string' && text.trim() !== '')
+      found.push({
+        stepIndex: event.stepIndex,
+        event: event.event,
+        label: stream,
+        text,
+        dropped: output?.droppedBytes?.[stream] ?? 0,
+      });
+  }
+  const response = event.details.response as { status?: number; body?: string } | null | undefined;
+  if (response && typeof response.body === 'string' && response.body.trim() !== '')
+    found.push({
+      stepIndex: event.stepIndex,
+      event: event.event,
+      label: `HTTP ${response.status ?? '?'} answer`,
+      text: response.body,
+      dropped: 0,
+    });
+  return found;
+}
+
+function lastLinesOf(text: string, count: number): string {
+  return text.trimEnd().split('\n').slice(-count).join('\n');
+}
+
+/** A Markdown code block that the text cannot close early. */
+function fenced(text: string): string {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((match) => match[0].length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence}\n${text.trimEnd()}\n${fence}`;
 }

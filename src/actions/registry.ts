@@ -18,6 +18,8 @@ import { appScaleUp } from './misc/app-scale-up.js';
 import { httpCheck } from './misc/http-check.js';
 import { notify } from './misc/notify.js';
 import { wait } from './misc/wait.js';
+import { httpAction } from './custom/http.js';
+import { runAction } from './custom/run.js';
 import type { Action } from './types.js';
 
 export type ActionRegistry = Record<ActionName, Action>;
@@ -41,4 +43,6 @@ export const ACTIONS: ActionRegistry = {
   'http.check': httpCheck,
   wait,
   notify,
+  run: runAction,
+  http: httpAction,
 };

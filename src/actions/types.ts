@@ -2,7 +2,7 @@
 // is idempotent (running it again after a crash is safe); verify(), where an action has one, checks
 // the result independently of run() — an action with nothing independent to check has none.
 
-import type { Service } from '../config.js';
+import type { CustomAction, Service } from '../config.js';
 import type { RunKind, Step } from '../runbook/model.js';
 import type { ActionName } from '../runbook/action-names.js';
 import type { NodeName, ServiceProviders } from '../providers/types.js';
@@ -10,7 +10,7 @@ import type { NodeName, ServiceProviders } from '../providers/types.js';
 export type { ServiceProviders } from '../providers/types.js';
 
 export interface ActionContext {
-  run: { id: string; kind: RunKind };
+  run: { id: string; kind: RunKind; runbook: string };
   step: Step;
   service: Service | null;
   providers: ServiceProviders;
@@ -29,6 +29,8 @@ export interface ActionContext {
   later: (action: ActionName) => boolean;
   /** Shows how a long action is getting on, in place (a replica catching up); not a new message. */
   progress: (text: string) => void;
+  /** The team's own actions from lifeboat.yml, and the part of lifeboat's environment they may read. */
+  custom: { actions: Record<string, CustomAction>; env: Record<string, string | undefined> };
 }
 
 export interface EarlierOutcome {
@@ -77,6 +79,9 @@ export interface Action {
    */
   prepare?(context: ActionContext): Record<string, unknown> | Promise<Record<string, unknown>>;
   run(context: ActionContext): Promise<ActionOutcome>;
-  /** An independent check of what run() claims; absent when there is nothing independent to check. */
-  verify?(context: ActionContext, outcome: ActionOutcome): Promise<Verification>;
+  /**
+   * An independent check of what run() claims; absent — or null for this step (a command defined
+   * without a verify command) — when there is nothing independent to check.
+   */
+  verify?(context: ActionContext, outcome: ActionOutcome): Promise<Verification | null>;
 }

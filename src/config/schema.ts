@@ -5,6 +5,7 @@ import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDurationSeconds } from '../duration.js';
 import { RUN_KINDS } from '../run-kind.js';
+import { CUSTOM_ACTION_NAME } from '../runbook/action-names.js';
 import { STRATEGIES } from '../strategy.js';
 
 const NOT_A_DURATION = 'is not a duration like 15m, 90s, 6h or 1d';
@@ -345,6 +346,63 @@ const schedule = z
   });
 
 /** The name of the PostgreSQL schema lifeboat's tables live in: plain, never quoted by people. */
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'is not an environment variable name like KUBECONFIG');
+
+const argv = z
+  .array(z.string().min(1, 'must not be empty'), {
+    error:
+      'must be the program and its arguments as a list, like [kubectl, rollout, restart, deploy/app]: never a shell string',
+  })
+  .min(1, 'must name at least the program to run');
+
+/** A header's value: written out, or read from the environment (a secret). */
+const headerValue = z.union([
+  z.string(),
+  z.strictObject({ env: envName, prefix: z.string().default('') }),
+]);
+
+/**
+ * A team's own step, defined here and only here (a runbook can name it, never define it): a
+ * command (argument list, no shell) or an HTTP request. Every key is checked against the kind in
+ * config.ts, so a misplaced one is named.
+ */
+const customAction = z.strictObject({
+  description: z.string().optional(),
+  /** Changes infrastructure unless said otherwise: two people approve it. */
+  approval: z.enum(['two-person', 'none']).default('two-person'),
+  timeout: duration.optional(),
+  // run
+  command: argv.optional(),
+  verify: argv.optional(),
+  env: z.array(envName).default([]),
+  cwd: z.string().min(1).optional(),
+  // http
+  url: z.url().optional(),
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
+  headers: z
+    .record(z.string().regex(/^[A-Za-z0-9-]+$/, 'is not a header name'), headerValue)
+    .default({}),
+  body: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+  expect_status: z
+    .union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1)])
+    .optional(),
+  expect_json: z
+    .strictObject({
+      path: z
+        .string()
+        .regex(
+          /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+|\[\d+\])*$/,
+          'is not a path like status.indicator or items[0].state',
+        ),
+      equals: z.union([z.string(), z.number(), z.boolean(), z.null()]),
+    })
+    .optional(),
+  retries: z.number().int().min(0).max(10).optional(),
+  backoff: duration.optional(),
+});
+
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
 
 /** A PostgreSQL URL, one host or several (`postgres://u@a:5432,b:5432/db?target_session_attrs=…`). */
@@ -454,6 +512,12 @@ export const configFileSchema = z.strictObject({
   runbooks_dir: z.string().min(1).default('./runbooks'),
   services: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), service).default({}),
   schedules: z.array(schedule).default([]),
+  actions: z
+    .record(
+      z.string().regex(CUSTOM_ACTION_NAME, 'is not a plain lower-case name like restart-app'),
+      customAction,
+    )
+    .default({}),
 });
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
@@ -558,6 +622,20 @@ export const KNOWN_KEYS = [
   'expect_status',
   'timeout',
   'probe_timeout',
+  'actions',
+  'description',
+  'approval',
+  'verify',
+  'env',
+  'cwd',
+  'method',
+  'headers',
+  'body',
+  'expect_json',
+  'path',
+  'equals',
+  'retries',
+  'backoff',
   ...RUN_KINDS,
 ];
 

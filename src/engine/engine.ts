@@ -14,6 +14,7 @@ import { recordAuditEvents } from '../store/audit.js';
 import type { Store } from '../store/db.js';
 import { findOutcome, storeOutcome, type StoredOutcome } from '../store/idempotency.js';
 import { ACTIONS, type ActionRegistry } from '../actions/registry.js';
+import { bindCustomActions } from '../runbook/references.js';
 import { describeLag } from '../actions/db/describe-lag.js';
 import type { ServiceProviders } from '../actions/types.js';
 import type { EngineEvent, EngineListener } from './events.js';
@@ -136,7 +137,7 @@ export class Engine {
     serviceName: string | null,
     kind: RunKind,
   ): Promise<{ runbook: Runbook; lines: string[] }> {
-    const runbook = await this.deps.loadRunbook(runbookName);
+    const runbook = bindCustomActions(this.deps.config, await this.deps.loadRunbook(runbookName));
     const service = resolveService(this.core, runbook, serviceName, kind);
     const providers = this.deps.providersFor(
       service,
@@ -148,7 +149,7 @@ export class Engine {
       .filter((step) => step.action !== null)
       .map((step) => {
         const context = {
-          run: { id: 'preview', kind },
+          run: { id: 'preview', kind, runbook: runbook.name },
           step,
           service,
           providers,
@@ -160,6 +161,7 @@ export class Engine {
           earlier: () => null,
           later: () => false,
           progress: () => undefined,
+          custom: { actions: this.deps.config.actions, env: this.deps.config.actionEnv },
         };
         const action = actions[step.action!];
         const skip = action.skipReason?.(context) ?? null;

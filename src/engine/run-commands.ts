@@ -5,6 +5,7 @@ import { GateRefused, UsageError } from '../errors.js';
 import type { NodeName } from '../providers/types.js';
 import { allSteps } from '../runbook/model.js';
 import { PROMOTING_ACTIONS } from '../runbook/action-names.js';
+import { bindCustomActions } from '../runbook/references.js';
 import type { AuditEvent } from '../store/audit.js';
 import type { Sql } from '../store/db.js';
 import { getRun, insertRun, updateRun, isInFlight, type RunRecord } from '../store/runs.js';
@@ -24,7 +25,7 @@ import {
 import type { EngineEvent } from './events.js';
 
 export async function startRunChange(core: EngineCore, input: StartRunInput): Promise<Change> {
-  const runbook = await core.loadRunbook(input.runbook);
+  const runbook = bindCustomActions(core.config, await core.loadRunbook(input.runbook));
   const kind = input.kind ?? runbook.kind;
   const service = resolveService(core, runbook, input.service ?? null, kind);
   const mutates = changesInfrastructure(runbook, kind);

@@ -3,7 +3,7 @@
 // before each side effect and "finished" after it, so a crash between them re-runs an idempotent
 // action and a crash after them never runs it again.
 
-import { LifeboatError } from '../errors.js';
+import { LifeboatError, ProviderError } from '../errors.js';
 import { allSteps, type Step } from '../runbook/model.js';
 import { PROMOTING_ACTIONS } from '../runbook/action-names.js';
 import { recordProtection } from '../store/protection.js';
@@ -333,7 +333,8 @@ export class StepRunner extends Transitions implements GateKit {
       outcome = await action.run(attemptContext);
       verification = action.verify ? await action.verify(attemptContext, outcome) : null;
     } catch (error) {
-      await this.fail(run, step, this.describeFailure(error, run, step));
+      const details = error instanceof ProviderError ? error.details : {};
+      await this.fail(run, step, this.describeFailure(error, run, step), undefined, details);
       return false;
     } finally {
       clearInterval(heartbeat);
@@ -380,7 +381,13 @@ export class StepRunner extends Transitions implements GateKit {
           actor: 'lifeboat',
           summary: outcome.summary,
           event: 'action.finished',
-          eventDetails: { action: step.action, state: 'done', summary: outcome.summary },
+          eventDetails: {
+            action: step.action,
+            state: 'done',
+            summary: outcome.summary,
+            // A command's output goes into the timeline, where the report reads it.
+            ...(outcome.details.output ? { output: outcome.details.output } : {}),
+          },
           details: {
             prepared,
             attempts: attempt,
@@ -428,7 +435,13 @@ export class StepRunner extends Transitions implements GateKit {
   }
 
   /** The step waits on a failure; `seen` unless the action ran (an executing step is its own). */
-  private async fail(run: RunRecord, step: Step, reason: string, seen?: Seen): Promise<void> {
+  private async fail(
+    run: RunRecord,
+    step: Step,
+    reason: string,
+    seen?: Seen,
+    details: Record<string, unknown> = {},
+  ): Promise<void> {
     const db = this.deps.store;
     await this.commit(
       run.id,
@@ -447,7 +460,7 @@ export class StepRunner extends Transitions implements GateKit {
           event: 'action.failed',
           actor: 'lifeboat',
           at: now,
-          details: { reason },
+          details: { ...details, reason },
         });
         audit.push({
           actor: 'system',
@@ -481,7 +494,8 @@ export class StepRunner extends Transitions implements GateKit {
    * step is taken.
    */
   private async contextFor(run: RunRecord, step: Step): Promise<ActionContext> {
-    const steps = allSteps(await this.runbookOf(run.id));
+    const runbook = await this.runbookOf(run.id);
+    const steps = allSteps(runbook);
     const records = await getSteps(this.deps.store, run.id);
     const service = run.service ? (this.deps.config.services[run.service] ?? null) : null;
     let providers = this.providers.get(run.id);
@@ -490,7 +504,7 @@ export class StepRunner extends Transitions implements GateKit {
       this.providers.set(run.id, providers);
     }
     return {
-      run: { id: run.id, kind: run.kind },
+      run: { id: run.id, kind: run.kind, runbook: runbook.name },
       step,
       service,
       providers,
@@ -503,6 +517,7 @@ export class StepRunner extends Transitions implements GateKit {
       later: (action) => steps.slice(step.index + 1).some((each) => each.action === action),
       progress: (text) =>
         this.deps.emit({ type: 'action.progress', runId: run.id, stepIndex: step.index, text }),
+      custom: { actions: this.deps.config.actions, env: this.deps.config.actionEnv },
     };
   }
 }

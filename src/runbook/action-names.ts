@@ -20,6 +20,8 @@ export const ACTION_NAMES = [
   'http.check',
   'wait',
   'notify',
+  'run',
+  'http',
 ] as const;
 export type ActionName = (typeof ACTION_NAMES)[number];
 
@@ -32,7 +34,19 @@ export const MUTATING_ACTIONS: ReadonlySet<ActionName> = new Set([
   'db.rebuild-replica',
   'dns.switch',
   'app.scale-up',
+  // The team's own: two-person unless lifeboat.yml says `approval: none` for that one (never the runbook).
+  'run',
+  'http',
 ]);
+
+/**
+ * Actions that name one the config defines (`action: run restart-app`, `action: http status-page`):
+ * runbooks name commands and requests, never define them.
+ */
+export const CUSTOM_ACTIONS: ReadonlySet<ActionName> = new Set(['run', 'http']);
+
+/** How lifeboat.yml names a custom action, and how a runbook refers to it. */
+export const CUSTOM_ACTION_NAME = /^[a-z0-9][a-z0-9-]*$/;
 
 /**
  * Actions that make the DR side take writes — a replica promoted, a backup restored into the DR

@@ -8,6 +8,8 @@ import {
   ACTION_NAMES,
   DURATION_ACTIONS,
   MUTATING_ACTIONS,
+  CUSTOM_ACTIONS,
+  CUSTOM_ACTION_NAME,
   isActionName,
   type ActionName,
 } from './action-names.js';
@@ -226,7 +228,15 @@ class PhaseBuilder {
         this.problems.push(error);
       }
     }
-    if (approvalWord === 'none' && action !== null && MUTATING_ACTIONS.has(action)) {
+    if (approvalWord === 'none' && action !== null && CUSTOM_ACTIONS.has(action)) {
+      this.problems.push(
+        new RunbookError(
+          this.file,
+          line,
+          `whether "${action} ${actionArgument ?? ''}" needs two people is set in lifeboat.yml (actions.${actionArgument ?? 'NAME'}.approval), not in a runbook: remove "approval: none"`,
+        ),
+      );
+    } else if (approvalWord === 'none' && action !== null && MUTATING_ACTIONS.has(action)) {
       this.problems.push(
         new RunbookError(
           this.file,
@@ -240,7 +250,8 @@ class PhaseBuilder {
       approvalWord === 'two-person' || mutating ? 'two-person' : null;
     const text = plainText(kept).replace(/\s+/g, ' ').trim();
     if (text === '' && action === null) return null;
-    return { text: text || `Run ${action}`, action, actionArgument, approval };
+    const named = action !== null && CUSTOM_ACTIONS.has(action) ? ` ${actionArgument ?? ''}` : '';
+    return { text: text || `Run ${action}${named}`, action, actionArgument, approval };
   }
 
   /** The markdown source of `nodes`, dedented, for a step's details. */
@@ -301,6 +312,17 @@ function checkAction(
       line,
       `unknown action "${name}"${hint.length ? ` (did you mean ${hint.join(' or ')}?)` : ''} (known: ${ACTION_NAMES.join(', ')})`,
     );
+  }
+  if (CUSTOM_ACTIONS.has(name)) {
+    if (argument === null || !CUSTOM_ACTION_NAME.test(argument))
+      throw new RunbookError(
+        file,
+        line,
+        argument === null
+          ? `${name} names one of the actions lifeboat.yml defines, like "action: ${name} restart-app"`
+          : `"${argument}" is not an action name like restart-app (lifeboat.yml defines the ${name === 'run' ? 'command' : 'request'}; a runbook only names it)`,
+      );
+    return { action: name, argument };
   }
   if (DURATION_ACTIONS.has(name)) {
     if (argument !== null && parseDurationSeconds(argument) === null) {

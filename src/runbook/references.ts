@@ -2,8 +2,10 @@
 // runbooks nobody has reviewed for too long. Pure: callers load both.
 
 import path from 'node:path';
+import { UsageError } from '../errors.js';
 import type { Config } from '../config.js';
-import type { Runbook } from './model.js';
+import { allSteps, type Runbook } from './model.js';
+import { CUSTOM_ACTIONS } from './action-names.js';
 
 export const STALE_AFTER_DAYS = 180;
 
@@ -20,6 +22,7 @@ export function checkRunbookReferences(
   const configFile = path.basename(config.file);
 
   for (const runbook of [...library, ...extra]) {
+    problems.push(...customActionProblems(config, runbook));
     if (runbook.service !== null && !services.includes(runbook.service)) {
       problems.push(
         `${runbook.file}:${runbook.serviceLine ?? 1}: service "${runbook.service}" is not configured in ${configFile} (known: ${services.join(', ') || 'none'})`,
@@ -49,6 +52,56 @@ export function checkRunbookReferences(
     }
   });
   return problems;
+}
+
+/** `file:line: …` for each step naming a custom action lifeboat.yml does not define as that kind. */
+export function customActionProblems(config: Config, runbook: Runbook): string[] {
+  const problems: string[] = [];
+  const configFile = path.basename(config.file);
+  for (const step of allSteps(runbook)) {
+    if (step.action === null || !CUSTOM_ACTIONS.has(step.action)) continue;
+    const name = step.actionArgument ?? '';
+    const definition = config.actions[name];
+    const kind = step.action === 'run' ? 'command' : 'HTTP request';
+    if (!definition) {
+      const known = Object.values(config.actions)
+        .filter((each) => each.kind === step.action)
+        .map((each) => each.name);
+      problems.push(
+        `${runbook.file}:${step.line}: "action: ${step.action} ${name}" names no ${kind} in ${configFile} actions: (known: ${known.join(', ') || 'none'})`,
+      );
+    } else if (definition.kind !== step.action) {
+      problems.push(
+        `${runbook.file}:${step.line}: actions.${name} in ${configFile} is ${definition.kind === 'run' ? 'a command' : 'an HTTP request'}: write "action: ${definition.kind} ${name}"`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * The runbook as a run of it is stored: every custom step checked against lifeboat.yml, and its
+ * approval what the config says (two-person unless `approval: none` there). Throws on a step that
+ * names nothing, before anything starts.
+ */
+export function bindCustomActions(config: Config, runbook: Runbook): Runbook {
+  const problems = customActionProblems(config, runbook);
+  if (problems.length) throw new UsageError(problems.join('\n'));
+  if (!allSteps(runbook).some((step) => step.action !== null && CUSTOM_ACTIONS.has(step.action)))
+    return runbook;
+  return {
+    ...runbook,
+    phases: runbook.phases.map((phase) => ({
+      ...phase,
+      steps: phase.steps.map((step) =>
+        step.action !== null &&
+        CUSTOM_ACTIONS.has(step.action) &&
+        config.actions[step.actionArgument ?? '']?.approval === 'none'
+          ? { ...step, approval: null }
+          : step,
+      ),
+    })),
+  };
 }
 
 /** Not reviewed within STALE_AFTER_DAYS of `now`, or never. */

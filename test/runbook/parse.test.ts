@@ -237,7 +237,10 @@ reviewed: 2026-10-01
   });
 
   it('accepts every known action', () => {
-    const source = ACTION_NAMES.map((name) => `- step \`action: ${name}\``).join('\n');
+    // The team's own (run, http) name what lifeboat.yml defines.
+    const source = ACTION_NAMES.map(
+      (name) => `- step \`action: ${name}${name === 'run' || name === 'http' ? ' hook' : ''}\``,
+    ).join('\n');
     expect(allSteps(parseRunbook(source, 'x.md')).map((s) => s.action)).toEqual([...ACTION_NAMES]);
   });
 });

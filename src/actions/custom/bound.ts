@@ -1,0 +1,70 @@
+// What a custom step is bound to: the definition its runbook names, and the run's facts its
+// templates are filled with.
+
+import type { CommandAction, CustomAction, HttpAction } from '../../config.js';
+import { ProviderError } from '../../errors.js';
+import type { TemplateValues } from '../../template.js';
+import type { ActionContext } from '../types.js';
+
+/** Stable across every attempt of one step of one run: a retry or a resume after a crash keeps it. */
+export function idempotencyKey(context: ActionContext): string {
+  return `lifeboat:${context.run.id}:step-${context.step.index + 1}`;
+}
+
+export function templateValues(context: ActionContext): TemplateValues {
+  return {
+    'run.id': context.run.id,
+    'run.kind': context.run.kind,
+    runbook: context.run.runbook,
+    service: context.service?.name ?? '',
+    step: String(context.step.index + 1),
+    attempt: String(context.attempt),
+    idempotency_key: idempotencyKey(context),
+  };
+}
+
+export function definitionOf(context: ActionContext, kind: 'run'): CommandAction;
+export function definitionOf(context: ActionContext, kind: 'http'): HttpAction;
+export function definitionOf(context: ActionContext, kind: CustomAction['kind']): CustomAction {
+  const name = context.step.actionArgument ?? '';
+  const found = context.custom.actions[name];
+  if (found?.kind === kind) return found;
+  const known = Object.values(context.custom.actions)
+    .filter((each) => each.kind === kind)
+    .map((each) => each.name);
+  throw new ProviderError(
+    `${kind} ${name}`,
+    found
+      ? `actions.${name} in lifeboat.yml is ${found.kind === 'run' ? 'a command' : 'an HTTP request'}: name it "action: ${found.kind} ${name}"`
+      : `lifeboat.yml defines no ${kind === 'run' ? 'command' : 'HTTP request'} "${name}" under actions: (known: ${known.join(', ') || 'none'})`,
+    true,
+  );
+}
+
+/** The definition, or null when lifeboat.yml no longer has it (changed since the run started). */
+export function definedOrNull(context: ActionContext, kind: 'run'): CommandAction | null;
+export function definedOrNull(context: ActionContext, kind: 'http'): HttpAction | null;
+export function definedOrNull(
+  context: ActionContext,
+  kind: CustomAction['kind'],
+): CustomAction | null {
+  const found = context.custom.actions[context.step.actionArgument ?? ''];
+  return found?.kind === kind ? found : null;
+}
+
+/** The plan of a step whose definition is gone: running it fails and says why. */
+export function unbound(context: ActionContext): string {
+  return `${context.step.action} ${context.step.actionArgument ?? ''}: not defined in lifeboat.yml as it is now, so this step will fail until it is.`;
+}
+
+/** A variable a definition reads from lifeboat's environment, or a clear refusal. */
+export function envValue(context: ActionContext, name: string, who: string): string {
+  const value = context.custom.env[name];
+  if (value === undefined)
+    throw new ProviderError(
+      who,
+      `${name} is not set in lifeboat's environment (lifeboat.yml names it): set it and retry the step`,
+      true,
+    );
+  return value;
+}

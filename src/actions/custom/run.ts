@@ -1,0 +1,138 @@
+// run NAME: a command lifeboat.yml defines, as an argument list (no shell), with the environment
+// it allows and nothing else, its deadline, its output kept (the tail in the thread, more in the
+// report), its exit code as the result and LIFEBOAT_IDEMPOTENCY_KEY, stable across retries and
+// resumes, so the command can tell a second attempt from a first.
+
+import { formatDuration } from '../../duration.js';
+import { ProviderError } from '../../errors.js';
+import {
+  CommandNotStarted,
+  lastLines,
+  runCommand,
+  showCommand,
+  type CommandResult,
+} from '../../providers/process/run-command.js';
+import { fillTemplate } from '../../template.js';
+import type { CommandAction } from '../../config.js';
+import type { Action, ActionContext } from '../types.js';
+import {
+  definedOrNull,
+  definitionOf,
+  unbound,
+  envValue,
+  idempotencyKey,
+  templateValues,
+} from './bound.js';
+
+const FALLBACK_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+function argvOf(context: ActionContext, argv: string[]): string[] {
+  const values = templateValues(context);
+  return argv.map((arg) => fillTemplate(arg, values));
+}
+
+function environment(context: ActionContext, definition: CommandAction): Record<string, string> {
+  const who = `run ${definition.name}`;
+  const env: Record<string, string> = {
+    PATH: context.custom.env.PATH ?? FALLBACK_PATH,
+    ...(context.custom.env.HOME ? { HOME: context.custom.env.HOME } : {}),
+  };
+  for (const name of definition.env) env[name] = envValue(context, name, who);
+  return {
+    ...env,
+    LIFEBOAT_IDEMPOTENCY_KEY: idempotencyKey(context),
+    LIFEBOAT_RUN_ID: context.run.id,
+    LIFEBOAT_RUN_KIND: context.run.kind,
+    LIFEBOAT_SERVICE: context.service?.name ?? '',
+    LIFEBOAT_STEP: String(context.step.index + 1),
+    LIFEBOAT_ATTEMPT: String(context.attempt),
+  };
+}
+
+/** Runs argv for `definition`; a program that cannot start is the step's failure, said plainly. */
+async function execute(
+  context: ActionContext,
+  definition: CommandAction,
+  argv: string[],
+): Promise<CommandResult> {
+  try {
+    return await runCommand(argv, {
+      env: environment(context, definition),
+      cwd: definition.cwd ?? undefined,
+      timeoutMs: definition.timeoutSeconds * 1000,
+    });
+  } catch (error) {
+    if (error instanceof CommandNotStarted)
+      throw new ProviderError(`run ${definition.name}`, `could not start: ${error.message}`, true);
+    throw error;
+  }
+}
+
+/** "exited 3", "killed by SIGKILL", "stopped after its 5m timeout". */
+function ending(result: CommandResult, definition: CommandAction): string {
+  if (result.timedOut)
+    return `stopped after its ${formatDuration(definition.timeoutSeconds)} timeout (its process group was sent TERM, then KILL)`;
+  if (result.exitCode !== null) return `exited ${result.exitCode}`;
+  return `was killed by ${result.signal ?? 'a signal'}`;
+}
+
+function outputDetails(result: CommandResult): Record<string, unknown> {
+  return {
+    exitCode: result.exitCode,
+    signal: result.signal,
+    timedOut: result.timedOut,
+    ms: result.ms,
+    stdout: result.stdout.text,
+    stderr: result.stderr.text,
+    droppedBytes: { stdout: result.stdout.droppedBytes, stderr: result.stderr.droppedBytes },
+  };
+}
+
+function failure(what: string, result: CommandResult, definition: CommandAction): ProviderError {
+  const said = lastLines(result.stderr.text || result.stdout.text, 5);
+  return new ProviderError(
+    `run ${definition.name}`,
+    `${what} ${ending(result, definition)} after ${(result.ms / 1000).toFixed(1)} s${said ? `:\n${said}` : ' and printed nothing'}`,
+    false,
+    { details: { output: outputDetails(result) } },
+  );
+}
+
+export const runAction: Action = {
+  name: 'run',
+  plan(context) {
+    const definition = definedOrNull(context, 'run');
+    if (!definition) return unbound(context);
+    const allowed = ['PATH', 'HOME', ...definition.env].join(', ');
+    const verify = definition.verify
+      ? ` Then check it with \`${showCommand(argvOf(context, definition.verify))}\`.`
+      : ' No verify command is defined: its exit code is the only check.';
+    return `Run \`${showCommand(argvOf(context, definition.command))}\`${definition.cwd ? ` in ${definition.cwd}` : ''} (timeout ${formatDuration(definition.timeoutSeconds)}; environment: ${allowed} and LIFEBOAT_IDEMPOTENCY_KEY=${idempotencyKey(context)}).${verify}${definition.description ? ` ${definition.description}` : ''}`;
+  },
+  prepare(context) {
+    // Committed before the command starts: a resumed run hands the same key to the next attempt.
+    return { idempotencyKey: idempotencyKey(context) };
+  },
+  async run(context) {
+    const definition = definitionOf(context, 'run');
+    const argv = argvOf(context, definition.command);
+    const result = await execute(context, definition, argv);
+    if (result.exitCode !== 0) throw failure(`\`${showCommand(argv)}\``, result, definition);
+    const said = lastLines(result.stdout.text, 1);
+    return {
+      summary: `\`${showCommand(argv)}\` exited 0 in ${(result.ms / 1000).toFixed(1)} s${said ? `: ${said}` : ''}`,
+      details: { command: argv, output: outputDetails(result) },
+    };
+  },
+  async verify(context) {
+    const definition = definitionOf(context, 'run');
+    if (!definition.verify) return null;
+    const argv = argvOf(context, definition.verify);
+    const result = await execute(context, definition, argv);
+    const said = lastLines(result.stderr.text || result.stdout.text, 3);
+    return {
+      ok: result.exitCode === 0,
+      summary: `\`${showCommand(argv)}\` ${ending(result, definition)}${said ? `: ${said}` : ''}`,
+    };
+  },
+};
