@@ -101,7 +101,15 @@ export interface Config {
    * variables their `env:` lists and their headers name — nothing else reaches a command.
    */
   actionEnv: Record<string, string | undefined>;
+  /** Who is paged about what (PagerDuty, Opsgenie, a signed webhook); null when nobody is. */
+  paging: Paging | null;
   env: Environment;
+}
+
+export type PagingTarget = NonNullable<ConfigFile['paging']>['targets'][string] & { name: string };
+export interface Paging {
+  targets: PagingTarget[];
+  approvalWaitingAfterSeconds: number;
 }
 
 export type { CustomAction, CommandAction, HttpAction } from './config/actions.js';
@@ -177,19 +185,33 @@ export function parseConfig(text: string, file: string, env: Env = {}): Config {
       keep: entry.keep,
     })),
     actions: toCustomActions(checked.actions, file),
-    actionEnv: actionEnvironment(checked.actions, env),
+    actionEnv: actionEnvironment(checked, env),
+    paging: checked.paging
+      ? {
+          targets: Object.entries(checked.paging.targets).map(([name, target]) => ({
+            ...target,
+            name,
+          })),
+          approvalWaitingAfterSeconds: seconds(checked.paging.approval_waiting_after),
+        }
+      : null,
     env: parseEnvironment(env),
   };
 }
 
 export { PERMISSIONS, type Permission } from './config/schema.js';
 
-function actionEnvironment(
-  actions: ConfigFile['actions'],
-  env: Env,
-): Record<string, string | undefined> {
+function actionEnvironment(checked: ConfigFile, env: Env): Record<string, string | undefined> {
   const names = new Set(['PATH', 'HOME']);
-  for (const action of Object.values(actions)) {
+  for (const target of Object.values(checked.paging?.targets ?? {}))
+    names.add(
+      target.type === 'pagerduty'
+        ? target.routing_key.env
+        : target.type === 'opsgenie'
+          ? target.api_key.env
+          : target.secret.env,
+    );
+  for (const action of Object.values(checked.actions)) {
     for (const name of action.env) names.add(name);
     for (const header of Object.values(action.headers))
       if (typeof header === 'object') names.add(header.env);

@@ -16,6 +16,10 @@ import { checkSlackEnvironment, createSlackApp, type SlackApp } from './slack/ap
 import { createSlackNotifier } from './slack/notifier.js';
 import { verifySlackToken, type TokenCheckOptions } from './slack/verify-token.js';
 import { listRunsInFlight } from './store/runs.js';
+import { Pager } from './paging/pager.js';
+
+/** How often undecided approvals are looked at for paging.approval_waiting_after. */
+const APPROVAL_WATCH_MS = 30_000;
 
 export interface Serving {
   engine: Engine;
@@ -41,11 +45,22 @@ export async function serve(
   );
   const engine = await createEngine(config, { logger, providers });
   const slack = createSlackApp({ config, engine, bot, logger });
+  const channel = config.slackChannel
+    ? createSlackNotifier(slack.client, config.slackChannel)
+    : null;
+  const pager = config.paging
+    ? new Pager({ config, clock: () => new Date(), logger, fallback: channel ?? undefined })
+    : null;
+  const unwatch = pager?.watch(engine);
+  const approvalsWatch = pager
+    ? setInterval(() => pager.checkWaitingApprovals(new Date()), APPROVAL_WATCH_MS)
+    : null;
+  approvalsWatch?.unref();
   const inFlight = (await listRunsInFlight(engine.store)).map((run) => run.id);
   await engine.resume();
   slack.publisher.reattach(inFlight);
   await slack.app.start(listen);
-  const scheduler = config.slackChannel
+  const scheduler = channel
     ? new Scheduler({
         db: engine.store,
         jobs: buildJobs(config),
@@ -53,7 +68,7 @@ export async function serve(
         context: (now) => ({
           config,
           engine,
-          notifier: createSlackNotifier(slack.client, config.slackChannel!),
+          notifier: pager ? pager.notifier(channel) : channel,
           now,
         }),
       })
@@ -82,6 +97,9 @@ export async function serve(
       clearInterval(adopting);
       await looking;
       await scheduler?.stop();
+      if (approvalsWatch) clearInterval(approvalsWatch);
+      unwatch?.();
+      await pager?.idle();
       await slack.app.stop();
       await slack.handled();
       await engine.idle();

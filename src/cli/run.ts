@@ -50,6 +50,11 @@ export async function runCommand(
   const config = loadConfig(env);
   const log = createCliLogger(io, env.LOG_LEVEL);
   const engine = await createEngine(config, { clock, logger: log.logger });
+  // Slack may be down: the people paging names still hear of the run from here.
+  const pager = config.paging
+    ? new (await import('../paging/pager.js')).Pager({ config, clock, logger: log.logger })
+    : null;
+  pager?.watch(engine);
   const actorOf = (opts: RunCliOptions) => cliActor(config, identity, env, opts.as);
   // A promotion or a DNS change can take minutes: say what it waits for as it goes.
   engine.on((event) => {
@@ -107,6 +112,7 @@ export async function runCommand(
     return log.errors() === 0 ? 0 : 1;
   } finally {
     await engine.idle();
+    await pager?.idle();
     await engine.store.close();
   }
 }

@@ -403,6 +403,57 @@ const customAction = z.strictObject({
   backoff: duration.optional(),
 });
 
+/** What lifeboat pages about; a target takes every one unless it lists its own. */
+export const PAGE_EVENTS = [
+  'run.started',
+  'run.failed',
+  'run.finished',
+  'approval.waiting',
+  'check.failing',
+  'unprotected',
+  'two-primaries',
+] as const;
+
+const secret = z.strictObject({ env: envName });
+const pageEvents = z.array(z.enum(PAGE_EVENTS)).min(1).optional();
+
+const pagingTarget = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z.literal('pagerduty'),
+      /** The Events API v2 integration key of the PagerDuty service. */
+      routing_key: secret,
+      url: z.url().default('https://events.pagerduty.com/v2/enqueue'),
+      events: pageEvents,
+    }),
+    z.strictObject({
+      type: z.literal('opsgenie'),
+      api_key: secret,
+      /** https://api.eu.opsgenie.com for the EU instance. */
+      url: z.url().default('https://api.opsgenie.com'),
+      events: pageEvents,
+    }),
+    z.strictObject({
+      type: z.literal('webhook'),
+      url: z.url(),
+      /** Signs each body: X-Lifeboat-Signature: sha256=HMAC(secret, timestamp.body). */
+      secret,
+      events: pageEvents,
+    }),
+  ],
+  { error: 'must say type: pagerduty, opsgenie or webhook' },
+);
+
+const paging = z.strictObject({
+  targets: z.record(
+    z.string().regex(CUSTOM_ACTION_NAME, 'is not a plain lower-case name like oncall'),
+    pagingTarget,
+  ),
+  /** An approval nobody has decided after this long pages (approval.waiting). */
+  approval_waiting_after: duration.default('10m'),
+});
+
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
 
 /** A PostgreSQL URL, one host or several (`postgres://u@a:5432,b:5432/db?target_session_attrs=…`). */
@@ -512,6 +563,7 @@ export const configFileSchema = z.strictObject({
   runbooks_dir: z.string().min(1).default('./runbooks'),
   services: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), service).default({}),
   schedules: z.array(schedule).default([]),
+  paging: paging.optional(),
   actions: z
     .record(
       z.string().regex(CUSTOM_ACTION_NAME, 'is not a plain lower-case name like restart-app'),
@@ -636,6 +688,13 @@ export const KNOWN_KEYS = [
   'equals',
   'retries',
   'backoff',
+  'paging',
+  'targets',
+  'routing_key',
+  'api_key',
+  'secret',
+  'events',
+  'approval_waiting_after',
   ...RUN_KINDS,
 ];
 

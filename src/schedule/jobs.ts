@@ -20,6 +20,7 @@ import { loadRunbookLibrary } from '../runbook/library.js';
 import { checkRunbookReferences, isStale } from '../runbook/references.js';
 import { listRuns, listRunsInFlight } from '../store/runs.js';
 import { REMIND_EVERY_MS, nextAlert, type AlertDecision } from './alerts.js';
+import type { PageAlert, PageEvent } from '../paging/alert.js';
 import { clip, escape } from '../mrkdwn.js';
 import { auditHead, recordAuditCheckpoint, verifyAuditLog } from '../store/audit.js';
 import type { Notifier } from './notifier.js';
@@ -142,6 +143,7 @@ async function backupsCheck(only: string | null, context: JobContext): Promise<s
     if (decision)
       await context.notifier.post({
         text: `${HEADLINE[decision]} ${result.check === 'pitr' ? 'point-in-time recovery check' : result.check === 'snapshots' ? 'snapshot check' : 'backup check'} of *${escape(result.service)}*: ${clip(result.summary, 1000)}`,
+        alert: checkAlert(result.check, result.service, decision, result.summary),
       });
   }
   return `${results.filter((r) => r.ok).length}/${results.length} services have good backups`;
@@ -160,6 +162,7 @@ async function backupTake(only: string | null, context: JobContext): Promise<str
     if (decision)
       await context.notifier.post({
         text: `${HEADLINE[decision]} backup of *${escape(result.service)}*: ${clip(result.summary, 1000)}`,
+        alert: checkAlert('backup-take', result.service, decision, result.summary),
       });
   }
   return (
@@ -196,6 +199,7 @@ async function lagCheck(only: string | null, context: JobContext): Promise<strin
           : HEADLINE[decision];
     await context.notifier.post({
       text: `${headline} replication of *${escape(result.service)}*: ${escape(result.summary)}`,
+      alert: replicationAlert(result.service, result.state, decision, result.summary),
     });
   }
   const failing = results.filter((result) => !result.ok);
@@ -223,6 +227,7 @@ async function planCheck(only: string | null, context: JobContext): Promise<stri
     if (decision)
       await context.notifier.post({
         text: `${HEADLINE[decision]} plan check of *${escape(result.service)}* (what a failover would touch): ${clip(result.summary, 1000)}`,
+        alert: checkAlert('plan', result.service, decision, result.summary),
       });
   }
   return `${results.filter((r) => r.ok).length}/${results.length} services' plans check out`;
@@ -242,12 +247,62 @@ async function restoreCheck(entry: Schedule, context: JobContext): Promise<strin
     if (decision)
       await context.notifier.post({
         text: `${HEADLINE[decision]} restore test of *${escape(report.service)}*: ${clip(report.summary, 1000)}`,
+        alert: checkAlert('restore', report.service, decision, report.summary),
       });
   }
   return (
     reports.map((report) => `${report.service}: ${report.ok ? 'ok' : 'FAILED'}`).join(', ') ||
     'no service has backups'
   );
+}
+
+/** A scheduled check's page: opened while it fails (repeats update it), resolved when it recovers. */
+function checkAlert(
+  check: string,
+  service: string,
+  decision: Exclude<AlertDecision, null>,
+  summary: string,
+): PageAlert {
+  const recovered = decision === 'recovered';
+  return {
+    event: 'check.failing',
+    action: recovered ? 'resolve' : 'trigger',
+    dedupKey: `lifeboat-check-${check}-${service}`,
+    severity: recovered ? 'info' : 'error',
+    summary: `lifeboat: ${check} check of ${service} ${recovered ? 'recovered' : 'failing'}: ${summary.split('\n')[0] ?? ''}`,
+    service,
+    runId: null,
+    details: { check, service, summary },
+  };
+}
+
+/** Replication's page: TWO PRIMARIES and UNPROTECTED are their own events; one incident per service. */
+function replicationAlert(
+  service: string,
+  state: string,
+  decision: Exclude<AlertDecision, null>,
+  summary: string,
+): PageAlert {
+  const recovered = decision === 'recovered';
+  const event: PageEvent =
+    state === 'TWO PRIMARIES'
+      ? 'two-primaries'
+      : state === 'UNPROTECTED'
+        ? 'unprotected'
+        : 'check.failing';
+  return {
+    event,
+    ...(recovered
+      ? { alsoFor: ['two-primaries', 'unprotected', 'check.failing'] as PageEvent[] }
+      : {}),
+    action: recovered ? 'resolve' : 'trigger',
+    dedupKey: `lifeboat-replication-${service}`,
+    severity: recovered ? 'info' : event === 'two-primaries' ? 'critical' : 'error',
+    summary: `lifeboat: replication of ${service}: ${recovered ? 'recovered' : state}: ${summary.split('\n')[0] ?? ''}`,
+    service,
+    runId: null,
+    details: { service, state, summary },
+  };
 }
 
 /**
