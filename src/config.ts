@@ -76,6 +76,8 @@ export interface Config {
   /** Absolute path of the file this came from; relative paths in it are relative to its folder. */
   file: string;
   slackChannel: string | null;
+  /** Where stakeholder updates (`action: announce`) go. */
+  slackAnnouncements: string | null;
   approvals: {
     approvers: string[];
     usergroup: string | null;
@@ -157,6 +159,7 @@ export function parseConfig(text: string, file: string, env: Env = {}): Config {
   return {
     file,
     slackChannel: checked.slack?.channel ?? null,
+    slackAnnouncements: checked.slack?.announcements ?? null,
     approvals: {
       approvers: checked.approvals.approvers,
       usergroup: checked.approvals.usergroup ?? null,

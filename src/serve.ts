@@ -43,8 +43,17 @@ export async function serve(
     logger,
     tokenCheck,
   );
-  const engine = await createEngine(config, { logger, providers });
-  const slack = createSlackApp({ config, engine, bot, logger });
+  // Stakeholder updates go out through the bot, once it is up (nothing walks a run before that).
+  let slack: SlackApp | null = null;
+  const announcements = config.slackAnnouncements;
+  const announce = announcements
+    ? async (text: string) => {
+        const posted = await slack!.client.chat.postMessage({ channel: announcements, text });
+        return { channel: posted.channel ?? announcements, ts: posted.ts ?? '' };
+      }
+    : undefined;
+  const engine = await createEngine(config, { logger, providers, announce });
+  slack = createSlackApp({ config, engine, bot, logger });
   const channel = config.slackChannel
     ? createSlackNotifier(slack.client, config.slackChannel)
     : null;

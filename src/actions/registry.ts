@@ -14,6 +14,7 @@ import { scaleUp } from './db/scale-up.js';
 import { verifyWritable } from './db/verify-writable.js';
 import { dnsSwitch } from './dns/switch.js';
 import { dnsVerify } from './dns/verify.js';
+import { announce } from './misc/announce.js';
 import { appScaleUp } from './misc/app-scale-up.js';
 import { httpCheck } from './misc/http-check.js';
 import { notify } from './misc/notify.js';
@@ -45,4 +46,5 @@ export const ACTIONS: ActionRegistry = {
   notify,
   run: runAction,
   http: httpAction,
+  announce,
 };

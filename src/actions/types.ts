@@ -29,8 +29,27 @@ export interface ActionContext {
   later: (action: ActionName) => boolean;
   /** Shows how a long action is getting on, in place (a replica catching up); not a new message. */
   progress: (text: string) => void;
+  /** Where the run stands now: its phase and the ETA of recovery from the phase budgets. */
+  standing: () => Promise<RunStanding>;
+  /**
+   * Posts a stakeholder update to slack.announcements and says where it went; null where lifeboat
+   * cannot post (the break-glass CLI): a person posts it, from the step's instructions.
+   */
+  announce: ((text: string) => Promise<{ channel: string; ts: string }>) | null;
+  /** slack.announcements, where announce posts (or tells a person to). */
+  announcements: string | null;
   /** The team's own actions from lifeboat.yml, and the part of lifeboat's environment they may read. */
   custom: { actions: Record<string, CustomAction>; env: Record<string, string | undefined> };
+}
+
+export interface RunStanding {
+  phaseNumber: number;
+  phaseCount: number;
+  phaseTitle: string;
+  impactAt: string;
+  service: string | null;
+  etaAt: Date | null;
+  etaNote: string | null;
 }
 
 export interface EarlierOutcome {

@@ -505,6 +505,11 @@ export const configFileSchema = z.strictObject({
   slack: z
     .strictObject({
       channel: z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'is not a Slack channel ID like C0DROPS'),
+      /** Where `action: announce` posts stakeholder updates (not the on-call channel). */
+      announcements: z
+        .string()
+        .regex(/^[CG][A-Z0-9]{2,}$/, 'is not a Slack channel ID like C0ANNOUNCE')
+        .optional(),
     })
     .optional(),
   approvals: z
@@ -695,6 +700,7 @@ export const KNOWN_KEYS = [
   'secret',
   'events',
   'approval_waiting_after',
+  'announcements',
   ...RUN_KINDS,
 ];
 

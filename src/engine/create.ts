@@ -15,6 +15,7 @@ export async function createEngine(
     actions?: ActionRegistry;
     clock?: () => Date;
     providers?: ProviderOptions;
+    announce?: (text: string) => Promise<{ channel: string; ts: string }>;
   } = {},
 ): Promise<Engine> {
   const store = await openStoreAt(config.store, { clock: options.clock });
@@ -29,5 +30,6 @@ export async function createEngine(
     actions: options.actions,
     clock: options.clock,
     logger: options.logger,
+    announce: options.announce,
   });
 }

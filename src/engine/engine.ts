@@ -67,6 +67,8 @@ export interface EngineDeps {
   logger?: Logger;
   /** Who this process is when it walks a run (default: host, pid and a random tag). */
   executorId?: string;
+  /** Posts a stakeholder update to slack.announcements (the bot only). */
+  announce?: (text: string) => Promise<{ channel: string; ts: string }>;
 }
 
 export interface CommandResult {
@@ -106,6 +108,7 @@ export class Engine {
       emit: (event) => this.emit(event),
       logger: deps.logger,
       executorId: this.executorId,
+      announce: deps.announce,
     });
     this.core = {
       store: deps.store,
@@ -162,6 +165,9 @@ export class Engine {
           later: () => false,
           progress: () => undefined,
           custom: { actions: this.deps.config.actions, env: this.deps.config.actionEnv },
+          standing: () => Promise.reject(new Error('a preview has no standing')),
+          announce: this.deps.announce ?? null,
+          announcements: this.deps.config.slackAnnouncements,
         };
         const action = actions[step.action!];
         const skip = action.skipReason?.(context) ?? null;

@@ -4,6 +4,8 @@
 // action and a crash after them never runs it again.
 
 import { LifeboatError, ProviderError } from '../errors.js';
+import { etaOf } from './eta.js';
+import { getRunView } from './run-view.js';
 import { allSteps, type Step } from '../runbook/model.js';
 import { PROMOTING_ACTIONS } from '../runbook/action-names.js';
 import { recordProtection } from '../store/protection.js';
@@ -518,6 +520,23 @@ export class StepRunner extends Transitions implements GateKit {
       progress: (text) =>
         this.deps.emit({ type: 'action.progress', runId: run.id, stepIndex: step.index, text }),
       custom: { actions: this.deps.config.actions, env: this.deps.config.actionEnv },
+      standing: async () => {
+        const now = this.deps.clock();
+        const view = (await getRunView(this.deps.store, run.id, now))!;
+        const phase = runbook.phases[step.phaseIndex];
+        const eta = etaOf(view, now);
+        return {
+          phaseNumber: step.phaseIndex + 1,
+          phaseCount: runbook.phases.length,
+          phaseTitle: phase?.title ?? '',
+          impactAt: run.impactAt,
+          service: run.service,
+          etaAt: eta.at,
+          etaNote: eta.note,
+        };
+      },
+      announce: this.deps.announce ?? null,
+      announcements: this.deps.config.slackAnnouncements,
     };
   }
 }

@@ -80,6 +80,8 @@ export interface StepRunnerDeps extends TransitionDeps {
   providersFor: ProvidersFor;
   sleep: (ms: number) => Promise<void>;
   logger?: Logger;
+  /** Posts to slack.announcements (the bot); absent where lifeboat cannot post (the CLI). */
+  announce?: (text: string) => Promise<{ channel: string; ts: string }>;
 }
 
 type Commit = (events: EngineEvent[], audit: AuditEvent[]) => Promise<void>;

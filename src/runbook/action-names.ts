@@ -22,6 +22,7 @@ export const ACTION_NAMES = [
   'notify',
   'run',
   'http',
+  'announce',
 ] as const;
 export type ActionName = (typeof ACTION_NAMES)[number];
 

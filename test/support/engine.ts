@@ -69,6 +69,8 @@ export async function makeEngine(options: {
   sleep?: (ms: number) => Promise<void>;
   env?: Record<string, string>;
   actions?: ActionRegistry;
+  /** What posts to slack.announcements (the bot's Web API in production). */
+  announce?: (text: string) => Promise<{ channel: string; ts: string }>;
   /** Who this engine is when it walks a run (two engines play two processes). */
   executorId?: string;
   /** Another instance on the same store, config and runbooks: its own connection to the file. */
@@ -101,6 +103,7 @@ export async function makeEngine(options: {
       ((service, kind, promote) => createServiceProviders(service, kind, { promote })),
     sleep: options.sleep ?? (() => Promise.resolve()),
     actions: options.actions,
+    announce: options.announce,
     ...(options.executorId ? { executorId: options.executorId } : {}),
   });
   const events: EngineEvent[] = [];
