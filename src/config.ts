@@ -105,6 +105,8 @@ export interface Config {
   actionEnv: Record<string, string | undefined>;
   /** Who is paged about what (PagerDuty, Opsgenie, a signed webhook); null when nobody is. */
   paging: Paging | null;
+  /** GET /metrics, behind the bearer token this environment variable holds; null: not served. */
+  metrics: { tokenEnv: string } | null;
   env: Environment;
 }
 
@@ -189,6 +191,7 @@ export function parseConfig(text: string, file: string, env: Env = {}): Config {
     })),
     actions: toCustomActions(checked.actions, file),
     actionEnv: actionEnvironment(checked, env),
+    metrics: checked.metrics ? { tokenEnv: checked.metrics.bearer_token.env } : null,
     paging: checked.paging
       ? {
           targets: Object.entries(checked.paging.targets).map(([name, target]) => ({
@@ -206,6 +209,7 @@ export { PERMISSIONS, type Permission } from './config/schema.js';
 
 function actionEnvironment(checked: ConfigFile, env: Env): Record<string, string | undefined> {
   const names = new Set(['PATH', 'HOME']);
+  if (checked.metrics) names.add(checked.metrics.bearer_token.env);
   for (const target of Object.values(checked.paging?.targets ?? {}))
     names.add(
       target.type === 'pagerduty'

@@ -445,6 +445,9 @@ const pagingTarget = z.discriminatedUnion(
   { error: 'must say type: pagerduty, opsgenie or webhook' },
 );
 
+/** GET /metrics (Prometheus text format), for a scraper that sends this bearer token. */
+const metrics = z.strictObject({ bearer_token: secret });
+
 const paging = z.strictObject({
   targets: z.record(
     z.string().regex(CUSTOM_ACTION_NAME, 'is not a plain lower-case name like oncall'),
@@ -569,6 +572,7 @@ export const configFileSchema = z.strictObject({
   services: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), service).default({}),
   schedules: z.array(schedule).default([]),
   paging: paging.optional(),
+  metrics: metrics.optional(),
   actions: z
     .record(
       z.string().regex(CUSTOM_ACTION_NAME, 'is not a plain lower-case name like restart-app'),
@@ -701,6 +705,8 @@ export const KNOWN_KEYS = [
   'events',
   'approval_waiting_after',
   'announcements',
+  'metrics',
+  'bearer_token',
   ...RUN_KINDS,
 ];
 

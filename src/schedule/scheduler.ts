@@ -57,8 +57,10 @@ export class Scheduler {
     if (!(await this.claim(job.name, slot))) return null;
     const now = this.clock();
     let outcome: string;
+    let succeeded = false;
     try {
       outcome = await job.run(this.deps.context(now));
+      succeeded = true;
     } catch (error) {
       outcome = `failed: ${(error as Error).message}`;
       this.deps.logger?.error({ err: error, job: job.name, slot }, 'scheduled job failed');
@@ -81,6 +83,12 @@ export class Scheduler {
       job.name,
       slot.toISOString(),
     );
+    if (succeeded)
+      await this.deps.db.run(
+        'UPDATE schedule_slots SET last_success_at = ? WHERE schedule = ?',
+        this.clock().toISOString(),
+        job.name,
+      );
     this.deps.logger?.info({ job: job.name, slot, outcome }, 'scheduled job ran');
     return outcome;
   }

@@ -3,7 +3,9 @@
 // live here — it parses, calls the engine, renders. Every handler acks within Slack's 3 s, and
 // every error becomes an ephemeral reply through error-reply.ts.
 
-import { App, LogLevel } from '@slack/bolt';
+import { App, LogLevel, type CustomRoute } from '@slack/bolt';
+import { timingSafeEqual } from 'node:crypto';
+import { createMetrics } from '../metrics.js';
 import type { WebClient } from '@slack/web-api';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
@@ -59,8 +61,10 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     botUserId: deps.bot.botUserId,
     botId: deps.bot.botId,
     ...(socketMode
-      ? { socketMode: true, appToken: env.slackAppToken! }
+      ? // Socket Mode serves custom routes (/metrics) on a port of its own: PORT.
+        { socketMode: true, appToken: env.slackAppToken!, installerOptions: { port: env.port } }
       : { signingSecret: env.slackSigningSecret!, port: env.port }),
+    ...(config.metrics ? { customRoutes: [metricsRoute(config, engine)] } : {}),
     logLevel: LogLevel.WARN,
     // Bolt's conversation store (context.conversation) is not used; its lookup builds an Error
     // with a stack trace for every request it cannot find, which is every request.
@@ -117,4 +121,40 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   });
 
   return { app, publisher, client: app.client, handled };
+}
+
+/**
+ * GET /metrics for a Prometheus scraper that sends `Authorization: Bearer TOKEN` (the token from
+ * the environment variable metrics.bearer_token names). Anything else is refused; with no token
+ * set, nothing is served.
+ */
+function metricsRoute(config: Config, engine: Engine): CustomRoute {
+  const metrics = createMetrics(config, engine.store, engine.clock);
+  const token = config.metrics ? config.actionEnv[config.metrics.tokenEnv] : undefined;
+  return {
+    path: '/metrics',
+    method: ['GET'],
+    handler: (request, response) => {
+      const refuse = (status: number, text: string) => {
+        response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+        response.end(`${text}\n`);
+      };
+      if (!token)
+        return refuse(
+          503,
+          `metrics: ${config.metrics?.tokenEnv} is not set in lifeboat's environment`,
+        );
+      const given = Buffer.from(request.headers.authorization ?? '');
+      const wanted = Buffer.from(`Bearer ${token}`);
+      if (given.length !== wanted.length || !timingSafeEqual(given, wanted))
+        return refuse(401, 'metrics: send Authorization: Bearer <metrics token>');
+      metrics.text().then(
+        (text) => {
+          response.writeHead(200, { 'Content-Type': metrics.contentType });
+          response.end(text);
+        },
+        () => refuse(500, 'metrics: the store could not be read (see the log)'),
+      );
+    },
+  };
 }

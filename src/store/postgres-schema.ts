@@ -267,4 +267,9 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX check_results_newest ON check_results (check_name, service, id);
     `,
   },
+  {
+    version: 17,
+    name: 'schedules: when each last succeeded (metrics: a job that keeps failing shows)',
+    sql: `ALTER TABLE schedule_slots ADD COLUMN last_success_at TEXT;`,
+  },
 ];

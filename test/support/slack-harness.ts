@@ -36,6 +36,8 @@ export async function startSlackHarness(options: {
   providersFor?: ProvidersFor;
   actions?: ActionRegistry;
   clock?: TestClock;
+  /** More of lifeboat's environment (secrets the config names). */
+  env?: Record<string, string>;
 }): Promise<SlackHarness> {
   const slack = await startSlackStandIn();
   const port = await freePort();
@@ -50,6 +52,7 @@ export async function startSlackHarness(options: {
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_API_URL: slack.url,
       PORT: String(port),
+      ...options.env,
     },
   });
   const app = createSlackApp({
