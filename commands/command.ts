@@ -29,9 +29,16 @@ export type ConfirmedKind = (typeof CONFIRMED_KINDS)[number];
 /** What a command answers: a message for the person, a confirmation to show, or a started run. */
 export type Reply =
   /** `alarms`: what is wrong right now (TWO PRIMARIES …): the CLI exits non-zero on them. */
-  | { type: 'message'; text: string; alarms?: string[] }
+  | { type: 'message'; text: string; alarms?: string[]; image?: ReplyImage }
   | { type: 'confirm'; kind: RunKind; service: string; runbook: string }
   | { type: 'started'; runId: string; text: string };
+
+/** A picture that goes with a message (an RTO chart): uploaded in Slack, inline in the console. */
+export interface ReplyImage {
+  png: Buffer;
+  filename: string;
+  title: string;
+}
 
 export interface Command<Result> {
   name: string;

@@ -2,6 +2,7 @@
 
 import { UsageError } from '../src/errors.js';
 import { renderReport } from '../src/report.js';
+import { renderRtoChart, rtoHistory } from '../src/chart/rto-trend.js';
 import { needEngine, type Command, type Reply } from './command.js';
 
 export const abort: Command<Reply> = {
@@ -31,9 +32,23 @@ export const report: Command<Reply> = {
   async run(args, context) {
     if (args.length !== 1) throw new UsageError(`usage: ${report.usage}`);
     const view = await needEngine(context).getRun(args[0]!);
+    const text = await renderReport(view, context.store, context.config, 'slack', context.clock());
+    const service = view.run.service ? context.config.services[view.run.service] : undefined;
+    if (!service) return { type: 'message', text };
+    // The service's RTO across its recoveries, as a picture (the report has it as a sparkline).
+    const points = await rtoHistory(context.store, service.name);
     return {
       type: 'message',
-      text: await renderReport(view, context.store, context.config, 'slack', context.clock()),
+      text,
+      ...(points.length
+        ? {
+            image: {
+              png: renderRtoChart(points, service.rtoSeconds),
+              filename: `rto-${service.name}.png`,
+              title: `${service.name}: achieved RTO of the last ${points.length} recoveries against the objective`,
+            },
+          }
+        : {}),
     };
   },
 };

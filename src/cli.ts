@@ -183,7 +183,11 @@ function addStoreCommands(program: Command, { io, env, clock, setExit }: CliCont
       '--markdown',
       'Markdown with UTC times, for a postmortem document (default: text with local times)',
     )
-    .action(async (id: string, opts: { markdown?: boolean }) =>
+    .option(
+      '--html',
+      'one self-contained HTML page (the report, the phase timeline, the RTO chart): > postmortem.html',
+    )
+    .action(async (id: string, opts: { markdown?: boolean; html?: boolean }) =>
       setExit(await (await storeCli()).showReport(id, opts, io, env, clock)),
     );
 

@@ -13,6 +13,7 @@ import { clip, outcomeText } from './mrkdwn.js';
 import { formatLocal } from './time.js';
 import { storedExpectation } from './checks/expectation.js';
 import { describeExpectation } from './strategy.js';
+import { rtoHistory, rtoSparkline } from './chart/rto-trend.js';
 
 export async function renderReport(
   view: RunView,
@@ -67,6 +68,11 @@ export async function renderReport(
     ...(view.unprotected
       ? [
           `- Unprotected after promotion: ${formatDuration(view.unprotected.seconds)}${view.unprotected.ongoing ? ' so far — no replica follows the new primary yet' : ', until a replica was verified'} (since ${when(view.unprotected.since)})`,
+        ]
+      : []),
+    ...(service
+      ? [
+          `- RTO trend of ${t(service.name)}: ${rtoSparkline(await rtoHistory(db, service.name), service.rtoSeconds)}`,
         ]
       : []),
     '',

@@ -49,15 +49,21 @@ export async function showHistory(
 
 export function showReport(
   runId: string,
-  options: { markdown?: boolean },
+  options: { markdown?: boolean; html?: boolean },
   io: Io,
   env: Env,
   clock: () => Date = () => new Date(),
 ): Promise<number> {
   const config = loadConfig(env);
+  if (options.markdown && options.html) throw new UsageError('--markdown or --html, not both');
   return withStore(config.store, async (store) => {
     const view = await getRunView(store, runId, clock());
     if (!view) throw new NotFound(`no run "${runId}": lifeboat history lists the recent ones`);
+    if (options.html) {
+      const { renderHtmlReport } = await import('../report-html.js');
+      io.out(await renderHtmlReport(view, store, config, clock()));
+      return 0;
+    }
     io.out(
       await renderReport(view, store, config, options.markdown ? 'markdown' : 'text', clock()),
     );

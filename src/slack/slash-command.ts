@@ -58,6 +58,19 @@ export function registerSlashCommand(
       }
       if (reply.type === 'started') publisher.bindChannel(reply.runId, command.channel_id);
       await ephemeral(respond, reply.text);
+      if (reply.type === 'message' && reply.image) {
+        const { png, filename, title } = reply.image;
+        await client.files
+          .uploadV2({ channel_id: command.channel_id, file: png, filename, title, alt_text: title })
+          .catch(async (error: unknown) => {
+            logger?.warn({ err: error, channel: command.channel_id }, 'could not upload a chart');
+            const code = (error as { data?: { error?: string } }).data?.error;
+            await ephemeral(
+              respond,
+              `The chart could not be posted here (${code ?? (error as Error).message}${code === 'not_in_channel' ? ': invite the bot to this channel' : ''}); the report's RTO trend line says the same.`,
+            );
+          });
+      }
     } catch (error) {
       await ephemeral(respond, failed(error));
     }

@@ -36,7 +36,23 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
   const failures = new Map<string, number[]>();
   const answers = new Map<string, Record<string, unknown>>();
   let ts = 1_700_000_000;
+  let files = 0;
+  let base = '';
   const server: Server = createServer((request, response) => {
+    // files.uploadV2 sends the bytes to the URL files.getUploadURLExternal gave: kept as sent.
+    const upload = /^\/upload\/(F\w+)$/.exec(request.url ?? '');
+    if (upload) {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const bytes = fileOfMultipart(raw, request.headers['content-type'] ?? '') ?? raw;
+        calls.push({ method: 'upload', body: { fileId: upload[1], bytes } });
+        response.writeHead(200, { 'content-type': 'text/plain' });
+        response.end('OK');
+      });
+      return;
+    }
     void readApiRequest(request).then(({ method, body }) => {
       const pending = failures.get(method);
       const status = pending?.shift();
@@ -55,11 +71,19 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
       response.writeHead(200, { 'content-type': 'application/json' });
       const special = answers.get(method);
       answers.delete(method);
-      response.end(JSON.stringify(special ?? answer(method, body, () => `${++ts}.000100`)));
+      response.end(
+        JSON.stringify(
+          special ??
+            answer(method, body, () => `${++ts}.000100`, {
+              uploadUrl: () => `${base}upload/F0FILE${++files}`,
+            }),
+        ),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  base = `http://127.0.0.1:${port}/`;
   return {
     url: `http://127.0.0.1:${port}/api/`,
     calls,
@@ -70,12 +94,31 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
   };
 }
 
+/** The first part of a multipart/form-data body (how the Web API client sends an upload). */
+function fileOfMultipart(raw: Buffer, contentType: string): Buffer | null {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
+  if (!boundary) return null;
+  const marker = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  const start = raw.indexOf(marker);
+  const headersEnd = raw.indexOf('\r\n\r\n', start);
+  const end = raw.indexOf(Buffer.from(`\r\n${marker.toString()}`), headersEnd);
+  if (start < 0 || headersEnd < 0 || end < 0) return null;
+  return raw.subarray(headersEnd + 4, end);
+}
+
 function answer(
   method: string,
   body: Record<string, unknown>,
   nextTs: () => string,
+  files: { uploadUrl: () => string },
 ): Record<string, unknown> {
   switch (method) {
+    case 'files.getUploadURLExternal': {
+      const url = files.uploadUrl();
+      return { ok: true, upload_url: url, file_id: url.split('/').at(-1) };
+    }
+    case 'files.completeUploadExternal':
+      return { ok: true, files: [{ id: 'F0FILE', title: 'chart' }] };
     case 'auth.test':
       return {
         ok: true,
