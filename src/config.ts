@@ -116,7 +116,7 @@ export interface Paging {
   approvalWaitingAfterSeconds: number;
 }
 
-export type { CustomAction, CommandAction, HttpAction } from './config/actions.js';
+export type { CustomAction, CommandAction, HttpAction, LambdaAction } from './config/actions.js';
 
 type Env = Record<string, string | undefined>;
 

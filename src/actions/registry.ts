@@ -20,6 +20,7 @@ import { httpCheck } from './misc/http-check.js';
 import { notify } from './misc/notify.js';
 import { wait } from './misc/wait.js';
 import { httpAction } from './custom/http.js';
+import { lambdaAction } from './custom/lambda.js';
 import { runAction } from './custom/run.js';
 import type { Action } from './types.js';
 
@@ -46,5 +47,6 @@ export const ACTIONS: ActionRegistry = {
   notify,
   run: runAction,
   http: httpAction,
+  lambda: lambdaAction,
   announce,
 };

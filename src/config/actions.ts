@@ -39,9 +39,21 @@ export interface HttpAction extends Common {
   backoffSeconds: number;
 }
 
-export type CustomAction = CommandAction | HttpAction;
+export interface LambdaAction extends Common {
+  kind: 'lambda';
+  /** The function's name or ARN. */
+  function: string;
+  region: string;
+  qualifier: string | null;
+  /** Sent as the event, its strings filled with the run's facts (and the idempotency key added). */
+  payload: Record<string, unknown>;
+  expectJson: { path: string; equals: string | number | boolean | null } | null;
+}
+
+export type CustomAction = CommandAction | HttpAction | LambdaAction;
 
 const ONLY_RUN = ['command', 'verify', 'cwd'] as const;
+const ONLY_LAMBDA = ['function', 'region', 'qualifier', 'payload'] as const;
 const ONLY_HTTP = [
   'url',
   'method',
@@ -83,14 +95,43 @@ function toCustomAction(name: string, action: ActionFile, file: string): CustomA
     const key = keys.find((each) => (action as Record<string, unknown>)[each] !== undefined);
     if (key) throw new ConfigError(`${at}.${key}`, `belongs to ${kind}, not to this action`, file);
   };
-  if (action.command && action.url)
+  const kinds = [
+    action.command && 'command:',
+    action.url && 'url:',
+    action.function && 'function:',
+  ];
+  const given = kinds.filter(Boolean);
+  if (given.length > 1)
     throw new ConfigError(
       at,
-      'has both command: and url: — an action is a command or an HTTP request, not both',
+      `has ${given.join(' and ')} — an action is one command, HTTP request or Lambda function`,
       file,
     );
+  if (action.function) {
+    misplaced(
+      [...ONLY_RUN, ...ONLY_HTTP.filter((key) => key !== 'expect_json')],
+      'another kind of action',
+    );
+    if (!action.region)
+      throw new ConfigError(
+        `${at}.region`,
+        'is required (the AWS region of the function, like us-west-2)',
+        file,
+      );
+    return {
+      kind: 'lambda',
+      ...common,
+      timeoutSeconds: seconds(action.timeout, 60),
+      function: action.function,
+      region: action.region,
+      qualifier: action.qualifier ?? null,
+      payload: action.payload ?? {},
+      expectJson: action.expect_json ?? null,
+    };
+  }
   if (action.command) {
     misplaced(ONLY_HTTP, 'an HTTP action (url:)');
+    misplaced(ONLY_LAMBDA, 'a Lambda action (function:)');
     if (Object.keys(action.headers).length)
       throw new ConfigError(
         `${at}.headers`,
@@ -109,6 +150,7 @@ function toCustomAction(name: string, action: ActionFile, file: string): CustomA
   }
   if (action.url) {
     misplaced(ONLY_RUN, 'a command action (command:)');
+    misplaced(ONLY_LAMBDA, 'a Lambda action (function:)');
     if (action.env.length)
       throw new ConfigError(
         `${at}.env`,
@@ -132,7 +174,7 @@ function toCustomAction(name: string, action: ActionFile, file: string): CustomA
   }
   throw new ConfigError(
     at,
-    'needs command: (a program and its arguments, like [kubectl, rollout, restart, deploy/app]) or url: (an HTTP request)',
+    'needs command: (a program and its arguments, like [kubectl, rollout, restart, deploy/app]), url: (an HTTP request) or function: (an AWS Lambda function)',
     file,
   );
 }

@@ -401,6 +401,11 @@ const customAction = z.strictObject({
     .optional(),
   retries: z.number().int().min(0).max(10).optional(),
   backoff: duration.optional(),
+  // lambda
+  function: z.string().min(1, 'must name the Lambda function (name or ARN)').optional(),
+  region: awsRegion.optional(),
+  qualifier: z.string().min(1).optional(),
+  payload: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** What lifeboat pages about; a target takes every one unless it lists its own. */
@@ -707,6 +712,9 @@ export const KNOWN_KEYS = [
   'announcements',
   'metrics',
   'bearer_token',
+  'function',
+  'qualifier',
+  'payload',
   ...RUN_KINDS,
 ];
 

@@ -22,6 +22,7 @@ export const ACTION_NAMES = [
   'notify',
   'run',
   'http',
+  'lambda',
   'announce',
 ] as const;
 export type ActionName = (typeof ACTION_NAMES)[number];
@@ -38,13 +39,14 @@ export const MUTATING_ACTIONS: ReadonlySet<ActionName> = new Set([
   // The team's own: two-person unless lifeboat.yml says `approval: none` for that one (never the runbook).
   'run',
   'http',
+  'lambda',
 ]);
 
 /**
  * Actions that name one the config defines (`action: run restart-app`, `action: http status-page`):
  * runbooks name commands and requests, never define them.
  */
-export const CUSTOM_ACTIONS: ReadonlySet<ActionName> = new Set(['run', 'http']);
+export const CUSTOM_ACTIONS: ReadonlySet<ActionName> = new Set(['run', 'http', 'lambda']);
 
 /** How lifeboat.yml names a custom action, and how a runbook refers to it. */
 export const CUSTOM_ACTION_NAME = /^[a-z0-9][a-z0-9-]*$/;

@@ -54,6 +54,17 @@ export function checkRunbookReferences(
   return problems;
 }
 
+const KIND_WORDS: Record<string, string> = {
+  run: 'command',
+  http: 'HTTP request',
+  lambda: 'Lambda function',
+};
+const A_KIND: Record<string, string> = {
+  run: 'a command',
+  http: 'an HTTP request',
+  lambda: 'a Lambda function',
+};
+
 /** `file:line: …` for each step naming a custom action lifeboat.yml does not define as that kind. */
 export function customActionProblems(config: Config, runbook: Runbook): string[] {
   const problems: string[] = [];
@@ -62,7 +73,7 @@ export function customActionProblems(config: Config, runbook: Runbook): string[]
     if (step.action === null || !CUSTOM_ACTIONS.has(step.action)) continue;
     const name = step.actionArgument ?? '';
     const definition = config.actions[name];
-    const kind = step.action === 'run' ? 'command' : 'HTTP request';
+    const kind = KIND_WORDS[step.action] ?? step.action;
     if (!definition) {
       const known = Object.values(config.actions)
         .filter((each) => each.kind === step.action)
@@ -72,7 +83,7 @@ export function customActionProblems(config: Config, runbook: Runbook): string[]
       );
     } else if (definition.kind !== step.action) {
       problems.push(
-        `${runbook.file}:${step.line}: actions.${name} in ${configFile} is ${definition.kind === 'run' ? 'a command' : 'an HTTP request'}: write "action: ${definition.kind} ${name}"`,
+        `${runbook.file}:${step.line}: actions.${name} in ${configFile} is ${A_KIND[definition.kind]}: write "action: ${definition.kind} ${name}"`,
       );
     }
   }

@@ -23,6 +23,7 @@ const SERVICE: Record<string, string> = {
   sts: 'sts',
   iam: 'iam',
   autoScaling: 'autoscaling',
+  lambda: 'lambda',
 };
 /** Calls every principal may make: no policy grants them (GetCallerIdentity, by the live check). */
 const NEEDS_NO_PERMISSION = new Set(['sts:GetCallerIdentity']);
@@ -37,6 +38,7 @@ const ACTION_OF: Record<string, string> = {
   's3:CompleteMultipartUpload': 's3:PutObject',
   'rds:waitUntilDBInstanceAvailable': 'rds:DescribeDBInstances',
   'route53:waitUntilResourceRecordSetsChanged': 'route53:GetChange',
+  'lambda:Invoke': 'lambda:InvokeFunction',
 };
 /** Actions AWS does not scope to a resource: only these may have "Resource": "*". */
 const NO_RESOURCE_LEVEL = new Set([
@@ -148,6 +150,8 @@ describe('examples/terraform', () => {
       // (and a pilot light's application tier: the example has none)
       'OptionalPilotLightScaleTheApp',
       'OptionalPilotLightReadTheApp',
+      // (and a team's own Lambda steps: the example defines none)
+      'OptionalInvokeCustomActionLambdas',
     ]);
     for (const statement of policy.Statement.filter((s) => !elsewhere.has(s.Sid))) {
       const block = new RegExp(

@@ -239,7 +239,8 @@ reviewed: 2026-10-01
   it('accepts every known action', () => {
     // The team's own (run, http) name what lifeboat.yml defines.
     const source = ACTION_NAMES.map(
-      (name) => `- step \`action: ${name}${name === 'run' || name === 'http' ? ' hook' : ''}\``,
+      (name) =>
+        `- step \`action: ${name}${name === 'run' || name === 'http' || name === 'lambda' ? ' hook' : ''}\``,
     ).join('\n');
     expect(allSteps(parseRunbook(source, 'x.md')).map((s) => s.action)).toEqual([...ACTION_NAMES]);
   });

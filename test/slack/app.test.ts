@@ -281,6 +281,9 @@ describe('the /dr command', () => {
     expect(home).toContain('*payments-db* — RTO 15m, RPO 1m');
     expect(home).toContain('replication: *NO WRITER* since ');
     expect(home).toContain('last failover: never');
+    expect(home).toContain(
+      '*RTO trend*\\n• *payments-db* no measured recovery yet (objective 15m)',
+    );
   });
 
   it('re-attaches to the thread of a run in flight after a restart', async () => {

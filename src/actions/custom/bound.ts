@@ -1,7 +1,7 @@
 // What a custom step is bound to: the definition its runbook names, and the run's facts its
 // templates are filled with.
 
-import type { CommandAction, CustomAction, HttpAction } from '../../config.js';
+import type { CommandAction, CustomAction, HttpAction, LambdaAction } from '../../config.js';
 import { ProviderError } from '../../errors.js';
 import type { TemplateValues } from '../../template.js';
 import type { ActionContext } from '../types.js';
@@ -25,6 +25,7 @@ export function templateValues(context: ActionContext): TemplateValues {
 
 export function definitionOf(context: ActionContext, kind: 'run'): CommandAction;
 export function definitionOf(context: ActionContext, kind: 'http'): HttpAction;
+export function definitionOf(context: ActionContext, kind: 'lambda'): LambdaAction;
 export function definitionOf(context: ActionContext, kind: CustomAction['kind']): CustomAction {
   const name = context.step.actionArgument ?? '';
   const found = context.custom.actions[name];
@@ -35,8 +36,8 @@ export function definitionOf(context: ActionContext, kind: CustomAction['kind'])
   throw new ProviderError(
     `${kind} ${name}`,
     found
-      ? `actions.${name} in lifeboat.yml is ${found.kind === 'run' ? 'a command' : 'an HTTP request'}: name it "action: ${found.kind} ${name}"`
-      : `lifeboat.yml defines no ${kind === 'run' ? 'command' : 'HTTP request'} "${name}" under actions: (known: ${known.join(', ') || 'none'})`,
+      ? `actions.${name} in lifeboat.yml is ${{ run: 'a command', http: 'an HTTP request', lambda: 'a Lambda function' }[found.kind]}: name it "action: ${found.kind} ${name}"`
+      : `lifeboat.yml defines no ${{ run: 'command', http: 'HTTP request', lambda: 'Lambda function' }[kind]} "${name}" under actions: (known: ${known.join(', ') || 'none'})`,
     true,
   );
 }
@@ -44,6 +45,7 @@ export function definitionOf(context: ActionContext, kind: CustomAction['kind'])
 /** The definition, or null when lifeboat.yml no longer has it (changed since the run started). */
 export function definedOrNull(context: ActionContext, kind: 'run'): CommandAction | null;
 export function definedOrNull(context: ActionContext, kind: 'http'): HttpAction | null;
+export function definedOrNull(context: ActionContext, kind: 'lambda'): LambdaAction | null;
 export function definedOrNull(
   context: ActionContext,
   kind: CustomAction['kind'],

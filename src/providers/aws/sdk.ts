@@ -5,6 +5,7 @@
 import type * as AutoScaling from '@aws-sdk/client-auto-scaling';
 import type * as CloudWatch from '@aws-sdk/client-cloudwatch';
 import type * as Iam from '@aws-sdk/client-iam';
+import type * as Lambda from '@aws-sdk/client-lambda';
 import type * as Rds from '@aws-sdk/client-rds';
 import type * as Route53 from '@aws-sdk/client-route-53';
 import type * as RecoveryCluster from '@aws-sdk/client-route53-recovery-cluster';
@@ -22,3 +23,4 @@ export const s3Sdk = lazy<typeof S3>('@aws-sdk/client-s3');
 export const stsSdk = lazy<typeof Sts>('@aws-sdk/client-sts');
 export const iamSdk = lazy<typeof Iam>('@aws-sdk/client-iam');
 export const autoScalingSdk = lazy<typeof AutoScaling>('@aws-sdk/client-auto-scaling');
+export const lambdaSdk = lazy<typeof Lambda>('@aws-sdk/client-lambda');
