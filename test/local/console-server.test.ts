@@ -5,7 +5,10 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startConsoleServer, type ConsoleServer } from '../../src/local/console/server.js';
-import { Workspace } from '../../src/local/console/workspace.js';
+import { Workspace, type SavedWorkspace } from '../../src/local/console/workspace.js';
+import { renderBlocks } from '../../src/local/console/block-html.js';
+import { renderRtoChart } from '../../src/chart/rto-trend.js';
+import { WebClient } from '@slack/web-api';
 import { ConfigError } from '../../src/errors.js';
 
 const people = [
@@ -181,6 +184,47 @@ describe('the console server', () => {
     expect(statuses).toEqual([200, 200, 200, 200, 200, 404]);
     expect(workspace.messages.map((m) => [m.onlyFor, m.text, m.inReplyTo])).toEqual(
       [1, 2, 3, 4, 5].map((n) => ['U0BOB', `answer ${n}`, '/dr backups check']),
+    );
+  });
+
+  it('takes a chart the bot uploads with files.uploadV2, shows it inline in the channel and serves its bytes', async () => {
+    const { server, workspace } = await start();
+    const png = renderRtoChart(
+      [{ runId: 'r-1', kind: 'drill', finishedAt: '2026-11-24T03:10:00Z', rtoSeconds: 600 }],
+      900,
+    );
+    const client = new WebClient('xoxb-local', { slackApiUrl: `${server.url}/api/` });
+    await client.files.uploadV2({
+      channel_id: 'C0LOCAL',
+      file: png,
+      filename: 'rto-payments-db.png',
+      title: 'payments-db: achieved RTO',
+    });
+    const message = workspace.messages.at(-1)!;
+    expect(message.blocks).toEqual([
+      {
+        type: 'image',
+        image_url: expect.stringMatching(/^\/files\/F\w+$/) as string,
+        alt_text: 'payments-db: achieved RTO',
+        title: { type: 'plain_text', text: 'payments-db: achieved RTO' },
+      },
+    ]);
+    const source = message.blocks![0]!.image_url!;
+    const served = await fetch(`${server.url}${source}`);
+    expect(served.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await served.arrayBuffer())).toEqual(png);
+    expect(renderBlocks(message.blocks)).toBe(
+      `<figure class="block image"><img src="${source}" alt="payments-db: achieved RTO"><figcaption>payments-db: achieved RTO</figcaption></figure>`,
+    );
+    // Kept across a restart, like the channel.
+    const again = new Workspace(
+      people,
+      JSON.parse(JSON.stringify(workspace.save())) as SavedWorkspace,
+    );
+    expect(again.files.get(source.split('/').at(-1)!)?.bytes).toEqual(png);
+    // An image from anywhere else is not loaded.
+    expect(renderBlocks([{ type: 'image', image_url: 'https://evil.example/x.png' }])).toBe(
+      '<div class="block unknown">(image)</div>',
     );
   });
 

@@ -10,7 +10,7 @@ import {
   slashCommandBody,
   viewSubmissionBody,
 } from '../../src/local/console/slack-requests.js';
-import { readApiRequest } from '../../src/local/console/workspace.js';
+import { fileOfMultipart, readApiRequest } from '../../src/local/console/workspace.js';
 
 export interface RecordedCall {
   method: string;
@@ -92,18 +92,6 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
     callsTo: (method) => calls.filter((call) => call.method === method),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
-}
-
-/** The first part of a multipart/form-data body (how the Web API client sends an upload). */
-function fileOfMultipart(raw: Buffer, contentType: string): Buffer | null {
-  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
-  if (!boundary) return null;
-  const marker = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
-  const start = raw.indexOf(marker);
-  const headersEnd = raw.indexOf('\r\n\r\n', start);
-  const end = raw.indexOf(Buffer.from(`\r\n${marker.toString()}`), headersEnd);
-  if (start < 0 || headersEnd < 0 || end < 0) return null;
-  return raw.subarray(headersEnd + 4, end);
 }
 
 function answer(

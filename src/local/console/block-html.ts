@@ -29,6 +29,10 @@ export interface Block {
   hint?: TextObject;
   element?: Element;
   optional?: boolean;
+  /** image blocks */
+  image_url?: string;
+  alt_text?: string;
+  title?: TextObject;
 }
 
 export interface ModalView {
@@ -69,6 +73,16 @@ function renderBlock(block: Block, names: NameOf): string {
       return `<div class="block actions">${(block.elements ?? []).map((element) => renderButton(element as Element)).join('')}</div>`;
     case 'input':
       return renderInput(block);
+    case 'image': {
+      // Only files this console holds: the page never loads anything from elsewhere.
+      const source =
+        typeof block.image_url === 'string' && /^\/files\/F\w+$/.test(block.image_url)
+          ? block.image_url
+          : null;
+      return source
+        ? `<figure class="block image"><img src="${escapeAttribute(source)}" alt="${escapeAttribute(block.alt_text ?? '')}"><figcaption>${escapeHtml(block.title?.text ?? '')}</figcaption></figure>`
+        : '<div class="block unknown">(image)</div>';
+    }
     default:
       return `<div class="block unknown">(${escapeHtml(block.type)} block)</div>`;
   }

@@ -18,7 +18,14 @@ import { knownPerson, pageActions, type AppAnswer, type ConsoleControls } from '
 import { ResponseUrls } from './response-urls.js';
 import { sendToSlackApp } from './slack-requests.js';
 import { viewFor } from './view.js';
-import { CHANNEL, readApiRequest, readBody, type Workspace } from './workspace.js';
+import {
+  CHANNEL,
+  fileOfMultipart,
+  readApiRequest,
+  readBody,
+  readBytes,
+  type Workspace,
+} from './workspace.js';
 
 export type { ConsoleControls } from './page-actions.js';
 
@@ -155,9 +162,28 @@ async function serveSlackSide(
     logger,
   }: { workspace: Workspace; responseUrls: ResponseUrls; logger?: Logger },
 ): Promise<boolean> {
+  const upload = /^\/files\/upload\/(F\w+)$/.exec(url.pathname);
+  if (upload && request.method === 'POST') {
+    const raw = await readBytes(request);
+    const bytes = fileOfMultipart(raw, request.headers['content-type'] ?? '') ?? raw;
+    if (!workspace.receiveFile(upload[1]!, bytes)) throw new HttpError(404, 'no such upload');
+    sendText(response, 200, 'text/plain', 'OK');
+    return true;
+  }
+  const file = /^\/files\/(F\w+)$/.exec(url.pathname);
+  if (file && request.method === 'GET') {
+    const bytes = workspace.files.get(file[1]!)?.bytes;
+    if (!bytes) throw new HttpError(404, 'no such file');
+    response.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'no-store' });
+    response.end(bytes);
+    return true;
+  }
   if (url.pathname.startsWith('/api/') && request.method === 'POST') {
     const { method, body } = await readApiRequest(request);
     const answer = workspace.api(method, body);
+    // An upload URL is this server's: the bot posts the bytes back here.
+    if (method === 'files.getUploadURLExternal' && typeof answer.upload_url === 'string')
+      answer.upload_url = `http://${request.headers.host ?? 'localhost'}${answer.upload_url}`;
     if (!answer.ok) logger?.warn({ method, error: answer.error }, 'Web API call refused');
     send(response, 200, answer);
     return true;

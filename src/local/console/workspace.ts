@@ -1,6 +1,7 @@
 // The local console's Slack workspace: one channel, two people, and the bot. It answers the Web
 // API methods the bot calls (chat.postMessage, chat.update, chat.postEphemeral, views.open,
-// views.update, views.publish, usergroups.users.list, auth.test) the way Slack does, and keeps
+// views.update, views.publish, usergroups.users.list, auth.test, and files.uploadV2's
+// files.getUploadURLExternal and files.completeUploadExternal) the way Slack does, and keeps
 // what they made — messages and threads, ephemeral messages, each person's open modal and App
 // Home — for the console page to show. A method the bot should not call is an error, loudly.
 
@@ -45,6 +46,14 @@ export interface OpenModal {
 export interface SavedWorkspace {
   messages: Message[];
   homes: [string, ModalView][];
+  /** Uploaded files (charts), base64, by file id. */
+  files?: [string, SavedFile][];
+}
+
+export interface SavedFile {
+  filename: string;
+  title: string;
+  base64: string;
 }
 
 type ApiBody = Record<string, unknown>;
@@ -54,6 +63,8 @@ export class Workspace extends EventEmitter {
   readonly messages: Message[] = [];
   readonly modals = new Map<string, OpenModal>();
   readonly homes = new Map<string, ModalView>();
+  /** Files the bot uploaded (files.uploadV2): reserved, then their bytes, then shared in a message. */
+  readonly files = new Map<string, SavedFile & { bytes: Buffer | null }>();
   private readonly triggers = new Map<string, string>();
   private clock = Math.floor(Date.now() / 1000);
   private sequence = 0;
@@ -67,6 +78,8 @@ export class Workspace extends EventEmitter {
     if (saved) {
       this.messages.push(...saved.messages);
       for (const [user, view] of saved.homes) this.homes.set(user, view);
+      for (const [id, file] of saved.files ?? [])
+        this.files.set(id, { ...file, bytes: Buffer.from(file.base64, 'base64') });
       const last = saved.messages.at(-1)?.ts.split('.');
       if (last) {
         this.clock = Number(last[0]);
@@ -77,7 +90,16 @@ export class Workspace extends EventEmitter {
 
   /** What survives a restart: the channel and each App Home (not open modals or triggers). */
   save(): SavedWorkspace {
-    return { messages: this.messages, homes: [...this.homes] };
+    return {
+      messages: this.messages,
+      homes: [...this.homes],
+      files: [...this.files]
+        .filter(([, file]) => file.bytes)
+        .map(([id, file]) => [
+          id,
+          { filename: file.filename, title: file.title, base64: file.bytes!.toString('base64') },
+        ]),
+    };
   }
 
   /** A trigger id for something `user` just did; views.open with it opens their modal. */
@@ -143,6 +165,14 @@ export class Workspace extends EventEmitter {
 
   modalById(id: string): OpenModal | undefined {
     return [...this.modals.values()].find((modal) => modal.id === id);
+  }
+
+  /** The bytes the bot sent to a file's upload URL (the console serves them at /files/ID). */
+  receiveFile(id: string, bytes: Buffer): boolean {
+    const file = this.files.get(id);
+    if (!file || file.bytes) return false;
+    file.bytes = bytes;
+    return true;
   }
 
   /** One Web API call from the bot. */
@@ -232,6 +262,44 @@ export class Workspace extends EventEmitter {
       }
       case 'usergroups.users.list':
         return { ok: true, users: [] };
+      case 'files.getUploadURLExternal': {
+        const id = `F0${String(++this.sequence).padStart(8, '0')}`;
+        this.files.set(id, {
+          filename: str(body.filename),
+          title: str(body.filename),
+          base64: '',
+          bytes: null,
+        });
+        // The console's server completes this URL with its own address.
+        return { ok: true, upload_url: `/files/upload/${id}`, file_id: id };
+      }
+      case 'files.completeUploadExternal': {
+        if (body.channel_id !== undefined && body.channel_id !== CHANNEL.id)
+          return { ok: false, error: 'channel_not_found' };
+        const listed = (typeof body.files === 'string' ? JSON.parse(body.files) : body.files) as
+          { id: string; title?: string }[] | undefined;
+        const shared = (listed ?? []).flatMap((entry) => {
+          const file = this.files.get(entry.id);
+          if (!file?.bytes) return [];
+          file.title = entry.title ?? file.title;
+          return [{ id: entry.id, title: file.title }];
+        });
+        if (!shared.length) return { ok: false, error: 'file_not_found' };
+        if (body.channel_id !== undefined)
+          this.messages.push({
+            ts: this.nextTs(),
+            channel: CHANNEL.id,
+            from: BOT.userId,
+            text: shared.map((file) => file.title).join(', '),
+            blocks: shared.map((file) => ({
+              type: 'image',
+              image_url: `/files/${file.id}`,
+              alt_text: file.title,
+              title: { type: 'plain_text', text: file.title },
+            })),
+          });
+        return { ok: true, files: shared };
+      }
       default:
         return { ok: false, error: 'unknown_method' };
     }
@@ -274,4 +342,35 @@ function parseApiBody(raw: string, contentType: string): ApiBody {
 /** A Web API argument as text: a string stays itself, anything else is empty. */
 export function str(value: unknown): string {
   return typeof value === 'string' ? value : '';
+}
+
+/** The first part of a multipart/form-data body (how the Web API client sends an upload). */
+export function fileOfMultipart(raw: Buffer, contentType: string): Buffer | null {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
+  if (!boundary) return null;
+  const marker = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  const start = raw.indexOf(marker);
+  const headersEnd = raw.indexOf('\r\n\r\n', start);
+  const end = raw.indexOf(Buffer.from(`\r\n${marker.toString()}`), headersEnd);
+  if (start < 0 || headersEnd < 0 || end < 0) return null;
+  return raw.subarray(headersEnd + 4, end);
+}
+
+/** A request's body as bytes, at most `limit`. */
+export function readBytes(request: IncomingMessage, limit = 8 * 1024 * 1024): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new Error('request body too large'));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
 }
