@@ -213,7 +213,7 @@ describe('the console server', () => {
     const served = await fetch(`${server.url}${source}`);
     expect(served.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await served.arrayBuffer())).toEqual(png);
-    expect(renderBlocks(message.blocks)).toBe(
+    expect(renderBlocks(message.blocks!)).toBe(
       `<figure class="block image"><img src="${source}" alt="payments-db: achieved RTO"><figcaption>payments-db: achieved RTO</figcaption></figure>`,
     );
     // Kept across a restart, like the channel.
