@@ -110,7 +110,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
 
   app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab !== 'home') return;
-    await publishAppHome(client, engine, event.user).catch((error: unknown) =>
+    await publishAppHome(client, engine, event.user, logger).catch((error: unknown) =>
       logger?.error({ err: error, user: event.user }, 'could not publish App Home'),
     );
   });

@@ -49,6 +49,42 @@ describe('/dr report', () => {
       const [completed] = h.slack.callsTo('files.completeUploadExternal');
       expect(completed?.body).toMatchObject({ channel_id: 'C0DROPS' });
 
+      // App Home: the trend line, and the chart as a private file shown by its id — uploaded once
+      // for as long as the chart does not change.
+      const openHome = async () => {
+        const event = {
+          type: 'event_callback',
+          team_id: 'T0LIFEBOAT',
+          api_app_id: 'A0LIFEBOAT',
+          event_id: `Ev${Math.random()}`,
+          event_time: 1,
+          event: {
+            type: 'app_home_opened',
+            user: 'U0ALICE',
+            channel: 'D0HOME',
+            tab: 'home',
+            event_ts: '1.0',
+          },
+          authorizations: [{ team_id: 'T0LIFEBOAT', user_id: 'UBOT', is_bot: true }],
+        };
+        await h.send(JSON.stringify(event), undefined, { contentType: 'application/json' });
+        await h.settle();
+      };
+      await openHome();
+      await openHome();
+      const homes = h.slack.callsTo('views.publish');
+      expect(homes).toHaveLength(2);
+      const blocks = (homes[1]!.body.view as { blocks: Record<string, unknown>[] }).blocks;
+      expect(blocks).toContainEqual({
+        type: 'image',
+        slack_file: { id: 'F0FILE' },
+        alt_text: 'payments-db: achieved RTO against the objective',
+        title: { type: 'plain_text', text: 'payments-db: achieved RTO against the objective' },
+      });
+      expect(h.slack.callsTo('upload')).toHaveLength(2); // the report's, and App Home's once
+      const privately = h.slack.callsTo('files.completeUploadExternal')[1]!.body;
+      expect(privately.channel_id).toBeUndefined();
+
       h.slack.answerNext('files.getUploadURLExternal', { ok: false, error: 'not_in_channel' });
       await h.send(slashCommand(`report ${runId}`, 'U0ALICE', h.responseUrl));
       await h.settle();

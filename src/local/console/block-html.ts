@@ -31,6 +31,8 @@ export interface Block {
   optional?: boolean;
   /** image blocks */
   image_url?: string;
+  /** An image block showing a file uploaded to Slack (App Home's chart). */
+  slack_file?: { id?: string };
   alt_text?: string;
   title?: TextObject;
 }
@@ -75,10 +77,13 @@ function renderBlock(block: Block, names: NameOf): string {
       return renderInput(block);
     case 'image': {
       // Only files this console holds: the page never loads anything from elsewhere.
+      const fileId = block.slack_file?.id;
       const source =
         typeof block.image_url === 'string' && /^\/files\/F\w+$/.test(block.image_url)
           ? block.image_url
-          : null;
+          : typeof fileId === 'string' && /^F\w+$/.test(fileId)
+            ? `/files/${fileId}`
+            : null;
       return source
         ? `<figure class="block image"><img src="${escapeAttribute(source)}" alt="${escapeAttribute(block.alt_text ?? '')}"><figcaption>${escapeHtml(block.title?.text ?? '')}</figcaption></figure>`
         : '<div class="block unknown">(image)</div>';
