@@ -61,6 +61,7 @@ export async function serve(
     ? new Pager({ config, clock: () => new Date(), logger, fallback: channel ?? undefined })
     : null;
   const unwatch = pager?.watch(engine);
+  await pager?.trackPending(engine.store);
   const approvalsWatch = pager
     ? setInterval(() => pager.checkWaitingApprovals(new Date()), APPROVAL_WATCH_MS)
     : null;

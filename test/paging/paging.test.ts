@@ -186,6 +186,15 @@ describe('paging', () => {
     pager.checkWaitingApprovals(t.clock());
     pager.checkWaitingApprovals(t.clock()); // paged once, not at every look
     await pager.idle();
+    // A bot restarted while the approval waits takes it up from the store.
+    const restarted = new Pager({
+      config: t.config,
+      clock: t.clock,
+      sleep: () => Promise.resolve(),
+    });
+    expect(await restarted.trackPending(t.store)).toBe(1);
+    restarted.checkWaitingApprovals(t.clock());
+    await restarted.idle();
     const pending = (await t.engine.getRun(runId)).current!.approvals.find(
       (a) => a.status === 'pending',
     )!;
@@ -209,6 +218,7 @@ describe('paging', () => {
       ['trigger', runKey, 'critical'], // started
       ['trigger', runKey, 'critical'], // step 1 failed
       ['trigger', approvalKey, 'critical'], // nobody approved for 11 minutes
+      ['trigger', approvalKey, 'critical'], // the restarted bot: the same incident, updated
       ['resolve', approvalKey, ''],
       ['resolve', runKey, ''],
     ]);
@@ -222,12 +232,14 @@ describe('paging', () => {
       ),
     );
     expect(pd[2]!.summary).toMatch(/step 2 has waited 11 min for a second person's approval/);
+    expect(pd[3]!.summary).toMatch(/step 2 has waited 11 min for a second person's approval/);
     // Opsgenie wants approvals waiting (and TWO PRIMARIES): the alert and its close, P1 for a failover.
     expect(
       got
         .filter((each) => each.target === 'opsgenie')
         .map(({ action, dedupKey, severity }) => [action, dedupKey, severity]),
     ).toEqual([
+      ['trigger', approvalKey, 'P1'],
       ['trigger', approvalKey, 'P1'],
       ['resolve', approvalKey, ''],
     ]);
