@@ -12,7 +12,7 @@ import { STALE_AFTER_MS, walkerOf } from '../src/engine/executor-lease.js';
 import type { Sql } from '../src/store/db.js';
 import { listInstances } from '../src/store/instances.js';
 import { currentProtections } from '../src/store/protection.js';
-import type { Schedule } from '../src/config.js';
+import type { Schedule, Service } from '../src/config.js';
 import { previousSlot } from '../src/schedule/cron-time.js';
 import {
   lastDoneRun,
@@ -34,13 +34,32 @@ export const status: Command<Reply> = {
       args.length === 0
         ? Object.keys(context.config.services)
         : [pickService(args, context, status.usage)];
-    // What the store knows of every service, read at once: a few queries, not a few per service.
+    // What the store knows of every service, read at once: a few queries, not a few per service —
+    // and each check only of the services that have it.
+    const having = (has: (service: Service) => unknown) =>
+      names.filter((name) => has(context.config.services[name]!));
     const [backups, restores, pitrs, snapshots, plans, protections, inFlight, lastRuns] =
       await Promise.all([
-        latestResults(context.store, 'backups', names),
-        latestResults(context.store, 'restore', names),
-        latestResults(context.store, 'pitr', names),
-        latestResults(context.store, 'snapshots', names),
+        latestResults(
+          context.store,
+          'backups',
+          having((service) => service.backups),
+        ),
+        latestResults(
+          context.store,
+          'restore',
+          having((service) => service.backups ?? service.pitr),
+        ),
+        latestResults(
+          context.store,
+          'pitr',
+          having((service) => service.pitr),
+        ),
+        latestResults(
+          context.store,
+          'snapshots',
+          having((service) => service.snapshots),
+        ),
         latestResults(context.store, 'plan', names),
         currentProtections(context.store, names),
         listRunsInFlight(context.store),

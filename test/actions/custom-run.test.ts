@@ -206,7 +206,7 @@ describe('custom actions in the config and the runbooks', () => {
       'actions.a.command: "kubectl rollout restart deploy/app" must be the program and its arguments as a list, like [kubectl, rollout, restart, deploy/app]: never a shell string',
     );
     expect(load('  a:\n    command: [x]\n    url: http://example.com/\n')).toThrow(
-      'actions.a: has both command: and url:',
+      'actions.a: has command: and url: — an action is one command, HTTP request or Lambda function',
     );
     expect(load('  a:\n    command: [x]\n    retries: 3\n')).toThrow(
       'actions.a.retries: belongs to an HTTP action (url:), not to this action',

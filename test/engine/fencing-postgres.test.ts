@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { checkServicesReplication } from '../../src/checks/lag.js';
-import { buildJobs } from '../../src/schedule/jobs.js';
+import { jobOf } from '../support/jobs.js';
 import type { Notice } from '../../src/schedule/notifier.js';
 import {
   rebuildOldPrimaryAsStandby,
@@ -186,23 +186,7 @@ describe('fencing before promotion', () => {
       expect(view.run.rpoExposureDetail).toMatch(/^≥ .* the primary still accepted writes/);
 
       const posts: Notice[] = [];
-      const lagJob = buildJobs({
-        ...t.config,
-        schedules: [
-          {
-            name: 'lag-watch',
-            cron: '* * * * *',
-            check: 'lag',
-            remind: null,
-            service: null,
-            timezone: 'UTC',
-            pick: 'newest',
-            withinSeconds: null,
-            to: null,
-            keep: 7,
-          },
-        ],
-      }).find((job) => job.name === 'lag-watch')!;
+      const lagJob = jobOf(t.config, 'lag');
       for (let minute = 0; minute < 3; minute++) {
         t.clock.advance(60_000);
         await lagJob.run({
@@ -312,23 +296,7 @@ describe('the UNPROTECTED alarm', () => {
         configYaml: `slack: { channel: C0DROPS }\nalerts: { unprotected_repeat: 4h }\n${postgresConfig(pair.primary.url, pair.standby.url)}`,
       });
       const posts: Notice[] = [];
-      const lagJob = buildJobs({
-        ...t.config,
-        schedules: [
-          {
-            name: 'lag-watch',
-            cron: '* * * * *',
-            check: 'lag',
-            remind: null,
-            service: null,
-            timezone: 'UTC',
-            pick: 'newest',
-            withinSeconds: null,
-            to: null,
-            keep: 7,
-          },
-        ],
-      }).find((job) => job.name === 'lag-watch')!;
+      const lagJob = jobOf(t.config, 'lag');
       const tick = async (advanceMs: number) => {
         t.clock.advance(advanceMs);
         await lagJob.run({

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Pager } from '../../src/paging/pager.js';
 import { startThrowawayServer } from '../../src/providers/postgres/servers.js';
-import { buildJobs } from '../../src/schedule/jobs.js';
+import { jobOf } from '../support/jobs.js';
 import type { Notice } from '../../src/schedule/notifier.js';
 import { makeEngine, postgresConfig, type TestEngine } from '../support/engine.js';
 
@@ -271,23 +271,7 @@ describe('paging', () => {
         sleep: () => Promise.resolve(),
         fallback: channel,
       });
-      const lagJob = buildJobs({
-        ...t.config,
-        schedules: [
-          {
-            name: 'lag-watch',
-            cron: '* * * * *',
-            check: 'lag',
-            remind: null,
-            service: null,
-            timezone: 'UTC',
-            pick: 'newest',
-            withinSeconds: null,
-            to: null,
-            keep: 7,
-          },
-        ],
-      }).find((job) => job.name === 'lag-watch')!;
+      const lagJob = jobOf(t.config, 'lag');
       await lagJob.run({
         config: t.config,
         engine: t.engine,
