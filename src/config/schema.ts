@@ -5,7 +5,7 @@ import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDurationSeconds } from '../duration.js';
 import { RUN_KINDS } from '../run-kind.js';
-import { CUSTOM_ACTION_NAME } from '../runbook/action-names.js';
+import { CUSTOM_ACTION_NAME } from './names.js';
 import { STRATEGIES } from '../strategy.js';
 
 const NOT_A_DURATION = 'is not a duration like 15m, 90s, 6h or 1d';

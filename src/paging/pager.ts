@@ -6,7 +6,6 @@
 import type { Config, PagingTarget } from '../config.js';
 import type { EngineEvent } from '../engine/events.js';
 import type { Logger } from '../log.js';
-import type { Notice, Notifier } from '../schedule/notifier.js';
 import { getRun, type RunRecord } from '../store/runs.js';
 import type { Sql } from '../store/db.js';
 import type { PageAlert, PageEvent } from './alert.js';
@@ -15,13 +14,24 @@ import { sendAlert } from './send.js';
 const EXERCISES = new Set(['drill', 'tabletop', 'restore-test']);
 const RUN_EVENTS: PageEvent[] = ['run.started', 'run.failed', 'run.finished'];
 
+/** A message for the channel, with what to page about (the scheduled jobs' notices are these). */
+export interface PagedNotice {
+  text: string;
+  alert?: PageAlert;
+}
+
+/** Where messages go: the Slack channel (the scheduler's notifier has this shape). */
+export interface Channel<N extends PagedNotice = PagedNotice> {
+  post(notice: N): Promise<void>;
+}
+
 export interface PagerDeps {
   config: Config;
   clock: () => Date;
   logger?: Logger;
   sleep?: (ms: number) => Promise<void>;
   /** Where an undeliverable page is said (the Slack channel), besides the log. */
-  fallback?: Notifier;
+  fallback?: Channel;
 }
 
 interface Waiting {
@@ -65,9 +75,9 @@ export class Pager {
   }
 
   /** Wraps the scheduled jobs' notifier: posts as before, and pages the alert a notice carries. */
-  notifier(inner: Notifier): Notifier {
+  notifier<N extends PagedNotice>(inner: Channel<N>): Channel<N> {
     return {
-      post: async (notice: Notice) => {
+      post: async (notice: N) => {
         if (notice.alert) this.page(notice.alert);
         await inner.post(notice);
       },

@@ -48,9 +48,6 @@ export const MUTATING_ACTIONS: ReadonlySet<ActionName> = new Set([
  */
 export const CUSTOM_ACTIONS: ReadonlySet<ActionName> = new Set(['run', 'http', 'lambda']);
 
-/** How lifeboat.yml names a custom action, and how a runbook refers to it. */
-export const CUSTOM_ACTION_NAME = /^[a-z0-9][a-z0-9-]*$/;
-
 /**
  * Actions that make the DR side take writes — a replica promoted, a backup restored into the DR
  * server: the fence gate (the old primary must not still accept writes) and the RPO gate hold

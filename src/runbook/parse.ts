@@ -9,10 +9,10 @@ import {
   DURATION_ACTIONS,
   MUTATING_ACTIONS,
   CUSTOM_ACTIONS,
-  CUSTOM_ACTION_NAME,
   isActionName,
   type ActionName,
 } from './action-names.js';
+import { CUSTOM_ACTION_NAME } from '../config/names.js';
 import { parseDurationSeconds } from '../duration.js';
 import { RunbookError, closestNames } from '../errors.js';
 import { splitFrontMatter } from './front-matter.js';
