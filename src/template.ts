@@ -10,9 +10,12 @@ export const TEMPLATE_VARIABLES = [
   'step',
   'attempt',
   'idempotency_key',
+  'phase',
+  'eta',
 ] as const;
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
-export type TemplateValues = Record<TemplateVariable, string>;
+/** What a template is filled with; a name left out stays as written (a plan, before the run). */
+export type TemplateValues = Partial<Record<TemplateVariable, string>>;
 
 const PLACEHOLDER = /\{\{\s*([a-z_.]+)\s*\}\}/g;
 
@@ -24,8 +27,9 @@ export function unknownPlaceholders(text: string): string[] {
 }
 
 export function fillTemplate(text: string, values: TemplateValues): string {
-  return text.replace(PLACEHOLDER, (whole, name: string) =>
-    name in values ? values[name as TemplateVariable] : whole,
+  return text.replace(
+    PLACEHOLDER,
+    (whole, name: string) => values[name as TemplateVariable] ?? whole,
   );
 }
 

@@ -84,7 +84,7 @@ describe('action: http NAME', () => {
       { status: 201, body: '{"incident":{"status":"investigating"},"id":"inc-7"}' },
     ]);
     const { t, sleeps } = await engineFor(
-      `    url: "${url}/incidents?service={{service}}"\n    headers: { Authorization: { env: STATUS_TOKEN, prefix: "Bearer " } }\n    body: { name: "DR {{run.kind}} of {{service}}", run: "{{run.id}}", quote: "a \\"b\\" {c}" }\n    expect_json: { path: incident.status, equals: investigating }\n    approval: none\n`,
+      `    url: "${url}/incidents?service={{service}}"\n    headers: { Authorization: { env: STATUS_TOKEN, prefix: "Bearer " } }\n    body: { name: "DR {{run.kind}} of {{service}}", run: "{{run.id}}", quote: "a \\"b\\" {c}", update: "phase {{phase}}, ETA {{eta}}" }\n    expect_json: { path: incident.status, equals: investigating }\n    approval: none\n`,
     );
     const plan = await t.engine.previewPlan('announce', 'payments-db', 'drill');
     expect(plan.lines[0]).toBe(
@@ -108,6 +108,7 @@ describe('action: http NAME', () => {
       name: 'DR drill of payments-db',
       run: runId,
       quote: 'a "b" {c}',
+      update: 'phase 1 of 1: Go, ETA not known (no phase of the runbook has a time budget)',
     });
   });
 

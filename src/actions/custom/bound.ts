@@ -4,14 +4,21 @@
 import type { CommandAction, CustomAction, HttpAction, LambdaAction } from '../../config.js';
 import { ProviderError } from '../../errors.js';
 import type { TemplateValues } from '../../template.js';
-import type { ActionContext } from '../types.js';
+import type { ActionContext, RunStanding } from '../types.js';
 
 /** Stable across every attempt of one step of one run: a retry or a resume after a crash keeps it. */
 export function idempotencyKey(context: ActionContext): string {
   return `lifeboat:${context.run.id}:step-${context.step.index + 1}`;
 }
 
-export function templateValues(context: ActionContext): TemplateValues {
+/**
+ * The run's facts for a template; `standing` (where the run is, read when the action runs) adds
+ * {{phase}} and {{eta}} — a plan, shown before, leaves those two as written.
+ */
+export function templateValues(
+  context: ActionContext,
+  standing: RunStanding | null = null,
+): TemplateValues {
   return {
     'run.id': context.run.id,
     'run.kind': context.run.kind,
@@ -20,7 +27,20 @@ export function templateValues(context: ActionContext): TemplateValues {
     step: String(context.step.index + 1),
     attempt: String(context.attempt),
     idempotency_key: idempotencyKey(context),
+    ...(standing
+      ? {
+          phase: `${standing.phaseNumber} of ${standing.phaseCount}: ${standing.phaseTitle}`,
+          eta: standing.etaAt
+            ? `${standing.etaAt.toISOString().slice(11, 16)} UTC`
+            : `not known (${standing.etaNote ?? 'no budgets'})`,
+        }
+      : {}),
   };
+}
+
+/** Where the run stands, for {{phase}} and {{eta}}; null where that cannot be read. */
+export function standingOf(context: ActionContext): Promise<RunStanding | null> {
+  return context.standing().catch(() => null);
 }
 
 export function definitionOf(context: ActionContext, kind: 'run'): CommandAction;

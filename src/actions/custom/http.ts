@@ -8,8 +8,9 @@ import { formatDuration } from '../../duration.js';
 import { ProviderError } from '../../errors.js';
 import { fillDeep, fillTemplate, type TemplateValues } from '../../template.js';
 import type { HttpAction } from '../../config.js';
-import type { Action, ActionContext } from '../types.js';
+import type { Action, ActionContext, RunStanding } from '../types.js';
 import {
+  standingOf,
   definedOrNull,
   definitionOf,
   unbound,
@@ -29,7 +30,7 @@ interface Answer {
 
 function urlOf(definition: HttpAction, values: TemplateValues): string {
   const encoded = Object.fromEntries(
-    Object.entries(values).map(([name, value]) => [name, encodeURIComponent(value)]),
+    Object.entries(values).map(([name, value]) => [name, encodeURIComponent(value ?? '')]),
   ) as TemplateValues;
   return fillTemplate(definition.url, encoded);
 }
@@ -37,8 +38,9 @@ function urlOf(definition: HttpAction, values: TemplateValues): string {
 function requestOf(
   context: ActionContext,
   definition: HttpAction,
+  standing: RunStanding | null,
 ): { url: string; init: RequestInit } {
-  const values = templateValues(context);
+  const values = templateValues(context, standing);
   const headers = new Headers();
   for (const [name, value] of Object.entries(definition.headers))
     headers.set(
@@ -129,7 +131,7 @@ export const httpAction: Action = {
   },
   async run(context) {
     const definition = definitionOf(context, 'http');
-    const { url, init } = requestOf(context, definition);
+    const { url, init } = requestOf(context, definition, await standingOf(context));
     const who = `http ${definition.name}`;
     const tries: string[] = [];
     let answer: Answer | null = null;

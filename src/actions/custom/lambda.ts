@@ -8,8 +8,15 @@ import { ProviderError } from '../../errors.js';
 import { invokeLambda } from '../../providers/aws/lambda.js';
 import { fillDeep } from '../../template.js';
 import type { LambdaAction } from '../../config.js';
-import type { Action, ActionContext } from '../types.js';
-import { definedOrNull, definitionOf, idempotencyKey, templateValues, unbound } from './bound.js';
+import type { Action, ActionContext, RunStanding } from '../types.js';
+import {
+  definedOrNull,
+  definitionOf,
+  idempotencyKey,
+  standingOf,
+  templateValues,
+  unbound,
+} from './bound.js';
 import { valueAtPath } from './http.js';
 
 /** Throttled: the function did not run, so asking again is safe. */
@@ -30,8 +37,12 @@ function nameOf(definition: LambdaAction): string {
   return `${definition.function}${definition.qualifier ? `:${definition.qualifier}` : ''}`;
 }
 
-function eventOf(context: ActionContext, definition: LambdaAction): Record<string, unknown> {
-  const values = templateValues(context);
+function eventOf(
+  context: ActionContext,
+  definition: LambdaAction,
+  standing: RunStanding | null = null,
+): Record<string, unknown> {
+  const values = templateValues(context, standing);
   return {
     ...(fillDeep(definition.payload, values) as Record<string, unknown>),
     lifeboat: {
@@ -62,13 +73,14 @@ export const lambdaAction: Action = {
   async run(context) {
     const definition = definitionOf(context, 'lambda');
     const who = `lambda ${nameOf(definition)} (${definition.region})`;
+    const standing = await standingOf(context);
     const started = Date.now();
     const invoke = () =>
       invokeLambda({
         functionName: definition.function,
         qualifier: definition.qualifier,
         region: definition.region,
-        payload: eventOf(context, definition),
+        payload: eventOf(context, definition, standing),
         timeoutSeconds: definition.timeoutSeconds,
       });
     let output: Awaited<ReturnType<typeof invoke>>;

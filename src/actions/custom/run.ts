@@ -14,8 +14,9 @@ import {
 } from '../../providers/process/run-command.js';
 import { fillTemplate } from '../../template.js';
 import type { CommandAction } from '../../config.js';
-import type { Action, ActionContext } from '../types.js';
+import type { Action, ActionContext, RunStanding } from '../types.js';
 import {
+  standingOf,
   definedOrNull,
   definitionOf,
   unbound,
@@ -26,8 +27,12 @@ import {
 
 const FALLBACK_PATH = '/usr/local/bin:/usr/bin:/bin';
 
-function argvOf(context: ActionContext, argv: string[]): string[] {
-  const values = templateValues(context);
+function argvOf(
+  context: ActionContext,
+  argv: string[],
+  standing: RunStanding | null = null,
+): string[] {
+  const values = templateValues(context, standing);
   return argv.map((arg) => fillTemplate(arg, values));
 }
 
@@ -115,7 +120,7 @@ export const runAction: Action = {
   },
   async run(context) {
     const definition = definitionOf(context, 'run');
-    const argv = argvOf(context, definition.command);
+    const argv = argvOf(context, definition.command, await standingOf(context));
     const result = await execute(context, definition, argv);
     if (result.exitCode !== 0) throw failure(`\`${showCommand(argv)}\``, result, definition);
     const said = lastLines(result.stdout.text, 1);
@@ -127,7 +132,7 @@ export const runAction: Action = {
   async verify(context) {
     const definition = definitionOf(context, 'run');
     if (!definition.verify) return null;
-    const argv = argvOf(context, definition.verify);
+    const argv = argvOf(context, definition.verify, await standingOf(context));
     const result = await execute(context, definition, argv);
     const said = lastLines(result.stderr.text || result.stdout.text, 3);
     return {
