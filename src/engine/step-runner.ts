@@ -3,7 +3,7 @@
 // before each side effect and "finished" after it, so a crash between them re-runs an idempotent
 // action and a crash after them never runs it again.
 
-import { LifeboatError, ProviderError } from '../errors.js';
+import { LifeboatError, ProviderError, StoreError } from '../errors.js';
 import { etaOf } from './eta.js';
 import { getRunView } from './run-view.js';
 import { allSteps, type Step } from '../runbook/model.js';
@@ -103,7 +103,21 @@ export class StepRunner extends Transitions implements GateKit {
         if (!(await this.progress(run, step, record))) return;
       } catch (error) {
         // A person acted between what the walker read and its commit: read the store again.
-        if (!(error instanceof Moved)) throw error;
+        if (error instanceof Moved) continue;
+        // An action that cannot say what it would do (its plan, or whether it applies, needs
+        // something that is not there): the step fails, saying why — not a walker stopped in
+        // silence with the step still showing as in progress.
+        if (!(error instanceof LifeboatError) || error instanceof StoreError) throw error;
+        const fresh = (await getStep(this.deps.store, runId, step.index))!;
+        if (fresh.waitingOn === 'failure') return;
+        await this.fail(
+          run,
+          step,
+          error.message,
+          Transitions.seen(fresh),
+          error instanceof ProviderError ? error.details : {},
+        );
+        return;
       }
     }
   }

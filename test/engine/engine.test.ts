@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GateRefused, UsageError } from '../../src/errors.js';
+import { GateRefused, ProviderError, UsageError } from '../../src/errors.js';
+import { ACTIONS } from '../../src/actions/registry.js';
 import { verifyAuditLog } from '../../src/store/audit.js';
 import { listRuns } from '../../src/store/runs.js';
 import { renderReport } from '../../src/report.js';
@@ -483,5 +484,38 @@ describe('two-person approval', () => {
         'replication lag could not be measured (replica 127.0.0.1:2: cannot connect',
       ),
     });
+  });
+});
+
+describe('an action that cannot say what it would do', () => {
+  it('fails its step, saying why, instead of leaving the step shown as in progress', async () => {
+    let broken = true;
+    const notify = {
+      ...ACTIONS.notify,
+      plan: () => {
+        if (broken)
+          throw new ProviderError('notify', 'the plan needs something that is not there', true);
+        return 'Post to the thread.';
+      },
+    };
+    const t = await makeEngine({
+      runbooks: {
+        tell: '---\ntitle: Tell\nkind: drill\n---\n## Go\n1. Tell them `action: notify` `approval: two-person`\n2. Look\n',
+      },
+      configYaml: 'approvals: { approvers: [U0ALICE, U0BOB] }\n',
+      actions: { ...ACTIONS, notify },
+    });
+    const { runId } = await t.engine.startRun({ key: 'k', actor: alice, runbook: 'tell' });
+    await t.engine.idle();
+    const view = await t.engine.getRun(runId);
+    expect(view.current).toMatchObject({
+      index: 0,
+      waitingOn: 'failure',
+      summary: 'notify: the plan needs something that is not there',
+    });
+    broken = false;
+    await t.engine.retryStep({ key: 'r', actor: alice, runId, stepIndex: 0 });
+    await t.engine.idle();
+    expect((await t.engine.getRun(runId)).current?.waitingOn).toBe('approval');
   });
 });
