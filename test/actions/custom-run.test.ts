@@ -261,7 +261,7 @@ describe('custom actions in the config and the runbooks', () => {
 });
 
 describe('a break-glass CLI killed mid-command', () => {
-  it('runs the command again on resume with the same idempotency key and the next attempt number', async () => {
+  it('never runs a second copy beside the first attempt still running; once it ended, the retry gets the same idempotency key', async () => {
     const dir = makeTempDir();
     mkdirSync(path.join(dir, 'runbooks'));
     const log = path.join(dir, 'log');
@@ -302,16 +302,39 @@ describe('a break-glass CLI killed mid-command', () => {
         }
       ).runId;
       await store.close();
+      // The first attempt's command still runs (lifeboat died, not it): no second copy beside it.
       const resumed = await cli(['run', 'resume', runId], env, () => new Date(), 'alice');
-      expect(resumed.code).toBe(0);
-      expect(resumed.stdout).toMatch(
+      expect(resumed.stdout).toContain(
+        `[>] 1. Restart (run) — waiting on failure: run hook: an earlier attempt of this step is still running (pid ${orphan}: sleep 30): lifeboat does not start a second copy beside it — wait for it to end, or stop its process group (kill -TERM -${orphan}), then retry the step`,
+      );
+      process.kill(-orphan, 'SIGKILL');
+      await waitFor(() => {
+        try {
+          return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${orphan}/stat`, 'utf8'));
+        } catch {
+          return true;
+        }
+      }, 'the first attempt to end');
+      const retried = await cli(
+        ['run', 'step', runId, '1', 'retry'],
+        env,
+        () => new Date(),
+        'alice',
+      );
+      expect(retried.code).toBe(0);
+      expect(retried.stdout).toMatch(
         /\[x\] 1\. Restart \(run\): `.*hook\.sh` exited 0 in \d+\.\d s: already restarted: lifeboat:r-[0-9a-f]+:step-1/,
       );
+      // The same key every time; the attempt the refused resume counted is not run.
       expect(readFileSync(log, 'utf8')).toBe(
-        `lifeboat:${runId}:step-1 attempt 1\nlifeboat:${runId}:step-1 attempt 2\n`,
+        `lifeboat:${runId}:step-1 attempt 1\nlifeboat:${runId}:step-1 attempt 3\n`,
       );
     } finally {
-      process.kill(-orphan, 'SIGKILL'); // the first attempt's command, left behind by the killed CLI
+      try {
+        process.kill(-orphan, 'SIGKILL'); // the first attempt's command, if a failure left it
+      } catch {
+        // already gone
+      }
     }
   });
 });

@@ -8,6 +8,7 @@ import { ProviderError } from '../../errors.js';
 import {
   CommandNotStarted,
   lastLines,
+  processesWithEnv,
   runCommand,
   showCommand,
   type CommandResult,
@@ -103,6 +104,22 @@ function failure(what: string, result: CommandResult, definition: CommandAction)
   );
 }
 
+/**
+ * An earlier attempt's command still running — lifeboat died while it ran, or a retry came while
+ * it went on — is never joined by a second copy: the step fails until it has ended.
+ */
+function refuseBesideEarlierAttempt(context: ActionContext, definition: CommandAction): void {
+  if (context.attempt === 1) return;
+  const running = processesWithEnv('LIFEBOAT_IDEMPOTENCY_KEY', idempotencyKey(context));
+  const [first] = running ?? [];
+  if (!first) return;
+  throw new ProviderError(
+    `run ${definition.name}`,
+    `an earlier attempt of this step is still running (pid ${first.pid}: ${first.command.slice(0, 200)}${running!.length > 1 ? `, and ${running!.length - 1} more` : ''}): lifeboat does not start a second copy beside it — wait for it to end, or stop its process group (kill -TERM -${first.group}), then retry the step`,
+    false,
+  );
+}
+
 export const runAction: Action = {
   name: 'run',
   plan(context) {
@@ -121,6 +138,7 @@ export const runAction: Action = {
   async run(context) {
     const definition = definitionOf(context, 'run');
     const argv = argvOf(context, definition.command, await standingOf(context));
+    refuseBesideEarlierAttempt(context, definition);
     const result = await execute(context, definition, argv);
     if (result.exitCode !== 0) throw failure(`\`${showCommand(argv)}\``, result, definition);
     const said = lastLines(result.stdout.text, 1);

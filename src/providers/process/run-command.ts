@@ -3,6 +3,7 @@
 // and the tail of what it printed kept — a command that prints a gigabyte costs a few KiB here.
 
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** What is kept of each stream: its last bytes, and how many came before them. */
 export interface OutputTail {
@@ -138,4 +139,42 @@ export function showCommand(argv: string[]): string {
   return argv
     .map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`))
     .join(' ');
+}
+
+/**
+ * The processes still running with `NAME=value` in their environment (Linux's /proc; processes
+ * of other users are not readable and not seen), each with its command line — or null where
+ * there is no /proc to look in.
+ */
+export function processesWithEnv(
+  name: string,
+  value: string,
+): { pid: number; group: number; command: string }[] | null {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return null;
+  }
+  const wanted = `${name}=${value}`;
+  const found: { pid: number; group: number; command: string }[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0');
+      if (!environ.includes(wanted)) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      // After "pid (comm) ": state, parent, process group.
+      const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state === 'Z') continue; // a zombie runs nothing
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'latin1')
+        .split('\0')
+        .filter(Boolean)
+        .join(' ');
+      found.push({ pid: Number(entry), group: Number(group), command });
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
 }
