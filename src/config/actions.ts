@@ -112,6 +112,12 @@ function toCustomAction(name: string, action: ActionFile, file: string): CustomA
       [...ONLY_RUN, ...ONLY_HTTP.filter((key) => key !== 'expect_json')],
       'another kind of action',
     );
+    if (Object.keys(action.headers).length || action.env.length)
+      throw new ConfigError(
+        `${at}.${action.env.length ? 'env' : 'headers'}`,
+        'belongs to another kind of action: a Lambda function gets what it needs in payload:',
+        file,
+      );
     if (!action.region)
       throw new ConfigError(
         `${at}.region`,

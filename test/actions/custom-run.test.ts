@@ -217,6 +217,9 @@ describe('custom actions in the config and the runbooks', () => {
     expect(load('  a:\n    command: [x, "{{run.idd}}"]\n')).toThrow(
       'actions.a.command: {{run.idd}} is not something lifeboat fills in (known: {{run.id}},',
     );
+    expect(load('  a:\n    function: f\n    region: us-west-2\n    env: [TOKEN]\n')).toThrow(
+      'actions.a.env: belongs to another kind of action: a Lambda function gets what it needs in payload:',
+    );
     expect(load('  a:\n    description: nothing to do\n')).toThrow(
       'actions.a: needs command: (a program and its arguments',
     );
