@@ -2,7 +2,8 @@
 // phase budgets, posted where slack.announcements says; written out for a person where lifeboat
 // cannot post; skipped, saying why, where there is no such channel.
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { ANNOUNCE_TIMEOUT_MS } from '../../src/actions/misc/announce.js';
 import { makeEngine, postgresConfig, testClock } from '../support/engine.js';
 
 const alice = { user: 'U0ALICE' };
@@ -87,6 +88,20 @@ describe('action: announce', () => {
     expect(refused.view.current?.summary).toBe(
       'announcements channel C0ANNOUNCE: Slack did not take the post: not_in_channel — invite the bot to the channel',
     );
+  });
+
+  it('does not hold the run on a Slack that never answers', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const walking = walkToAnnounce(() => new Promise<never>(() => undefined));
+      await vi.advanceTimersByTimeAsync(ANNOUNCE_TIMEOUT_MS);
+      const { view } = await walking;
+      expect(view.current?.summary).toBe(
+        'announcements channel C0ANNOUNCE: Slack did not take the post: no answer within 30 s (retry the step, or post the update by hand and skip it)',
+      );
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('is skipped, saying why, when slack.announcements is not set', async () => {

@@ -2,9 +2,13 @@
 // the impact began and the ETA of recovery from the phase budgets. From the break-glass CLI, which
 // cannot post, the update is written out for a person to post, and the step waits for Done.
 
+import { withTimeout } from '../../deadline.js';
 import { ProviderError } from '../../errors.js';
 import { escape } from '../../mrkdwn.js';
 import type { Action, ActionContext, RunStanding } from '../types.js';
+
+/** How long an announcement may wait on Slack. */
+export const ANNOUNCE_TIMEOUT_MS = 30_000;
 
 const notConfigured = (context: ActionContext): string | null =>
   context.announcements
@@ -43,7 +47,12 @@ export const announce: Action = {
     const text = announcement(context, standing, context.clock());
     let posted: { channel: string; ts: string };
     try {
-      posted = await context.announce!(text);
+      // Slack's client retries for up to half an hour when Slack is down: a run does not wait on it.
+      posted = await withTimeout(
+        context.announce!(text),
+        ANNOUNCE_TIMEOUT_MS,
+        `no answer within ${ANNOUNCE_TIMEOUT_MS / 1000} s (retry the step, or post the update by hand and skip it)`,
+      );
     } catch (error) {
       const code = (error as { data?: { error?: string } }).data?.error;
       throw new ProviderError(
