@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { renderRtoChart, rtoHistory } from './chart/rto-trend.js';
 import type { RunView } from './engine/run-view.js';
 import { formatDuration } from './duration.js';
+import { escapeAttribute, escapeHtml } from './html.js';
 import { renderReport } from './report.js';
 import type { Sql } from './store/db.js';
 
@@ -18,16 +19,6 @@ h1 { font-size: 1.6em; margin-top: 0; } h2 { border-bottom: 1px solid #d0d7de; p
 pre { background: #f6f8fa; padding: .8em; overflow-x: auto; border-radius: 6px; }
 .timeline text { font: 12px system-ui, sans-serif; fill: #1f2328; }
 img { max-width: 100%; }`;
-
-/** Text for HTML (element content and attribute values). */
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
 
 export async function renderHtmlReport(
   view: RunView,
@@ -41,7 +32,7 @@ export async function renderHtmlReport(
   const points = service ? await rtoHistory(db, service.name) : [];
   const chart =
     service && points.length
-      ? `<h2>RTO trend of ${escapeHtml(service.name)}</h2>\n<p><img alt="${escapeHtml(`achieved RTO of the last ${points.length} recoveries of ${service.name} against the objective ${formatDuration(service.rtoSeconds)}`)}" src="data:image/png;base64,${renderRtoChart(points, service.rtoSeconds).toString('base64')}"></p>`
+      ? `<h2>RTO trend of ${escapeHtml(service.name)}</h2>\n<p><img alt="${escapeAttribute(`achieved RTO of the last ${points.length} recoveries of ${service.name} against the objective ${formatDuration(service.rtoSeconds)}`)}" src="data:image/png;base64,${renderRtoChart(points, service.rtoSeconds).toString('base64')}"></p>`
       : '';
   return `<!doctype html>
 <html lang="en">

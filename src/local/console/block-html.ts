@@ -3,6 +3,7 @@
 // the console is played through the same messages Slack would receive. Pure; every text escaped.
 
 import { formatLocal } from '../../time.js';
+import { escapeAttribute, escapeHtml } from '../../html.js';
 
 interface TextObject {
   type: 'mrkdwn' | 'plain_text';
@@ -214,14 +215,4 @@ function escapeSlackText(text: string): string {
     .replace(/"/g, '&quot;');
 }
 
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
-}
-
-function escapeAttribute(text: string): string {
-  return escapeHtml(text).replace(/'/g, '&#39;');
-}
+export { escapeHtml };
