@@ -11,6 +11,7 @@ import { RUN_KINDS } from './run-kind.js';
 import type { Sql } from './store/db.js';
 import { currentProtections } from './store/protection.js';
 import { listRunsInFlight } from './store/runs.js';
+import { waitingApprovals } from './store/approvals.js';
 
 const CHECKS = ['backups', 'backup-take', 'restore', 'lag', 'plan', 'pitr', 'snapshots'] as const;
 
@@ -147,14 +148,7 @@ export function createMetrics(config: Config, db: Sql, clock: () => Date): Metri
       for (const kind of RUN_KINDS) g.set({ kind }, runs.filter((run) => run.kind === kind).length);
     },
   );
-  // Undecided, unexpired approvals of runs still in flight (an expired one is pending in the store
-  // until someone looks at it; one of an ended run waits for nobody).
-  const waiting = () =>
-    db.all<{ requested_at: string }>(
-      `SELECT a.requested_at FROM approvals a JOIN runs r ON r.id = a.run_id
-        WHERE a.status = 'pending' AND a.expires_at > ? AND r.finished_at IS NULL`,
-      clock().toISOString(),
-    );
+  const waiting = () => waitingApprovals(db, clock());
   gauge('lifeboat_approvals_pending', 'Approvals asked for and not yet decided.', [], async (g) => {
     g.set((await waiting()).length);
   });
@@ -163,8 +157,8 @@ export function createMetrics(config: Config, db: Sql, clock: () => Date): Metri
     'How long the oldest undecided approval has waited (0 when none waits).',
     [],
     async (g) => {
-      const oldest = (await waiting()).map((row) => Date.parse(row.requested_at)).sort()[0];
-      g.set(oldest === undefined ? 0 : Math.max(0, (clock().getTime() - oldest) / 1000));
+      const [oldest] = await waiting();
+      g.set(oldest ? Math.max(0, (clock().getTime() - Date.parse(oldest.requestedAt)) / 1000) : 0);
     },
   );
   gauge(

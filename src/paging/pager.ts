@@ -8,6 +8,7 @@ import type { EngineEvent } from '../engine/events.js';
 import type { Logger } from '../log.js';
 import { getRun, type RunRecord } from '../store/runs.js';
 import type { Sql } from '../store/db.js';
+import { waitingApprovals } from '../store/approvals.js';
 import type { PageAlert, PageEvent } from './alert.js';
 import { sendAlert } from './send.js';
 
@@ -89,26 +90,16 @@ export class Pager {
    * runs): each is paged when it has waited long enough, counted from when it was asked for.
    */
   async trackPending(db: Sql): Promise<number> {
-    const rows = await db.all<{
-      id: string;
-      run_id: string;
-      step_index: number;
-      requested_at: string;
-    }>(
-      `SELECT a.id, a.run_id, a.step_index, a.requested_at FROM approvals a
-         JOIN runs r ON r.id = a.run_id
-        WHERE a.status = 'pending' AND a.expires_at > ? AND r.finished_at IS NULL`,
-      this.deps.clock().toISOString(),
-    );
+    const rows = await waitingApprovals(db, this.deps.clock());
     for (const row of rows) {
       if (this.waiting.has(row.id)) continue;
-      const run = (await getRun(db, row.run_id)) ?? null;
+      const run = (await getRun(db, row.runId)) ?? null;
       if (run) this.runs.set(run.id, run);
       this.waiting.set(row.id, {
-        runId: row.run_id,
-        stepIndex: row.step_index,
-        requestedAt: Date.parse(row.requested_at),
-        summary: `approval ${row.id} of step ${row.step_index + 1}`,
+        runId: row.runId,
+        stepIndex: row.stepIndex,
+        requestedAt: Date.parse(row.requestedAt),
+        summary: `approval ${row.id} of step ${row.stepIndex + 1}`,
         run,
         paged: false,
       });

@@ -152,3 +152,21 @@ async function withVotes(db: Sql, row: ApprovalRow): Promise<ApprovalRecord> {
     votes,
   };
 }
+
+/**
+ * The approvals still waiting on a second person, oldest first: pending and unexpired, of runs in
+ * flight (an expired one stays pending in the store until someone looks; one of an ended run
+ * waits for nobody).
+ */
+export async function waitingApprovals(
+  db: Sql,
+  now: Date,
+): Promise<{ id: string; runId: string; stepIndex: number; requestedAt: string }[]> {
+  return db.all(
+    `SELECT a.id, a.run_id AS "runId", a.step_index AS "stepIndex", a.requested_at AS "requestedAt"
+       FROM approvals a JOIN runs r ON r.id = a.run_id
+      WHERE a.status = 'pending' AND a.expires_at > ? AND r.finished_at IS NULL
+      ORDER BY a.requested_at`,
+    now.toISOString(),
+  );
+}
