@@ -48,6 +48,13 @@ export const MUTATING_ACTIONS: ReadonlySet<ActionName> = new Set([
  */
 export const CUSTOM_ACTIONS: ReadonlySet<ActionName> = new Set(['run', 'http', 'lambda']);
 
+/** What each kind of custom action is, in messages: "no command …", "is a command". */
+export const CUSTOM_KIND_NAMES: Record<'run' | 'http' | 'lambda', { noun: string; a: string }> = {
+  run: { noun: 'command', a: 'a command' },
+  http: { noun: 'HTTP request', a: 'an HTTP request' },
+  lambda: { noun: 'Lambda function', a: 'a Lambda function' },
+};
+
 /**
  * Actions that make the DR side take writes — a replica promoted, a backup restored into the DR
  * server: the fence gate (the old primary must not still accept writes) and the RPO gate hold

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Config } from '../config.js';
 import { allSteps, type Runbook } from './model.js';
-import { CUSTOM_ACTIONS } from './action-names.js';
+import { CUSTOM_ACTIONS, CUSTOM_KIND_NAMES } from './action-names.js';
 
 export const STALE_AFTER_DAYS = 180;
 
@@ -54,40 +54,35 @@ export function checkRunbookReferences(
   return problems;
 }
 
-const KIND_WORDS: Record<string, string> = {
-  run: 'command',
-  http: 'HTTP request',
-  lambda: 'Lambda function',
-};
-const A_KIND: Record<string, string> = {
-  run: 'a command',
-  http: 'an HTTP request',
-  lambda: 'a Lambda function',
-};
+/**
+ * Why `action: KIND NAME` names nothing these definitions hold as that kind, or null when it is
+ * bound: what `runbooks check`, the run start and the action itself say.
+ */
+export function unboundReason(
+  actions: Config['actions'],
+  kind: keyof typeof CUSTOM_KIND_NAMES,
+  name: string,
+  configFile = 'lifeboat.yml',
+): string | null {
+  const definition = actions[name];
+  if (definition?.kind === kind) return null;
+  if (definition)
+    return `actions.${name} in ${configFile} is ${CUSTOM_KIND_NAMES[definition.kind].a}: write "action: ${definition.kind} ${name}"`;
+  const known = Object.values(actions)
+    .filter((each) => each.kind === kind)
+    .map((each) => each.name);
+  return `"action: ${kind} ${name}" names no ${CUSTOM_KIND_NAMES[kind].noun} in ${configFile} actions: (known: ${known.join(', ') || 'none'})`;
+}
 
 /** `file:line: …` for each step naming a custom action lifeboat.yml does not define as that kind. */
 export function customActionProblems(config: Config, runbook: Runbook): string[] {
-  const problems: string[] = [];
   const configFile = path.basename(config.file);
-  for (const step of allSteps(runbook)) {
-    if (step.action === null || !CUSTOM_ACTIONS.has(step.action)) continue;
-    const name = step.actionArgument ?? '';
-    const definition = config.actions[name];
-    const kind = KIND_WORDS[step.action] ?? step.action;
-    if (!definition) {
-      const known = Object.values(config.actions)
-        .filter((each) => each.kind === step.action)
-        .map((each) => each.name);
-      problems.push(
-        `${runbook.file}:${step.line}: "action: ${step.action} ${name}" names no ${kind} in ${configFile} actions: (known: ${known.join(', ') || 'none'})`,
-      );
-    } else if (definition.kind !== step.action) {
-      problems.push(
-        `${runbook.file}:${step.line}: actions.${name} in ${configFile} is ${A_KIND[definition.kind]}: write "action: ${definition.kind} ${name}"`,
-      );
-    }
-  }
-  return problems;
+  return allSteps(runbook).flatMap((step) => {
+    if (step.action === null || !CUSTOM_ACTIONS.has(step.action)) return [];
+    const kind = step.action as keyof typeof CUSTOM_KIND_NAMES;
+    const reason = unboundReason(config.actions, kind, step.actionArgument ?? '', configFile);
+    return reason ? [`${runbook.file}:${step.line}: ${reason}`] : [];
+  });
 }
 
 /**

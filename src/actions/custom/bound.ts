@@ -3,6 +3,7 @@
 
 import type { CommandAction, CustomAction, HttpAction, LambdaAction } from '../../config.js';
 import { ProviderError } from '../../errors.js';
+import { unboundReason } from '../../runbook/references.js';
 import type { TemplateValues } from '../../template.js';
 import type { ActionContext, RunStanding } from '../types.js';
 
@@ -48,18 +49,9 @@ export function definitionOf(context: ActionContext, kind: 'http'): HttpAction;
 export function definitionOf(context: ActionContext, kind: 'lambda'): LambdaAction;
 export function definitionOf(context: ActionContext, kind: CustomAction['kind']): CustomAction {
   const name = context.step.actionArgument ?? '';
-  const found = context.custom.actions[name];
-  if (found?.kind === kind) return found;
-  const known = Object.values(context.custom.actions)
-    .filter((each) => each.kind === kind)
-    .map((each) => each.name);
-  throw new ProviderError(
-    `${kind} ${name}`,
-    found
-      ? `actions.${name} in lifeboat.yml is ${{ run: 'a command', http: 'an HTTP request', lambda: 'a Lambda function' }[found.kind]}: name it "action: ${found.kind} ${name}"`
-      : `lifeboat.yml defines no ${{ run: 'command', http: 'HTTP request', lambda: 'Lambda function' }[kind]} "${name}" under actions: (known: ${known.join(', ') || 'none'})`,
-    true,
-  );
+  const reason = unboundReason(context.custom.actions, kind, name);
+  if (reason) throw new ProviderError(`${kind} ${name}`, reason, true);
+  return context.custom.actions[name]!;
 }
 
 /** The definition, or null when lifeboat.yml no longer has it (changed since the run started). */
