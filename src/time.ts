@@ -29,3 +29,8 @@ export function formatLocal(
   const seconds = precision === 'second' ? `:${parts.second}` : '';
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}${seconds} ${zone}`;
 }
+
+/** "03:25 UTC": a time of day everyone in an incident reads the same (ETAs, impact times). */
+export function clockTimeUtc(date: Date): string {
+  return `${date.toISOString().slice(11, 16)} UTC`;
+}

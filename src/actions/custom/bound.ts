@@ -3,6 +3,7 @@
 
 import type { CommandAction, CustomAction, HttpAction, LambdaAction } from '../../config.js';
 import { ProviderError } from '../../errors.js';
+import { clockTimeUtc } from '../../time.js';
 import { unboundReason } from '../../runbook/references.js';
 import type { TemplateValues } from '../../template.js';
 import type { ActionContext, RunStanding } from '../types.js';
@@ -32,7 +33,7 @@ export function templateValues(
       ? {
           phase: `${standing.phaseNumber} of ${standing.phaseCount}: ${standing.phaseTitle}`,
           eta: standing.etaAt
-            ? `${standing.etaAt.toISOString().slice(11, 16)} UTC`
+            ? clockTimeUtc(standing.etaAt)
             : `not known (${standing.etaNote ?? 'no budgets'})`,
         }
       : {}),

@@ -5,6 +5,7 @@
 import { withTimeout } from '../../deadline.js';
 import { ProviderError } from '../../errors.js';
 import { escape } from '../../mrkdwn.js';
+import { clockTimeUtc } from '../../time.js';
 import type { Action, ActionContext, RunStanding } from '../types.js';
 
 /** How long an announcement may wait on Slack. */
@@ -15,20 +16,16 @@ const notConfigured = (context: ActionContext): string | null =>
     ? null
     : 'slack.announcements is not set in lifeboat.yml: there is no channel to announce to, so this step is skipped.';
 
-function hhmm(at: Date): string {
-  return `${at.toISOString().slice(11, 16)} UTC`;
-}
-
 /** The update as stakeholders read it; runbook text is escaped. */
 export function announcement(context: ActionContext, standing: RunStanding, now: Date): string {
   const minutes = Math.max(0, Math.round((now.getTime() - Date.parse(standing.impactAt)) / 60_000));
   const eta = standing.etaAt
-    ? `Expected recovery by ${hhmm(standing.etaAt)} (from the runbook's phase budgets${standing.etaNote ? `; ${standing.etaNote}` : ''}).`
+    ? `Expected recovery by ${clockTimeUtc(standing.etaAt)} (from the runbook's phase budgets${standing.etaNote ? `; ${standing.etaNote}` : ''}).`
     : `No ETA: ${standing.etaNote ?? 'not known'}.`;
   return [
     `:loudspeaker: *DR update — ${context.run.kind} of ${escape(standing.service ?? context.run.runbook)}*`,
     escape(context.step.text),
-    `Phase ${standing.phaseNumber} of ${standing.phaseCount}: ${escape(standing.phaseTitle)}. Impact began ${hhmm(new Date(standing.impactAt))} (${minutes} min ago). ${eta}`,
+    `Phase ${standing.phaseNumber} of ${standing.phaseCount}: ${escape(standing.phaseTitle)}. Impact began ${clockTimeUtc(new Date(standing.impactAt))} (${minutes} min ago). ${eta}`,
   ].join('\n');
 }
 
@@ -63,7 +60,7 @@ export const announce: Action = {
       );
     }
     return {
-      summary: `announced in the announcements channel (${posted.channel}): phase ${standing.phaseNumber} of ${standing.phaseCount}, ${standing.etaAt ? `ETA ${hhmm(standing.etaAt)}` : 'no ETA'}`,
+      summary: `announced in the announcements channel (${posted.channel}): phase ${standing.phaseNumber} of ${standing.phaseCount}, ${standing.etaAt ? `ETA ${clockTimeUtc(standing.etaAt)}` : 'no ETA'}`,
       details: {
         channel: posted.channel,
         ts: posted.ts,
