@@ -13,7 +13,16 @@ import type { Logger } from '../log.js';
 import { context, divider, escape, header, section, slackTime, type Block } from './blocks/kit.js';
 
 /** Uploads a chart and says its file id (null when it could not): App Home shows it by id. */
-export type ChartUploader = (png: Buffer, name: string, title: string) => Promise<string | null>;
+/**
+ * Uploads the chart `draw` makes and says its file id (null when it could not): App Home shows it
+ * by id. `content` names what the chart shows: the same content is drawn and uploaded once.
+ */
+export type ChartUploader = (
+  content: string,
+  draw: () => Buffer,
+  name: string,
+  title: string,
+) => Promise<string | null>;
 
 export async function renderAppHome(
   engine: Engine,
@@ -42,7 +51,8 @@ export async function renderAppHome(
     if (!points.length || !uploadChart) continue;
     const title = `${service.name}: achieved RTO against the objective`;
     const id = await uploadChart(
-      renderRtoChart(points, service.rtoSeconds),
+      JSON.stringify([service.rtoSeconds, points.map((point) => [point.runId, point.rtoSeconds])]),
+      () => renderRtoChart(points, service.rtoSeconds),
       `rto-${service.name}.png`,
       title,
     );
@@ -82,19 +92,19 @@ export async function publishAppHome(
 }
 
 /**
- * Charts uploaded as private files (no channel), each once per content: opening App Home again
- * shows the same file until a new recovery changes the chart.
+ * Charts uploaded as private files (no channel), each drawn and uploaded once per content: opening
+ * App Home again shows the same file until a new recovery changes the chart.
  */
 const uploaded = new Map<string, string>();
 
 function chartUploader(client: WebClient, logger?: Logger): ChartUploader {
-  return async (png, filename, title) => {
-    const key = createHash('sha256').update(png).digest('hex');
+  return async (content, draw, filename, title) => {
+    const key = createHash('sha256').update(content).digest('hex');
     const known = uploaded.get(key);
     if (known) return known;
     try {
       const result = (await client.files.uploadV2({
-        file: png,
+        file: draw(),
         filename,
         title,
         alt_text: title,
