@@ -10,7 +10,7 @@ import {
   slashCommandBody,
   viewSubmissionBody,
 } from '../../src/local/console/slack-requests.js';
-import { fileOfMultipart, readApiRequest } from '../../src/local/console/workspace.js';
+import { fileOfMultipart, readApiRequest, readBytes } from '../../src/local/console/workspace.js';
 
 export interface RecordedCall {
   method: string;
@@ -42,10 +42,7 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
     // files.uploadV2 sends the bytes to the URL files.getUploadURLExternal gave: kept as sent.
     const upload = /^\/upload\/(F\w+)$/.exec(request.url ?? '');
     if (upload) {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        const raw = Buffer.concat(chunks);
+      void readBytes(request).then((raw) => {
         const bytes = fileOfMultipart(raw, request.headers['content-type'] ?? '') ?? raw;
         calls.push({ method: 'upload', body: { fileId: upload[1], bytes } });
         response.writeHead(200, { 'content-type': 'text/plain' });

@@ -315,19 +315,8 @@ export async function readApiRequest(
   return { method, body: parseApiBody(raw, request.headers['content-type'] ?? '') };
 }
 
-export function readBody(request: IncomingMessage, limit = 1024 * 1024): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let data = '';
-    request.on('data', (chunk: Buffer) => {
-      data += chunk.toString();
-      if (data.length > limit) {
-        reject(new Error('request body too large'));
-        request.destroy();
-      }
-    });
-    request.on('end', () => resolve(data));
-    request.on('error', reject);
-  });
+export async function readBody(request: IncomingMessage, limit = 1024 * 1024): Promise<string> {
+  return (await readBytes(request, limit)).toString('utf8');
 }
 
 function parseApiBody(raw: string, contentType: string): ApiBody {
