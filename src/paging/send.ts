@@ -6,6 +6,7 @@
 import { createHmac } from 'node:crypto';
 import type { PagingTarget } from '../config.js';
 import type { PageAlert } from './alert.js';
+import { fetchWithTries } from '../providers/http-tries.js';
 
 export interface SendDeps {
   /** The secret a target names (`{ env: NAME }`), as lifeboat's environment has it. */
@@ -127,30 +128,25 @@ export async function sendAlert(
   } catch (error) {
     return (error as Error).message;
   }
-  const tries = deps.tries ?? 3;
-  const said: string[] = [];
-  for (let round = 0; round < tries; round++) {
-    if (round > 0) await deps.sleep(1000 * 2 ** (round - 1));
-    try {
-      const response = await fetch(request.url, {
-        method: 'POST',
-        headers: request.headers,
-        body: request.body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(deps.timeoutMs ?? 5_000),
-      });
-      const text = (await response.text()).slice(0, 300);
-      if (response.ok) return null;
-      said.push(`HTTP ${response.status}${text ? ` ${text}` : ''}`);
-      if (response.status !== 429 && response.status < 500) break;
-    } catch (error) {
-      const cause = (error as Error & { cause?: { code?: string } }).cause?.code;
-      said.push(
-        (error as Error).name === 'TimeoutError'
-          ? 'no answer in time'
-          : `no answer (${cause ?? (error as Error).message})`,
-      );
-    }
-  }
-  return said.join('; ');
+  const ok = (status: number) => status >= 200 && status < 300;
+  const tries = await fetchWithTries(
+    request.url,
+    { method: 'POST', headers: request.headers, body: request.body },
+    {
+      attempts: deps.tries ?? 3,
+      firstPauseMs: 1000,
+      timeoutMs: deps.timeoutMs ?? 5_000,
+      sleep: deps.sleep,
+      accept: ok,
+      readLimit: 64 * 1024,
+    },
+  );
+  const last = tries.at(-1)!;
+  if (last.status !== null && ok(last.status)) return null;
+  return tries
+    .map((each) => {
+      const text = each.body.slice(0, 300);
+      return each.error ?? `HTTP ${each.status}${text ? ` ${text}` : ''}`;
+    })
+    .join('; ');
 }

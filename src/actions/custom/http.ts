@@ -6,6 +6,7 @@
 
 import { formatDuration } from '../../duration.js';
 import { ProviderError } from '../../errors.js';
+import { fetchWithTries, isRetryableStatus } from '../../providers/http-tries.js';
 import { fillDeep, fillTemplate, type TemplateValues } from '../../template.js';
 import type { HttpAction } from '../../config.js';
 import type { Action, ActionContext, RunStanding } from '../types.js';
@@ -21,12 +22,6 @@ import {
 
 const KEEP_BODY = 4096;
 const READ_LIMIT = 1024 * 1024;
-
-interface Answer {
-  status: number;
-  body: string;
-  ms: number;
-}
 
 function urlOf(definition: HttpAction, values: TemplateValues): string {
   const encoded = Object.fromEntries(
@@ -81,37 +76,6 @@ export function valueAtPath(value: unknown, path: string): unknown {
   return node;
 }
 
-async function readCapped(response: Response): Promise<string> {
-  const reader = response.body?.getReader() as ReadableStreamDefaultReader<Uint8Array> | undefined;
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.length;
-    if (size >= READ_LIMIT) {
-      await reader.cancel();
-      break;
-    }
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function attempt(url: string, init: RequestInit, timeoutSeconds: number): Promise<Answer> {
-  const started = Date.now();
-  const response = await fetch(url, {
-    ...init,
-    redirect: 'manual',
-    signal: AbortSignal.timeout(timeoutSeconds * 1000),
-  });
-  const body = await readCapped(response);
-  return { status: response.status, body, ms: Date.now() - started };
-}
-
-const retryable = (status: number) => status === 429 || status >= 500;
-
 export const httpAction: Action = {
   name: 'http',
   plan(context) {
@@ -133,39 +97,28 @@ export const httpAction: Action = {
     const definition = definitionOf(context, 'http');
     const { url, init } = requestOf(context, definition, await standingOf(context));
     const who = `http ${definition.name}`;
-    const tries: string[] = [];
-    let answer: Answer | null = null;
-    for (let round = 0; round <= definition.retries; round++) {
-      if (round > 0) await context.sleep(definition.backoffSeconds * 1000 * 2 ** (round - 1));
-      try {
-        answer = await attempt(url, init, definition.timeoutSeconds);
-      } catch (error) {
-        const cause = (error as Error & { cause?: { code?: string } }).cause?.code;
-        tries.push(
-          (error as Error).name === 'TimeoutError'
-            ? `no answer within ${formatDuration(definition.timeoutSeconds)}`
-            : `no answer (${cause ?? (error as Error).message})`,
-        );
-        answer = null;
-        continue;
-      }
-      if (statusOk(definition, answer.status) || !retryable(answer.status)) break;
-      tries.push(`HTTP ${answer.status}`);
-    }
+    const tries = await fetchWithTries(url, init, {
+      attempts: definition.retries + 1,
+      firstPauseMs: definition.backoffSeconds * 1000,
+      timeoutMs: definition.timeoutSeconds * 1000,
+      sleep: context.sleep,
+      accept: (status) => statusOk(definition, status),
+      readLimit: READ_LIMIT,
+    });
+    const last = tries.at(-1)!;
+    const answer = last.status === null ? null : { ...last, status: last.status };
+    // How the tries before the outcome went ("HTTP 503", "no answer (ECONNREFUSED)").
+    const before = tries.slice(0, -1).map((each) => each.error ?? `HTTP ${each.status}`);
     const response = answer && {
       status: answer.status,
       body: answer.body.slice(0, KEEP_BODY),
       ms: answer.ms,
     };
-    const details = {
-      request: { method: init.method, url },
-      attempts: tries.length + (answer ? 1 : 0),
-      response,
-    };
+    const details = { request: { method: init.method, url }, attempts: tries.length, response };
     if (!answer)
       throw new ProviderError(
         who,
-        `${init.method} ${url}: ${tries.join('; ')} (${tries.length} tries)`,
+        `${init.method} ${url}: ${[...before, last.error].join('; ')} (${tries.length} tries)`,
         false,
         {
           details,
@@ -174,8 +127,8 @@ export const httpAction: Action = {
     if (!statusOk(definition, answer.status))
       throw new ProviderError(
         who,
-        `${init.method} ${url} answered HTTP ${answer.status}, expected ${expected(definition)}${tries.length ? ` (after ${tries.join(', ')})` : ''}${answer.body.trim() ? `: ${answer.body.trim().slice(0, 300)}` : ''}`,
-        !retryable(answer.status),
+        `${init.method} ${url} answered HTTP ${answer.status}, expected ${expected(definition)}${before.length ? ` (after ${before.join(', ')})` : ''}${answer.body.trim() ? `: ${answer.body.trim().slice(0, 300)}` : ''}`,
+        !isRetryableStatus(answer.status),
         { details },
       );
     if (definition.expectJson) {
@@ -200,7 +153,7 @@ export const httpAction: Action = {
         );
     }
     return {
-      summary: `${init.method} ${url} answered HTTP ${answer.status} in ${answer.ms} ms${definition.expectJson ? ` with ${definition.expectJson.path} = ${JSON.stringify(definition.expectJson.equals)}` : ''}${tries.length ? ` (after ${tries.join(', ')})` : ''}`,
+      summary: `${init.method} ${url} answered HTTP ${answer.status} in ${answer.ms} ms${definition.expectJson ? ` with ${definition.expectJson.path} = ${JSON.stringify(definition.expectJson.equals)}` : ''}${before.length ? ` (after ${before.join(', ')})` : ''}`,
       details,
     };
   },
