@@ -76,6 +76,22 @@ const runHeaderFor = (kind: string): Locator =>
   page.locator('.message:not(.ephemeral)', { hasText: `${kind} · ` }).last();
 
 /**
+ * Waits for the header of a run of this kind that a submission just started (its start can
+ * take seconds on a busy machine: it measures the pair first). Fails with what the channel
+ * shows instead, so a refused start says why.
+ */
+async function runStarted(kind: string): Promise<Locator> {
+  const thread = runHeaderFor(kind);
+  try {
+    await thread.waitFor({ state: 'visible', timeout: 60_000 });
+  } catch {
+    const shown = await page.locator('.message').allInnerTexts();
+    throw new Error(`no ${kind} run was posted; the channel ends with:\n${shown.slice(-3).join('\n---\n')}`);
+  }
+  return thread;
+}
+
+/**
  * Works a run as alice would: Done on each step she must confirm, and at an approval request
  * bob approves (after alice's own Approve is refused, with `refuseFirst`). Ends when the run does.
  */
@@ -269,7 +285,7 @@ describe('the local console in Chromium', () => {
     await expect.poll(() => page.locator('#modal-content').innerText()).not.toContain('measuring');
     await page.click('#modal-content button[type=submit]');
     await page.waitForSelector('#modal', { state: 'hidden' });
-    await expect.poll(() => runHeaderFor('FAILBACK').count()).toBe(1);
+    await runStarted('FAILBACK');
     await workRun(runHeaderFor('FAILBACK'), {
       beforeDone: async (step) => {
         if (!step.includes('Rebuild the DR-region database')) return;
@@ -439,7 +455,7 @@ describe('the local console in Chromium', () => {
     await expect.poll(() => page.locator('#modal-content').innerText()).not.toContain('measuring');
     await page.click('#modal-content button[type=submit]');
     await page.waitForSelector('#modal', { state: 'hidden' });
-    await expect.poll(() => runHeaderFor('SWITCHOVER').count()).toBe(1);
+    await runStarted('SWITCHOVER');
     await workRun(runHeaderFor('SWITCHOVER'));
     const thread = await runHeaderFor('SWITCHOVER').innerText();
     expect(thread).toMatch(/RPO exposure: 0 bytes — the primary was fenced at \d+\/[0-9A-F]+/);
