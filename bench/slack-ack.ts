@@ -22,7 +22,7 @@ import { nodeTsArgs } from '../test/support/node-ts.js';
 
 const ROUNDS = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? 10);
 const WITH_POSTGRES = process.argv.includes('--postgres');
-const CLIENTS = 50;
+const CLIENTS = Number(process.env.ACK_CLIENTS ?? 50);
 const PER_CLIENT = 4;
 const SECRET = 'bench-secret';
 

@@ -8,6 +8,7 @@ import type { Command, Reply } from './command.js';
 
 export const backups: Command<Reply> = {
   name: 'backups',
+  acksFirst: true,
   usage: '/dr backups [check]',
   summary: 'the newest backup of each service: fresh, not shrunken — `check` checks now',
   async run(args, context) {

@@ -47,6 +47,11 @@ export interface Command<Result> {
   summary: string;
   run(args: readonly string[], context: CommandContext): Result | Promise<Result>;
   /**
+   * It waits on the network or reads much of the store (an async `run`): the Slack adapter acks
+   * before running it and answers through response_url. The rest answer inside the ack.
+   */
+  acksFirst?: true;
+  /**
    * How a chat shows a command that returns data (`history`: the CLI prints its own table from the
    * same data). A command without one returns a Reply.
    */

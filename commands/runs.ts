@@ -7,6 +7,7 @@ import { needEngine, type Command, type Reply } from './command.js';
 
 export const abort: Command<Reply> = {
   name: 'abort',
+  acksFirst: true,
   usage: '/dr abort <run> [--force] <reason>',
   summary: 'stop a run, saying why (--force: even while an infrastructure action runs)',
   async run(args, context) {
@@ -27,6 +28,7 @@ export const abort: Command<Reply> = {
 
 export const report: Command<Reply> = {
   name: 'report',
+  acksFirst: true,
   usage: '/dr report <run>',
   summary: "a run's report: RTO and RPO against objectives, phases, timeline, approvals, notes",
   async run(args, context) {

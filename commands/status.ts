@@ -27,6 +27,7 @@ import { needEngine, type Command, type Reply } from './command.js';
 
 export const status: Command<Reply> = {
   name: 'status',
+  acksFirst: true,
   usage: '/dr status [service]',
   summary: 'readiness: lag against the RPO, runs in flight, the last drill of each kind',
   async run(args, context) {

@@ -19,19 +19,53 @@ export interface RunbookLibrary {
  * symlink that leads out of `dir`, is not a runbook: nothing outside the folder is ever read.
  */
 export function runbookFilesIn(dir: string): string[] {
-  let entries: string[];
-  let root: string;
+  const { root, entries } = listingOf(dir);
+  return entries
+    .filter((entry) => !entry.symlink || (isFile(entry.file) && isInside(entry.file, root)))
+    .map((entry) => entry.file);
+}
+
+interface Listing {
+  stamp: string;
+  root: string;
+  /** The folder's `*.md` files and symlinks, sorted; a symlink is followed on every look. */
+  entries: { file: string; symlink: boolean }[];
+}
+
+/**
+ * The folder's entries, read again only when the folder changed (a file added, removed or renamed
+ * changes its stamp): every `/dr runbook` command and failover confirmation looks here inside its
+ * ack. A file's content is checked by its own stamp (readChecked); a symlink's target, which may
+ * change without the folder changing, on every look.
+ */
+const listings = new Map<string, Listing>();
+
+function listingOf(dir: string): Listing {
+  const stamp = stampOf(dir);
+  const known = listings.get(dir);
+  if (stamp !== null && known?.stamp === stamp) return known;
+  let listing: Listing;
   try {
-    entries = readdirSync(dir);
-    root = realpathSync.native(dir);
+    const found = readdirSync(dir, { withFileTypes: true });
+    listing = {
+      stamp: stamp ?? '',
+      root: realpathSync.native(dir),
+      entries: found
+        .filter((entry) => entry.isFile() || entry.isSymbolicLink())
+        .map((entry) => entry.name)
+        .filter((name) => /\.(md|markdown)$/i.test(name) && !/^readme\./i.test(name))
+        .sort()
+        .map((name) => {
+          const entry = found.find((candidate) => candidate.name === name)!;
+          return { file: path.join(dir, name), symlink: entry.isSymbolicLink() };
+        }),
+    };
   } catch {
+    listings.delete(dir);
     throw new NotFound(`runbooks folder ${displayPath(dir)} does not exist`);
   }
-  return entries
-    .filter((name) => /\.(md|markdown)$/i.test(name) && !/^readme\./i.test(name))
-    .sort()
-    .map((name) => path.join(dir, name))
-    .filter((file) => isFile(file) && isInside(file, root));
+  if (stamp !== null) listings.set(dir, listing);
+  return listing;
 }
 
 /**
@@ -101,9 +135,16 @@ function readChecked(file: string): Checked {
   return checked;
 }
 
+/**
+ * What changes when a file or folder does; null (do not cache) when it cannot be read, or when a
+ * file system that keeps whole seconds says it changed in the last 2 seconds: a second change
+ * within the same second would leave its stamp as it was.
+ */
 function stampOf(file: string): string | null {
   try {
     const stat = statSync(file);
+    const changed = Math.max(stat.mtimeMs, stat.ctimeMs);
+    if (changed % 1000 === 0 && !(Date.now() - changed >= 2000)) return null;
     return `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
   } catch {
     return null;

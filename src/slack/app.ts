@@ -12,6 +12,7 @@ import { ConfigError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../log.js';
 import type { SlackBot } from './verify-token.js';
+import { createAfterAcks } from './after-acks.js';
 import { publishAppHome } from './app-home.js';
 import { registerButtons } from './buttons.js';
 import { registerConfirmation } from './confirmation.js';
@@ -103,13 +104,15 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   const handled = () =>
     inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiting.push(resolve));
 
-  const wiring = { app, config, engine, logger, publisher, usergroups };
+  const afterAcks = createAfterAcks();
+  const wiring = { app, config, engine, logger, publisher, usergroups, afterAcks };
   const openConfirmation = registerConfirmation(wiring);
   registerSlashCommand(wiring, openConfirmation);
   registerButtons(wiring, openConfirmation);
 
   app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab !== 'home') return;
+    await afterAcks(); // Bolt acked the event: drawing the home tab waits its turn
     await publishAppHome(client, engine, event.user, logger).catch((error: unknown) =>
       logger?.error({ err: error, user: event.user }, 'could not publish App Home'),
     );

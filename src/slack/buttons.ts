@@ -10,7 +10,7 @@ import { registerReasonModals } from './reason-modals.js';
 import { ephemeral, exactly, runStep, type ButtonHandler, type SlackWiring } from './wiring.js';
 
 export function registerButtons(wiring: SlackWiring, openConfirmation: OpenConfirmation): void {
-  const { app, config, engine, logger, publisher, usergroups } = wiring;
+  const { app, config, engine, logger, publisher, usergroups, afterAcks } = wiring;
   const buttons = registerReasonModals(wiring);
   const onButton = (actionId: string, handle: ButtonHandler) => buttons.set(actionId, handle);
 
@@ -47,6 +47,7 @@ export function registerButtons(wiring: SlackWiring, openConfirmation: OpenConfi
 
   app.action(exactly([...buttons.keys()]), async ({ ack, body, action, respond }) => {
     await ack();
+    await afterAcks();
     const button = action as { action_id: string; value?: string; action_ts?: string };
     const user = body.user.id;
     try {

@@ -31,7 +31,7 @@ interface ConfirmationMeta {
 
 /** Registers the modal's submission; returns how to open it. */
 export function registerConfirmation(wiring: SlackWiring): OpenConfirmation {
-  const { app, engine, logger, publisher, usergroups } = wiring;
+  const { app, engine, logger, publisher, usergroups, afterAcks } = wiring;
 
   async function openConfirmation(
     client: WebClient,
@@ -90,6 +90,7 @@ export function registerConfirmation(wiring: SlackWiring): OpenConfirmation {
       return;
     }
     await ack();
+    await afterAcks();
     const impactAt = impact === null ? undefined : new Date(meta.echoed?.at ?? impact);
     try {
       const result = await engine.startRun({

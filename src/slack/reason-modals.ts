@@ -8,7 +8,7 @@ import { exactly, runStep, type ButtonHandler, type SlackWiring } from './wiring
 
 /** Registers the modals' submissions; returns the buttons that open them. */
 export function registerReasonModals(wiring: SlackWiring): Map<string, ButtonHandler> {
-  const { app, engine, logger, publisher, usergroups } = wiring;
+  const { app, engine, logger, publisher, usergroups, afterAcks } = wiring;
   const buttons = new Map<string, ButtonHandler>();
   const asks = [
     [ActionId.stepSkip, ViewId.stepSkip, 'Skip step', 'Why skip it? (goes into the report)'],
@@ -71,6 +71,7 @@ export function registerReasonModals(wiring: SlackWiring): Map<string, ButtonHan
       return;
     }
     await ack();
+    await afterAcks();
     const user = body.user.id;
     const key = `view:${view.id}`;
     const actor = await usergroups.actorOf(user);

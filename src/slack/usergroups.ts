@@ -44,6 +44,28 @@ export class UserGroups {
   }
 
   /**
+   * The actor as far as the cache knows without asking Slack, or undefined when a group that
+   * matters must be asked first: what a listener may use before its ack.
+   */
+  cachedActorOf(user: string): Actor | undefined {
+    const groups: string[] = [];
+    for (const group of this.groupsThatMatter(user)) {
+      const cached = this.fresh(group);
+      if (!cached) return undefined;
+      if (cached.has(user)) groups.push(group);
+    }
+    return { user, via: 'slack', groups };
+  }
+
+  private fresh(group: string): Set<string> | undefined {
+    const cached = this.members.get(group);
+    const now = (this.options.now ?? Date.now)();
+    return cached && now - cached.fetchedAt <= (this.options.ttlMs ?? 60_000)
+      ? cached.users
+      : undefined;
+  }
+
+  /**
    * The groups worth asking Slack about for `user`: those named in a list that does not already
    * admit them by ID (or `*`). A listed approver is asked nothing for approving — but still for a
    * permission that names only a group (`abort: [S0ONCALL]`).
@@ -58,10 +80,9 @@ export class UserGroups {
   }
 
   private async isMember(group: string, user: string): Promise<boolean> {
+    const cached = this.fresh(group);
+    if (cached) return cached.has(user);
     const now = (this.options.now ?? Date.now)();
-    const cached = this.members.get(group);
-    if (cached && now - cached.fetchedAt <= (this.options.ttlMs ?? 60_000))
-      return cached.users.has(user);
     try {
       const users = await withTimeout(
         this.client.usergroups.users.list({ usergroup: group }),

@@ -4,6 +4,7 @@
 
 import type { App, RespondFn } from '@slack/bolt';
 import type { Actor } from '../engine/core.js';
+import type { AfterAcks } from './after-acks.js';
 import type { Config } from '../config.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../log.js';
@@ -17,6 +18,8 @@ export interface SlackWiring {
   logger?: Logger;
   publisher: ThreadPublisher;
   usergroups: UserGroups;
+  /** What a listener awaits after its ack before working: its turn behind the unacked requests. */
+  afterAcks: AfterAcks;
 }
 
 /** What a button does with its value, for the person who clicked it. */

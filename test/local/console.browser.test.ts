@@ -86,7 +86,9 @@ async function runStarted(kind: string): Promise<Locator> {
     await thread.waitFor({ state: 'visible', timeout: 60_000 });
   } catch {
     const shown = await page.locator('.message').allInnerTexts();
-    throw new Error(`no ${kind} run was posted; the channel ends with:\n${shown.slice(-3).join('\n---\n')}`);
+    throw new Error(
+      `no ${kind} run was posted; the channel ends with:\n${shown.slice(-3).join('\n---\n')}`,
+    );
   }
   return thread;
 }

@@ -24,6 +24,8 @@ export interface SlackStandIn {
   failNext(method: string, statuses: number[]): void;
   /** The body of the next answer to `method` (an `ok: false` Slack error, say). */
   answerNext(method: string, body: Record<string, unknown>): void;
+  /** Calls of `method` wait, unanswered, until the returned function is called. */
+  hold(method: string): () => void;
   callsTo(method: string): RecordedCall[];
   close(): Promise<void>;
 }
@@ -35,6 +37,7 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
   const calls: RecordedCall[] = [];
   const failures = new Map<string, number[]>();
   const answers = new Map<string, Record<string, unknown>>();
+  const held = new Map<string, Promise<void>>();
   let ts = 1_700_000_000;
   let files = 0;
   let base = '';
@@ -50,7 +53,8 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
       });
       return;
     }
-    void readApiRequest(request).then(({ method, body }) => {
+    void readApiRequest(request).then(async ({ method, body }) => {
+      await held.get(method);
       const pending = failures.get(method);
       const status = pending?.shift();
       if (status !== undefined) {
@@ -86,6 +90,19 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
     calls,
     failNext: (method, statuses) => failures.set(method, [...statuses]),
     answerNext: (method, body) => answers.set(method, body),
+    hold: (method) => {
+      let release = () => undefined as void;
+      held.set(
+        method,
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+      );
+      return () => {
+        held.delete(method);
+        release();
+      };
+    },
     callsTo: (method) => calls.filter((call) => call.method === method),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
