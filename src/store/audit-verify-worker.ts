@@ -21,38 +21,37 @@ export interface RangeResult {
   brokenAt: number | null;
 }
 
+/** Rows read per query: a few MB at a time, read faster than one row per step. */
+const CHUNK = 256;
+
 export function verifyRange(task: RangeTask): RangeResult {
   const db = new Database(task.file, { readonly: true, fileMustExist: true });
   try {
-    const rows = db
+    // Raw rows, in chunks: objects and a row per step cost more than the hash itself.
+    const chunk = db
       .prepare(
         'SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit_log WHERE seq BETWEEN ? AND ? ORDER BY seq',
       )
-      .iterate(task.from, task.to) as Iterable<{
-      seq: number;
-      at: string;
-      actor: string;
-      action: string;
-      subject: string;
-      details: string;
-      prev_hash: string;
-      hash: string;
-    }>;
+      .raw();
     let expected = task.from;
     let previous: string | null = null;
     let firstPrevHash: string | null = null;
     let count = 0;
-    for (const row of rows) {
-      if (count === 0) firstPrevHash = row.prev_hash;
-      if (
-        row.seq !== expected ||
-        (previous !== null && row.prev_hash !== previous) ||
-        hashAuditRow(row.prev_hash, row) !== row.hash
-      )
-        return { firstPrevHash, lastHash: previous, count, brokenAt: expected };
-      previous = row.hash;
-      expected += 1;
-      count += 1;
+    for (let from = task.from; from <= task.to; from += CHUNK) {
+      const rows = chunk.all(from, Math.min(task.to, from + CHUNK - 1)) as RawRow[];
+      for (const [seq, at, actor, action, subject, details, prevHash, hash] of rows) {
+        if (count === 0) firstPrevHash = prevHash;
+        if (
+          seq !== expected ||
+          (previous !== null && prevHash !== previous) ||
+          hashAuditRow(prevHash, { seq, at, actor, action, subject, details }) !== hash
+        )
+          return { firstPrevHash, lastHash: previous, count, brokenAt: expected };
+        previous = hash;
+        expected += 1;
+        count += 1;
+      }
+      // A range with a gap ends its chunk early: the next chunk's first number says so.
     }
     if (expected !== task.to + 1)
       return { firstPrevHash, lastHash: previous, count, brokenAt: expected };
@@ -61,6 +60,8 @@ export function verifyRange(task: RangeTask): RangeResult {
     db.close();
   }
 }
+
+type RawRow = [number, string, string, string, string, string, string, string];
 
 if (parentPort && (workerData as { auditRange?: RangeTask } | null)?.auditRange)
   parentPort.postMessage(verifyRange((workerData as { auditRange: RangeTask }).auditRange));

@@ -55,6 +55,21 @@ describe('audit verify in worker threads', () => {
     const deleted = await parallel();
     expect(deleted).toEqual(await verifyAuditLog(store));
     expect(deleted).toMatchObject({ ok: false, brokenAt: 2000 });
+
+    // A range reads its rows a chunk (256) at a time: a gap at either side of a chunk's edge is
+    // still the first event that does not hold, and so is one missing at the range's end.
+    const cases = [
+      { seq: 768, range: { from: 513, to: 1999 } }, // the last of a chunk
+      { seq: 1025, range: { from: 769, to: 1999 } }, // the first of the next
+      { seq: 3000, range: { from: 2001, to: 3000 } }, // the range's last
+    ];
+    for (const { seq, range } of cases) {
+      store.db.prepare('DELETE FROM audit_log WHERE seq = ?').run(seq);
+      expect(verifyRange({ file, ...range })).toMatchObject({ brokenAt: seq });
+      const again = await parallel();
+      expect(again).toEqual(await verifyAuditLog(store));
+      expect(again).toMatchObject({ ok: false, brokenAt: 768 }); // the first gap
+    }
     await store.close();
   });
 });
