@@ -1,8 +1,22 @@
 // Structured logs (pino). Every line of a run carries its run id: use `logger.child({ run })`.
 
-import pino, { type Logger } from 'pino';
+import pino from 'pino';
 
-export type { Logger };
+/**
+ * What lifeboat logs through: pino's logger in the bot, a few lines on stderr in the CLI (which
+ * does not load pino for them). `object` carries the fields: `err`, `run`, `service`….
+ */
+export interface Logger {
+  error: LogFn;
+  warn: LogFn;
+  info: LogFn;
+  debug: LogFn;
+}
+
+export interface LogFn {
+  (object: object, message?: string): void;
+  (message: string): void;
+}
 
 /** The levels LOG_LEVEL may name: pino's own, and silent. */
 export const LOG_LEVELS: readonly string[] = [...Object.keys(pino.levels.values), 'silent'];

@@ -50,7 +50,7 @@ describe('lifeboat start-up', () => {
     }
   });
 
-  it('loads neither the AWS SDK, s3rver nor pg for `run status` of a service on PostgreSQL: it connects to no database', () => {
+  it('loads neither the AWS SDK, s3rver, pg nor pino for `run status` of a service on PostgreSQL: it connects to no database', () => {
     const dir = makeTempDir();
     writeFileSync(
       path.join(dir, 'lifeboat.yml'),
@@ -64,6 +64,7 @@ describe('lifeboat start-up', () => {
     });
     expect(packages).toContain('better-sqlite3'); // it did open the store
     expect(packages).not.toContain('pg');
+    expect(packages).not.toContain('pino'); // its few lines of log are written by hand
     expect(packages.filter((name) => name.startsWith('@aws-sdk/') || name === 's3rver')).toEqual(
       [],
     );

@@ -32,4 +32,21 @@ describe('the CLI logger', () => {
     logger.info('step started');
     expect(err).toEqual(['lifeboat: step started']);
   });
+
+  it('LOG_LEVEL=silent prints nothing, yet an error still counts toward the exit code', () => {
+    const err: string[] = [];
+    const { logger, errors } = createCliLogger(
+      { out: () => undefined, err: (text) => err.push(text) },
+      'silent',
+    );
+    logger.error(new Error('disk full'), 'could not record the step');
+    expect(err).toEqual([]);
+    expect(errors()).toBe(1);
+    const shown: string[] = [];
+    createCliLogger({ out: () => undefined, err: (text) => shown.push(text) }).logger.error(
+      new Error('disk full'),
+      'could not record the step',
+    );
+    expect(shown).toEqual(['lifeboat: error: could not record the step: disk full']);
+  });
 });

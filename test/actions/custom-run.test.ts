@@ -3,10 +3,12 @@
 // (the whole process group stopped), the config — not the runbook — deciding two-person approval.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { refuseBesideEarlierAttempt } from '../../src/actions/custom/run.js';
+import type { ActionContext } from '../../src/actions/types.js';
 import { parseConfig } from '../../src/config.js';
 import { renderReport } from '../../src/report.js';
 import { parseRunbook } from '../../src/runbook/parse.js';
@@ -339,5 +341,38 @@ describe('a break-glass CLI killed mid-command', () => {
         // already gone
       }
     }
+  });
+});
+
+describe('the guard against a second copy of a step’s command', () => {
+  const context = (attempt: number) =>
+    ({ attempt, run: { id: 'r-7' }, step: { index: 2 } }) as unknown as ActionContext;
+
+  it('reads the processes as /proc shows them: a live one with the key refuses, a zombie does not', () => {
+    const proc = makeTempDir();
+    const fake = (pid: number, state: string, key: string) => {
+      mkdirSync(path.join(proc, String(pid)));
+      writeFileSync(path.join(proc, String(pid), 'environ'), `PATH=/bin\0${key}\0`);
+      writeFileSync(
+        path.join(proc, String(pid), 'stat'),
+        `${pid} (sleep) ${state} 1 ${pid} ${pid} 0`,
+      );
+      writeFileSync(path.join(proc, String(pid), 'cmdline'), 'sleep\x0030\x00');
+    };
+    fake(4242, 'S', 'LIFEBOAT_IDEMPOTENCY_KEY=lifeboat:r-7:step-3');
+    fake(4343, 'S', 'LIFEBOAT_IDEMPOTENCY_KEY=lifeboat:r-7:step-4'); // another step's
+    expect(refuseBesideEarlierAttempt(context(1), { name: 'hook' }, proc)).toBeNull();
+    expect(() => refuseBesideEarlierAttempt(context(2), { name: 'hook' }, proc)).toThrow(
+      /an earlier attempt of this step is still running \(pid 4242: sleep 30\).*kill -TERM -4242/,
+    );
+    rmSync(path.join(proc, '4242'), { recursive: true });
+    fake(4242, 'Z', 'LIFEBOAT_IDEMPOTENCY_KEY=lifeboat:r-7:step-3');
+    expect(refuseBesideEarlierAttempt(context(2), { name: 'hook' }, proc)).toBeNull();
+  });
+
+  it('says the retry was not checked where there is no /proc to look through', () => {
+    expect(
+      refuseBesideEarlierAttempt(context(2), { name: 'hook' }, path.join(makeTempDir(), 'none')),
+    ).toMatch(/^not checked whether an earlier attempt still runs: .*none cannot be read here/);
   });
 });

@@ -106,16 +106,23 @@ function failure(what: string, result: CommandResult, definition: CommandAction)
 
 /**
  * An earlier attempt's command still running — lifeboat died while it ran, or a retry came while
- * it went on — is never joined by a second copy: the step fails until it has ended.
+ * it went on — is never joined by a second copy: the step fails until it has ended. Where the
+ * processes cannot be looked through (no /proc), the retry runs and says it was not checked.
  */
-function refuseBesideEarlierAttempt(context: ActionContext, definition: CommandAction): void {
-  if (context.attempt === 1) return;
-  const running = processesWithEnv('LIFEBOAT_IDEMPOTENCY_KEY', idempotencyKey(context));
-  const [first] = running ?? [];
-  if (!first) return;
+export function refuseBesideEarlierAttempt(
+  context: ActionContext,
+  definition: Pick<CommandAction, 'name'>,
+  proc = '/proc',
+): string | null {
+  if (context.attempt === 1) return null;
+  const running = processesWithEnv('LIFEBOAT_IDEMPOTENCY_KEY', idempotencyKey(context), proc);
+  if (running === null)
+    return `not checked whether an earlier attempt still runs: ${proc} cannot be read here (the command has LIFEBOAT_IDEMPOTENCY_KEY to tell a retry itself)`;
+  const [first] = running;
+  if (!first) return null;
   throw new ProviderError(
     `run ${definition.name}`,
-    `an earlier attempt of this step is still running (pid ${first.pid}: ${first.command.slice(0, 200)}${running!.length > 1 ? `, and ${running!.length - 1} more` : ''}): lifeboat does not start a second copy beside it — wait for it to end, or stop its process group (kill -TERM -${first.group}), then retry the step`,
+    `an earlier attempt of this step is still running (pid ${first.pid}: ${first.command.slice(0, 200)}${running.length > 1 ? `, and ${running.length - 1} more` : ''}): lifeboat does not start a second copy beside it — wait for it to end, or stop its process group (kill -TERM -${first.group}), then retry the step`,
     false,
   );
 }
@@ -138,13 +145,17 @@ export const runAction: Action = {
   async run(context) {
     const definition = definitionOf(context, 'run');
     const argv = argvOf(context, definition.command, await standingOf(context));
-    refuseBesideEarlierAttempt(context, definition);
+    const unchecked = refuseBesideEarlierAttempt(context, definition);
     const result = await execute(context, definition, argv);
     if (result.exitCode !== 0) throw failure(`\`${showCommand(argv)}\``, result, definition);
     const said = lastLines(result.stdout.text, 1);
     return {
-      summary: `\`${showCommand(argv)}\` exited 0 in ${(result.ms / 1000).toFixed(1)} s${said ? `: ${said}` : ''}`,
-      details: { command: argv, output: outputDetails(result) },
+      summary: `\`${showCommand(argv)}\` exited 0 in ${(result.ms / 1000).toFixed(1)} s${said ? `: ${said}` : ''}${unchecked ? ` — ${unchecked}` : ''}`,
+      details: {
+        command: argv,
+        output: outputDetails(result),
+        ...(unchecked ? { earlierAttempt: unchecked } : {}),
+      },
     };
   },
   async verify(context) {

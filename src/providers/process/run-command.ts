@@ -149,10 +149,11 @@ export function showCommand(argv: string[]): string {
 export function processesWithEnv(
   name: string,
   value: string,
+  proc = '/proc',
 ): { pid: number; group: number; command: string }[] | null {
   let entries: string[];
   try {
-    entries = readdirSync('/proc');
+    entries = readdirSync(proc);
   } catch {
     return null;
   }
@@ -161,13 +162,13 @@ export function processesWithEnv(
   for (const entry of entries) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0');
+      const environ = readFileSync(`${proc}/${entry}/environ`, 'latin1').split('\0');
       if (!environ.includes(wanted)) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const stat = readFileSync(`${proc}/${entry}/stat`, 'latin1');
       // After "pid (comm) ": state, parent, process group.
       const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (state === 'Z') continue; // a zombie runs nothing
-      const command = readFileSync(`/proc/${entry}/cmdline`, 'latin1')
+      const command = readFileSync(`${proc}/${entry}/cmdline`, 'latin1')
         .split('\0')
         .filter(Boolean)
         .join(' ');
