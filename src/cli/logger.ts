@@ -26,8 +26,9 @@ const LEVELS: Record<string, number> = {
 export function createCliLogger(io: Io, level = 'warn'): CliLogger {
   let errors = 0;
   const threshold = LEVELS[level] ?? LEVELS.warn!;
-  const at = (value: number): LogFn =>
-    ((first: object | string, message?: string) => {
+  const at =
+    (value: number): LogFn =>
+    (first: object | string, message?: string) => {
       // Counted even when LOG_LEVEL hides it: the exit code still says something failed.
       if (value >= 50) errors++;
       if (value < threshold) return;
@@ -36,7 +37,7 @@ export function createCliLogger(io: Io, level = 'warn'): CliLogger {
       const text = typeof first === 'string' ? first : (message ?? '');
       const reason = fields.err?.message ? `: ${fields.err.message}` : '';
       io.err(`lifeboat: ${value >= 50 ? 'error: ' : ''}${text}${reason}`);
-    }) as LogFn;
+    };
   return {
     logger: { error: at(50), warn: at(40), info: at(30), debug: at(20) },
     errors: () => errors,
