@@ -34,5 +34,9 @@ if (side === 'lifeboat') {
   await bare.start(port);
 }
 process.stdout.write(`http://127.0.0.1:${port}\n`);
+// The bench asks each side for its CPU time around each round.
+process.on('message', (message) => {
+  if (message === 'cpu') process.send?.(process.cpuUsage());
+});
 // Killed by the bench: exit normally, so that `--cpu-prof` (in NODE_OPTIONS) can write its profile.
 process.once('SIGTERM', () => process.exit(0));

@@ -48,10 +48,10 @@ function spawnPrintingUrl(
   args: string[],
   env: NodeJS.ProcessEnv,
 ): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${args.at(-1)} exited with ${code}`)));
-    child.stdout.once('data', (chunk: Buffer) => resolve({ url: chunk.toString().trim(), child }));
+    child.stdout!.once('data', (chunk: Buffer) => resolve({ url: chunk.toString().trim(), child }));
   });
 }
 
@@ -68,6 +68,14 @@ async function send(url: string, body: string): Promise<number> {
   await response.arrayBuffer();
   if (response.status !== 200) throw new Error(`HTTP ${response.status} from ${url}`);
   return performance.now() - started;
+}
+
+/** The CPU time (user + system) a child has used so far, in ms: it answers over IPC. */
+function cpuOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (usage: NodeJS.CpuUsage) => resolve((usage.user + usage.system) / 1000));
+    child.send('cpu');
+  });
 }
 
 /** One round against one app: 50 clients, each sending its share of the round's requests in turn. */
@@ -131,11 +139,11 @@ try {
       env,
     );
     children.push(app.child);
-    apps.push({ label: side.label, url: app.url });
+    apps.push({ label: side.label, url: app.url, child: app.child });
   }
   const bare = await spawnPrintingUrl(nodeTsArgs('bench/ack-app.ts', 'bare'), env);
   children.push(bare.child);
-  apps.push({ label: 'bare Bolt, acks only', url: bare.url });
+  apps.push({ label: 'bare Bolt, acks only', url: bare.url, child: bare.child });
 
   const responseUrl = `${standIn.url}response/bench`;
   console.log(
@@ -143,14 +151,18 @@ try {
   );
   for (const app of apps) await round(app.url, responseUrl, -1); // warm-up
   const times = apps.map(() => new Map<string, number[]>());
+  const cpu = apps.map((): number[] => []);
   for (let r = 0; r < ROUNDS; r++) {
     for (let turn = 0; turn < apps.length; turn++) {
       const which = (r + turn) % apps.length;
+      const cpuBefore = await cpuOf(apps[which]!.child);
       for (const [label, list] of await round(apps[which]!.url, responseUrl, r))
         times[which]!.set(label, [...(times[which]!.get(label) ?? []), ...list]);
       // Let the app finish what it does after its acks (probes, answers in the thread) before
       // the next app is measured: its work must not be counted against another process.
       await new Promise((resolve) => setTimeout(resolve, 300));
+      // Its CPU for the round's requests: before the ack and after it (the pause included).
+      cpu[which]!.push((await cpuOf(apps[which]!.child)) - cpuBefore);
     }
   }
   const labels = [...new Set(MIX.map((kind) => kind.label)), 'all'];
@@ -172,6 +184,12 @@ try {
       );
     });
   }
+  console.log('  CPU per request, the work after the ack included (median of rounds)');
+  apps.forEach((app, i) => {
+    const perRequest =
+      [...cpu[i]!].sort((a, b) => a - b)[Math.floor(cpu[i]!.length / 2)]! / (CLIENTS * PER_CLIENT);
+    console.log(`    ${app.label.padEnd(28)} ${perRequest.toFixed(2)} ms`);
+  });
 } finally {
   for (const child of children) child.kill();
   await server?.stop();
