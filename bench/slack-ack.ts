@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startThrowawayServer } from '../src/providers/postgres/servers.js';
 import { slackSignature } from '../src/local/console/slack-requests.js';
+import { formatRatio, formatSummary } from './stats.js';
 import { buttonClick, slashCommand } from '../test/support/slack.js';
 import { nodeTsArgs } from '../test/support/node-ts.js';
 
@@ -152,12 +153,16 @@ try {
   for (const app of apps) await round(app.url, responseUrl, -1); // warm-up
   const times = apps.map(() => new Map<string, number[]>());
   const cpu = apps.map((): number[] => []);
+  /** Each round's p99 over all its requests: how much the overall p99 owes to one round. */
+  const roundP99 = apps.map((): number[] => []);
   for (let r = 0; r < ROUNDS; r++) {
     for (let turn = 0; turn < apps.length; turn++) {
       const which = (r + turn) % apps.length;
       const cpuBefore = await cpuOf(apps[which]!.child);
-      for (const [label, list] of await round(apps[which]!.url, responseUrl, r))
+      const measured = await round(apps[which]!.url, responseUrl, r);
+      for (const [label, list] of measured)
         times[which]!.set(label, [...(times[which]!.get(label) ?? []), ...list]);
+      roundP99[which]!.push(percentile([...measured.values()].flat(), 99));
       // Let the app finish what it does after its acks (probes, answers in the thread) before
       // the next app is measured: its work must not be counted against another process.
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -184,11 +189,16 @@ try {
       );
     });
   }
-  console.log('  CPU per request, the work after the ack included (median of rounds)');
+  console.log('  each round, all commands:');
   apps.forEach((app, i) => {
-    const perRequest =
-      [...cpu[i]!].sort((a, b) => a - b)[Math.floor(cpu[i]!.length / 2)]! / (CLIENTS * PER_CLIENT);
-    console.log(`    ${app.label.padEnd(28)} ${perRequest.toFixed(2)} ms`);
+    console.log(formatSummary(`${app.label}: p99`, roundP99[i]!));
+    if (i < apps.length - 1) console.log(formatRatio(roundP99[i]!, roundP99.at(-1)!));
+  });
+  apps.forEach((app, i) => {
+    const perRequest = cpu[i]!.map((ms) => ms / (CLIENTS * PER_CLIENT));
+    console.log(
+      formatSummary(`${app.label}: CPU per request, the work after the ack included`, perRequest),
+    );
   });
 } finally {
   for (const child of children) child.kill();
