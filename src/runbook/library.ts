@@ -51,14 +51,14 @@ function listingOf(dir: string): Listing {
       stamp: stamp ?? '',
       root: realpathSync.native(dir),
       entries: found
-        .filter((entry) => entry.isFile() || entry.isSymbolicLink())
-        .map((entry) => entry.name)
-        .filter((name) => /\.(md|markdown)$/i.test(name) && !/^readme\./i.test(name))
-        .sort()
-        .map((name) => {
-          const entry = found.find((candidate) => candidate.name === name)!;
-          return { file: path.join(dir, name), symlink: entry.isSymbolicLink() };
-        }),
+        .filter(
+          (entry) =>
+            (entry.isFile() || entry.isSymbolicLink()) &&
+            /\.(md|markdown)$/i.test(entry.name) &&
+            !/^readme\./i.test(entry.name),
+        )
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        .map((entry) => ({ file: path.join(dir, entry.name), symlink: entry.isSymbolicLink() })),
     };
   } catch {
     listings.delete(dir);
