@@ -5,8 +5,9 @@
 // `store migrate` — the figures the speed issue sets goals for, each against a bare query on the
 // same store in the same run, rounds alternating:
 //   /dr status (all 50 services; their databases refuse connections at once: no network wait),
-//   /dr history, a run start (a manual runbook: no side effects), and start-up (`lifeboat check
-//   config` in a fresh process, which verifies the audit log from its checkpoint).
+//   /dr history, a run start (a manual runbook: no side effects), and start-up: `lifeboat check
+//   config` in a fresh process, which verifies the audit log from its checkpoint, and the bot
+//   (`node dist/src/main.js`, what `npm start` runs after its build) until it listens.
 //
 //   npx tsx bench/seed-store.ts [--scale 0.1] [--keep DIR] [--postgres]
 //
@@ -14,7 +15,8 @@
 // into DIR once and reuses it on the next invocation. Full scale takes a few minutes to seed and
 // about 4 GB of disk.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
 import {
   existsSync,
   mkdirSync,
@@ -30,7 +32,8 @@ import { status } from '../commands/status.js';
 import { history } from '../commands/history.js';
 import { parseConfig } from '../src/config.js';
 import { createEngine } from '../src/engine/create.js';
-import { startThrowawayServer } from '../src/providers/postgres/servers.js';
+import { freePort, startThrowawayServer } from '../src/providers/postgres/servers.js';
+import { startSlackStandIn } from '../test/support/slack.js';
 import { loadRunbookLibrary } from '../src/runbook/library.js';
 import { allSteps } from '../src/runbook/model.js';
 import { recordCheckResult } from '../src/checks/backups.js';
@@ -284,6 +287,59 @@ async function measure(label: string, yaml: string): Promise<void> {
     'node -e 0',
     spawnBare,
   );
+
+  // The bot, as `npm start` runs it after its build: the startup checks (the audit log from its
+  // checkpoint among them), the engine taking up the runs in flight, the scheduler, and the Slack
+  // app listening on PORT — timed until the port takes a connection. Slack is a stand-in.
+  const slack = await startSlackStandIn();
+  try {
+    const serveOnce = async () => {
+      const port = await freePort();
+      const bot = spawn(process.execPath, [path.join(root, 'dist/src/main.js')], {
+        env: {
+          ...process.env,
+          LIFEBOAT_CONFIG: configFile,
+          SLACK_BOT_TOKEN: 'xoxb-bench',
+          SLACK_SIGNING_SECRET: 'bench',
+          SLACK_API_URL: slack.url,
+          PORT: String(port),
+          LOG_LEVEL: 'error',
+        },
+        stdio: 'ignore',
+      });
+      const exited = new Promise<number | null>((resolve) => bot.once('exit', resolve));
+      try {
+        for (;;) {
+          if (bot.exitCode !== null) throw new Error(`the bot exited with ${bot.exitCode}`);
+          if (await accepts(port)) return;
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      } finally {
+        bot.kill('SIGTERM');
+        await exited;
+      }
+    };
+    await compare(
+      'start-up: the bot to listening (node dist/src/main.js)',
+      serveOnce,
+      'node -e 0',
+      spawnBare,
+    );
+  } finally {
+    await slack.close();
+  }
+}
+
+/** Whether something on loopback takes a TCP connection on `port`. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 function storeBytes(): number {
