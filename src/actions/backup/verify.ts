@@ -175,17 +175,20 @@ export const backupVerify: Action = {
     const newest = assessment.newest!;
     // After a promotion in this run, a backup from before it is a backup of the old primary.
     const promoted = context.earlier('db.promote');
+    const notes = [...assessment.notes];
     if (promoted?.state === 'done' && promoted.finishedAt) {
       const at = new Date(promoted.finishedAt);
-      if (newest.lastModified < at)
+      const order = await orderAgainst(store, newest, at);
+      if (order.before)
         throw new ProviderError(
           store.name,
-          `the newest backup, ${newest.key} (${newest.lastModified.toISOString()}), is from before the promotion at ${promoted.finishedAt}: it is a backup of the old primary. Take a fresh backup of the new primary, then retry`,
+          `the newest backup, ${newest.key} (${order.when}), is from before the promotion at ${promoted.finishedAt}: it is a backup of the old primary. Take a fresh backup of the new primary, then retry`,
           true,
         );
+      if (order.note) notes.push(order.note);
     }
     return {
-      summary: `newest backup ${newest.key}: ${newest.size} bytes, ${formatDuration(assessment.ageSeconds ?? 0)} old; ${assessment.notes.join('; ')}`,
+      summary: `newest backup ${newest.key}: ${newest.size} bytes, ${formatDuration(assessment.ageSeconds ?? 0)} old; ${notes.join('; ')}`,
       details: {
         key: newest.key,
         size: newest.size,
@@ -195,6 +198,42 @@ export const backupVerify: Action = {
     };
   },
 };
+
+/**
+ * Whether a backup was taken before `promotedAt`. lifeboat's own manifest says when the dump
+ * started, to the millisecond. Without one, the store's date is when the upload ended — and S3
+ * keeps whole seconds: an object dated 14:34:14 ended at some moment of that second, so a
+ * promotion at 14:34:14.118 cannot be put before or after it. Only an object dated a whole
+ * second before the promotion is surely older; one from the same second counts as after it, and
+ * the step says so.
+ */
+async function orderAgainst(
+  store: BackupStore,
+  backup: BackupObject,
+  promotedAt: Date,
+): Promise<{ before: boolean; when: string; note?: string }> {
+  const manifest = await store.readManifest(backup.key).catch(() => null);
+  if (manifest) {
+    const started = new Date(manifest.startedAt);
+    return {
+      before: started < promotedAt,
+      when: `its dump started ${manifest.startedAt}`,
+      note: `dumped from ${manifest.source}, starting after the promotion`,
+    };
+  }
+  const ended = backup.lastModified.getTime();
+  const wholeSeconds = ended % 1000 === 0;
+  const latest = wholeSeconds ? ended + 999 : ended;
+  if (latest < promotedAt.getTime())
+    return { before: true, when: backup.lastModified.toISOString() };
+  if (ended < promotedAt.getTime())
+    return {
+      before: false,
+      when: backup.lastModified.toISOString(),
+      note: `stored in the second of the promotion (${backup.lastModified.toISOString()}: the store keeps whole seconds), so counted as after it`,
+    };
+  return { before: false, when: backup.lastModified.toISOString() };
+}
 
 function noBackups(context: ActionContext): string {
   return `${context.service ? `Service ${context.service.name}` : 'This run'} has no backups: in lifeboat.yml, so this step is skipped.`;
