@@ -5,7 +5,13 @@
 import { utimesSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createS3BackupStore } from '../../src/providers/aws/s3.js';
-import { makeEngine, playThrough, postgresConfig, testClock } from '../support/engine.js';
+import {
+  makeEngine,
+  playThrough,
+  postgresConfig,
+  testClock,
+  type TestClock,
+} from '../support/engine.js';
 import { fakeDatabase } from '../support/fake-database.js';
 import { putObject, storeNow, useS3rver } from '../support/s3.js';
 
@@ -24,6 +30,35 @@ service: payments-db
 - [ ] Check that the newest backup was taken after the promotion \`action: backup.verify\`
 `;
 
+/** A failover of payments-db on a database that answers what it is told, its backups in `bucket`. */
+async function startFailover(bucket: string, clock: TestClock, maxAge: string) {
+  const fake = fakeDatabase(0);
+  const t = await makeEngine({
+    runbooks: { failover: runbook },
+    clock,
+    configYaml: postgresConfig(
+      'postgres://fake:1/db',
+      'postgres://fake:2/db',
+      `    backups: { provider: s3, bucket: ${bucket}, prefix: pg/, region: us-west-2, endpoint: "${s3.endpoint()}", credentials: s3rver, max_age: ${maxAge} }\n`,
+    ),
+    providersFor: (service) => ({
+      database: fake.provider,
+      dns: null,
+      backups: createS3BackupStore(service!.backups!, {
+        client: s3.client(),
+        retry: { attempts: 1 },
+      }),
+    }),
+  });
+  const { runId } = await t.engine.startRun({
+    key: 'start',
+    actor: { user: 'U0ALICE' },
+    runbook: 'failover',
+    impactAt: clock(),
+  });
+  return { t, fake, runId };
+}
+
 describe('backup.verify after a promotion', () => {
   it('refuses the old primary’s backup, then passes on one taken after the promotion', async () => {
     // The old primary's backup, two hours old (s3rver dates objects by their file's mtime).
@@ -32,30 +67,7 @@ describe('backup.verify after a promotion', () => {
     const twoHoursAgo = new Date(storeTime.getTime() - 2 * 3_600_000);
     utimesSync(s3.objectFile('after-promotion', 'pg/before.dump'), twoHoursAgo, twoHoursAgo);
     const clock = testClock(new Date(storeTime.getTime() - 3_600_000).toISOString());
-    const fake = fakeDatabase(0);
-    const t = await makeEngine({
-      runbooks: { failover: runbook },
-      clock,
-      configYaml: postgresConfig(
-        'postgres://fake:1/db',
-        'postgres://fake:2/db',
-        `    backups: { provider: s3, bucket: after-promotion, prefix: pg/, region: us-west-2, endpoint: "${s3.endpoint()}", credentials: s3rver, max_age: 1d }\n`,
-      ),
-      providersFor: (service) => ({
-        database: fake.provider,
-        dns: null,
-        backups: createS3BackupStore(service!.backups!, {
-          client: s3.client(),
-          retry: { attempts: 1 },
-        }),
-      }),
-    });
-    const { runId } = await t.engine.startRun({
-      key: 'start',
-      actor: { user: 'U0ALICE' },
-      runbook: 'failover',
-      impactAt: clock(),
-    });
+    const { t, fake, runId } = await startFailover('after-promotion', clock, '1d');
     const stuck = await playThrough(t, runId);
     expect(fake.promotions).toBe(1);
     expect(stuck.current).toMatchObject({ index: 2, waitingOn: 'failure' });
@@ -83,33 +95,10 @@ describe('backup.verify after a promotion, at the store’s precision', () => {
     const start = Math.floor((storeTime.getTime() - 3_600_000) / 1000) * 1000 + 600;
     dateObject('pg/a-old.dump', start - 3_600_000);
     const clock = testClock(new Date(start).toISOString());
-    const fake = fakeDatabase(0);
-    const t = await makeEngine({
-      runbooks: { failover: runbook },
-      clock,
-      configYaml: postgresConfig(
-        'postgres://fake:1/db',
-        'postgres://fake:2/db',
-        `    backups: { provider: s3, bucket: ${bucket}, prefix: pg/, region: us-west-2, endpoint: "${s3.endpoint()}", credentials: s3rver, max_age: 30d }\n`,
-      ),
-      providersFor: (service) => ({
-        database: fake.provider,
-        dns: null,
-        backups: createS3BackupStore(service!.backups!, {
-          client: s3.client(),
-          retry: { attempts: 1 },
-        }),
-      }),
-    });
+    const { t, runId } = await startFailover(bucket, clock, '30d');
     const backups = createS3BackupStore(t.config.services['payments-db']!.backups!, {
       client: s3.client(),
       retry: { attempts: 1 },
-    });
-    const { runId } = await t.engine.startRun({
-      key: 'start',
-      actor: { user: 'U0ALICE' },
-      runbook: 'failover',
-      impactAt: clock(),
     });
     const first = await playThrough(t, runId);
     expect(first.current?.summary).toMatch(/pg\/a-old\.dump .* is from before the promotion/);
