@@ -124,6 +124,13 @@ describe('backup.verify after a promotion, at the store’s precision', () => {
       /pg\/a-old\.dump \(.*\.000Z\), is from before the promotion/,
     );
 
+    // A manifest that cannot be read is not passed over in silence: the store's date decides,
+    // and the step says why.
+    await putObject(s3.client(), bucket, 'pg/a-old.dump.lifeboat.json', 'not a manifest');
+    expect((await retry()).current?.summary).toMatch(
+      /pg\/a-old\.dump \(.*\.000Z; its manifest could not be read \(.*\), so it is judged by the store's date\), is from before the promotion/,
+    );
+
     // lifeboat's own backup, stored in the promotion's second: its manifest says the dump
     // started 100 ms before the promotion ended, so it is before it.
     await putObject(s3.client(), bucket, 'pg/c-manifest.dump', Buffer.alloc(1000, 3));

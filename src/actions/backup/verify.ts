@@ -212,7 +212,13 @@ async function orderAgainst(
   backup: BackupObject,
   promotedAt: Date,
 ): Promise<{ before: boolean; when: string; note?: string }> {
-  const manifest = await store.readManifest(backup.key).catch(() => null);
+  const { manifest, unread } = await store.readManifest(backup.key).then(
+    (found) => ({ manifest: found, unread: null }),
+    (error: Error) => ({
+      manifest: null,
+      unread: `its manifest could not be read (${error.message}), so it is judged by the store's date`,
+    }),
+  );
   if (manifest) {
     const started = new Date(manifest.startedAt);
     return {
@@ -221,18 +227,18 @@ async function orderAgainst(
       note: `dumped from ${manifest.source}, starting after the promotion`,
     };
   }
+  const when = `${backup.lastModified.toISOString()}${unread ? `; ${unread}` : ''}`;
   const ended = backup.lastModified.getTime();
   const wholeSeconds = ended % 1000 === 0;
   const latest = wholeSeconds ? ended + 999 : ended;
-  if (latest < promotedAt.getTime())
-    return { before: true, when: backup.lastModified.toISOString() };
+  if (latest < promotedAt.getTime()) return { before: true, when };
   if (ended < promotedAt.getTime())
     return {
       before: false,
-      when: backup.lastModified.toISOString(),
-      note: `stored in the second of the promotion (${backup.lastModified.toISOString()}: the store keeps whole seconds), so counted as after it`,
+      when,
+      note: `stored in the second of the promotion (${backup.lastModified.toISOString()}: the store keeps whole seconds), so counted as after it${unread ? `; ${unread}` : ''}`,
     };
-  return { before: false, when: backup.lastModified.toISOString() };
+  return { before: false, when, ...(unread ? { note: unread } : {}) };
 }
 
 function noBackups(context: ActionContext): string {
