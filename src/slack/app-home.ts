@@ -12,7 +12,6 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../log.js';
 import { context, divider, escape, header, section, slackTime, type Block } from './blocks/kit.js';
 
-/** Uploads a chart and says its file id (null when it could not): App Home shows it by id. */
 /**
  * Uploads the chart `draw` makes and says its file id (null when it could not): App Home shows it
  * by id. `content` names what the chart shows: the same content is drawn and uploaded once.

@@ -214,5 +214,3 @@ function escapeSlackText(text: string): string {
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;');
 }
-
-export { escapeHtml };

@@ -2,7 +2,8 @@
 // meant for them, each thread under its first message, and their open modal and App Home. Pure
 // functions of the workspace, rendered with block-html.ts.
 
-import { escapeHtml, mrkdwnToHtml, renderBlocks, renderModal, type NameOf } from './block-html.js';
+import { mrkdwnToHtml, renderBlocks, renderModal, type NameOf } from './block-html.js';
+import { escapeHtml } from '../../html.js';
 import { BOT, type Message, type Workspace } from './workspace.js';
 
 export interface PersonView {
