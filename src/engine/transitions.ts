@@ -43,16 +43,18 @@ export function hashPlan(runId: string, stepIndex: number, plan: string): string
 }
 
 /**
+ * The approving votes for one approval. The action is written as a literal: that is what lets the
+ * partial index of votes (migration 18) serve it on both stores.
+ */
+export const AUDITED_VOTES_SQL = `SELECT DISTINCT actor FROM audit_log
+     WHERE action = 'approval.granted' AND subject = ? AND json_extract(details, '$.approval') = ?`;
+
+/**
  * The store says approved; the audit log must agree: approving votes by enough people other than
  * the requester. A status set by hand in the database has none.
  */
 export async function hasAuditedVotes(db: Sql, approval: ApprovalRecord): Promise<boolean> {
-  const rows = await db.all<{ actor: string }>(
-    `SELECT DISTINCT actor FROM audit_log
-     WHERE action = 'approval.granted' AND subject = ? AND json_extract(details, '$.approval') = ?`,
-    approval.runId,
-    approval.id,
-  );
+  const rows = await db.all<{ actor: string }>(AUDITED_VOTES_SQL, approval.runId, approval.id);
   const voters = rows.map((row) => row.actor).filter((actor) => actor !== approval.requestedBy);
   return voters.length >= approval.required;
 }

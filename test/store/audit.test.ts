@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { AUDITED_VOTES_SQL, hasAuditedVotes } from '../../src/engine/transitions.js';
+import type { ApprovalRecord } from '../../src/store/approvals.js';
 import {
   hashAuditRow,
   recordAuditEvent,
@@ -150,6 +152,30 @@ describe('the audit log', () => {
     expect(() => store.db.prepare('UPDATE audit_head SET seq = 1').run()).toThrow(
       'audit_head only moves forward',
     );
+    await store.close();
+  });
+
+  it("reads a step's approving votes through an index that holds only the votes", async () => {
+    const store = await storeWithEvents(6);
+    await recordAuditEvent(store, {
+      actor: 'U0CAROL',
+      action: 'approval.granted',
+      subject: 'r-42',
+      details: { approval: 'a-1' },
+    });
+    const approval = { id: 'a-1', runId: 'r-42', requestedBy: 'U0ALICE', required: 1 };
+    expect(await hasAuditedVotes(store, approval as ApprovalRecord)).toBe(true);
+    expect(await hasAuditedVotes(store, { ...approval, id: 'a-2' } as ApprovalRecord)).toBe(false);
+    const plan = store.db.prepare(`EXPLAIN QUERY PLAN ${AUDITED_VOTES_SQL}`).all('r-42', 'a-1') as {
+      detail: string;
+    }[];
+    expect(plan.map((step) => step.detail).join('\n')).toContain('USING INDEX audit_log_votes');
+    const indexed = store.db
+      .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_log'")
+      .all() as { sql: string }[];
+    expect(indexed.map((index) => index.sql)).toEqual([
+      "CREATE INDEX audit_log_votes ON audit_log (subject) WHERE action = 'approval.granted'",
+    ]);
     await store.close();
   });
 
