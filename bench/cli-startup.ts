@@ -1,5 +1,8 @@
-// Start-up of the break-glass CLI as a user runs it (the compiled dist/), against `node -e 0` in
-// the same run: each side spawned alternately, after a warm-up round; min / median / max.
+// Start-up of the break-glass CLI as a user runs it (the bin, dist/cli/lifeboat.js: the bundle
+// `npm run build` makes), against `node -e 0` in the same run: each side spawned alternately,
+// after a warm-up round; min / median / max. Also, for comparison: `run status` from the
+// unbundled build (dist/src/cli.js), and from the bundle with an empty compile cache (the first
+// command after an install or an upgrade).
 //
 //   npm run build && npx tsx bench/cli-startup.ts [rounds]
 
@@ -11,8 +14,10 @@ import { formatRatio, formatSummary } from './stats.js';
 
 const ROUNDS = Number(process.argv[2] ?? 9);
 const root = path.resolve(import.meta.dirname, '..');
-const cli = path.join(root, 'dist/src/cli.js');
-if (!existsSync(cli)) throw new Error('no dist/: run npm run build first');
+const cli = path.join(root, 'dist/cli/lifeboat.js');
+const unbundled = path.join(root, 'dist/src/cli.js');
+if (!existsSync(cli) || !existsSync(unbundled))
+  throw new Error('no dist/: run npm run build first');
 
 // A break-glass host's config: one service on PostgreSQL (no AWS), a store with nothing in flight.
 const dir = mkdtempSync(path.join(tmpdir(), 'lifeboat-bench-cli-'));
@@ -28,19 +33,23 @@ services:
     database: { provider: postgres, primary: "postgres://postgres@127.0.0.1:1/postgres", replica: "postgres://postgres@127.0.0.1:2/postgres" }
 `,
 );
-const commands: [string, string[]][] = [
-  ['lifeboat --version', ['--version']],
-  ['lifeboat runbooks list', ['runbooks', 'list', '--dir', path.join(root, 'runbooks')]],
-  ['lifeboat runbooks check', ['runbooks', 'check', '--dir', path.join(root, 'runbooks')]],
-  ['lifeboat run status (a PostgreSQL service)', ['run', 'status']],
+const cacheHome = path.join(dir, 'cache');
+const coldCache = () => path.join(dir, `cold-${Math.random().toString(36).slice(2)}`);
+const commands: [string, string[], (() => string)?][] = [
+  ['lifeboat --version', [cli, '--version']],
+  ['lifeboat runbooks list', [cli, 'runbooks', 'list', '--dir', path.join(root, 'runbooks')]],
+  ['lifeboat runbooks check', [cli, 'runbooks', 'check', '--dir', path.join(root, 'runbooks')]],
+  ['lifeboat run status (a PostgreSQL service)', [cli, 'run', 'status']],
+  ['run status, empty compile cache', [cli, 'run', 'status'], coldCache],
+  ['run status, unbundled (dist/src/cli.js)', [unbundled, 'run', 'status']],
 ];
 
-function timed(args: string[]): number {
+function timed(args: string[], cache = cacheHome): number {
   const start = process.hrtime.bigint();
   const result = spawnSync(process.execPath, args, {
     cwd: root,
     stdio: 'ignore',
-    env: { ...process.env, LIFEBOAT_CONFIG: config },
+    env: { ...process.env, LIFEBOAT_CONFIG: config, XDG_CACHE_HOME: cache, NODE_COMPILE_CACHE: '' },
   });
   if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}`);
   return Number(process.hrtime.bigint() - start) / 1e6;
@@ -48,13 +57,13 @@ function timed(args: string[]): number {
 
 const bare = ['-e', '0'];
 console.log(`CLI start-up to exit, ${ROUNDS} rounds each, against node -e 0 in the same run`);
-for (const [label, args] of commands) {
-  timed([cli, ...args]);
+for (const [label, args, cache] of commands) {
+  timed(args, cache?.());
   timed(bare);
   const ours: number[] = [];
   const baseline: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    ours.push(timed([cli, ...args]));
+    ours.push(timed(args, cache?.()));
     baseline.push(timed(bare));
   }
   console.log(formatSummary(label, ours));

@@ -264,7 +264,7 @@ async function measure(label: string, yaml: string): Promise<void> {
   const spawnCheck = () => {
     const result = spawnSync(
       process.execPath,
-      [path.join(root, 'dist/src/cli.js'), 'check', 'config'],
+      [path.join(root, 'dist/cli/lifeboat.js'), 'check', 'config'],
       {
         env: {
           ...process.env,
@@ -351,7 +351,7 @@ function storeBytes(): number {
 console.log(
   `seeded store: ${RUNS.toLocaleString('en')} runs, ${CHECKS.toLocaleString('en')} check results, ${EVENTS.toLocaleString('en')} audit events, ${SERVICES} services — ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
 );
-if (!existsSync(path.join(root, 'dist/src/cli.js')))
+if (!existsSync(path.join(root, 'dist/cli/lifeboat.js')))
   throw new Error('no dist/: run npm run build first');
 if (existsSync(storeFile)) console.log(`  reusing ${storeFile}`);
 else await seed();

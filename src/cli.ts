@@ -4,9 +4,9 @@
 
 import { Command, CommanderError } from 'commander';
 import { existsSync, realpathSync } from 'node:fs';
-import { enableCompileCache } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { enablePrivateCompileCache } from './compile-cache.js';
 import { GateRefused, isLifeboatError } from './errors.js';
 import { processIo, type Io } from './cli/io.js';
 import type { RunCliOptions } from './cli/run.js';
@@ -473,14 +473,19 @@ function isMain(): boolean {
   }
 }
 
-if (isMain()) {
-  // The modules a command loads are compiled once and kept (in NODE_COMPILE_CACHE, else the OS
-  // temp folder): the break-glass path starts faster from the second command on. No cache, no harm.
-  enableCompileCache();
+/** The `lifeboat` command on this process's arguments, setting its exit code. */
+export async function main(): Promise<void> {
   // `lifeboat history | head`: the reader is gone, so stop writing, quietly — not a stack trace.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
     process.exit(process.exitCode ?? 0);
   });
   process.exitCode = await runCli(process.argv.slice(2));
+}
+
+// `node dist/src/cli.js`, unbundled (the installed `lifeboat` is dist/cli/lifeboat.js: cli-bin.ts).
+if (isMain()) {
+  // The modules a command loads are compiled once and kept, in a folder only this user can write.
+  enablePrivateCompileCache();
+  await main();
 }

@@ -16,7 +16,12 @@ const PARALLEL_FROM = 200_000;
 export async function verifyAuditLogParallel(
   db: Sql,
   file: string,
-  options: { workers?: number; parallelFrom?: number } = {},
+  options: {
+    workers?: number;
+    parallelFrom?: number;
+    /** Told why, when the workers could not run and one thread walked the log instead. */
+    onOneThread?: (why: string) => void;
+  } = {},
 ): Promise<AuditVerification> {
   const workers = options.workers ?? availableParallelism();
   const head = await db.get<{ seq: number; hash: string }>(
@@ -31,7 +36,10 @@ export async function verifyAuditLogParallel(
     to: Math.min(head.seq, (index + 1) * size),
   })).filter((task) => task.from <= task.to);
   // A worker that cannot run (out of its small heap, no threads here) leaves it to the walk.
-  const results = await Promise.all(tasks.map(runRange)).catch(() => null);
+  const results = await Promise.all(tasks.map(runRange)).catch((error: Error) => {
+    options.onOneThread?.(error.message);
+    return null;
+  });
   if (!results) return verifyAuditLog(db);
   let expected = GENESIS_HASH;
   for (const result of results) {

@@ -72,4 +72,18 @@ describe('audit verify in worker threads', () => {
     }
     await store.close();
   });
+
+  it('says why when its workers cannot run, and still gives the verdict, walked on one thread', async () => {
+    const { store } = await storeWith(3000);
+    const said: string[] = [];
+    const result = await verifyAuditLogParallel(store, '/nonexistent/folder/lifeboat.db', {
+      workers: 2,
+      parallelFrom: 1,
+      onOneThread: (why) => said.push(why),
+    });
+    expect(result).toMatchObject({ ok: true, count: 3000 });
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/directory does not exist|unable to open/i);
+    await store.close();
+  });
 });

@@ -1,0 +1,70 @@
+// The installed `lifeboat` command as a bundle (`npm run build`): the CLI and the packages it loads
+// in a few files instead of ~300, which Node would otherwise find, read and compile one by one at
+// every start — on the break-glass path, when Slack is down.
+//
+// In dist/cli/: lifeboat.js (the bin), audit-verify-worker.js (audit verify's worker threads,
+// found beside the chunk that starts them) and the chunks each command imports when it runs.
+// Built from src/ (esbuild reads TypeScript), so a test can bundle the code it tests. Left out and
+// loaded from node_modules as before: native code (better-sqlite3), the AWS SDK (large; only AWS
+// steps load it), local mode's s3rver and pino (the bot's logger; the CLI loads it only to report
+// a bug), whose files find their siblings on disk. The output must sit inside the checkout, two
+// folders down (dist/cli/), for those and for package.json (the version) to be found.
+//
+//   node dist/scripts/bundle-cli.js [outdir]
+
+import { build, type Plugin } from 'esbuild';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const EXTERNAL = ['better-sqlite3', '@aws-sdk/*', '@smithy/*', 's3rver', 'pino', 'pg-native'];
+
+/**
+ * zod's `z.locales` holds its error messages in 40-odd languages (368 KB of the bundle, read at
+ * every start); lifeboat writes its own messages from zod's issue codes and uses none of them.
+ * The namespace keeps English, zod's default, which zod imports on its own anyway.
+ */
+const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${path.sep}node_modules${path.sep}zod${path.sep}`)
+        ? { path: path.join(path.dirname(args.importer), '..', 'locales'), namespace: 'zod-en' }
+        : undefined,
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: args.path,
+    }));
+  },
+};
+
+/** Bundles the CLI from `root`'s src/ into `outdir` (emptied first). */
+export async function bundleCli(root: string, outdir: string): Promise<void> {
+  rmSync(outdir, { recursive: true, force: true });
+  await build({
+    entryPoints: {
+      lifeboat: path.join(root, 'src/cli-bin.ts'),
+      'audit-verify-worker': path.join(root, 'src/store/audit-verify-worker.ts'),
+    },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    external: EXTERNAL,
+    chunkNames: '[name]-[hash]',
+    plugins: [zodEnglishOnly],
+    // The bundled CommonJS packages (yaml, pg) call require() for Node's built-ins.
+    banner: {
+      js: "import { createRequire as __lifeboatRequire } from 'node:module'; const require = __lifeboatRequire(import.meta.url);",
+    },
+    logLevel: 'warning',
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const root = path.resolve(import.meta.dirname, '..', '..');
+  await bundleCli(root, path.resolve(process.argv[2] ?? path.join(root, 'dist', 'cli')));
+}

@@ -1,0 +1,115 @@
+// The installed `lifeboat` is a bundle of the CLI (scripts/bundle-cli.ts). Bundled here from the
+// source under test, it must say what the source says, find its worker threads and its version
+// on disk, and keep its compile cache private.
+
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleCli } from '../scripts/bundle-cli.js';
+import { recordAuditEvents } from '../src/store/audit.js';
+import { openStore } from '../src/store/db.js';
+import { cli, type CliResult } from './support/cli.js';
+import { postgresConfig } from './support/engine.js';
+import { makeTempDir } from './support/tmp.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+// Inside the checkout, two folders down as dist/cli/ is: node_modules and package.json are found.
+const outdir = path.join(root, 'test-output', `cli-bundle-${process.pid}`);
+/** XDG_CACHE_HOME of the bundled commands: their compile cache goes here, not into ~/.cache. */
+const cacheHome = path.join(root, 'test-output', `cli-bundle-cache-${process.pid}`);
+
+beforeAll(async () => {
+  await bundleCli(root, outdir);
+});
+
+afterAll(() => {
+  rmSync(outdir, { recursive: true, force: true });
+  rmSync(cacheHome, { recursive: true, force: true });
+});
+
+function bundled(args: string[], env: Record<string, string> = {}): CliResult {
+  const result = spawnSync(process.execPath, [path.join(outdir, 'lifeboat.js'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, XDG_CACHE_HOME: cacheHome, ...env },
+  });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+function configAt(dir: string, text: string): Record<string, string> {
+  writeFileSync(path.join(dir, 'lifeboat.yml'), text);
+  return { LIFEBOAT_CONFIG: path.join(dir, 'lifeboat.yml') };
+}
+
+describe('the bundled lifeboat command', () => {
+  it('says what the source says: version, runbooks, run status, check config', async () => {
+    const version = (
+      JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }
+    ).version;
+    expect(bundled(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+
+    const runbooks = path.join(root, 'runbooks');
+    const env = configAt(
+      makeTempDir(),
+      postgresConfig(
+        'postgres://postgres@127.0.0.1:1/postgres',
+        'postgres://postgres@127.0.0.1:2/postgres',
+        `runbooks_dir: ${JSON.stringify(runbooks)}\n`,
+      ),
+    );
+    for (const args of [
+      ['runbooks', 'list', '--dir', runbooks],
+      ['runbooks', 'check', '--dir', runbooks],
+      ['run', 'status'],
+      ['check', 'config'],
+    ]) {
+      const ours = bundled(args, env);
+      expect(ours, args.join(' ')).toEqual(await cli(args, env));
+      expect(ours.code, `${args.join(' ')}: ${ours.stderr}`).toBe(0);
+    }
+  });
+
+  it('verifies a long audit log in worker threads, found beside its chunks', async () => {
+    const dir = makeTempDir();
+    // The store is lifeboat.db beside the config.
+    const env = configAt(
+      dir,
+      postgresConfig('postgres://127.0.0.1:1/p', 'postgres://127.0.0.1:2/p'),
+    );
+    const store = openStore(path.join(dir, 'lifeboat.db'));
+    let tick = Date.parse('2026-11-24T00:00:00Z');
+    // Past the length from which the log is split between threads (200,000).
+    for (let done = 0; done < 200_500; done += 10_000)
+      await recordAuditEvents(
+        store,
+        Array.from({ length: Math.min(10_000, 200_500 - done) }, (_, i) => ({
+          actor: 'system',
+          action: 'step.done',
+          subject: `r-${done + i}`,
+        })),
+        () => new Date((tick += 1000)),
+      );
+    await store.close();
+    const result = bundled(['audit', 'verify'], env);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^audit log intact: 200500 events/);
+  });
+
+  it('answers a mistake in one line, exit 1, no stack', () => {
+    const env = configAt(makeTempDir(), 'services:\n  x:\n    rto: 1x\n');
+    const result = bundled(['run', 'status'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^lifeboat: .*lifeboat\.yml: services\.x\.rto: "1x" is not a duration/),
+    ]);
+  });
+
+  it('keeps its compiled code in a folder only its user can open', () => {
+    bundled(['--version']);
+    const folder = path.join(cacheHome, 'lifeboat', 'compile-cache');
+    expect(statSync(folder).mode & 0o777).toBe(0o700);
+    expect(readdirSync(folder).length).toBeGreaterThan(0);
+  });
+});
