@@ -19,6 +19,7 @@ import { updateRun, type RunRecord } from '../store/runs.js';
 import { GATE_OVERRIDES, updateStep } from '../store/steps.js';
 import { describeLag } from '../actions/db/describe-lag.js';
 import { newestRestorable } from '../actions/backup/restorable.js';
+import { describeBackupTime } from '../actions/backup/taken-at.js';
 import type { ActionContext } from '../actions/types.js';
 import type { EngineEvent } from './events.js';
 import type { Seen, StepRunnerDeps } from './transitions.js';
@@ -221,7 +222,7 @@ async function restoreGate(
         seconds,
         bytes: null,
         bound: 'lower-bound',
-        detail: `≥ ${formatDuration(seconds)}: everything written between the newest backup (${newest.key}, data as of ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC) and the impact — more if it fails its checksum and an older one is restored`,
+        detail: `≥ ${formatDuration(seconds)}: everything written between the newest backup (${newest.key}, ${describeBackupTime(newest)}) and the impact — more if it fails its checksum and an older one is restored`,
       };
       problem =
         seconds > service.rpoSeconds

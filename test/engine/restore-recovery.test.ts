@@ -3,17 +3,19 @@
 // engine — fence, a two-person-approved restore held by the RPO gate on the backup's age, writes
 // verified on the restored server. A corrupted newest backup is passed over for the one before.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { takeBackup } from '../../src/actions/backup/take.js';
+import { MANIFEST_SUFFIX } from '../../src/providers/types.js';
 import { status } from '../../commands/status.js';
 import { startThrowawayServer } from '../../src/providers/postgres/servers.js';
 import { makeEngine, playThrough, testClock } from '../support/engine.js';
 import { sql, usePostgresPair } from '../support/pg-pair.js';
 import { useS3rver } from '../support/s3.js';
 
-const s3 = useS3rver(['ledger-backups']);
+const s3 = useS3rver(['ledger-backups', 'foreign-backups']);
 const pair = usePostgresPair();
 let dr: Awaited<ReturnType<typeof startThrowawayServer>> | null = null;
 beforeAll(async () => {
@@ -28,7 +30,7 @@ const runbook = readFileSync(
   'utf8',
 );
 
-function configYaml(rpo: string): string {
+function configYaml(rpo: string, bucket = 'ledger-backups'): string {
   return `approvals: { approvers: [U0ALICE, U0BOB], required: 1, expires_after: 15m }
 services:
   payments-db:
@@ -37,7 +39,7 @@ services:
     strategy: backup-restore
     runbooks: { failover: restore-from-backup }
     database: { provider: postgres, primary: "${pair.get().primary.url}", replica: "${dr!.server.url}" }
-    backups: { provider: s3, bucket: ledger-backups, prefix: pg/, region: us-west-2, endpoint: "${s3.endpoint()}", credentials: s3rver, max_age: 1d }
+    backups: { provider: s3, bucket: ${bucket}, prefix: pg/, region: us-west-2, endpoint: "${s3.endpoint()}", credentials: s3rver, max_age: 1d }
 `;
 }
 
@@ -114,6 +116,45 @@ describe('recovery from backup', () => {
     await expect(sql(primary.url, 'INSERT INTO entries (amount) VALUES (1)')).rejects.toThrow(
       /read-only transaction/,
     );
+    await t.store.close();
+  });
+
+  it('restores a backup with no manifest (another tool wrote it) and says its data is from before the store’s date, not as of it', async () => {
+    const clock = testClock('2026-11-26T03:00:00.000Z');
+    const t = await makeEngine({
+      runbooks: { 'restore-from-backup': runbook },
+      // A bucket of its own: the backups the test before took are newer than this one.
+      configYaml: configYaml('1h', 'foreign-backups'),
+      clock,
+    });
+    const service = t.config.services['payments-db']!;
+    const taken = await takeBackup(service, t.engine.providersFor(service, 'failover'), { clock });
+    await s3.client().send(
+      new DeleteObjectCommand({
+        Bucket: 'foreign-backups',
+        Key: `${taken.key}${MANIFEST_SUFFIX}`,
+      }),
+    );
+    // The store dates it when its upload ended: 45 s after the dump began, here.
+    const stored = new Date('2026-11-26T03:00:45.000Z');
+    utimesSync(s3.objectFile('foreign-backups', taken.key), stored, stored);
+
+    clock.advance(1200_000);
+    const { runId } = await t.engine.startRun({
+      key: 'start',
+      actor: { user: 'U0ALICE' },
+      runbook: 'restore-from-backup',
+      service: 'payments-db',
+    });
+    const view = await playThrough(t, runId, (v) => v.current?.action === 'dns.switch');
+    const restored = view.steps.find((step) => step.action === 'db.restore')!;
+    expect(restored.state).toBe('done');
+    const said =
+      'data from before 2026-11-26 03:00:45 UTC: stored then, and no manifest says when its dump began';
+    expect(restored.summary).toContain(`holds ${taken.key} (${said})`);
+    // What is lost is at least the time since the store's date; the dump's own length is unknown.
+    expect(view.run).toMatchObject({ rpoExposureSeconds: 1155, rpoExposureBound: 'lower-bound' });
+    expect(view.run.rpoExposureDetail).toContain(`(${taken.key}, ${said})`);
     await t.store.close();
   });
 

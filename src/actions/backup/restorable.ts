@@ -3,21 +3,21 @@
 // weighs its age; the fence refuses to fence when there is nothing to restore.
 
 import type { ActionContext } from '../types.js';
+import { backupTakenAt, type BackupTime } from './taken-at.js';
 
 /** What a restore would restore: the newest backup (its manifest's time) or DR-region snapshot. */
 export async function newestRestorable(
   context: ActionContext,
-): Promise<{ key: string; at: Date } | null> {
+): Promise<(BackupTime & { key: string }) | null> {
   const snapshots = context.providers.snapshots;
   if (snapshots) {
     const newest = (await snapshots.list(snapshots.drRegion)).find(
       (snapshot) => snapshot.status === 'available',
     );
-    return newest ? { key: newest.id, at: newest.takenAt } : null;
+    return newest ? { key: newest.id, at: newest.takenAt, source: 'snapshot' } : null;
   }
   const store = context.providers.backups;
   const [newest] = store ? await store.listBackups() : [];
   if (!store || !newest) return null;
-  const manifest = await store.readManifest(newest.key);
-  return { key: newest.key, at: manifest ? new Date(manifest.startedAt) : newest.lastModified };
+  return { key: newest.key, ...backupTakenAt(newest, await store.readManifest(newest.key)) };
 }

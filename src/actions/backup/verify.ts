@@ -7,6 +7,7 @@ import { ProviderError } from '../../errors.js';
 import type { BackupObject, BackupStore } from '../../providers/types.js';
 import type { Service } from '../../config.js';
 import type { Action, ActionContext } from '../types.js';
+import { backupTakenAt } from './taken-at.js';
 
 export interface BackupAssessment {
   ok: boolean;
@@ -219,16 +220,15 @@ async function orderAgainst(
       unread: `its manifest could not be read (${error.message}), so it is judged by the store's date`,
     }),
   );
-  if (manifest) {
-    const started = new Date(manifest.startedAt);
+  const taken = backupTakenAt(backup, manifest);
+  if (manifest)
     return {
-      before: started < promotedAt,
+      before: taken.at < promotedAt,
       when: `its dump started ${manifest.startedAt}`,
       note: `dumped from ${manifest.source}, starting after the promotion`,
     };
-  }
   const when = `${backup.lastModified.toISOString()}${unread ? `; ${unread}` : ''}`;
-  const ended = backup.lastModified.getTime();
+  const ended = taken.at.getTime();
   const wholeSeconds = ended % 1000 === 0;
   const latest = wholeSeconds ? ended + 999 : ended;
   if (latest < promotedAt.getTime()) return { before: true, when };

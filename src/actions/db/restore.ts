@@ -15,7 +15,8 @@ import { formatDuration } from '../../duration.js';
 import { ChecksumMismatch, ProviderError, isLifeboatError } from '../../errors.js';
 import { describeUrl, withFreshClient } from '../../providers/postgres/connect.js';
 import { countRowsIn, restoreDump } from '../../providers/postgres/dump.js';
-import type { BackupDownload, BackupObject } from '../../providers/types.js';
+import type { BackupDownload } from '../../providers/types.js';
+import { backupTakenAt, describeBackupTime } from '../backup/taken-at.js';
 import type { Action, ActionContext, ActionOutcome } from '../types.js';
 
 /** How many backups, newest first, a restore tries before it gives up on finding a good one. */
@@ -51,7 +52,7 @@ async function restoreRds(context: ActionContext): Promise<ActionOutcome> {
   context.progress(`restoring ${snapshot.id} as ${replica.id} in ${store.drRegion}…`);
   const { endpoint } = await store.restore(snapshot, replica.id, context.progress);
   return {
-    summary: `RDS ${replica.id} (${store.drRegion}) restored from ${snapshot.id} (data as of ${snapshot.takenAt.toISOString().slice(0, 16).replace('T', ' ')} UTC) in ${formatDuration((performance.now() - started) / 1000)}: available at ${endpoint}`,
+    summary: `RDS ${replica.id} (${store.drRegion}) restored from ${snapshot.id} (${describeBackupTime({ at: snapshot.takenAt, source: 'snapshot' })}) in ${formatDuration((performance.now() - started) / 1000)}: available at ${endpoint}`,
     details: { snapshot: snapshot.id, backupAt: snapshot.takenAt.toISOString(), endpoint },
     protection: {
       state: 'unprotected',
@@ -64,11 +65,6 @@ async function restoreRds(context: ActionContext): Promise<ActionOutcome> {
 function targetOf(context: ActionContext): { url: string; name: string } {
   const database = context.service!.database as { replica: string };
   return { url: database.replica, name: describeUrl('DR server', database.replica) };
-}
-
-/** When the backup's data was current: the manifest's snapshot, else the object's write time. */
-export function backupTime(backup: BackupObject, download?: BackupDownload): Date {
-  return download?.manifest ? new Date(download.manifest.startedAt) : backup.lastModified;
 }
 
 export const restore: Action = {
@@ -119,13 +115,14 @@ export const restore: Action = {
             `restored ${backup.key}, but not the rows counted when it was taken: ${counts.join('; ')}`,
             false,
           );
-        const at = backupTime(backup, download);
+        const taken = backupTakenAt(backup, download.manifest ?? null);
         const rows = Object.values(restored.tables).reduce((sum, n) => sum + n, 0);
         return {
-          summary: `${target.name} holds ${backup.key} (data as of ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC): ${download.bytes} bytes, downloaded in ${formatDuration(downloadSeconds)}, restored in ${formatDuration(restored.seconds)}, ${Object.keys(restored.tables).length} tables (${rows} rows)${download.manifest ? ', as counted when the backup was taken' : ''}; ${download.integrity.detail}${passedOver.length > 0 ? `. Passed over: ${passedOver.join('; ')}` : ''}`,
+          summary: `${target.name} holds ${backup.key} (${describeBackupTime(taken)}): ${download.bytes} bytes, downloaded in ${formatDuration(downloadSeconds)}, restored in ${formatDuration(restored.seconds)}, ${Object.keys(restored.tables).length} tables (${rows} rows)${download.manifest ? ', as counted when the backup was taken' : ''}; ${download.integrity.detail}${passedOver.length > 0 ? `. Passed over: ${passedOver.join('; ')}` : ''}`,
           details: {
             key: backup.key,
-            backupAt: at.toISOString(),
+            backupAt: taken.at.toISOString(),
+            backupAtFrom: taken.source,
             bytes: download.bytes,
             downloadSeconds,
             restoreSeconds: restored.seconds,
