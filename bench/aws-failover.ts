@@ -38,7 +38,7 @@ import { formatRatio, formatSummary } from './stats.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const root = path.resolve(import.meta.dirname, '..');
-const cliJs = path.join(root, 'dist', 'src', 'cli.js');
+const cliJs = path.join(root, 'dist', 'cli', 'lifeboat.js');
 const RUNBOOK = `---
 title: Failover
 kind: failover
