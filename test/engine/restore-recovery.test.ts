@@ -11,7 +11,7 @@ import { takeBackup } from '../../src/actions/backup/take.js';
 import { MANIFEST_SUFFIX } from '../../src/providers/types.js';
 import { status } from '../../commands/status.js';
 import { startThrowawayServer } from '../../src/providers/postgres/servers.js';
-import { makeEngine, playThrough, testClock } from '../support/engine.js';
+import { makeEngine, playThrough, testClock, type TestEngine } from '../support/engine.js';
 import { sql, usePostgresPair } from '../support/pg-pair.js';
 import { useS3rver } from '../support/s3.js';
 
@@ -41,6 +41,17 @@ services:
     database: { provider: postgres, primary: "${pair.get().primary.url}", replica: "${dr!.server.url}" }
     backups: { provider: s3, bucket: ${bucket}, prefix: pg/, region: us-west-2, endpoint: "${s3.endpoint()}", credentials: s3rver, max_age: 1d }
 `;
+}
+
+/** The disaster: U0ALICE starts the recovery runbook. */
+async function startRecovery(t: TestEngine): Promise<string> {
+  const { runId } = await t.engine.startRun({
+    key: 'start',
+    actor: { user: 'U0ALICE' },
+    runbook: 'restore-from-backup',
+    service: 'payments-db',
+  });
+  return runId;
 }
 
 describe('recovery from backup', () => {
@@ -85,12 +96,7 @@ describe('recovery from backup', () => {
     writeFileSync(file, bytes);
 
     clock.advance(1200_000); // the disaster, 20 minutes after the newest backup
-    const { runId } = await t.engine.startRun({
-      key: 'start',
-      actor: { user: 'U0ALICE' },
-      runbook: 'restore-from-backup',
-      service: 'payments-db',
-    });
+    const runId = await startRecovery(t);
     const view = await playThrough(t, runId, (v) => v.current?.action === 'dns.switch');
     const steps = Object.fromEntries(view.steps.map((step) => [step.action ?? step.text, step]));
     expect(steps['db.fence']!.state).toBe('done');
@@ -140,12 +146,7 @@ describe('recovery from backup', () => {
     utimesSync(s3.objectFile('foreign-backups', taken.key), stored, stored);
 
     clock.advance(1200_000);
-    const { runId } = await t.engine.startRun({
-      key: 'start',
-      actor: { user: 'U0ALICE' },
-      runbook: 'restore-from-backup',
-      service: 'payments-db',
-    });
+    const runId = await startRecovery(t);
     const view = await playThrough(t, runId, (v) => v.current?.action === 'dns.switch');
     const restored = view.steps.find((step) => step.action === 'db.restore')!;
     expect(restored.state).toBe('done');
@@ -165,12 +166,7 @@ describe('recovery from backup', () => {
       configYaml: configYaml('1m'),
       clock,
     });
-    const { runId } = await t.engine.startRun({
-      key: 'start',
-      actor: { user: 'U0ALICE' },
-      runbook: 'restore-from-backup',
-      service: 'payments-db',
-    });
+    const runId = await startRecovery(t);
     const held = await playThrough(
       t,
       runId,
