@@ -230,7 +230,7 @@ function addStoreCommands(program: Command, { io, env, clock, setExit }: CliCont
     )
     .option('--since <hash>', 'also prove that a head hash published earlier is still in the chain')
     .action(async (opts: { since?: string }) =>
-      setExit(await (await storeCli()).verifyAudit(opts, io, env)),
+      setExit(await (await storeCli()).verifyAudit(opts, io, env, clock)),
     );
 }
 
@@ -382,7 +382,7 @@ function addKeyCommands(program: Command, { io, setExit }: CliContext): void {
 }
 
 /** `status` and `check config|backups|restore|lag`. */
-function addCheckCommands(program: Command, { io, env, setExit }: CliContext): void {
+function addCheckCommands(program: Command, { io, env, clock, setExit }: CliContext): void {
   program
     .command('status')
     .argument('[service]', 'one service (default: all)')
@@ -390,7 +390,7 @@ function addCheckCommands(program: Command, { io, env, setExit }: CliContext): v
       'readiness: lag against the RPO, last backup check, runs in flight, DR tests due or OVERDUE',
     )
     .action(async (service: string | undefined) =>
-      setExit(await (await checkCli()).showStatus(service, io, env)),
+      setExit(await (await checkCli()).showStatus(service, io, env, clock)),
     );
 
   program
@@ -423,7 +423,7 @@ function addCheckCommands(program: Command, { io, env, setExit }: CliContext): v
           within?: string;
           set?: string;
         },
-      ) => setExit(await (await checkCli()).runCheck(what, opts, io, env)),
+      ) => setExit(await (await checkCli()).runCheck(what, opts, io, env, clock)),
     );
 }
 

@@ -119,4 +119,20 @@ describe('lifeboat check', () => {
     expect(broken.code).toBe(1);
     expect(broken.stdout).toMatch(/^FAIL {2}.*broken\.md:3: /m);
   });
+
+  it('check config judges runbook reviews by the clock it is given, not the machine’s', async () => {
+    const env = workspace(
+      postgresConfig('postgres://a@127.0.0.1:1/x', 'postgres://a@127.0.0.1:2/x'),
+    );
+    writeFileSync(
+      path.join(path.dirname(env.LIFEBOAT_CONFIG!), 'runbooks', 'failover.md'),
+      '---\ntitle: Failover\nkind: failover\nservice: payments-db\nreviewed: 2026-11-01\n---\n## Go\n1. Promote `action: db.promote`\n',
+    );
+    const fresh = await cli(['check', 'config'], env, () => new Date('2026-11-24T12:00:00Z'));
+    expect(fresh.stdout).toMatch(/^ok {4}runbooks {4}1 in \S+$/m);
+    const later = await cli(['check', 'config'], env, () => new Date('2027-06-01T12:00:00Z'));
+    expect(later.stdout).toMatch(
+      /^ok {4}runbooks {4}1 in \S+ \(not reviewed for 180 days: failover\)$/m,
+    );
+  });
 });

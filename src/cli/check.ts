@@ -33,8 +33,9 @@ export async function runCheck(
   },
   io: Io,
   env: Env,
+  clock: () => Date,
 ): Promise<number> {
-  if (what === 'config') return checkStartup(io, env, options);
+  if (what === 'config') return checkStartup(io, env, options, clock);
   if (options.live) throw new UsageError('--live only applies to check config');
   if (options.pick && options.pick !== 'newest' && options.pick !== 'random') {
     throw new UsageError(`--pick must be newest or random, not "${String(options.pick)}"`);
@@ -45,11 +46,11 @@ export async function runCheck(
   }
   const withinSeconds = parseWithin(options);
   const log = createCliLogger(io, env.LOG_LEVEL);
-  const engine = await createEngine(config, { logger: log.logger });
+  const engine = await createEngine(config, { logger: log.logger, clock });
   try {
     const providersFor = (service: Service, kind: RunKind, promote?: NodeName) =>
       engine.providersFor(service, kind, promote);
-    const now = new Date();
+    const now = clock();
     let results: CheckResult[];
     if (what === 'backups') {
       results = await checkBackups(config, engine.store, providersFor, now, options.service);
@@ -159,8 +160,9 @@ async function checkStartup(
   io: Io,
   env: Env,
   options: { service?: string; live?: boolean },
+  clock: () => Date,
 ): Promise<number> {
-  const { problems, lines } = await checkReadiness(env, new Date(), { inspectOnly: true });
+  const { problems, lines } = await checkReadiness(env, clock(), { inspectOnly: true });
   for (const line of lines) io.out(`ok    ${line}`);
   for (const problem of problems) io.out(`FAIL  ${problem}`);
   if (!options.live) return problems.length === 0 ? 0 : 1;
@@ -171,7 +173,7 @@ async function checkStartup(
   const { createServiceProviders } = await import('../providers/index.js');
   const live = await checkPlanLive(
     config,
-    awsLiveDeps((service, kind) => createServiceProviders(service, kind), new Date()),
+    awsLiveDeps((service, kind) => createServiceProviders(service, kind), clock()),
     options.service,
   );
   for (const line of live)
@@ -186,9 +188,14 @@ async function checkStartup(
  * `lifeboat status`: the same readiness as `/dr status`, for a terminal; exit 1 while a service has
  * two primaries, no replica, or no writer.
  */
-export async function showStatus(service: string | undefined, io: Io, env: Env): Promise<number> {
+export async function showStatus(
+  service: string | undefined,
+  io: Io,
+  env: Env,
+  clock: () => Date,
+): Promise<number> {
   const config = loadConfig(env);
-  const engine = await createEngine(config);
+  const engine = await createEngine(config, { clock });
   try {
     const reply = await status.run(service ? [service] : [], {
       config,

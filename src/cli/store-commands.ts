@@ -71,7 +71,12 @@ export function showReport(
   });
 }
 
-export function verifyAudit(options: { since?: string }, io: Io, env: Env): Promise<number> {
+export function verifyAudit(
+  options: { since?: string },
+  io: Io,
+  env: Env,
+  clock: () => Date,
+): Promise<number> {
   const config = loadConfig(env);
   return withStore(config.store, async (store) => {
     // A SQLite log is walked by every core at once; a PostgreSQL one by the server's one connection.
@@ -88,7 +93,7 @@ export function verifyAudit(options: { since?: string }, io: Io, env: Env): Prom
       );
       return 1;
     }
-    await recordAuditCheckpoint(store, { seq: result.count, hash: result.headHash }, new Date());
+    await recordAuditCheckpoint(store, { seq: result.count, hash: result.headHash }, clock());
     io.out(`audit log intact: ${result.count} events (store ${store.location})`);
     io.out(`head ${result.headHash}`);
     if (options.since) {
