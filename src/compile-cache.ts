@@ -29,7 +29,9 @@ export function enablePrivateCompileCache(options: CompileCacheOptions = {}): Co
   const enable = options.enable ?? ((directory: string) => enableCompileCache(directory));
   try {
     if (env.NODE_COMPILE_CACHE) return enabled(enable(env.NODE_COMPILE_CACHE));
-    const base = env.XDG_CACHE_HOME || path.join(options.home ?? homedir(), '.cache');
+    // The XDG spec: a relative XDG_CACHE_HOME is invalid and ignored.
+    const xdg = env.XDG_CACHE_HOME;
+    const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(options.home ?? homedir(), '.cache');
     const directory = path.join(base, 'lifeboat', 'compile-cache');
     mkdirSync(directory, { recursive: true, mode: 0o700 });
     const uid = options.uid ?? process.getuid?.();

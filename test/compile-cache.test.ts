@@ -35,6 +35,11 @@ describe('the compile cache', () => {
       enabled: true,
       directory: path.join(xdg, 'lifeboat', 'compile-cache'),
     });
+    // A relative XDG_CACHE_HOME is no place (the XDG spec says to ignore it): the home's is used.
+    expect(enablePrivateCompileCache({ env: { XDG_CACHE_HOME: 'cache' }, home, enable })).toEqual({
+      enabled: true,
+      directory: expected,
+    });
   });
 
   it('stays off when others may write the folder or the one holding it, when it is another user’s, or a symlink', () => {
