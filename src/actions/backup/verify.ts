@@ -227,7 +227,8 @@ async function orderAgainst(
       when: `its dump started ${manifest.startedAt}`,
       note: `dumped from ${manifest.source}, starting after the promotion`,
     };
-  const when = `${backup.lastModified.toISOString()}${unread ? `; ${unread}` : ''}`;
+  const stored = taken.at.toISOString();
+  const when = `${stored}${unread ? `; ${unread}` : ''}`;
   const ended = taken.at.getTime();
   const wholeSeconds = ended % 1000 === 0;
   const latest = wholeSeconds ? ended + 999 : ended;
@@ -236,7 +237,7 @@ async function orderAgainst(
     return {
       before: false,
       when,
-      note: `stored in the second of the promotion (${backup.lastModified.toISOString()}: the store keeps whole seconds), so counted as after it${unread ? `; ${unread}` : ''}`,
+      note: `stored in the second of the promotion (${stored}: the store keeps whole seconds), so counted as after it${unread ? `; ${unread}` : ''}`,
     };
   return { before: false, when, ...(unread ? { note: unread } : {}) };
 }
