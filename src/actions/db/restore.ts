@@ -122,7 +122,6 @@ export const restore: Action = {
           details: {
             key: backup.key,
             backupAt: taken.at.toISOString(),
-            backupAtFrom: taken.source,
             bytes: download.bytes,
             downloadSeconds,
             restoreSeconds: restored.seconds,
