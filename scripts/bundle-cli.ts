@@ -3,7 +3,8 @@
 // every start — on the break-glass path, when Slack is down.
 //
 // In dist/cli/: lifeboat.js (the bin), audit-verify-worker.js (audit verify's worker threads,
-// found beside the chunk that starts them) and the chunks each command imports when it runs.
+// found beside the chunk that starts them), the chunks each command imports when it runs, and
+// build-id: a hash of all of them, which keys the caches of the config and the runbooks (src/sealed-cache.ts) to this build.
 // Built from src/ (esbuild reads TypeScript), so a test can bundle the code it tests. Left out and
 // loaded from node_modules as before: native code (better-sqlite3), the AWS SDK (large; only AWS
 // steps load it), local mode's s3rver and pino (the bot's logger; the CLI loads it only to report
@@ -13,9 +14,11 @@
 //   node dist/scripts/bundle-cli.js [outdir]
 
 import { build, type Plugin } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUILD_ID_FILE } from '../src/sealed-cache.js';
 
 const EXTERNAL = ['better-sqlite3', '@aws-sdk/*', '@smithy/*', 's3rver', 'pino', 'pg-native'];
 
@@ -62,6 +65,13 @@ export async function bundleCli(root: string, outdir: string): Promise<void> {
     },
     logLevel: 'warning',
   });
+  // Every file's name and content: any change to any code gives another build-id.
+  const hash = createHash('sha256');
+  for (const name of readdirSync(outdir).sort()) {
+    const content = readFileSync(path.join(outdir, name));
+    hash.update(`${name}\0${content.length}\0`).update(content);
+  }
+  writeFileSync(path.join(outdir, BUILD_ID_FILE), `${hash.digest('hex')}\n`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -64,12 +64,12 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
 
 /** "alice (U0ALICE) may not …": people named from cli.users, when the config can be read. */
 async function peopleNamed(env: Env): Promise<(text: string) => string> {
-  const [{ loadConfig }, { cliPeopleNamed }] = await Promise.all([
-    import('./config.js'),
+  const [{ loadConfigCached }, { cliPeopleNamed }] = await Promise.all([
+    import('./config/cache.js'),
     import('./people.js'),
   ]);
   try {
-    return cliPeopleNamed(loadConfig(env).cliUsers);
+    return cliPeopleNamed((await loadConfigCached(env)).cliUsers);
   } catch {
     return (text) => text;
   }
@@ -138,7 +138,7 @@ function addRunbookCommands(program: Command, { io, env, clock, setExit }: CliCo
     .option('--json', 'print JSON')
     .option(...DIR_OPTION)
     .action(async (opts: { json?: boolean; dir?: string }) =>
-      setExit((await runbooksCli()).listRunbooks(opts, io, env, clock())),
+      setExit(await (await runbooksCli()).listRunbooks(opts, io, env, clock())),
     );
   runbooks
     .command('check')
@@ -146,7 +146,7 @@ function addRunbookCommands(program: Command, { io, env, clock, setExit }: CliCo
     .argument('[files...]', 'more runbook files to check')
     .option(...DIR_OPTION)
     .action(async (files: string[], opts: { dir?: string }) =>
-      setExit((await runbooksCli()).checkRunbooks(files, opts, io, env)),
+      setExit(await (await runbooksCli()).checkRunbooks(files, opts, io, env)),
     );
   runbooks
     .command('show')
@@ -155,7 +155,7 @@ function addRunbookCommands(program: Command, { io, env, clock, setExit }: CliCo
     .option('--json', 'print JSON: {title, kind, phases: [{title, budget_minutes, steps}]}')
     .option(...DIR_OPTION)
     .action(async (file: string, opts: { json?: boolean; dir?: string }) =>
-      setExit((await runbooksCli()).showRunbook(file, opts, io, env)),
+      setExit(await (await runbooksCli()).showRunbook(file, opts, io, env)),
     );
 }
 

@@ -3,18 +3,12 @@
 // could create it first and plant a cache entry, and V8 would run that code in the next lifeboat
 // process — often root's, during a failover. Node built-ins only: this runs before anything else.
 
-import { lstatSync, mkdirSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
-import { homedir } from 'node:os';
-import path from 'node:path';
+import { privateCacheFolder, type CacheFolderOptions } from './cache-folder.js';
 
 export type CompileCache = { enabled: true; directory: string } | { enabled: false; why: string };
 
-export interface CompileCacheOptions {
-  env?: Record<string, string | undefined>;
-  home?: string;
-  /** Whose folder it must be: this process's user. */
-  uid?: number;
+export interface CompileCacheOptions extends CacheFolderOptions {
   enable?: (directory: string) => { directory?: string | undefined; message?: string | undefined };
 }
 
@@ -29,21 +23,9 @@ export function enablePrivateCompileCache(options: CompileCacheOptions = {}): Co
   const enable = options.enable ?? ((directory: string) => enableCompileCache(directory));
   try {
     if (env.NODE_COMPILE_CACHE) return enabled(enable(env.NODE_COMPILE_CACHE));
-    // The XDG spec: a relative XDG_CACHE_HOME is invalid and ignored.
-    const xdg = env.XDG_CACHE_HOME;
-    const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(options.home ?? homedir(), '.cache');
-    const directory = path.join(base, 'lifeboat', 'compile-cache');
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
-    const uid = options.uid ?? process.getuid?.();
-    // The folder and the one holding it: whoever may write the latter can swap the former.
-    for (const folder of [path.dirname(directory), directory]) {
-      const stat = lstatSync(folder);
-      if (!stat.isDirectory()) return { enabled: false, why: `${folder} is not a folder` };
-      if (uid !== undefined && stat.uid !== uid)
-        return { enabled: false, why: `${folder} belongs to uid ${stat.uid}, not ${uid}` };
-      if ((stat.mode & 0o022) !== 0) return { enabled: false, why: `others may write ${folder}` };
-    }
-    return enabled(enable(directory));
+    const folder = privateCacheFolder('compile-cache', options);
+    if (folder.directory === null) return { enabled: false, why: folder.why };
+    return enabled(enable(folder.directory));
   } catch (error) {
     return { enabled: false, why: (error as Error).message };
   }

@@ -1,5 +1,5 @@
-// Loads lifeboat.yml and the environment into one validated Config. The only module that reads
-// process.env; everything else is handed what it needs. A bad value stops lifeboat here, with the
+// Loads lifeboat.yml and the environment into one validated Config. With config/environment.ts,
+// the only module that reads process.env; everything else is handed what it needs. A bad value stops lifeboat here, with the
 // key path, the value and what was expected — nothing half-configured ever starts.
 
 import { readFileSync } from 'node:fs';
@@ -7,18 +7,13 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { parseDurationSeconds } from './duration.js';
-import { ConfigError, closestNames } from './errors.js';
+import { ConfigError, closestNames, redact } from './errors.js';
+import { configPath, withEnvironment, type Environment } from './config/environment.js';
 import type { RunKind } from './run-kind.js';
 import type { Strategy } from './strategy.js';
 import { toCustomActions, type CustomAction } from './config/actions.js';
-import {
-  KNOWN_KEYS,
-  PERMISSIONS,
-  POSTGRES_URL,
-  configFileSchema,
-  type ConfigFile,
-  type Permission,
-} from './config/schema.js';
+import { KNOWN_KEYS, configFileSchema, type ConfigFile } from './config/schema.js';
+import { PERMISSIONS, POSTGRES_URL, type Permission } from './config/names.js';
 
 type ServiceFile = ConfigFile['services'][string];
 
@@ -64,15 +59,11 @@ export interface Schedule {
   keep: number;
 }
 
-export interface Environment {
-  slackBotToken: string | null;
-  slackAppToken: string | null;
-  slackSigningSecret: string | null;
-  slackApiUrl: string | null;
-  port: number;
-}
-
-export interface Config {
+/**
+ * What lifeboat.yml alone says, validated: a pure function of the file's text and path. The config
+ * cache keeps this (encrypted), never the environment's part.
+ */
+export interface ConfigFromFile {
   /** Absolute path of the file this came from; relative paths in it are relative to its folder. */
   file: string;
   slackChannel: string | null;
@@ -99,14 +90,19 @@ export interface Config {
   /** The team's own commands and HTTP requests that runbooks name (`action: run NAME`). */
   actions: Record<string, CustomAction>;
   /**
-   * What custom actions may read of lifeboat's environment, read once here: PATH, HOME and the
-   * variables their `env:` lists and their headers name — nothing else reaches a command.
+   * The variables of lifeboat's environment custom actions may read: PATH, HOME and those their
+   * `env:` lists and their headers name — nothing else reaches a command.
    */
-  actionEnv: Record<string, string | undefined>;
+  actionEnvNames: string[];
   /** Who is paged about what (PagerDuty, Opsgenie, a signed webhook); null when nobody is. */
   paging: Paging | null;
   /** GET /metrics, behind the bearer token this environment variable holds; null: not served. */
   metrics: { tokenEnv: string } | null;
+}
+
+export interface Config extends Omit<ConfigFromFile, 'actionEnvNames'> {
+  /** The values of `actionEnvNames`, read once at load: nothing else reaches a command. */
+  actionEnv: Record<string, string | undefined>;
   env: Environment;
 }
 
@@ -130,11 +126,6 @@ function storeLocation(setting: ConfigFile['store'], dir: string): StoreLocation
   return { kind: 'sqlite', file: path.resolve(dir, setting) };
 }
 
-/** The config file's path: `LIFEBOAT_CONFIG`, else ./lifeboat.yml. */
-export function configPath(env: Env = process.env): string {
-  return path.resolve(env.LIFEBOAT_CONFIG || './lifeboat.yml');
-}
-
 /** Reads and validates the config named by the environment. Throws ConfigError. */
 export function loadConfig(env: Env = process.env): Config {
   const file = configPath(env);
@@ -150,8 +141,13 @@ export function loadConfig(env: Env = process.env): Config {
   return parseConfig(text, file, env);
 }
 
-/** Validates config text (the content of `file`). Pure apart from resolving paths. */
+/** Validates config text (the content of `file`), completed with `env`. */
 export function parseConfig(text: string, file: string, env: Env = {}): Config {
+  return withEnvironment(parseConfigFile(text, file), env);
+}
+
+/** Validates config text (the content of `file`). Pure apart from resolving paths. */
+export function parseConfigFile(text: string, file: string): ConfigFromFile {
   const raw = parseYaml(text, file);
   const result = configFileSchema.safeParse(raw ?? {});
   if (!result.success) throw issueToError(result.error.issues, raw, file);
@@ -190,7 +186,7 @@ export function parseConfig(text: string, file: string, env: Env = {}): Config {
       keep: entry.keep,
     })),
     actions: toCustomActions(checked.actions, file),
-    actionEnv: actionEnvironment(checked, env),
+    actionEnvNames: actionEnvNames(checked),
     metrics: checked.metrics ? { tokenEnv: checked.metrics.bearer_token.env } : null,
     paging: checked.paging
       ? {
@@ -201,13 +197,14 @@ export function parseConfig(text: string, file: string, env: Env = {}): Config {
           approvalWaitingAfterSeconds: seconds(checked.paging.approval_waiting_after),
         }
       : null,
-    env: parseEnvironment(env),
   };
 }
 
-export { PERMISSIONS, type Permission } from './config/schema.js';
+export { PERMISSIONS, type Permission } from './config/names.js';
+export { configPath, parseEnvironment, pgBinDir, type Environment } from './config/environment.js';
+export { redact } from './errors.js';
 
-function actionEnvironment(checked: ConfigFile, env: Env): Record<string, string | undefined> {
+function actionEnvNames(checked: ConfigFile): string[] {
   const names = new Set(['PATH', 'HOME']);
   if (checked.metrics) names.add(checked.metrics.bearer_token.env);
   for (const target of Object.values(checked.paging?.targets ?? {}))
@@ -223,7 +220,7 @@ function actionEnvironment(checked: ConfigFile, env: Env): Record<string, string
     for (const header of Object.values(action.headers))
       if (typeof header === 'object') names.add(header.env);
   }
-  return Object.fromEntries([...names].map((name) => [name, env[name]]));
+  return [...names];
 }
 
 /**
@@ -241,25 +238,6 @@ function permissionsOf(checked: ConfigFile): Record<Permission, string[]> {
       checked.permissions[permission] ?? (permission === 'start_exercise' ? ['*'] : approvers),
     ]),
   ) as Record<Permission, string[]>;
-}
-
-/** PostgreSQL 15's binaries (local mode, restore tests, the test fixture): LIFEBOAT_PG_BIN. */
-export function pgBinDir(env: Env = process.env): string {
-  return env.LIFEBOAT_PG_BIN || '/usr/lib/postgresql/15/bin';
-}
-
-export function parseEnvironment(env: Env): Environment {
-  const port = env.PORT ? Number(env.PORT) : 3000;
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw new ConfigError('PORT', `${JSON.stringify(env.PORT)} is not a TCP port (1-65535)`);
-  }
-  return {
-    slackBotToken: env.SLACK_BOT_TOKEN || null,
-    slackAppToken: env.SLACK_APP_TOKEN || null,
-    slackSigningSecret: env.SLACK_SIGNING_SECRET || null,
-    slackApiUrl: env.SLACK_API_URL || null,
-    port,
-  };
 }
 
 function toService(name: string, service: ServiceFile): Service {
@@ -356,23 +334,6 @@ function issueToError(issues: z.core.$ZodIssue[], raw: unknown, file: string): C
   }
   if (value !== null && typeof value === 'object') return new ConfigError(keyPath, expected, file);
   return new ConfigError(keyPath, `${JSON.stringify(redact(value))} ${expected}`, file);
-}
-
-/**
- * A value shown in an error, without the secret it may carry: the password of a URL
- * (`postgres://app:s3cret@db/x` → `postgres://app:***@db/x`), also when the URL does not parse.
- */
-export function redact(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  const at = value.lastIndexOf('@');
-  if (at < 0) return value;
-  const head = value.slice(0, at);
-  const userStart = head.lastIndexOf('/') + 1;
-  const colon = head.indexOf(':', userStart);
-  // user:password@ → user:***@; anything else before the @ may be a secret: hide it all.
-  return colon >= 0
-    ? `${head.slice(0, colon)}:***${value.slice(at)}`
-    : `${head.slice(0, userStart)}***${value.slice(at)}`;
 }
 
 /** What the key should have been, as "is not …" / "must be …". */

@@ -140,3 +140,20 @@ function editDistance(a: string, b: string): number {
   }
   return previous[b.length] ?? 0;
 }
+
+/**
+ * A value shown in an error, without the secret it may carry: the password of a URL
+ * (`postgres://app:s3cret@db/x` → `postgres://app:***@db/x`), also when the URL does not parse.
+ */
+export function redact(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const at = value.lastIndexOf('@');
+  if (at < 0) return value;
+  const head = value.slice(0, at);
+  const userStart = head.lastIndexOf('/') + 1;
+  const colon = head.indexOf(':', userStart);
+  // user:password@ → user:***@; anything else before the @ may be a secret: hide it all.
+  return colon >= 0
+    ? `${head.slice(0, colon)}:***${value.slice(at)}`
+    : `${head.slice(0, userStart)}***${value.slice(at)}`;
+}

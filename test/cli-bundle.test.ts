@@ -1,9 +1,18 @@
 // The installed `lifeboat` is a bundle of the CLI (scripts/bundle-cli.ts). Bundled here from the
 // source under test, it must say what the source says, find its worker threads and its version
-// on disk, and keep its compile cache private.
+// on disk, keep its compile cache private, and answer from its config and runbook caches only
+// what validating and parsing would (src/sealed-cache.ts).
 
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleCli } from '../scripts/bundle-cli.js';
@@ -121,5 +130,71 @@ describe('the bundled lifeboat command', () => {
     const folder = path.join(cacheHome, 'lifeboat', 'compile-cache');
     expect(statSync(folder).mode & 0o777).toBe(0o700);
     expect(readdirSync(folder).length).toBeGreaterThan(0);
+  });
+
+  it('answers from what it validated and parsed before without loading zod or the parser, sealed, and sees every edit', () => {
+    const dir = makeTempDir();
+    const runbooks = path.join(dir, 'runbooks');
+    cpSync(path.join(root, 'runbooks'), runbooks, { recursive: true });
+    const env = {
+      ...configAt(
+        dir,
+        postgresConfig(
+          'postgres://app:s3cret-in-the-file@127.0.0.1:1/postgres',
+          'postgres://app:s3cret-in-the-file@127.0.0.1:2/postgres',
+        ),
+      ),
+      XDG_CACHE_HOME: path.join(dir, 'cache'),
+    };
+    const commands = [
+      ['runbooks', 'list'],
+      ['runbooks', 'check'],
+      ['run', 'status'],
+    ];
+    const first = commands.map((args) => bundled(args, env));
+    for (const result of first) expect(result.code, result.stderr).toBe(0);
+    expect(first[0]!.stdout).toMatch(/^dr-test .*DR test — full failover and failback$/m);
+
+    const folder = path.join(dir, 'cache', 'lifeboat');
+    expect(readdirSync(path.join(folder, 'config'))).toHaveLength(1);
+    expect(readdirSync(path.join(folder, 'runbooks'))).toHaveLength(
+      readdirSync(runbooks).filter((name) => name.endsWith('.md')).length,
+    );
+    for (const kind of ['config', 'runbooks']) {
+      expect(statSync(path.join(folder, kind)).mode & 0o777).toBe(0o700);
+      for (const name of readdirSync(path.join(folder, kind)))
+        expect(readFileSync(path.join(folder, kind, name)).includes('s3cret')).toBe(false);
+    }
+
+    // The chunks with the config's schema (zod) and the markdown parser, put out of reach: the
+    // same commands still answer the same, from the caches.
+    const chunks = readdirSync(outdir)
+      .filter((name) => name.endsWith('.js'))
+      .filter((name) =>
+        /configFileSchema = |function fromMarkdown\(/.test(
+          readFileSync(path.join(outdir, name), 'utf8'),
+        ),
+      );
+    expect(chunks.length).toBeGreaterThanOrEqual(2);
+    for (const name of chunks)
+      renameSync(path.join(outdir, name), path.join(outdir, `${name}.away`));
+    try {
+      expect(commands.map((args) => bundled(args, env))).toEqual(first);
+    } finally {
+      for (const name of chunks)
+        renameSync(path.join(outdir, `${name}.away`), path.join(outdir, name));
+    }
+
+    // Every edit is seen by the next command: a runbook's title, a mistake in the config.
+    const drTest = path.join(runbooks, 'dr-test.md');
+    writeFileSync(
+      drTest,
+      readFileSync(drTest, 'utf8').replace(/^title: .*$/m, 'title: Edited since'),
+    );
+    expect(bundled(['runbooks', 'list'], env).stdout).toMatch(/^dr-test .*Edited since$/m);
+    writeFileSync(env.LIFEBOAT_CONFIG, 'services:\n  x:\n    rto: 1x\n');
+    const broken = bundled(['run', 'status'], env);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/services\.x\.rto: "1x" is not a duration/);
   });
 });

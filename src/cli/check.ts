@@ -1,7 +1,7 @@
 // `lifeboat check config|backups|restore|lag [--service S]`: run a check now, print each result,
 // exit 1 when any fails. Results of the service checks are stored like the scheduled ones.
 
-import { loadConfig } from '../config.js';
+import { loadConfigCached } from '../config/cache.js';
 import { UsageError } from '../errors.js';
 import { createEngine } from '../engine/create.js';
 import { checkBackups } from '../checks/backups.js';
@@ -15,7 +15,6 @@ import { parseDurationSeconds } from '../duration.js';
 import type { Io } from './io.js';
 import { createCliLogger } from './logger.js';
 import { status } from '../../commands/status.js';
-import { checkReadiness } from '../readiness.js';
 import { cannotTakeBackup } from '../actions/backup/take.js';
 import { takeBackups } from '../checks/take.js';
 import { osAccountOf, type OsIdentity } from '../people.js';
@@ -40,7 +39,7 @@ export async function runCheck(
   if (options.pick && options.pick !== 'newest' && options.pick !== 'random') {
     throw new UsageError(`--pick must be newest or random, not "${String(options.pick)}"`);
   }
-  const config = loadConfig(env);
+  const config = await loadConfigCached(env);
   if (options.service && !config.services[options.service]) {
     throw new UsageError(unknownService(config, options.service));
   }
@@ -95,7 +94,7 @@ export async function takeBackupsNow(
   clock: () => Date,
   identity: OsIdentity,
 ): Promise<number> {
-  const config = loadConfig(env);
+  const config = await loadConfigCached(env);
   if (only !== undefined) {
     const service = config.services[only];
     if (!service) throw new UsageError(unknownService(config, only));
@@ -162,11 +161,13 @@ async function checkStartup(
   options: { service?: string; live?: boolean },
   clock: () => Date,
 ): Promise<number> {
+  // The config validated afresh, the runbooks and the store: never from a cache.
+  const { checkReadiness } = await import('../readiness.js');
   const { problems, lines } = await checkReadiness(env, clock(), { inspectOnly: true });
   for (const line of lines) io.out(`ok    ${line}`);
   for (const problem of problems) io.out(`FAIL  ${problem}`);
   if (!options.live) return problems.length === 0 ? 0 : 1;
-  const config = loadConfig(env);
+  const config = await loadConfigCached(env);
   if (options.service && !config.services[options.service])
     throw new UsageError(unknownService(config, options.service));
   const { awsLiveDeps, checkPlanLive } = await import('../checks/live.js');
@@ -194,7 +195,7 @@ export async function showStatus(
   env: Env,
   clock: () => Date,
 ): Promise<number> {
-  const config = loadConfig(env);
+  const config = await loadConfigCached(env);
   const engine = await createEngine(config, { clock });
   try {
     const reply = await status.run(service ? [service] : [], {

@@ -4,7 +4,7 @@
 // approves with a signed token.
 
 import { randomUUID } from 'node:crypto';
-import { loadConfig } from '../config.js';
+import { loadConfigCached } from '../config/cache.js';
 import { cliPeopleNamed, cliPersonName } from '../people.js';
 import { formatDuration } from '../duration.js';
 import { GateRefused, UsageError } from '../errors.js';
@@ -47,7 +47,7 @@ export async function runCommand(
   identity: OsIdentity = currentOsIdentity(),
   clock: () => Date = () => new Date(),
 ): Promise<number> {
-  const config = loadConfig(env);
+  const config = await loadConfigCached(env);
   const log = createCliLogger(io, env.LOG_LEVEL);
   const engine = await createEngine(config, { clock, logger: log.logger });
   // Slack may be down: the people paging names still hear of the run from here.

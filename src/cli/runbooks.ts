@@ -2,9 +2,13 @@
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { configPath, loadConfig, type Config } from '../config.js';
+import type { Config } from '../config.js';
+import { loadConfigCached } from '../config/cache.js';
+import { configPath } from '../config/environment.js';
 import { runbookToJson } from '../runbook/json.js';
-import { checkRunbookFile, loadRunbookLibrary, resolveRunbook } from '../runbook/library.js';
+import { cachedRunbookReader } from '../runbook/cache.js';
+import { runbookFilesIn, runbookFilesOrNone } from '../runbook/files.js';
+import { namesAFile } from '../runbook/reader.js';
 import { allSteps, type Runbook } from '../runbook/model.js';
 import { checkRunbookReferences, isStale } from '../runbook/references.js';
 import { formatTable, type Io } from './io.js';
@@ -16,9 +20,15 @@ export interface RunbooksOptions {
   json?: boolean;
 }
 
-export function listRunbooks(options: RunbooksOptions, io: Io, env: Env, now: Date): number {
-  const { dir } = locate(options, env);
-  const library = loadRunbookLibrary(dir);
+export async function listRunbooks(
+  options: RunbooksOptions,
+  io: Io,
+  env: Env,
+  now: Date,
+): Promise<number> {
+  const { dir } = await locate(options, env);
+  const reader = await cachedRunbookReader(() => runbookFilesIn(dir), { env });
+  const library = reader.loadRunbookLibrary(dir);
   const rows = library.runbooks.map((runbook) => ({
     name: runbook.name,
     file: runbook.file,
@@ -55,13 +65,19 @@ export function listRunbooks(options: RunbooksOptions, io: Io, env: Env, now: Da
 }
 
 /** Lints every runbook in the folder and the files given; exit 1 on any problem. */
-export function checkRunbooks(files: string[], options: RunbooksOptions, io: Io, env: Env): number {
-  const { dir, config } = locate(options, env);
-  const library = loadRunbookLibrary(dir);
+export async function checkRunbooks(
+  files: string[],
+  options: RunbooksOptions,
+  io: Io,
+  env: Env,
+): Promise<number> {
+  const { dir, config } = await locate(options, env);
+  const reader = await cachedRunbookReader(() => [...runbookFilesIn(dir), ...files], { env });
+  const library = reader.loadRunbookLibrary(dir);
   const errors: string[] = library.errors.map((error) => error.message);
   const extra: Runbook[] = [];
   for (const file of files) {
-    const checked = checkRunbookFile(file);
+    const checked = reader.checkRunbookFile(file);
     if (checked.runbook) extra.push(checked.runbook);
     errors.push(...checked.problems.map((problem) => problem.message));
   }
@@ -78,14 +94,18 @@ export function checkRunbooks(files: string[], options: RunbooksOptions, io: Io,
   return errors.length === 0 ? 0 : 1;
 }
 
-export function showRunbook(
+export async function showRunbook(
   nameOrFile: string,
   options: RunbooksOptions,
   io: Io,
   env: Env,
-): number {
-  const { dir } = locate(options, env);
-  const runbook = resolveRunbook(nameOrFile, dir);
+): Promise<number> {
+  const { dir } = await locate(options, env);
+  const reader = await cachedRunbookReader(
+    () => (namesAFile(nameOrFile) ? [nameOrFile] : runbookFilesOrNone(dir)),
+    { env },
+  );
+  const runbook = reader.resolveRunbook(nameOrFile, dir);
   io.out(options.json ? JSON.stringify(runbookToJson(runbook), null, 2) : describeRunbook(runbook));
   return 0;
 }
@@ -123,8 +143,12 @@ export function describeRunbook(runbook: Runbook): string {
  * The runbooks folder: --dir, else the config's runbooks_dir, else ./runbooks. The config is read
  * when it exists (or LIFEBOAT_CONFIG names it), so references can be checked against it.
  */
-function locate(options: RunbooksOptions, env: Env): { dir: string; config: Config | null } {
-  const config = env.LIFEBOAT_CONFIG || existsSync(configPath(env)) ? loadConfig(env) : null;
+async function locate(
+  options: RunbooksOptions,
+  env: Env,
+): Promise<{ dir: string; config: Config | null }> {
+  const config =
+    env.LIFEBOAT_CONFIG || existsSync(configPath(env)) ? await loadConfigCached(env) : null;
   const dir = options.dir
     ? path.resolve(options.dir)
     : (config?.runbooksDir ?? path.resolve('runbooks'));

@@ -2,7 +2,9 @@
 // and `store restore` copy it whole.
 
 import { history } from '../../commands/history.js';
-import { loadConfig, redact, type StoreLocation } from '../config.js';
+import type { StoreLocation } from '../config.js';
+import { loadConfigCached } from '../config/cache.js';
+import { redact } from '../errors.js';
 import { NotFound, UsageError } from '../errors.js';
 import { renderReport } from '../report.js';
 import { getRunView, shortExposure } from '../engine/run-view.js';
@@ -13,7 +15,7 @@ import { verifyAuditLogParallel } from '../store/audit-verify-parallel.js';
 import { openStore, type Store } from '../store/db.js';
 import { describeStore, openStoreAt } from '../store/open.js';
 import { copyToPostgres } from '../store/to-postgres.js';
-import { POSTGRES_URL, SCHEMA_NAME } from '../config/schema.js';
+import { POSTGRES_URL, SCHEMA_NAME } from '../config/names.js';
 import type { RunRecord } from '../store/runs.js';
 import path from 'node:path';
 import { assertNotRunning } from '../local/running.js';
@@ -30,7 +32,7 @@ export async function showHistory(
   env: Env,
   clock: () => Date,
 ): Promise<number> {
-  const config = loadConfig(env);
+  const config = await loadConfigCached(env);
   return withStore(config.store, async (store) => {
     const args = options.limit === undefined ? [] : [options.limit];
     const runs = await history.run(args, { config, store, user: 'cli', clock });
@@ -47,14 +49,14 @@ export async function showHistory(
   });
 }
 
-export function showReport(
+export async function showReport(
   runId: string,
   options: { markdown?: boolean; html?: boolean },
   io: Io,
   env: Env,
   clock: () => Date = () => new Date(),
 ): Promise<number> {
-  const config = loadConfig(env);
+  const config = await loadConfigCached(env);
   if (options.markdown && options.html) throw new UsageError('--markdown or --html, not both');
   return withStore(config.store, async (store) => {
     const view = await getRunView(store, runId, clock());
@@ -71,13 +73,13 @@ export function showReport(
   });
 }
 
-export function verifyAudit(
+export async function verifyAudit(
   options: { since?: string },
   io: Io,
   env: Env,
   clock: () => Date,
 ): Promise<number> {
-  const config = loadConfig(env);
+  const config = await loadConfigCached(env);
   return withStore(config.store, async (store) => {
     // A SQLite log is walked by every core at once; a PostgreSQL one by the server's one connection.
     const result =
@@ -113,8 +115,8 @@ export function verifyAudit(
 }
 
 /** `lifeboat store backup FILE`: an online snapshot, proven before it gets its name. */
-export function backupStoreTo(destination: string, io: Io, env: Env): Promise<number> {
-  const config = loadConfig(env);
+export async function backupStoreTo(destination: string, io: Io, env: Env): Promise<number> {
+  const config = await loadConfigCached(env);
   return withStore(config.store, async (store) => {
     const copy = await backupStore(store, path.resolve(destination));
     io.out(`store backed up to ${copy.file}: ${describeCopy(copy)}`);
@@ -129,7 +131,7 @@ export async function restoreStoreFrom(
   env: Env,
   clock: () => Date,
 ): Promise<number> {
-  const config = loadConfig(env);
+  const config = await loadConfigCached(env);
   if (config.store.kind !== 'sqlite')
     throw new UsageError(
       "lifeboat store restore puts a SQLite copy in place of a SQLite store; a PostgreSQL store is restored with the database server's own tools (pg_restore, point-in-time recovery)",
@@ -152,7 +154,7 @@ export async function migrateStoreTo(
   io: Io,
   env: Env,
 ): Promise<number> {
-  const config = loadConfig(env);
+  const config = await loadConfigCached(env);
   if (config.store.kind !== 'sqlite')
     throw new UsageError(
       `the store is already in PostgreSQL (${describeStore(config.store)}): there is nothing to migrate`,

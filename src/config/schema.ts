@@ -5,7 +5,7 @@ import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDurationSeconds } from '../duration.js';
 import { RUN_KINDS } from '../run-kind.js';
-import { CUSTOM_ACTION_NAME } from './names.js';
+import { CUSTOM_ACTION_NAME, PERMISSIONS, POSTGRES_URL, SCHEMA_NAME } from './names.js';
 import { STRATEGIES } from '../strategy.js';
 
 const NOT_A_DURATION = 'is not a duration like 15m, 90s, 6h or 1d';
@@ -462,11 +462,6 @@ const paging = z.strictObject({
   approval_waiting_after: duration.default('10m'),
 });
 
-export const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
-
-/** A PostgreSQL URL, one host or several (`postgres://u@a:5432,b:5432/db?target_session_attrs=…`). */
-export const POSTGRES_URL = /^postgres(ql)?:\/\/[^/?]+\/[^/?]+(\?.*)?$/i;
-
 /**
  * The store: the path of a SQLite file, or a PostgreSQL URL (the store shared by several
  * instances). Any other URL is refused, never taken for a path (`mysql://…` would otherwise
@@ -588,16 +583,7 @@ export const configFileSchema = z.strictObject({
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
 
-/** What `permissions:` may list people for; each defaults as DESIGN.md says. */
-export const PERMISSIONS = [
-  'start_failover',
-  'start_exercise',
-  'steps',
-  'gated_steps',
-  'abort',
-  'force_abort',
-] as const;
-export type Permission = (typeof PERMISSIONS)[number];
+export { PERMISSIONS, POSTGRES_URL, SCHEMA_NAME, type Permission } from './names.js';
 
 /** Every key the file may hold, for "did you mean" on an unknown key. */
 export const KNOWN_KEYS = [

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { createServiceProviders, type ProviderOptions } from '../providers/index.js';
 import { openStoreAt } from '../store/open.js';
+import { runbookFilesOrNone } from '../runbook/files.js';
 import type { ActionRegistry } from '../actions/registry.js';
 import { Engine } from './engine.js';
 
@@ -22,9 +23,13 @@ export async function createEngine(
   return new Engine({
     store,
     config,
-    // The markdown parser is loaded when a run starts or a plan is shown, not for `run status`.
-    loadRunbook: async (name) =>
-      (await import('../runbook/library.js')).resolveRunbookByName(name, config.runbooksDir),
+    // The markdown parser is loaded when a run starts or a plan is shown, not for `run status` —
+    // and by the bundled CLI only for a runbook the runbook cache does not hold.
+    loadRunbook: async (name) => {
+      const { cachedRunbookReader } = await import('../runbook/cache.js');
+      const reader = await cachedRunbookReader(() => runbookFilesOrNone(config.runbooksDir));
+      return reader.resolveRunbookByName(name, config.runbooksDir);
+    },
     providersFor: (service, kind, promote) =>
       createServiceProviders(service, kind, { ...options.providers, promote }),
     actions: options.actions,

@@ -15,6 +15,7 @@ import {
 import { CUSTOM_ACTION_NAME } from '../config/names.js';
 import { parseDurationSeconds } from '../duration.js';
 import { RunbookError, closestNames } from '../errors.js';
+import { runbookNameOf } from './files.js';
 import { splitFrontMatter } from './front-matter.js';
 import { taskListItemFromMarkdown } from './task-list.js';
 import { APPROVAL_MODES, type ApprovalMode, type Phase, type Runbook, type Step } from './model.js';
@@ -71,12 +72,6 @@ export function checkRunbook(
     },
     problems,
   };
-}
-
-/** `runbooks/failover.md` -> `failover`. */
-export function runbookNameOf(file: string): string {
-  const base = file.split(/[\\/]/).pop() ?? file;
-  return base.replace(/\.(md|markdown)$/i, '');
 }
 
 interface Section {

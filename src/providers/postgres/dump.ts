@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import { ProviderError } from '../../errors.js';
 import { withFreshClient } from './connect.js';
-import { pgBinDir } from '../../config.js';
+import { pgBinDir } from '../../config/environment.js';
 
 export interface DumpSource {
   url: string;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { pgBinDir } from '../../config.js';
+import { pgBinDir } from '../../config/environment.js';
 import { ConfigError } from '../../errors.js';
 
 const run = promisify(execFile);
