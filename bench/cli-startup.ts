@@ -1,8 +1,8 @@
 // Start-up of the break-glass CLI as a user runs it (the bin, dist/cli/lifeboat.js: the bundle
 // `npm run build` makes), against `node -e 0` in the same run: each side spawned alternately,
 // after a warm-up round; min / median / max. Also, for comparison: `run status` from the
-// unbundled build (dist/src/cli.js), and from the bundle with an empty compile cache (the first
-// command after an install or an upgrade).
+// unbundled build (dist/src/cli.js), and from the bundle with empty caches — no compiled code, no
+// validated config (the first command after an install or an upgrade).
 //
 //   npm run build && npx tsx bench/cli-startup.ts [rounds]
 
@@ -39,8 +39,13 @@ const commands: [string, string[], (() => string)?][] = [
   ['lifeboat --version', [cli, '--version']],
   ['lifeboat runbooks list', [cli, 'runbooks', 'list', '--dir', path.join(root, 'runbooks')]],
   ['lifeboat runbooks check', [cli, 'runbooks', 'check', '--dir', path.join(root, 'runbooks')]],
+  [
+    'lifeboat runbooks show dr-test',
+    [cli, 'runbooks', 'show', 'dr-test', '--dir', path.join(root, 'runbooks')],
+  ],
   ['lifeboat run status (a PostgreSQL service)', [cli, 'run', 'status']],
-  ['run status, empty compile cache', [cli, 'run', 'status'], coldCache],
+  ['lifeboat history', [cli, 'history']],
+  ['run status, empty caches', [cli, 'run', 'status'], coldCache],
   ['run status, unbundled (dist/src/cli.js)', [unbundled, 'run', 'status']],
 ];
 
