@@ -3,6 +3,7 @@
 // returns data for the adapter to render — it never talks to Slack itself.
 
 import type { Config } from '../src/config.js';
+import { NotFound, UsageError } from '../src/errors.js';
 import type { Engine } from '../src/engine/engine.js';
 import type { Actor } from '../src/engine/core.js';
 import type { RunKind } from '../src/runbook/model.js';
@@ -61,4 +62,24 @@ export interface Command<Result> {
 export function needEngine(context: CommandContext): Engine {
   if (!context.engine) throw new Error('this command needs the run engine');
   return context.engine;
+}
+
+/** The named service, or the only one configured; otherwise a usage error listing them. */
+export function pickService(
+  args: readonly string[],
+  context: CommandContext,
+  usage: string,
+): string {
+  const services = Object.keys(context.config.services);
+  const [name, ...extra] = args;
+  if (extra.length > 0) throw new UsageError(`usage: ${usage}`);
+  if (name === undefined) {
+    if (services.length === 1) return services[0]!;
+    throw new UsageError(
+      `which service? usage: ${usage} (known: ${services.join(', ') || 'none configured'})`,
+    );
+  }
+  if (!services.includes(name))
+    throw new NotFound(`no service "${name}" (known: ${services.join(', ') || 'none configured'})`);
+  return name;
 }

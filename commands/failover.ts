@@ -2,9 +2,15 @@
 // away from a promotion — the command only opens a confirmation showing the plan; Start in it
 // begins the run.
 
-import { NotFound, UsageError } from '../src/errors.js';
+import { UsageError } from '../src/errors.js';
 import { loadRunbookLibrary } from '../src/runbook/library.js';
-import type { Command, CommandContext, ConfirmedKind, Reply } from './command.js';
+import {
+  pickService,
+  type Command,
+  type CommandContext,
+  type ConfirmedKind,
+  type Reply,
+} from './command.js';
 
 const SUMMARIES: Record<ConfirmedKind, string> = {
   failover: 'fail a service over to its DR replica',
@@ -28,26 +34,6 @@ function confirmation(kind: ConfirmedKind): Command<Reply> {
 export const failover = confirmation('failover');
 export const failback = confirmation('failback');
 export const switchover = confirmation('switchover');
-
-/** The named service, or the only one configured; otherwise a usage error listing them. */
-export function pickService(
-  args: readonly string[],
-  context: CommandContext,
-  usage: string,
-): string {
-  const services = Object.keys(context.config.services);
-  const [name, ...extra] = args;
-  if (extra.length > 0) throw new UsageError(`usage: ${usage}`);
-  if (name === undefined) {
-    if (services.length === 1) return services[0]!;
-    throw new UsageError(
-      `which service? usage: ${usage} (known: ${services.join(', ') || 'none configured'})`,
-    );
-  }
-  if (!services.includes(name))
-    throw new NotFound(`no service "${name}" (known: ${services.join(', ') || 'none configured'})`);
-  return name;
-}
 
 /** The service's configured runbook for `kind`, else the only runbook of that kind written for it. */
 function runbookFor(kind: ConfirmedKind, service: string, context: CommandContext): string {

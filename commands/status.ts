@@ -21,9 +21,8 @@ import {
   type RunRecord,
 } from '../src/store/runs.js';
 import { describeExpectation, expectRecovery, recoveryFactsFrom } from '../src/strategy.js';
-import { pickService } from './failover.js';
 import { nextDue } from './schedule.js';
-import { needEngine, type Command, type Reply } from './command.js';
+import { needEngine, pickService, type Command, type Reply } from './command.js';
 
 export const status: Command<Reply> = {
   name: 'status',

@@ -136,16 +136,14 @@ describe('the bundled lifeboat command', () => {
     const dir = makeTempDir();
     const runbooks = path.join(dir, 'runbooks');
     cpSync(path.join(root, 'runbooks'), runbooks, { recursive: true });
-    const env = {
-      ...configAt(
-        dir,
-        postgresConfig(
-          'postgres://app:s3cret-in-the-file@127.0.0.1:1/postgres',
-          'postgres://app:s3cret-in-the-file@127.0.0.1:2/postgres',
-        ),
+    const { LIFEBOAT_CONFIG: configFile } = configAt(
+      dir,
+      postgresConfig(
+        'postgres://app:s3cret-in-the-file@127.0.0.1:1/postgres',
+        'postgres://app:s3cret-in-the-file@127.0.0.1:2/postgres',
       ),
-      XDG_CACHE_HOME: path.join(dir, 'cache'),
-    };
+    );
+    const env = { LIFEBOAT_CONFIG: configFile!, XDG_CACHE_HOME: path.join(dir, 'cache') };
     const commands = [
       ['runbooks', 'list'],
       ['runbooks', 'check'],
@@ -192,7 +190,7 @@ describe('the bundled lifeboat command', () => {
       readFileSync(drTest, 'utf8').replace(/^title: .*$/m, 'title: Edited since'),
     );
     expect(bundled(['runbooks', 'list'], env).stdout).toMatch(/^dr-test .*Edited since$/m);
-    writeFileSync(env.LIFEBOAT_CONFIG, 'services:\n  x:\n    rto: 1x\n');
+    writeFileSync(configFile!, 'services:\n  x:\n    rto: 1x\n');
     const broken = bundled(['run', 'status'], env);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(/services\.x\.rto: "1x" is not a duration/);

@@ -4,9 +4,6 @@
 import { loadConfigCached } from '../config/cache.js';
 import { UsageError } from '../errors.js';
 import { createEngine } from '../engine/create.js';
-import { checkBackups } from '../checks/backups.js';
-import { runRestoreTests } from '../checks/restore.js';
-import { checkServicesReplication } from '../checks/lag.js';
 import type { CheckResult } from '../checks/backups.js';
 import type { Service } from '../config.js';
 import type { RunKind } from '../runbook/model.js';
@@ -14,9 +11,6 @@ import type { NodeName } from '../providers/types.js';
 import { parseDurationSeconds } from '../duration.js';
 import type { Io } from './io.js';
 import { createCliLogger } from './logger.js';
-import { status } from '../../commands/status.js';
-import { cannotTakeBackup } from '../actions/backup/take.js';
-import { takeBackups } from '../checks/take.js';
 import { osAccountOf, type OsIdentity } from '../people.js';
 
 type Env = Record<string, string | undefined>;
@@ -51,9 +45,12 @@ export async function runCheck(
       engine.providersFor(service, kind, promote);
     const now = clock();
     let results: CheckResult[];
+    // Each check loads what it needs (the restore test, pg_restore's runner) when it runs.
     if (what === 'backups') {
+      const { checkBackups } = await import('../checks/backups.js');
       results = await checkBackups(config, engine.store, providersFor, now, options.service);
     } else if (what === 'lag') {
+      const { checkServicesReplication } = await import('../checks/lag.js');
       results = await checkServicesReplication(
         config,
         engine.store,
@@ -62,6 +59,7 @@ export async function runCheck(
         options.service,
       );
     } else if (what === 'restore') {
+      const { runRestoreTests } = await import('../checks/restore.js');
       results = await runRestoreTests(
         config,
         engine.store,
@@ -95,6 +93,10 @@ export async function takeBackupsNow(
   identity: OsIdentity,
 ): Promise<number> {
   const config = await loadConfigCached(env);
+  const [{ cannotTakeBackup }, { takeBackups }] = await Promise.all([
+    import('../actions/backup/take.js'),
+    import('../checks/take.js'),
+  ]);
   if (only !== undefined) {
     const service = config.services[only];
     if (!service) throw new UsageError(unknownService(config, only));
@@ -196,6 +198,7 @@ export async function showStatus(
   clock: () => Date,
 ): Promise<number> {
   const config = await loadConfigCached(env);
+  const { status } = await import('../../commands/status.js');
   const engine = await createEngine(config, { clock });
   try {
     const reply = await status.run(service ? [service] : [], {

@@ -4,7 +4,6 @@
 // do not each pay for a new connection; an idle pool lets the process exit.
 
 import type pg from 'pg';
-import { lazyRequire } from '../../lazy-require.js';
 import { ProviderError } from '../../errors.js';
 
 export interface ConnectOptions {
@@ -22,8 +21,14 @@ export function describeUrl(role: string, url: string): string {
   }
 }
 
-/** pg loads at the first connection, not with every CLI command (~50 ms). */
-const pgLib = lazyRequire<typeof pg>('pg');
+/**
+ * pg loads at the first connection, not with every CLI command (~50 ms); imported, not required,
+ * so that the bundled CLI takes it from its own chunk, as the PostgreSQL store does.
+ */
+let pgModule: typeof pg | undefined;
+async function pgLib(): Promise<typeof pg> {
+  return (pgModule ??= (await import('pg')).default);
+}
 
 const pools = new Map<string, pg.Pool>();
 
@@ -33,13 +38,13 @@ const pools = new Map<string, pg.Pool>();
  */
 const CLIENT_GRACE_MS = 1000;
 
-function poolFor(url: string, options: ConnectOptions): pg.Pool {
+function poolFor(lib: typeof pg, url: string, options: ConnectOptions): pg.Pool {
   const connectTimeoutMs = options.connectTimeoutMs ?? 3000;
   const statementTimeoutMs = options.statementTimeoutMs ?? 120_000;
   const key = `${url} ${connectTimeoutMs} ${statementTimeoutMs}`;
   let pool = pools.get(key);
   if (!pool) {
-    pool = new (pgLib().Pool)({
+    pool = new lib.Pool({
       connectionString: url,
       connectionTimeoutMillis: connectTimeoutMs,
       statement_timeout: statementTimeoutMs,
@@ -62,9 +67,10 @@ export async function withClient<T>(
   use: (client: pg.PoolClient) => Promise<T>,
   options: ConnectOptions = {},
 ): Promise<T> {
+  const lib = await pgLib();
   let client: pg.PoolClient;
   try {
-    client = await poolFor(url, options).connect();
+    client = await poolFor(lib, url, options).connect();
   } catch (error) {
     throw new ProviderError(resource, `cannot connect: ${(error as Error).message}`, false, {
       cause: error,
@@ -97,7 +103,7 @@ export async function withFreshClient<T>(
   options: ConnectOptions = {},
 ): Promise<T> {
   const statementTimeoutMs = options.statementTimeoutMs ?? 10_000;
-  const client = new (pgLib().Client)({
+  const client = new (await pgLib()).Client({
     connectionString: url,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
     statement_timeout: statementTimeoutMs,
