@@ -59,8 +59,11 @@ function runRange(task: RangeTask): Promise<RangeResult> {
     {
       workerData: { auditRange: task },
       execArgv: typescript ? ['--import', 'tsx'] : [],
-      // A row at a time, each one garbage at once: a small heap keeps the walk's memory flat.
-      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 },
+      // 256 rows at a time, garbage once hashed: a small heap keeps the walk's memory flat (both
+      // workers and the CLI ~96 MiB at 1M events; 4/64 MiB here made it ~115). A chunk of events
+      // too large for it (256 in a row with commands' whole output) stops the worker, and the
+      // one-thread walk gives the verdict, saying why. tsx compiling TypeScript needs more.
+      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: typescript ? 64 : 8 },
     },
   );
   return new Promise((resolve, reject) => {

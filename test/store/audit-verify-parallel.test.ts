@@ -32,7 +32,14 @@ describe('audit verify in worker threads', () => {
     const { file, store } = await storeWith(6000);
     // A worker's range on its own: every event recomputed, the ends handed back for stitching.
     expect(verifyRange({ file, from: 1, to: 3000 })).toMatchObject({ count: 3000, brokenAt: null });
-    const parallel = () => verifyAuditLogParallel(store, file, { workers: 3, parallelFrom: 1 });
+    // Each verdict from the workers themselves, never from the one-thread walk behind them.
+    const fellBack: string[] = [];
+    const parallel = () =>
+      verifyAuditLogParallel(store, file, {
+        workers: 3,
+        parallelFrom: 1,
+        onOneThread: (why) => fellBack.push(why),
+      });
     expect(await parallel()).toEqual(await verifyAuditLog(store));
     expect(await parallel()).toMatchObject({ ok: true, count: 6000 });
 
@@ -70,6 +77,7 @@ describe('audit verify in worker threads', () => {
       expect(again).toEqual(await verifyAuditLog(store));
       expect(again).toMatchObject({ ok: false, brokenAt: 768 }); // the first gap
     }
+    expect(fellBack).toEqual([]);
     await store.close();
   });
 
