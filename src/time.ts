@@ -11,7 +11,27 @@ export function formatLocal(
   precision: 'second' | 'minute' = 'second',
 ): string {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', {
+    formatterFor(timeZone)
+      .formatToParts(date)
+      .map((part) => [part.type, part.value]),
+  ) as Record<string, string>;
+  const zone = (parts.timeZoneName ?? 'GMT').replace(/^GMT(\+0)?/, 'UTC');
+  const seconds = precision === 'second' ? `:${parts.second}` : '';
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}${seconds} ${zone}`;
+}
+
+/**
+ * One formatter per zone, made once: a run's view prints dozens of times, and making each one
+ * anew cost ~0.3 ms (12 ms of a `lifeboat run approve`). The machine's zone is keyed by TZ, which
+ * Node re-reads when it changes.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string | undefined): Intl.DateTimeFormat {
+  const key = timeZone ?? `local:${process.env.TZ ?? ''}`;
+  let formatter = formatters.get(key);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-GB', {
       timeZone,
       year: 'numeric',
       month: '2-digit',
@@ -21,13 +41,10 @@ export function formatLocal(
       second: '2-digit',
       hourCycle: 'h23',
       timeZoneName: 'shortOffset',
-    })
-      .formatToParts(date)
-      .map((part) => [part.type, part.value]),
-  ) as Record<string, string>;
-  const zone = (parts.timeZoneName ?? 'GMT').replace(/^GMT(\+0)?/, 'UTC');
-  const seconds = precision === 'second' ? `:${parts.second}` : '';
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}${seconds} ${zone}`;
+    });
+    formatters.set(key, formatter);
+  }
+  return formatter;
 }
 
 /** "03:25 UTC": a time of day everyone in an incident reads the same (ETAs, impact times). */
