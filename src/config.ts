@@ -1,6 +1,6 @@
-// Loads lifeboat.yml and the environment into one validated Config. With config/environment.ts,
-// the only module that reads process.env; everything else is handed what it needs. A bad value stops lifeboat here, with the
-// key path, the value and what was expected — nothing half-configured ever starts.
+// Loads lifeboat.yml and the environment (config/environment.ts) into one validated Config;
+// everything else is handed what it needs. A bad value stops lifeboat here, with the key path, the
+// value and what was expected — nothing half-configured ever starts.
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -4,8 +4,7 @@
 import { history } from '../../commands/history.js';
 import type { StoreLocation } from '../config.js';
 import { loadConfigCached } from '../config/cache.js';
-import { redact } from '../errors.js';
-import { NotFound, UsageError } from '../errors.js';
+import { NotFound, UsageError, redact } from '../errors.js';
 import { renderReport } from '../report.js';
 import { getRunView, shortExposure } from '../engine/run-view.js';
 import { unprotectedAfter } from '../store/protection.js';

@@ -583,8 +583,6 @@ export const configFileSchema = z.strictObject({
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
 
-export { PERMISSIONS, POSTGRES_URL, SCHEMA_NAME, type Permission } from './names.js';
-
 /** Every key the file may hold, for "did you mean" on an unknown key. */
 export const KNOWN_KEYS = [
   'slack',
