@@ -7,7 +7,11 @@ import { lstatSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 
-export type CacheFolder = { directory: string } | { directory: null; why: string };
+export type CacheFolder =
+  | { directory: string }
+  /** `unsafe`: refused for what it is (a symlink, someone else's, writable by others), which may
+   * be tampering; otherwise it could not be made (a read-only home), which is only slower. */
+  | { directory: null; why: string; unsafe: boolean };
 
 export interface CacheFolderOptions {
   env?: Record<string, string | undefined>;
@@ -28,18 +32,20 @@ export function privateCacheFolder(name: string, options: CacheFolderOptions = {
     const xdg = env.XDG_CACHE_HOME;
     const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(options.home ?? homedir(), '.cache');
     const directory = path.join(base, 'lifeboat', name);
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
     const uid = options.uid ?? process.getuid?.();
-    // The folder and the one holding it: whoever may write the latter can swap the former.
+    // The folder holding it first, then the folder: whoever may write the former can swap the
+    // latter, and nothing is made inside a folder that is refused.
     for (const folder of [path.dirname(directory), directory]) {
+      mkdirSync(folder, { recursive: true, mode: 0o700 });
       const stat = lstatSync(folder);
-      if (!stat.isDirectory()) return { directory: null, why: `${folder} is not a folder` };
+      const refused = (why: string) => ({ directory: null, why, unsafe: true });
+      if (!stat.isDirectory()) return refused(`${folder} is not a folder`);
       if (uid !== undefined && stat.uid !== uid)
-        return { directory: null, why: `${folder} belongs to uid ${stat.uid}, not ${uid}` };
-      if ((stat.mode & 0o022) !== 0) return { directory: null, why: `others may write ${folder}` };
+        return refused(`${folder} belongs to uid ${stat.uid}, not ${uid}`);
+      if ((stat.mode & 0o022) !== 0) return refused(`others may write ${folder}`);
     }
     return { directory };
   } catch (error) {
-    return { directory: null, why: (error as Error).message };
+    return { directory: null, why: (error as Error).message, unsafe: false };
   }
 }

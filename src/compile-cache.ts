@@ -6,7 +6,10 @@
 import { enableCompileCache } from 'node:module';
 import { privateCacheFolder, type CacheFolderOptions } from './cache-folder.js';
 
-export type CompileCache = { enabled: true; directory: string } | { enabled: false; why: string };
+export type CompileCache =
+  | { enabled: true; directory: string }
+  /** `unsafe`: the folder was refused for what it is (see CacheFolder). */
+  | { enabled: false; why: string; unsafe?: boolean };
 
 export interface CompileCacheOptions extends CacheFolderOptions {
   enable?: (directory: string) => { directory?: string | undefined; message?: string | undefined };
@@ -24,7 +27,8 @@ export function enablePrivateCompileCache(options: CompileCacheOptions = {}): Co
   try {
     if (env.NODE_COMPILE_CACHE) return enabled(enable(env.NODE_COMPILE_CACHE));
     const folder = privateCacheFolder('compile-cache', options);
-    if (folder.directory === null) return { enabled: false, why: folder.why };
+    if (folder.directory === null)
+      return { enabled: false, why: folder.why, ...(folder.unsafe ? { unsafe: true } : {}) };
     return enabled(enable(folder.directory));
   } catch (error) {
     return { enabled: false, why: (error as Error).message };

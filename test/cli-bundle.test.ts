@@ -5,7 +5,9 @@
 
 import { spawnSync } from 'node:child_process';
 import {
+  chmodSync,
   cpSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -125,11 +127,22 @@ describe('the bundled lifeboat command', () => {
     ]);
   });
 
-  it('keeps its compiled code in a folder only its user can open', () => {
+  it('keeps its compiled code in a folder only its user can open, and warns of one others may write', () => {
     bundled(['--version']);
     const folder = path.join(cacheHome, 'lifeboat', 'compile-cache');
     expect(statSync(folder).mode & 0o777).toBe(0o700);
     expect(readdirSync(folder).length).toBeGreaterThan(0);
+
+    const shared = path.join(makeTempDir(), 'lifeboat');
+    mkdirSync(shared, { mode: 0o700 });
+    chmodSync(shared, 0o777);
+    const result = bundled(['--version'], { XDG_CACHE_HOME: path.dirname(shared) });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(bundled(['--version']).stdout);
+    expect(result.stderr).toBe(
+      `lifeboat: warning: others may write ${shared}: nothing is cached there, and nothing in it is used (if you did not make it so, someone may have; remove the folder and lifeboat makes it again, private)\n`,
+    );
+    expect(readdirSync(shared)).toEqual([]);
   });
 
   it('answers from what it validated and parsed before without loading zod or the parser, sealed, and sees every edit', () => {

@@ -1,7 +1,7 @@
 // The CLI's compile cache lives where only its user can write: V8 runs what it finds there, so a
 // cache anyone could fill would run their code in the next lifeboat process.
 
-import { chmodSync, mkdirSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { enablePrivateCompileCache } from '../src/compile-cache.js';
@@ -52,12 +52,14 @@ describe('the compile cache', () => {
     expect(enablePrivateCompileCache({ env: {}, home, enable })).toEqual({
       enabled: false,
       why: `others may write ${folder}`,
+      unsafe: true,
     });
     chmodSync(folder, 0o700);
     chmodSync(path.dirname(folder), 0o775);
     expect(enablePrivateCompileCache({ env: {}, home, enable })).toEqual({
       enabled: false,
       why: `others may write ${path.dirname(folder)}`,
+      unsafe: true,
     });
     chmodSync(path.dirname(folder), 0o700);
 
@@ -65,6 +67,7 @@ describe('the compile cache', () => {
     expect(enablePrivateCompileCache({ env: {}, home, enable, uid: owner + 1 })).toEqual({
       enabled: false,
       why: `${path.dirname(folder)} belongs to uid ${owner}, not ${owner + 1}`,
+      unsafe: true,
     });
 
     const elsewhere = makeTempDir();
@@ -74,7 +77,17 @@ describe('the compile cache', () => {
     expect(enablePrivateCompileCache({ env: { XDG_CACHE_HOME: linked }, enable })).toEqual({
       enabled: false,
       why: `${path.join(linked, 'lifeboat', 'compile-cache')} is not a folder`,
+      unsafe: true,
     });
+    expect(asked).toEqual([]);
+  });
+
+  it('is only slower, not suspect, when the folder cannot be made (a read-only home)', () => {
+    const { asked, enable } = recorder();
+    const file = path.join(makeTempDir(), 'not-a-folder');
+    writeFileSync(file, '');
+    const result = enablePrivateCompileCache({ env: { XDG_CACHE_HOME: file }, enable });
+    expect(result).toEqual({ enabled: false, why: expect.stringMatching(/ENOTDIR|EEXIST/) });
     expect(asked).toEqual([]);
   });
 
