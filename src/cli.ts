@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { enablePrivateCompileCache } from './compile-cache.js';
+import { enableCliCompileCache } from './compile-cache.js';
 import { GateRefused, isLifeboatError } from './errors.js';
 import { processIo, type Io } from './cli/io.js';
 import type { RunCliOptions } from './cli/run.js';
@@ -486,6 +486,6 @@ export async function main(): Promise<void> {
 // `node dist/src/cli.js`, unbundled (the installed `lifeboat` is dist/cli/lifeboat.js: cli-bin.ts).
 if (isMain()) {
   // The modules a command loads are compiled once and kept, in a folder only this user can write.
-  enablePrivateCompileCache();
+  enableCliCompileCache();
   await main();
 }

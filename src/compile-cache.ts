@@ -35,6 +35,20 @@ export function enablePrivateCompileCache(options: CompileCacheOptions = {}): Co
   }
 }
 
+/**
+ * The CLI's compile cache, on before its own code is read; when the folder was refused for what it
+ * is (someone else's, a symlink, writable by others) it may have been tampered with: lifeboat uses
+ * nothing in it (compiled code, the config, runbooks), and says so on every command until mended.
+ */
+export function enableCliCompileCache(): CompileCache {
+  const cache = enablePrivateCompileCache();
+  if (!cache.enabled && cache.unsafe)
+    process.stderr.write(
+      `lifeboat: warning: ${cache.why}: nothing is cached there, and nothing in it is used (if you did not make it so, someone may have; remove the folder and lifeboat makes it again, private)\n`,
+    );
+  return cache;
+}
+
 function enabled(result: { directory?: string | undefined; message?: string | undefined }) {
   return result.directory
     ? ({ enabled: true, directory: result.directory } as const)
