@@ -1,9 +1,8 @@
 // A step's approving votes, read from the audit log (hasAuditedVotes: the walker asks it for every
 // approval of a gated step, each time it looks at the step) on a log of N events over many runs:
 // with the index of approving votes by subject (migration 18; migration 14 indexed every event by
-// (subject, action)), against the same store at schema 13
-// (a scan of the whole log), and against a bare primary-key lookup. Alternating; min / median /
-// max per call.
+// (subject, action)), against the same store at schema 13 (a scan of the whole log), and against a
+// bare primary-key lookup. Alternating; min / median / max per call.
 //
 //   npx tsx bench/audited-votes.ts [events] [rounds]
 

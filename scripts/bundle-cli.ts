@@ -4,7 +4,8 @@
 //
 // In dist/cli/: lifeboat.js (the bin), audit-verify-worker.js (audit verify's worker threads,
 // found beside the chunk that starts them), the chunks each command imports when it runs, and
-// build-id: a hash of all of them, which keys the caches of the config and the runbooks (src/sealed-cache.ts) to this build.
+// build-id: a hash of all of them, which keys the caches of the config and the runbooks
+// (src/sealed-cache.ts) to this build.
 // Built from src/ (esbuild reads TypeScript), so a test can bundle the code it tests. Left out and
 // loaded from node_modules as before: native code (better-sqlite3), the AWS SDK (large; only AWS
 // steps load it), local mode's s3rver and pino (the bot's logger; the CLI loads it only to report

@@ -58,15 +58,22 @@ export function sealedCache(
   return directory === null ? null : { kind, directory, buildId };
 }
 
-/** The bundle's build-id (64 hex digits), or null when this code is not the bundle. */
+/**
+ * The bundle's build-id (64 hex digits), or null when this code is not the bundle. Read once: the
+ * code running cannot change, and every config and runbook read (each run start) asks.
+ */
 export function bundleBuildId(): string | null {
+  if (buildId !== undefined) return buildId;
   try {
     const id = readFileSync(new URL(`./${BUILD_ID_FILE}`, import.meta.url), 'utf8').trim();
-    return /^[0-9a-f]{64}$/.test(id) ? id : null;
+    buildId = /^[0-9a-f]{64}$/.test(id) ? id : null;
   } catch {
-    return null;
+    buildId = null;
   }
+  return buildId;
 }
+
+let buildId: string | null | undefined;
 
 /** What was derived from `text` at `place` by this build, or null. */
 export function readSealed<T>(cache: SealedCache, place: string[], text: string): T | null {

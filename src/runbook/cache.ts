@@ -37,10 +37,11 @@ export async function cachedRunbookReader(
     } catch {
       continue; // the reader says it cannot be read
     }
-    sources.set(path.resolve(file), source);
+    const absolute = path.resolve(file);
+    sources.set(absolute, source);
     const shown = displayPath(file);
     const name = runbookNameOf(file);
-    const place = [path.resolve(file), shown, name];
+    const place = [absolute, shown, name];
     const runbook = readSealed<Runbook>(cache, place, source);
     let result: ReturnType<CheckRunbook>;
     if (runbook) result = { runbook, problems: [] };
