@@ -1,7 +1,7 @@
 // Serving: the engine, the Slack app and the scheduled jobs, started and stopped together. The
 // same for Slack and for local mode, whose console is Slack as far as this code can tell.
 
-import type { ListenOptions } from 'node:net';
+import { Server as NetServer, type ListenOptions } from 'node:net';
 import type { Config } from './config.js';
 import { createEngine } from './engine/create.js';
 import { ADOPT_EVERY_MS, SELF } from './engine/executor-lease.js';
@@ -26,6 +26,8 @@ export interface Serving {
   slack: SlackApp;
   /** Runs in flight when we started, whose threads were re-attached. */
   reattached: number;
+  /** The port the app listens on for Slack's requests (null in Socket Mode). */
+  port: number | null;
   stop(): Promise<void>;
 }
 
@@ -69,7 +71,7 @@ export async function serve(
   const inFlight = (await listRunsInFlight(engine.store)).map((run) => run.id);
   await engine.resume();
   slack.publisher.reattach(inFlight);
-  await slack.app.start(listen);
+  const listening: unknown = await slack.app.start(listen);
   const scheduler = channel
     ? new Scheduler({
         db: engine.store,
@@ -103,6 +105,7 @@ export async function serve(
     engine,
     slack,
     reattached: inFlight.length,
+    port: portOf(listening),
     stop: async () => {
       clearInterval(adopting);
       await looking;
@@ -117,4 +120,11 @@ export async function serve(
       await engine.store.close();
     },
   };
+}
+
+/** The port a server listens on (HTTP mode's app.start gives one; Socket Mode's does not). */
+function portOf(listening: unknown): number | null {
+  if (!(listening instanceof NetServer)) return null;
+  const address = listening.address();
+  return typeof address === 'object' && address ? address.port : null;
 }

@@ -7,10 +7,11 @@ import { s3Sdk } from '../providers/aws/sdk.js';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import S3rver from 's3rver';
+import { isDeepStrictEqual, promisify } from 'node:util';
+import S3rver, { type S3rverOptions } from 's3rver';
 import { ConfigError } from '../errors.js';
 import { currentOsIdentity } from '../people.js';
 import { createS3Client, S3RVER_CREDENTIALS } from '../providers/aws/s3.js';
@@ -93,49 +94,47 @@ export async function startLocalEnvironment(
   const state = existsSync(stateFile) ? readState(stateFile) : null;
   const pgRoot = state?.pgRoot ?? (await pgRootFor(dir));
   let pair: PostgresPair;
-  let s3Port: number;
   if (state) {
-    await assertPortFree(state.ports.s3, 's3');
     pair = await resumePostgresPair(pgRoot, state.ports, {
       ...(state.primaryDownSince ? { leaveDown: 'primary' as const } : {}),
       beforeStart: (instance) => assertPortFree(instance.port, path.basename(instance.dataDir)),
     });
-    s3Port = state.ports.s3;
   } else {
     await removePair(pgRoot); // a first start interrupted before it wrote state.json
     pair = await startPostgresPair({ root: pgRoot });
-    s3Port = await freePort();
-    const fresh: LocalState = {
-      version: LOCAL_VERSION,
-      ports: { primary: pair.primary.port, standby: pair.standby.port, s3: s3Port },
-      pgRoot,
-    };
-    writeFileSync(stateFile, JSON.stringify(fresh, null, 2));
   }
-  const ledgerPorts =
-    state?.ports.ledgerPrimary && state.ports.ledgerDr
-      ? { primary: state.ports.ledgerPrimary, dr: state.ports.ledgerDr }
-      : { primary: await freePort(), dr: await freePort() };
   const ledger = {
-    primary: await startStandaloneServer(pgRoot, 'ledger-primary', ledgerPorts.primary, 'ledger'),
-    dr: await startStandaloneServer(pgRoot, 'ledger-dr', ledgerPorts.dr, 'ledger'),
+    primary: await startStandaloneServer(
+      pgRoot,
+      'ledger-primary',
+      state?.ports.ledgerPrimary ?? (await freePort()),
+      'ledger',
+    ),
+    dr: await startStandaloneServer(
+      pgRoot,
+      'ledger-dr',
+      state?.ports.ledgerDr ?? (await freePort()),
+      'ledger',
+    ),
   };
-  if (!state?.ports.ledgerPrimary)
-    updateState(dir, {
-      ports: {
-        ...readState(stateFile).ports,
-        ledgerPrimary: ledgerPorts.primary,
-        ledgerDr: ledgerPorts.dr,
-      },
-    });
-  const s3 = new S3rver({
-    address: '127.0.0.1',
-    port: s3Port,
-    silent: true,
-    directory: path.join(dir, 's3'),
-    configureBuckets: [{ name: LOCAL_BUCKET }],
-  });
-  await s3.run();
+  const { s3, port: s3Port } = await runS3rver(
+    {
+      address: '127.0.0.1',
+      silent: true,
+      directory: path.join(dir, 's3'),
+      configureBuckets: [{ name: LOCAL_BUCKET }],
+    },
+    state?.ports.s3,
+  );
+  const ports: LocalState['ports'] = {
+    primary: pair.primary.port,
+    standby: pair.standby.port,
+    s3: s3Port,
+    ledgerPrimary: ledger.primary.port,
+    ledgerDr: ledger.dr.port,
+  };
+  if (!state) writeState(dir, { version: LOCAL_VERSION, ports, pgRoot });
+  else if (!isDeepStrictEqual(ports, state.ports)) updateState(dir, { ports });
   const s3Endpoint = `http://127.0.0.1:${s3Port}`;
   // After a failover (and perhaps a rebuild) the writer may be either server, or none yet.
   const writer = await writerOf(pair, state?.primaryDownSince ? ['standby'] : undefined);
@@ -225,10 +224,48 @@ export async function rebuildPair(environment: LocalEnvironment): Promise<void> 
 }
 
 function updateState(dir: string, change: Partial<LocalState>): void {
+  writeState(dir, { ...readState(path.join(dir, 'state.json')), ...change });
+}
+
+function writeState(dir: string, state: LocalState): void {
   const file = path.join(dir, 'state.json');
-  const next = { ...readState(file), ...change };
-  writeFileSync(`${file}.tmp`, JSON.stringify(next, null, 2));
+  writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2));
   renameSync(`${file}.tmp`, file);
+}
+
+/**
+ * Starts s3rver on `port`, or on a free port when there is none yet or it is taken: its port is in
+ * no file the user keeps (lifeboat.yml is written afresh at every start). s3rver listens without
+ * an 'error' listener, so a taken port would be an uncaught exception and a start that never
+ * ends: its listen is given one.
+ */
+async function runS3rver(
+  options: Omit<S3rverOptions, 'port'>,
+  port: number | undefined,
+): Promise<{ s3: S3rver; port: number }> {
+  if (port) {
+    try {
+      return await listenS3rver({ ...options, port });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    }
+  }
+  return listenS3rver({ ...options, port: 0 });
+}
+
+async function listenS3rver(options: S3rverOptions): Promise<{ s3: S3rver; port: number }> {
+  const s3 = new S3rver(options);
+  const listen = s3.listen.bind(s3);
+  s3.listen = (...args: unknown[]) =>
+    new Promise((resolve, reject) => {
+      // with a callback, s3rver's listen returns the server itself
+      const server = listen(...args, () => {
+        server.off('error', reject);
+        resolve(server);
+      }) as Server;
+      server.once('error', reject);
+    });
+  return { s3, port: (await s3.run()).port };
 }
 
 /** The server of the pair that accepts writes, of those that may be up; null when none does. */

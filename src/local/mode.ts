@@ -24,7 +24,6 @@ import {
   startLocalEnvironment,
   type LocalEnvironment,
 } from './environment.js';
-import { freePort } from '../providers/postgres/servers.js';
 import { assertNotRunning, runningMarkerOf } from './running.js';
 import { currentOsIdentity, osAccountOf } from '../people.js';
 import { S3RVER_CREDENTIALS } from '../providers/aws/s3.js';
@@ -81,7 +80,6 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
   workspace.on('change', () => saver.call());
 
   const signingSecret = randomBytes(32).toString('hex');
-  const appPort = await freePort();
   let environment: LocalEnvironment | null = null;
   let serving: Serving | null = null;
   let busy: string | null = null;
@@ -135,7 +133,8 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
   const server = await startConsoleServer(
     {
       workspace,
-      appUrl: `http://127.0.0.1:${appPort}`,
+      // The app listens on a port of its own choosing once local mode is up; nothing is sent before.
+      appUrl: () => (serving?.port ? `http://127.0.0.1:${serving.port}` : null),
       signingSecret,
       logger: options.logger,
       controls: {
@@ -269,7 +268,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     serving = await serve(
       loadConfig(env),
       options.logger,
-      { port: appPort, host: '127.0.0.1' },
+      { port: 0, host: '127.0.0.1' },
       { s3Credentials: S3RVER_CREDENTIALS },
     );
     await probe();

@@ -37,7 +37,7 @@ afterEach(async () => {
 async function start(appUrl = 'http://127.0.0.1:9', port = 0) {
   const workspace = new Workspace(people);
   const server = await startConsoleServer(
-    { workspace, appUrl, signingSecret: 's', controls },
+    { workspace, appUrl: () => appUrl, signingSecret: 's', controls },
     port,
   );
   running.push(server);

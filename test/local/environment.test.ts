@@ -1,7 +1,7 @@
 // Local mode's world under .lifeboat/: created once, reused on the next start, wiped by reset.
 
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -109,13 +109,46 @@ describe('the local environment', () => {
       await second.stop();
       second = null;
 
-      const busy = createServer();
-      const s3Port = (JSON.parse(ports) as { ports: { s3: number } }).ports.s3;
-      await new Promise<void>((resolve) => busy.listen(s3Port, '127.0.0.1', resolve));
+      // The S3 server's port is in no file the user keeps: when something took it, the S3 server
+      // listens elsewhere, and state.json and the config written at start say where.
+      const saved = (JSON.parse(ports) as { ports: { s3: number; primary: number } }).ports;
+      const busy = await holdPort(saved.s3);
+      const moved = await startLocalEnvironment(dir, runbooks);
+      try {
+        const now = JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as {
+          ports: { s3: number };
+        };
+        expect(now.ports.s3).not.toBe(saved.s3);
+        expect(moved.s3Endpoint).toBe(`http://127.0.0.1:${now.ports.s3}`);
+        const config = loadConfig({ LIFEBOAT_CONFIG: moved.configFile });
+        expect(JSON.stringify(config.services)).toContain(moved.s3Endpoint);
+        expect(JSON.stringify(config.services)).not.toContain(first.s3Endpoint);
+        // the backups made on the first start are there, through the new port
+        const client = createS3Client(
+          { region: 'us-west-2', endpoint: moved.s3Endpoint },
+          S3RVER_CREDENTIALS,
+        );
+        const listed = await createS3BackupStore(
+          {
+            bucket: LOCAL_BUCKET,
+            prefix: 'postgres/',
+            region: 'us-west-2',
+            endpoint: moved.s3Endpoint,
+          },
+          { client },
+        ).listBackups();
+        expect(listed).toHaveLength(1);
+      } finally {
+        await moved.stop();
+        await new Promise((resolve) => busy.close(resolve));
+      }
+
+      // A PostgreSQL server's port is in the config: taken, the start is refused and names it.
+      const squatter = await holdPort(saved.primary);
       await expect(startLocalEnvironment(dir, runbooks)).rejects.toThrow(
-        `port ${s3Port} (s3) is taken`,
+        `port ${saved.primary} (primary) is taken`,
       );
-      await new Promise((resolve) => busy.close(resolve));
+      await new Promise((resolve) => squatter.close(resolve));
 
       writeFileSync(path.join(dir, 'state.json'), JSON.stringify({ version: 99, ports: {} }));
       await expect(startLocalEnvironment(dir, runbooks)).rejects.toThrow(
@@ -209,3 +242,10 @@ describe('the local environment', () => {
     }
   }, 120_000);
 });
+
+/** A server on `port`, as something else on the machine would hold it. */
+async function holdPort(port: number): Promise<Server> {
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(port, '127.0.0.1', resolve));
+  return busy;
+}

@@ -3,7 +3,7 @@
 
 import { renderReport } from '../../src/report.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freePort, startPostgresPair } from '../../src/providers/postgres/servers.js';
+import { startPostgresPair } from '../../src/providers/postgres/servers.js';
 import { createSlackApp } from '../../src/slack/app.js';
 import { ActionId, ViewId } from '../../src/slack/ids.js';
 import { createSlackNotifier } from '../../src/slack/notifier.js';
@@ -318,7 +318,7 @@ describe('the /dr command', () => {
           JSON.stringify(call.body.blocks).includes('waiting for the team'),
       ),
     ).toBe(true);
-    await restarted.app.start(await freePort());
+    await restarted.app.start(0);
   });
 
   it('walks a tabletop of the failover runbook: nothing executed, plans shown, notes become findings', async () => {

@@ -3,12 +3,16 @@
 // handles the event; a click Slack delivers to both has one effect.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/providers/postgres/servers.js';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
 import { ActionId } from '../../src/slack/ids.js';
 import { makeEngine, postgresConfig, type TestEngine } from '../support/engine.js';
 import { waitFor } from '../support/pg-pair.js';
-import { SECRET, startSlackHarness, type SlackHarness } from '../support/slack-harness.js';
+import {
+  listeningPort,
+  SECRET,
+  startSlackHarness,
+  type SlackHarness,
+} from '../support/slack-harness.js';
 import { buttonClick, sendToSlackApp, slashCommand, STAND_IN_BOT } from '../support/slack.js';
 
 const drill = `---
@@ -39,7 +43,6 @@ afterEach(async () => {
 describe('two instances on one store', () => {
   it('works a run started through one instance through the other, and counts a click delivered to both once', async () => {
     a = await startSlackHarness({ configYaml, runbooks: { drill } });
-    const port = await freePort();
     const t = await makeEngine({
       runbooks: { drill },
       configYaml: `slack: { channel: C0DROPS }\n${configYaml}`,
@@ -48,14 +51,12 @@ describe('two instances on one store', () => {
         SLACK_BOT_TOKEN: 'xoxb-test',
         SLACK_SIGNING_SECRET: SECRET,
         SLACK_API_URL: a.slack.url,
-        PORT: String(port),
       },
       executorId: 'instance-b:2:bbbbbb',
       sameStoreAs: a.t,
     });
     const app = createSlackApp({ config: t.config, engine: t.engine, bot: STAND_IN_BOT });
-    await app.app.start(port);
-    b = { t, app, url: `http://127.0.0.1:${port}` };
+    b = { t, app, url: `http://127.0.0.1:${listeningPort(await app.app.start(0))}` };
 
     // Started through A: A posts the thread.
     await a.send(slashCommand('drill drill', 'U0ALICE', a.responseUrl));

@@ -2,7 +2,7 @@
 // what the Slack suites send signed requests to. Every reply a person saw — answered inside the
 // ack or later through response_url — reads from one list.
 
-import { freePort } from '../../src/providers/postgres/servers.js';
+import type { Server as NetServer } from 'node:net';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
 import type { ActionRegistry } from '../../src/actions/registry.js';
 import type { ProvidersFor } from '../../src/engine/step-runner.js';
@@ -40,7 +40,6 @@ export async function startSlackHarness(options: {
   env?: Record<string, string>;
 }): Promise<SlackHarness> {
   const slack = await startSlackStandIn();
-  const port = await freePort();
   const t = await makeEngine({
     runbooks: options.runbooks,
     configYaml: `slack: { channel: C0DROPS }\n${options.configYaml}`,
@@ -51,7 +50,6 @@ export async function startSlackHarness(options: {
       SLACK_BOT_TOKEN: 'xoxb-test',
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_API_URL: slack.url,
-      PORT: String(port),
       ...options.env,
     },
   });
@@ -61,8 +59,7 @@ export async function startSlackHarness(options: {
     bot: STAND_IN_BOT,
     retryConfig: { retries: 4, factor: 1, minTimeout: 5, maxTimeout: 20 },
   });
-  await app.app.start(port);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://127.0.0.1:${listeningPort(await app.app.start(0))}`;
   const harness: SlackHarness = {
     t,
     slack,
@@ -95,4 +92,14 @@ export async function startSlackHarness(options: {
     },
   };
   return harness;
+}
+
+/**
+ * The port a server started on port 0 got from the system. The tests' apps listen so: a port
+ * picked free first could be taken (if only by a connection's local end) before the app binds it.
+ */
+export function listeningPort(server: NetServer): number {
+  const address = server.address();
+  if (!address || typeof address !== 'object') throw new Error('the server does not listen');
+  return address.port;
 }

@@ -31,8 +31,8 @@ export type { ConsoleControls } from './page-actions.js';
 
 export interface ConsoleDeps {
   workspace: Workspace;
-  /** Where the Bolt app listens (its /slack/events). */
-  appUrl: string;
+  /** Where the Bolt app listens (its /slack/events); null while it does not listen yet. */
+  appUrl: () => string | null;
   signingSecret: string;
   controls: ConsoleControls;
   logger?: Logger;
@@ -212,10 +212,12 @@ async function serveSlackSide(
 }
 
 /** Sends a signed request to the app as Slack does; the app's answer, or what Slack would say. */
-function appSender(appUrl: string, signingSecret: string) {
+function appSender(appUrl: () => string | null, signingSecret: string) {
   return async (body: string, contentType?: string): Promise<AppAnswer> => {
+    const url = appUrl();
+    if (!url) return { ok: false, error: 'dispatch_failed (the app is still starting)' };
     try {
-      const answer = await sendToSlackApp(appUrl, body, signingSecret, {
+      const answer = await sendToSlackApp(url, body, signingSecret, {
         ...(contentType ? { contentType } : {}),
         timeoutMs: SLACK_TIMEOUT_MS,
       });

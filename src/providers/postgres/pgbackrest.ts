@@ -188,11 +188,15 @@ export async function restoreChainMember(
       true,
     );
   // The server helpers (and pg with them) load only for a restore test, not with every check.
-  const { freePort, makePostgresDir, roleOf, startServer, stopServer } =
+  const { freePort, makePostgresDir, roleOf, startOnPickedPort, stopServer } =
     await import('./servers.js');
   const root = makePostgresDir('lifeboat-pitr-restore-');
-  const server = { port: await freePort(), dataDir: path.join(root, 'data'), url: '' };
-  server.url = `postgres://postgres@127.0.0.1:${server.port}/postgres`;
+  const port = await freePort();
+  let server = {
+    port,
+    dataDir: path.join(root, 'data'),
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+  };
   const started = performance.now();
   try {
     await pgbackrest(options, [
@@ -202,11 +206,12 @@ export async function restoreChainMember(
       '--target-action=promote',
       'restore',
     ]);
+    const conf = path.join(server.dataDir, 'postgresql.auto.conf');
     appendFileSync(
-      path.join(server.dataDir, 'postgresql.auto.conf'),
+      conf,
       `\n# lifeboat's restore test\nport = ${server.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${root}'\narchive_mode = off\n`,
     );
-    await startServer(server);
+    server = await startOnPickedPort(server, conf);
     await pollUntil({
       resource: `restore of ${member.label}`,
       waitingFor: 'recovery to end',

@@ -3,7 +3,16 @@
 // refuse to run, so every server command runs as the `postgres` user.
 
 import { execFile, execFileSync } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -50,18 +59,18 @@ export async function startPostgresPair(
   const [primaryPort, standbyPort] = options.ports
     ? [options.ports.primary, options.ports.standby]
     : [await freePort(), await freePort()];
-  const primary = server(root, 'primary', primaryPort);
-  const standby = server(root, 'standby', standbyPort);
+  const ports = options.ports ? 'known' : 'picked now';
   const started: PostgresServer[] = [];
   try {
-    await createAndStart(primary, root);
-    started.push(primary);
-    await startStandbyOf(primary, standby, root);
-    started.push(standby);
+    started.push(await createAndStart(server(root, 'primary', primaryPort), root, ports));
+    started.push(
+      await startStandbyOf(started[0]!, server(root, 'standby', standbyPort), root, ports),
+    );
   } catch (error) {
     await Promise.allSettled(started.map((s) => stopServer(s)));
     throw error;
   }
+  const [primary, standby] = started as [PostgresServer, PostgresServer];
   return {
     root,
     primary,
@@ -123,9 +132,9 @@ export async function startThrowawayServer(): Promise<{
   assertBinaries();
   const root = mkdtempSync(path.join(tmpdir(), 'lifeboat-restore-'));
   giveToPostgres(root);
-  const instance = server(root, 'restore', await freePort());
+  let instance: PostgresServer;
   try {
-    await createAndStart(instance, root);
+    instance = await createAndStart(server(root, 'restore', await freePort()), root, 'picked now');
   } catch (error) {
     rmSync(root, { recursive: true, force: true });
     throw error;
@@ -143,7 +152,8 @@ export async function startThrowawayServer(): Promise<{
 /**
  * A standalone server in `root`/`name` on `port` (local mode's backup-restore service): created the
  * first time, started when it is down, adopted when it already runs. With `database`, that
- * database exists in it.
+ * database exists in it. A server created now moves to another port if `port` was taken
+ * meanwhile: the caller keeps the port it returns.
  */
 export async function startStandaloneServer(
   root: string,
@@ -154,8 +164,8 @@ export async function startStandaloneServer(
   assertBinaries();
   mkdirSync(root, { recursive: true });
   giveToPostgres(root);
-  const instance = server(root, name, port);
-  if (!existsSync(instance.dataDir)) await createAndStart(instance, root);
+  let instance = server(root, name, port);
+  if (!existsSync(instance.dataDir)) instance = await createAndStart(instance, root, 'picked now');
   else if (!(await isRunning(instance))) await startServer(instance);
   if (database && /^[a-z_][a-z0-9_]*$/.test(database)) {
     const client = new pg.Client({ connectionString: instance.url });
@@ -183,7 +193,8 @@ async function startStandbyOf(
   source: PostgresServer,
   standby: PostgresServer,
   root: string,
-): Promise<void> {
+  port: 'picked now' | 'known',
+): Promise<PostgresServer> {
   await asPostgres('pg_basebackup', [
     ...localServerArgs(source.port),
     '-D',
@@ -193,9 +204,12 @@ async function startStandbyOf(
     'stream',
     '--no-sync',
   ]);
-  appendFileSync(standby.dataDir + '/postgresql.conf', serverConf(standby.port, root));
-  await startServer(standby);
+  const conf = path.join(standby.dataDir, 'postgresql.conf');
+  appendFileSync(conf, serverConf(standby.port, root));
+  if (port === 'picked now') standby = await startOnPickedPort(standby, conf);
+  else await startServer(standby);
   await waitForStreaming(source.url);
+  return standby;
 }
 
 /**
@@ -218,11 +232,15 @@ export async function rebuildAsStandby(
   const source = pair[which === 'primary' ? 'standby' : 'primary'];
   await stopServer(rebuilt, 'immediate');
   rmSync(rebuilt.dataDir, { recursive: true, force: true });
-  await startStandbyOf(source, rebuilt, pair.root);
+  await startStandbyOf(source, rebuilt, pair.root, 'known'); // the config names its port
 }
 
 /** initdb, our settings, start. */
-async function createAndStart(instance: PostgresServer, root: string): Promise<void> {
+async function createAndStart(
+  instance: PostgresServer,
+  root: string,
+  port: 'picked now' | 'known',
+): Promise<PostgresServer> {
   await asPostgres('initdb', [
     '-D',
     instance.dataDir,
@@ -233,8 +251,11 @@ async function createAndStart(instance: PostgresServer, root: string): Promise<v
     '-E',
     'UTF8',
   ]);
-  appendFileSync(instance.dataDir + '/postgresql.conf', serverConf(instance.port, root));
+  const conf = path.join(instance.dataDir, 'postgresql.conf');
+  appendFileSync(conf, serverConf(instance.port, root));
+  if (port === 'picked now') return startOnPickedPort(instance, conf);
   await startServer(instance);
+  return instance;
 }
 
 export async function stopServer(
@@ -257,8 +278,59 @@ export async function isRunning(instance: PostgresServer): Promise<boolean> {
 }
 
 export async function startServer(instance: PostgresServer): Promise<void> {
-  const log = path.join(path.dirname(instance.dataDir), `${path.basename(instance.dataDir)}.log`);
-  await asPostgres('pg_ctl', ['-D', instance.dataDir, '-l', log, '-w', '-t', '60', 'start']);
+  await asPostgres('pg_ctl', [
+    '-D',
+    instance.dataDir,
+    '-l',
+    logOf(instance),
+    '-w',
+    '-t',
+    '60',
+    'start',
+  ]);
+}
+
+/** Where pg_ctl writes a server's log: beside its data folder. */
+function logOf(instance: PostgresServer): string {
+  return path.join(path.dirname(instance.dataDir), `${path.basename(instance.dataDir)}.log`);
+}
+
+/** How many times a new server moves to another port when the one picked for it was taken. */
+const PORT_TRIES = 4;
+
+/**
+ * Starts a server made just now on a port picked free earlier (initdb or a base backup took
+ * seconds, and any process may take a free port meanwhile, if only as a connection's local end).
+ * When the server could not bind it, another free port is written to `confFile` and the server
+ * started again. Returns the server as it runs. Only for servers nobody knows the port of yet: a
+ * server the config names keeps its port, and fails if it is taken.
+ */
+export async function startOnPickedPort(
+  instance: PostgresServer,
+  confFile: string,
+): Promise<PostgresServer> {
+  for (let attempt = 1; ; attempt++) {
+    const logged = existsSync(logOf(instance)) ? statSync(logOf(instance)).size : 0;
+    try {
+      await startServer(instance);
+      return instance;
+    } catch (error) {
+      if (attempt >= PORT_TRIES || !portTakenSince(logOf(instance), logged)) throw error;
+      const port = await freePort();
+      appendFileSync(confFile, `\n# port ${instance.port} was taken\nport = ${port}\n`);
+      instance = {
+        ...instance,
+        port,
+        url: instance.url.replace(`:${instance.port}/`, `:${port}/`),
+      };
+    }
+  }
+}
+
+/** Did the server's log, past `offset`, say its port was in use? */
+function portTakenSince(log: string, offset: number): boolean {
+  if (!existsSync(log)) return false;
+  return readFileSync(log).subarray(offset).toString('utf8').includes('Address already in use');
 }
 
 /** Runs a PostgreSQL binary, as the postgres user when we are root. */
