@@ -68,7 +68,16 @@ async function type(text: string): Promise<void> {
   await page.press('#composer', 'Enter');
 }
 
-const runHeader = () => page.locator('.message:not(.ephemeral)').first().locator('.body').first();
+/**
+ * The header of the first failover run in the channel. Not simply the first message: the
+ * scheduler's replication check may post its alarm (NO WRITER) between the disaster and /dr failover.
+ */
+const runHeader = () =>
+  page
+    .locator('.message:not(.ephemeral)', { hasText: 'FAILOVER · ' })
+    .first()
+    .locator('.body')
+    .first();
 const lastEphemeral = () => page.locator('.message.ephemeral').last();
 
 /** The thread (header message and its replies) of the newest run of this kind. */
