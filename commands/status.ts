@@ -188,12 +188,11 @@ function testLine(entry: Schedule, last: RunRecord | null, now: Date): string {
     ? previousSlot(entry.cron, entry.timezone, new Date(latest.getTime() - 60_000))
     : null;
   const lastAt = last ? Date.parse(last.finishedAt!) : null;
-  const next = nextDue(entry);
   const standing =
     latest === null || (lastAt !== null && lastAt >= latest.getTime())
       ? 'done for this period'
       : before === null || (lastAt !== null && lastAt >= before.getTime())
         ? `due since ${day(latest)} UTC`
         : `*OVERDUE* — no successful run since ${day(before)} UTC`;
-  return `• \`${entry.remind}\`: ${standing}; last run ${last ? day(last.finishedAt!) : 'never'}; next reminder ${next ? `${day(next)} UTC` : 'never'} (${entry.name})`;
+  return `• \`${entry.remind}\`: ${standing}; last run ${last ? day(last.finishedAt!) : 'never'}; next reminder ${day(nextDue(entry, now))} UTC (${entry.name})`;
 }

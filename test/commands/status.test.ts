@@ -33,7 +33,7 @@ describe('/dr status', () => {
     expect(text).toContain('• last failback: never');
     expect(text).toContain('• last drill: never');
     expect(text).toMatch(
-      /\*DR tests\*\n• `dr-test`: \*OVERDUE\* — no successful run since 20\d\d-03-15 10:00 UTC; last run never; next reminder 20\d\d-03-15 10:00 UTC \(annual-full-failover\)/,
+      /\*DR tests\*\n• `dr-test`: \*OVERDUE\* — no successful run since 2025-03-15 10:00 UTC; last run never; next reminder 2027-03-15 10:00 UTC \(annual-full-failover\)/,
     );
 
     // A DR test whose every step was skipped proves nothing: not done, and no RTO.
