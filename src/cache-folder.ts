@@ -49,3 +49,17 @@ export function privateCacheFolder(name: string, options: CacheFolderOptions = {
     return { directory: null, why: (error as Error).message, unsafe: false };
   }
 }
+
+const warned = new Set<string>();
+
+/**
+ * Says on stderr, once per process and reason, that a cache folder was refused for what it is: it
+ * may have been tampered with. Said on every command until the folder is mended.
+ */
+export function warnOfUnsafeFolder(why: string): void {
+  if (warned.has(why)) return;
+  warned.add(why);
+  process.stderr.write(
+    `lifeboat: warning: ${why}: nothing is cached there, and nothing in it is used (if you did not make it so, someone may have; remove the folder and lifeboat makes it again, private)\n`,
+  );
+}

@@ -4,7 +4,7 @@
 // process — often root's, during a failover. Node built-ins only: this runs before anything else.
 
 import { enableCompileCache } from 'node:module';
-import { privateCacheFolder, type CacheFolderOptions } from './cache-folder.js';
+import { privateCacheFolder, warnOfUnsafeFolder, type CacheFolderOptions } from './cache-folder.js';
 
 export type CompileCache =
   | { enabled: true; directory: string }
@@ -42,10 +42,7 @@ export function enablePrivateCompileCache(options: CompileCacheOptions = {}): Co
  */
 export function enableCliCompileCache(): CompileCache {
   const cache = enablePrivateCompileCache();
-  if (!cache.enabled && cache.unsafe)
-    process.stderr.write(
-      `lifeboat: warning: ${cache.why}: nothing is cached there, and nothing in it is used (if you did not make it so, someone may have; remove the folder and lifeboat makes it again, private)\n`,
-    );
+  if (!cache.enabled && cache.unsafe) warnOfUnsafeFolder(cache.why);
   return cache;
 }
 

@@ -19,7 +19,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { privateCacheFolder } from './cache-folder.js';
+import { privateCacheFolder, warnOfUnsafeFolder } from './cache-folder.js';
 
 export interface SealedCache {
   /** Which cache: the folder's name and part of every key. */
@@ -51,10 +51,13 @@ export function sealedCache(
 ): SealedCache | null {
   const buildId = options.buildId === undefined ? bundleBuildId() : options.buildId;
   if (buildId === null) return null;
-  const directory =
-    options.directory === undefined
-      ? privateCacheFolder(kind, { env }).directory
-      : options.directory;
+  let directory = options.directory;
+  if (directory === undefined) {
+    const folder = privateCacheFolder(kind, { env });
+    // The compile cache has said so already when it is the folder holding this one.
+    if (folder.directory === null && folder.unsafe) warnOfUnsafeFolder(folder.why);
+    directory = folder.directory;
+  }
   return directory === null ? null : { kind, directory, buildId };
 }
 

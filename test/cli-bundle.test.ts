@@ -145,6 +145,37 @@ describe('the bundled lifeboat command', () => {
     expect(readdirSync(shared)).toEqual([]);
   });
 
+  it('warns once of a config cache others may write, alone or with the folder holding it, and uses nothing in it', () => {
+    const dir = makeTempDir();
+    const env = {
+      ...configAt(
+        dir,
+        postgresConfig(
+          'postgres://postgres@127.0.0.1:1/postgres',
+          'postgres://postgres@127.0.0.1:2/postgres',
+        ),
+      ),
+      XDG_CACHE_HOME: path.join(dir, 'cache'),
+    };
+    const clean = bundled(['run', 'status'], env);
+    expect(clean).toMatchObject({ code: 0, stderr: '' });
+    const warning = (folder: string) =>
+      `lifeboat: warning: others may write ${folder}: nothing is cached there, and nothing in it is used (if you did not make it so, someone may have; remove the folder and lifeboat makes it again, private)\n`;
+
+    const config = path.join(dir, 'cache', 'lifeboat', 'config');
+    const [entry] = readdirSync(config);
+    rmSync(path.join(config, entry!));
+    chmodSync(config, 0o777);
+    const alone = bundled(['run', 'status'], env);
+    expect(alone).toEqual({ code: 0, stdout: clean.stdout, stderr: warning(config) });
+    expect(readdirSync(config)).toEqual([]); // nothing written into it
+
+    chmodSync(config, 0o700);
+    chmodSync(path.dirname(config), 0o777);
+    const both = bundled(['run', 'status'], env);
+    expect(both).toEqual({ code: 0, stdout: clean.stdout, stderr: warning(path.dirname(config)) });
+  });
+
   it('answers from what it validated and parsed before without loading zod or the parser, sealed, and sees every edit', () => {
     const dir = makeTempDir();
     const runbooks = path.join(dir, 'runbooks');

@@ -4,7 +4,7 @@
 
 import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig, parseConfigFile } from '../src/config.js';
 import { loadConfigCached } from '../src/config/cache.js';
 import { ConfigError } from '../src/errors.js';
@@ -148,7 +148,17 @@ describe('the config cache', () => {
     const shared = path.join(cacheHome, 'lifeboat');
     mkdirSync(shared);
     chmodSync(shared, 0o777);
-    expect(sealedCache('config', { XDG_CACHE_HOME: cacheHome }, { buildId: BUILD })).toBeNull();
+    const said = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(sealedCache('config', { XDG_CACHE_HOME: cacheHome }, { buildId: BUILD })).toBeNull();
+      // Said once, however often the folder is refused.
+      expect(sealedCache('runbooks', { XDG_CACHE_HOME: cacheHome }, { buildId: BUILD })).toBeNull();
+      expect(said.mock.calls).toEqual([
+        [expect.stringMatching(new RegExp(`^lifeboat: warning: others may write ${shared}: `))],
+      ]);
+    } finally {
+      said.mockRestore();
+    }
     expect(
       await loadConfigCached({ ...env, XDG_CACHE_HOME: cacheHome }, { buildId: BUILD }),
     ).toStrictEqual(loadConfig(env));
