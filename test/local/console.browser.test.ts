@@ -69,15 +69,12 @@ async function type(text: string): Promise<void> {
 }
 
 /**
- * The header of the first failover run in the channel. Not simply the first message: the
+ * The first failover run in the channel, and its header. Not simply the first message: the
  * scheduler's replication check may post its alarm (NO WRITER) between the disaster and /dr failover.
  */
-const runHeader = () =>
-  page
-    .locator('.message:not(.ephemeral)', { hasText: 'FAILOVER · ' })
-    .first()
-    .locator('.body')
-    .first();
+const firstFailover = () =>
+  page.locator('.message:not(.ephemeral)', { hasText: 'FAILOVER · ' }).first();
+const runHeader = () => firstFailover().locator('.body').first();
 const lastEphemeral = () => page.locator('.message.ephemeral').last();
 
 /** The thread (header message and its replies) of the newest run of this kind. */
@@ -250,9 +247,7 @@ describe('the local console in Chromium', () => {
     expect(run.impact_at).toBe(new Date(impact!).toISOString());
     expect(run.rto_seconds).toBeGreaterThan(0);
     expect(header).toContain(`RTO ${formatDuration(run.rto_seconds)} of 15m objective`);
-    await expect(page.locator('.message:not(.ephemeral)').first().innerText()).resolves.toContain(
-      'approved by @bob',
-    );
+    await expect(firstFailover().innerText()).resolves.toContain('approved by @bob');
 
     // The promotion was real: the standby accepts the demo app's writes.
     await expect
