@@ -52,19 +52,7 @@ describe('the local environment', () => {
         'the standby to have the rows',
       );
 
-      const client = createS3Client(
-        { region: 'us-west-2', endpoint: first.s3Endpoint },
-        S3RVER_CREDENTIALS,
-      );
-      const backups = await createS3BackupStore(
-        {
-          bucket: LOCAL_BUCKET,
-          prefix: 'postgres/',
-          region: 'us-west-2',
-          endpoint: first.s3Endpoint,
-        },
-        { client },
-      ).listBackups();
+      const backups = await backupsIn(first.s3Endpoint, 'postgres/');
       expect(backups).toHaveLength(1);
       expect(backups[0]!.size).toBeGreaterThan(1000);
 
@@ -84,15 +72,7 @@ describe('the local environment', () => {
           "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'",
         ),
       ).toEqual([{ n: 0 }]);
-      const ledgerBackups = await createS3BackupStore(
-        {
-          bucket: LOCAL_BUCKET,
-          prefix: 'ledger/',
-          region: 'us-west-2',
-          endpoint: first.s3Endpoint,
-        },
-        { client },
-      ).listBackups();
+      const ledgerBackups = await backupsIn(first.s3Endpoint, 'ledger/');
       expect(ledgerBackups).toHaveLength(1);
 
       await sql(first.pair.primary.url, 'INSERT INTO payments (amount) VALUES (4242)');
@@ -124,19 +104,7 @@ describe('the local environment', () => {
         expect(JSON.stringify(config.services)).toContain(moved.s3Endpoint);
         expect(JSON.stringify(config.services)).not.toContain(first.s3Endpoint);
         // the backups made on the first start are there, through the new port
-        const client = createS3Client(
-          { region: 'us-west-2', endpoint: moved.s3Endpoint },
-          S3RVER_CREDENTIALS,
-        );
-        const listed = await createS3BackupStore(
-          {
-            bucket: LOCAL_BUCKET,
-            prefix: 'postgres/',
-            region: 'us-west-2',
-            endpoint: moved.s3Endpoint,
-          },
-          { client },
-        ).listBackups();
+        const listed = await backupsIn(moved.s3Endpoint, 'postgres/');
         expect(listed).toHaveLength(1);
       } finally {
         await moved.stop();
@@ -248,4 +216,13 @@ async function holdPort(port: number): Promise<Server> {
   const busy = createServer();
   await new Promise<void>((resolve) => busy.listen(port, '127.0.0.1', resolve));
   return busy;
+}
+
+/** The backups local mode's S3 server on `endpoint` holds under `prefix`. */
+function backupsIn(endpoint: string, prefix: string) {
+  const client = createS3Client({ region: 'us-west-2', endpoint }, S3RVER_CREDENTIALS);
+  return createS3BackupStore(
+    { bucket: LOCAL_BUCKET, prefix, region: 'us-west-2', endpoint },
+    { client },
+  ).listBackups();
 }
