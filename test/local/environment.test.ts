@@ -1,7 +1,6 @@
 // Local mode's world under .lifeboat/: created once, reused on the next start, wiped by reset.
 
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -17,6 +16,7 @@ import {
   createS3Client,
   S3RVER_CREDENTIALS,
 } from '../../src/providers/aws/s3.js';
+import { holdPort } from '../support/ports.js';
 import { sql, waitFor } from '../support/pg-pair.js';
 import { makeTempDir } from '../support/tmp.js';
 
@@ -210,13 +210,6 @@ describe('the local environment', () => {
     }
   }, 120_000);
 });
-
-/** A server on `port`, as something else on the machine would hold it. */
-async function holdPort(port: number): Promise<Server> {
-  const busy = createServer();
-  await new Promise<void>((resolve) => busy.listen(port, '127.0.0.1', resolve));
-  return busy;
-}
 
 /** The backups local mode's S3 server on `endpoint` holds under `prefix`. */
 function backupsIn(endpoint: string, prefix: string) {

@@ -3,7 +3,6 @@
 // than fail a start, a restore test or a test run. A server whose port is known keeps it.
 
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,13 +11,8 @@ import {
   startStandaloneServer,
   stopServer,
 } from '../../src/providers/postgres/servers.js';
+import { holdPort } from '../support/ports.js';
 import { sql } from '../support/pg-pair.js';
-
-async function holdPort(port: number): Promise<Server> {
-  const busy = createServer();
-  await new Promise<void>((resolve) => busy.listen(port, '127.0.0.1', resolve));
-  return busy;
-}
 
 describe('a new PostgreSQL server whose picked port was taken', () => {
   it('starts on another free port and says which; started again, it keeps that port', async () => {
