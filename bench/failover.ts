@@ -1,6 +1,7 @@
 // Failover figures on real PostgreSQL pairs: from the approval click to "verified writable"
 // through the engine (RPO gate, promotion, write check, every transition committed and audited),
-// against a bare `pg_promote` + one write on an identical pair, in the same run. With --postgres,
+// against a bare `pg_promote` + one write on an identical pair, in the same run, and against the
+// same promoted without waiting and polled every 5 ms as lifeboat does (bench/bare-promote.ts). With --postgres,
 // also through an engine whose store is on PostgreSQL (a throwaway local server): SQLite against
 // PostgreSQL, each on its own pair, in the same rounds.
 //
@@ -9,7 +10,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { parseConfig } from '../src/config.js';
 import { createEngine } from '../src/engine/create.js';
 import {
@@ -17,6 +17,7 @@ import {
   startThrowawayServer,
   type PostgresPair,
 } from '../src/providers/postgres/servers.js';
+import { barePromoteAndWrite } from './bare-promote.js';
 
 const ROUNDS = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? 5);
 const WITH_POSTGRES = process.argv.includes('--postgres');
@@ -34,17 +35,6 @@ async function prepared(): Promise<PostgresPair> {
   const pair = await startPostgresPair();
   await pair.killPrimary();
   return pair;
-}
-
-async function bare(pair: PostgresPair): Promise<number> {
-  const start = process.hrtime.bigint();
-  const client = new pg.Client({ connectionString: pair.standby.url });
-  await client.connect();
-  await client.query('SELECT pg_promote(true, 60)');
-  await client.query('CREATE TABLE IF NOT EXISTS bench_write (id serial PRIMARY KEY)');
-  await client.query('INSERT INTO bench_write DEFAULT VALUES');
-  await client.end();
-  return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
 async function throughEngine(pair: PostgresPair, dir: string, store = ''): Promise<number> {
@@ -89,19 +79,26 @@ const storeServer = WITH_POSTGRES ? await startThrowawayServer() : null;
 const engineMs: number[] = [];
 const postgresMs: number[] = [];
 const bareMs: number[] = [];
+const polledMs: number[] = [];
 try {
   for (let round = 0; round < ROUNDS; round++) {
-    const pairs = await Promise.all([prepared(), prepared(), ...(storeServer ? [prepared()] : [])]);
+    const pairs = await Promise.all([
+      prepared(),
+      prepared(),
+      prepared(),
+      ...(storeServer ? [prepared()] : []),
+    ]);
     try {
       const sides = [
         async () => engineMs.push(await throughEngine(pairs[0], path.join(root, `r${round}`))),
-        async () => bareMs.push(await bare(pairs[1])),
+        async () => bareMs.push(await barePromoteAndWrite(pairs[1].standby.url, 'pg_promote')),
+        async () => polledMs.push(await barePromoteAndWrite(pairs[2].standby.url, 'polled')),
         ...(storeServer
           ? [
               async () =>
                 postgresMs.push(
                   await throughEngine(
-                    pairs[2]!,
+                    pairs[3]!,
                     path.join(root, `p${round}`),
                     `store: { url: "${storeServer.server.url}", schema: failover_${round} }\n`,
                   ),
@@ -134,5 +131,8 @@ console.log(
   `  bare pg_promote + one write                                                ${baseline.toFixed(0)} ms  (${list(bareMs)})`,
 );
 console.log(
-  `  ratio ${(ours / baseline).toFixed(2)}x, added by lifeboat ${(ours - baseline).toFixed(0)} ms${postgresMs.length ? `; PostgreSQL store against SQLite ${(median(postgresMs) / ours).toFixed(2)}x` : ''}`,
+  `  bare, promoted without waiting and pg_is_in_recovery() asked every 5 ms      ${median(polledMs).toFixed(0)} ms  (${list(polledMs)})`,
+);
+console.log(
+  `  ratio ${(ours / baseline).toFixed(2)}x, added by lifeboat ${(ours - baseline).toFixed(0)} ms; against the polled bare ${(ours / median(polledMs)).toFixed(2)}x${postgresMs.length ? `; PostgreSQL store against SQLite ${(median(postgresMs) / ours).toFixed(2)}x` : ''}`,
 );

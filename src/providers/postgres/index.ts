@@ -105,16 +105,32 @@ export function createPostgresProvider(
               detail: `${target.name} is already a primary: nothing to promote`,
             };
           }
-          const { rows } = await client.query<{ promoted: boolean }>(
-            'SELECT pg_promote(true, $1) AS promoted',
-            [timeoutSeconds],
+          // pg_promote(true) looks every 100 ms whether recovery has ended; a fast promote ends
+          // in ~10 ms. So it is asked not to wait, and lifeboat looks itself, every 5 ms for the
+          // first second, then every 50 ms.
+          const { rows } = await client.query<{ signalled: boolean }>(
+            'SELECT pg_promote(false) AS signalled',
           );
-          if (rows[0]?.promoted !== true) {
+          if (rows[0]?.signalled !== true)
             throw new ProviderError(
               target.name,
-              `pg_promote did not finish within ${timeoutSeconds} s`,
+              'pg_promote could not signal the postmaster to promote (see its log)',
               false,
             );
+          const started = performance.now();
+          for (;;) {
+            const now = await client.query<{ in_recovery: boolean }>(
+              'SELECT pg_is_in_recovery() AS in_recovery',
+            );
+            if (now.rows[0]?.in_recovery === false) break;
+            const elapsed = performance.now() - started;
+            if (elapsed >= timeoutSeconds * 1000)
+              throw new ProviderError(
+                target.name,
+                `pg_promote did not finish within ${timeoutSeconds} s (still in recovery)`,
+                false,
+              );
+            await new Promise((resolve) => setTimeout(resolve, elapsed < 1000 ? 5 : 50));
           }
           return { alreadyPrimary: false, detail: `${target.name} promoted with pg_promote` };
         },
