@@ -1,10 +1,12 @@
 // One range of the audit chain, verified in a worker thread of `lifeboat audit verify`: each event's
 // hash recomputed from its content and its recorded predecessor's hash, its number the next one, and
 // its prev_hash the hash of the event before it in the range. The ends are stitched by the caller.
+// SQLite writes the text to hash (HASHED_TEXT_SQL); the hash is this thread's.
 
 import Database from 'better-sqlite3';
+import { hash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { hashAuditRow } from './audit.js';
+import { HASHED_TEXT_SQL } from './audit.js';
 
 export interface RangeTask {
   file: string;
@@ -33,7 +35,7 @@ export function verifyRange(task: RangeTask): RangeResult {
     // Raw rows, in chunks: objects and a row per step cost more than the hash itself.
     const chunk = db
       .prepare(
-        'SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit_log WHERE seq BETWEEN ? AND ? ORDER BY seq',
+        `SELECT seq, prev_hash, hash, ${HASHED_TEXT_SQL} FROM audit_log WHERE seq BETWEEN ? AND ? ORDER BY seq`,
       )
       .raw();
     let expected = task.from;
@@ -42,15 +44,15 @@ export function verifyRange(task: RangeTask): RangeResult {
     let count = 0;
     for (let from = task.from; from <= task.to; from += CHUNK) {
       const rows = chunk.all(from, Math.min(task.to, from + CHUNK - 1)) as RawRow[];
-      for (const [seq, at, actor, action, subject, details, prevHash, hash] of rows) {
+      for (const [seq, prevHash, recorded, hashed] of rows) {
         if (count === 0) firstPrevHash = prevHash;
         if (
           seq !== expected ||
           (previous !== null && prevHash !== previous) ||
-          hashAuditRow(prevHash, { seq, at, actor, action, subject, details }) !== hash
+          hash('sha256', hashed) !== recorded
         )
           return { firstPrevHash, lastHash: previous, count, brokenAt: expected };
-        previous = hash;
+        previous = recorded;
         expected += 1;
         count += 1;
       }
@@ -64,7 +66,8 @@ export function verifyRange(task: RangeTask): RangeResult {
   }
 }
 
-type RawRow = [number, string, string, string, string, string, string, string];
+/** seq, prev_hash, hash, and the text to hash. */
+type RawRow = [number, string, string, string];
 
 if (parentPort && (workerData as { auditRange?: RangeTask } | null)?.auditRange)
   parentPort.postMessage(verifyRange((workerData as { auditRange: RangeTask }).auditRange));

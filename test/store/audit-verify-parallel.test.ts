@@ -81,6 +81,37 @@ describe('audit verify in worker threads', () => {
     await store.close();
   });
 
+  it('recomputes from SQLite’s JSON the hashes written from JavaScript’s, whatever characters the events hold', async () => {
+    // The workers hash text SQLite writes (json_object); the events were hashed from text
+    // JSON.stringify wrote. Every character in the first plane (but lone surrogates, which no
+    // store keeps), astral ones, quotes, backslashes, line separators: in a subject, an actor, a
+    // detail. A difference would show as a break in an intact log.
+    const characters: string[] = [];
+    for (let code = 0; code <= 0xffff; code++)
+      if (code < 0xd800 || code > 0xdfff) characters.push(String.fromCharCode(code));
+    const pieces: string[] = [];
+    for (let at = 0; at < characters.length; at += 1024)
+      pieces.push(characters.slice(at, at + 1024).join(''));
+    pieces.push('😀 a\u{1F600}b \u2028\u2029 "quoted" \\ {"json":"inside"} \n\t');
+    const file = path.join(makeTempDir(), 'lifeboat.db');
+    const store = openStore(file);
+    await recordAuditEvents(
+      store,
+      pieces.map((piece, index) => ({
+        actor: index % 2 ? piece.slice(0, 40) : 'U0ALICE',
+        action: 'step.note',
+        subject: piece,
+        details: { note: piece, step: index, nested: { text: piece.slice(-100) } },
+      })),
+    );
+    expect(await verifyAuditLog(store)).toMatchObject({ ok: true, count: pieces.length });
+    expect(verifyRange({ file, from: 1, to: pieces.length })).toMatchObject({
+      count: pieces.length,
+      brokenAt: null,
+    });
+    await store.close();
+  });
+
   it('says why when its workers cannot run, and still gives the verdict, walked on one thread', async () => {
     const { store } = await storeWith(3000);
     const said: string[] = [];
