@@ -9,7 +9,7 @@ import { renderReport } from '../report.js';
 import { getRunView, shortExposure } from '../engine/run-view.js';
 import { unprotectedAfter } from '../store/protection.js';
 import { formatDuration } from '../duration.js';
-import { findAuditHash, recordAuditCheckpoint, verifyAuditLog } from '../store/audit.js';
+import { findAuditHash, recordAuditCheckpoint } from '../store/audit.js';
 import { verifyAuditLogParallel } from '../store/audit-verify-parallel.js';
 import { openStore, type Store } from '../store/db.js';
 import { describeStore, openStoreAt } from '../store/open.js';
@@ -80,14 +80,11 @@ export async function verifyAudit(
 ): Promise<number> {
   const config = await loadConfigCached(env);
   return withStore(config.store, async (store) => {
-    // A SQLite log is walked by every core at once; a PostgreSQL one by the server's one connection.
-    const result =
-      config.store.kind === 'sqlite'
-        ? await verifyAuditLogParallel(store, config.store.file, {
-            // The verdict is the same, only slower: say why, so a slow verify is not a mystery.
-            onOneThread: (why) => io.err(`audit verify: walked on one thread (${why})`),
-          })
-        : await verifyAuditLog(store);
+    // Walked by every core at once, each over its own connection to the store.
+    const result = await verifyAuditLogParallel(store, config.store, {
+      // The verdict is the same, only slower: say why, so a slow verify is not a mystery.
+      onOneThread: (why) => io.err(`audit verify: walked on one thread (${why})`),
+    });
     if (!result.ok) {
       io.err(
         `audit log broken at event #${result.brokenAt}: ${result.reason} (${result.count} events before it are intact; store ${store.location})`,

@@ -1,21 +1,24 @@
-// `lifeboat audit verify` on a long SQLite log: the chain cut into one range per core, each range
-// verified in a worker thread (every event's hash does not depend on any other's computation — only
-// on the prev_hash it records), the ranges' ends stitched, and the head row compared with the last
-// event. Any doubt — a range that breaks, a stitch that does not hold — and the one-thread walk
-// (verifyAuditLog) runs to name the break exactly, as it always has.
+// `lifeboat audit verify` on a long log: the chain cut into one range per core, each range verified
+// in a worker thread (every event's hash does not depend on any other's computation — only on the
+// prev_hash it records), the ranges' ends stitched, and the head row compared with the last event.
+// A SQLite file is read by each worker; a PostgreSQL store over each worker's own connection, so
+// the rows are parsed and hashed on every core while the server reads. Any doubt — a range that
+// breaks, a stitch that does not hold — and the one-thread walk (verifyAuditLog) runs to name the
+// break exactly, as it always has.
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { GENESIS_HASH, verifyAuditLog, type AuditVerification } from './audit.js';
 import type { RangeResult, RangeTask } from './audit-verify-worker.js';
 import type { Sql } from './db.js';
+import type { StoreLocation } from '../config.js';
 
 /** Below this many events one thread is as fast as starting workers. */
 const PARALLEL_FROM = 200_000;
 
 export async function verifyAuditLogParallel(
   db: Sql,
-  file: string,
+  store: StoreLocation,
   options: {
     workers?: number;
     parallelFrom?: number;
@@ -31,7 +34,7 @@ export async function verifyAuditLogParallel(
     return verifyAuditLog(db);
   const size = Math.ceil(head.seq / workers);
   const tasks: RangeTask[] = Array.from({ length: workers }, (_, index) => ({
-    file,
+    store,
     from: index * size + 1,
     to: Math.min(head.seq, (index + 1) * size),
   })).filter((task) => task.from <= task.to);
@@ -59,11 +62,15 @@ function runRange(task: RangeTask): Promise<RangeResult> {
     {
       workerData: { auditRange: task },
       execArgv: typescript ? ['--import', 'tsx'] : [],
-      // 256 rows at a time, garbage once hashed: a small heap keeps the walk's memory flat (both
-      // workers and the CLI ~96 MiB at 1M events; 4/64 MiB here made it ~115). A chunk of events
-      // too large for it (256 in a row with commands' whole output) stops the worker, and the
-      // one-thread walk gives the verdict, saying why. tsx compiling TypeScript needs more.
-      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: typescript ? 64 : 8 },
+      // 256 rows at a time (500 from PostgreSQL), garbage once hashed: a small heap keeps the
+      // walk's memory flat (both workers and the CLI ~96 MiB at 1M events; 4/64 MiB here made it
+      // ~115). A chunk of events too large for it (256 in a row with commands' whole output)
+      // stops the worker, and the one-thread walk gives the verdict, saying why. tsx compiling
+      // TypeScript needs more.
+      resourceLimits: {
+        maxYoungGenerationSizeMb: 1,
+        maxOldGenerationSizeMb: typescript ? 64 : task.store.kind === 'sqlite' ? 8 : 24,
+      },
     },
   );
   return new Promise((resolve, reject) => {

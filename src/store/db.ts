@@ -19,6 +19,8 @@ export type Db = Database.Database;
  * a call waits for this process's open transaction to commit, so nothing reads a half-made change.
  */
 export interface Sql {
+  /** Whose SQL: for the few statements the two write differently. */
+  readonly dialect: 'sqlite' | 'postgres';
   all<T = unknown>(sql: string, ...params: unknown[]): Promise<T[]>;
   get<T = unknown>(sql: string, ...params: unknown[]): Promise<T | undefined>;
   run(sql: string, ...params: unknown[]): Promise<{ changes: number }>;
@@ -162,6 +164,7 @@ export function sqliteOf(store: Store): SqliteStore | null {
  * ran would otherwise land inside it). Statements are compiled once per connection.
  */
 class SqliteBackend implements SqliteStore {
+  readonly dialect = 'sqlite';
   private readonly statements = new Map<string, Database.Statement>();
   private readonly inside = new AsyncLocalStorage<{ open: boolean }>();
   /** Settles when this process's open transaction ends; null when none is open. */

@@ -67,6 +67,7 @@ interface Frame {
 }
 
 class PostgresBackend implements Store {
+  readonly dialect = 'postgres';
   private readonly inside = new AsyncLocalStorage<Frame>();
   private readonly translated = new Map<string, string>();
   version = 0;

@@ -3,10 +3,17 @@
 
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { recordAuditEvents, verifyAuditLog } from '../../src/store/audit.js';
+import {
+  auditHead,
+  GENESIS_HASH,
+  quickWalk,
+  recordAuditEvents,
+  verifyAuditLog,
+} from '../../src/store/audit.js';
 import { verifyAuditLogParallel } from '../../src/store/audit-verify-parallel.js';
 import { verifyRange } from '../../src/store/audit-verify-worker.js';
 import { openStore } from '../../src/store/db.js';
+import { awkwardEvents } from '../support/awkward-text.js';
 import { makeTempDir } from '../support/tmp.js';
 
 async function storeWith(events: number) {
@@ -31,15 +38,19 @@ describe('audit verify in worker threads', () => {
   it('gives the one-thread walk’s verdicts: intact, edited, deleted, and events appended meanwhile', async () => {
     const { file, store } = await storeWith(6000);
     // A worker's range on its own: every event recomputed, the ends handed back for stitching.
-    expect(verifyRange({ file, from: 1, to: 3000 })).toMatchObject({ count: 3000, brokenAt: null });
+    expect(verifyRange(file, { from: 1, to: 3000 })).toMatchObject({ count: 3000, brokenAt: null });
     // Each verdict from the workers themselves, never from the one-thread walk behind them.
     const fellBack: string[] = [];
     const parallel = () =>
-      verifyAuditLogParallel(store, file, {
-        workers: 3,
-        parallelFrom: 1,
-        onOneThread: (why) => fellBack.push(why),
-      });
+      verifyAuditLogParallel(
+        store,
+        { kind: 'sqlite', file },
+        {
+          workers: 3,
+          parallelFrom: 1,
+          onOneThread: (why) => fellBack.push(why),
+        },
+      );
     expect(await parallel()).toEqual(await verifyAuditLog(store));
     expect(await parallel()).toMatchObject({ ok: true, count: 6000 });
 
@@ -72,7 +83,7 @@ describe('audit verify in worker threads', () => {
     ];
     for (const { seq, range } of cases) {
       store.db.prepare('DELETE FROM audit_log WHERE seq = ?').run(seq);
-      expect(verifyRange({ file, ...range })).toMatchObject({ brokenAt: seq });
+      expect(verifyRange(file, range)).toMatchObject({ brokenAt: seq });
       const again = await parallel();
       expect(again).toEqual(await verifyAuditLog(store));
       expect(again).toMatchObject({ ok: false, brokenAt: 768 }); // the first gap
@@ -83,43 +94,35 @@ describe('audit verify in worker threads', () => {
 
   it('recomputes from SQLite’s JSON the hashes written from JavaScript’s, whatever characters the events hold', async () => {
     // The workers hash text SQLite writes (json_object); the events were hashed from text
-    // JSON.stringify wrote. Every character in the first plane (but lone surrogates, which no
-    // store keeps), astral ones, quotes, backslashes, line separators: in a subject, an actor, a
-    // detail. A difference would show as a break in an intact log.
-    const characters: string[] = [];
-    for (let code = 0; code <= 0xffff; code++)
-      if (code < 0xd800 || code > 0xdfff) characters.push(String.fromCharCode(code));
-    const pieces: string[] = [];
-    for (let at = 0; at < characters.length; at += 1024)
-      pieces.push(characters.slice(at, at + 1024).join(''));
-    pieces.push('😀 a\u{1F600}b \u2028\u2029 "quoted" \\ {"json":"inside"} \n\t');
+    // JSON.stringify wrote. A difference would show as a break in an intact log.
+    const events = awkwardEvents({ withNul: true });
     const file = path.join(makeTempDir(), 'lifeboat.db');
     const store = openStore(file);
-    await recordAuditEvents(
-      store,
-      pieces.map((piece, index) => ({
-        actor: index % 2 ? piece.slice(0, 40) : 'U0ALICE',
-        action: 'step.note',
-        subject: piece,
-        details: { note: piece, step: index, nested: { text: piece.slice(-100) } },
-      })),
-    );
-    expect(await verifyAuditLog(store)).toMatchObject({ ok: true, count: pieces.length });
-    expect(verifyRange({ file, from: 1, to: pieces.length })).toMatchObject({
-      count: pieces.length,
+    await recordAuditEvents(store, events);
+    const head = await auditHead(store);
+    expect(await verifyAuditLog(store)).toMatchObject({ ok: true, count: events.length });
+    expect(verifyRange(file, { from: 1, to: events.length })).toMatchObject({
+      count: events.length,
       brokenAt: null,
+      lastHash: head.hash,
     });
+    // The one-thread walk's quick part proves them all too, with nothing left to the exact walk.
+    expect(await quickWalk(store, { seq: 0, hash: GENESIS_HASH })).toEqual(head);
     await store.close();
   });
 
   it('says why when its workers cannot run, and still gives the verdict, walked on one thread', async () => {
     const { store } = await storeWith(3000);
     const said: string[] = [];
-    const result = await verifyAuditLogParallel(store, '/nonexistent/folder/lifeboat.db', {
-      workers: 2,
-      parallelFrom: 1,
-      onOneThread: (why) => said.push(why),
-    });
+    const result = await verifyAuditLogParallel(
+      store,
+      { kind: 'sqlite', file: '/nonexistent/folder/lifeboat.db' },
+      {
+        workers: 2,
+        parallelFrom: 1,
+        onOneThread: (why) => said.push(why),
+      },
+    );
     expect(result).toMatchObject({ ok: true, count: 3000 });
     expect(said).toHaveLength(1);
     expect(said[0]).toMatch(/directory does not exist|unable to open/i);

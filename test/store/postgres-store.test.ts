@@ -14,7 +14,13 @@ import { startThrowawayServer } from '../../src/providers/postgres/servers.js';
 import { resolveRunbookByName } from '../../src/runbook/library.js';
 import { Scheduler } from '../../src/schedule/scheduler.js';
 import type { Job } from '../../src/schedule/jobs.js';
-import { recordAuditEvents, verifyAuditLog } from '../../src/store/audit.js';
+import {
+  auditHead,
+  GENESIS_HASH,
+  quickWalk,
+  recordAuditEvents,
+  verifyAuditLog,
+} from '../../src/store/audit.js';
 import { LATEST_SCHEMA, type Store } from '../../src/store/db.js';
 import { openStoreAt } from '../../src/store/open.js';
 import { getRunbookSnapshot, insertRun } from '../../src/store/runs.js';
@@ -24,6 +30,8 @@ import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-schema.js';
 import { makeEngine, testClock, type TestClock } from '../support/engine.js';
 import { cli } from '../support/cli.js';
 import { sql, usePostgresPair, waitFor } from '../support/pg-pair.js';
+import { awkwardEvents } from '../support/awkward-text.js';
+import { verifyAuditLogParallel } from '../../src/store/audit-verify-parallel.js';
 import { makeTempDir } from '../support/tmp.js';
 
 const drill = `---
@@ -252,6 +260,55 @@ describe('the PostgreSQL store', () => {
       stores[0].run("UPDATE audit_log SET actor = 'U0MALLORY' WHERE seq = 4"),
     ).rejects.toThrow('audit_log is append-only');
     await Promise.all(stores.map((store) => store.close()));
+  });
+
+  it('verifies the chain in worker threads and on one, whatever characters the events hold, and names an edit and a deletion', async () => {
+    // Every character comes back from the server as it was hashed, or the walk stops short.
+    const config = parseConfig(configYaml(freshStore()), path.join(makeTempDir(), 'lifeboat.yml'));
+    const store = await openStoreAt(config.store);
+    const events = awkwardEvents({ withNul: false });
+    await recordAuditEvents(store, events);
+    const head = await auditHead(store);
+    expect(head.seq).toBe(events.length);
+    expect(await quickWalk(store, { seq: 0, hash: GENESIS_HASH })).toEqual(head);
+    expect(await verifyAuditLog(store)).toEqual({
+      ok: true,
+      count: events.length,
+      headHash: head.hash,
+    });
+    // `lifeboat audit verify`: worker threads, each over its own connection, a range each.
+    const fellBack: string[] = [];
+    const parallel = () =>
+      verifyAuditLogParallel(store, config.store, {
+        workers: 3,
+        parallelFrom: 1,
+        onOneThread: (why) => fellBack.push(why),
+      });
+    expect(await parallel()).toEqual(await verifyAuditLog(store));
+
+    // Someone with the database's owner, past the append-only trigger.
+    await store.run('ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only');
+    await store.run("UPDATE audit_log SET subject = 'r-forged' WHERE seq = 3");
+    expect(await quickWalk(store, { seq: 0, hash: GENESIS_HASH })).toMatchObject({
+      seq: 2,
+    });
+    const edited = {
+      ok: false,
+      count: 2,
+      brokenAt: 3,
+      reason: 'event #3 was edited: its content no longer matches its hash',
+    };
+    expect(await verifyAuditLog(store)).toEqual(edited);
+    expect(await parallel()).toEqual(edited);
+    // Put back, then the first event of the second worker's range (22–42) deleted.
+    await store.run('UPDATE audit_log SET subject = ? WHERE seq = 3', events[2]!.subject);
+    expect(await parallel()).toMatchObject({ ok: true, count: events.length });
+    await store.run('DELETE FROM audit_log WHERE seq = 22');
+    const deleted = await verifyAuditLog(store);
+    expect(deleted).toMatchObject({ ok: false, brokenAt: 22 });
+    expect(await parallel()).toEqual(deleted);
+    expect(fellBack).toEqual([]);
+    await store.close();
   });
 
   it('takes in a SQLite store whole with lifeboat store migrate, and the team carries on there', async () => {
