@@ -410,6 +410,8 @@ function serverConf(port: number, socketDir: string): string {
     "shared_buffers = '32MB'",
     'wal_receiver_status_interval = 1s',
     'hot_standby_feedback = on',
+    // The log in English whatever the machine's locale: a taken port is recognised by its text.
+    "lc_messages = 'C'",
     '',
   ].join('\n');
 }
