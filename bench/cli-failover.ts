@@ -5,7 +5,7 @@
 // to exit), and the whole failover (run start too). Baselines, on an identical pair in the same
 // round: the bare `pg_promote` + one write in this process (the issue's baseline), the same in a
 // fresh `node` process (what any CLI pays to start and load a PostgreSQL client), and in this
-// process promoted without waiting and polled as lifeboat polls (bench/bare-promote.ts). The store
+// process promoted without waiting and polled as lifeboat polls (bench/failover-kit.ts). The store
 // exists before the run starts, as a team's does.
 //
 //   npm run build && npx tsx bench/cli-failover.ts [rounds]
@@ -16,22 +16,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem, userInfo } from 'node:os';
 import path from 'node:path';
 import { generateApproverKey, signChallenge } from '../src/cli/approval-token.js';
-import { startPostgresPair, type PostgresPair } from '../src/providers/postgres/servers.js';
-import { barePromoteAndWrite } from './bare-promote.js';
+import type { PostgresPair } from '../src/providers/postgres/servers.js';
+import { barePromoteAndWrite, FAILOVER_RUNBOOK, pairWithPrimaryKilled } from './failover-kit.js';
 import { formatRatio, formatSummary } from './stats.js';
 
 const ROUNDS = Number(process.argv[2] ?? 7);
 const root = path.resolve(import.meta.dirname, '..');
 const cliJs = path.join(root, 'dist', 'cli', 'lifeboat.js');
-const RUNBOOK = `---
-title: Failover
-kind: failover
-service: payments-db
----
-## Fail over (15 minutes)
-1. Promote \`action: db.promote\`
-2. Write \`action: db.verify-writable\`
-`;
 const BARE = `
 const pg = require(${JSON.stringify(createRequire(import.meta.url).resolve('pg'))});
 const client = new pg.Client({ connectionString: process.argv[1] });
@@ -57,12 +48,6 @@ function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<stri
   });
 }
 
-async function prepared(): Promise<PostgresPair> {
-  const pair = await startPostgresPair();
-  await pair.killPrimary();
-  return pair;
-}
-
 async function bareProcess(pair: PostgresPair): Promise<number> {
   const start = performance.now();
   await run(['-e', BARE, pair.standby.url]);
@@ -75,7 +60,7 @@ async function throughCli(
 ): Promise<{ approveMs: number; wholeMs: number }> {
   const bob = generateApproverKey('U0BOB');
   mkdirSync(path.join(dir, 'runbooks'), { recursive: true });
-  writeFileSync(path.join(dir, 'runbooks', 'failover.md'), RUNBOOK);
+  writeFileSync(path.join(dir, 'runbooks', 'failover.md'), FAILOVER_RUNBOOK);
   writeFileSync(
     path.join(dir, 'lifeboat.yml'),
     `cli:
@@ -123,7 +108,12 @@ const polled: number[] = [];
 try {
   // A warm-up round (the CLI's caches filled, the page cache warm), then the rounds counted.
   for (let round = -1; round < ROUNDS; round++) {
-    const pairs = await Promise.all([prepared(), prepared(), prepared(), prepared()]);
+    const pairs = await Promise.all([
+      pairWithPrimaryKilled(),
+      pairWithPrimaryKilled(),
+      pairWithPrimaryKilled(),
+      pairWithPrimaryKilled(),
+    ]);
     try {
       const sides = [
         async () => {

@@ -1,7 +1,7 @@
 // Failover figures on real PostgreSQL pairs: from the approval click to "verified writable"
 // through the engine (RPO gate, promotion, write check, every transition committed and audited),
 // against a bare `pg_promote` + one write on an identical pair, in the same run, and against the
-// same promoted without waiting and polled every 5 ms as lifeboat does (bench/bare-promote.ts). With --postgres,
+// same promoted without waiting and polled every 5 ms as lifeboat does (bench/failover-kit.ts). With --postgres,
 // also through an engine whose store is on PostgreSQL (a throwaway local server): SQLite against
 // PostgreSQL, each on its own pair, in the same rounds.
 //
@@ -12,34 +12,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../src/config.js';
 import { createEngine } from '../src/engine/create.js';
-import {
-  startPostgresPair,
-  startThrowawayServer,
-  type PostgresPair,
-} from '../src/providers/postgres/servers.js';
-import { barePromoteAndWrite } from './bare-promote.js';
+import { startThrowawayServer, type PostgresPair } from '../src/providers/postgres/servers.js';
+import { barePromoteAndWrite, FAILOVER_RUNBOOK, pairWithPrimaryKilled } from './failover-kit.js';
 
 const ROUNDS = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? 5);
 const WITH_POSTGRES = process.argv.includes('--postgres');
-const runbook = `---
-title: Failover
-kind: failover
-service: payments-db
----
-## Fail over (15 minutes)
-1. Promote \`action: db.promote\`
-2. Write \`action: db.verify-writable\`
-`;
-
-async function prepared(): Promise<PostgresPair> {
-  const pair = await startPostgresPair();
-  await pair.killPrimary();
-  return pair;
-}
 
 async function throughEngine(pair: PostgresPair, dir: string, store = ''): Promise<number> {
   mkdirSync(path.join(dir, 'runbooks'), { recursive: true });
-  writeFileSync(path.join(dir, 'runbooks', 'failover.md'), runbook);
+  writeFileSync(path.join(dir, 'runbooks', 'failover.md'), FAILOVER_RUNBOOK);
   const yaml = `${store}approvals: { approvers: [U0ALICE, U0BOB] }
 services:
   payments-db:
@@ -83,10 +64,10 @@ const polledMs: number[] = [];
 try {
   for (let round = 0; round < ROUNDS; round++) {
     const pairs = await Promise.all([
-      prepared(),
-      prepared(),
-      prepared(),
-      ...(storeServer ? [prepared()] : []),
+      pairWithPrimaryKilled(),
+      pairWithPrimaryKilled(),
+      pairWithPrimaryKilled(),
+      ...(storeServer ? [pairWithPrimaryKilled()] : []),
     ]);
     try {
       const sides = [

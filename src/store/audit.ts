@@ -239,19 +239,7 @@ export async function verifyAuditLog(
       VERIFY_BATCH,
     );
     for (const row of rows) {
-      if (
-        row.seq !== previous.seq + 1 ||
-        row.prev_hash !== previous.hash ||
-        hashAuditFields(
-          row.prev_hash,
-          row.seq,
-          row.at,
-          row.actor,
-          row.action,
-          row.subject,
-          row.details,
-        ) !== row.hash
-      ) {
+      if (!follows(row, previous)) {
         broken = row;
         break;
       }
@@ -317,22 +305,7 @@ export async function quickWalk(
       const rows = await next;
       if (rows.length === VERIFY_BATCH) next = batch(rows.at(-1)!.seq);
       for (const row of rows) {
-        if (
-          row.seq !== previous.seq + 1 ||
-          row.prev_hash !== previous.hash ||
-          (row.hashed === undefined
-            ? hashAuditFields(
-                row.prev_hash,
-                row.seq,
-                row.at,
-                row.actor,
-                row.action,
-                row.subject,
-                row.details,
-              )
-            : hash('sha256', row.hashed)) !== row.hash
-        )
-          return previous;
+        if (!follows(row, previous)) return previous;
         previous = { seq: row.seq, hash: row.hash };
       }
       if (rows.length < VERIFY_BATCH) return previous;
@@ -343,6 +316,22 @@ export async function quickWalk(
     // A batch asked for ahead and not read: its failure is nobody's.
     next.catch(() => undefined);
   }
+}
+
+/**
+ * Whether `row` is the event after `previous`: the next number, linked to it by its prev_hash, and
+ * its hash its content's — recomputed from its fields, or from the text SQLite wrote of them.
+ */
+function follows(
+  row: AuditRow & { hashed?: string },
+  previous: { seq: number; hash: string },
+): boolean {
+  return (
+    row.seq === previous.seq + 1 &&
+    row.prev_hash === previous.hash &&
+    (row.hashed === undefined ? hashAuditRow(row.prev_hash, row) : hash('sha256', row.hashed)) ===
+      row.hash
+  );
 }
 
 /** Why `row` does not follow `previous`; `linkedTo` is the event its prev_hash names, if any. */
