@@ -32,7 +32,8 @@ function formatByDate(
   precision: 'second' | 'minute',
 ): string {
   const utc = timeZone === 'UTC';
-  const offset = utc ? 0 : -date.getTimezoneOffset();
+  // Whole minutes: before ~1900 a zone's offset (its local mean time) may have seconds.
+  const offset = utc ? 0 : -Math.round(date.getTimezoneOffset());
   const two = (value: number) => String(value).padStart(2, '0');
   const day = utc
     ? date.toISOString().slice(0, 10)
