@@ -28,7 +28,7 @@ afterEach(async () => {
   slack = null;
 });
 
-async function configFor(apiUrl: string) {
+function configFor(apiUrl: string) {
   const dir = makeTempDir();
   mkdirSync(path.join(dir, 'runbooks'));
   return parseConfig(
@@ -38,7 +38,7 @@ async function configFor(apiUrl: string) {
       SLACK_BOT_TOKEN: 'xoxb-test',
       SLACK_SIGNING_SECRET: 'secret',
       SLACK_API_URL: apiUrl,
-      PORT: String(await freePort()),
+      PORT: '3000', // not listened on: each test serves on port 0
     },
   );
 }
@@ -50,8 +50,9 @@ describe('starting against Slack', () => {
   it('waits out a Slack that answers 500 twice, then serves', async () => {
     slack = await startSlackStandIn();
     slack.failNext('auth.test', [500, 503]);
-    const config = await configFor(slack.url);
-    serving = await serve(config, quiet, config.env.port, {}, { ...noWait, attempts: 5 });
+    const config = configFor(slack.url);
+    // Port 0: the app listens where the system says, never on a port picked earlier and taken since.
+    serving = await serve(config, quiet, 0, {}, { ...noWait, attempts: 5 });
     expect(slack.calls.map((call) => call.method).filter((m) => m.startsWith('auth.test'))).toEqual(
       ['auth.test!500', 'auth.test!503', 'auth.test'],
     );
@@ -61,7 +62,7 @@ describe('starting against Slack', () => {
     const closed = `http://127.0.0.1:${await freePort()}/api/`;
     const waits: number[] = [];
     const error = await serve(
-      await configFor(closed),
+      configFor(closed),
       quiet,
       0,
       {},
@@ -81,9 +82,7 @@ describe('starting against Slack', () => {
   it('stops at once, naming SLACK_BOT_TOKEN, when Slack refuses the token', async () => {
     slack = await startSlackStandIn();
     slack.answerNext('auth.test', { ok: false, error: 'invalid_auth' });
-    const error = await serve(await configFor(slack.url), quiet, 0, {}, noWait).catch(
-      (e: unknown) => e,
-    );
+    const error = await serve(configFor(slack.url), quiet, 0, {}, noWait).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toBe(
       "SLACK_BOT_TOKEN: Slack refused it (invalid_auth): take the bot token (xoxb-…) again from the app's Install App page",
@@ -92,9 +91,9 @@ describe('starting against Slack', () => {
 
   it('asks Slack who the bot is once, at start, and not again before each answer', async () => {
     slack = await startSlackStandIn();
-    const config = await configFor(slack.url);
-    serving = await serve(config, quiet, config.env.port, {}, noWait);
-    const url = `http://127.0.0.1:${config.env.port}`;
+    const config = configFor(slack.url);
+    serving = await serve(config, quiet, 0, {}, noWait);
+    const url = `http://127.0.0.1:${serving.port}`;
     const responseUrl = `${slack.url}response/start`;
     const help = await sendToSlackApp(url, slashCommand('help', 'U0ALICE', responseUrl), 'secret');
     const click = await sendToSlackApp(
