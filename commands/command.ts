@@ -19,6 +19,11 @@ export interface CommandContext {
   clock: () => Date;
   /** Present where runs can be started or changed (Slack, console, break-glass). */
   engine?: Engine;
+  /**
+   * A service's providers where no engine is at hand: the CLI's `status`, which reads and probes
+   * only, does not load the engine and its actions.
+   */
+  providersFor?: Engine['providersFor'];
   /** Idempotency key of this request (a retried slash command carries the same one). */
   key?: string;
 }
@@ -62,6 +67,13 @@ export interface Command<Result> {
 export function needEngine(context: CommandContext): Engine {
   if (!context.engine) throw new Error('this command needs the run engine');
   return context.engine;
+}
+
+/** A service's providers: the context's own, else the engine's. */
+export function providersOf(context: CommandContext): Engine['providersFor'] {
+  if (context.providersFor) return context.providersFor;
+  const engine = needEngine(context);
+  return (service, kind, promote) => engine.providersFor(service, kind, promote);
 }
 
 /** The named service, or the only one configured; otherwise a usage error listing them. */

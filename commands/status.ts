@@ -4,8 +4,8 @@
 
 import { formatAgo, formatDuration } from '../src/duration.js';
 import { RUN_KINDS } from '../src/run-kind.js';
-import { latestResults } from '../src/checks/backups.js';
-import { usesAws } from '../src/checks/live.js';
+import { latestResults } from '../src/checks/results.js';
+import { usesAws } from '../src/checks/aws-region.js';
 import { checkReplication } from '../src/checks/lag.js';
 import { clip, escape, slackTime } from '../src/mrkdwn.js';
 import { STALE_AFTER_MS, walkerOf } from '../src/engine/executor-lease.js';
@@ -13,7 +13,6 @@ import type { Sql } from '../src/store/db.js';
 import { listInstances } from '../src/store/instances.js';
 import { currentProtections } from '../src/store/protection.js';
 import type { Schedule, Service } from '../src/config.js';
-import { previousSlot } from '../src/schedule/cron-time.js';
 import {
   lastDoneRun,
   lastRunOfEachKind,
@@ -21,8 +20,7 @@ import {
   type RunRecord,
 } from '../src/store/runs.js';
 import { describeExpectation, expectRecovery, recoveryFactsFrom } from '../src/strategy.js';
-import { nextDue } from './schedule.js';
-import { needEngine, pickService, type Command, type Reply } from './command.js';
+import { pickService, providersOf, type Command, type Reply } from './command.js';
 
 export const status: Command<Reply> = {
   name: 'status',
@@ -65,7 +63,7 @@ export const status: Command<Reply> = {
         listRunsInFlight(context.store),
         lastRunOfEachKind(context.store, names),
       ]);
-    const engine = needEngine(context);
+    const providersFor = providersOf(context);
     const reminders = context.config.schedules.filter(
       (entry): entry is Schedule & { remind: string } => entry.remind !== null,
     );
@@ -77,7 +75,7 @@ export const status: Command<Reply> = {
           const service = context.config.services[name]!;
           const replication = await checkReplication(
             service,
-            (promote) => engine.providersFor(service, 'failover', promote).database!,
+            (promote) => providersFor(service, 'failover', promote).database!,
             context.store,
             context.clock(),
             protections.get(name) ?? null,
@@ -180,7 +178,12 @@ async function instanceLines(db: Sql, now: Date): Promise<string[]> {
  * One DR test's standing: done for this period, due since its last slot, or OVERDUE when a whole
  * period (the two latest slots) passed without a successful run.
  */
-function testLine(entry: Schedule, last: RunRecord | null, now: Date): string {
+async function testLine(entry: Schedule, last: RunRecord | null, now: Date): Promise<string> {
+  // Loaded only with DR tests to report: node-cron is ~60 KB of every `lifeboat status` otherwise.
+  const [{ previousSlot }, { nextDue }] = await Promise.all([
+    import('../src/schedule/cron-time.js'),
+    import('./schedule.js'),
+  ]);
   const day = (date: Date | string) =>
     (typeof date === 'string' ? date : date.toISOString()).slice(0, 16).replace('T', ' ');
   const latest = previousSlot(entry.cron, entry.timezone, now);

@@ -7,16 +7,16 @@
 // build-id: a hash of all of them, which keys the caches of the config and the runbooks
 // (src/sealed-cache.ts) to this build.
 // Built from src/ (esbuild reads TypeScript), so a test can bundle the code it tests. Left out and
-// loaded from node_modules as before: native code (better-sqlite3), the AWS SDK (large; only AWS
-// steps load it), local mode's s3rver and pino (the bot's logger; the CLI loads it only to report
-// a bug), whose files find their siblings on disk. The output must sit inside the checkout, two
+// loaded from node_modules as before: native code (better-sqlite3's addon; its JavaScript is
+// bundled), the AWS SDK (large; only AWS steps load it), local mode's s3rver and pino (the bot's
+// logger; the CLI loads it only to report a bug), whose files find their siblings on disk. The output must sit inside the checkout, two
 // folders down (dist/cli/), for those and for package.json (the version) to be found.
 //
 //   node dist/scripts/bundle-cli.js [outdir]
 
 import { build, type Plugin } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUILD_ID_FILE } from '../src/sealed-cache.js';
@@ -43,9 +43,64 @@ const zodEnglishOnly: Plugin = {
   },
 };
 
+/**
+ * Commander requires node:child_process when it loads, for subcommands that are separate
+ * executables (lifeboat has none): ~2 ms of every command. It is required when first spawned.
+ * A commander whose source no longer has that line fails the build, so this is never silently
+ * lost.
+ */
+const commanderLazyChildProcess: Plugin = {
+  name: 'commander-lazy-child-process',
+  setup(builder) {
+    builder.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const eager = "const childProcess = require('node:child_process');";
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes(eager))
+        throw new Error(`${args.path}: no "${eager}" to make lazy (commander changed?)`);
+      return {
+        contents: source.replace(
+          eager,
+          "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };",
+        ),
+        loader: 'js',
+      };
+    });
+  },
+};
+
+/**
+ * better-sqlite3's JavaScript bundled, its native addon loaded from node_modules by its path from
+ * the bundle: the `bindings` package would otherwise search a dozen places for it, and Node would
+ * resolve, read and compile the package's 14 files one by one (~3 ms of every command that opens
+ * the store). Without the addon where npm builds it (build/Release), the package stays external.
+ */
+function betterSqliteBundled(root: string, outdir: string): Plugin | null {
+  const addon = path.join(root, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node');
+  if (!existsSync(addon)) return null;
+  const fromBundle = path.relative(outdir, addon).split(path.sep).join('/');
+  return {
+    name: 'better-sqlite3-bundled',
+    setup(builder) {
+      builder.onLoad({ filter: /[\\/]better-sqlite3[\\/]lib[\\/]database\.js$/ }, (args) => {
+        const lookup = "require('bindings')('better_sqlite3.node')";
+        const source = readFileSync(args.path, 'utf8');
+        if (!source.includes(lookup))
+          throw new Error(`${args.path}: no "${lookup}" to replace (better-sqlite3 changed?)`);
+        return { contents: source.replace(lookup, `require(${JSON.stringify(fromBundle)})`) };
+      });
+      // The addon itself is loaded at run time, by the path written above.
+      builder.onResolve({ filter: /better_sqlite3\.node$/ }, (args) => ({
+        path: args.path,
+        external: true,
+      }));
+    },
+  };
+}
+
 /** Bundles the CLI from `root`'s src/ into `outdir` (emptied first). */
 export async function bundleCli(root: string, outdir: string): Promise<void> {
   rmSync(outdir, { recursive: true, force: true });
+  const betterSqlite = betterSqliteBundled(root, outdir);
   await build({
     entryPoints: {
       lifeboat: path.join(root, 'src/cli-bin.ts'),
@@ -57,9 +112,9 @@ export async function bundleCli(root: string, outdir: string): Promise<void> {
     format: 'esm',
     platform: 'node',
     target: 'node22',
-    external: EXTERNAL,
+    external: betterSqlite ? EXTERNAL.filter((name) => name !== 'better-sqlite3') : EXTERNAL,
     chunkNames: '[name]-[hash]',
-    plugins: [zodEnglishOnly],
+    plugins: [zodEnglishOnly, commanderLazyChildProcess, ...(betterSqlite ? [betterSqlite] : [])],
     // The bundled CommonJS packages (yaml, pg) call require() for Node's built-ins.
     banner: {
       js: "import { createRequire as __lifeboatRequire } from 'node:module'; const require = __lifeboatRequire(import.meta.url);",

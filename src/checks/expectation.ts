@@ -6,7 +6,7 @@ import type { Service } from '../config.js';
 import { expectRecovery, recoveryFactsFrom, type Expectation } from '../strategy.js';
 import type { Sql } from '../store/db.js';
 import { lastRunOfEachKind } from '../store/runs.js';
-import { latestResults } from './backups.js';
+import { latestResults } from './results.js';
 
 export async function storedExpectation(
   db: Sql,

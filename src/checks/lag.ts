@@ -15,7 +15,7 @@ import { otherNode } from '../providers/types.js';
 import type { RunKind } from '../runbook/model.js';
 import type { Sql } from '../store/db.js';
 import { recordProtection, type ProtectionEpisode } from '../store/protection.js';
-import { recordCheckResult, type CheckResult } from './backups.js';
+import { recordCheckResult, type CheckResult } from './results.js';
 
 export interface ReplicationResult extends CheckResult {
   protection: ProtectionEpisode | null;

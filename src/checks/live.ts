@@ -14,6 +14,9 @@ import { principalOf, simulatePermissions } from '../providers/aws/simulate.js';
 import type { CheckResult } from './backups.js';
 import { classifyNodes } from '../actions/db/classify-nodes.js';
 import { assessNewestBackup, primaryRegionOf } from '../actions/backup/verify.js';
+import { awsRegionOf, usesAws } from './aws-region.js';
+
+export { usesAws };
 
 export type LiveState = 'ok' | 'FAIL' | 'not checked';
 
@@ -277,17 +280,6 @@ function databaseAsks(service: Service, identity: Identity): PermissionAsk[] {
         ? [{ action: 'rds:StopDBInstance', resource: arn(database.primary) }]
         : [];
   return [...fence, { action: 'rds:PromoteReadReplica', resource: arn(database.replica) }];
-}
-
-export const usesAws = (service: Service): boolean => awsRegionOf(service) !== null;
-
-/** A region to ask STS in, when the service uses AWS at all: the DR side's, which must work. */
-function awsRegionOf(service: Service): string | null {
-  if (service.database.provider !== 'postgres') return service.database.replica.region;
-  if (service.dns && service.dns.mode !== 'routing-control') return 'us-east-1';
-  if (service.dns) return service.dns.cluster_endpoints[0]!.region;
-  if (service.backups && !service.backups.endpoint) return service.backups.region ?? 'us-east-1';
-  return null;
 }
 
 function line(

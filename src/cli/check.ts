@@ -3,7 +3,6 @@
 
 import { loadConfigCached } from '../config/cache.js';
 import { UsageError } from '../errors.js';
-import { createEngine } from '../engine/create.js';
 import type { CheckResult } from '../checks/backups.js';
 import type { Service } from '../config.js';
 import type { RunKind } from '../runbook/model.js';
@@ -39,6 +38,7 @@ export async function runCheck(
   }
   const withinSeconds = parseWithin(options);
   const log = createCliLogger(io, env.LOG_LEVEL);
+  const { createEngine } = await import('../engine/create.js');
   const engine = await createEngine(config, { logger: log.logger, clock });
   try {
     const providersFor = (service: Service, kind: RunKind, promote?: NodeName) =>
@@ -106,6 +106,7 @@ export async function takeBackupsNow(
   const account = osAccountOf(identity, env);
   const user = config.cliUsers[account];
   const log = createCliLogger(io, env.LOG_LEVEL);
+  const { createEngine } = await import('../engine/create.js');
   const engine = await createEngine(config, { logger: log.logger });
   try {
     const results = await takeBackups(
@@ -198,21 +199,27 @@ export async function showStatus(
   clock: () => Date,
 ): Promise<number> {
   const config = await loadConfigCached(env);
-  const { status } = await import('../../commands/status.js');
-  const engine = await createEngine(config, { clock });
+  // Reads and probes only: the store and the providers, not the engine and its actions.
+  const [{ status }, { createServiceProviders }, { openStoreAt }] = await Promise.all([
+    import('../../commands/status.js'),
+    import('../providers/index.js'),
+    import('../store/open.js'),
+  ]);
+  const store = await openStoreAt(config.store, { clock });
   try {
     const reply = await status.run(service ? [service] : [], {
       config,
-      store: engine.store,
+      store,
       user: 'cli',
-      clock: engine.clock,
-      engine,
+      clock,
+      providersFor: (forService, kind, promote) =>
+        createServiceProviders(forService, kind, { promote }),
     });
     const { text, alarms = [] } = reply as { text: string; alarms?: string[] };
     io.out(text.replace(/\*/g, ''));
     return alarms.length === 0 ? 0 : 1;
   } finally {
-    await engine.store.close();
+    await store.close();
   }
 }
 
