@@ -116,6 +116,38 @@ describe('PostgreSQL provider on a real primary and streaming standby', () => {
     expect(primary.url).not.toBe(standby.url);
   });
 
+  it('gives up waiting on a promotion that does not finish, says it may yet finish, and a retry then finds it done', async () => {
+    const pair = await startPostgresPair();
+    const [startup] = await sql<{ pid: number }>(
+      pair.standby.url,
+      "SELECT pid FROM pg_stat_activity WHERE backend_type = 'startup'",
+    );
+    try {
+      await pair.killPrimary();
+      const db = createPostgresProvider(
+        { primary: pair.primary.url, replica: pair.standby.url },
+        { promote: 'replica', promoteTimeoutSeconds: 1 },
+      );
+      // The standby's startup process frozen: it cannot end recovery, as on a stuck disk.
+      process.kill(startup!.pid, 'SIGSTOP');
+      const error = await db.promote().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProviderError);
+      expect((error as Error).message).toMatch(
+        /^replica .*: asked to promote, still in recovery after 1 s: the promotion may yet finish/,
+      );
+      process.kill(startup!.pid, 'SIGCONT');
+      await waitFor(async () => await db.isTargetPrimary(), 'the promotion to finish');
+      await expect(db.promote()).resolves.toMatchObject({ alreadyPrimary: true });
+    } finally {
+      try {
+        process.kill(startup!.pid, 'SIGCONT');
+      } catch {
+        // already gone
+      }
+      await pair.stop();
+    }
+  });
+
   it('names the database when it cannot connect', async () => {
     const db = createPostgresProvider({
       primary: 'postgres://postgres@127.0.0.1:1/postgres',

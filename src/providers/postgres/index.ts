@@ -127,7 +127,7 @@ export function createPostgresProvider(
             if (elapsed >= timeoutSeconds * 1000)
               throw new ProviderError(
                 target.name,
-                `pg_promote did not finish within ${timeoutSeconds} s (still in recovery)`,
+                `asked to promote, still in recovery after ${timeoutSeconds} s: the promotion may yet finish (pg_is_in_recovery() there says); a retry promotes only if it has not`,
                 false,
               );
             await new Promise((resolve) => setTimeout(resolve, elapsed < 1000 ? 5 : 50));
