@@ -9,8 +9,9 @@
 // Built from src/ (esbuild reads TypeScript), so a test can bundle the code it tests. Left out and
 // loaded from node_modules as before: native code (better-sqlite3's addon; its JavaScript is
 // bundled), the AWS SDK (large; only AWS steps load it), local mode's s3rver and pino (the bot's
-// logger; the CLI loads it only to report a bug), whose files find their siblings on disk. The output must sit inside the checkout, two
-// folders down (dist/cli/), for those and for package.json (the version) to be found.
+// logger; the CLI loads it only to report a bug), whose files find their siblings on disk. The
+// output must sit inside the checkout, two folders down (dist/cli/), for those and for
+// package.json (the version) to be found.
 //
 //   node dist/scripts/bundle-cli.js [outdir]
 

@@ -51,15 +51,13 @@ function formatByDate(
 }
 
 /**
- * One formatter per zone, made once: a run's view prints dozens of times, and making each one
- * anew cost ~0.3 ms (12 ms of a `lifeboat run approve`). The machine's zone is keyed by TZ, which
- * Node re-reads when it changes.
+ * One formatter per named zone, made once: a run's view prints dozens of times, and making each
+ * one anew cost ~0.3 ms (12 ms of a `lifeboat run approve`).
  */
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatterFor(timeZone: string | undefined): Intl.DateTimeFormat {
-  const key = timeZone ?? `local:${process.env.TZ ?? ''}`;
-  let formatter = formatters.get(key);
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
   if (!formatter) {
     formatter = new Intl.DateTimeFormat('en-GB', {
       timeZone,
@@ -72,7 +70,7 @@ function formatterFor(timeZone: string | undefined): Intl.DateTimeFormat {
       hourCycle: 'h23',
       timeZoneName: 'shortOffset',
     });
-    formatters.set(key, formatter);
+    formatters.set(timeZone, formatter);
   }
   return formatter;
 }

@@ -16,8 +16,6 @@ import { classifyNodes } from '../actions/db/classify-nodes.js';
 import { assessNewestBackup, primaryRegionOf } from '../actions/backup/verify.js';
 import { awsRegionOf, usesAws } from './aws-region.js';
 
-export { usesAws };
-
 export type LiveState = 'ok' | 'FAIL' | 'not checked';
 
 export interface LiveLine {
