@@ -15,8 +15,7 @@ afterEach(async () => {
 });
 
 /** A port that accepts connections and never says a word: a host whose database hangs. */
-async function hungServer(): Promise<string> {
-  const sockets: Socket[] = [];
+async function hungServer(sockets: Socket[] = []): Promise<string> {
   const server = createServer((socket) => void sockets.push(socket));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   cleanups.push(async () => {
@@ -61,6 +60,33 @@ describe('probing a database that hangs', () => {
     );
     expect(replica.detail).toMatch(/does not answer: no answer within 0\.3 s$/);
   });
+
+  it('asks a hung server once for a burst of status looks, and never shares a decision', async () => {
+    const primarySockets: Socket[] = [];
+    const replicaSockets: Socket[] = [];
+    const db = createPostgresProvider(
+      { primary: await hungServer(primarySockets), replica: await hungServer(replicaSockets) },
+      { promote: 'replica', probeBudgetMs: 300 },
+    );
+    // Twenty people look at once (/dr status, App Home), while a gate decides on the primary.
+    const [looks, decision] = await Promise.all([
+      Promise.all(Array.from({ length: 20 }, () => db.probe('primary', 'status'))),
+      db.probe('replica'),
+      db.probe('replica', 'status'),
+    ]);
+    for (const look of looks)
+      expect(look.detail).toMatch(
+        /^primary 127\.0\.0\.1:\d+ does not answer: no answer within 0\.3 s$/,
+      );
+    expect(primarySockets).toHaveLength(1);
+    // The decision waits its own, longer timeout on its own connection; the status look beside
+    // it has one more.
+    expect(decision.detail).toMatch(/does not answer: cannot connect: .*connection timeout$/);
+    expect(replicaSockets).toHaveLength(2);
+    // A look after the burst asks anew: only a probe in flight is shared, never a finished one.
+    expect(await db.probe('primary', 'status')).toMatchObject({ role: 'unreachable' });
+    expect(primarySockets).toHaveLength(2);
+  }, 15_000);
 
   it('reports a server that froze after answering as unreachable, instead of waiting on it', async () => {
     const server = await startThrowawayServer();

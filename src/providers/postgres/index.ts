@@ -10,6 +10,7 @@ import { measureLag } from './lag.js';
 import {
   DECISION_PROBE_MS,
   fenceNode,
+  probeForStatus,
   probeNode,
   rebuildInstructions,
   replicaStatusOf,
@@ -61,11 +62,9 @@ export function createPostgresProvider(
     sourceName: source.name,
     nameOf: (node) => nodes[node].name,
     probe: (node, purpose) =>
-      probeNode(
-        nodes[node],
-        other(node),
-        purpose === 'status' ? (options.probeBudgetMs ?? 1000) : DECISION_PROBE_MS,
-      ),
+      purpose === 'status'
+        ? probeForStatus(nodes[node], other(node), options.probeBudgetMs ?? 1000)
+        : probeNode(nodes[node], other(node), DECISION_PROBE_MS),
     describeFence: (node) =>
       `Fence ${nodes[node].name}: ALTER SYSTEM SET default_transaction_read_only = on and reload, end its client sessions (not replication), check that a write in a new session is refused (SQLSTATE 25006), and record its final WAL position.`,
     fenceDisabled: () => null,

@@ -32,6 +32,25 @@ interface ServerState extends pg.QueryResultRow {
   sender_port: number | null;
 }
 
+/**
+ * Status looks under way, by what they look at. In an incident fifty people run `/dr status` and
+ * open App Home at once: each server is asked once for all of them, not once per person — a
+ * database that struggles is not also flooded with connections by its own DR tool. A look shares
+ * only a probe still in flight, never a finished one; a decision's probe is never shared.
+ */
+const statusLooks = new Map<string, Promise<NodeProbe>>();
+
+/** probeNode for a status look within `budgetMs`, joined to an identical one in flight. */
+export function probeForStatus(node: PgNode, other: PgNode, budgetMs: number): Promise<NodeProbe> {
+  const key = JSON.stringify([node, other, budgetMs]);
+  let look = statusLooks.get(key);
+  if (!look) {
+    look = probeNode(node, other, budgetMs).finally(() => statusLooks.delete(key));
+    statusLooks.set(key, look);
+  }
+  return look;
+}
+
 /** What `node` is, found out within `budgetMs` (connecting included) or reported unreachable. */
 export async function probeNode(
   node: PgNode,
