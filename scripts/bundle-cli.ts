@@ -15,8 +15,10 @@
 //
 //   node dist/scripts/bundle-cli.js [outdir]
 
+import * as lexer from 'es-module-lexer';
 import { build, type Plugin } from 'esbuild';
 import { createHash } from 'node:crypto';
+import { isBuiltin } from 'node:module';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +72,50 @@ const commanderLazyChildProcess: Plugin = {
 };
 
 /**
+ * Node's built-in modules required, not imported. A static `import` of a built-in makes Node build
+ * the module's ESM facade, which reads every export once: node:fs's lazy ReadStream getter alone
+ * then loads fs's streams, ~4 ms of every command. `require` hands over the exports as they are,
+ * and a destructuring reads only the names the chunk uses. The import statements are found by a
+ * lexer (never text in a string that looks like one) and replaced where they stand; esbuild puts
+ * each file's imports before its code, so what uses them still runs after. A dynamic `import()`
+ * of a built-in (loaded when used) is left as it is.
+ */
+export async function requireBuiltins(code: string): Promise<string> {
+  await lexer.init;
+  let out = '';
+  let last = 0;
+  for (const found of lexer.parse(code)[0]) {
+    if (found.d !== -1 || found.n === undefined || !isBuiltin(found.n)) continue;
+    const statement = code.slice(found.ss, found.se);
+    const clause = /^import\s+([\s\S]*?)\s+from\s*["'][^"']+["']$/.exec(statement)?.[1];
+    if (clause === undefined) continue; // `import "node:x"`: nothing to name
+    out += code.slice(last, found.ss) + requireOf(clause, JSON.stringify(found.n));
+    last = found.se;
+  }
+  return out + code.slice(last);
+}
+
+/** `path`, `{ a, b as c }`, `* as ns`, `def, { a }` from `specifier`: the same names, required. */
+function requireOf(clause: string, specifier: string): string {
+  const module = `require(${specifier})`;
+  const [, main, rest] = /^([\w$]+)?\s*,?\s*(.*)$/s.exec(clause)!;
+  const parts: string[] = [];
+  if (main) parts.push(`const ${main} = ${module}`);
+  if (rest?.startsWith('*'))
+    parts.push(`const ${rest.replace(/^\*\s*as\s+/, '')} = ${main ?? module}`);
+  else if (rest) {
+    const fields = rest
+      .replace(/^\{|\}$/g, '')
+      .split(',')
+      .map((field) => field.trim())
+      .filter(Boolean)
+      .map((field) => field.replace(/^([\w$]+)\s+as\s+([\w$]+)$/, '$1: $2'));
+    parts.push(`const { ${fields.join(', ')} } = ${main ?? module}`);
+  }
+  return parts.join('; ');
+}
+
+/**
  * better-sqlite3's JavaScript bundled, its native addon loaded from node_modules by its path from
  * the bundle: the `bindings` package would otherwise search a dozen places for it, and Node would
  * resolve, read and compile the package's 14 files one by one (~3 ms of every command that opens
@@ -116,12 +162,16 @@ export async function bundleCli(root: string, outdir: string): Promise<void> {
     external: betterSqlite ? EXTERNAL.filter((name) => name !== 'better-sqlite3') : EXTERNAL,
     chunkNames: '[name]-[hash]',
     plugins: [zodEnglishOnly, commanderLazyChildProcess, ...(betterSqlite ? [betterSqlite] : [])],
-    // The bundled CommonJS packages (yaml, pg) call require() for Node's built-ins.
+    // Node's built-ins, and the bundled CommonJS packages (yaml, pg), are loaded through require().
     banner: {
-      js: "import { createRequire as __lifeboatRequire } from 'node:module'; const require = __lifeboatRequire(import.meta.url);",
+      js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);",
     },
     logLevel: 'warning',
   });
+  for (const name of readdirSync(outdir)) {
+    const file = path.join(outdir, name);
+    writeFileSync(file, await requireBuiltins(readFileSync(file, 'utf8')));
+  }
   // Every file's name and content: any change to any code gives another build-id.
   const hash = createHash('sha256');
   for (const name of readdirSync(outdir).sort()) {

@@ -15,9 +15,10 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleCli } from '../scripts/bundle-cli.js';
+import { bundleCli, requireBuiltins } from '../scripts/bundle-cli.js';
 import { recordAuditEvents } from '../src/store/audit.js';
 import { openStore } from '../src/store/db.js';
 import { cli, type CliResult } from './support/cli.js';
@@ -238,5 +239,57 @@ describe('the bundled lifeboat command', () => {
     const broken = bundled(['run', 'status'], env);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(/services\.x\.rto: "1x" is not a duration/);
+  });
+});
+
+describe("the bundle's imports of Node's built-ins", () => {
+  it('become requires of the names used, in every form esbuild writes; nothing else changes', async () => {
+    const chunk = [
+      'import path from "node:path";',
+      'import { readFileSync, writeFileSync as write } from "node:fs";',
+      'import {\n  hash,\n  randomUUID\n} from "node:crypto";',
+      'import * as os from "node:os";',
+      'import events, { once } from "events";',
+      'import { helper } from "./chunk-ABC.js";',
+      'import pino from "pino";',
+      '',
+      '// src/example.ts',
+      'var lib = __toESM(require_lib(), 1);',
+      'import { setTimeout as sleep } from "node:timers/promises";',
+      'const text = `',
+      'import x from "node:fs";',
+      '`;',
+      'const later = () => import("node:child_process");',
+    ].join('\n');
+    expect((await requireBuiltins(chunk)).split('\n')).toEqual([
+      'const path = require("node:path");',
+      'const { readFileSync, writeFileSync: write } = require("node:fs");',
+      'const { hash, randomUUID } = require("node:crypto");',
+      'const os = require("node:os");',
+      'const events = require("events"); const { once } = events;',
+      'import { helper } from "./chunk-ABC.js";',
+      'import pino from "pino";',
+      '',
+      '// src/example.ts',
+      'var lib = __toESM(require_lib(), 1);',
+      'const { setTimeout: sleep } = require("node:timers/promises");',
+      'const text = `',
+      'import x from "node:fs";',
+      '`;',
+      'const later = () => import("node:child_process");',
+    ]);
+  });
+
+  it('leaves no static import of one in the bundle', async () => {
+    const lexer = await import('es-module-lexer');
+    await lexer.init;
+    for (const name of readdirSync(outdir).filter((file) => file.endsWith('.js'))) {
+      const [imports] = lexer.parse(readFileSync(path.join(outdir, name), 'utf8'));
+      const builtins = imports.filter((found) => found.d === -1 && isBuiltin(found.n ?? ''));
+      expect(
+        builtins.map((found) => found.n),
+        name,
+      ).toEqual([]);
+    }
   });
 });
