@@ -98,12 +98,26 @@ services:
       decision: 'approve',
     });
   });
+  // Timed to the run's end: idle() alone can return between the request and the approval the
+  // listener above gives (nothing is being driven in that moment).
+  const finished = new Promise<void>((resolve, reject) => {
+    const stuck = setTimeout(
+      () => reject(new Error('the switchover did not end within 60 s')),
+      60_000,
+    );
+    engine.on((event) => {
+      if (event.type !== 'run.finished') return;
+      clearTimeout(stuck);
+      resolve();
+    });
+  });
   const start = process.hrtime.bigint();
   const { runId } = await engine.startRun({
     key: 'bench',
     actor: { user: 'U0ALICE' },
     runbook: 'switchover',
   });
+  await finished;
   await engine.idle();
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   const view = await engine.getRun(runId);
