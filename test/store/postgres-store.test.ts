@@ -355,6 +355,19 @@ describe('the PostgreSQL store', () => {
       `next: in lifeboat.yml, store: { url: "${server.server.url}", schema: ${schema} }`,
     );
     expect(moved.code).toBe(0);
+    // The tables copied are analyzed: the first queries are planned on what they hold (without
+    // ANALYZE PostgreSQL would count them as empty, reltuples 0 or -1, until autovacuum comes).
+    const counted = await sql<{ relname: string; reltuples: number }>(
+      server.server.url,
+      `SELECT relname, reltuples FROM pg_class JOIN pg_namespace ON pg_namespace.oid = relnamespace
+       WHERE nspname = $1 AND relname IN ('runs', 'run_steps', 'audit_log') ORDER BY relname`,
+      [schema],
+    );
+    expect(counted).toEqual([
+      { relname: 'audit_log', reltuples: original.count },
+      { relname: 'run_steps', reltuples: 3 },
+      { relname: 'runs', reltuples: 1 },
+    ]);
     // Into a store that already holds runs: refused, nothing touched.
     const again = await cli(
       ['store', 'migrate', '--to', server.server.url, '--schema', schema],
