@@ -68,7 +68,8 @@ describe('probing a database that hangs', () => {
       { primary: await hungServer(primarySockets), replica: await hungServer(replicaSockets) },
       { promote: 'replica', probeBudgetMs: 300 },
     );
-    // Twenty people look at once (/dr status, App Home), while a gate decides on the primary.
+    // Twenty people look at the primary at once (/dr status, App Home), while a gate decides on
+    // the replica and one more look at the replica goes beside it.
     const [looks, decision] = await Promise.all([
       Promise.all(Array.from({ length: 20 }, () => db.probe('primary', 'status'))),
       db.probe('replica'),
