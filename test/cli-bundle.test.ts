@@ -280,6 +280,22 @@ describe("the bundle's imports of Node's built-ins", () => {
     ]);
   });
 
+  it('leaves every chunk loadable: each required built-in is there before the code that uses it', () => {
+    // Most chunks load only with their command; a built-in required after its first use would
+    // throw there. Each is loaded here, in a process of its own.
+    const chunks = readdirSync(outdir).filter(
+      (file) => file.endsWith('.js') && file !== 'lifeboat.js',
+    );
+    const script = `for (const file of ${JSON.stringify(chunks)}) await import(${JSON.stringify(`${outdir}/`)} + file); console.log('loaded');`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('loaded\n');
+    expect(chunks.length).toBeGreaterThan(50);
+  });
+
   it('leaves no static import of one in the bundle', async () => {
     const lexer = await import('es-module-lexer');
     await lexer.init;
