@@ -18,6 +18,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { privateCacheFolder, warnOfUnsafeFolder } from './cache-folder.js';
 
 export interface SealedCache {
@@ -101,9 +102,6 @@ export function readSealed<T>(cache: SealedCache, place: string[], text: string)
 export function writeSealed(cache: SealedCache, place: string[], text: string, value: unknown) {
   const json = JSON.stringify(value);
   // Kept only when it reads back as it is: no undefined, no Infinity, nothing but plain data.
-  // node:util is taken here, on the write: importing it loads its TextDecoder and, behind that,
-  // worker_threads (~3 ms of every command, which reads the cache far more often than it writes).
-  const { isDeepStrictEqual } = process.getBuiltinModule('node:util');
   if (json === undefined || !isDeepStrictEqual(JSON.parse(json), value)) return;
   const { entry, key } = entryFor(cache, place, text);
   const iv = randomBytes(IV_BYTES);
